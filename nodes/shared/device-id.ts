@@ -1,0 +1,20 @@
+// Device ids end up in MQTT topics, ACL patterns (`heatpump/%u/#`) and InfluxDB line protocol
+// tags, so one rule decides which are safe everywhere.
+
+export const MAX_DEVICE_ID_LENGTH = 64;
+
+/** Returns why `id` is not a safe device id, or undefined when it is. */
+export function deviceIdProblem(id: unknown): string | undefined {
+  if (typeof id !== 'string') return 'device id must be a string';
+  if (id.length === 0) return 'device id is empty';
+  if (id.length > MAX_DEVICE_ID_LENGTH) return `device id is longer than ${MAX_DEVICE_ID_LENGTH} characters`;
+  if (id.startsWith('_')) return 'device id must not start with "_"';
+  // MQTT wildcards and level separator, line-protocol separators and quoting, whitespace.
+  const unsafe = /[+#/,="\\\s\u0000-\u001f\u007f]/.exec(id);
+  if (unsafe) return `device id contains the unsafe character ${JSON.stringify(unsafe[0])}`;
+  return undefined;
+}
+
+export function isValidDeviceId(id: unknown): id is string {
+  return deviceIdProblem(id) === undefined;
+}

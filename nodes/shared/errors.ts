@@ -1,0 +1,13 @@
+// The one route from a per-message failure to the user: a red status on the node and
+// done(err), which the runtime hands to Catch nodes (STYLE.md B2 rule 1).
+import { setStatus, type NodeStatusLike } from './status';
+
+export function failInput(node: NodeStatusLike, done: (err?: Error) => void, statusText: string, error: Error | string): void {
+  setStatus(node, 'error', statusText);
+  done(typeof error === 'string' ? new Error(error) : error);
+}
+
+/** For async input handlers: the runtime does not see rejected promises (Node.js L201-241). */
+export function errorOf(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new Error(String(thrown));
+}

@@ -1,0 +1,25 @@
+// System binaries some suites need (influxd, mosquitto, chromium, socat, g++). Locally a missing
+// one skips that suite with a loud message naming the install command; under CI=true it fails.
+import { execFileSync } from 'node:child_process';
+
+export function findBinary(name: string): string | undefined {
+  try {
+    return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Call in a suite's `before`: returns the binary's path, or skips the suite (locally) / throws (CI).
+ * `debianPackage` names what `apt-get install` needs.
+ */
+export function requireBinary(ctx: Mocha.Context, name: string, debianPackage: string): string {
+  const found = findBinary(name);
+  if (found) return found;
+  const message = `${name} not found: install it with 'apt-get install -y ${debianPackage}'`;
+  if (process.env.CI === 'true') throw new Error(`${message} (CI=true: this suite must not be skipped)`);
+  console.warn(`\n  !!! SKIPPING: ${message}\n`);
+  ctx.skip();
+  throw new Error('unreachable');
+}
