@@ -129,6 +129,7 @@ export const topics = {
   cmd: (id: string) => `heatpump/${id}/cmd`,
   smsSend: (id: string) => `heatpump/${id}/sms/send`,
   smsReceived: (id: string) => `heatpump/${id}/sms/received`,
+  smsSent: (id: string) => `heatpump/${id}/sms/sent`,
 };
 
 /** `heatpump/{id}/<rest>` -> {deviceId, rest}; undefined for any other topic. */
