@@ -1,0 +1,242 @@
+import assert from 'node:assert/strict';
+import { fitSegments, isGsm7, segmentInfo, toGsm7Friendly } from '../../nodes/sms-gateway-bridge/gsm7';
+import { normalisePhone, parseNumberList } from '../../nodes/sms-gateway-bridge/phone';
+import { composeAlert, composeHeldBackSummary, composePresence, composeStatus, formatTime } from '../../nodes/sms-gateway-bridge/compose';
+import { parseCommand, runCommand, type CommandContext } from '../../nodes/sms-gateway-bridge/commands';
+import { SmsLimiter } from '../../nodes/sms-gateway-bridge/limiter';
+import { parseCmsError } from '../../nodes/sms-gateway-bridge/modem-errors';
+import type { AlertEvent, Reading } from '../../nodes/shared/contract';
+
+const T0 = Date.UTC(2024, 0, 30, 7, 33, 20);
+
+describe('sms gsm7', function () {
+  const cases: [string, string, 'GSM-7' | 'UCS-2', number, number][] = [
+    ['empty', '', 'GSM-7', 0, 1],
+    ['160 plain', 'a'.repeat(160), 'GSM-7', 160, 1],
+    ['161 plain -> 2x153', 'a'.repeat(161), 'GSM-7', 161, 2],
+    ['306 plain', 'a'.repeat(306), 'GSM-7', 306, 2],
+    ['307 plain', 'a'.repeat(307), 'GSM-7', 307, 3],
+    ['euro counts 2', '€'.repeat(80), 'GSM-7', 160, 1],
+    ['one more ext tips over', '€'.repeat(80) + '[', 'GSM-7', 162, 2],
+    ['german umlauts are GSM-7', 'Wärmepumpe Störung Ü ß', 'GSM-7', 22, 1],
+    ['degree sign forces UCS-2', '95°C', 'UCS-2', 4, 1],
+    ['70 UCS-2', 'ł'.repeat(70), 'UCS-2', 70, 1],
+    ['71 UCS-2 -> 2x67', 'ł'.repeat(71), 'UCS-2', 71, 2],
+    ['emoji is a surrogate pair', 'PoP: \ud83d\udca9', 'UCS-2', 7, 1],
+    ['Twilio fixture body', 'O Slash: \u00d8, PoP: \ud83d\udca9', 'UCS-2', 19, 1],
+  ];
+  for (const [name, text, encoding, units, segments] of cases) {
+    it(name, function () {
+      const info = segmentInfo(text);
+      assert.equal(info.encoding, encoding);
+      assert.equal(info.units, units);
+      assert.equal(info.segments, segments);
+    });
+  }
+  it('toGsm7Friendly removes the degree sign and typographic quotes', function () {
+    assert.equal(toGsm7Friendly('97°C – “hot”'), '97C - "hot"');
+    assert.ok(isGsm7(toGsm7Friendly('97°C – “hot”')));
+  });
+  it('fitSegments cuts on characters and never splits a surrogate pair', function () {
+    const cut = fitSegments('\ud83d\udca9'.repeat(50), 1);
+    assert.equal(segmentInfo(cut).segments, 1);
+    assert.ok(cut.endsWith('...'));
+    assert.ok(!/[\ud800-\udbff]\.\.\.$/.test(cut));
+    assert.equal(fitSegments('short', 1), 'short');
+    assert.equal(segmentInfo(fitSegments('x'.repeat(1000), 2)).segments, 2);
+  });
+});
+
+describe('sms phone', function () {
+  const cases: [unknown, string | undefined, string | undefined][] = [
+    ['+49 171 1234567', undefined, '+491711234567'],
+    ['0049 (171) 123-4567', undefined, '+491711234567'],
+    ['0171 1234567', '+49', '+491711234567'],
+    ['0171 1234567', undefined, undefined],
+    ['6505551212', '1', '+16505551212'],
+    ['+1234567890', undefined, '+1234567890'],
+    ['MTS RUS', '+49', undefined],
+    ['Vodafone', '+49', undefined],
+    ['+0123', undefined, undefined],
+    ['+1234567890123456', undefined, undefined],
+    [42, '+49', undefined],
+  ];
+  for (const [raw, country, expected] of cases) {
+    it(`${String(raw)} (${country ?? 'no default'}) -> ${expected ?? 'rejected'}`, function () {
+      assert.equal(normalisePhone(raw, country), expected);
+    });
+  }
+  it('parseNumberList splits, normalises, de-duplicates and reports invalid entries', function () {
+    assert.deepEqual(parseNumberList('+491711234567, 0171 1234567\nabc;+15551234567', '49'), {
+      numbers: ['+491711234567', '+15551234567'],
+      invalid: ['abc'],
+    });
+  });
+});
+
+const alert = (over: Partial<AlertEvent> = {}): AlertEvent => ({
+  device_id: 'site1',
+  alert_type: 'compressor_temp',
+  level: 'critical',
+  value: 97.34,
+  threshold: 95,
+  message: 'Compressor temperature 97.3 °C above 95 °C',
+  state: 'raised',
+  timestamp: T0,
+  ...over,
+});
+
+const reading: Reading = {
+  device_id: 'site1',
+  timestamp: T0 - 3 * 60000,
+  temp_inlet: 45.2,
+  temp_outlet: 50.1,
+  temp_ambient: 25.0,
+  temp_compressor: 70.5,
+  voltage: 230.5,
+  current: 8.5,
+  power: 1959.25,
+  compressor_running: true,
+};
+
+describe('sms compose', function () {
+  it('formats times in the configured zone, UTC for a bad zone', function () {
+    assert.equal(formatTime(T0), '2024-01-30 07:33 UTC');
+    assert.equal(formatTime(T0, 'Europe/Berlin'), '2024-01-30 08:33 CET');
+    assert.equal(formatTime(T0, 'Not/AZone'), '2024-01-30 07:33 UTC');
+  });
+  const alertCases: [string, Partial<AlertEvent>, string][] = [
+    ['raised critical', {}, 'CRITICAL site1: compressor_temp 97.3C > 95C. 2024-01-30 07:33 UTC'],
+    ['low voltage uses <', { alert_type: 'voltage_low', value: 205, threshold: 210 }, 'CRITICAL site1: voltage_low 205V < 210V. 2024-01-30 07:33 UTC'],
+    ['escalated', { state: 'escalated' }, 'CRITICAL (escalated) site1: compressor_temp 97.3C > 95C. 2024-01-30 07:33 UTC'],
+    ['cleared', { state: 'cleared', value: 80 }, 'CLEARED site1: compressor_temp 80C, limit 95C. 2024-01-30 07:33 UTC'],
+    ['sensor fault without unit', { alert_type: 'sensor_fault', level: 'warning', value: 0, threshold: 0 }, 'WARNING site1: sensor_fault 0 > 0. 2024-01-30 07:33 UTC'],
+  ];
+  for (const [name, over, expected] of alertCases) {
+    it(`alert: ${name}`, function () {
+      const text = composeAlert(alert(over));
+      assert.equal(text, expected);
+      assert.equal(segmentInfo(text).encoding, 'GSM-7');
+    });
+  }
+  it('a very long device id still gives one segment', function () {
+    const text = composeAlert(alert({ device_id: 'x'.repeat(200) }));
+    assert.equal(segmentInfo(text).segments, 1);
+  });
+  it('presence offline and online', function () {
+    assert.equal(
+      composePresence({ event: 'device_offline', device_id: 'site2', last_seen: T0 - 600000, reason: 'timeout', timestamp: T0 }),
+      'OFFLINE site2: no data since 2024-01-30 07:23 UTC. 2024-01-30 07:33 UTC',
+    );
+    assert.equal(composePresence({ event: 'device_online', device_id: 'site2', last_seen: T0, reason: 'data', timestamp: T0 }), 'ONLINE site2 again. 2024-01-30 07:33 UTC');
+  });
+  it('STATUS follows seed 4.5 and fits one GSM-7 segment', function () {
+    const text = composeStatus(reading, new Map(), T0);
+    assert.equal(text, 'HEAT PUMP STATUS\nDevice: site1\nTemps: 45/50/25/71C\nV: 231V I: 8.5A P: 1959W\nAlerts: OK\nData: 3 min ago');
+    const withAlerts = composeStatus({ ...reading, signal: 61, overflow: 4, temp_ambient: undefined }, new Map([['compressor_temp', 'critical'], ['current', 'warning']]), T0);
+    assert.match(withAlerts, /Temps: 45\/50\/-\/71C/);
+    assert.match(withAlerts, /Alerts: compressor_temp!,current/);
+    assert.match(withAlerts, /Data: 3 min ago Sig 61% Lost 4$/);
+    assert.equal(segmentInfo(withAlerts).segments, 1);
+  });
+  it('held-back summary', function () {
+    assert.equal(composeHeldBackSummary(12, T0), '12 more alerts held back since 2024-01-30 07:33 UTC (SMS limit).');
+    assert.equal(composeHeldBackSummary(1, T0), '1 more alert held back since 2024-01-30 07:33 UTC (SMS limit).');
+  });
+});
+
+describe('sms commands', function () {
+  const parseCases: [string, ReturnType<typeof parseCommand>][] = [
+    ['STATUS', { cmd: 'STATUS' }],
+    ['  status  ', { cmd: 'STATUS' }],
+    ['Status  Site1\r\n', { cmd: 'STATUS', device: 'Site1' }],
+    ['reset', { cmd: 'RESET' }],
+    ['RESET site2', { cmd: 'RESET', device: 'site2' }],
+    ['help', { cmd: 'HELP' }],
+    ['status please now', { cmd: 'UNKNOWN', text: 'status please now' }],
+    ['Android is always a sweet treat!', { cmd: 'UNKNOWN', text: 'Android is always a sweet treat!' }],
+    ['', { cmd: 'UNKNOWN', text: '' }],
+  ];
+  for (const [text, expected] of parseCases) it(`parses ${JSON.stringify(text)}`, () => assert.deepEqual(parseCommand(text), expected));
+
+  const context = (over: Partial<CommandContext> = {}): CommandContext => ({ readings: new Map([['site1', reading]]), activeAlerts: new Map(), now: T0, ...over });
+  it('STATUS with one device answers for it', function () {
+    assert.match(runCommand({ cmd: 'STATUS' }, context()).reply, /^HEAT PUMP STATUS\nDevice: site1\n/);
+  });
+  it('STATUS with several devices asks which one, STATUS site2 answers for site2', function () {
+    const readings = new Map([
+      ['site1', reading],
+      ['site2', { ...reading, device_id: 'site2' }],
+    ]);
+    assert.match(runCommand({ cmd: 'STATUS' }, context({ readings })).reply, /Several devices.*site1, site2/);
+    assert.match(runCommand({ cmd: 'STATUS', device: 'SITE2' }, context({ readings })).reply, /Device: site2/);
+    assert.match(runCommand({ cmd: 'STATUS', device: 'site9' }, context({ readings })).reply, /Unknown device site9/);
+  });
+  it('RESET gives a device command and "Restarting device..."', function () {
+    assert.deepEqual(runCommand({ cmd: 'RESET' }, context()), { reply: 'Restarting device...', deviceCommand: { device: 'site1', cmd: 'RESET' }, device: 'site1' });
+  });
+  it('the device an SMS came in through is the default', function () {
+    const outcome = runCommand({ cmd: 'STATUS' }, context({ readings: new Map(), viaDevice: 'site7' }));
+    assert.equal(outcome.reply, 'HEAT PUMP STATUS\nDevice: site7\nNo reading received yet.');
+  });
+  it('HELP and unknown text list the commands', function () {
+    assert.match(runCommand({ cmd: 'HELP' }, context()).reply, /STATUS.*RESET.*HELP/);
+    assert.match(runCommand({ cmd: 'UNKNOWN', text: 'hi' }, context()).reply, /^Commands:/);
+  });
+});
+
+describe('sms limiter', function () {
+  const config = { ratePerRecipient: 2, rateWindowMs: 3600000, dailyCap: 5, dedupWindowMs: 600000 };
+  it('drops an identical text within the window, sends it again after', function () {
+    const limiter = new SmsLimiter(config);
+    assert.deepEqual(limiter.admit('+1', 'a', 0), { verdict: 'send' });
+    assert.deepEqual(limiter.admit('+1', 'a', 1000), { verdict: 'duplicate' });
+    assert.deepEqual(limiter.admit('+2', 'a', 1000), { verdict: 'send' });
+    assert.deepEqual(limiter.admit('+1', 'a', 600000), { verdict: 'send' });
+    assert.deepEqual(limiter.counts(), { sent: 3, held: 0, duplicates: 1 });
+  });
+  it('holds back over the rate and gives one summary when there is room again', function () {
+    const limiter = new SmsLimiter(config);
+    limiter.admit('+1', 'a', 0);
+    limiter.admit('+1', 'b', 10);
+    assert.deepEqual(limiter.admit('+1', 'c', 20), { verdict: 'held', reason: 'rate' });
+    assert.deepEqual(limiter.admit('+1', 'd', 30), { verdict: 'held', reason: 'rate' });
+    assert.equal(limiter.pendingHeld(), 2);
+    assert.deepEqual(limiter.dueSummaries(1000), []);
+    assert.deepEqual(limiter.dueSummaries(3600000), [{ to: '+1', count: 2, since: 20 }]);
+    assert.deepEqual(limiter.dueSummaries(3600001), []);
+    assert.equal(limiter.pendingHeld(), 0);
+  });
+  it('caps the total per 24 h; replies skip dedup and rate but not the cap', function () {
+    const limiter = new SmsLimiter({ ...config, ratePerRecipient: 0 });
+    for (let i = 0; i < 5; i++) assert.equal(limiter.admit(`+${i}`, 'x', i).verdict, 'send');
+    assert.deepEqual(limiter.admit('+9', 'x', 10), { verdict: 'held', reason: 'daily' });
+    assert.deepEqual(limiter.admit('+9', 'STATUS', 10, 'reply'), { verdict: 'held', reason: 'daily' });
+    assert.equal(limiter.admit('+9', 'y', 86400000 + 5).verdict, 'send');
+    const replies = new SmsLimiter(config);
+    for (let i = 0; i < 4; i++) assert.equal(replies.admit('+1', 'same reply', i, 'reply').verdict, 'send');
+  });
+  it('0 switches each limit off', function () {
+    const limiter = new SmsLimiter({ ratePerRecipient: 0, rateWindowMs: 1, dailyCap: 0, dedupWindowMs: 0 });
+    for (let i = 0; i < 100; i++) assert.equal(limiter.admit('+1', 'same', i).verdict, 'send');
+  });
+});
+
+describe('sms modem errors', function () {
+  const cases: [string, number | undefined, boolean][] = [
+    ['+CMS ERROR: 500', 500, true],
+    ['+CMS ERROR: 304 Invalid PDU mode parameter', 304, false],
+    ['+CMS ERROR: invalid input value', undefined, false],
+    ['+CMS ERROR:', undefined, true],
+    ['+CMS ERROR: 331', 331, true],
+    ['+CME ERROR: SIM busy ', undefined, true],
+    ['+CMS ERROR: 310', 310, false],
+  ];
+  for (const [line, code, transient] of cases) {
+    it(line, function () {
+      const parsed = parseCmsError(line);
+      assert.equal(parsed.code, code);
+      assert.equal(parsed.transient, transient);
+    });
+  }
+});
