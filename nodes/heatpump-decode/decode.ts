@@ -1,0 +1,414 @@
+// Pure core of heatpump-decode: device payload (string, Buffer or parsed JSON; one item or an
+// array) -> typed Readings and device-raised AlertEvents, plus every problem found. No Node-RED
+// import and no clock: the receive time comes in as `now`.
+//
+// Rules (the help text documents them for users):
+// - message level: not JSON, too large, not an object/array, empty array, a heatpump topic that
+//   is neither .../data nor .../alerts, or an unsafe device id in the topic -> nothing goes out.
+// - item level: an element that is not an object, has a missing/foreign/unsafe device id, or a
+//   top-level property of the wrong type (timestamp, version, overflow, signal, a group such as
+//   temperature) -> that reading/alert is rejected, the others still go out.
+// - field level: a sensor value that is not a finite number (or status not a boolean), or is
+//   outside its plausible range -> only that field is left out and listed in `invalid`; the rest
+//   of the reading goes out. A field the device flagged valid:false is left out the same way but
+//   is normal operation, not a problem.
+import {
+  SENSOR_FIELDS,
+  UNITS,
+  parseDeviceTopic,
+  type AlertEvent,
+  type Reading,
+  type SensorField,
+} from '../shared/contract';
+import { deviceIdProblem } from '../shared/device-id';
+import { ALERT_TYPE_PATTERN, describe } from '../shared/points';
+import type {
+  DecodeOptions,
+  DecodeResult,
+  InvalidReason,
+  Problem,
+  ProblemCode,
+  Ranges,
+  Warning,
+} from './types';
+
+/** Plausible ranges (documented defaults): a value outside is a sensor or wiring fault. */
+export const DEFAULT_RANGES: Readonly<Ranges> = Object.freeze({
+  temp_inlet: { min: -50, max: 150 },
+  temp_outlet: { min: -50, max: 150 },
+  temp_ambient: { min: -50, max: 150 },
+  temp_compressor: { min: -50, max: 150 },
+  voltage: { min: 0, max: 300 },
+  current: { min: 0, max: 100 },
+  power: { min: 0, max: 30000 },
+  pressure_high: { min: 0, max: 700 },
+  pressure_low: { min: 0, max: 700 },
+});
+
+export const DEFAULT_MAX_BYTES = 262144;
+
+/** Device clocks before this are unset (the firmware did not sync yet): 2020-01-01T00:00:00Z. */
+export const MIN_TIMESTAMP = Date.UTC(2020, 0, 1);
+export const MAX_FUTURE_MS = 5 * 60 * 1000;
+
+export const SIGNAL_RANGE = { min: 0, max: 100 } as const;
+
+export function defaultOptions(): DecodeOptions {
+  return { ranges: { ...DEFAULT_RANGES }, maxBytes: DEFAULT_MAX_BYTES };
+}
+
+type Item = Record<string, unknown>;
+
+/** Where each sensor field sits in the device payload, and which `valid` flag covers it. */
+interface SensorSource {
+  field: SensorField;
+  group: 'temperature' | 'electrical' | 'pressure';
+  key: string;
+  /** undefined for power: it is computed from voltage and current, which have flags */
+  validKey: string | undefined;
+}
+
+const SENSOR_SOURCES: readonly SensorSource[] = [
+  { field: 'temp_inlet', group: 'temperature', key: 'inlet', validKey: 'temp_inlet' },
+  { field: 'temp_outlet', group: 'temperature', key: 'outlet', validKey: 'temp_outlet' },
+  { field: 'temp_ambient', group: 'temperature', key: 'ambient', validKey: 'temp_ambient' },
+  { field: 'temp_compressor', group: 'temperature', key: 'compressor', validKey: 'temp_compressor' },
+  { field: 'voltage', group: 'electrical', key: 'voltage', validKey: 'voltage' },
+  { field: 'current', group: 'electrical', key: 'current', validKey: 'current' },
+  { field: 'power', group: 'electrical', key: 'power', validKey: undefined },
+  { field: 'pressure_high', group: 'pressure', key: 'high', validKey: 'pressure_high' },
+  { field: 'pressure_low', group: 'pressure', key: 'low', validKey: 'pressure_low' },
+];
+
+const STATE_SOURCES = [
+  { field: 'compressor_running', key: 'compressor' },
+  { field: 'fan_running', key: 'fan' },
+  { field: 'defrost_active', key: 'defrost' },
+] as const;
+
+const GROUPS = ['temperature', 'electrical', 'pressure', 'status', 'valid'] as const;
+
+/** The sensor a device alert type is about, where there is one. */
+const ALERT_FIELDS: Readonly<Record<string, SensorField>> = {
+  voltage_high: 'voltage',
+  voltage_low: 'voltage',
+  compressor_temp: 'temp_compressor',
+  pressure_high: 'pressure_high',
+  pressure_low: 'pressure_low',
+  current: 'current',
+};
+
+type ItemKind = 'reading' | 'alert' | 'auto';
+
+/** Per-message state shared by the item decoders. */
+interface Context {
+  options: DecodeOptions;
+  now: number;
+  topicDevice: string | undefined;
+  result: DecodeResult;
+}
+
+/**
+ * Decodes what an `mqtt in` node delivers (or an inject node sends) into readings and alerts.
+ * `topic` decides reading vs alert (heatpump/{id}/data, heatpump/{id}/alerts) and is the
+ * device's identity; for any other topic the payload names the device and its shape decides.
+ */
+export function decodeMessage(input: unknown, topic: unknown, options: DecodeOptions, now: number): DecodeResult {
+  const result: DecodeResult = { topicDevice: undefined, batch: false, readings: [], alerts: [], problems: [], warnings: [] };
+  const messageProblem = (code: ProblemCode, params: Record<string, string | number>, device?: string): DecodeResult => {
+    result.problems.push({ code, scope: 'message', device, params });
+    return result;
+  };
+
+  let kind: ItemKind = 'auto';
+  const parsedTopic = parseDeviceTopic(topic);
+  if (parsedTopic !== undefined) {
+    const idProblem = deviceIdProblem(parsedTopic.deviceId);
+    if (idProblem !== undefined) return messageProblem('topic-device', { topic: String(topic), reason: idProblem });
+    result.topicDevice = parsedTopic.deviceId;
+    if (parsedTopic.rest === 'data') kind = 'reading';
+    else if (parsedTopic.rest === 'alerts') kind = 'alert';
+    else return messageProblem('bad-topic', { topic: String(topic) }, parsedTopic.deviceId);
+  }
+  const device = result.topicDevice ?? '';
+
+  let payload: unknown = input;
+  if (typeof input === 'string' || input instanceof Uint8Array) {
+    const bytes = typeof input === 'string' ? stringBytesOver(input, options.maxBytes) : input.byteLength;
+    if (bytes > options.maxBytes) return messageProblem('too-large', { device, bytes, max: options.maxBytes }, result.topicDevice);
+    const text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
+    try {
+      payload = JSON.parse(text);
+    } catch (error) {
+      return messageProblem('not-json', { device, detail: error instanceof Error ? error.message : String(error) }, result.topicDevice);
+    }
+  }
+
+  const context: Context = { options, now, topicDevice: result.topicDevice, result };
+  if (Array.isArray(payload)) {
+    if (payload.length === 0) return messageProblem('empty-array', { device }, result.topicDevice);
+    result.batch = true;
+    for (let index = 0; index < payload.length; index++) decodeItem(payload[index], index, kind, context);
+  } else if (isItem(payload)) {
+    decodeItem(payload, undefined, kind, context);
+  } else {
+    return messageProblem('bad-payload', { device, actual: describe(payload) }, result.topicDevice);
+  }
+  return result;
+}
+
+/**
+ * UTF-8 size of `text`, computed only when it could matter: a string of n UTF-16 units takes
+ * between n and 3n bytes, so most payloads are decided by their length alone.
+ */
+function stringBytesOver(text: string, max: number): number {
+  if (text.length * 3 <= max) return text.length;
+  if (text.length > max) return text.length;
+  return Buffer.byteLength(text, 'utf8');
+}
+
+function isItem(value: unknown): value is Item {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function decodeItem(raw: unknown, index: number | undefined, kind: ItemKind, context: Context): void {
+  if (!isItem(raw)) {
+    context.result.problems.push({
+      code: 'not-object',
+      scope: 'item',
+      index,
+      device: context.topicDevice,
+      params: { device: context.topicDevice ?? '?', actual: describe(raw) },
+    });
+    return;
+  }
+  const isAlert = kind === 'alert' || (kind === 'auto' && raw.alert_type !== undefined);
+  if (isAlert) decodeAlert(raw, index, context);
+  else decodeReading(raw, index, context);
+}
+
+function itemProblem(context: Context, index: number | undefined, device: string | undefined, code: ProblemCode, params: Record<string, string | number>, field?: string): void {
+  context.result.problems.push({ code, scope: 'item', index, device, field, params: { device: device ?? '?', ...params } });
+}
+
+/** The item's device id, or undefined after reporting why it cannot be trusted. */
+function resolveDevice(claimed: unknown, index: number | undefined, context: Context): string | undefined {
+  const topicDevice = context.topicDevice;
+  if (claimed === undefined) {
+    if (topicDevice !== undefined) return topicDevice;
+    itemProblem(context, index, undefined, 'device-missing', {});
+    return undefined;
+  }
+  if (typeof claimed !== 'string') {
+    itemProblem(context, index, topicDevice, 'wrong-type', { field: 'device', expected: 'string', actual: describe(claimed) }, 'device');
+    return undefined;
+  }
+  if (claimed === topicDevice) return claimed; // the topic id was checked once per message
+  if (topicDevice !== undefined) {
+    itemProblem(context, index, topicDevice, 'device-mismatch', { claimed: describe(claimed) }, 'device');
+    return undefined;
+  }
+  const idProblem = deviceIdProblem(claimed);
+  if (idProblem !== undefined) {
+    itemProblem(context, index, undefined, 'device-id', { claimed: describe(claimed), reason: idProblem }, 'device');
+    return undefined;
+  }
+  return claimed;
+}
+
+/** The item's timestamp: its own when plausible, else `now` (flagged); undefined when rejected. */
+function resolveTimestamp(
+  value: unknown,
+  index: number | undefined,
+  device: string,
+  context: Context,
+): { timestamp: number; replaced: boolean } | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) {
+    if (value >= MIN_TIMESTAMP && value <= context.now + MAX_FUTURE_MS) return { timestamp: value, replaced: false };
+    const reason = value < MIN_TIMESTAMP ? 'before 2020' : 'more than 5 minutes in the future';
+    context.result.warnings.push({ code: 'timestamp-replaced', index, device, params: { device, timestamp: value, reason } });
+    return { timestamp: context.now, replaced: true };
+  }
+  if (value === undefined) {
+    context.result.warnings.push({ code: 'timestamp-replaced', index, device, params: { device, timestamp: 'none', reason: 'missing' } });
+    return { timestamp: context.now, replaced: true };
+  }
+  itemProblem(context, index, device, 'wrong-type', { field: 'timestamp', expected: 'number (ms since the epoch)', actual: describe(value) }, 'timestamp');
+  return undefined;
+}
+
+function decodeReading(raw: Item, index: number | undefined, context: Context): void {
+  const device = resolveDevice(raw.device, index, context);
+  if (device === undefined) return;
+  const wrongType = (field: string, expected: string, value: unknown): void =>
+    itemProblem(context, index, device, 'wrong-type', { field, expected, actual: describe(value) }, field);
+
+  for (const group of GROUPS) {
+    const value = raw[group];
+    if (value !== undefined && !isItem(value)) return wrongType(group, 'object', value);
+  }
+  const version = raw.version;
+  if (version !== undefined && typeof version !== 'string') return wrongType('version', 'string', version);
+  const overflow = raw.overflow;
+  if (overflow !== undefined && !(Number.isInteger(overflow) && (overflow as number) >= 0)) return wrongType('overflow', 'non-negative integer', overflow);
+  const signal = raw.signal;
+  if (signal !== undefined && !(typeof signal === 'number' && Number.isFinite(signal))) return wrongType('signal', 'number (percent)', signal);
+  const time = resolveTimestamp(raw.timestamp, index, device, context);
+  if (time === undefined) return;
+
+  const reading: Reading = { device_id: device, timestamp: time.timestamp };
+  const invalid: string[] = [];
+  let reasons: Record<string, InvalidReason> | undefined;
+  const leaveOut = (field: string, reason: InvalidReason): void => {
+    invalid.push(field);
+    (reasons ??= {})[field] = reason;
+  };
+  const fieldProblem = (code: ProblemCode, field: string, params: Record<string, string | number>): void => {
+    context.result.problems.push({ code, scope: 'field', index, device, field, params: { device, field, ...params } });
+  };
+
+  const groups = raw as Partial<Record<(typeof GROUPS)[number], Item>>;
+  const flags = groups.valid;
+  const ranges = context.options.ranges;
+  let electricalInvalid = false;
+  for (const source of SENSOR_SOURCES) {
+    const field = source.field;
+    const value = groups[source.group]?.[source.key];
+    let flag: unknown;
+    if (source.validKey === undefined) flag = electricalInvalid ? false : true;
+    else flag = flags === undefined ? undefined : flags[source.validKey];
+    if (flag === false) {
+      if (field === 'voltage' || field === 'current') electricalInvalid = true;
+      leaveOut(field, source.validKey === undefined ? 'derived' : 'flagged');
+      continue;
+    }
+    if (flag !== undefined && flag !== true) {
+      if (field === 'voltage' || field === 'current') electricalInvalid = true;
+      leaveOut(field, 'bad_valid_flag');
+      fieldProblem('bad-valid-flag', field, { actual: describe(flag) });
+      continue;
+    }
+    if (value === undefined) continue; // sensor not fitted
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      if (field === 'voltage' || field === 'current') electricalInvalid = true;
+      leaveOut(field, 'not_a_number');
+      fieldProblem('not-a-number', field, { actual: describe(value) });
+      continue;
+    }
+    const range = ranges[field];
+    if (value < range.min || value > range.max) {
+      if (field === 'voltage' || field === 'current') electricalInvalid = true;
+      leaveOut(field, 'out_of_range');
+      fieldProblem('out-of-range', field, { value, min: range.min, max: range.max, unit: UNITS[field] });
+      continue;
+    }
+    reading[field] = value;
+  }
+
+  const status = groups.status;
+  if (status !== undefined) {
+    for (const source of STATE_SOURCES) {
+      const value = status[source.key];
+      if (value === undefined) continue;
+      if (typeof value === 'boolean') reading[source.field] = value;
+      else {
+        leaveOut(source.field, 'not_boolean');
+        fieldProblem('not-boolean', source.field, { actual: describe(value) });
+      }
+    }
+  }
+
+  if (version !== undefined) reading.firmware_version = version;
+  if (overflow !== undefined) {
+    reading.overflow = overflow as number;
+    if ((overflow as number) > 0) context.result.warnings.push({ code: 'overflow', index, device, params: { device, count: overflow as number } });
+  }
+  if (signal !== undefined) {
+    if (signal >= SIGNAL_RANGE.min && signal <= SIGNAL_RANGE.max) reading.signal = signal;
+    else {
+      leaveOut('signal', 'out_of_range');
+      fieldProblem('out-of-range', 'signal', { value: signal, min: SIGNAL_RANGE.min, max: SIGNAL_RANGE.max, unit: '%' });
+    }
+  }
+  context.result.readings.push({ reading, invalid, invalidReasons: reasons, timestampReplaced: time.replaced });
+}
+
+function decodeAlert(raw: Item, index: number | undefined, context: Context): void {
+  const device = resolveDevice(raw.device, index, context);
+  if (device === undefined) return;
+  const wrongType = (field: string, expected: string, value: unknown): void =>
+    itemProblem(context, index, device, 'wrong-type', { field, expected, actual: describe(value) }, field);
+
+  const { alert_type: alertType, level, value, threshold, message } = raw;
+  if (typeof alertType !== 'string' || !ALERT_TYPE_PATTERN.test(alertType)) {
+    itemProblem(context, index, device, 'alert-type', { actual: describe(alertType) }, 'alert_type');
+    return;
+  }
+  if (level !== 'warning' && level !== 'critical') {
+    itemProblem(context, index, device, 'alert-level', { actual: describe(level) }, 'level');
+    return;
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value)) return wrongType('value', 'finite number', value);
+  if (typeof threshold !== 'number' || !Number.isFinite(threshold)) return wrongType('threshold', 'finite number', threshold);
+  if (message !== undefined && typeof message !== 'string') return wrongType('message', 'string', message);
+  const time = resolveTimestamp(raw.timestamp, index, device, context);
+  if (time === undefined) return;
+
+  const alert: AlertEvent = {
+    device_id: device,
+    alert_type: alertType,
+    level,
+    value,
+    threshold,
+    message: message ?? `${alertType} ${level}: ${value} (threshold ${threshold})`,
+    state: 'raised',
+    timestamp: time.timestamp,
+    source: 'device',
+  };
+  const field = ALERT_FIELDS[alertType];
+  if (field !== undefined) alert.field = field;
+  context.result.alerts.push({ alert, timestampReplaced: time.replaced });
+}
+
+/**
+ * Decode options from a node's config: blank or missing values keep the defaults, so a node
+ * with an empty config works. Returns the problems of values that are set but unusable.
+ */
+export function optionsFromConfig(config: {
+  maxBytes?: unknown;
+  ranges?: unknown;
+}): { options: DecodeOptions; problems: string[] } {
+  const options = defaultOptions();
+  const problems: string[] = [];
+  const maxBytes = numberSetting(config.maxBytes);
+  if (maxBytes === null || (maxBytes !== undefined && !(Number.isInteger(maxBytes) && maxBytes > 0))) problems.push(`maxBytes: ${describe(config.maxBytes)}`);
+  else if (maxBytes !== undefined) options.maxBytes = maxBytes;
+
+  if (isItem(config.ranges)) {
+    for (const field of SENSOR_FIELDS) {
+      const override = config.ranges[field];
+      if (!isItem(override)) continue;
+      const min = numberSetting(override.min);
+      const max = numberSetting(override.max);
+      const range = { ...options.ranges[field] };
+      if (min === null) problems.push(`${field}.min: ${describe(override.min)}`);
+      else if (min !== undefined) range.min = min;
+      if (max === null) problems.push(`${field}.max: ${describe(override.max)}`);
+      else if (max !== undefined) range.max = max;
+      if (range.min > range.max) problems.push(`${field}: min ${range.min} > max ${range.max}`);
+      else options.ranges[field] = range;
+    }
+  } else if (config.ranges !== undefined && config.ranges !== '') {
+    problems.push(`ranges: ${describe(config.ranges)}`);
+  }
+  return { options, problems };
+}
+
+/** A config number: undefined when blank, null when set but not a finite number. */
+function numberSetting(value: unknown): number | undefined | null {
+  if (value === undefined || value === null || value === '') return undefined;
+  const number = typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : NaN;
+  return Number.isFinite(number) ? number : null;
+}
+
+export type { Problem, Warning };

@@ -1,0 +1,119 @@
+// Config, options and result types of heatpump-decode.
+import type { NodeDef, NodeMessage } from 'node-red';
+import type { AlertEvent, InfluxPoint, Reading, SensorField } from '../shared/contract';
+
+export type OutputMode = 'reading' | 'points';
+
+export interface Range {
+  min: number;
+  max: number;
+}
+
+export type Ranges = Record<SensorField, Range>;
+
+/** What the editor stores. Every property may be missing (a node with an empty config works). */
+export interface HeatpumpDecodeProps {
+  output?: string;
+  /** payload size limit in bytes, as text or number */
+  maxBytes?: string | number;
+  /** per-field overrides of the plausible ranges; missing fields keep the defaults */
+  ranges?: Partial<Record<string, Partial<Record<'min' | 'max', string | number>>>>;
+}
+
+export interface HeatpumpDecodeDef extends NodeDef, HeatpumpDecodeProps {}
+
+export interface DecodeOptions {
+  ranges: Ranges;
+  /** payloads (string or Buffer) larger than this many bytes are rejected unparsed */
+  maxBytes: number;
+}
+
+/** Why a field was left out of a reading (msg.invalidReasons). */
+export type InvalidReason = 'flagged' | 'derived' | 'out_of_range' | 'not_a_number' | 'not_boolean' | 'bad_valid_flag';
+
+export type ProblemCode =
+  | 'not-json'
+  | 'too-large'
+  | 'bad-payload'
+  | 'empty-array'
+  | 'bad-topic'
+  | 'topic-device'
+  | 'not-object'
+  | 'device-missing'
+  | 'device-mismatch'
+  | 'device-id'
+  | 'wrong-type'
+  | 'alert-type'
+  | 'alert-level'
+  | 'not-a-number'
+  | 'not-boolean'
+  | 'bad-valid-flag'
+  | 'out-of-range';
+
+/**
+ * One thing wrong with an input message. scope says what was rejected: the whole message, one
+ * reading/alert (item), or one field of a reading that still goes out.
+ */
+export interface Problem {
+  code: ProblemCode;
+  scope: 'message' | 'item' | 'field';
+  /** element index when the payload was an array */
+  index?: number;
+  device?: string;
+  field?: string;
+  /** values for the i18n text of `heatpump-decode.errors.<code>` */
+  params: Record<string, string | number>;
+}
+
+export type WarningCode = 'timestamp-replaced' | 'overflow';
+
+export interface Warning {
+  code: WarningCode;
+  index?: number;
+  device: string;
+  params: Record<string, string | number>;
+}
+
+export interface DecodedReading {
+  reading: Reading;
+  /** sensor fields left out: flagged invalid by the device or rejected here */
+  invalid: string[];
+  /** why each field in `invalid` was left out; undefined when `invalid` is empty */
+  invalidReasons: Record<string, InvalidReason> | undefined;
+  timestampReplaced: boolean;
+}
+
+export interface DecodedAlert {
+  alert: AlertEvent;
+  timestampReplaced: boolean;
+}
+
+export interface DecodeResult {
+  /** the device id of the topic, when the topic was heatpump/{id}/... */
+  topicDevice: string | undefined;
+  /** true when the payload was an array (problems then carry an index) */
+  batch: boolean;
+  readings: DecodedReading[];
+  alerts: DecodedAlert[];
+  problems: Problem[];
+  warnings: Warning[];
+}
+
+export interface ReadingMsg extends NodeMessage {
+  payload: Reading;
+  topic: string;
+  invalid: string[];
+  invalidReasons?: Record<string, InvalidReason>;
+  timestampReplaced?: true;
+}
+
+export interface AlertMsg extends NodeMessage {
+  payload: AlertEvent;
+  topic: string;
+  timestampReplaced?: true;
+}
+
+export interface PointsMsg extends NodeMessage {
+  payload: InfluxPoint[];
+  topic?: string;
+}
