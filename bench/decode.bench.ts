@@ -1,0 +1,66 @@
+// heatpump-decode's pure core against bare JSON.parse of the same payloads: decoding has to
+// parse anyway, so the ratio shows what checking and mapping add (goal: >= 50 % of JSON.parse).
+import { decodeMessage, defaultOptions } from '../nodes/heatpump-decode/decode';
+import { toPoints } from '../nodes/shared/points';
+import { printComparison, throughput } from './measure';
+
+export const title = 'heatpump-decode: decode vs JSON.parse';
+
+const NOW = 1706600000000;
+
+function seedReading(index: number): Record<string, unknown> {
+  return {
+    device: 'site1',
+    timestamp: NOW - (100 - index) * 10000,
+    version: '1.0.0',
+    temperature: { inlet: 45.2, outlet: 50.1, ambient: 25.0 + (index % 5), compressor: 70.5 },
+    electrical: { voltage: 230.5, current: 8.5, power: 1959.25 },
+    pressure: { high: 280.0, low: 70.0 },
+    status: { compressor: true, fan: true, defrost: false },
+    alerts: { voltage: 0, compressor_temp: 0, pressure_high: 0, pressure_low: 0, current: 0 },
+    valid: {
+      temp_inlet: true,
+      temp_outlet: true,
+      temp_ambient: true,
+      temp_compressor: true,
+      voltage: true,
+      current: true,
+      pressure_high: true,
+      pressure_low: true,
+    },
+  };
+}
+
+export async function run(): Promise<void> {
+  const options = defaultOptions();
+  const single = JSON.stringify(seedReading(0));
+  const flush = JSON.stringify(Array.from({ length: 100 }, (_, index) => seedReading(index)));
+  let sink = 0;
+
+  for (const [label, payload, readings] of [
+    ['single reading', single, 1],
+    ['100-reading array', flush, 100],
+  ] as const) {
+    console.log(` ${label} (${payload.length} bytes)`);
+    const decode = throughput(`decodeMessage, ${label}`, () => {
+      sink += decodeMessage(payload, 'heatpump/site1/data', options, NOW).readings.length;
+    }, readings);
+    const parse = throughput(`JSON.parse, ${label}`, () => {
+      const parsed: unknown = JSON.parse(payload);
+      sink += Array.isArray(parsed) ? parsed.length : 1;
+    }, readings);
+    printComparison(decode, parse, { minRatio: 0.5, text: '>= 50 % of JSON.parse' });
+  }
+
+  const decoded = decodeMessage(flush, 'heatpump/site1/data', options, NOW).readings.map((r) => r.reading);
+  console.log(' points for influxdb batch (100 readings)');
+  const convert = throughput('toPoints, 100 readings', () => {
+    const result = toPoints(decoded);
+    sink += result.ok ? result.value.points.length : 0;
+  }, 100);
+  const decodeOnly = throughput('decodeMessage, 100-reading array', () => {
+    sink += decodeMessage(flush, 'heatpump/site1/data', options, NOW).readings.length;
+  }, 100);
+  printComparison(convert, decodeOnly);
+  if (sink < 0) console.log(sink); // keeps the work observable
+}
