@@ -1,0 +1,70 @@
+import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
+import { influxqlStatements } from './influxql';
+import { parseHttpRequest, parseRequestObject, type HttpRequestLike } from './request';
+import type { HeatpumpQueryDef, QueryContext } from './types';
+import { localResponse } from '../shared/api-response';
+import { DEFAULT_STATE_KEYS, runtimeState } from '../shared/runtime-state';
+import { failInput } from '../shared/errors';
+import { setStatus } from '../shared/status';
+
+interface ExpressRequestLike {
+  route?: { path?: unknown };
+  params?: Record<string, unknown>;
+  query?: Record<string, unknown>;
+}
+
+function httpRequestOf(msg: NodeMessageInFlow): HttpRequestLike | undefined {
+  const req = (msg as { req?: ExpressRequestLike }).req;
+  if (!req || typeof req.route?.path !== 'string') return undefined;
+  return { route: req.route.path, params: req.params ?? {}, query: req.query ?? {} };
+}
+
+const init = (RED: NodeAPI): void => {
+  function HeatpumpQuery(this: Node, config: HeatpumpQueryDef) {
+    RED.nodes.createNode(this, config);
+    const keys = {
+      fleetKey: config.fleetKey ?? DEFAULT_STATE_KEYS.fleetKey,
+      healthKey: config.healthKey ?? DEFAULT_STATE_KEYS.healthKey,
+      metricsKey: config.metricsKey ?? DEFAULT_STATE_KEYS.metricsKey,
+    };
+    let answered = 0;
+    let refused = 0;
+
+    this.on('input', (msg, send, done) => {
+      const now = Date.now();
+      const http = httpRequestOf(msg);
+      const parsed = http ? parseHttpRequest(http, now) : parseRequestObject(msg.payload, now);
+      if (!parsed.ok) {
+        refused += 1;
+        const { statusCode, error } = parsed.error;
+        if (!http) return failInput(this, done, RED._('heatpump-query.status.bad-request'), RED._('heatpump-query.errors.bad-request', { error }));
+        // A bad API call is the caller's mistake, answered with 400/404, not a flow error.
+        setStatus(this, 'error', RED._('heatpump-query.status.refused', { answered, refused }));
+        send([null, { ...msg, statusCode, payload: { error } }]);
+        return done();
+      }
+      answered += 1;
+      const request = parsed.value;
+      setStatus(this, 'ok', RED._('heatpump-query.status.answered', { kind: request.kind, answered, refused }));
+      if (request.kind === 'health' || request.kind === 'metrics') {
+        const state = runtimeState(msg as Record<string, unknown>, (key) => this.context().global.get(key), keys);
+        const response = localResponse(request, state, now);
+        send([null, { ...msg, statusCode: response.statusCode, payload: response.payload, headers: response.headers ?? {} }]);
+        return done();
+      }
+      const statements = influxqlStatements(request);
+      const heatpumpRequest: QueryContext = { request, statements: statements.length };
+      send([{ ...msg, query: statements.join('; '), heatpumpRequest }, null]);
+      done();
+    });
+
+    this.on('close', (_removed: boolean, done: () => void) => {
+      this.status({});
+      done();
+    });
+  }
+
+  RED.nodes.registerType('heatpump-query', HeatpumpQuery);
+};
+
+export = init;

@@ -1,0 +1,197 @@
+// Turns an HTTP API call (the `http in` route, path parameters and query string) or a dashboard
+// request object into a validated ApiRequest. Pure: `now` is passed in.
+import type { ApiProblem, ApiRequest, HistoryRange } from '../shared/api-request';
+import { HISTORY_RANGES } from '../shared/api-request';
+import { deviceIdProblem } from '../shared/device-id';
+import { err, ok, type Result } from '../shared/result';
+
+const HOUR = 3_600_000;
+/** Raw readings are kept 30 days (DESIGN.md retention). */
+export const MAX_READINGS_RANGE_MS = 30 * 24 * HOUR;
+/** History charts draw at most this many points a series (issue 5). */
+export const MAX_CHART_POINTS = 1000;
+/** Hourly continuous queries lag up to an hour; the newest part of a long range comes from raw data. */
+const AGGREGATE_LAG_MS = 2 * HOUR;
+
+export interface HttpRequestLike {
+  /** the Express route of the `http in` node, e.g. `/api/devices/:id/status` */
+  route: string;
+  params: Record<string, unknown>;
+  query: Record<string, unknown>;
+}
+
+type Parsed<T> = Result<T, ApiProblem>;
+const badRequest = (error: string): Parsed<never> => err({ statusCode: 400, error });
+
+/** An integer query parameter within [min, max], or `fallback` when absent. */
+export function intParam(query: Record<string, unknown>, name: string, min: number, max: number, fallback: number): Parsed<number> {
+  const raw = firstValue(query[name]);
+  if (raw === undefined || raw === '') return ok(fallback);
+  if (!/^-?\d+$/.test(raw)) return badRequest(`${name} must be a whole number between ${min} and ${max}, got ${JSON.stringify(raw)}`);
+  const value = Number(raw);
+  if (value < min || value > max) return badRequest(`${name} must be between ${min} and ${max}, got ${value}`);
+  return ok(value);
+}
+
+function firstValue(value: unknown): string | undefined {
+  if (Array.isArray(value)) return firstValue(value[0]);
+  if (typeof value === 'number') return String(value);
+  return typeof value === 'string' ? value : undefined;
+}
+
+function deviceParam(value: unknown, name = 'device id'): Parsed<string> {
+  const id = firstValue(value);
+  const problem = deviceIdProblem(id);
+  return problem === undefined && id !== undefined ? ok(id) : badRequest(`invalid ${name}: ${problem}`);
+}
+
+/** `10s`, `5m`, `1h`, `1d` -> milliseconds. */
+export function parseWindow(text: string): number | undefined {
+  const match = /^(\d{1,4})(s|m|h|d)$/.exec(text.trim());
+  if (!match) return undefined;
+  const unit = { s: 1000, m: 60_000, h: HOUR, d: 24 * HOUR }[match[2] as 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * unit;
+}
+
+/** An ISO 8601 date or milliseconds since the epoch. */
+function parseInstant(text: string): number | undefined {
+  const value = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+function parseReadings(deviceId: string, query: Record<string, unknown>, now: number): Parsed<ApiRequest> {
+  const limit = intParam(query, 'limit', 1, 10_000, 1000);
+  if (!limit.ok) return limit;
+  const startText = firstValue(query.start);
+  const endText = firstValue(query.end);
+  let start: number;
+  let end: number;
+  if (startText !== undefined || endText !== undefined) {
+    const parsedStart = startText === undefined ? undefined : parseInstant(startText);
+    const parsedEnd = endText === undefined ? now : parseInstant(endText);
+    if (parsedStart === undefined) return badRequest('start must be an ISO 8601 time or milliseconds since the epoch');
+    if (parsedEnd === undefined) return badRequest('end must be an ISO 8601 time or milliseconds since the epoch');
+    [start, end] = [parsedStart, parsedEnd];
+  } else {
+    const hours = intParam(query, 'hours', 1, 720, 24);
+    if (!hours.ok) return hours;
+    [start, end] = [now - hours.value * HOUR, now];
+  }
+  if (end <= start) return badRequest('end must be after start');
+  if (end - start > MAX_READINGS_RANGE_MS) return badRequest('the time range may span at most 30 days (raw data retention)');
+  const windowText = firstValue(query.window);
+  let windowMs: number | null = null;
+  if (windowText !== undefined && windowText !== '') {
+    const parsed = parseWindow(windowText);
+    if (parsed === undefined || parsed < 1000 || parsed > 24 * HOUR) {
+      return badRequest('window must be a duration from 1s to 1d such as 30s, 5m, 1h');
+    }
+    windowMs = parsed;
+  }
+  return ok({ kind: 'readings', device_id: deviceId, start, end, window_ms: windowMs, limit: limit.value });
+}
+
+function parseAlerts(query: Record<string, unknown>): Parsed<ApiRequest> {
+  const hours = intParam(query, 'hours', 1, 168, 24);
+  if (!hours.ok) return hours;
+  const limit = intParam(query, 'limit', 1, 500, 50);
+  if (!limit.ok) return limit;
+  let deviceId: string | null = null;
+  if (firstValue(query.device_id) !== undefined && firstValue(query.device_id) !== '') {
+    const device = deviceParam(query.device_id, 'device_id');
+    if (!device.ok) return device;
+    deviceId = device.value;
+  }
+  const levelText = firstValue(query.level);
+  let level: 'warning' | 'critical' | null = null;
+  if (levelText !== undefined && levelText !== '') {
+    if (levelText !== 'warning' && levelText !== 'critical') return badRequest('level must be warning or critical');
+    level = levelText;
+  }
+  return ok({ kind: 'alerts', device_id: deviceId, level, hours: hours.value, limit: limit.value });
+}
+
+/** Chart window for a history range: the smallest round step that keeps a series within MAX_CHART_POINTS. */
+export function historyWindow(rangeMs: number): number {
+  const steps = [5_000, 10_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, HOUR];
+  return steps.find((step) => rangeMs / step <= MAX_CHART_POINTS) ?? HOUR;
+}
+
+export function historyRequest(deviceId: string, range: HistoryRange, now: number): ApiRequest {
+  const rangeMs = HISTORY_RANGES[range];
+  // A week or more reads the hourly aggregates, and raw data only for the recent hours the
+  // continuous query has not aggregated yet.
+  const fromAggregates = rangeMs >= HISTORY_RANGES['7d'];
+  const windowMs = fromAggregates ? HOUR : historyWindow(rangeMs);
+  const split = fromAggregates ? Math.floor((now - AGGREGATE_LAG_MS) / HOUR) * HOUR : null;
+  return { kind: 'history', device_id: deviceId, range, start: now - rangeMs, end: now, window_ms: windowMs, split };
+}
+
+/** Routes are matched by their ending, so the API also works under a custom httpNodeRoot. */
+const ROUTES: { pattern: RegExp; parse: (http: HttpRequestLike, now: number) => Parsed<ApiRequest> }[] = [
+  { pattern: /\/api\/health\/?$/, parse: () => ok({ kind: 'health' }) },
+  { pattern: /\/metrics\/?$/, parse: () => ok({ kind: 'metrics' }) },
+  { pattern: /\/api\/stats\/?$/, parse: () => ok({ kind: 'stats' }) },
+  { pattern: /\/api\/devices\/?$/, parse: () => ok({ kind: 'devices' }) },
+  { pattern: /\/api\/alerts\/?$/, parse: (http) => parseAlerts(http.query) },
+  {
+    pattern: /\/api\/devices\/:[a-z_]+\/status\/?$/,
+    parse: (http) => withDevice(http, (id) => ok({ kind: 'status', device_id: id })),
+  },
+  {
+    pattern: /\/api\/devices\/:[a-z_]+\/readings\/latest\/?$/,
+    parse: (http) => withDevice(http, (id) => ok({ kind: 'latest', device_id: id })),
+  },
+  {
+    pattern: /\/api\/devices\/:[a-z_]+\/readings\/?$/,
+    parse: (http, now) => withDevice(http, (id) => parseReadings(id, http.query, now)),
+  },
+];
+
+function withDevice(http: HttpRequestLike, next: (id: string) => Parsed<ApiRequest>): Parsed<ApiRequest> {
+  const device = deviceParam(http.params.id ?? http.params.device_id);
+  return device.ok ? next(device.value) : device;
+}
+
+export function parseHttpRequest(http: HttpRequestLike, now: number): Parsed<ApiRequest> {
+  const route = ROUTES.find((candidate) => candidate.pattern.test(http.route));
+  if (!route) return err({ statusCode: 404, error: `no API endpoint for ${http.route}` });
+  return route.parse(http, now);
+}
+
+/**
+ * A request object from a flow (dashboard): `{kind: 'history', device_id, range}`,
+ * `{kind: 'alerts', device_id?, level?, hours?, limit?}`, or any other kind with the same
+ * parameters the HTTP API takes.
+ */
+export function parseRequestObject(payload: unknown, now: number): Parsed<ApiRequest> {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    return badRequest('msg.payload must be a request object such as {"kind":"history","device_id":"site1","range":"24h"}');
+  }
+  const request = payload as Record<string, unknown>;
+  switch (request.kind) {
+    case 'history': {
+      const device = deviceParam(request.device_id, 'device_id');
+      if (!device.ok) return device;
+      const range = request.range ?? '24h';
+      if (typeof range !== 'string' || !(range in HISTORY_RANGES)) {
+        return badRequest(`range must be one of ${Object.keys(HISTORY_RANGES).join(', ')}`);
+      }
+      return ok(historyRequest(device.value, range as HistoryRange, now));
+    }
+    case 'alerts':
+      return parseAlerts(request);
+    case 'readings':
+      return withDevice({ route: '', params: { id: request.device_id }, query: {} }, (id) => parseReadings(id, request, now));
+    case 'status':
+    case 'latest':
+      return withDevice({ route: '', params: { id: request.device_id }, query: {} }, (id) => ok({ kind: request.kind as 'status' | 'latest', device_id: id }));
+    case 'devices':
+    case 'stats':
+    case 'health':
+    case 'metrics':
+      return ok({ kind: request.kind });
+    default:
+      return badRequest(`unknown request kind ${JSON.stringify(request.kind)}`);
+  }
+}

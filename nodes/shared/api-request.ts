@@ -1,0 +1,27 @@
+// The requests heatpump-query understands (from `http in` routes or from a dashboard) and that
+// heatpump-response shapes answers for. Pure: no Node-RED import.
+import type { AlertLevel } from './contract';
+
+export const HISTORY_RANGES = { '1h': 3_600_000, '24h': 86_400_000, '7d': 604_800_000, '30d': 2_592_000_000 } as const;
+export type HistoryRange = keyof typeof HISTORY_RANGES;
+
+/** Requests answered from InfluxDB (heatpump-query output 1 -> influxdb in -> heatpump-response). */
+export type DatabaseRequest =
+  | { kind: 'devices' }
+  | { kind: 'status'; device_id: string }
+  | { kind: 'latest'; device_id: string }
+  | { kind: 'readings'; device_id: string; start: number; end: number; window_ms: number | null; limit: number }
+  | { kind: 'history'; device_id: string; range: HistoryRange; start: number; end: number; window_ms: number; split: number | null }
+  | { kind: 'alerts'; device_id: string | null; level: AlertLevel | null; hours: number; limit: number }
+  | { kind: 'stats' };
+
+/** Requests answered from the runtime's own state, without InfluxDB (heatpump-query output 2). */
+export type LocalRequest = { kind: 'health' } | { kind: 'metrics' };
+
+export type ApiRequest = DatabaseRequest | LocalRequest;
+
+/** A request that cannot be answered: the HTTP status and a message for the caller. */
+export interface ApiProblem {
+  statusCode: 400 | 404;
+  error: string;
+}
