@@ -1,0 +1,508 @@
+import assert from 'node:assert/strict';
+import { decodeMessage, defaultOptions, optionsFromConfig, DEFAULT_RANGES, MIN_TIMESTAMP } from '../../nodes/heatpump-decode/decode';
+import type { DecodeOptions, DecodeResult, Problem } from '../../nodes/heatpump-decode/types';
+import type { Reading } from '../../nodes/shared/contract';
+
+const NOW = 1706600060000; // one minute after the seed's timestamp
+const TOPIC = 'heatpump/site1/data';
+
+/** The reading of seed 000 section 4.4 (DESIGN.md). */
+function seed(): Record<string, unknown> {
+  return {
+    device: 'site1',
+    timestamp: 1706600000000,
+    version: '1.0.0',
+    temperature: { inlet: 45.2, outlet: 50.1, ambient: 25.0, compressor: 70.5 },
+    electrical: { voltage: 230.5, current: 8.5, power: 1959.25 },
+    pressure: { high: 280.0, low: 70.0 },
+    status: { compressor: true, fan: true, defrost: false },
+    alerts: { voltage: 0, compressor_temp: 0, pressure_high: 0, pressure_low: 0, current: 0 },
+    valid: {
+      temp_inlet: true,
+      temp_outlet: true,
+      temp_ambient: true,
+      temp_compressor: true,
+      voltage: true,
+      current: true,
+      pressure_high: true,
+      pressure_low: true,
+    },
+  };
+}
+
+const SEED_READING: Reading = {
+  device_id: 'site1',
+  timestamp: 1706600000000,
+  temp_inlet: 45.2,
+  temp_outlet: 50.1,
+  temp_ambient: 25,
+  temp_compressor: 70.5,
+  voltage: 230.5,
+  current: 8.5,
+  power: 1959.25,
+  pressure_high: 280,
+  pressure_low: 70,
+  compressor_running: true,
+  fan_running: true,
+  defrost_active: false,
+  firmware_version: '1.0.0',
+};
+
+/** seed() with `path` (a.b) set to `value`; undefined deletes it. */
+function seedWith(path: string, value: unknown): Record<string, unknown> {
+  const payload = seed();
+  const [head, tail] = path.split('.') as [string, string | undefined];
+  if (tail === undefined) {
+    if (value === undefined) delete payload[head];
+    else payload[head] = value;
+  } else {
+    const group = payload[head] as Record<string, unknown>;
+    if (value === undefined) delete group[tail];
+    else group[tail] = value;
+  }
+  return payload;
+}
+
+const decode = (input: unknown, topic: unknown = TOPIC, options: DecodeOptions = defaultOptions(), now = NOW): DecodeResult =>
+  decodeMessage(input, topic, options, now);
+
+const codes = (result: DecodeResult): string[] => result.problems.map((p) => `${p.scope}:${p.code}${p.field ? `:${p.field}` : ''}`);
+
+const withoutFields = (reading: Reading, ...fields: string[]): Reading => {
+  const copy: Record<string, unknown> = { ...reading };
+  for (const field of fields) delete copy[field];
+  return copy as Reading;
+};
+
+describe('heatpump-decode core: decodeMessage', () => {
+  describe('the seed payload', () => {
+    const inputs: Array<[string, unknown]> = [
+      ['a JSON string', JSON.stringify(seed())],
+      ['a Buffer', Buffer.from(JSON.stringify(seed()))],
+      ['a parsed object', seed()],
+    ];
+    for (const [label, input] of inputs) {
+      it(`decodes the seed reading given as ${label}`, () => {
+        const result = decode(input);
+        assert.deepEqual(result.problems, []);
+        assert.deepEqual(result.warnings, []);
+        assert.equal(result.readings.length, 1);
+        assert.deepEqual(result.readings[0], { reading: SEED_READING, invalid: [], invalidReasons: undefined, timestampReplaced: false });
+        assert.equal(result.topicDevice, 'site1');
+        assert.equal(result.batch, false);
+      });
+    }
+
+    it('does not store the device alerts object', () => {
+      const reading = decode(seed()).readings[0]?.reading as Record<string, unknown>;
+      assert.equal('alerts' in reading, false);
+    });
+
+    it('passes overflow and signal on, and warns about dropped readings', () => {
+      const result = decode({ ...seed(), overflow: 3, signal: 67 });
+      assert.deepEqual(result.problems, []);
+      assert.equal(result.readings[0]?.reading.overflow, 3);
+      assert.equal(result.readings[0]?.reading.signal, 67);
+      assert.deepEqual(result.warnings, [{ code: 'overflow', index: undefined, device: 'site1', params: { device: 'site1', count: 3 } }]);
+    });
+
+    it('takes the device id from the payload when the topic is not a heatpump topic', () => {
+      for (const topic of [undefined, '', 'inject', 'other/site1/data']) {
+        const result = decodeMessage(seed(), topic, defaultOptions(), NOW);
+        assert.deepEqual(result.problems, [], String(topic));
+        assert.equal(result.readings[0]?.reading.device_id, 'site1');
+        assert.equal(result.topicDevice, undefined);
+      }
+    });
+
+    it('takes the device id from the topic when the payload has none', () => {
+      const result = decode(seedWith('device', undefined), 'heatpump/pump-7/data');
+      assert.deepEqual(result.problems, []);
+      assert.equal(result.readings[0]?.reading.device_id, 'pump-7');
+    });
+
+    it('leaves out sensors the device does not have (missing group or value), without a problem', () => {
+      const payload = seedWith('pressure', undefined);
+      delete (payload.temperature as Record<string, unknown>).ambient;
+      const result = decode(payload);
+      assert.deepEqual(result.problems, []);
+      assert.deepEqual(result.readings[0]?.reading, withoutFields(SEED_READING, 'pressure_high', 'pressure_low', 'temp_ambient'));
+      assert.deepEqual(result.readings[0]?.invalid, []);
+    });
+  });
+
+  describe('arrays (buffer flush)', () => {
+    it('decodes every element of a 100-reading array in order', () => {
+      const payload = Array.from({ length: 100 }, (_, i) => ({ ...seed(), timestamp: 1706600000000 - i * 10000 }));
+      const result = decode(JSON.stringify(payload));
+      assert.deepEqual(result.problems, []);
+      assert.equal(result.batch, true);
+      assert.deepEqual(
+        result.readings.map((r) => r.reading.timestamp),
+        payload.map((p) => p.timestamp),
+      );
+    });
+
+    it('sends the good elements and reports each bad one with its index', () => {
+      const payload = [seed(), 'nonsense', seedWith('device', 'site2'), seedWith('temperature', 'hot'), seedWith('electrical.voltage', 999), seed()];
+      const result = decode(payload);
+      assert.equal(result.readings.length, 3, 'elements 0, 4 (without voltage) and 5');
+      assert.deepEqual(
+        result.problems.map((p) => [p.index, p.scope, p.code, p.field]),
+        [
+          [1, 'item', 'not-object', undefined],
+          [2, 'item', 'device-mismatch', 'device'],
+          [3, 'item', 'wrong-type', 'temperature'],
+          [4, 'field', 'out-of-range', 'voltage'],
+        ],
+      );
+      assert.deepEqual(result.readings[1]?.invalid, ['voltage', 'power']);
+    });
+
+    it('rejects an empty array as a whole', () => {
+      assert.deepEqual(codes(decode('[]')), ['message:empty-array']);
+    });
+  });
+
+  describe('whole-message rejections', () => {
+    const cases: Array<[string, unknown, unknown, string]> = [
+      ['not JSON', '{"device":"site1",', TOPIC, 'message:not-json'],
+      ['not JSON (Buffer)', Buffer.from('hello'), TOPIC, 'message:not-json'],
+      ['a JSON number', '42', TOPIC, 'message:bad-payload'],
+      ['a JSON string', '"site1"', TOPIC, 'message:bad-payload'],
+      ['null', null, TOPIC, 'message:bad-payload'],
+      ['a number', 42, TOPIC, 'message:bad-payload'],
+      ['undefined', undefined, TOPIC, 'message:bad-payload'],
+      ['a status topic', seed(), 'heatpump/site1/status/online', 'message:bad-topic'],
+      ['a topic id with a space', seed(), 'heatpump/site 1/data', 'message:topic-device'],
+      ['a topic id of 65 characters', seed(), `heatpump/${'a'.repeat(65)}/data`, 'message:topic-device'],
+    ];
+    for (const [label, input, topic, expected] of cases) {
+      it(`rejects ${label}`, () => {
+        const result = decode(input, topic);
+        assert.deepEqual(codes(result), [expected]);
+        assert.equal(result.readings.length + result.alerts.length, 0);
+      });
+    }
+
+    it('names the device in the problem', () => {
+      assert.equal(decode('{', TOPIC).problems[0]?.params.device, 'site1');
+    });
+  });
+
+  describe('reading rejections (item level)', () => {
+    const cases: Array<[string, Record<string, unknown>, string, string?]> = [
+      ['a payload device that differs from the topic', seedWith('device', 'site2'), 'item:device-mismatch:device'],
+      ['a device id that is a number', seedWith('device', 17), 'item:wrong-type:device'],
+      ['temperature as a string', seedWith('temperature', '45.2'), 'item:wrong-type:temperature'],
+      ['electrical as an array', seedWith('electrical', [230]), 'item:wrong-type:electrical'],
+      ['status null', seedWith('status', null), 'item:wrong-type:status'],
+      ['valid as a boolean', seedWith('valid', true), 'item:wrong-type:valid'],
+      ['a timestamp as a string', seedWith('timestamp', '1706600000000'), 'item:wrong-type:timestamp'],
+      ['a NaN timestamp', seedWith('timestamp', NaN), 'item:wrong-type:timestamp'],
+      ['a version number', seedWith('version', 1), 'item:wrong-type:version'],
+      ['a negative overflow', seedWith('overflow', -1), 'item:wrong-type:overflow'],
+      ['a fractional overflow', seedWith('overflow', 1.5), 'item:wrong-type:overflow'],
+      ['a signal as a string', seedWith('signal', '67'), 'item:wrong-type:signal'],
+    ];
+    for (const [label, payload, expected] of cases) {
+      it(`rejects ${label}`, () => {
+        const result = decode(payload);
+        assert.deepEqual(codes(result), [expected]);
+        assert.equal(result.readings.length, 0);
+      });
+    }
+
+    const deviceIds: Array<[string, string]> = [
+      ['empty', ''],
+      ['over 64 characters', 'x'.repeat(65)],
+      ['with an MQTT wildcard', 'site+1'],
+      ['with a slash', 'site/1'],
+      ['with a line-protocol comma', 'site,1'],
+      ['with a space', 'site 1'],
+    ];
+    for (const [label, id] of deviceIds) {
+      it(`rejects a payload device id ${label} (no heatpump topic)`, () => {
+        const result = decode(seedWith('device', id), 'inject');
+        assert.deepEqual(codes(result), ['item:device-id:device']);
+        assert.match(String(result.problems[0]?.params.reason), /device id/);
+      });
+    }
+
+    it('rejects a reading without a device id when the topic has none', () => {
+      assert.deepEqual(codes(decodeMessage(seedWith('device', undefined), undefined, defaultOptions(), NOW)), ['item:device-missing']);
+    });
+
+    it('accepts a 64-character device id', () => {
+      const id = 'a'.repeat(64);
+      assert.equal(decode(seedWith('device', id), 'inject').readings[0]?.reading.device_id, id);
+    });
+  });
+
+  describe('field rejections: the reading still goes out without the field', () => {
+    const cases: Array<[string, string, unknown, string, string[], string]> = [
+      ['a number as a string', 'temperature.inlet', '45.2', 'not-a-number', ['temp_inlet'], 'not_a_number'],
+      ['NaN', 'temperature.outlet', NaN, 'not-a-number', ['temp_outlet'], 'not_a_number'],
+      ['Infinity', 'pressure.high', Infinity, 'not-a-number', ['pressure_high'], 'not_a_number'],
+      ['null', 'temperature.ambient', null, 'not-a-number', ['temp_ambient'], 'not_a_number'],
+      ['a temperature above 150 °C', 'temperature.compressor', 150.1, 'out-of-range', ['temp_compressor'], 'out_of_range'],
+      ['a temperature below -50 °C', 'temperature.ambient', -50.5, 'out-of-range', ['temp_ambient'], 'out_of_range'],
+      ['a voltage above 300 V (power goes too)', 'electrical.voltage', 300.5, 'out-of-range', ['voltage', 'power'], 'out_of_range'],
+      ['a negative current (power goes too)', 'electrical.current', -0.1, 'out-of-range', ['current', 'power'], 'out_of_range'],
+      ['a power above 30000 W', 'electrical.power', 30001, 'out-of-range', ['power'], 'out_of_range'],
+      ['a pressure above 700 PSI', 'pressure.low', 701, 'out-of-range', ['pressure_low'], 'out_of_range'],
+      ['a status that is a number', 'status.fan', 1, 'not-boolean', ['fan_running'], 'not_boolean'],
+      ['a valid flag that is a string', 'valid.temp_inlet', 'yes', 'bad-valid-flag', ['temp_inlet'], 'bad_valid_flag'],
+    ];
+    for (const [label, path, value, code, invalid, reason] of cases) {
+      it(`leaves out ${label}`, () => {
+        const result = decode(seedWith(path, value));
+        const field = invalid[0] as string;
+        assert.deepEqual(codes(result), [`field:${code}:${field}`]);
+        assert.equal(result.readings.length, 1);
+        const decoded = result.readings[0];
+        assert.deepEqual(decoded?.invalid, invalid);
+        assert.equal(decoded?.invalidReasons?.[field], reason);
+        assert.deepEqual(decoded?.reading, withoutFields(SEED_READING, ...invalid));
+      });
+    }
+
+    it('accepts values exactly on the range bounds', () => {
+      const payload = seedWith('temperature', { inlet: -50, outlet: 150, ambient: 0, compressor: 150 });
+      (payload.electrical as Record<string, unknown>).voltage = 300;
+      (payload.electrical as Record<string, unknown>).current = 0;
+      const result = decode(payload);
+      assert.deepEqual(result.problems, []);
+      assert.equal(result.readings[0]?.reading.temp_inlet, -50);
+      assert.equal(result.readings[0]?.reading.voltage, 300);
+    });
+
+    it('leaves out a signal outside 0..100 %', () => {
+      const result = decode({ ...seed(), signal: 130 });
+      assert.deepEqual(codes(result), ['field:out-of-range:signal']);
+      assert.deepEqual(result.readings[0]?.invalid, ['signal']);
+      assert.equal(result.readings[0]?.reading.signal, undefined);
+    });
+
+    it('names device, field, value and range in the problem', () => {
+      const problem = decode(seedWith('electrical.voltage', 512)).problems[0] as Problem;
+      assert.deepEqual(problem.params, { device: 'site1', field: 'voltage', value: 512, min: 0, max: 300, unit: 'V' });
+    });
+  });
+
+  describe('valid:false', () => {
+    it('leaves flagged sensors out, lists them in invalid, and is not a problem', () => {
+      const payload = seed();
+      const flags = payload.valid as Record<string, boolean>;
+      flags.temp_outlet = false;
+      flags.pressure_low = false;
+      const result = decode(payload);
+      assert.deepEqual(result.problems, []);
+      const decoded = result.readings[0];
+      assert.deepEqual(decoded?.invalid, ['temp_outlet', 'pressure_low']);
+      assert.deepEqual(decoded?.invalidReasons, { temp_outlet: 'flagged', pressure_low: 'flagged' });
+      assert.deepEqual(decoded?.reading, withoutFields(SEED_READING, 'temp_outlet', 'pressure_low'));
+    });
+
+    it('never stores a flagged value, even 0 or garbage', () => {
+      const payload = seedWith('temperature', { inlet: 0, outlet: 'ERR', ambient: null, compressor: 70.5 });
+      Object.assign(payload.valid as object, { temp_inlet: false, temp_outlet: false, temp_ambient: false });
+      const result = decode(payload);
+      assert.deepEqual(result.problems, []);
+      assert.equal('temp_inlet' in (result.readings[0]?.reading ?? {}), false);
+      assert.deepEqual(result.readings[0]?.invalid, ['temp_inlet', 'temp_outlet', 'temp_ambient']);
+    });
+
+    it('treats power as invalid when voltage or current is flagged invalid', () => {
+      for (const flag of ['voltage', 'current']) {
+        const payload = seedWith(`valid.${flag}`, false);
+        const decoded = decode(payload).readings[0];
+        assert.deepEqual(decoded?.invalid, [flag, 'power']);
+        assert.equal(decoded?.invalidReasons?.power, 'derived');
+        assert.equal(decoded?.reading.power, undefined);
+      }
+    });
+
+    it('treats a missing valid object or flag as valid', () => {
+      assert.deepEqual(decode(seedWith('valid', undefined)).readings[0]?.reading, SEED_READING);
+      assert.deepEqual(decode(seedWith('valid.voltage', undefined)).readings[0]?.reading, SEED_READING);
+    });
+  });
+
+  describe('range overrides', () => {
+    it('applies a per-field override from the node config', () => {
+      const { options, problems } = optionsFromConfig({ ranges: { temp_compressor: { min: '', max: '120' }, voltage: { max: 250 } } });
+      assert.deepEqual(problems, []);
+      assert.deepEqual(options.ranges.temp_compressor, { min: -50, max: 120 });
+      assert.deepEqual(options.ranges.voltage, { min: 0, max: 250 });
+      assert.deepEqual(options.ranges.temp_inlet, DEFAULT_RANGES.temp_inlet);
+      const payload = seedWith('temperature.compressor', 125);
+      assert.deepEqual(codes(decode(payload, TOPIC, options)), ['field:out-of-range:temp_compressor']);
+      assert.deepEqual(codes(decode(payload)), [], 'the default range accepts 125 °C');
+      assert.deepEqual(codes(decode(seedWith('electrical.voltage', 251), TOPIC, options)), ['field:out-of-range:voltage']);
+    });
+
+    it('uses the defaults for an empty config', () => {
+      const { options, problems } = optionsFromConfig({});
+      assert.deepEqual(problems, []);
+      assert.deepEqual(options, defaultOptions());
+      assert.equal(options.maxBytes, 262144);
+    });
+
+    const bad: Array<[string, Record<string, unknown>, string]> = [
+      ['a non-numeric min', { ranges: { voltage: { min: 'low' } } }, 'voltage.min: "low"'],
+      ['min above max', { ranges: { current: { min: 50, max: 10 } } }, 'current: min 50 > max 10'],
+      ['a zero maxBytes', { maxBytes: 0 }, 'maxBytes: 0'],
+      ['a non-numeric maxBytes', { maxBytes: 'lots' }, 'maxBytes: "lots"'],
+    ];
+    for (const [label, config, expected] of bad) {
+      it(`reports ${label} and keeps the default`, () => {
+        const { options, problems } = optionsFromConfig(config);
+        assert.deepEqual(problems, [expected]);
+        assert.deepEqual(options, defaultOptions());
+      });
+    }
+  });
+
+  describe('timestamps', () => {
+    const cases: Array<[string, unknown, number, boolean, string?]> = [
+      ['a current timestamp is kept', 1706600000000, 1706600000000, false],
+      ['exactly 5 minutes ahead is kept', NOW + 300000, NOW + 300000, false],
+      ['2020-01-01 is kept', MIN_TIMESTAMP, MIN_TIMESTAMP, false],
+      ['before 2020 is replaced', MIN_TIMESTAMP - 1, NOW, true, 'before 2020'],
+      ['seconds instead of ms is replaced', 1706600000, NOW, true, 'before 2020'],
+      ['more than 5 minutes ahead is replaced', NOW + 300001, NOW, true, 'more than 5 minutes in the future'],
+      ['a missing timestamp is replaced', undefined, NOW, true, 'missing'],
+    ];
+    for (const [label, timestamp, expected, replaced, reason] of cases) {
+      it(label, () => {
+        const result = decode(seedWith('timestamp', timestamp));
+        assert.deepEqual(result.problems, []);
+        assert.equal(result.readings[0]?.reading.timestamp, expected);
+        assert.equal(result.readings[0]?.timestampReplaced, replaced);
+        assert.deepEqual(
+          result.warnings.map((w) => [w.code, w.params.reason]),
+          replaced ? [['timestamp-replaced', reason]] : [],
+        );
+      });
+    }
+  });
+
+  describe('size limit', () => {
+    const options = { ...defaultOptions(), maxBytes: 1000 };
+    const payloadOf = (bytes: number): string => {
+      const base = JSON.stringify({ ...seed(), version: '' });
+      return JSON.stringify({ ...seed(), version: 'v'.repeat(bytes - base.length) });
+    };
+
+    it('accepts a payload of exactly maxBytes', () => {
+      const text = payloadOf(1000);
+      assert.equal(Buffer.byteLength(text), 1000);
+      assert.deepEqual(codes(decode(text, TOPIC, options)), []);
+    });
+
+    it('rejects a string and a Buffer of maxBytes + 1', () => {
+      const text = payloadOf(1001);
+      for (const input of [text, Buffer.from(text)]) {
+        const result = decode(input, TOPIC, options);
+        assert.deepEqual(codes(result), ['message:too-large']);
+        assert.deepEqual(result.problems[0]?.params, { device: 'site1', bytes: 1001, max: 1000 });
+      }
+    });
+
+    it('counts UTF-8 bytes, not characters', () => {
+      const base = JSON.stringify({ ...seed(), version: '' });
+      const text = JSON.stringify({ ...seed(), version: '€'.repeat(Math.ceil((1001 - base.length) / 3)) });
+      assert.ok(text.length <= 1000 && Buffer.byteLength(text) > 1000);
+      assert.deepEqual(codes(decode(text, TOPIC, options)), ['message:too-large']);
+    });
+
+    it('defaults to 256 KB', () => {
+      const big = JSON.stringify(Array.from({ length: 600 }, () => seed()));
+      assert.ok(big.length > 262144);
+      assert.deepEqual(codes(decode(big)), ['message:too-large']);
+    });
+  });
+
+  describe('device-raised alerts', () => {
+    const ALERT_TOPIC = 'heatpump/site1/alerts';
+    const alertPayload = (): Record<string, unknown> => ({
+      device: 'site1',
+      timestamp: 1706600000000,
+      alert_type: 'voltage_high',
+      level: 'warning',
+      value: 251.2,
+      threshold: 250,
+      message: 'High voltage',
+    });
+
+    it('decodes an alert on heatpump/{id}/alerts into a raised device AlertEvent', () => {
+      for (const input of [alertPayload(), JSON.stringify(alertPayload()), Buffer.from(JSON.stringify(alertPayload()))]) {
+        const result = decode(input, ALERT_TOPIC);
+        assert.deepEqual(result.problems, []);
+        assert.equal(result.readings.length, 0);
+        assert.deepEqual(result.alerts, [
+          {
+            alert: {
+              device_id: 'site1',
+              alert_type: 'voltage_high',
+              level: 'warning',
+              value: 251.2,
+              threshold: 250,
+              message: 'High voltage',
+              state: 'raised',
+              timestamp: 1706600000000,
+              source: 'device',
+              field: 'voltage',
+            },
+            timestampReplaced: false,
+          },
+        ]);
+      }
+    });
+
+    it('writes a message when the device sent none, and has no field for an unknown type', () => {
+      const payload = { ...alertPayload(), alert_type: 'door_open', level: 'critical', message: undefined };
+      const alert = decode(payload, ALERT_TOPIC).alerts[0]?.alert;
+      assert.equal(alert?.message, 'door_open critical: 251.2 (threshold 250)');
+      assert.equal(alert?.field, undefined);
+    });
+
+    it('tells alerts from readings by shape when the topic is not a heatpump topic', () => {
+      const result = decode([seed(), alertPayload()], 'inject');
+      assert.deepEqual(result.problems, []);
+      assert.equal(result.readings.length, 1);
+      assert.equal(result.alerts.length, 1);
+    });
+
+    it('replaces an implausible alert timestamp and flags it', () => {
+      const result = decode({ ...alertPayload(), timestamp: 0 }, ALERT_TOPIC);
+      assert.equal(result.alerts[0]?.alert.timestamp, NOW);
+      assert.equal(result.alerts[0]?.timestampReplaced, true);
+      assert.equal(result.warnings[0]?.code, 'timestamp-replaced');
+    });
+
+    const bad: Array<[string, Record<string, unknown>, string]> = [
+      ['another device', { device: 'site2' }, 'item:device-mismatch:device'],
+      ['an alert_type with capitals', { alert_type: 'VoltageHigh' }, 'item:alert-type:alert_type'],
+      ['an alert_type of 33 characters', { alert_type: 'a'.repeat(33) }, 'item:alert-type:alert_type'],
+      ['a missing alert_type', { alert_type: undefined }, 'item:alert-type:alert_type'],
+      ['level "info"', { level: 'info' }, 'item:alert-level:level'],
+      ['a value as a string', { value: '251.2' }, 'item:wrong-type:value'],
+      ['an infinite threshold', { threshold: Infinity }, 'item:wrong-type:threshold'],
+      ['a message that is a number', { message: 5 }, 'item:wrong-type:message'],
+      ['a timestamp as a string', { timestamp: '1706600000000' }, 'item:wrong-type:timestamp'],
+    ];
+    for (const [label, change, expected] of bad) {
+      it(`rejects an alert with ${label}`, () => {
+        const result = decode({ ...alertPayload(), ...change }, ALERT_TOPIC);
+        assert.deepEqual(codes(result), [expected]);
+        assert.equal(result.alerts.length, 0);
+      });
+    }
+
+    it('rejects an alert that is not JSON', () => {
+      assert.deepEqual(codes(decode('{"alert_type":', ALERT_TOPIC)), ['message:not-json']);
+    });
+  });
+});
