@@ -1,0 +1,160 @@
+// Idempotent InfluxDB 1.x set-up over the v1 HTTP API: database, retention policies and the
+// continuous queries that keep hourly and daily aggregates (FLOWS.md "InfluxDB layout").
+// InfluxDB 2.x gets the same layout from docker/influxdb/init/ (buckets + DBRP mappings).
+
+export interface InfluxConnection {
+  url: string;
+  username?: string;
+  password?: string;
+  token?: string;
+}
+
+export interface SetupOptions extends InfluxConnection {
+  /** default `heatpump` */
+  database?: string;
+}
+
+export interface RetentionPolicySpec {
+  name: string;
+  /** InfluxQL duration literal */
+  duration: string;
+  /** the same duration as SHOW RETENTION POLICIES prints it */
+  shown: string;
+  isDefault: boolean;
+}
+
+export const RETENTION_POLICIES: readonly RetentionPolicySpec[] = [
+  { name: 'raw', duration: '30d', shown: '720h0m0s', isDefault: true },
+  { name: 'hourly', duration: '52w', shown: '8736h0m0s', isDefault: false },
+  { name: 'daily', duration: 'INF', shown: '0s', isDefault: false },
+];
+
+export const MEASUREMENT = 'sensor_reading';
+
+/**
+ * The aggregation both continuous queries run, and a manual backfill with a `where` time range.
+ * Both read raw data: min/max/mean of raw points are exact, a daily mean of hourly means is not
+ * (hours with fewer readings would weigh as much as full ones).
+ */
+export function aggregateSelect(database: string, target: 'hourly' | 'daily', where = ''): string {
+  const interval = target === 'hourly' ? '1h' : '1d';
+  return (
+    `SELECT mean(*), min(*), max(*) INTO "${database}"."${target}"."${MEASUREMENT}" ` +
+    `FROM "${database}"."raw"."${MEASUREMENT}"${where ? ` WHERE ${where}` : ''} GROUP BY time(${interval}), *`
+  );
+}
+
+export function continuousQueries(database: string): { name: string; statement: string }[] {
+  return (['hourly', 'daily'] as const).map((target) => {
+    const name = `cq_${target}`;
+    return {
+      name,
+      statement: `CREATE CONTINUOUS QUERY "${name}" ON "${database}" BEGIN ${aggregateSelect(database, target)} END`,
+    };
+  });
+}
+
+interface QueryResponse {
+  results?: {
+    error?: string;
+    series?: { name?: string; columns: string[]; values?: unknown[][] }[];
+  }[];
+  error?: string;
+}
+
+function authHeaders(conn: InfluxConnection): Record<string, string> {
+  if (conn.token) return { Authorization: `Token ${conn.token}` };
+  if (conn.username) {
+    const basic = Buffer.from(`${conn.username}:${conn.password ?? ''}`).toString('base64');
+    return { Authorization: `Basic ${basic}` };
+  }
+  return {};
+}
+
+/** Runs InfluxQL through POST /query; throws with InfluxDB's own message on any error. */
+export async function influxQuery(conn: InfluxConnection, q: string, db?: string): Promise<QueryResponse> {
+  const body = new URLSearchParams({ q });
+  if (db) body.set('db', db);
+  const res = await fetch(`${conn.url.replace(/\/$/, '')}/query`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...authHeaders(conn) },
+    body,
+  });
+  const text = await res.text();
+  let parsed: QueryResponse;
+  try {
+    parsed = JSON.parse(text) as QueryResponse;
+  } catch {
+    throw new Error(`InfluxDB ${res.status} for "${q}": ${text.slice(0, 200)}`);
+  }
+  const error = parsed.error ?? parsed.results?.find((r) => r.error)?.error;
+  if (!res.ok || error) throw new Error(`InfluxDB ${res.status} for "${q}": ${error ?? text.slice(0, 200)}`);
+  return parsed;
+}
+
+/** Rows of the first series as objects keyed by column. */
+export function rowsOf(response: QueryResponse): Record<string, unknown>[] {
+  const rows: Record<string, unknown>[] = [];
+  for (const series of response.results?.[0]?.series ?? []) {
+    for (const values of series.values ?? []) {
+      rows.push(Object.fromEntries(series.columns.map((column, i) => [column, values[i]])));
+    }
+  }
+  return rows;
+}
+
+/** InfluxDB prints CQs with its own quoting and spacing; compare them without either. */
+function normalizeQuery(q: string): string {
+  return q.replace(/"/g, '').replace(/\s+/g, ' ').trim().toLowerCase();
+}
+
+/** The server's version from /ping (e.g. `1.6.7~rc0`, `v2.7.10`), or '' when not reported. */
+export async function influxVersion(conn: InfluxConnection): Promise<string> {
+  const res = await fetch(`${conn.url.replace(/\/$/, '')}/ping`, { headers: authHeaders(conn) });
+  return res.headers.get('x-influxdb-version') ?? '';
+}
+
+export interface SetupReport {
+  database: string;
+  /** statements that changed something; empty when everything was already in place */
+  actions: string[];
+}
+
+export async function setupInfluxDb(options: SetupOptions): Promise<SetupReport> {
+  const database = options.database ?? 'heatpump';
+  const actions: string[] = [];
+  const run = async (q: string) => {
+    await influxQuery(options, q);
+    actions.push(q);
+  };
+
+  const databases = rowsOf(await influxQuery(options, 'SHOW DATABASES')).map((row) => row.name);
+  if (!databases.includes(database)) await run(`CREATE DATABASE "${database}"`);
+
+  const policies = rowsOf(await influxQuery(options, `SHOW RETENTION POLICIES ON "${database}"`));
+  for (const spec of RETENTION_POLICIES) {
+    const existing = policies.find((row) => row.name === spec.name);
+    const clause = `ON "${database}" DURATION ${spec.duration} REPLICATION 1${spec.isDefault ? ' DEFAULT' : ''}`;
+    if (!existing) {
+      await run(`CREATE RETENTION POLICY "${spec.name}" ${clause}`);
+    } else if (existing.duration !== spec.shown || (spec.isDefault && existing.default !== true)) {
+      await run(`ALTER RETENTION POLICY "${spec.name}" ${clause}`);
+    }
+  }
+
+  const shownQueries = new Map<string, string>();
+  const cqResponse = await influxQuery(options, 'SHOW CONTINUOUS QUERIES');
+  for (const series of cqResponse.results?.[0]?.series ?? []) {
+    if (series.name !== database) continue;
+    const nameAt = series.columns.indexOf('name');
+    const queryAt = series.columns.indexOf('query');
+    for (const values of series.values ?? []) shownQueries.set(String(values[nameAt]), String(values[queryAt]));
+  }
+  for (const cq of continuousQueries(database)) {
+    const shown = shownQueries.get(cq.name);
+    if (shown !== undefined && normalizeQuery(shown) === normalizeQuery(cq.statement)) continue;
+    if (shown !== undefined) await run(`DROP CONTINUOUS QUERY "${cq.name}" ON "${database}"`);
+    await run(cq.statement);
+  }
+  return { database, actions };
+}

@@ -1,0 +1,65 @@
+// How `npm start` reads its configuration from the environment (pure: env in, values out).
+// The values it exports for the flows are listed in FLOWS.md; see scripts/start.ts.
+
+export type Env = Record<string, string | undefined>;
+
+export interface MqttTarget {
+  /** false: npm start runs the embedded broker */
+  external: boolean;
+  host: string;
+  port: number;
+}
+
+function portNumber(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${name} must be a port number (0-65535), got "${raw}"`);
+  return port;
+}
+
+/** MQTT_BROKER may be a host name (`mosquitto`) or a URL (`mqtt://host:1883`). */
+export function mqttTarget(env: Env): MqttTarget {
+  const broker = env.MQTT_BROKER?.trim();
+  const port = portNumber('MQTT_PORT', env.MQTT_PORT, 1883);
+  if (!broker) return { external: false, host: '127.0.0.1', port };
+  if (broker.includes('://')) {
+    const url = new URL(broker);
+    return { external: true, host: url.hostname, port: url.port ? Number(url.port) : port };
+  }
+  return { external: true, host: broker, port };
+}
+
+export interface InfluxTarget {
+  url: string;
+  host: string;
+  port: number;
+  protocol: 'http' | 'https';
+}
+
+export function influxTarget(rawUrl: string): InfluxTarget {
+  const url = new URL(rawUrl);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`INFLUXDB_URL must be http(s)://..., got "${rawUrl}"`);
+  const protocol = url.protocol === 'https:' ? 'https' : 'http';
+  const port = url.port ? Number(url.port) : protocol === 'https' ? 443 : 80;
+  return { url: url.origin, host: url.hostname, port, protocol };
+}
+
+/** SIMULATOR unset: 3 devices; `0`: off; `N`: N devices. */
+export function simulatorDevices(env: Env): number {
+  const raw = env.SIMULATOR?.trim();
+  if (raw === undefined || raw === '') return 3;
+  const count = Number(raw);
+  if (!Number.isInteger(count) || count < 0 || count > 10000) throw new Error(`SIMULATOR must be 0 (off) or a device count, got "${raw}"`);
+  return count;
+}
+
+/** SIMULATOR_INTERVAL: seconds between readings per simulated device (default 10). */
+export function simulatorIntervalMs(env: Env): number {
+  const raw = env.SIMULATOR_INTERVAL?.trim();
+  if (raw === undefined || raw === '') return 10_000;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0.05 || seconds > 86400) throw new Error(`SIMULATOR_INTERVAL must be seconds (0.05-86400), got "${raw}"`);
+  return Math.round(seconds * 1000);
+}
+
+export { portNumber };

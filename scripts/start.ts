@@ -1,0 +1,247 @@
+// `npm start`: Node-RED with our nodes and the shipped flows, plus everything they need to show
+// something real: an embedded MQTT broker, a local InfluxDB (when installed) and a simulated
+// fleet. Ctrl-C / SIGTERM stops all of it and exits 0.
+//
+// Configuration (environment): PORT, MQTT_BROKER/MQTT_PORT/MQTT_USER/MQTT_PASSWORD, INFLUXDB_URL
+// (+ INFLUXDB_USER/INFLUXDB_PASSWORD/INFLUXDB_TOKEN/INFLUXDB_DATABASE), INFLUXDB_PORT (local
+// influxd), SIMULATOR (device count, 0 = off), SIMULATOR_INTERVAL (s), HEATPUMP_HOME (where the
+// Node-RED user directory and the InfluxDB data go; default .node-red/ and .data/ in the repo),
+// HEATPUMP_RESET_FLOWS=1 (replace edited flows with the shipped ones), MQTT_BIND (embedded
+// broker address, default 127.0.0.1).
+import http from 'node:http';
+import type net from 'node:net';
+import fs from 'node:fs';
+import path from 'node:path';
+import express from 'express';
+import RED from 'node-red';
+import { startBroker, type RunningBroker } from './lib/broker';
+import { findInfluxd, startInfluxd, type RunningInfluxd } from './lib/influxd';
+import { influxVersion, setupInfluxDb } from './lib/influx-setup';
+import { portOrFree } from './lib/ports';
+import { influxTarget, mqttTarget, portNumber, simulatorDevices, simulatorIntervalMs } from './lib/runtime-env';
+import { loadShippedFlows, projectRoot, SEED_STATE_FILE, seedUserFlows } from './lib/shipped-flows';
+import { startSimulator, type RunningSimulator } from './lib/simulator';
+
+function log(message: string): void {
+  const time = new Date().toLocaleString('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  console.log(`${time} - [heatpump] ${message}`);
+}
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** What this process started, stopped in reverse order on shutdown. */
+interface Started {
+  server?: http.Server;
+  sockets: Set<net.Socket>;
+  nodeRed?: boolean;
+  broker?: RunningBroker;
+  influxd?: RunningInfluxd;
+  simulator?: RunningSimulator;
+}
+
+const started: Started = { sockets: new Set() };
+
+async function stopAll(): Promise<void> {
+  const step = async (what: string, action: () => Promise<void> | void) => {
+    try {
+      await action();
+    } catch (err) {
+      log(`stopping ${what} failed: ${errorText(err)}`);
+    }
+  };
+  if (started.simulator) await step('simulator', () => started.simulator?.stop());
+  if (started.nodeRed) await step('Node-RED', () => RED.stop());
+  if (started.server) {
+    const server = started.server;
+    await step('HTTP server', async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of started.sockets) socket.destroy(); // websockets and keep-alive
+      await closed;
+    });
+  }
+  if (started.broker) await step('MQTT broker', () => started.broker?.close());
+  if (started.influxd) await step('influxd', () => started.influxd?.stop());
+}
+
+interface History {
+  on: boolean;
+  url: string;
+  note: string;
+}
+
+/** Uses INFLUXDB_URL, else a local influxd, else no history; applies the database set-up. */
+async function prepareInfluxDb(home: { dataDir: string }): Promise<History> {
+  const env = process.env;
+  const credentials = {
+    username: env.INFLUXDB_USER || undefined,
+    password: env.INFLUXDB_PASSWORD || undefined,
+    token: env.INFLUXDB_TOKEN || undefined,
+    database: env.INFLUXDB_DATABASE || 'heatpump',
+  };
+  let url = env.INFLUXDB_URL?.trim();
+  let note = '';
+  if (url) {
+    note = 'INFLUXDB_URL';
+  } else {
+    const binary = findInfluxd();
+    if (!binary) {
+      return { on: false, url: '', note: 'no INFLUXDB_URL and no influxd installed (apt-get install influxdb)' };
+    }
+    const wanted = portNumber('INFLUXDB_PORT', env.INFLUXDB_PORT, 8086);
+    const port = await portOrFree(wanted);
+    if (port !== wanted) log(`port ${wanted} is busy: local influxd uses ${port}`);
+    try {
+      started.influxd = await startInfluxd({ dataDir: home.dataDir, port, binary });
+    } catch (err) {
+      return { on: false, url: '', note: `local influxd failed to start: ${errorText(err)}` };
+    }
+    url = started.influxd.url;
+    note = `local influxd, data in ${home.dataDir}`;
+  }
+  try {
+    const version = await influxVersion({ url, ...credentials });
+    if (/^v?[23]\./.test(version)) {
+      note += `, InfluxDB ${version} (set up by docker/influxdb/init)`;
+    } else {
+      const report = await setupInfluxDb({ url, ...credentials });
+      if (report.actions.length > 0) log(`InfluxDB set-up applied ${report.actions.length} change(s) to "${report.database}"`);
+    }
+  } catch (err) {
+    // keep history on: the database may come up later, and /api/health shows the real state
+    log(`InfluxDB set-up at ${url} failed: ${errorText(err)}`);
+  }
+  return { on: true, url, note };
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const home = env.HEATPUMP_HOME ? path.resolve(env.HEATPUMP_HOME) : undefined;
+  const userDir = home ? path.join(home, 'node-red') : path.join(projectRoot, '.node-red');
+  const dataDir = home ? path.join(home, 'influxdb') : path.join(projectRoot, '.data', 'influxdb');
+  const uiPort = portNumber('PORT', env.PORT, 1880);
+  const devices = simulatorDevices(env);
+  const intervalMs = simulatorIntervalMs(env);
+  const mqtt = mqttTarget(env);
+
+  // settings.js is shared with the Docker image; npm start adds where things are
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const settings = { ...(require(path.join(projectRoot, 'settings.js')) as Record<string, unknown>) };
+  const flowFile = typeof settings.flowFile === 'string' ? settings.flowFile : 'flows.json';
+  settings.userDir = userDir;
+  settings.uiPort = uiPort;
+  // our package (package.json "node-red") and the third-party node packages the flows use
+  settings.nodesDir = [
+    projectRoot,
+    path.join(projectRoot, 'node_modules', 'node-red-contrib-influxdb'),
+    path.join(projectRoot, 'node_modules', '@flowfuse', 'node-red-dashboard'),
+  ].filter((dir) => fs.existsSync(dir));
+
+  if (env.HEATPUMP_RESET_FLOWS === '1') fs.rmSync(path.join(userDir, flowFile), { force: true });
+  const outcome = seedUserFlows(userDir, loadShippedFlows(), flowFile);
+  if (outcome === 'kept-user-flows') {
+    log(
+      `keeping your edited flows in ${path.join(userDir, flowFile)}; to go back to the shipped flows, ` +
+        `run with HEATPUMP_RESET_FLOWS=1 (or delete that file and ${SEED_STATE_FILE})`,
+    );
+  } else if (outcome !== 'unchanged') {
+    log(`shipped flows ${outcome === 'written' ? 'written to' : 'updated in'} ${path.join(userDir, flowFile)}`);
+  }
+
+  if (!mqtt.external) {
+    const port = await portOrFree(mqtt.port, env.MQTT_BIND || '127.0.0.1');
+    if (port !== mqtt.port) log(`port ${mqtt.port} is busy: the embedded MQTT broker uses ${port}`);
+    started.broker = await startBroker({ port, host: env.MQTT_BIND || '127.0.0.1' });
+    mqtt.port = started.broker.port;
+  }
+
+  const history = await prepareInfluxDb({ dataDir });
+
+  // the flows' config nodes read these through ${VAR} (FLOWS.md)
+  env.PORT = String(uiPort);
+  env.MQTT_BROKER = mqtt.host;
+  env.MQTT_PORT = String(mqtt.port);
+  env.MQTT_USER ??= '';
+  env.MQTT_PASSWORD ??= '';
+  const influx = influxTarget(history.url || 'http://127.0.0.1:8086');
+  env.INFLUXDB_URL = history.url;
+  env.INFLUXDB_HOST = influx.host;
+  env.INFLUXDB_PORT = String(influx.port);
+  env.INFLUXDB_PROTOCOL = influx.protocol;
+  env.INFLUXDB_DATABASE ||= 'heatpump';
+  env.INFLUXDB_USER ??= '';
+  env.INFLUXDB_PASSWORD ??= '';
+  env.INFLUXDB_TOKEN ??= '';
+  env.HEATPUMP_HISTORY = history.on ? 'on' : 'off';
+  env.HEATPUMP_SIMULATOR_DEVICES = String(devices);
+  if (!history.on) log(`HISTORY OFF: ${history.note}. Live data, alerts and the API work; history charts and /readings do not.`);
+
+  // the same layout as node-red's own red.js: editor/admin API and the flows' endpoints on one app
+  const app = express();
+  const server = http.createServer(app);
+  server.on('connection', (socket) => {
+    started.sockets.add(socket);
+    socket.once('close', () => started.sockets.delete(socket));
+  });
+  started.server = server;
+  RED.init(server, settings as unknown as Parameters<typeof RED.init>[1]);
+  app.use(String(settings.httpAdminRoot ?? '/'), RED.httpAdmin);
+  app.use(String(settings.httpNodeRoot ?? '/'), RED.httpNode);
+  await RED.start();
+  started.nodeRed = true;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(uiPort, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
+  if (devices > 0) {
+    started.simulator = await startSimulator({
+      brokerUrl: `mqtt://${mqtt.host}:${mqtt.port}`,
+      devices,
+      intervalMs,
+      username: env.MQTT_USER || undefined,
+      password: env.MQTT_PASSWORD || undefined,
+    });
+  }
+
+  const base = `http://localhost:${uiPort}`;
+  const lines = [
+    'heatpump-monitor is running',
+    `  editor     ${base}/`,
+    `  dashboard  ${base}/dashboard`,
+    `  API        ${base}/api/health`,
+    `  MQTT       mqtt://${mqtt.host}:${mqtt.port}${mqtt.external ? '' : ' (embedded broker)'}`,
+    `  InfluxDB   ${history.on ? `${history.url} (${history.note})` : 'history off'}`,
+    `  simulator  ${devices > 0 ? `${devices} devices every ${intervalMs / 1000}s` : 'off (SIMULATOR=0)'}`,
+    '  Ctrl-C stops everything',
+  ];
+  const width = Math.max(...lines.map((line) => line.length)) + 2;
+  console.log(['', '='.repeat(width), ...lines.map((line) => ` ${line}`), '='.repeat(width), ''].join('\n'));
+}
+
+let stopping = false;
+function shutdown(signal: string): void {
+  if (stopping) {
+    log(`${signal} again: exiting now`);
+    process.exit(1);
+  }
+  stopping = true;
+  log(`${signal}: stopping`);
+  stopAll().then(
+    () => {
+      log('stopped');
+      process.exit(0);
+    },
+    () => process.exit(1),
+  );
+}
+process.on('SIGINT', () => shutdown('SIGINT'));
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+main().catch(async (err: unknown) => {
+  log(`start failed: ${errorText(err)}`);
+  await stopAll();
+  process.exit(1);
+});
