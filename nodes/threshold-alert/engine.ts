@@ -1,0 +1,198 @@
+// The node's whole state without Node-RED: one DeviceState per device (bounded, least recently
+// seen dropped first), run-time overrides from control messages, and the persisted form of both.
+// Pure: the glue passes the receive time in.
+import { SENSOR_FIELDS, type AlertEvent, type AlertLevel, type SensorField } from '../shared/contract';
+import { deviceIdProblem } from '../shared/device-id';
+import { err, ok, type Result } from '../shared/result';
+import { currentLevels, evaluateDevice, type DeviceInput, type EvalOptions } from './evaluate';
+import { applyOverrides, parseDeviceOverrides, type ControlCommand } from './rules';
+import type { AlertRule, DeviceOverrides, DeviceState, FaultState, LevelTimes, OverrideTable, RuleState } from './types';
+
+export const DEFAULT_MAX_DEVICES = 10000;
+/** A reading stamped further ahead of the server clock than this is taken at receive time. */
+export const MAX_CLOCK_AHEAD_MS = 60 * 60 * 1000;
+export const STATE_VERSION = 1;
+
+export interface EngineConfig extends EvalOptions {
+  rules: readonly AlertRule[];
+  /** from the editor; a device's run-time overrides replace its editor overrides */
+  overrides: OverrideTable;
+  maxDevices?: number;
+}
+
+export interface PersistedState {
+  version: typeof STATE_VERSION;
+  devices: [string, DeviceState][];
+  overrides: [string, DeviceOverrides][];
+}
+
+export interface ProcessResult {
+  events: AlertEvent[];
+  /** the device's current levels (msg.alerts) */
+  alerts: Record<string, AlertLevel>;
+  changed: boolean;
+}
+
+export interface ActiveCounts {
+  warning: number;
+  critical: number;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** msg.payload / msg.topic / msg.invalid of a decoded reading -> the evaluator's input. */
+export function readingInput(payload: unknown, topic: unknown, invalid: unknown, receivedAt: number): Result<DeviceInput, string> {
+  if (!isRecord(payload)) return err('payload is not a reading object');
+  const deviceId = payload.device_id ?? topic;
+  const idProblem = deviceIdProblem(deviceId);
+  if (idProblem !== undefined) return err(idProblem);
+  const { timestamp } = payload;
+  if (timestamp !== undefined && (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0)) {
+    return err('timestamp must be milliseconds since the epoch');
+  }
+  const stamped = timestamp ?? receivedAt;
+  const invalidFields = new Set<SensorField>();
+  if (Array.isArray(invalid)) {
+    for (const name of invalid) if ((SENSOR_FIELDS as readonly unknown[]).includes(name)) invalidFields.add(name as SensorField);
+  }
+  const values: Partial<Record<SensorField, number>> = {};
+  for (const field of SENSOR_FIELDS) {
+    const value = payload[field];
+    if (value === undefined) continue;
+    // Anything but a finite number is an invalid value, never a reading to alert on.
+    if (typeof value === 'number' && Number.isFinite(value)) values[field] = value;
+    else invalidFields.add(field);
+  }
+  return ok({
+    deviceId: deviceId as string,
+    timestamp: stamped > receivedAt + MAX_CLOCK_AHEAD_MS ? receivedAt : stamped,
+    values,
+    invalid: invalidFields,
+  });
+}
+
+function countLevels(device: DeviceState | undefined): ActiveCounts {
+  const counts = { warning: 0, critical: 0 };
+  for (const level of Object.values(currentLevels(device))) counts[level] += 1;
+  return counts;
+}
+
+export class AlertEngine {
+  private readonly devices = new Map<string, DeviceState>();
+  private readonly runtimeOverrides: OverrideTable = new Map();
+  private readonly active: ActiveCounts = { warning: 0, critical: 0 };
+  private readonly maxDevices: number;
+
+  constructor(private readonly config: EngineConfig) {
+    this.maxDevices = config.maxDevices ?? DEFAULT_MAX_DEVICES;
+  }
+
+  /** The rules as configured in the editor, before any override. */
+  get baseRules(): readonly AlertRule[] {
+    return this.config.rules;
+  }
+
+  rulesFor(deviceId: string): readonly AlertRule[] {
+    return applyOverrides(this.config.rules, this.runtimeOverrides.get(deviceId) ?? this.config.overrides.get(deviceId));
+  }
+
+  process(input: DeviceInput): ProcessResult {
+    const prev = this.devices.get(input.deviceId);
+    const step = evaluateDevice(prev, input, this.rulesFor(input.deviceId), this.config);
+    this.store(input.deviceId, step.state);
+    return { events: step.events, alerts: currentLevels(step.state), changed: step.changed };
+  }
+
+  /** Active levels over all devices. */
+  counts(): ActiveCounts {
+    return { ...this.active };
+  }
+
+  setOverrides(command: ControlCommand): void {
+    if (command.rules === null) this.runtimeOverrides.delete(command.deviceId);
+    else this.runtimeOverrides.set(command.deviceId, command.rules);
+  }
+
+  /** Forgets the alert state of one device, or of all (overrides stay). True when there was any. */
+  reset(deviceId?: string): boolean {
+    if (deviceId === undefined) {
+      const had = this.devices.size > 0;
+      this.devices.clear();
+      this.active.warning = 0;
+      this.active.critical = 0;
+      return had;
+    }
+    const had = this.devices.has(deviceId);
+    this.store(deviceId, undefined);
+    return had;
+  }
+
+  snapshot(): PersistedState {
+    return { version: STATE_VERSION, devices: [...this.devices], overrides: [...this.runtimeOverrides] };
+  }
+
+  /** Takes over a snapshot; returns what had to be dropped from it (empty when all was fine). */
+  restore(raw: unknown): string[] {
+    if (raw === undefined) return [];
+    if (!isRecord(raw) || raw.version !== STATE_VERSION || !Array.isArray(raw.devices) || !Array.isArray(raw.overrides)) {
+      return ['stored state has an unknown shape'];
+    }
+    const problems: string[] = [];
+    for (const entry of raw.devices) {
+      if (Array.isArray(entry) && entry.length === 2 && deviceIdProblem(entry[0]) === undefined && isDeviceState(entry[1])) {
+        this.store(entry[0] as string, entry[1]);
+      } else problems.push(`stored device state ${JSON.stringify(Array.isArray(entry) ? entry[0] : entry)} is malformed`);
+    }
+    for (const entry of raw.overrides) {
+      const deviceId: unknown = Array.isArray(entry) ? entry[0] : undefined;
+      const parsed = Array.isArray(entry) && deviceIdProblem(deviceId) === undefined ? parseDeviceOverrides(entry[1], this.config.rules) : err('malformed');
+      if (parsed.ok) this.runtimeOverrides.set(deviceId as string, parsed.value);
+      else problems.push(`stored overrides of ${JSON.stringify(deviceId)}: ${parsed.error}`);
+    }
+    return problems;
+  }
+
+  private store(deviceId: string, state: DeviceState | undefined): void {
+    const old = countLevels(this.devices.get(deviceId));
+    const now = countLevels(state);
+    this.active.warning += now.warning - old.warning;
+    this.active.critical += now.critical - old.critical;
+    // Re-inserting keeps the Map in least-recently-seen order.
+    this.devices.delete(deviceId);
+    if (state === undefined) return;
+    this.devices.set(deviceId, state);
+    if (this.devices.size > this.maxDevices) {
+      const oldest = this.devices.keys().next().value;
+      if (oldest !== undefined) this.store(oldest, undefined);
+    }
+  }
+}
+
+function isLevel(value: unknown): value is AlertLevel | null {
+  return value === null || value === 'warning' || value === 'critical';
+}
+
+function isTimes(value: unknown): value is LevelTimes {
+  return isRecord(value) && Object.entries(value).every(([key, time]) => (key === 'warning' || key === 'critical') && typeof time === 'number' && Number.isFinite(time));
+}
+
+function isTrack(value: unknown): value is Record<string, unknown> {
+  return isRecord(value) && isLevel(value.level) && isLevel(value.announced) && isTimes(value.lastSent);
+}
+
+function isRuleState(value: unknown): value is RuleState {
+  return isTrack(value) && isTimes(value.pendingSince);
+}
+
+function isFaultState(value: unknown): value is FaultState {
+  return isTrack(value) && (value.invalidSince === null || (typeof value.invalidSince === 'number' && Number.isFinite(value.invalidSince)));
+}
+
+function isDeviceState(value: unknown): value is DeviceState {
+  if (!isRecord(value) || typeof value.lastTs !== 'number' || !Number.isFinite(value.lastTs)) return false;
+  const { rules, faults } = value;
+  if (!isRecord(rules) || !Object.values(rules).every(isRuleState)) return false;
+  return isRecord(faults) && Object.entries(faults).every(([field, state]) => (SENSOR_FIELDS as readonly string[]).includes(field) && isFaultState(state));
+}
