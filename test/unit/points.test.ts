@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import type { AlertEvent, InfluxPoint, Reading } from '../../nodes/shared/contract';
+import { alertToPoint, readingToPoint, toPoints } from '../../nodes/shared/points';
+import { PointBuffer, batchOptionsFromConfig, DEFAULT_BATCH_OPTIONS } from '../../nodes/heatpump-batch/buffer';
+
+const READING: Reading = {
+  device_id: 'site1',
+  timestamp: 1706600000000,
+  temp_inlet: 45.2,
+  temp_outlet: 50.1,
+  temp_ambient: 25,
+  temp_compressor: 70.5,
+  voltage: 230.5,
+  current: 8.5,
+  power: 1959.25,
+  pressure_high: 280,
+  pressure_low: 70,
+  compressor_running: true,
+  fan_running: true,
+  defrost_active: false,
+  firmware_version: '1.0.0',
+  overflow: 0,
+  signal: 67,
+};
+
+const ALERT: AlertEvent = {
+  device_id: 'site1',
+  alert_type: 'voltage_high',
+  level: 'critical',
+  value: 251,
+  threshold: 250,
+  message: 'High voltage',
+  state: 'raised',
+  timestamp: 1706600000000,
+  source: 'device',
+};
+
+const READING_POINT: InfluxPoint = {
+  measurement: 'sensor_reading',
+  tags: { device_id: 'site1' },
+  fields: {
+    temp_inlet: 45.2,
+    temp_outlet: 50.1,
+    temp_ambient: 25,
+    temp_compressor: 70.5,
+    voltage: 230.5,
+    current: 8.5,
+    power: 1959.25,
+    pressure_high: 280,
+    pressure_low: 70,
+    compressor_running: true,
+    fan_running: true,
+    defrost_active: false,
+  },
+  timestamp: new Date(1706600000000),
+};
+
+const ALERT_POINT: InfluxPoint = {
+  measurement: 'alert',
+  tags: { device_id: 'site1', alert_type: 'voltage_high', level: 'critical' },
+  fields: { value: 251, message: 'High voltage' },
+  timestamp: new Date(1706600000000),
+};
+
+describe('shared/points', () => {
+  it('readingToPoint maps the storage contract: floats, booleans, tag device_id, Date timestamp', () => {
+    assert.deepEqual(readingToPoint(READING), READING_POINT);
+  });
+
+  it('readingToPoint leaves out absent fields and never writes metadata', () => {
+    const point = readingToPoint({ device_id: 'site1', timestamp: 1706600000000, voltage: 230, fan_running: false, firmware_version: 'x' });
+    assert.deepEqual(point.fields, { voltage: 230, fan_running: false });
+  });
+
+  it('alertToPoint maps tags device_id, alert_type, level and fields value, message', () => {
+    assert.deepEqual(alertToPoint(ALERT), ALERT_POINT);
+  });
+
+  describe('toPoints', () => {
+    const good: Array<[string, unknown, InfluxPoint[]]> = [
+      ['a Reading', READING, [READING_POINT]],
+      ['an AlertEvent', ALERT, [ALERT_POINT]],
+      ['an InfluxPoint', READING_POINT, [READING_POINT]],
+      ['an InfluxPoint with a ms timestamp', { ...ALERT_POINT, timestamp: 1706600000000 }, [ALERT_POINT]],
+      ['a mixed array', [READING, ALERT, READING_POINT], [READING_POINT, ALERT_POINT, READING_POINT]],
+      ['an empty array', [], []],
+    ];
+    for (const [label, payload, expected] of good) {
+      it(`accepts ${label}`, () => {
+        const result = toPoints(payload);
+        assert.ok(result.ok, result.ok ? '' : result.error);
+        assert.deepEqual(result.value.points, expected);
+        assert.equal(result.value.empty, 0);
+      });
+    }
+
+    it('counts a reading without fields as empty instead of writing a field-less point', () => {
+      const result = toPoints([{ device_id: 'site1', timestamp: 1706600000000 }, READING]);
+      assert.ok(result.ok);
+      assert.deepEqual(result.value, { points: [READING_POINT], empty: 1 });
+    });
+
+    const bad: Array<[string, unknown, RegExp]> = [
+      ['a string', 'hello', /expected a Reading, AlertEvent or InfluxPoint object, got "hello"/],
+      ['null', null, /got null/],
+      ['an unknown object', { foo: 1 }, /has neither measurement/],
+      ['a reading with an unsafe device id', { ...READING, device_id: 'a b' }, /Reading: device id contains/],
+      ['a reading with a string value', { ...READING, voltage: '230' }, /Reading site1: voltage must be a finite number, got "230"/],
+      ['a reading with NaN', { ...READING, current: NaN }, /current must be a finite number, got NaN/],
+      ['a reading with a numeric state', { ...READING, fan_running: 1 }, /fan_running must be a boolean/],
+      ['a reading without timestamp', { ...READING, timestamp: undefined }, /timestamp must be ms since the epoch/],
+      ['an alert with a bad level', { ...ALERT, level: 'info' }, /AlertEvent site1: level must be/],
+      ['an alert with a bad type', { ...ALERT, alert_type: 'X' }, /alert_type must match/],
+      ['an alert without message', { ...ALERT, message: undefined }, /message must be a string/],
+      ['a point without fields', { ...READING_POINT, fields: {} }, /at least one field/],
+      ['a point with a numeric tag', { ...READING_POINT, tags: { device_id: 1 } }, /tag device_id must be a string/],
+      ['a point with an invalid Date', { ...READING_POINT, timestamp: new Date(NaN) }, /timestamp must be a Date/],
+      ['a point with an object field', { ...READING_POINT, fields: { a: {} } }, /field a must be/],
+      ['an array with one bad element', [READING, 5], /^\[1\] expected a Reading/],
+    ];
+    for (const [label, payload, expected] of bad) {
+      it(`rejects ${label}`, () => {
+        const result = toPoints(payload);
+        assert.equal(result.ok, false);
+        if (!result.ok) assert.match(result.error, expected);
+      });
+    }
+  });
+});
+
+describe('heatpump-batch core: PointBuffer', () => {
+  const points = (n: number, start = 0): InfluxPoint[] =>
+    Array.from({ length: n }, (_, i) => ({ ...READING_POINT, timestamp: new Date(1706600000000 + (start + i) * 1000) }));
+
+  it('holds points below maxPoints and asks for the timer once', () => {
+    const buffer = new PointBuffer({ maxPoints: 5, maxWaitMs: 1000, maxBuffered: 100 });
+    assert.deepEqual(buffer.add(points(2)), { batches: [], dropped: 0, startTimer: true });
+    assert.deepEqual(buffer.add(points(2)), { batches: [], dropped: 0, startTimer: false });
+    assert.equal(buffer.size, 4);
+  });
+
+  it('sends full batches of maxPoints in order and keeps the rest', () => {
+    const buffer = new PointBuffer({ maxPoints: 5, maxWaitMs: 1000, maxBuffered: 100 });
+    const incoming = points(12);
+    const outcome = buffer.add(incoming);
+    assert.deepEqual(outcome.batches, [incoming.slice(0, 5), incoming.slice(5, 10)]);
+    assert.equal(buffer.size, 2);
+    assert.deepEqual(buffer.takeAll(), incoming.slice(10));
+    assert.equal(buffer.size, 0);
+  });
+
+  it('drops the oldest points beyond maxBuffered and counts them', () => {
+    const buffer = new PointBuffer({ maxPoints: 0, maxWaitMs: 1000, maxBuffered: 10 });
+    buffer.add(points(8));
+    const outcome = buffer.add(points(5, 8));
+    assert.equal(outcome.dropped, 3);
+    assert.deepEqual(
+      buffer.takeAll().map((p) => p.timestamp.getTime()),
+      points(10, 3).map((p) => p.timestamp.getTime()),
+    );
+  });
+
+  it('reads options from config, blank keeps the default, bad values are reported', () => {
+    assert.deepEqual(batchOptionsFromConfig({}), { options: DEFAULT_BATCH_OPTIONS, problems: [] });
+    assert.deepEqual(batchOptionsFromConfig({ maxPoints: '10', maxWaitMs: 0, maxBuffered: '' }).options, { maxPoints: 10, maxWaitMs: 0, maxBuffered: 100000 });
+    assert.deepEqual(batchOptionsFromConfig({ maxPoints: -1, maxBuffered: 0, maxWaitMs: 'soon' }).problems, ['maxPoints: -1', 'maxWaitMs: "soon"', 'maxBuffered: 0']);
+  });
+});
