@@ -1,0 +1,311 @@
+// Node-RED glue for sms-gateway-bridge: routes alerts/presence/text out as SMS through the
+// configured transport (ordered queue, limits, retries) and answers SMS commands. The logic
+// lives in the pure modules beside this file.
+import { randomUUID } from 'node:crypto';
+import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { AlertLevel, Reading } from '../shared/contract';
+import { topics } from '../shared/contract';
+import { errorOf, failInput } from '../shared/errors';
+import { setStatus, clearStatus } from '../shared/status';
+import { isSmsGatewayConfigNode, type SmsGatewayConfigNode } from '../sms-gateway-config/types';
+import { classifyInput } from './classify';
+import { parseCommand, runCommand } from './commands';
+import { composeAlert, composeHeldBackSummary, composePresence, type ComposeOptions } from './compose';
+import { fitSegments, segmentInfo } from './gsm7';
+import { SmsLimiter } from './limiter';
+import { normalisePhone, parseNumberList } from './phone';
+import { SendError, SendQueue, type Scheduler, type Settled } from './queue';
+import { DeviceMqttTransport, parseDeviceSmsMessage } from './transports/device-mqtt';
+import { buildTransport, positiveNumber } from './transports/factory';
+import { SerialModemTransport } from './transports/serial';
+import type { InboundSms, OutgoingSms, SendReceipt, Transport } from './transports/transport';
+import type { DeliveryResult, InboundReport, SmsGatewayBridgeDef } from './types';
+import { handleAndroidWebhook, handleTwilioWebhook, type WebhookRequest } from './webhooks';
+
+interface QueuedSms extends OutgoingSms {
+  id: string;
+  kind: 'alert' | 'presence' | 'custom' | 'reply' | 'summary';
+}
+
+type Outputs = [NodeMessage | null, NodeMessage | null, NodeMessage | null, NodeMessage | null];
+const RESULT = 0;
+const COMMAND = 1;
+const TRANSPORT = 2;
+const INBOUND = 3;
+
+interface HttpReq {
+  headers?: Record<string, unknown>;
+  protocol?: string;
+  originalUrl?: string;
+  url?: string;
+}
+
+function outputs(index: number, msg: NodeMessage): Outputs {
+  const out: Outputs = [null, null, null, null];
+  out[index] = msg;
+  return out;
+}
+
+function init(RED: NodeAPI): void {
+  const settingsOf = RED.settings as unknown as Record<string, unknown>;
+  const summaryInterval = positiveNumber(settingsOf.smsGatewayBridgeSummaryInterval, 60000);
+
+  function SmsGatewayBridge(this: Node, config: SmsGatewayBridgeDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const t = (key: string, values?: Record<string, string | number>) => RED._(`sms-gateway-bridge.${key}`, values);
+    const gatewayNode: unknown = config.gateway ? RED.nodes.getNode(config.gateway) : undefined;
+    const gateway: SmsGatewayConfigNode | undefined = isSmsGatewayConfigNode(gatewayNode) ? gatewayNode : undefined;
+    const gatewaySettings = gateway?.settings ?? {};
+    const credentials = gateway?.credentials ?? {};
+    const defaultCountry = gatewaySettings.defaultCountry;
+    const recipients = parseNumberList(config.recipients, defaultCountry);
+    const whitelist = config.whitelist?.trim() ? parseNumberList(config.whitelist, defaultCountry) : recipients;
+    for (const bad of [...recipients.invalid, ...whitelist.invalid]) node.warn(t('errors.bad-number', { number: bad }));
+    const levels = config.levels === 'all' ? ['warning', 'critical'] : ['critical'];
+    const presence = config.presence ?? 'off';
+    const maxSegments = Math.max(1, positiveNumber(config.maxSegments, 3));
+    const requireSignature = config.requireSignature !== false;
+    const compose: ComposeOptions = { timeZone: config.timeZone || Intl.DateTimeFormat().resolvedOptions().timeZone };
+    const limiter = new SmsLimiter({
+      ratePerRecipient: positiveNumber(config.ratePerHour, 5),
+      rateWindowMs: 3600000,
+      dailyCap: positiveNumber(config.dailyCap, 50),
+      dedupWindowMs: positiveNumber(config.dedupMinutes, 30) * 60000,
+    });
+    const readings = new Map<string, Reading>();
+    const activeAlerts = new Map<string, Map<string, AlertLevel>>();
+    const timers = new Set<ReturnType<typeof setTimeout>>();
+    const scheduler: Scheduler = {
+      setTimeout(fn, ms) {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          fn();
+        }, ms);
+        timers.add(timer);
+        return timer;
+      },
+      clearTimeout(handle) {
+        for (const timer of timers) if (timer === handle) {
+          clearTimeout(timer);
+          timers.delete(timer);
+        }
+      },
+    };
+    let failed = 0;
+    let signalText = '';
+    let modemProblem = '';
+
+    const updateStatus = () => {
+      const counts = limiter.counts();
+      const text = t('status.counts', { sent: counts.sent - failed, held: counts.held + counts.duplicates, failed, queued: queue.length });
+      const full = signalText ? `${signalText} ${text}` : text;
+      if (modemProblem) setStatus(node, 'error', modemProblem);
+      else if (failed > 0) setStatus(node, 'error', full);
+      else if (queue.length > 0) setStatus(node, 'busy', full);
+      else setStatus(node, 'ok', full);
+    };
+
+    const emitResult = (result: Omit<DeliveryResult, 'transport' | 'timestamp'>) => {
+      const payload: DeliveryResult = { ...result, transport: gatewaySettings.transport ?? 'device-mqtt', timestamp: Date.now() };
+      node.send(outputs(RESULT, { topic: `sms/${payload.status}`, payload } as NodeMessage));
+      return payload;
+    };
+
+    const built = gateway
+      ? buildTransport(gatewaySettings, credentials, {
+          publish: (message) => node.send(outputs(TRANSPORT, { topic: message.topic, payload: message.payload } as NodeMessage)),
+          scheduler,
+          newId: () => randomUUID(),
+          onInbound: (sms) => handleInbound(sms),
+          onSignal: (signal) => {
+            signalText = signal.percent === null ? t('status.no-signal') : `${signal.percent}%`;
+            updateStatus();
+          },
+          onModemState: (state) => {
+            modemProblem = state === 'ready' ? '' : state === 'no-answer' ? t('status.no-answer') : state.slice(0, 30);
+            if (state !== 'ready') node.warn(t('errors.modem', { state }));
+            updateStatus();
+          },
+        })
+      : undefined;
+    const transport: Transport | undefined = built?.ok ? built.transport : undefined;
+    if (!gateway) {
+      node.error(t('errors.missing-config'));
+      setStatus(node, 'error', t('status.no-config'));
+    } else if (built && !built.ok) {
+      node.error(t('errors.incomplete-config', { missing: built.missing }));
+      setStatus(node, 'error', t('status.no-config'));
+    }
+
+    const settle = (result: Settled<QueuedSms, SendReceipt>) => {
+      const sms = result.item;
+      const info = segmentInfo(sms.text);
+      const common = { to: sms.to, text: sms.text, kind: sms.kind, device: sms.device, segments: info.segments, encoding: info.encoding, attempts: result.attempts };
+      if (result.ok) emitResult({ status: 'sent', ...common, ref: result.receipt.ref, state: result.receipt.state });
+      else {
+        failed += 1;
+        const payload = emitResult({
+          status: 'failed',
+          ...common,
+          error: result.error.message,
+          code: result.error instanceof SendError ? result.error.code : undefined,
+        });
+        // Catch nodes see failed deliveries; the flow goes on.
+        node.error(t('errors.send-failed', { to: sms.to, error: result.error.message }), { topic: 'sms/failed', payload } as NodeMessage);
+      }
+      updateStatus();
+    };
+
+    const queue = new SendQueue<QueuedSms, SendReceipt>(
+      (sms) => {
+        if (!transport) return Promise.reject(new SendError(t('errors.missing-config'), false));
+        return transport.send(sms);
+      },
+      settle,
+      { maxAttempts: 1 + positiveNumber(config.retries, 3), baseDelayMs: positiveNumber(settingsOf.smsGatewayBridgeRetryDelay, 5000), maxDelayMs: 300000 },
+      scheduler,
+    );
+
+    /** Limits first, then into the ordered queue. */
+    const offer = (to: string, text: string, kind: QueuedSms['kind'], device?: string) => {
+      const verdict = limiter.admit(to, text, Date.now(), kind === 'reply' ? 'reply' : 'alert');
+      if (verdict.verdict === 'send') queue.push({ id: randomUUID(), to, text, kind, device });
+      else emitResult({ status: verdict.verdict, to, text, kind, device, reason: verdict.verdict === 'held' ? verdict.reason : 'duplicate' });
+      updateStatus();
+    };
+
+    const sendVia = (device: string | undefined) => gatewaySettings.sendVia || device;
+
+    function handleInbound(sms: InboundSms) {
+      const number = normalisePhone(sms.from, defaultCountry);
+      const base = { from: sms.from, ...(number ? { number } : {}), text: sms.text, transport: gatewaySettings.transport ?? 'device-mqtt', timestamp: sms.timestamp };
+      const report = (payload: InboundReport) => node.send(outputs(INBOUND, { topic: `sms/inbound/${payload.reason}`, payload } as NodeMessage));
+      if (sms.handled) {
+        node.log(t('log.handled-by-device', { from: sms.from, device: sms.device ?? '?' }));
+        return report({ ...base, accepted: true, reason: 'handled-by-device', device: sms.device });
+      }
+      if (!number || !whitelist.numbers.includes(number)) {
+        node.warn(t('errors.unknown-number', { from: sms.from }));
+        return report({ ...base, accepted: false, reason: 'unknown-number' });
+      }
+      const command = parseCommand(sms.text);
+      const outcome = runCommand(command, { readings, activeAlerts, viaDevice: sms.device, now: Date.now(), compose });
+      if (outcome.deviceCommand) node.send(outputs(COMMAND, { topic: topics.cmd(outcome.deviceCommand.device), payload: { cmd: outcome.deviceCommand.cmd } } as NodeMessage));
+      offer(number, outcome.reply, 'reply', sendVia(sms.device ?? outcome.device));
+      report({ ...base, accepted: true, reason: 'command', command: command.cmd, device: outcome.device, reply: outcome.reply });
+    }
+
+    const requestUrl = (req: HttpReq) => {
+      if (gatewaySettings.webhookUrl) return gatewaySettings.webhookUrl;
+      const headers = req.headers ?? {};
+      const proto = typeof headers['x-forwarded-proto'] === 'string' ? headers['x-forwarded-proto'].split(',')[0]?.trim() : req.protocol;
+      const host = typeof headers['x-forwarded-host'] === 'string' ? headers['x-forwarded-host'] : headers.host;
+      return `${proto ?? 'http'}://${String(host ?? 'localhost')}${req.originalUrl ?? req.url ?? '/'}`;
+    };
+
+    const onWebhook = (msg: NodeMessageInFlow & { req?: HttpReq }, done: (err?: Error) => void) => {
+      const req = msg.req ?? {};
+      const request: WebhookRequest = { payload: msg.payload, headers: req.headers ?? {}, url: requestUrl(req) };
+      const kind = gatewaySettings.transport;
+      if (kind !== 'twilio' && kind !== 'android') {
+        node.send(outputs(TRANSPORT, { ...msg, statusCode: 404, payload: 'no webhook transport configured' } as NodeMessage));
+        return failInput(node, done, t('status.bad-webhook'), t('errors.webhook-transport', { transport: kind ?? '-' }));
+      }
+      const now = Date.now();
+      const outcome =
+        kind === 'twilio'
+          ? handleTwilioWebhook(request, credentials.twilioAuthToken, requireSignature, now)
+          : handleAndroidWebhook(request, credentials.androidSigningKey, requireSignature, now);
+      node.send(outputs(TRANSPORT, { ...msg, statusCode: outcome.answer.statusCode, headers: outcome.answer.headers, payload: outcome.answer.payload } as NodeMessage));
+      if (outcome.problem) return failInput(node, done, t(`status.${outcome.problem}`), t(`errors.${outcome.problem}`, { detail: outcome.detail ?? '' }));
+      if (outcome.inbound) handleInbound(outcome.inbound);
+      if (outcome.delivery) {
+        const state = outcome.delivery.state;
+        const status = state === 'delivered' ? 'delivered' : state === 'failed' || state === 'undelivered' ? 'delivery-failed' : 'sent-report';
+        emitResult({ status, ref: outcome.delivery.ref, state, to: outcome.delivery.recipient, reason: outcome.delivery.reason });
+      }
+      updateStatus();
+      done();
+    };
+
+    const summaryTimer = setInterval(() => {
+      for (const held of limiter.dueSummaries(Date.now())) queue.push({ id: randomUUID(), to: held.to, text: composeHeldBackSummary(held.count, held.since, compose), kind: 'summary', device: sendVia(undefined) });
+      if (queue.length) updateStatus();
+    }, summaryInterval);
+
+    if (transport instanceof SerialModemTransport) {
+      setStatus(node, 'busy', t('status.connecting'));
+      transport.start().then(updateStatus, (error: unknown) => node.warn(t('errors.modem', { state: errorOf(error).message })));
+    } else if (transport) updateStatus();
+
+    node.on('input', (msg, _send, done) => {
+      try {
+        const input = classifyInput(msg as NodeMessageInFlow & { to?: unknown; req?: unknown; res?: unknown });
+        switch (input.kind) {
+          case 'webhook':
+            return onWebhook(msg, done);
+          case 'device-sms': {
+            const parsed = parseDeviceSmsMessage(msg.topic, msg.payload, Date.now());
+            if (typeof parsed === 'string') return failInput(node, done, t('status.bad-input'), t('errors.bad-device-sms', { detail: parsed }));
+            if (parsed.kind === 'received') handleInbound(parsed.inbound);
+            else if (!(transport instanceof DeviceMqttTransport) || !transport.acknowledge(parsed)) node.log(t('log.late-ack', { id: parsed.id }));
+            return done();
+          }
+          case 'reading':
+            readings.set(input.reading.device_id, input.reading);
+            return done();
+          case 'alert': {
+            const alert = input.alert;
+            const active = activeAlerts.get(alert.device_id) ?? new Map<string, AlertLevel>();
+            if (alert.state === 'cleared') active.delete(alert.alert_type);
+            else active.set(alert.alert_type, alert.level);
+            activeAlerts.set(alert.device_id, active);
+            if (levels.includes(alert.level)) for (const to of recipients.numbers) offer(to, composeAlert(alert, compose), 'alert', sendVia(alert.device_id));
+            return done();
+          }
+          case 'presence': {
+            const wanted = presence === 'both' || (presence === 'offline' && input.presence.event === 'device_offline');
+            if (wanted) for (const to of recipients.numbers) offer(to, composePresence(input.presence, compose), 'presence', sendVia(input.presence.device_id));
+            return done();
+          }
+          case 'text': {
+            if (segmentInfo(input.text).segments > maxSegments)
+              return failInput(node, done, t('status.too-long'), t('errors.too-long', { segments: segmentInfo(input.text).segments, max: maxSegments }));
+            // Node settings win: msg.to is used when given, else the configured recipients.
+            const targets = input.to.length ? input.to.map((raw) => ({ raw, number: normalisePhone(raw, defaultCountry) })) : recipients.numbers.map((n) => ({ raw: n, number: n }));
+            const bad = targets.filter((x) => !x.number).map((x) => x.raw);
+            if (bad.length) return failInput(node, done, t('status.bad-number'), t('errors.bad-number', { number: bad.join(', ') }));
+            for (const target of targets) if (target.number) offer(target.number, fitSegments(input.text, maxSegments), 'custom', sendVia(undefined));
+            return done();
+          }
+          case 'invalid':
+            return failInput(node, done, t('status.bad-input'), t('errors.bad-input', { detail: input.reason }));
+        }
+      } catch (thrown) {
+        failInput(node, done, t('status.bad-input'), errorOf(thrown));
+      }
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      clearInterval(summaryTimer);
+      queue.close();
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      const closing = transport ? transport.close() : Promise.resolve();
+      closing.catch(() => undefined).finally(() => {
+        clearStatus(node);
+        done();
+      });
+    });
+  }
+
+  RED.nodes.registerType('sms-gateway-bridge', SmsGatewayBridge, {
+    settings: {
+      smsGatewayBridgeSummaryInterval: { value: 60000, exportable: true },
+      smsGatewayBridgeRetryDelay: { value: 5000, exportable: true },
+    },
+  });
+}
+
+export = init;
