@@ -64,7 +64,7 @@ void JsonWriter::endArray() { close(']'); }
 
 void JsonWriter::key(const char* name) {
   separator();
-  string(name);
+  quoted(name, std::strlen(name));
   put(':');
   after_key_ = true;
 }
@@ -92,8 +92,11 @@ static size_t utf8SequenceLength(const unsigned char* s, size_t remaining) {
 }
 
 void JsonWriter::string(const char* value, size_t length) {
-  if (!after_key_) separator();
-  else after_key_ = false;
+  separator();
+  quoted(value, length);
+}
+
+void JsonWriter::quoted(const char* value, size_t length) {
   put('"');
   const unsigned char* s = reinterpret_cast<const unsigned char*>(value);
   size_t i = 0;

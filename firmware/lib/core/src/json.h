@@ -35,6 +35,7 @@ class JsonWriter {
  private:
   void separator();
   void close(char bracket);
+  void quoted(const char* value, size_t length);
   void put(char c);
   void put(const char* s, size_t n);
   char* buffer_;

@@ -80,10 +80,11 @@ int64_t parseModemTime(const std::string& text) {
 std::vector<StoredSms> parseCmgl(const std::string& response) {
   std::vector<StoredSms> messages;
   const std::vector<std::string> lines = splitLines(response);
-  // The last "OK" (if any) ends the listing; a body line reading "OK" before it is text.
+  // The last "OK" ends the listing. Every header is followed by a body line, so an "OK" right
+  // after a header is the body (the capture stopped at it) and the real final OK is still unread.
   size_t end = lines.size();
   while (end > 0 && lines[end - 1].empty()) --end;
-  if (end > 0 && isFinalResult(lines[end - 1])) --end;
+  if (end > 0 && isFinalResult(lines[end - 1]) && !(end >= 2 && startsWith(lines[end - 2], "+CMGL:"))) --end;
   StoredSms* current = nullptr;
   bool first_body_line = false;
   for (size_t i = 0; i < end; ++i) {
