@@ -1,0 +1,76 @@
+// Runs what `npm start` runs (dist/scripts/start.js) as a child process on free ports, with its
+// Node-RED user directory and data in a temporary HEATPUMP_HOME, for tests against the product.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../../scripts/lib/ports';
+import { projectRoot } from './node-red';
+
+export interface RunningProduct {
+  baseUrl: string;
+  mqttUrl: string;
+  home: string;
+  child: ChildProcess;
+  /** everything the process printed so far */
+  output(): string;
+  /** SIGTERM, then the exit code */
+  stop(): Promise<number | null>;
+}
+
+export async function startProduct(env: Record<string, string>, readyTimeoutMs = 60_000): Promise<RunningProduct> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'heatpump-product-'));
+  const port = await freePort();
+  const mqttPort = await freePort();
+  const child = spawn(process.execPath, [path.join(projectRoot, 'dist', 'scripts', 'start.js')], {
+    cwd: projectRoot,
+    env: { ...process.env, PORT: String(port), MQTT_PORT: String(mqttPort), HEATPUMP_HOME: home, SIMULATOR: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let printed = '';
+  child.stdout?.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const product: RunningProduct = {
+    baseUrl: `http://127.0.0.1:${port}`,
+    mqttUrl: `mqtt://127.0.0.1:${env.MQTT_PORT ?? mqttPort}`,
+    home,
+    child,
+    output: () => printed,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const code = await exited;
+      fs.rmSync(home, { recursive: true, force: true });
+      return code;
+    },
+  };
+  const deadline = Date.now() + readyTimeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}:\n${printed}`);
+    try {
+      const res = await fetch(`${product.baseUrl}/api/health`, { signal: AbortSignal.timeout(1000) });
+      if (res.status === 200 || res.status === 503) return product;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  await product.stop();
+  throw new Error(`npm start was not ready within ${readyTimeoutMs} ms:\n${printed}`);
+}
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+}
