@@ -1,0 +1,118 @@
+#!/bin/bash
+# InfluxDB 2.x layout for heatpump-monitor, run once by the influxdb:2.7 image from
+# /docker-entrypoint-initdb.d after DOCKER_INFLUXDB_INIT_MODE=setup has created the org, the
+# admin token and the first bucket. Safe to run again by hand (everything is looked up first):
+#   docker compose exec influxdb bash /docker-entrypoint-initdb.d/10-heatpump.sh
+#
+# Layout (the same as InfluxDB 1.x, see scripts/lib/influx-setup.ts and FLOWS.md):
+#   buckets heatpump/raw (30d), heatpump/hourly (52w = 8736h), heatpump/daily (forever)
+#   DBRP mappings db "heatpump" rp raw (default) / hourly / daily -> those buckets, so the v1
+#     API (/write, /query with InfluxQL) that the flows use works unchanged
+#   tasks heatpump_hourly / heatpump_daily: mean/min/max per field -> mean_<field>, min_<field>,
+#     max_<field>, like the InfluxQL continuous queries
+#   a v1 user (INFLUXDB_USER / INFLUXDB_PASSWORD from .env) that may read and write only these
+#     buckets: Node-RED's influxdb config node logs in with it
+#   an API token with the same rights for Flux/2.x clients, written to $HEATPUMP_TOKEN_FILE
+set -euo pipefail
+
+ORG="${DOCKER_INFLUXDB_INIT_ORG:?DOCKER_INFLUXDB_INIT_ORG is not set}"
+DB="${INFLUXDB_DATABASE:-heatpump}"
+V1_USER="${INFLUXDB_USER:-nodered}"
+V1_PASSWORD="${INFLUXDB_PASSWORD:?INFLUXDB_PASSWORD is not set (see .env.example)}"
+TOKEN_FILE="${HEATPUMP_TOKEN_FILE:-/var/lib/influxdb2/heatpump-nodered.token}"
+NUMERIC_FIELDS='"temp_inlet", "temp_outlet", "temp_ambient", "temp_compressor", "voltage", "current", "power", "pressure_high", "pressure_low"'
+
+log() { echo "heatpump init: $*"; }
+
+# first "id" of a JSON answer of the influx CLI (jq is not in the image)
+json_id() { sed -n 's/^[[:space:]]*"id":[[:space:]]*"\([^"]*\)".*/\1/p' | head -n 1; }
+
+bucket_id() {
+  influx bucket list --org "$ORG" --name "$1" --json 2>/dev/null | json_id || true
+}
+
+ensure_bucket() { # name retention
+  local id
+  id="$(bucket_id "$1")"
+  if [ -z "$id" ]; then
+    id="$(influx bucket create --org "$ORG" --name "$1" --retention "$2" --json | json_id)"
+    log "bucket $1 created (retention $2)"
+  else
+    influx bucket update --id "$id" --retention "$2" --json >/dev/null
+  fi
+  [ -n "$id" ] || { echo "heatpump init: no id for bucket $1" >&2; exit 1; }
+  printf '%s' "$id"
+}
+
+ensure_dbrp() { # rp bucket-id default(true|false)
+  if influx v1 dbrp list --org "$ORG" --db "$DB" --rp "$1" --json 2>/dev/null | grep -q '"bucketID"'; then
+    return
+  fi
+  local default_flag=()
+  [ "$3" = true ] && default_flag=(--default)
+  influx v1 dbrp create --org "$ORG" --db "$DB" --rp "$1" --bucket-id "$2" "${default_flag[@]}" >/dev/null
+  log "DBRP $DB/$1 -> bucket $2"
+}
+
+task_flux() { # name every offset target-bucket
+  cat <<FLUX
+option task = {name: "$1", every: $2, offset: $3}
+
+fields = [$NUMERIC_FIELDS]
+
+data = from(bucket: "heatpump/raw")
+    |> range(start: -task.every)
+    |> filter(fn: (r) => r._measurement == "sensor_reading" and contains(value: r._field, set: fields))
+
+aggregate = (fn, prefix) => data
+    |> aggregateWindow(every: task.every, fn: fn, timeSrc: "_start", createEmpty: false)
+    |> map(fn: (r) => ({r with _field: prefix + r._field}))
+
+union(tables: [aggregate(fn: mean, prefix: "mean_"), aggregate(fn: min, prefix: "min_"), aggregate(fn: max, prefix: "max_")])
+    |> to(bucket: "$4", org: "$ORG")
+FLUX
+}
+
+ensure_task() { # name every offset target-bucket
+  if influx task list --org "$ORG" --json 2>/dev/null | grep -q "\"name\": *\"$1\""; then
+    return
+  fi
+  local file
+  file="$(mktemp)"
+  task_flux "$@" >"$file"
+  influx task create --org "$ORG" --file "$file" >/dev/null
+  rm -f "$file"
+  log "task $1 created ($2 -> $4)"
+}
+
+RAW_ID="$(ensure_bucket "$DB/raw" 720h)"
+HOURLY_ID="$(ensure_bucket "$DB/hourly" 8736h)"
+DAILY_ID="$(ensure_bucket "$DB/daily" 0)"
+
+ensure_dbrp raw "$RAW_ID" true
+ensure_dbrp hourly "$HOURLY_ID" false
+ensure_dbrp daily "$DAILY_ID" false
+
+ensure_task heatpump_hourly 1h 5m "$DB/hourly"
+ensure_task heatpump_daily 1d 15m "$DB/daily"
+
+bucket_rights=()
+for id in "$RAW_ID" "$HOURLY_ID" "$DAILY_ID"; do bucket_rights+=(--read-bucket "$id" --write-bucket "$id"); done
+
+if influx v1 auth list --json 2>/dev/null | grep -q "\"$V1_USER\""; then
+  influx v1 auth set-password --username "$V1_USER" --password "$V1_PASSWORD" >/dev/null
+else
+  influx v1 auth create --org "$ORG" --username "$V1_USER" --password "$V1_PASSWORD" \
+    --description "heatpump-monitor Node-RED (v1 API)" "${bucket_rights[@]}" >/dev/null
+  log "v1 user $V1_USER created (read/write heatpump buckets only)"
+fi
+
+if [ ! -s "$TOKEN_FILE" ]; then
+  token="$(influx auth create --org "$ORG" --description "heatpump-monitor Node-RED" "${bucket_rights[@]}" --json |
+    sed -n 's/^[[:space:]]*"token":[[:space:]]*"\([^"]*\)".*/\1/p' | head -n 1)"
+  [ -n "$token" ] || { echo "heatpump init: no token in the answer of influx auth create" >&2; exit 1; }
+  mkdir -p "$(dirname "$TOKEN_FILE")"
+  (umask 077 && printf '%s\n' "$token" >"$TOKEN_FILE")
+  log "read/write token for Node-RED written to $TOKEN_FILE"
+fi
+log "done"
