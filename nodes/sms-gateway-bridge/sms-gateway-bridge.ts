@@ -96,7 +96,9 @@ function init(RED: NodeAPI): void {
     let signalText = '';
     let modemProblem = '';
 
+    let closing = false;
     const updateStatus = () => {
+      if (closing) return;
       const counts = limiter.counts();
       const text = t('status.counts', { sent: counts.sent - failed, held: counts.held + counts.duplicates, failed, queued: queue.length });
       const full = signalText ? `${signalText} ${text}` : text;
@@ -288,6 +290,7 @@ function init(RED: NodeAPI): void {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      closing = true;
       clearInterval(summaryTimer);
       queue.close();
       for (const timer of timers) clearTimeout(timer);

@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import { nodeRedPath } from '../support/node-red';
+import { Collector, bridgeModule, configModule, helper, logged, wait, type TestNode } from '../support/sms-flow';
+
+const T0 = Date.now();
+const ADMIN = '+491711234567';
+
+function flow(bridge: Record<string, unknown> = {}, config: Record<string, unknown> = {}) {
+  return [
+    { id: 'cfg', type: 'sms-gateway-config', transport: 'device-mqtt', defaultCountry: '+49', ackTimeout: 1, ...config },
+    { id: 'b', type: 'sms-gateway-bridge', gateway: 'cfg', recipients: '0171 1234567', wires: [['results'], ['commands'], ['transport'], ['inbound']], ...bridge },
+    { id: 'results', type: 'helper' },
+    { id: 'commands', type: 'helper' },
+    { id: 'transport', type: 'helper' },
+    { id: 'inbound', type: 'helper' },
+  ];
+}
+
+const alert = (over: Record<string, unknown> = {}) => ({
+  device_id: 'site1',
+  alert_type: 'compressor_temp',
+  level: 'critical',
+  value: 97.3,
+  threshold: 95,
+  message: 'hot',
+  state: 'raised',
+  timestamp: T0,
+  ...over,
+});
+
+describe('sms-gateway-bridge node', function () {
+  let b: TestNode;
+  let results: Collector;
+  let commands: Collector;
+  let transport: Collector;
+  let inbound: Collector;
+
+  before(function () {
+    helper.init(nodeRedPath, { smsGatewayBridgeSummaryInterval: 50, smsGatewayBridgeRetryDelay: 10 });
+  });
+  afterEach(async function () {
+    await helper.unload();
+  });
+
+  async function load(bridge: Record<string, unknown> = {}, config: Record<string, unknown> = {}) {
+    await helper.load([configModule, bridgeModule], flow(bridge, config));
+    b = helper.getNode('b');
+    results = new Collector(helper.getNode('results'));
+    commands = new Collector(helper.getNode('commands'));
+    transport = new Collector(helper.getNode('transport'));
+    inbound = new Collector(helper.getNode('inbound'));
+  }
+
+  /** Answer the device-modem publish number `n` like the firmware does. */
+  async function ack(n: number, body: Record<string, unknown> = { ok: true, ref: 12 }) {
+    const publish = await transport.next(n);
+    const payload = publish.payload as { id: string };
+    b.receive({ topic: String(publish.topic).replace('/send', '/sent'), payload: JSON.stringify({ id: payload.id, ...body }) });
+    return publish;
+  }
+
+  it('should be loaded with correct defaults', async function () {
+    await helper.load([configModule, bridgeModule], [{ id: 'b', type: 'sms-gateway-bridge' }]);
+    const node = helper.getNode('b');
+    assert.equal(node.type, 'sms-gateway-bridge');
+    assert.ok(logged('sms-gateway-bridge.errors.missing-config').length >= 1);
+  });
+
+  it('sends a critical alert through the device modem and reports it sent', async function () {
+    await load();
+    b.receive({ payload: alert() });
+    const publish = await ack(1);
+    assert.equal(publish.topic, 'heatpump/site1/sms/send');
+    const payload = publish.payload as Record<string, unknown>;
+    assert.equal(payload.to, ADMIN);
+    assert.match(String(payload.text), /^CRITICAL site1: compressor_temp 97.3C > 95C\. /);
+    assert.equal(typeof payload.id, 'string');
+    const result = (await results.next(1)).payload as Record<string, unknown>;
+    assert.equal(result.status, 'sent');
+    assert.equal(result.ref, '12');
+    assert.equal(result.segments, 1);
+    assert.equal(result.encoding, 'GSM-7');
+  });
+
+  it('skips warnings unless levels is "all"; sends offline presence when asked', async function () {
+    await load({ levels: 'critical', presence: 'offline' });
+    b.receive({ payload: alert({ level: 'warning' }) });
+    b.receive({ payload: { event: 'device_online', device_id: 'site1', last_seen: T0, reason: 'data', timestamp: T0 } });
+    b.receive({ payload: { event: 'device_offline', device_id: 'site1', last_seen: T0, reason: 'timeout', timestamp: T0 } });
+    const publish = await transport.next(1);
+    assert.match(String((publish.payload as Record<string, unknown>).text), /^OFFLINE site1/);
+    await wait(50);
+    assert.equal(transport.messages.length, 1);
+  });
+
+  it('a permanent modem error is reported failed without retry, a transient one is retried', async function () {
+    await load();
+    b.receive({ payload: alert() });
+    await ack(1, { ok: false, error: '+CMS ERROR: 304 Invalid PDU mode parameter' });
+    const failed = (await results.next(1)).payload as Record<string, unknown>;
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.attempts, 1);
+    assert.match(String(failed.error), /304/);
+    b.receive({ payload: alert({ alert_type: 'current', value: 16, threshold: 15 }) });
+    const first = await ack(2, { ok: false, error: '+CMS ERROR: 500' });
+    const second = await ack(3);
+    assert.equal((first.payload as { id: string }).id, (second.payload as { id: string }).id, 'a retry reuses the id');
+    const sent = (await results.next(2)).payload as Record<string, unknown>;
+    assert.equal(sent.status, 'sent');
+    assert.equal(sent.attempts, 2);
+  });
+
+  it('no answer from the device times out, is retried, and the flow goes on', async function () {
+    await load({ retries: 1 });
+    b.receive({ payload: alert() });
+    const result = (await results.next(1, 5000)).payload as Record<string, unknown>;
+    assert.equal(result.status, 'failed');
+    assert.equal(result.attempts, 2);
+    assert.equal(transport.messages.length, 2);
+    assert.ok(logged('sms-gateway-bridge.errors.send-failed').length >= 1);
+  });
+
+  it('holds back over the rate limit, drops duplicates, then sends one summary', async function () {
+    await load({ ratePerHour: 1, dedupMinutes: 30 });
+    b.receive({ payload: alert() });
+    b.receive({ payload: alert() });
+    b.receive({ payload: alert({ alert_type: 'current', value: 16, threshold: 15 }) });
+    await ack(1);
+    const statuses = (await Promise.all([results.next(1), results.next(2), results.next(3)])).map((m) => (m.payload as Record<string, unknown>).status);
+    assert.deepEqual(statuses.sort(), ['duplicate', 'held', 'sent']);
+    assert.equal(transport.messages.length, 1, 'no summary while the limit holds');
+  });
+
+  it('answers STATUS from the latest reading for a whitelisted number, in any case and spacing', async function () {
+    await load();
+    b.receive({ payload: { device_id: 'site1', timestamp: Date.now(), temp_inlet: 45.2, temp_outlet: 50.1, temp_ambient: 25, temp_compressor: 70.4, voltage: 230.4, current: 8.5, power: 1959 } });
+    b.receive({ topic: 'heatpump/site1/sms/received', payload: { from: '0171/1234567', text: '  status ', timestamp: T0, handled: false } });
+    const reply = await transport.next(1);
+    assert.equal(reply.topic, 'heatpump/site1/sms/send');
+    assert.equal((reply.payload as Record<string, unknown>).to, ADMIN);
+    assert.equal((reply.payload as Record<string, unknown>).text, 'HEAT PUMP STATUS\nDevice: site1\nTemps: 45/50/25/70C\nV: 230V I: 8.5A P: 1959W\nAlerts: OK\nData: 0 min ago');
+    const report = (await inbound.next(1)).payload as Record<string, unknown>;
+    assert.equal(report.accepted, true);
+    assert.equal(report.command, 'STATUS');
+  });
+
+  it('RESET publishes {cmd: RESET} on heatpump/{id}/cmd and answers "Restarting device..."', async function () {
+    await load();
+    b.receive({ topic: 'heatpump/site2/sms/received', payload: JSON.stringify({ from: ADMIN, text: 'Reset', timestamp: T0, handled: false }) });
+    const command = await commands.next(1);
+    assert.deepEqual({ topic: command.topic, payload: command.payload }, { topic: 'heatpump/site2/cmd', payload: { cmd: 'RESET' } });
+    assert.equal(((await transport.next(1)).payload as Record<string, unknown>).text, 'Restarting device...');
+  });
+
+  it('unknown numbers and alphanumeric senders get no answer and are reported', async function () {
+    await load();
+    b.receive({ topic: 'heatpump/site1/sms/received', payload: { from: '+15550001111', text: 'RESET', timestamp: T0 } });
+    b.receive({ topic: 'heatpump/site1/sms/received', payload: { from: 'Vodafone', text: 'STATUS', timestamp: T0 } });
+    const reports = [await inbound.next(1), await inbound.next(2)].map((m) => m.payload as Record<string, unknown>);
+    assert.deepEqual(reports.map((r) => [r.accepted, r.reason]), [[false, 'unknown-number'], [false, 'unknown-number']]);
+    await wait(30);
+    assert.equal(transport.messages.length, 0);
+    assert.equal(commands.messages.length, 0);
+    assert.equal(logged('sms-gateway-bridge.errors.unknown-number').length, 2);
+  });
+
+  it('an SMS the device already answered is only reported', async function () {
+    await load();
+    b.receive({ topic: 'heatpump/site1/sms/received', payload: { from: ADMIN, text: 'STATUS', timestamp: T0, handled: true } });
+    const report = (await inbound.next(1)).payload as Record<string, unknown>;
+    assert.equal(report.reason, 'handled-by-device');
+    await wait(30);
+    assert.equal(transport.messages.length, 0);
+  });
+
+  it('custom text goes to msg.to; bad numbers, oversized text and bad input are errors', async function () {
+    await load({ maxSegments: 2 }, { sendVia: 'site1' });
+    b.receive({ payload: 'Maintenance tomorrow 9:00', to: '+4915112345678' });
+    assert.equal(((await transport.next(1)).payload as Record<string, unknown>).to, '+4915112345678');
+    const errors: string[] = [];
+    b.on('call:error', (call: { args: unknown[] }) => errors.push(String(call.args[0])));
+    b.receive({ payload: 'hi', to: 'not a number' });
+    b.receive({ payload: 'x'.repeat(400), to: ADMIN });
+    b.receive({ payload: { foo: 1 } });
+    b.receive({ topic: 'heatpump/site1/sms/received', payload: '{not json' });
+    await wait(50);
+    assert.ok(errors.some((e) => e.includes('sms-gateway-bridge.errors.bad-number')));
+    assert.ok(errors.some((e) => e.includes('sms-gateway-bridge.errors.too-long')));
+    assert.ok(errors.some((e) => e.includes('sms-gateway-bridge.errors.bad-input')));
+    assert.ok(errors.some((e) => e.includes('sms-gateway-bridge.errors.bad-device-sms')));
+  });
+
+  it('close fails what still waits and clears the status', async function () {
+    await load();
+    const statuses: unknown[] = [];
+    b.on('call:status', (call: { args: unknown[] }) => statuses.push(call.args[0]));
+    b.receive({ payload: alert() });
+    await transport.next(1);
+    await helper.unload();
+    await wait(20);
+    assert.deepEqual(statuses.at(-1), {});
+    assert.equal((results.payloads()[0] ?? {}).status, 'failed');
+  });
+});
