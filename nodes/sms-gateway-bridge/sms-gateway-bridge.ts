@@ -295,8 +295,8 @@ function init(RED: NodeAPI): void {
       queue.close();
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
-      const closing = transport ? transport.close() : Promise.resolve();
-      closing.catch(() => undefined).finally(() => {
+      const transportClosed = transport ? transport.close() : Promise.resolve();
+      transportClosed.catch(() => undefined).finally(() => {
         clearStatus(node);
         done();
       });
