@@ -193,8 +193,8 @@ describe('sms-gateway-bridge node', function () {
   it('close fails what still waits and clears the status', async function () {
     await load();
     const statuses: unknown[] = [];
-    b.on('call:status', (call: { args: unknown[] }) => statuses.push(call.args[0]));
     b.receive({ payload: alert() });
+    b.status = (status: unknown) => statuses.push(status);
     await transport.next(1);
     await helper.unload();
     await wait(20);
