@@ -1,0 +1,356 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FleetSummary, PresenceEvent } from '../../nodes/shared/contract';
+import { nodeModule, nodeRedPath } from '../support/node-red';
+
+interface Msg {
+  topic?: unknown;
+  payload?: unknown;
+  [key: string]: unknown;
+}
+interface SpyCall {
+  args: unknown[];
+}
+interface TestNode {
+  name?: string;
+  receive(msg: Msg): void;
+  on(event: 'input', listener: (msg: Msg) => void): void;
+  on(event: 'call:status' | 'call:error' | 'call:warn', listener: (call: SpyCall) => void): void;
+}
+/** The part of node-red-node-test-helper (untyped) these tests use. */
+interface FlowHelper {
+  init(runtimePath: string): void;
+  settings(userSettings: Record<string, unknown>): void;
+  load(modules: unknown[], flow: object[]): Promise<void>;
+  unload(): Promise<void>;
+  clearFlows(): Promise<void>;
+  getNode(id: string): TestNode;
+  /** internal: the runtime's node module, which opens and closes context stores */
+  _redNodes: { loadContextsPlugin(): Promise<void>; closeContextsPlugin(): Promise<void> };
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const helper: FlowHelper = require('node-red-node-test-helper');
+
+const tracker = nodeModule('online-tracker');
+const CHECK_INTERVAL_MS = 20;
+const ENV = 'DEVICE_ONLINE_TIMEOUT_SECONDS';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 3000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const found = probe();
+    if (found !== undefined) return found;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+function trackerFlow(props: Record<string, unknown> = {}): object[] {
+  return [
+    { id: 'f1', type: 'tab', label: 'tracker' },
+    { id: 'n1', z: 'f1', type: 'online-tracker', name: 'tracker', wires: [['events'], ['fleet']], ...props },
+    { id: 'events', z: 'f1', type: 'helper' },
+    { id: 'fleet', z: 'f1', type: 'helper' },
+  ];
+}
+
+/** Everything the tracker sends, per output, and what it reports through error/status. */
+class Recorder {
+  readonly events: PresenceEvent[] = [];
+  readonly eventTopics: unknown[] = [];
+  readonly fleet: Msg[] = [];
+  readonly errors: unknown[][] = [];
+  readonly statuses: unknown[] = [];
+  constructor() {
+    helper.getNode('events').on('input', (msg) => {
+      this.events.push(msg.payload as PresenceEvent);
+      this.eventTopics.push(msg.topic);
+    });
+    helper.getNode('fleet').on('input', (msg) => this.fleet.push(msg));
+    const node = helper.getNode('n1');
+    node.on('call:error', (call) => this.errors.push(call.args));
+    node.on('call:status', (call) => this.statuses.push(call.args[0]));
+  }
+  get n1(): TestNode {
+    return helper.getNode('n1');
+  }
+  event(device: string, event: PresenceEvent['event']): Promise<PresenceEvent> {
+    return waitFor(`${event} of ${device}`, () => this.events.find((e) => e.device_id === device && e.event === event));
+  }
+  lastSummary(): FleetSummary | undefined {
+    return this.fleet.at(-1)?.payload as FleetSummary | undefined;
+  }
+}
+
+const reading = (id: string) => ({ topic: id, payload: { device_id: id, timestamp: Date.now(), voltage: 230 } });
+
+function activeTimeouts(): number {
+  return process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+}
+
+describe('online-tracker node', function () {
+  before(() => helper.init(nodeRedPath));
+  beforeEach(() => helper.settings({ onlineTrackerCheckInterval: CHECK_INTERVAL_MS }));
+  afterEach(async () => {
+    delete process.env[ENV];
+    await helper.unload();
+    helper.settings({});
+  });
+
+  it('should be loaded with correct defaults', async () => {
+    await helper.load([tracker], [{ id: 'n1', type: 'online-tracker', name: 'tracker' }]);
+    const n1 = helper.getNode('n1');
+    assert.equal(n1.name, 'tracker');
+  });
+
+  it('an empty config uses 600 s: a device is still online long after a short timeout would have expired', async () => {
+    await helper.load([tracker], trackerFlow());
+    const rec = new Recorder();
+    rec.n1.receive(reading('site1'));
+    await rec.event('site1', 'device_online');
+    await sleep(400);
+    assert.deepEqual(
+      rec.events.map((e) => e.event),
+      ['device_online'],
+    );
+  });
+
+  it('honours env DEVICE_ONLINE_TIMEOUT_SECONDS when the node has no timeout', async () => {
+    process.env[ENV] = '0.1';
+    await helper.load([tracker], trackerFlow());
+    const rec = new Recorder();
+    rec.n1.receive(reading('site1'));
+    const offline = await rec.event('site1', 'device_offline');
+    assert.equal(offline.reason, 'timeout');
+  });
+
+  it("the node's timeout wins over the env", async () => {
+    process.env[ENV] = '0.05';
+    await helper.load([tracker], trackerFlow({ timeout: '600' }));
+    const rec = new Recorder();
+    rec.n1.receive(reading('site1'));
+    await sleep(300);
+    assert.deepEqual(
+      rec.events.map((e) => e.event),
+      ['device_online'],
+    );
+  });
+
+  it('announces a device online on data, with the device id as topic and a fleet summary', async () => {
+    await helper.load([tracker], trackerFlow());
+    const rec = new Recorder();
+    const before = Date.now();
+    rec.n1.receive(reading('site1'));
+    const online = await rec.event('site1', 'device_online');
+    assert.equal(online.reason, 'data');
+    assert.ok(online.last_seen !== null && online.last_seen >= before);
+    assert.equal(rec.eventTopics[0], 'site1');
+    const summary = await waitFor('summary', () => rec.lastSummary());
+    assert.deepEqual([summary.total, summary.online, summary.offline], [1, 1, 0]);
+    assert.equal(rec.fleet[0]?.topic, 'fleet');
+    const status = await waitFor('blue status', () => rec.statuses.find((s) => (s as { fill?: string }).fill === 'blue'));
+    assert.deepEqual(status, { fill: 'blue', shape: 'dot', text: 'online-tracker.status.tracking' });
+  });
+
+  it('takes a silent device offline by its own timer, with no further input', async () => {
+    await helper.load([tracker], trackerFlow({ timeout: '0.2' }));
+    const rec = new Recorder();
+    const sentAt = Date.now();
+    rec.n1.receive({ topic: 'heatpump/site1/data', payload: '{"device":"site1"}' });
+    const offline = await rec.event('site1', 'device_offline');
+    assert.equal(offline.reason, 'timeout');
+    assert.ok(offline.timestamp - sentAt > 200, 'not before the timeout');
+    const summary = await waitFor('offline summary', () => (rec.lastSummary()?.offline === 1 ? rec.lastSummary() : undefined));
+    assert.equal(summary.online, 0);
+  });
+
+  it('takes a device offline on its last will, and online again on data', async () => {
+    await helper.load([tracker], trackerFlow());
+    const rec = new Recorder();
+    rec.n1.receive(reading('site1'));
+    rec.n1.receive({ topic: 'heatpump/site1/status/online', payload: Buffer.from('offline'), retain: true });
+    const offline = await rec.event('site1', 'device_offline');
+    assert.equal(offline.reason, 'status');
+    rec.n1.receive(reading('site1'));
+    await waitFor('second online', () => (rec.events.length === 3 ? true : undefined));
+    assert.deepEqual(
+      rec.events.map((e) => `${e.event}/${e.reason}`),
+      ['device_online/data', 'device_offline/status', 'device_online/data'],
+    );
+  });
+
+  it('answers a fleet request on output 2 in the request message itself', async () => {
+    await helper.load([tracker], trackerFlow());
+    const rec = new Recorder();
+    rec.n1.receive(reading('site1'));
+    rec.n1.receive({ topic: 'heatpump/site2/status/online', payload: 'offline' });
+    await sleep(3 * CHECK_INTERVAL_MS);
+    rec.fleet.length = 0;
+    rec.n1.receive({ topic: 'fleet', res: 'response-handle' });
+    const reply = await waitFor('fleet reply', () => rec.fleet.find((m) => m.res === 'response-handle'));
+    const summary = reply.payload as FleetSummary;
+    assert.deepEqual(
+      summary.devices.map((d) => [d.device_id, d.online]),
+      [
+        ['site1', true],
+        ['site2', false],
+      ],
+    );
+    assert.deepEqual([summary.total, summary.online, summary.offline], [2, 1, 1]);
+    assert.equal(rec.events.length, 1, 'no event for a fleet request');
+  });
+
+  const badInputs: Array<[string, Msg, string]> = [
+    ['no device id', { payload: 42 }, 'online-tracker.errors.no-device'],
+    ['unsafe device id', { topic: 'site 1', payload: {} }, 'online-tracker.errors.bad-device'],
+    ['bad status payload', { topic: 'heatpump/site1/status/online', payload: 'maybe' }, 'online-tracker.errors.bad-status'],
+    ['payload naming another device', { topic: 'site1', payload: { device_id: 'site2' } }, 'online-tracker.errors.id-mismatch'],
+  ];
+  for (const [name, msg, key] of badInputs) {
+    it(`fails ${name} through done(err) with a red ring`, async () => {
+      await helper.load([tracker], trackerFlow());
+      const rec = new Recorder();
+      rec.n1.receive(msg);
+      const args = await waitFor('error', () => rec.errors[0]);
+      assert.equal(String(args[0]).replace(/^Error: /, ''), key);
+      const status = await waitFor('red status', () => rec.statuses.find((s) => (s as { fill?: string }).fill === 'red'));
+      assert.deepEqual(status, { fill: 'red', shape: 'ring', text: 'online-tracker.status.bad-input' });
+      assert.equal(rec.events.length, 0);
+    });
+  }
+
+  it('refuses a control message for a device whose timeout the config fixes', async () => {
+    await helper.load([tracker], trackerFlow({ deviceTimeouts: '{"site1": 1800}' }));
+    const rec = new Recorder();
+    rec.n1.receive({ topic: 'timeouts', payload: { site1: 10 } });
+    const args = await waitFor('error', () => rec.errors[0]);
+    assert.equal(String(args[0]).replace(/^Error: /, ''), 'online-tracker.errors.timeout-fixed');
+  });
+
+  it('a control message sets a per-device timeout', async () => {
+    await helper.load([tracker], trackerFlow({ timeout: '600' }));
+    const rec = new Recorder();
+    rec.n1.receive({ topic: 'timeouts', payload: { site1: 0.1 } });
+    rec.n1.receive(reading('site1'));
+    rec.n1.receive(reading('site2'));
+    await rec.event('site1', 'device_offline');
+    await sleep(100);
+    assert.equal(rec.events.filter((e) => e.event === 'device_offline').length, 1, 'site2 keeps the 600 s default');
+  });
+
+  it('reports an invalid configuration once and fails every input', async () => {
+    process.env[ENV] = 'ten';
+    await helper.load([tracker], trackerFlow());
+    const rec = new Recorder();
+    rec.n1.receive(reading('site1'));
+    await waitFor('input error', () => rec.errors[0]);
+    assert.equal(String(rec.errors[0]?.[0]).replace(/^Error: /, ''), 'online-tracker.errors.bad-env-timeout');
+    assert.equal(rec.events.length, 0);
+  });
+
+  it('close clears its timer and status: nothing is sent after unload', async () => {
+    await sleep(1); // lets mocha arm its own test timer before counting
+    const timersBefore = activeTimeouts();
+    await helper.load([tracker], trackerFlow({ timeout: '0.1' }));
+    const rec = new Recorder();
+    rec.n1.receive(reading('site1'));
+    await rec.event('site1', 'device_online');
+    assert.ok(activeTimeouts() > timersBefore, 'the check timer runs while deployed');
+    await helper.clearFlows(); // stops the flows like a redeploy, while the status spy still listens
+    await sleep(10);
+    assert.deepEqual(rec.statuses.at(-1), {}, 'status cleared on close');
+    assert.equal(activeTimeouts(), timersBefore, 'no timer left behind');
+    await sleep(300);
+    assert.deepEqual(
+      rec.events.map((e) => e.event),
+      ['device_online'],
+      'no timeout event after unload',
+    );
+  });
+});
+
+describe('online-tracker node with a persistent context store', function () {
+  let dir: string;
+  const loadStores = () => helper._redNodes.loadContextsPlugin();
+
+  before(() => helper.init(nodeRedPath));
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'online-tracker-'));
+  });
+  afterEach(async () => {
+    await helper.unload();
+    helper.settings({});
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('after a restart does not re-announce online devices and later takes them offline by timer', async () => {
+    helper.settings({
+      onlineTrackerCheckInterval: CHECK_INTERVAL_MS,
+      contextStorage: { file: { module: 'localfilesystem', config: { dir, flushInterval: 30 } } },
+    });
+    const flow = trackerFlow({ timeout: '1.5', store: 'file' });
+    await helper.load([tracker, loadStores], flow);
+    let rec = new Recorder();
+    rec.n1.receive(reading('site1'));
+    const online = await rec.event('site1', 'device_online');
+
+    // Restart: stop the flows (the node saves), flush the store to disk, start again from the files.
+    await helper.clearFlows();
+    await helper._redNodes.closeContextsPlugin();
+    const saved = path.join(dir, 'context');
+    assert.ok(fs.readdirSync(saved, { recursive: true }).some((f) => String(f) === path.join('f1', 'n1.json')), 'state written to disk');
+    const backup = `${dir}-backup`;
+    fs.cpSync(saved, backup, { recursive: true });
+    await helper.unload(); // also deletes the node's context files, hence the backup
+    fs.rmSync(saved, { recursive: true, force: true });
+    fs.cpSync(backup, saved, { recursive: true });
+    fs.rmSync(backup, { recursive: true, force: true });
+
+    await helper.load([tracker, loadStores], flow);
+    rec = new Recorder();
+    rec.n1.receive({ topic: 'fleet' });
+    const restored = await waitFor('restored summary', () => rec.lastSummary());
+    assert.deepEqual(
+      restored.devices.map((d) => [d.device_id, d.online, d.last_seen]),
+      [['site1', true, online.last_seen]],
+    );
+    rec.n1.receive(reading('site2'));
+    await rec.event('site2', 'device_online');
+    const offline = await rec.event('site1', 'device_offline');
+    assert.equal(offline.reason, 'timeout');
+    assert.equal(offline.last_seen, online.last_seen, 'silence counted from the persisted last_seen');
+    assert.ok(offline.timestamp - (online.last_seen ?? 0) < 1500 + 1000, 'timeout kept counting across the restart');
+    assert.equal(rec.events.filter((e) => e.device_id === 'site1' && e.event === 'device_online').length, 0, 'no duplicate online');
+  });
+
+  it('queues messages that arrive while the state loads and handles them in order', async () => {
+    const persisted = { presence: { version: 1, devices: [['site1', 1, 1, 1, Date.now()]] }, timeouts: {} };
+    const slowStore = {
+      open: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+      get: (_scope: string, key: string, callback: (err: null, value: unknown) => void) =>
+        setTimeout(() => callback(null, key === 'presence' ? persisted : undefined), 200),
+      set: (_scope: string, _key: string, _value: unknown, callback: (err: null) => void) => callback(null),
+      keys: (_scope: string, callback: (err: null, keys: string[]) => void) => callback(null, []),
+      delete: () => Promise.resolve(),
+      clean: () => Promise.resolve(),
+    };
+    helper.settings({ onlineTrackerCheckInterval: CHECK_INTERVAL_MS, contextStorage: { slow: { module: () => slowStore } } });
+    await helper.load([tracker, loadStores], trackerFlow({ store: 'slow' }));
+    const rec = new Recorder();
+    rec.n1.receive(reading('site2'));
+    rec.n1.receive({ topic: 'heatpump/site1/status/online', payload: 'offline' });
+    rec.n1.receive(reading('site1'));
+    await sleep(50);
+    assert.equal(rec.events.length, 0, 'nothing handled before the state has loaded');
+    await waitFor('three events', () => (rec.events.length >= 3 ? true : undefined));
+    assert.deepEqual(
+      rec.events.map((e) => `${e.event} ${e.device_id}`),
+      ['device_online site2', 'device_offline site1', 'device_online site1'],
+    );
+  });
+});
