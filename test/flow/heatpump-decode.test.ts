@@ -1,0 +1,285 @@
+import assert from 'node:assert/strict';
+import type { NodeMessage } from 'node-red';
+import { catchModule as catchInit, helper, withCatalog, type NodeInit, type Spied } from '../support/flow-helper';
+import { nodeModule, nodeRedPath } from '../support/node-red';
+
+type Node = NonNullable<ReturnType<typeof helper.getNode>>;
+
+const decodeInit = nodeModule('heatpump-decode') as NodeInit;
+const decode = withCatalog(decodeInit, 'heatpump-decode');
+
+const seed = (change: Record<string, unknown> = {}): Record<string, unknown> => ({
+  device: 'site1',
+  timestamp: Date.now() - 60000,
+  version: '1.0.0',
+  temperature: { inlet: 45.2, outlet: 50.1, ambient: 25.0, compressor: 70.5 },
+  electrical: { voltage: 230.5, current: 8.5, power: 1959.25 },
+  pressure: { high: 280.0, low: 70.0 },
+  status: { compressor: true, fan: true, defrost: false },
+  alerts: { voltage: 0, compressor_temp: 0, pressure_high: 0, pressure_low: 0, current: 0 },
+  valid: { temp_inlet: true, temp_outlet: true, temp_ambient: true, temp_compressor: true, voltage: true, current: true, pressure_high: true, pressure_low: true },
+  ...change,
+});
+
+const deviceAlert = (): Record<string, unknown> => ({
+  device: 'site1',
+  timestamp: Date.now() - 1000,
+  alert_type: 'voltage_high',
+  level: 'warning',
+  value: 251.2,
+  threshold: 250,
+  message: 'High voltage',
+});
+
+function flow(config: Record<string, unknown> = {}): Array<Record<string, unknown>> {
+  return [
+    { id: 'f1', type: 'tab' },
+    { id: 'n1', z: 'f1', type: 'heatpump-decode', name: '', wires: [['readings'], ['alerts']], ...config },
+    { id: 'readings', z: 'f1', type: 'helper' },
+    { id: 'alerts', z: 'f1', type: 'helper' },
+    { id: 'catcher', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', z: 'f1', type: 'helper' },
+  ];
+}
+
+const get = (id: string): Node => {
+  const node = helper.getNode(id);
+  if (node === null) throw new Error(`no node ${id}`);
+  return node;
+};
+
+/** Resolves with the next `count` messages the helper node `id` receives. */
+function collect(id: string, count: number, timeoutMs = 2000): Promise<NodeMessage[]> {
+  return new Promise((resolve, reject) => {
+    const got: NodeMessage[] = [];
+    const timer = setTimeout(() => reject(new Error(`${id}: got ${got.length} of ${count} messages`)), timeoutMs);
+    get(id).on('input', (msg: NodeMessage) => {
+      got.push(msg);
+      if (got.length === count) {
+        clearTimeout(timer);
+        resolve(got);
+      }
+    });
+  });
+}
+
+/** Resolves when node n1 reports the next call of `method` (status, warn, error). */
+function nextCall<T>(method: string, timeoutMs = 2000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no call:${method}`)), timeoutMs);
+    get('n1').once(`call:${method}`, (call: Spied<T>) => {
+      clearTimeout(timer);
+      resolve(call.args[0] as T);
+    });
+  });
+}
+
+const nothingWithin = (id: string, ms: number): Promise<void> =>
+  new Promise((resolve, reject) => {
+    get(id).on('input', () => reject(new Error(`${id} received a message`)));
+    setTimeout(resolve, ms);
+  });
+
+describe('heatpump-decode node', function () {
+  before(function () {
+    helper.init(nodeRedPath);
+  });
+
+  beforeEach(function (done) {
+    helper.startServer(done);
+  });
+
+  afterEach(async function () {
+    await helper.unload();
+    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+  });
+
+  it('should be loaded with correct defaults', async function () {
+    await helper.load(decode, [{ id: 'n1', type: 'heatpump-decode', wires: [[], []] }]);
+    const n1 = get('n1') as Node & { type: string; name?: string };
+    assert.equal(n1.type, 'heatpump-decode');
+    assert.equal(n1.name, undefined);
+  });
+
+  it('works with an empty config: decodes the seed reading from a JSON string', async function () {
+    await helper.load([decode, catchInit], [{ id: 'n1', type: 'heatpump-decode', wires: [['readings'], ['alerts']] }, { id: 'readings', type: 'helper' }, { id: 'alerts', type: 'helper' }]);
+    const received = collect('readings', 1);
+    const status = nextCall<{ fill: string; text: string }>('status');
+    const payload = seed();
+    get('n1').receive({ topic: 'heatpump/site1/data', payload: JSON.stringify(payload) });
+    const [msg] = await received;
+    assert.equal(msg?.topic, 'site1');
+    assert.deepEqual(msg?.payload, {
+      device_id: 'site1',
+      timestamp: payload.timestamp,
+      temp_inlet: 45.2,
+      temp_outlet: 50.1,
+      temp_ambient: 25,
+      temp_compressor: 70.5,
+      voltage: 230.5,
+      current: 8.5,
+      power: 1959.25,
+      pressure_high: 280,
+      pressure_low: 70,
+      compressor_running: true,
+      fan_running: true,
+      defrost_active: false,
+      firmware_version: '1.0.0',
+    });
+    assert.deepEqual(msg?.invalid, []);
+    assert.deepEqual(await status, { fill: 'green', shape: 'dot', text: 'site1 ✓1 ✗0' });
+  });
+
+  it('sends one message per element of an array, from a Buffer, with invalid fields listed', async function () {
+    await helper.load([decode, catchInit], flow());
+    const received = collect('readings', 3);
+    const flagged = seed({ valid: { ...(seed().valid as object), voltage: false } });
+    get('n1').receive({ topic: 'heatpump/site1/data', payload: Buffer.from(JSON.stringify([seed(), flagged, seed()])) });
+    const msgs = await received;
+    assert.deepEqual(msgs.map((m) => m.invalid), [[], ['voltage', 'power'], []]);
+    assert.deepEqual(msgs[1]?.invalidReasons, { voltage: 'flagged', power: 'derived' });
+    assert.equal((msgs[1]?.payload as Record<string, unknown>).voltage, undefined);
+  });
+
+  it('sends a device alert on output 2', async function () {
+    await helper.load([decode, catchInit], flow());
+    const received = collect('alerts', 1);
+    const noReading = nothingWithin('readings', 200);
+    const payload = deviceAlert();
+    get('n1').receive({ topic: 'heatpump/site1/alerts', payload });
+    const [msg] = await received;
+    await noReading;
+    assert.equal(msg?.topic, 'site1');
+    assert.deepEqual(msg?.payload, {
+      device_id: 'site1',
+      alert_type: 'voltage_high',
+      level: 'warning',
+      value: 251.2,
+      threshold: 250,
+      message: 'High voltage',
+      state: 'raised',
+      timestamp: payload.timestamp,
+      source: 'device',
+      field: 'voltage',
+    });
+  });
+
+  it('points mode: one message per input and output, payload ready for influxdb batch', async function () {
+    await helper.load([decode, catchInit], flow({ output: 'points' }));
+    const readings = collect('readings', 1);
+    const payload = [seed(), seed({ timestamp: Date.now() - 30000 })];
+    get('n1').receive({ topic: 'heatpump/site1/data', payload: JSON.stringify(payload) });
+    const [msg] = await readings;
+    const points = msg?.payload as Array<{ measurement: string; tags: unknown; fields: Record<string, unknown>; timestamp: unknown }>;
+    assert.equal(points.length, 2);
+    assert.equal(points[0]?.measurement, 'sensor_reading');
+    assert.deepEqual(points[0]?.tags, { device_id: 'site1' });
+    assert.equal(points[0]?.fields.temp_inlet, 45.2);
+    assert.equal(points[0]?.fields.compressor_running, true);
+    assert.ok(points[0]?.timestamp instanceof Date);
+    assert.equal((points[1]?.timestamp as Date).getTime(), payload[1]?.timestamp);
+
+    const alerts = collect('alerts', 1);
+    get('n1').receive({ topic: 'heatpump/site1/alerts', payload: deviceAlert() });
+    const [alertMsg] = await alerts;
+    assert.deepEqual((alertMsg?.payload as Array<{ tags: unknown; fields: unknown }>).map((p) => [p.tags, p.fields]), [
+      [{ device_id: 'site1', alert_type: 'voltage_high', level: 'warning' }, { value: 251.2, message: 'High voltage' }],
+    ]);
+  });
+
+  it('flags a replaced timestamp and warns, the reading still goes out', async function () {
+    await helper.load([decode, catchInit], flow());
+    const received = collect('readings', 1);
+    const warned = nextCall<string>('warn');
+    const before = Date.now();
+    get('n1').receive({ topic: 'heatpump/site1/data', payload: seed({ timestamp: 1000 }) });
+    const [msg] = await received;
+    assert.equal(msg?.timestampReplaced, true);
+    assert.ok((msg?.payload as { timestamp: number }).timestamp >= before);
+    assert.match(await warned, /site1: timestamp 1000 is before 2020; replaced with the receive time/);
+  });
+
+  // Every error path reaches done(err): a Catch node gets the message and the error text.
+  const errorCases: Array<[string, NodeMessage, RegExp, number]> = [
+    ['not JSON', { topic: 'heatpump/site1/data', payload: '{"device":' }, /site1: payload is not JSON/, 0],
+    ['a payload over the size limit', { topic: 'heatpump/site1/data', payload: 'x'.repeat(300000) }, /site1: payload of 300000 bytes is larger than the limit of 262144 bytes/, 0],
+    ['a foreign device id', { topic: 'heatpump/site1/data', payload: seed({ device: 'site2' }) }, /site1: payload device "site2" differs from the topic's device id/, 0],
+    ['an unsafe device id', { topic: 'inject', payload: seed({ device: 'a/b' }) }, /payload device "a\/b": device id contains the unsafe character "\/"/, 0],
+    ['a wrong top-level type', { topic: 'heatpump/site1/data', payload: seed({ temperature: 'hot' }) }, /site1: temperature must be object, got "hot"; reading rejected/, 0],
+    ['a number as a string', { topic: 'heatpump/site1/data', payload: seed({ electrical: { voltage: '230.5', current: 8.5, power: 1959.25 } }) }, /site1: voltage is "230.5", not a finite number; field left out/, 1],
+    ['a value out of range', { topic: 'heatpump/site1/data', payload: seed({ pressure: { high: 900, low: 70 } }) }, /site1: pressure_high = 900 is outside 0..700 PSI; field left out/, 1],
+    ['a bad device alert', { topic: 'heatpump/site1/alerts', payload: { ...deviceAlert(), level: 'info' } }, /site1: level must be "warning" or "critical", got "info"; alert rejected/, 0],
+  ];
+  for (const [label, input, expected, sent] of errorCases) {
+    it(`reports ${label} through done(err) to a Catch node, with a red status`, async function () {
+      await helper.load([decode, catchInit], flow());
+      const caught = collect('caught', 1);
+      const status = nextCall<{ fill: string; shape: string; text: string }>('status');
+      get('n1').receive(input);
+      const [msg] = await caught;
+      const error = msg?.error as { message: string; source: { id: string } };
+      assert.match(error.message, expected);
+      assert.match(error.message, new RegExp(`^Error: heatpump-decode: 1 problem\\(s\\), ${sent} item\\(s\\) sent: `));
+      assert.equal(error.source.id, 'n1');
+      const shown = await status;
+      assert.equal(shown.fill, 'red');
+      assert.match(shown.text, new RegExp(`✓${sent} ✗1$`));
+    });
+  }
+
+  it('an array with bad elements: good ones go out, one done(err) listing indexes, one warning per bad element', async function () {
+    await helper.load([decode, catchInit], flow());
+    const readings = collect('readings', 2);
+    const caught = collect('caught', 1);
+    const warnings: string[] = [];
+    get('n1').on('call:warn', (call: Spied<string>) => warnings.push(call.args[0] as string));
+    get('n1').receive({ topic: 'heatpump/site1/data', payload: JSON.stringify([seed(), seed({ device: 'evil' }), 7, seed()]) });
+    assert.equal((await readings).length, 2);
+    const [msg] = await caught;
+    const message = (msg?.error as { message: string }).message;
+    assert.match(message, /^Error: heatpump-decode: 2 problem\(s\), 2 item\(s\) sent: \[1\] site1: payload device "evil" differs/);
+    assert.match(message, /; \[2\] site1: element is 7, not an object$/);
+    assert.deepEqual(warnings.map((w) => w.slice(0, 4)), ['[1] ', '[2] ']);
+  });
+
+  it('keeps running after errors and counts accepted and rejected in the status', async function () {
+    await helper.load([decode, catchInit], flow());
+    const statuses: string[] = [];
+    get('n1').on('call:status', (call: Spied<{ text: string }>) => statuses.push(call.args[0]?.text ?? ''));
+    const caught = collect('caught', 2);
+    const readings = collect('readings', 2);
+    get('n1').receive({ topic: 'heatpump/site1/data', payload: 'garbage' });
+    get('n1').receive({ topic: 'heatpump/site1/data', payload: seed() });
+    get('n1').receive({ topic: 'heatpump/site1/data', payload: seed({ device: 'x' }) });
+    get('n1').receive({ topic: 'heatpump/site1/data', payload: seed() });
+    await Promise.all([caught, readings]);
+    assert.deepEqual(statuses, ['site1 ✓0 ✗1', 'site1 ✓1 ✗1', 'site1 ✓1 ✗2', 'site1 ✓2 ✗2']);
+  });
+
+  it('applies range overrides from the config', async function () {
+    await helper.load([decode, catchInit], flow({ ranges: { temp_compressor: { max: 60 } } }));
+    const received = collect('readings', 1);
+    const caught = collect('caught', 1);
+    get('n1').receive({ topic: 'heatpump/site1/data', payload: seed() });
+    const [msg] = await received;
+    assert.deepEqual(msg?.invalid, ['temp_compressor']);
+    assert.match((((await caught)[0]?.error) as { message: string }).message, /temp_compressor = 70.5 is outside -50..60 °C/);
+  });
+
+  it('reports unusable settings once and falls back to the defaults', async function () {
+    await helper.load([decode, catchInit], flow({ maxBytes: 'lots' }));
+    // The constructor's error is logged before the test can subscribe; the node still decodes.
+    const received = collect('readings', 1);
+    get('n1').receive({ topic: 'heatpump/site1/data', payload: seed() });
+    assert.equal((await received).length, 1);
+    const logged = helper.log().args.map((args) => args[0] as { type?: string; msg?: unknown }).filter((entry) => entry.type === 'heatpump-decode');
+    assert.ok(logged.some((entry) => /Invalid settings, defaults used instead: maxBytes: "lots"/.test(String(entry.msg))));
+  });
+
+  it('clears its status on close', async function () {
+    await helper.load([decode, catchInit], flow());
+    const status = nextCall<object>('status');
+    await get('n1').close(false);
+    assert.deepEqual(await status, {});
+  });
+});
