@@ -1,0 +1,141 @@
+// online-tracker at fleet scale: memory per tracked device, seen() throughput, and what a check
+// tick costs, each beside a plain Map<string, number> (id -> last seen) measured in the same run.
+import { execFileSync } from 'node:child_process';
+import { PresenceTable } from '../nodes/online-tracker/presence';
+import { printComparison, throughput } from './measure';
+
+export const title = 'online-tracker: 100k devices';
+
+const DEVICES = 100_000;
+const TIMEOUT_MS = 600_000;
+const T0 = 1_706_600_000_000;
+const MEMORY_FLAG = '--online-tracker-memory';
+const MEMORY_GOAL_BYTES = 500;
+
+const deviceIds = (n: number) => Array.from({ length: n }, (_, i) => `site-${String(i).padStart(6, '0')}`);
+
+interface MemoryFigures {
+  idBytes: number;
+  tableBytes: number;
+  baselineBytes: number;
+}
+
+/** Heap growth per device; needs --expose-gc so that garbage does not count. */
+function measureMemory(gc: () => void): MemoryFigures {
+  const heap = () => {
+    gc();
+    gc();
+    return process.memoryUsage().heapUsed;
+  };
+  const start = heap();
+  const ids = deviceIds(DEVICES);
+  const afterIds = heap();
+  const baseline = new Map<string, number>();
+  ids.forEach((id, i) => baseline.set(id, T0 + i));
+  const afterBaseline = heap();
+  const table = new PresenceTable(TIMEOUT_MS);
+  ids.forEach((id, i) => table.seen(id, T0 + i));
+  const afterTable = heap();
+  // Keep everything reachable until measured.
+  if (ids.length + baseline.size + table.size === 0) throw new Error('unreachable');
+  return {
+    idBytes: (afterIds - start) / DEVICES,
+    baselineBytes: (afterBaseline - afterIds) / DEVICES,
+    tableBytes: (afterTable - afterBaseline) / DEVICES,
+  };
+}
+
+function memoryFigures(): MemoryFigures {
+  const gc: unknown = Reflect.get(globalThis, 'gc');
+  if (typeof gc === 'function') return measureMemory(() => gc());
+  const out = execFileSync(process.execPath, ['--expose-gc', __filename, MEMORY_FLAG], { encoding: 'utf8' });
+  return JSON.parse(out) as MemoryFigures;
+}
+
+function filledTable(ids: string[]): PresenceTable {
+  const table = new PresenceTable(TIMEOUT_MS);
+  ids.forEach((id, i) => table.seen(id, T0 + i));
+  return table;
+}
+
+function filledMap(ids: string[]): Map<string, number> {
+  const map = new Map<string, number>();
+  ids.forEach((id, i) => map.set(id, T0 + i));
+  return map;
+}
+
+/** A naive check: scan every device each tick (what the expiry queues avoid). */
+function scanAll(map: Map<string, number>, now: number): string[] {
+  const expired: string[] = [];
+  for (const [id, lastSeen] of map) if (now - lastSeen > TIMEOUT_MS) expired.push(id);
+  return expired;
+}
+
+function bestOf(runs: number, work: () => void): number {
+  let best = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    work();
+    best = Math.min(best, performance.now() - start);
+  }
+  return best;
+}
+
+export async function run(): Promise<void> {
+  const memory = memoryFigures();
+  const perDevice = memory.tableBytes + memory.idBytes;
+  console.log(`  memory per device, ${DEVICES / 1000}k devices (heap delta after gc):`);
+  console.log(`  ${'PresenceTable'.padEnd(44)} ${memory.tableBytes.toFixed(0).padStart(8)} B`);
+  console.log(`  ${'Map<string, number> (baseline)'.padEnd(44)} ${memory.baselineBytes.toFixed(0).padStart(8)} B`);
+  console.log(`  ${'device id string (held by either)'.padEnd(44)} ${memory.idBytes.toFixed(0).padStart(8)} B`);
+  console.log(`  ratio ${(memory.tableBytes / memory.baselineBytes).toFixed(2)}x baseline; table + id ${perDevice.toFixed(0)} B, goal <= ${MEMORY_GOAL_BYTES} B: ${perDevice <= MEMORY_GOAL_BYTES ? 'met' : 'NOT met'}`);
+
+  const ids = deviceIds(DEVICES);
+  const table = filledTable(ids);
+  const map = filledMap(ids);
+  let i = 0;
+  let now = T0 + DEVICES;
+  const seen = throughput('PresenceTable.seen (online device)', () => {
+    table.seen(ids[i++ % DEVICES] ?? '', now++);
+  });
+  let j = 0;
+  let mapNow = T0 + DEVICES;
+  const mapSet = throughput('Map.set (id -> last seen)', () => {
+    map.set(ids[j++ % DEVICES] ?? '', mapNow++);
+  });
+  printComparison(seen, mapSet);
+
+  // A tick in which nothing expires: the common case, every check interval.
+  const quietTable = filledTable(ids);
+  const quietMap = filledMap(ids);
+  const quietNow = T0 + DEVICES + 1000;
+  const tick = throughput('check tick, nothing expires (expiry queues)', () => {
+    if (quietTable.expired(quietNow).length !== 0) throw new Error('nothing should expire');
+  });
+  const scan = throughput('check tick, nothing expires (scan every device)', () => {
+    if (scanAll(quietMap, quietNow).length !== 0) throw new Error('nothing should expire');
+  });
+  printComparison(tick, scan);
+
+  // The worst tick: the whole fleet falls silent at once.
+  const late = T0 + DEVICES + TIMEOUT_MS + 1;
+  let sweepMs = Infinity;
+  for (let run = 0; run < 5; run++) {
+    const fresh = filledTable(ids);
+    const start = performance.now();
+    const events = fresh.expired(late);
+    sweepMs = Math.min(sweepMs, performance.now() - start);
+    if (events.length !== DEVICES) throw new Error(`expected ${DEVICES} expiries, got ${events.length}`);
+  }
+  const scanMs = bestOf(5, () => scanAll(quietMap, late));
+  console.log(`  expiry sweep, all ${DEVICES / 1000}k devices go offline: PresenceTable.expired ${sweepMs.toFixed(1)} ms, full Map scan ${scanMs.toFixed(1)} ms (baseline)`);
+
+  const summaryMs = bestOf(3, () => table.summary(now));
+  console.log(`  fleet summary of ${DEVICES / 1000}k devices (sorted): ${summaryMs.toFixed(1)} ms, sent at most once per check interval`);
+}
+
+if (process.argv.includes(MEMORY_FLAG)) {
+  const gc: unknown = Reflect.get(globalThis, 'gc');
+  if (typeof gc !== 'function') throw new Error('run with --expose-gc');
+  process.stdout.write(JSON.stringify(measureMemory(() => gc())));
+}
