@@ -251,6 +251,7 @@ function init(RED: NodeAPI): void {
             const parsed = parseDeviceSmsMessage(msg.topic, msg.payload, Date.now());
             if (typeof parsed === 'string') return failInput(node, done, t('status.bad-input'), t('errors.bad-device-sms', { detail: parsed }));
             if (parsed.kind === 'received') handleInbound(parsed.inbound);
+            else if (parsed.kind === 'own-publish') return done();
             else if (!(transport instanceof DeviceMqttTransport) || !transport.acknowledge(parsed)) node.log(t('log.late-ack', { id: parsed.id }));
             return done();
           }

@@ -16,7 +16,9 @@ export interface DevicePublish {
 export type DeviceSmsMessage =
   | { kind: 'sent'; device: string; id: string; ok: true; ref: string }
   | { kind: 'sent'; device: string; id: string; ok: false; error: string }
-  | { kind: 'received'; device: string; inbound: InboundSms };
+  | { kind: 'received'; device: string; inbound: InboundSms }
+  /** our own heatpump/{id}/sms/send, echoed by an mqtt in on heatpump/+/sms/# */
+  | { kind: 'own-publish'; device: string };
 
 export function buildDevicePublish(device: string, id: string, sms: OutgoingSms): DevicePublish {
   return { topic: topics.smsSend(device), payload: { id, to: sms.to, text: sms.text } };
@@ -43,9 +45,10 @@ export function isDeviceSmsTopic(topic: unknown): boolean {
 export function parseDeviceSmsMessage(topic: unknown, payload: unknown, now: number): DeviceSmsMessage | string {
   const parsed = parseDeviceTopic(topic);
   if (!parsed) return `not a device topic: ${String(topic)}`;
+  const device = parsed.deviceId;
+  if (parsed.rest === 'sms/send') return { kind: 'own-publish', device };
   const body = jsonOf(payload);
   if (!isRecord(body)) return `${parsed.rest}: payload is not a JSON object`;
-  const device = parsed.deviceId;
   if (parsed.rest === 'sms/sent') {
     if (typeof body.id !== 'string' || typeof body.ok !== 'boolean') return 'sms/sent needs {"id": string, "ok": boolean}';
     if (body.ok) return { kind: 'sent', device, id: body.id, ok: true, ref: body.ref === undefined ? '' : String(body.ref) };

@@ -1,0 +1,77 @@
+// The device-modem transport through a real broker (aedes, in-process) with Node-RED's own
+// mqtt in / mqtt out nodes, and the mqtt npm client acting as the device firmware.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import mqtt from 'mqtt';
+import { nodeRedPath } from '../support/node-red';
+import { Collector, bridgeModule, configModule, coreNode, helper } from '../support/sms-flow';
+
+const ADMIN = '+491711234567';
+
+describe('sms-gateway-bridge over MQTT with a real broker (aedes)', function () {
+  let server: net.Server;
+  let closeBroker: () => Promise<void>;
+  let port: number;
+  let device: mqtt.MqttClient;
+  const deviceGot: { topic: string; payload: Record<string, unknown> }[] = [];
+
+  before(async function () {
+    helper.init(nodeRedPath);
+    const { Aedes } = await import('aedes');
+    const broker = await Aedes.createBroker();
+    server = net.createServer(broker.handle);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+    closeBroker = () => new Promise<void>((resolve) => broker.close(() => server.close(() => resolve())));
+    device = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'site1-device' });
+    // The firmware side of the contract: send the SMS, acknowledge with the same id.
+    device.on('message', (topic, raw) => {
+      const payload = JSON.parse(raw.toString()) as Record<string, unknown>;
+      deviceGot.push({ topic, payload });
+      if (topic === 'heatpump/site1/sms/send') device.publish('heatpump/site1/sms/sent', JSON.stringify({ id: payload.id, ok: true, ref: 42 }));
+    });
+    await device.subscribeAsync(['heatpump/site1/sms/send', 'heatpump/site1/cmd']);
+  });
+  after(async function () {
+    await device.endAsync();
+    await closeBroker();
+  });
+  afterEach(async function () {
+    await helper.unload();
+  });
+
+  it('alerts go out on sms/send, acks come back on sms/sent, RESET by SMS reaches heatpump/{id}/cmd', async function () {
+    deviceGot.length = 0;
+    await helper.load(
+      [configModule, bridgeModule, coreNode('network/10-mqtt.js')],
+      [
+        { id: 'broker', type: 'mqtt-broker', broker: '127.0.0.1', port: String(port), clientid: 'nodered-sms', protocolVersion: '4', keepalive: '60', cleansession: true, autoConnect: true },
+        { id: 'cfg', type: 'sms-gateway-config', transport: 'device-mqtt', defaultCountry: '+49', ackTimeout: 5 },
+        { id: 'in', type: 'mqtt in', topic: 'heatpump/+/sms/#', qos: '1', datatype: 'json', broker: 'broker', nl: false, rap: false, inputs: 0, wires: [['b']] },
+        { id: 'b', type: 'sms-gateway-bridge', gateway: 'cfg', recipients: ADMIN, wires: [['results'], ['out'], ['out'], ['inbound']] },
+        { id: 'out', type: 'mqtt out', qos: '1', retain: 'false', broker: 'broker' },
+        { id: 'results', type: 'helper' },
+        { id: 'inbound', type: 'helper' },
+      ],
+    );
+    const results = new Collector(helper.getNode('results'));
+    const inbound = new Collector(helper.getNode('inbound'));
+    // wait for the mqtt in subscription before the device talks
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    helper.getNode('b').receive({ payload: { device_id: 'site1', alert_type: 'current', level: 'critical', value: 15.6, threshold: 15, message: '', state: 'raised', timestamp: Date.now() } });
+    const sent = (await results.next(1, 8000)).payload as Record<string, unknown>;
+    assert.deepEqual([sent.status, sent.ref, sent.to], ['sent', '42', ADMIN]);
+    const publish = deviceGot.find((m) => m.topic === 'heatpump/site1/sms/send');
+    assert.ok(publish);
+    assert.deepEqual(Object.keys(publish.payload).sort(), ['id', 'text', 'to']);
+
+    device.publish('heatpump/site1/sms/received', JSON.stringify({ from: ADMIN, text: 'RESET', timestamp: Date.now(), handled: false }));
+    const report = (await inbound.next(1, 8000)).payload as Record<string, unknown>;
+    assert.equal(report.command, 'RESET');
+    const reply = (await results.next(2, 8000)).payload as Record<string, unknown>;
+    assert.deepEqual([reply.status, reply.text], ['sent', 'Restarting device...']);
+    const cmd = deviceGot.find((m) => m.topic === 'heatpump/site1/cmd');
+    assert.deepEqual(cmd?.payload, { cmd: 'RESET' });
+  });
+});
