@@ -156,7 +156,7 @@ function countPoints(frame: string, pointsByWidget: Map<string, number>): void {
   if (!match?.[1]) return;
   let msg: unknown;
   try {
-    msg = (JSON.parse(frame.slice(frame.indexOf('[') )) as unknown[])[1];
+    msg = (JSON.parse(frame.slice(frame.indexOf('['))) as unknown[])[1];
   } catch {
     return;
   }
@@ -185,12 +185,12 @@ export async function chartSeries(page: Page, chartId: string): Promise<ChartSer
 }
 
 /** Polls `probe` until it returns something truthy or `timeoutMs` passes. */
-export async function waitFor<T>(probe: () => Promise<T> | T, timeoutMs: number, what: string, intervalMs = 50): Promise<T> {
+export async function waitFor<T>(probe: () => Promise<T> | T, timeoutMs: number, what: string, intervalMs = 50): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {
     last = await probe();
-    if (last) return last;
+    if (last) return last as NonNullable<T>;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
     await delay(intervalMs);
   }

@@ -1,0 +1,189 @@
+// The operator dashboard (flows/30-dashboard.json) in headless Chromium against the runtime
+// `npm start` builds: embedded broker, private influxd, shipped flows, simulator off.
+import assert from 'node:assert/strict';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Page } from 'playwright-core';
+import { requireBinary } from '../support/system';
+import {
+  chartSeries,
+  delay,
+  launchBrowser,
+  openDashboard,
+  screenshot,
+  startStack,
+  waitFor,
+  writeLines,
+  type RunningBrowser,
+  type RunningStack,
+} from '../support/browser';
+
+/** A device payload as the firmware publishes it (DESIGN.md device contract). */
+function devicePayload(device: string, overrides: { voltage?: number; inlet?: number } = {}) {
+  const voltage = overrides.voltage ?? 231.5;
+  return {
+    device,
+    timestamp: Date.now(),
+    version: '1.0.0',
+    temperature: { inlet: overrides.inlet ?? 45.2, outlet: 50.1, ambient: 25.0, compressor: 70.5 },
+    electrical: { voltage, current: 8.5, power: Math.round(voltage * 8.5) },
+    pressure: { high: 280.0, low: 70.0 },
+    status: { compressor: true, fan: true, defrost: false },
+    alerts: { voltage: 0, compressor_temp: 0, pressure_high: 0, pressure_low: 0, current: 0 },
+    valid: {
+      temp_inlet: true, temp_outlet: true, temp_ambient: true, temp_compressor: true,
+      voltage: true, current: true, pressure_high: true, pressure_low: true,
+    },
+  };
+}
+
+const gaugeValue = (page: Page, field: string) =>
+  page.locator(`#nrdb-ui-widget-hp_dash_gauge_${field} .nrdb-ui-gauge-value span`).first().textContent({ timeout: 500 }).catch(() => null);
+
+/** Opens a page through the navigation drawer's URL and waits for its group titles. */
+async function showPage(page: Page, dashboardUrl: string, path: string, groupTitles: string[]): Promise<void> {
+  await page.goto(`${dashboardUrl}${path}`);
+  for (const title of groupTitles) {
+    await page.getByText(title, { exact: true }).first().waitFor({ timeout: 15_000 });
+  }
+}
+
+describe('dashboard in headless Chromium (npm start runtime)', function () {
+  this.timeout(180_000);
+  let stack: RunningStack | undefined;
+  let browser: RunningBrowser | undefined;
+  let client: MqttClient | undefined;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  before(async function () {
+    requireBinary(this, 'chromium', 'chromium');
+    requireBinary(this, 'influxd', 'influxdb');
+    stack = await startStack();
+    client = await mqtt.connectAsync(stack.mqttUrl);
+    await client.publishAsync('heatpump/site1/status/online', 'online', { retain: true });
+    await client.publishAsync('heatpump/site1/data', JSON.stringify(devicePayload('site1')));
+    browser = await launchBrowser();
+    ({ page } = await openDashboard(browser.context, `${stack.dashboardUrl}/fleet`));
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+  });
+
+  after(async function () {
+    await client?.endAsync();
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && stack) {
+      console.log(stack.output().split('\n').filter((line) => /warn|error/i.test(line)).slice(-20).join('\n'));
+    }
+  });
+
+  it('renders every page with its groups and widgets, without page errors', async function () {
+    assert.ok(stack);
+    await showPage(page, stack.dashboardUrl, '/fleet', ['Fleet', 'Devices']);
+    await page.getByText('site1', { exact: true }).first().waitFor({ timeout: 10_000 });
+    for (const column of ['Status', 'Last seen', 'Inlet', 'Power', 'Active alerts']) {
+      assert.equal(await page.getByText(column, { exact: true }).count() > 0, true, `fleet column ${column}`);
+    }
+    await screenshot(page, 'dashboard-fleet');
+
+    await showPage(page, stack.dashboardUrl, '/device', ['Temperatures', 'Electrical', 'Pressure', 'Operating state', 'Temperature history']);
+    assert.equal(await page.locator('.nrdb-ui-gauge').count(), 9, 'nine gauges');
+    assert.equal(await page.locator('[id^="nrdb-ui-widget-hp_dash_chart_"]').count(), 5, 'five charts');
+    for (const label of ['1 h', '24 h', '7 d', '30 d']) await page.getByText(label, { exact: true }).first().waitFor({ timeout: 5000 });
+    await screenshot(page, 'dashboard-device');
+
+    await showPage(page, stack.dashboardUrl, '/alerts', ['Active alerts', 'Alert history']);
+    await screenshot(page, 'dashboard-alerts');
+
+    await showPage(page, stack.dashboardUrl, '/system', ['Health', 'Throughput']);
+    for (const label of ['MQTT broker', 'InfluxDB', 'Node-RED', 'Simulator', 'Write errors', 'Messages in']) {
+      await page.getByText(label, { exact: true }).first().waitFor({ timeout: 5000 });
+    }
+    await waitFor(async () => (await page.getByText('connected', { exact: true }).count()) >= 2, 10_000, 'MQTT and InfluxDB connected');
+    await page.getByText('off', { exact: true }).first().waitFor({ timeout: 5000 }); // SIMULATOR=0
+    await screenshot(page, 'dashboard-system');
+
+    // the same Device page on a phone-sized viewport
+    await page.setViewportSize({ width: 390, height: 844 });
+    await showPage(page, stack.dashboardUrl, '/device', ['Temperatures']);
+    await screenshot(page, 'dashboard-device-phone');
+    await showPage(page, stack.dashboardUrl, '/fleet', ['Devices']);
+    await screenshot(page, 'dashboard-fleet-phone');
+    await page.setViewportSize({ width: 1280, height: 900 });
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('shows a reading published over MQTT on the gauges within 2 s', async function () {
+    assert.ok(stack && client);
+    await showPage(page, stack.dashboardUrl, '/device', ['Temperatures']);
+    await waitFor(() => gaugeValue(page, 'voltage'), 5000, 'a first voltage on the gauge');
+    const published = Date.now();
+    await client.publishAsync('heatpump/site1/data', JSON.stringify(devicePayload('site1', { voltage: 233.7, inlet: 41.3 })));
+    // the issue's functional budget: visible on the gauges within 2 s of the publish
+    await waitFor(async () => (await gaugeValue(page, 'voltage')) === '233.7', 2000, 'voltage 233.7 V on its gauge');
+    console.log(`      (reading on the gauge ${Date.now() - published} ms after the publish)`);
+    assert.equal(await gaugeValue(page, 'temp_inlet'), '41.3');
+    assert.equal(await page.locator('#nrdb-ui-widget-hp_dash_gauge_voltage').getByText('V', { exact: true }).count(), 1, 'unit V shown');
+  });
+
+  it('raises a toast and an active-alerts row for a critical alert, and drops the row when it clears', async function () {
+    assert.ok(stack && client);
+    await client.publishAsync('heatpump/site1/data', JSON.stringify(devicePayload('site1', { voltage: 252.5 })));
+    const toast = page.getByText(/CRITICAL · site1: .*252\.5/).first();
+    await toast.waitFor({ timeout: 5000 });
+    await screenshot(page, 'dashboard-toast');
+
+    await showPage(page, stack.dashboardUrl, '/alerts', ['Active alerts']);
+    const activeRow = page.locator('.hp-active-alerts tr', { hasText: 'voltage_high' });
+    await activeRow.first().waitFor({ timeout: 5000 });
+    assert.match((await activeRow.first().textContent()) ?? '', /site1.*critical.*252\.5 V/);
+    // the alert history (heatpump-query kind alerts -> InfluxDB) shows it once the batch is written
+    await waitFor(async () => {
+      await page.getByText('Refresh', { exact: true }).first().click();
+      await delay(500);
+      return (await page.locator('.hp-alert-history tr', { hasText: 'voltage_high' }).count()) > 0;
+    }, 20_000, 'the alert in the history table');
+    await screenshot(page, 'dashboard-alerts-raised');
+
+    await client.publishAsync('heatpump/site1/data', JSON.stringify(devicePayload('site1', { voltage: 231 })));
+    await waitFor(async () => (await activeRow.count()) === 0, 10_000, 'the active row to go when the alert clears');
+  });
+
+  it('opens the Device page from a fleet row and draws 24 h of history from InfluxDB', async function () {
+    assert.ok(stack && client);
+    // 120 known points 10 min apart over the last 20 h: each falls in its own 2-min chart window
+    const now = Date.now();
+    const expected = Array.from({ length: 120 }, (_, i) => ({ time: now - (i + 1) * 600_000, inlet: 30 + (i % 7) + 0.5 }));
+    await writeLines(
+      stack.influxUrl,
+      expected.map((p) => `sensor_reading,device_id=hist1 temp_inlet=${p.inlet},temp_outlet=40,voltage=230,current=8,power=1840,pressure_high=280,pressure_low=70 ${p.time}`),
+    );
+    await client.publishAsync('heatpump/hist1/status/online', 'online', { retain: true });
+
+    await showPage(page, stack.dashboardUrl, '/fleet', ['Devices']);
+    const row = page.locator('.hp-fleet-table tr', { hasText: 'hist1' }).first();
+    await row.waitFor({ timeout: 10_000 });
+    await row.click();
+    await page.waitForURL(/\/dashboard\/device/, { timeout: 5000 });
+    await page.getByText('Temperatures', { exact: true }).first().waitFor({ timeout: 10_000 });
+    await page.getByText('24 h', { exact: true }).first().click();
+
+    const inlet = await waitFor(async () => {
+      const series = (await chartSeries(page, 'hp_dash_chart_temps')).find((s) => s.name === 'Inlet °C');
+      return series && series.points.length >= expected.length ? series : undefined;
+    }, 15_000, '120 inlet points on the temperature chart');
+    assert.equal(inlet.points.length, expected.length);
+    assert.deepEqual(inlet.points.map(([, y]) => y).sort(), expected.map((p) => p.inlet).sort());
+    const times = inlet.points.map(([x]) => x);
+    assert.ok(Math.min(...times) >= now - 121 * 600_000 && Math.max(...times) <= now, 'points inside the last 24 h');
+    await page.getByText(/24h: 120 points from InfluxDB/).first().waitFor({ timeout: 5000 });
+    const voltage = (await chartSeries(page, 'hp_dash_chart_voltage'))[0];
+    assert.equal(voltage?.points.length, expected.length);
+    await screenshot(page, 'dashboard-device-history');
+    // hist1 has history but no live reading: its gauges show a dash, not the previous device's values
+    assert.equal(await gaugeValue(page, 'voltage'), '–');
+    assert.deepEqual(pageErrors, []);
+  });
+});
