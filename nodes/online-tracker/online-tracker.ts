@@ -94,7 +94,14 @@ class OnlineTracker {
     if (this.closed) return;
     const table = this.restore(saved);
     this.table = table;
-    this.timer = setInterval(() => this.tick(table), this.options.checkIntervalMs);
+    this.timer = setInterval(() => {
+      // A throw escaping a timer callback would take the whole runtime down.
+      try {
+        this.tick(table);
+      } catch (thrown) {
+        this.node.error(errorOf(thrown).message);
+      }
+    }, this.options.checkIntervalMs);
     this.showStatus(table);
     // Dashboards learn the restored fleet without waiting for the next change.
     if (table.size > 0) this.node.send([null, this.summaryMsg(table, Date.now())]);
