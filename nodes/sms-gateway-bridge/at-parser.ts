@@ -36,7 +36,7 @@ export class LineSplitter {
 /** "OK+CMTI: \"SM\",3" -> ["OK", "+CMTI: \"SM\",3"]; ">Text" (prompt glued to echoed text) -> [">", "Text"]. */
 export function unglue(line: string): string[] {
   const trimmed = line.replace(/\s+$/, '');
-  if (/^>\s?\S/.test(trimmed)) return ['>', trimmed.replace(/^>\s?/, '')];
+  if (/^>\s*\S/.test(trimmed)) return ['>', trimmed.replace(/^>\s*/, '')];
   for (const prefix of URC_PREFIXES) {
     const at = trimmed.indexOf(prefix, 1);
     if (at > 0 && /(OK|ERROR|\d|")$/.test(trimmed.slice(0, at))) return [...unglue(trimmed.slice(0, at)), ...unglue(trimmed.slice(at))];
