@@ -22,7 +22,8 @@ V1_PASSWORD="${INFLUXDB_PASSWORD:?INFLUXDB_PASSWORD is not set (see .env.example
 TOKEN_FILE="${HEATPUMP_TOKEN_FILE:-/var/lib/influxdb2/heatpump-nodered.token}"
 NUMERIC_FIELDS='"temp_inlet", "temp_outlet", "temp_ambient", "temp_compressor", "voltage", "current", "power", "pressure_high", "pressure_low"'
 
-log() { echo "heatpump init: $*"; }
+# to stderr: stdout of ensure_bucket is the bucket id
+log() { echo "heatpump init: $*" >&2; }
 
 # first "id" of a JSON answer of the influx CLI (jq is not in the image)
 json_id() { sed -n 's/^[[:space:]]*"id":[[:space:]]*"\([^"]*\)".*/\1/p' | head -n 1; }
