@@ -165,6 +165,8 @@ export class SerialModemTransport implements Transport {
       const lines = await this.exchange(text + CTRL_Z, false, this.settings.sendTimeoutMs, () => this.write(ESC));
       const ref = lines.map(parseCmgs).find((r) => r !== undefined);
       if (ref === undefined) throw new SendError('no +CMGS reference in the answer', true);
+      // the modem answers again after an earlier time-out
+      this.events.onModemState('ready');
       return ref;
     });
   }

@@ -1,0 +1,111 @@
+// A simulated SIM800 on the far end of a socat pseudo-terminal pair, replaying the behaviour of
+// the transcripts in ../shared/fixtures/sms_modem: boot noise (RDY, +CFUN, +CPIN, Call Ready,
+// SMS Ready), echo until ATE0 ("ATE0\r" echoed), AT+CMGF=1 failing before SMS Ready, the "> "
+// prompt, +CMGS / +CMS ERROR (also bare), +CMTI glued to an OK, +CMGR with a negative zone.
+import { SerialPort } from 'serialport';
+
+export interface StoredMessage {
+  sender: string;
+  time: string;
+  text: string;
+}
+
+export class SimulatedModem {
+  /** texts the bridge sent: [number, text] */
+  readonly sent: [string, string][] = [];
+  readonly commands: string[] = [];
+  silent = false;
+  private echo = true;
+  private smsReady = false;
+  private buffer = '';
+  private composingTo: string | undefined;
+  private readonly storage = new Map<number, StoredMessage>();
+  private nextRef = 73;
+
+  private constructor(private readonly port: SerialPort) {
+    port.on('data', (chunk: Buffer) => this.onData(chunk.toString('latin1')));
+  }
+
+  static async open(path: string): Promise<SimulatedModem> {
+    const port = new SerialPort({ path, baudRate: 115200, autoOpen: false });
+    await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
+    const modem = new SimulatedModem(port);
+    modem.write('\r\nRDY\r\n\r\n+CFUN: 1\r\n\r\n+CPIN: READY\r\n');
+    return modem;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => (this.port.isOpen ? this.port.close(() => resolve()) : resolve()));
+  }
+
+  /** A new SMS arrives: stored, announced with +CMTI glued to the previous output. */
+  receive(index: number, message: StoredMessage): void {
+    this.storage.set(index, message);
+    this.write(`OK+CMTI: "SM",${index}\r\n`.slice(2));
+  }
+
+  private write(text: string): void {
+    this.port.write(Buffer.from(text, 'latin1'));
+  }
+
+  private onData(chunk: string): void {
+    if (this.silent) return;
+    this.buffer += chunk;
+    if (this.composingTo !== undefined) {
+      const end = this.buffer.indexOf('\x1a');
+      if (end < 0) return;
+      const text = this.buffer.slice(0, end);
+      this.buffer = this.buffer.slice(end + 1);
+      const to = this.composingTo;
+      this.composingTo = undefined;
+      if (to === '+15005550001') return this.write('\r\n+CMS ERROR: 304 Invalid PDU mode parameter\r\n');
+      if (to === '+15005550009') return this.write('\r\n+CMS ERROR:\r\n');
+      this.sent.push([to, text]);
+      return this.write(`\r\n+CMGS: ${this.nextRef++}\r\n\r\nOK\r\n`);
+    }
+    for (;;) {
+      const end = this.buffer.indexOf('\r');
+      if (end < 0) return;
+      const line = this.buffer.slice(0, end).trim();
+      this.buffer = this.buffer.slice(end + 1);
+      if (line) this.onCommand(line);
+      if (this.composingTo !== undefined) return this.onData('');
+    }
+  }
+
+  private onCommand(line: string): void {
+    this.commands.push(line);
+    if (this.echo) this.write(`${line}\r`);
+    const ok = (body = '') => this.write(`${body}\r\nOK\r\n`);
+    const cmgs = /^AT\+CMGS="([^"]+)"$/.exec(line);
+    if (cmgs) {
+      this.composingTo = cmgs[1];
+      return this.write('\r\n> ');
+    }
+    const cmgr = /^AT\+CMGR=(\d+)$/.exec(line);
+    if (cmgr) {
+      const stored = this.storage.get(Number(cmgr[1]));
+      return stored ? ok(`\r\n+CMGR: "REC UNREAD","${stored.sender}","","${stored.time}"\r\n${stored.text}\r\n`) : ok();
+    }
+    if (/^AT\+CMGD=(\d+)$/.test(line)) {
+      this.storage.delete(Number(line.slice(8)));
+      return ok();
+    }
+    switch (line) {
+      case 'ATE0':
+        this.echo = false;
+        return ok();
+      case 'AT+CMGF=1':
+        if (!this.smsReady) {
+          this.smsReady = true;
+          // as in fixture 08: the first CMGF fails, then the module says it is ready
+          return this.write('\r\nERROR\r\n\r\nCall Ready\r\n\r\nSMS Ready\r\n');
+        }
+        return ok();
+      case 'AT+CSQ':
+        return ok('\r\n+CSQ: 25,5\r\n');
+      default:
+        return /^AT/.test(line) ? ok() : this.write('\r\nERROR\r\n');
+    }
+  }
+}
