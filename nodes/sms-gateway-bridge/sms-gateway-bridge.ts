@@ -93,6 +93,7 @@ function init(RED: NodeAPI): void {
       },
     };
     let failed = 0;
+    let lastFailed = false;
     let signalText = '';
     let modemProblem = '';
 
@@ -103,7 +104,7 @@ function init(RED: NodeAPI): void {
       const text = t('status.counts', { sent: counts.sent - failed, held: counts.held + counts.duplicates, failed, queued: queue.length });
       const full = signalText ? `${signalText} ${text}` : text;
       if (modemProblem) setStatus(node, 'error', modemProblem);
-      else if (failed > 0) setStatus(node, 'error', full);
+      else if (lastFailed) setStatus(node, 'error', full);
       else if (queue.length > 0) setStatus(node, 'busy', full);
       else setStatus(node, 'ok', full);
     };
@@ -144,6 +145,7 @@ function init(RED: NodeAPI): void {
       const sms = result.item;
       const info = segmentInfo(sms.text);
       const common = { to: sms.to, text: sms.text, kind: sms.kind, device: sms.device, segments: info.segments, encoding: info.encoding, attempts: result.attempts };
+      lastFailed = !result.ok;
       if (result.ok) emitResult({ status: 'sent', ...common, ref: result.receipt.ref, state: result.receipt.state });
       else {
         failed += 1;
