@@ -1,0 +1,393 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Node, NodeAPI, NodeMessage } from 'node-red';
+import type { AlertEvent } from '../../nodes/shared/contract';
+import { nodeModule, nodeRedPath, projectRoot } from '../support/node-red';
+
+type Init = (RED: NodeAPI) => unknown;
+type Translate = (key: string, params?: Record<string, unknown>) => string;
+
+interface ContextStore {
+  open(): Promise<void>;
+  close(): Promise<void>;
+  get(scope: string, key: string, callback: (err: Error | null, value: unknown) => void): void;
+  set(scope: string, key: string, value: unknown, callback: (err?: Error | null) => void): void;
+  keys(scope: string, callback: (err: Error | null, keys: string[]) => void): void;
+  delete(scope: string): Promise<void>;
+  clean(activeNodes: string[]): Promise<void>;
+}
+
+/** The runtime's context module, which the helper keeps (it only calls init(), never load()). */
+interface ContextModule {
+  init(settings: unknown): void;
+  load(): Promise<unknown>;
+  close(): Promise<unknown>;
+}
+
+interface LogCall {
+  args: [{ level?: number; msg?: unknown }][];
+}
+
+/** The part of node-red-node-test-helper (untyped) these tests use, internals marked with _. */
+interface Helper {
+  init(runtimePath: string): void;
+  settings(settings: Record<string, unknown>): void;
+  startServer(done: () => void): void;
+  stopServer(done: () => void): void;
+  load(nodes: Init | Init[], flow: Array<Record<string, unknown>>): Promise<void>;
+  unload(): Promise<void>;
+  getNode(id: string): unknown;
+  log(): LogCall;
+  _context: ContextModule;
+  _settings: Record<string, unknown>;
+  _redNodes: { stopFlows(): Promise<void> };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const helper = require('node-red-node-test-helper') as Helper;
+
+const requireFromNodeRed = (request: string): unknown =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require(require.resolve(request, { paths: [nodeRedPath] }));
+
+const catchInit = requireFromNodeRed('@node-red/nodes/core/common/25-catch.js') as Init;
+const memoryStore = requireFromNodeRed('@node-red/runtime/lib/nodes/context/memory') as (config: unknown) => ContextStore;
+
+/** helper.load() initialises the context module but never loads the configured stores; as an
+ * extra "node module" this runs after that init and before the flow starts. */
+const loadContextStores: Init = () => helper._context.load();
+
+/** The helper's RED._ returns the key; this reads our en-US catalog so tests see the real texts. */
+function withCatalog(init: Init, name: string): Init {
+  const file = path.join(projectRoot, 'dist', 'nodes', name, 'locales', 'en-US', `${name}.json`);
+  const catalog = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const translate: Translate = (key, params = {}) => {
+    let entry: unknown = catalog;
+    for (const part of key.split('.')) entry = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>)[part] : undefined;
+    if (typeof entry !== 'string') return `MISSING ${key}`;
+    return entry.replace(/__(\w+)__/g, (_, param: string) => String(params[param]));
+  };
+  return (RED) => {
+    (RED as unknown as { _: Translate })._ = translate;
+    return init(RED);
+  };
+}
+
+const thresholdAlert = withCatalog(nodeModule('threshold-alert') as Init, 'threshold-alert');
+
+const T0 = Date.now() - 3600_000;
+const reading = (seconds: number, values: Record<string, number>, deviceId = 'site1') => ({
+  topic: deviceId,
+  payload: { device_id: deviceId, timestamp: T0 + seconds * 1000, ...values },
+});
+
+/**
+ * Catch nodes only see errors of nodes on their own tab, and the runtime takes a node without
+ * x/y for a config node (flows/util.js parseConfig), hence the tab, `z`, x and y.
+ */
+function flow(config: Record<string, unknown> = {}): Array<Record<string, unknown>> {
+  const at = { z: 'tab', x: 100, y: 100 };
+  return [
+    { id: 'tab', type: 'tab', label: 'threshold-alert' },
+    { id: 'n1', ...at, type: 'threshold-alert', name: '', wires: [['events'], ['readings']], ...config },
+    { id: 'events', ...at, type: 'helper', wires: [] },
+    { id: 'readings', ...at, type: 'helper', wires: [] },
+    { id: 'catcher', ...at, type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', ...at, type: 'helper', wires: [] },
+  ];
+}
+
+const get = (id: string): Node => helper.getNode(id) as unknown as Node;
+
+/** Resolves with the next `count` messages the helper node `id` receives. */
+function collect(id: string, count: number, timeoutMs = 2000): Promise<NodeMessage[]> {
+  return new Promise((resolve, reject) => {
+    const got: NodeMessage[] = [];
+    const timer = setTimeout(() => reject(new Error(`${id}: got ${got.length} of ${count} messages`)), timeoutMs);
+    get(id).on('input', (msg: NodeMessage) => {
+      got.push(msg);
+      if (got.length === count) {
+        clearTimeout(timer);
+        resolve(got);
+      }
+    });
+  });
+}
+
+/** Messages `id` receives within `ms` (for "nothing was sent" checks). */
+function receivedWithin(id: string, ms: number): Promise<NodeMessage[]> {
+  const got: NodeMessage[] = [];
+  get(id).on('input', (msg: NodeMessage) => got.push(msg));
+  return new Promise((resolve) => setTimeout(() => resolve(got), ms));
+}
+
+interface StatusCall {
+  args: [{ fill?: string; shape?: string; text?: string }];
+}
+
+interface StatusEmitter {
+  on(event: 'call:status', listener: (call: StatusCall) => void): void;
+  removeListener(event: 'call:status', listener: (call: StatusCall) => void): void;
+}
+
+/** Resolves with the status n1 shows once `predicate` holds. */
+function statusWhere(predicate: (status: { fill?: string; shape?: string; text?: string }) => boolean, timeoutMs = 2000) {
+  return new Promise<{ fill?: string; shape?: string; text?: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('status not reached')), timeoutMs);
+    const n1 = helper.getNode('n1') as StatusEmitter;
+    const listener = (call: StatusCall) => {
+      if (predicate(call.args[0])) {
+        clearTimeout(timer);
+        n1.removeListener('call:status', listener);
+        resolve(call.args[0]);
+      }
+    };
+    n1.on('call:status', listener);
+  });
+}
+
+const events = (msgs: NodeMessage[]) => msgs.map((m) => m.payload as AlertEvent).map((e) => `${e.alert_type} ${e.state} ${e.level}`);
+
+describe('threshold-alert node', function () {
+  before(function () {
+    helper.init(nodeRedPath);
+  });
+
+  beforeEach(function (done) {
+    helper.startServer(done);
+  });
+
+  afterEach(async function () {
+    await helper.unload();
+    helper.settings({ contextStorage: undefined });
+    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+  });
+
+  it('should be loaded with correct defaults', async function () {
+    await helper.load(thresholdAlert, [{ id: 'n1', type: 'threshold-alert', wires: [['events'], ['readings']] }, { id: 'events', type: 'helper' }, { id: 'readings', type: 'helper' }]);
+    const n1 = get('n1') as Node & { type: string };
+    assert.equal(n1.type, 'threshold-alert');
+    // An empty config works with the contract's defaults: > 250 V is critical.
+    const received = collect('events', 1);
+    n1.receive(reading(0, { voltage: 250.5 }));
+    const [msg] = await received;
+    assert.equal(msg?.topic, 'site1');
+    assert.deepEqual(msg?.payload, {
+      device_id: 'site1',
+      alert_type: 'voltage_high',
+      level: 'critical',
+      value: 250.5,
+      threshold: 250,
+      message: 'High voltage: 250.5 V > 250 V (critical)',
+      state: 'raised',
+      timestamp: T0,
+      field: 'voltage',
+    });
+  });
+
+  it('sends events on output 1 and the annotated reading on output 2, with a status', async function () {
+    await helper.load(thresholdAlert, flow());
+    const out1 = collect('events', 2);
+    const out2 = collect('readings', 2);
+    const status = statusWhere((s) => s.text === '2 active · site1');
+    const first = reading(0, { voltage: 246, current: 15.5, temp_compressor: 70 });
+    get('n1').receive(first);
+    get('n1').receive(reading(10, { voltage: 230 }, 'site2'));
+    assert.deepEqual(events(await out1), ['voltage_high raised warning', 'current raised critical']);
+    const [annotated, other] = await out2;
+    assert.deepEqual(annotated?.payload, first.payload);
+    assert.equal(annotated?.topic, 'site1');
+    assert.deepEqual((annotated as NodeMessage & { alerts: unknown }).alerts, { voltage_high: 'warning', current: 'critical' });
+    assert.deepEqual((other as NodeMessage & { alerts: unknown }).alerts, {});
+    const shown = await status;
+    assert.equal(shown.fill, 'red');
+  });
+
+  it('applies a valid control message to one device and removes it with rules: null', async function () {
+    await helper.load(thresholdAlert, flow());
+    const out1 = collect('events', 2);
+    const n1 = get('n1');
+    n1.receive({ topic: 'thresholds', payload: { device_id: 'site1', rules: { voltage_high: { warning: 240, critical: 248 } } } });
+    n1.receive(reading(0, { voltage: 242 }));
+    n1.receive(reading(0, { voltage: 242 }, 'site2'));
+    n1.receive({ topic: 'thresholds', payload: { device_id: 'site1', rules: null } });
+    n1.receive(reading(10, { voltage: 242 }));
+    const got = await out1;
+    assert.deepEqual(
+      got.map((m) => [m.topic, (m.payload as AlertEvent).state, (m.payload as AlertEvent).threshold]),
+      [
+        ['site1', 'raised', 240],
+        ['site1', 'cleared', 243],
+      ],
+    );
+  });
+
+  const badControls: Array<[string, unknown, RegExp]> = [
+    ['unknown rule', { device_id: 'site1', rules: { voltage_hi: { warning: 240 } } }, /unknown rule "voltage_hi"/],
+    ['non-number', { device_id: 'site1', rules: { voltage_high: { warning: '240' } } }, /voltage_high: warning must be a number/],
+    ['warning beyond critical', { device_id: 'site1', rules: { voltage_low: { warning: 205 } } }, /warning 205 must not be below critical 210/],
+    ['negative hysteresis', { device_id: 'site1', rules: { current: { hysteresis: -1 } } }, /hysteresis must not be negative/],
+    ['bad device id', { device_id: 'a b', rules: null }, /unsafe character/],
+  ];
+  for (const [title, payload, expected] of badControls) {
+    it(`rejects a bad control message (${title}) through done(err) to a Catch node`, async function () {
+      await helper.load([thresholdAlert, catchInit], flow());
+      const caught = collect('caught', 1);
+      const status = statusWhere((s) => s.fill === 'red');
+      get('n1').receive({ topic: 'thresholds', payload });
+      const [msg] = await caught;
+      const error = msg?.error as { message: string; source: { id: string } };
+      assert.match(error.message, /threshold-alert: control message rejected: /);
+      assert.match(error.message, expected);
+      assert.equal(error.source.id, 'n1');
+      assert.equal((await status).text, 'bad control message');
+    });
+  }
+
+  it('rejects a reading without a usable device id or timestamp, and keeps running', async function () {
+    await helper.load([thresholdAlert, catchInit], flow());
+    const caught = collect('caught', 2);
+    const out2 = collect('readings', 1);
+    get('n1').receive({ payload: 'not a reading' });
+    get('n1').receive({ topic: 'site1', payload: { device_id: 'site1', timestamp: 'yesterday' } });
+    get('n1').receive(reading(0, { voltage: 230 }));
+    const messages = (await caught).map((m) => (m.error as { message: string }).message);
+    assert.match(messages[0] ?? '', /reading rejected: payload is not a reading object/);
+    assert.match(messages[1] ?? '', /reading rejected: timestamp must be milliseconds/);
+    assert.equal((await out2).length, 1);
+  });
+
+  it('msg.reset forgets the state of the topic device, or of all devices', async function () {
+    await helper.load(thresholdAlert, flow());
+    const out1 = collect('events', 4);
+    const n1 = get('n1');
+    n1.receive(reading(0, { voltage: 251 }));
+    n1.receive(reading(0, { voltage: 251 }, 'site2'));
+    n1.receive({ topic: 'site1', reset: true });
+    // Without the reset these would be repeats (no event): site1 raises again, site2 does not.
+    n1.receive(reading(10, { voltage: 251 }));
+    n1.receive(reading(10, { voltage: 251 }, 'site2'));
+    n1.receive({ topic: '', reset: true });
+    n1.receive(reading(20, { voltage: 251 }, 'site2'));
+    const got = await out1;
+    assert.deepEqual(
+      got.map((m) => `${m.topic} ${(m.payload as AlertEvent).state}`),
+      ['site1 raised', 'site2 raised', 'site1 raised', 'site2 raised'],
+    );
+  });
+
+  it('keeps an active alert while its sensor is invalid and raises sensor_fault after faultAfter', async function () {
+    await helper.load(thresholdAlert, flow({ faultAfter: 30 }));
+    const out1 = collect('events', 3);
+    const out2 = collect('readings', 4);
+    const n1 = get('n1');
+    n1.receive(reading(0, { voltage: 251 }));
+    n1.receive({ ...reading(10, {}), invalid: ['voltage'] });
+    n1.receive({ ...reading(40, {}), invalid: ['voltage'] });
+    n1.receive(reading(50, { voltage: 240 }));
+    assert.deepEqual(events(await out1), ['voltage_high raised critical', 'sensor_fault raised warning', 'voltage_high cleared critical']);
+    const alerts = (await out2).map((m) => (m as NodeMessage & { alerts: unknown }).alerts);
+    assert.deepEqual(alerts, [{ voltage_high: 'critical' }, { voltage_high: 'critical' }, { voltage_high: 'critical', 'sensor_fault:voltage': 'warning' }, {}]);
+  });
+
+  it('reports invalid settings once and fails every message', async function () {
+    await helper.load([thresholdAlert, catchInit], flow({ rules: [{ name: 'x', metric: 'voltage', direction: 'above', warning: 300, critical: 250 }] }));
+    const logged = helper
+      .log()
+      .args.filter(([entry]) => entry.level === 20)
+      .map(([entry]) => String(entry.msg));
+    assert.ok(logged.some((text) => /invalid settings, the node does nothing: x: warning 300 must not be above critical 250/.test(text)), logged.join('\n'));
+    const caught = collect('caught', 1);
+    get('n1').receive(reading(0, { voltage: 251 }));
+    assert.match(((await caught)[0]?.error as { message: string }).message, /invalid settings/);
+  });
+
+  it('uses editor overrides and settings given as text', async function () {
+    await helper.load(thresholdAlert, flow({ overrides: '{"site1": {"current": {"warning": 10}}}', cooldown: '0' }));
+    const out1 = collect('events', 3);
+    const n1 = get('n1');
+    n1.receive(reading(0, { current: 11 }));
+    n1.receive(reading(10, { current: 9 }));
+    n1.receive(reading(20, { current: 11 }));
+    assert.deepEqual(events(await out1), ['current raised warning', 'current cleared warning', 'current raised warning']);
+  });
+
+  it('does not re-send active alerts after a restart with a file context store', async function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'threshold-alert-'));
+    try {
+      helper.settings({ contextStorage: { default: { module: 'memory' }, file: { module: 'localfilesystem', config: { dir } } } });
+      const config = flow({ store: 'file' });
+      await helper.load([loadContextStores, thresholdAlert], config);
+      const raised = collect('events', 1);
+      get('n1').receive(reading(0, { voltage: 251 }));
+      assert.deepEqual(events(await raised), ['voltage_high raised critical']);
+
+      // Restart: stop the node (it finishes its save), flush the store to disk, and detach it
+      // so helper.unload() cannot clean the node's context, then start from the files.
+      await helper._redNodes.stopFlows();
+      await helper._context.close();
+      helper._context.init(helper._settings);
+      await helper.unload();
+      assert.ok(fs.readdirSync(path.join(dir, 'context'), { recursive: true }).length > 0, 'nothing was written to the file store');
+      await helper.load([loadContextStores, thresholdAlert], config);
+
+      const quiet = receivedWithin('events', 300);
+      const out2 = collect('readings', 1);
+      get('n1').receive(reading(10, { voltage: 251 }));
+      assert.deepEqual((await out2).map((m) => (m as NodeMessage & { alerts: unknown }).alerts), [{ voltage_high: 'critical' }]);
+      assert.deepEqual(await quiet, []);
+      const cleared = collect('events', 1);
+      get('n1').receive(reading(20, { voltage: 240 }));
+      assert.deepEqual(events(await cleared), ['voltage_high cleared critical']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('queues messages that arrive while the state loads and handles them in order after it', async function () {
+    // A store whose reads take 150 ms, over one memory store that outlives the restart.
+    const inner = memoryStore({});
+    const slow = (): ContextStore => ({
+      open: () => inner.open(),
+      close: () => Promise.resolve(),
+      get: (scope, key, callback) => setTimeout(() => inner.get(scope, key, callback), 150),
+      set: (scope, key, value, callback) => inner.set(scope, key, value, callback),
+      keys: (scope, callback) => inner.keys(scope, callback),
+      delete: (scope) => inner.delete(scope),
+      clean: () => Promise.resolve(),
+    });
+    helper.settings({ contextStorage: { default: { module: 'memory' }, slow: { module: slow } } });
+    const config = flow({ store: 'slow' });
+    await helper.load([loadContextStores, thresholdAlert], config);
+    const raised = collect('events', 1);
+    get('n1').receive(reading(0, { voltage: 251 }));
+    assert.deepEqual(events(await raised), ['voltage_high raised critical']);
+    await helper.unload();
+
+    await helper.load([loadContextStores, thresholdAlert], config);
+    const out1 = collect('events', 1);
+    const out2 = collect('readings', 3);
+    const n1 = get('n1');
+    n1.receive(reading(10, { voltage: 251 }));
+    n1.receive(reading(20, { voltage: 246 }));
+    n1.receive(reading(30, { voltage: 240 }));
+    // Handled before the load, the first would have raised again; out of order, the clear would not come last.
+    assert.deepEqual(events(await out1), ['voltage_high cleared critical']);
+    assert.deepEqual(
+      (await out2).map((m) => (m as NodeMessage & { alerts: unknown }).alerts),
+      [{ voltage_high: 'critical' }, { voltage_high: 'warning' }, {}],
+    );
+  });
+
+  it('clears its status on close after pending work', async function () {
+    await helper.load(thresholdAlert, flow());
+    const out2 = collect('readings', 1);
+    get('n1').receive(reading(0, { voltage: 251 }));
+    await out2;
+    const cleared = statusWhere((s) => Object.keys(s).length === 0);
+    await helper._redNodes.stopFlows();
+    await cleared;
+  });
+});
