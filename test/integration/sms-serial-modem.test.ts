@@ -114,6 +114,7 @@ describe('sms-gateway-bridge over a serial modem (socat pty + simulated SIM800)'
     b.status = (status: { fill?: string }) => statuses.push(status);
     b.receive({ payload: 'again', to: ADMIN });
     await results.next(3, 15000);
-    assert.equal(statuses.at(-1)?.fill, 'green', 'the red "not answering" status clears once the modem answers');
+    await wait(200);
+    assert.equal(statuses.at(-1)?.fill, 'green', `the red "not answering" status clears once the modem answers: ${JSON.stringify(statuses)}`);
   });
 });
