@@ -7,7 +7,7 @@
 // influxd), SIMULATOR (device count, 0 = off), SIMULATOR_INTERVAL (s), HEATPUMP_HOME (where the
 // Node-RED user directory and the InfluxDB data go; default .node-red/ and .data/ in the repo),
 // HEATPUMP_RESET_FLOWS=1 (replace edited flows with the shipped ones), MQTT_BIND (embedded
-// broker address, default 127.0.0.1).
+// broker address, default 127.0.0.1), LOCAL_INFLUXD=0 (never start a local influxd).
 import http from 'node:http';
 import type net from 'node:net';
 import fs from 'node:fs';
@@ -83,8 +83,9 @@ async function prepareInfluxDb(home: { dataDir: string }): Promise<History> {
   if (url) {
     note = 'INFLUXDB_URL';
   } else {
-    const binary = findInfluxd();
+    const binary = env.LOCAL_INFLUXD === '0' ? undefined : findInfluxd();
     if (!binary) {
+      if (env.LOCAL_INFLUXD === '0') return { on: false, url: '', note: 'no INFLUXDB_URL and LOCAL_INFLUXD=0' };
       return { on: false, url: '', note: 'no INFLUXDB_URL and no influxd installed (apt-get install influxdb)' };
     }
     const wanted = portNumber('INFLUXDB_PORT', env.INFLUXDB_PORT, 8086);

@@ -1,0 +1,169 @@
+// Smoke test of `npm start` (dist/scripts/start.js) as a user runs it: real Node-RED with the
+// shipped flows, the embedded broker, Debian's influxd (when installed) and the simulator.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../../scripts/lib/ports';
+import { projectRoot } from '../support/node-red';
+import { findBinary } from '../support/system';
+
+interface Started {
+  child: ChildProcess;
+  port: number;
+  output: () => string;
+  exit: Promise<number | null>;
+}
+
+async function startApp(home: string, extraEnv: Record<string, string>): Promise<Started> {
+  const port = await freePort();
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    HEATPUMP_HOME: home,
+    PORT: String(port),
+    MQTT_PORT: String(await freePort()),
+    INFLUXDB_PORT: String(await freePort()),
+    ...extraEnv,
+  };
+  for (const key of ['MQTT_BROKER', 'INFLUXDB_URL', 'MQTT_USER', 'MQTT_PASSWORD', 'HEATPUMP_HISTORY']) delete env[key];
+  const child = spawn(process.execPath, [path.join(projectRoot, 'dist', 'scripts', 'start.js')], {
+    cwd: projectRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 60_000;
+  while (!output.includes('heatpump-monitor is running')) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return { child, port, output: () => output, exit };
+}
+
+async function getJson(url: string): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(url);
+  const text = await res.text();
+  try {
+    return { status: res.status, body: JSON.parse(text) as unknown };
+  } catch {
+    return { status: res.status, body: text };
+  }
+}
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+function childPids(pid: number): { pid: number; command: string }[] {
+  try {
+    return execFileSync('ps', ['--ppid', String(pid), '-o', 'pid=,comm='], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [childPid, command] = line.trim().split(/\s+/);
+        return { pid: Number(childPid), command: command ?? '' };
+      });
+  } catch {
+    return []; // ps exits 1 when there are none
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('npm start (dist/scripts/start.js)', function () {
+  this.timeout(120_000);
+  const homes: string[] = [];
+  let running: Started | undefined;
+  const newHome = () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'hp-start-'));
+    homes.push(home);
+    return home;
+  };
+  afterEach(async function () {
+    // a failed test must not leave Node-RED or influxd behind
+    if (running && running.child.exitCode === null) {
+      running.child.kill('SIGKILL');
+      await running.exit;
+    }
+    running = undefined;
+  });
+  after(function () {
+    for (const home of homes) fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  it('serves editor, dashboard and API with simulated devices, then stops cleanly on SIGTERM', async function () {
+    const withInflux = findBinary('influxd') !== undefined;
+    const home = newHome();
+    running = await startApp(home, { SIMULATOR: '2', SIMULATOR_INTERVAL: '0.5' });
+    const { port, child } = running;
+    const base = `http://127.0.0.1:${port}`;
+
+    assert.match(running.output(), new RegExp(`editor +http://localhost:${port}/`));
+    assert.match(running.output(), /simulator +2 devices every 0\.5s/);
+    assert.equal((await fetch(`${base}/`)).status, 200);
+    assert.equal((await fetch(`${base}/dashboard`)).status, 200); // after its redirect to /dashboard/
+    assert.ok(fs.existsSync(path.join(home, 'node-red', 'flows.json')), 'flows seeded into HEATPUMP_HOME');
+
+    const health = await eventually('a healthy /api/health', async () => {
+      const { status, body } = await getJson(`${base}/api/health`);
+      const value = body as { status?: string; mqtt_connected?: boolean };
+      return status === 200 && value.mqtt_connected === true ? value : undefined;
+    });
+    assert.deepEqual(
+      { history: (health as { history?: boolean }).history, influxdb: (health as { influxdb_connected?: boolean }).influxdb_connected },
+      { history: withInflux, influxdb: withInflux },
+    );
+    if (withInflux) assert.equal(health.status, 'healthy');
+
+    const devices = await eventually('both simulated devices in /api/devices', async () => {
+      const { body } = await getJson(`${base}/api/devices`);
+      const list = Array.isArray(body) ? (body as { device_id?: string; is_online?: boolean }[]) : [];
+      const ids = list.filter((device) => device.is_online).map((device) => device.device_id).sort();
+      return ids.length === 2 ? ids : undefined;
+    });
+    assert.deepEqual(devices, ['sim-001', 'sim-002']);
+
+    const children = childPids(child.pid ?? -1);
+    if (withInflux) assert.ok(children.some((c) => c.command === 'influxd'), JSON.stringify(children));
+    child.kill('SIGTERM');
+    assert.equal(await running.exit, 0, running.output().slice(-2000));
+    assert.match(running.output(), /\[heatpump\] stopped/);
+    for (const c of children) assert.equal(alive(c.pid), false, `${c.command} (${c.pid}) still running`);
+  });
+
+  it('runs without history when there is no InfluxDB, and says so', async function () {
+    running = await startApp(newHome(), { SIMULATOR: '0', LOCAL_INFLUXD: '0' });
+    const base = `http://127.0.0.1:${running.port}`;
+    assert.match(running.output(), /HISTORY OFF: no INFLUXDB_URL and LOCAL_INFLUXD=0/);
+    assert.match(running.output(), /InfluxDB +history off/);
+    assert.match(running.output(), /simulator +off \(SIMULATOR=0\)/);
+    // the flows fill in the health state shortly after start: wait for history off to show
+    const health = await eventually('history off in /api/health', async () => {
+      const { body } = await getJson(`${base}/api/health`);
+      const value = body as { history?: boolean; notice?: string };
+      return value.history === false ? value : undefined;
+    });
+    assert.match(String(health.notice), /History is off/);
+    assert.deepEqual(childPids(running.child.pid ?? -1), []);
+    running.child.kill('SIGINT');
+    assert.equal(await running.exit, 0);
+  });
+});
