@@ -110,7 +110,13 @@ function normalizeQuery(q: string): string {
 
 /** The server's version from /ping (e.g. `1.6.7~rc0`, `v2.7.10`), or '' when not reported. */
 export async function influxVersion(conn: InfluxConnection): Promise<string> {
-  const res = await fetch(`${conn.url.replace(/\/$/, '')}/ping`, { headers: authHeaders(conn) });
+  let res: Response;
+  try {
+    res = await fetch(`${conn.url.replace(/\/$/, '')}/ping`, { headers: authHeaders(conn) });
+  } catch (err) {
+    const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
+    throw new Error(`cannot reach InfluxDB at ${conn.url}: ${cause}`);
+  }
   return res.headers.get('x-influxdb-version') ?? '';
 }
 
