@@ -48,7 +48,8 @@ const init = (RED: NodeAPI): void => {
 
     const showStatus = (): void => {
       const { warning, critical } = engine.counts();
-      const text = RED._('threshold-alert.status.active', { count: warning + critical, device: lastDevice });
+      const count = warning + critical;
+      const text = lastDevice === '' ? RED._('threshold-alert.status.active-all', { count }) : RED._('threshold-alert.status.active', { count, device: lastDevice });
       setStatus(node, critical > 0 ? 'error' : warning > 0 ? 'busy' : 'ok', text);
     };
     const save = (): Promise<void> => saveState(node.context(), STATE_KEY, engine.snapshot(), store);

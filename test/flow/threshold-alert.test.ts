@@ -53,6 +53,9 @@ const requireFromNodeRed = (request: string): unknown =>
   require(require.resolve(request, { paths: [nodeRedPath] }));
 
 const catchInit = requireFromNodeRed('@node-red/nodes/core/common/25-catch.js') as Init;
+const injectInit = requireFromNodeRed('@node-red/nodes/core/common/20-inject.js') as Init;
+const debugInit = requireFromNodeRed('@node-red/nodes/core/common/21-debug.js') as Init;
+const commentInit = requireFromNodeRed('@node-red/nodes/core/common/90-comment.js') as Init;
 const memoryStore = requireFromNodeRed('@node-red/runtime/lib/nodes/context/memory') as (config: unknown) => ContextStore;
 
 /** helper.load() initialises the context module but never loads the configured stores; as an
@@ -379,6 +382,20 @@ describe('threshold-alert node', function () {
       (await out2).map((m) => (m as NodeMessage & { alerts: unknown }).alerts),
       [{ voltage_high: 'critical' }, { voltage_high: 'warning' }, {}],
     );
+  });
+
+  it('example "03 - Threshold alerts" loads and its injects raise and escalate', async function () {
+    const example = JSON.parse(fs.readFileSync(path.join(projectRoot, 'examples', '03 - Threshold alerts.json'), 'utf8')) as Array<Record<string, unknown>>;
+    const node = example.find((n) => n.type === 'threshold-alert');
+    assert.ok(node);
+    // Import puts the nodes on the current tab; the test does the same.
+    await helper.load([thresholdAlert, injectInit, debugInit, catchInit, commentInit], [{ id: 'tab', type: 'tab' }, ...example.map((n) => ({ ...n, z: 'tab' }))]);
+    const out1 = collect('ta_debug_events', 2);
+    const out2 = collect('ta_debug_readings', 2);
+    get('ta_i2').receive({});
+    get('ta_i3').receive({});
+    assert.deepEqual(events(await out1), ['voltage_high raised warning', 'voltage_high escalated critical']);
+    assert.deepEqual((await out2).map((m) => (m as NodeMessage & { alerts: unknown }).alerts), [{ voltage_high: 'warning' }, { voltage_high: 'critical' }]);
   });
 
   it('clears its status on close after pending work', async function () {
