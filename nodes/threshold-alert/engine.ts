@@ -110,9 +110,13 @@ export class AlertEngine {
     return { ...this.active };
   }
 
-  setOverrides(command: ControlCommand): void {
+  /** Sets or (rules: null) removes a device's run-time overrides; at most maxDevices devices have them. */
+  setOverrides(command: ControlCommand): Result<void, string> {
     if (command.rules === null) this.runtimeOverrides.delete(command.deviceId);
-    else this.runtimeOverrides.set(command.deviceId, command.rules);
+    else if (!this.runtimeOverrides.has(command.deviceId) && this.runtimeOverrides.size >= this.maxDevices) {
+      return err(`run-time overrides are limited to ${this.maxDevices} devices`);
+    } else this.runtimeOverrides.set(command.deviceId, command.rules);
+    return ok(undefined);
   }
 
   /** Forgets the alert state of one device, or of all (overrides stay). True when there was any. */
@@ -148,8 +152,8 @@ export class AlertEngine {
     for (const entry of raw.overrides) {
       const deviceId: unknown = Array.isArray(entry) ? entry[0] : undefined;
       const parsed = Array.isArray(entry) && deviceIdProblem(deviceId) === undefined ? parseDeviceOverrides(entry[1], this.config.rules) : err('malformed');
-      if (parsed.ok) this.runtimeOverrides.set(deviceId as string, parsed.value);
-      else problems.push(`stored overrides of ${JSON.stringify(deviceId)}: ${parsed.error}`);
+      const stored = parsed.ok ? this.setOverrides({ deviceId: deviceId as string, rules: parsed.value }) : parsed;
+      if (!stored.ok) problems.push(`stored overrides of ${JSON.stringify(deviceId)}: ${stored.error}`);
     }
     return problems;
   }

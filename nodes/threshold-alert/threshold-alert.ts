@@ -74,11 +74,11 @@ const init = (RED: NodeAPI): void => {
       }
       if (msg.topic === CONTROL_TOPIC) {
         const command = parseControl(msg.payload, engine.baseRules);
-        if (!command.ok) {
-          failInput(node, done, RED._('threshold-alert.status.bad-control'), RED._('threshold-alert.errors.bad-control', { reason: command.error }));
+        const applied = command.ok ? engine.setOverrides(command.value) : command;
+        if (!applied.ok) {
+          failInput(node, done, RED._('threshold-alert.status.bad-control'), RED._('threshold-alert.errors.bad-control', { reason: applied.error }));
           return;
         }
-        engine.setOverrides(command.value);
         await save();
         showStatus();
         done();

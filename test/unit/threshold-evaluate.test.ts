@@ -420,6 +420,17 @@ describe('threshold-alert AlertEngine', () => {
     assert.equal(engine.rulesFor('site2').find((r) => r.name === 'current')?.warning, 11);
   });
 
+  it('limits run-time overrides to maxDevices devices', () => {
+    const engine = new AlertEngine({ ...config(), maxDevices: 2 });
+    const rules = { current: { warning: 10 } };
+    assert.deepEqual(engine.setOverrides({ deviceId: 'a', rules }), { ok: true, value: undefined });
+    assert.deepEqual(engine.setOverrides({ deviceId: 'b', rules }), { ok: true, value: undefined });
+    assert.deepEqual(engine.setOverrides({ deviceId: 'c', rules }), { ok: false, error: 'run-time overrides are limited to 2 devices' });
+    assert.equal(engine.setOverrides({ deviceId: 'b', rules: { current: { warning: 11 } } }).ok, true);
+    assert.equal(engine.setOverrides({ deviceId: 'a', rules: null }).ok, true);
+    assert.equal(engine.setOverrides({ deviceId: 'c', rules }).ok, true);
+  });
+
   it('keeps at most maxDevices devices, dropping the least recently seen', () => {
     const engine = new AlertEngine({ ...config(), maxDevices: 2 });
     engine.process(input(0, { voltage: 251 }, [], 'a'));
