@@ -11,6 +11,7 @@
 import http from 'node:http';
 import type net from 'node:net';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import RED from 'node-red';
@@ -161,6 +162,8 @@ async function main(): Promise<void> {
   env.PORT = String(uiPort);
   env.MQTT_BROKER = mqtt.host;
   env.MQTT_PORT = String(mqtt.port);
+  // a stable client id keeps Node-RED's persistent MQTT session across restarts
+  env.MQTT_CLIENT_ID ||= `heatpump-monitor-${os.hostname()}`;
   env.MQTT_USER ??= '';
   env.MQTT_PASSWORD ??= '';
   const influx = influxTarget(history.url || 'http://127.0.0.1:8086');
@@ -172,6 +175,9 @@ async function main(): Promise<void> {
   env.INFLUXDB_USER ??= '';
   env.INFLUXDB_PASSWORD ??= '';
   env.INFLUXDB_TOKEN ??= '';
+  // SMS stays silent until admin numbers are given (E.164, comma separated)
+  env.SMS_ADMIN_NUMBERS ??= '';
+  env.SMS_DEFAULT_COUNTRY ??= '';
   env.HEATPUMP_HISTORY = history.on ? 'on' : 'off';
   env.HEATPUMP_SIMULATOR_DEVICES = String(devices);
   if (!history.on) log(`HISTORY OFF: ${history.note}. Live data, alerts and the API work; history charts and /readings do not.`);

@@ -49,6 +49,28 @@ export function loadShippedFlows(flowsDir = path.join(projectRoot, 'flows')): Fl
   return nodes;
 }
 
+/**
+ * Node-RED reads credentials only from `<flows>_cred.json`, never from the flow file itself. The
+ * shipped flows' credentials are `${ENV}` references (no secrets), written there unencrypted;
+ * Node-RED encrypts the file with its credentialSecret on the next deploy.
+ */
+export function credentialsOf(nodes: FlowNode[]): Record<string, Record<string, unknown>> {
+  const credentials: Record<string, Record<string, unknown>> = {};
+  for (const node of nodes) {
+    if (typeof node.credentials === 'object' && node.credentials !== null) credentials[node.id] = node.credentials as Record<string, unknown>;
+  }
+  return credentials;
+}
+
+export function credentialsFilePath(flowPath: string): string {
+  const ext = path.extname(flowPath);
+  return path.join(path.dirname(flowPath), `${path.basename(flowPath, ext)}_cred${ext}`);
+}
+
+export function writeCredentialsFile(flowPath: string, nodes: FlowNode[]): void {
+  fs.writeFileSync(credentialsFilePath(flowPath), `${JSON.stringify(credentialsOf(nodes), null, 4)}\n`);
+}
+
 export type SeedOutcome =
   /** there was no flows.json: the shipped flow was written */
   | 'written'
@@ -77,6 +99,7 @@ export function seedUserFlows(userDir: string, shipped: FlowNode[], flowFile = '
   const write = (outcome: SeedOutcome): SeedOutcome => {
     fs.mkdirSync(userDir, { recursive: true });
     fs.writeFileSync(flowPath, `${JSON.stringify(shipped, null, 4)}\n`);
+    writeCredentialsFile(flowPath, shipped);
     fs.writeFileSync(statePath, `${JSON.stringify({ shippedHash }, null, 2)}\n`);
     return outcome;
   };
