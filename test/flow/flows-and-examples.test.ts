@@ -98,7 +98,7 @@ describe('shipped flows and examples', () => {
               if (other) assert.ok((other.links as string[]).includes(node.id), `${link} links back to ${node.id}`);
             }
           }
-          if (node.z !== undefined) assert.ok(byId.get(node.z as string)?.type === 'tab' || byId.get(node.z as string)?.type === 'subflow', `${node.id} sits on a tab`);
+          if (node.z) assert.ok(byId.get(node.z as string)?.type === 'tab' || byId.get(node.z as string)?.type === 'subflow', `${node.id} sits on a tab`);
         }
       });
 
@@ -107,7 +107,8 @@ describe('shipped flows and examples', () => {
         for (const node of nodes) {
           for (const key of configKeys) {
             const ref = node[key];
-            if (typeof ref === 'string' && ref !== '' && /^[\w.-]+$/.test(ref) && !(key === 'page' && node.type === 'ui-control')) {
+            const hostname = key === 'broker' && node.type === 'mqtt-broker';
+            if (typeof ref === 'string' && ref !== '' && /^[\w.-]+$/.test(ref) && !hostname && !(key === 'page' && node.type === 'ui-control')) {
               assert.ok(byId.has(ref), `${node.id} (${node.type}).${key} refers to missing ${ref}`);
             }
           }

@@ -13,6 +13,7 @@ import { requireBinary } from '../support/system';
 import { eventually, startProduct, type RunningProduct } from '../support/runtime';
 
 const DB = 'heatpump';
+const ADMIN = '+4915112345678';
 
 function reading(device: string, timestamp: number, overrides: { voltage?: number; compressor?: number; validVoltage?: boolean } = {}) {
   return {
@@ -44,6 +45,8 @@ describe('main flow end to end (npm start, MQTT, InfluxDB, API, WebSocket)', fun
   let product: RunningProduct;
   let device: MqttClient;
   const wsMessages: Record<string, unknown>[] = [];
+  /** what the server published to devices: SMS to send through their modems, commands */
+  const toDevices: { topic: string; payload: Record<string, unknown> }[] = [];
   let ws: WebSocket;
 
   const query = async (q: string) => rowsOf(await influxQuery({ url: influx.url }, q, DB));
@@ -61,13 +64,15 @@ describe('main flow end to end (npm start, MQTT, InfluxDB, API, WebSocket)', fun
     requireBinary(this, 'influxd', 'influxdb');
     influxDir = fs.mkdtempSync(path.join(os.tmpdir(), 'heatpump-pipeline-influx-'));
     influx = await startInfluxd({ dataDir: influxDir, port: 0 });
-    product = await startProduct({ INFLUXDB_URL: influx.url, DEVICE_ONLINE_TIMEOUT_SECONDS: '4' });
+    product = await startProduct({ INFLUXDB_URL: influx.url, DEVICE_ONLINE_TIMEOUT_SECONDS: '4', SMS_ADMIN_NUMBERS: ADMIN });
     await eventually(async () => ((await api('/api/health')).body as { status?: string }).status === 'healthy' || undefined, 20_000, 'healthy');
     ws = new WebSocket(`${product.baseUrl.replace('http', 'ws')}/api/ws`);
     ws.on('message', (data) => wsMessages.push(JSON.parse(data.toString()) as Record<string, unknown>));
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     device = mqtt.connect(product.mqttUrl, { clientId: 'test-device-site1' });
     await new Promise((resolve, reject) => device.once('connect', resolve).once('error', reject));
+    device.on('message', (topic, payload) => toDevices.push({ topic, payload: JSON.parse(payload.toString()) as Record<string, unknown> }));
+    await device.subscribeAsync(['heatpump/+/sms/send', 'heatpump/+/cmd'], { qos: 1 });
   });
 
   after(async () => {
@@ -181,6 +186,27 @@ describe('main flow end to end (npm start, MQTT, InfluxDB, API, WebSocket)', fun
     assert.equal(rows[0]?.level, 'critical');
     assert.equal(rows[0]?.value, 252);
     assert.equal(typeof rows[0]?.message, 'string');
+  });
+
+  it('sends a critical alert as SMS through the device modem, and answers STATUS and RESET by SMS', async () => {
+    const alertSms = await eventually(async () => toDevices.find((m) => m.topic === 'heatpump/site4/sms/send'), 10_000, 'the alert SMS');
+    assert.equal(alertSms.payload.to, ADMIN);
+    assert.match(String(alertSms.payload.text), /site4/);
+    assert.ok(String(alertSms.payload.text).length <= 160);
+    await publish('heatpump/site4/sms/sent', { id: alertSms.payload.id, ok: true, ref: 12 });
+
+    await publish('heatpump/site1/sms/received', { from: ADMIN, text: ' status ', timestamp: Date.now(), handled: false });
+    const status = await eventually(async () => toDevices.find((m) => m.topic === 'heatpump/site1/sms/send' && /^HEAT PUMP STATUS/.test(String(m.payload.text))), 10_000, 'the STATUS answer');
+    assert.equal(status.payload.to, ADMIN);
+    assert.match(String(status.payload.text), /Device: site1/);
+
+    await publish('heatpump/site1/sms/received', { from: ADMIN, text: 'RESET', timestamp: Date.now(), handled: false });
+    await eventually(async () => toDevices.find((m) => m.topic === 'heatpump/site1/cmd' && m.payload.cmd === 'RESET'), 10_000, 'the RESET command');
+
+    const before = toDevices.length;
+    await publish('heatpump/site1/sms/received', { from: '+4917000000000', text: 'RESET', timestamp: Date.now(), handled: false });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.deepEqual(toDevices.slice(before), [], 'an unknown number gets no answer and commands nothing');
   });
 
   it('sends sensor_data, alert and device_online messages on /api/ws, and device_offline when a device falls silent', async () => {
