@@ -18,7 +18,7 @@ export const title = 'End-to-end pipeline: devices -> MQTT -> Node-RED -> Influx
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 100);
 const READINGS = Number(process.env.BENCH_READINGS ?? 12_000);
-const OFFERED_PER_SECOND = Number(process.env.BENCH_RATE ?? 1500);
+const OFFERED_PER_SECOND = Number(process.env.BENCH_RATE ?? 3000);
 const POLL_MS = 50;
 const PATIENCE_MS = 90_000;
 
