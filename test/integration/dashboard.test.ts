@@ -102,6 +102,7 @@ describe('dashboard in headless Chromium (npm start runtime)', function () {
       await page.getByText(label, { exact: true }).first().waitFor({ timeout: 5000 });
     }
     await waitFor(async () => (await page.getByText('connected', { exact: true }).count()) >= 2, 10_000, 'MQTT and InfluxDB connected');
+    await page.getByText('healthy', { exact: true }).first().waitFor({ timeout: 10_000 });
     await page.getByText('off', { exact: true }).first().waitFor({ timeout: 5000 }); // SIMULATOR=0
     await screenshot(page, 'dashboard-system');
 
@@ -185,5 +186,30 @@ describe('dashboard in headless Chromium (npm start runtime)', function () {
     // hist1 has history but no live reading: its gauges show a dash, not the previous device's values
     assert.equal(await gaugeValue(page, 'voltage'), '–');
     assert.deepEqual(pageErrors, []);
+  });
+});
+
+describe('dashboard without InfluxDB (history off)', function () {
+  this.timeout(120_000);
+  let stack: RunningStack | undefined;
+  let browser: RunningBrowser | undefined;
+
+  before(async function () {
+    requireBinary(this, 'chromium', 'chromium');
+    stack = await startStack({ env: { LOCAL_INFLUXD: '0' } });
+    browser = await launchBrowser();
+  });
+
+  after(async function () {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it('says plainly on the System page that history is off', async function () {
+    assert.ok(stack && browser);
+    const { page } = await openDashboard(browser.context, `${stack.dashboardUrl}/system`);
+    await page.getByText(/^History is off: no InfluxDB is reachable or configured/).first().waitFor({ timeout: 15_000 });
+    await page.getByText('degraded (history off)', { exact: true }).first().waitFor({ timeout: 10_000 });
+    await screenshot(page, 'dashboard-system-history-off');
   });
 });
