@@ -10,6 +10,7 @@ export function deviceIdProblem(id: unknown): string | undefined {
   if (id.length > MAX_DEVICE_ID_LENGTH) return `device id is longer than ${MAX_DEVICE_ID_LENGTH} characters`;
   if (id.startsWith('_')) return 'device id must not start with "_"';
   // MQTT wildcards and level separator, line-protocol separators and quoting, whitespace.
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is rejected
   const unsafe = /[+#/,="\\\s\u0000-\u001f\u007f]/.exec(id);
   if (unsafe) return `device id contains the unsafe character ${JSON.stringify(unsafe[0])}`;
   return undefined;
