@@ -2,34 +2,16 @@
 // parse anyway, so the ratio shows what checking and mapping add (goal: >= 50 % of JSON.parse).
 import { decodeMessage, defaultOptions } from '../nodes/heatpump-decode/decode';
 import { toPoints } from '../nodes/shared/points';
+import { devicePayload, type DevicePayload } from '../test/fixtures/payloads';
 import { printComparison, throughput } from './measure';
 
 export const title = 'heatpump-decode: decode vs JSON.parse';
 
 const NOW = 1706600000000;
 
-function seedReading(index: number): Record<string, unknown> {
-  return {
-    device: 'site1',
-    timestamp: NOW - (100 - index) * 10000,
-    version: '1.0.0',
-    temperature: { inlet: 45.2, outlet: 50.1, ambient: 25.0 + (index % 5), compressor: 70.5 },
-    electrical: { voltage: 230.5, current: 8.5, power: 1959.25 },
-    pressure: { high: 280.0, low: 70.0 },
-    status: { compressor: true, fan: true, defrost: false },
-    alerts: { voltage: 0, compressor_temp: 0, pressure_high: 0, pressure_low: 0, current: 0 },
-    valid: {
-      temp_inlet: true,
-      temp_outlet: true,
-      temp_ambient: true,
-      temp_compressor: true,
-      voltage: true,
-      current: true,
-      pressure_high: true,
-      pressure_low: true,
-    },
-  };
-}
+/** The seed payload as the index-th of a 100-reading flush: 10 s apart, the ambient temperature varying. */
+const seedReading = (index: number): DevicePayload =>
+  devicePayload({ timestamp: NOW - (100 - index) * 10000, temperature: { ambient: 25.0 + (index % 5) } });
 
 export async function run(): Promise<void> {
   const options = defaultOptions();

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import type { NodeMessage } from 'node-red';
 import type { AlertEvent, Reading } from '../../nodes/shared/contract';
+import { SEED_TIMESTAMP, seedReading } from '../fixtures/payloads';
 import { helper, type NodeInit } from '../support/flow-helper';
 import { nodeModule, nodeRedPath } from '../support/node-red';
 import { requireBinary } from '../support/system';
@@ -12,29 +13,10 @@ import { firmwareSamples, type FirmwareSample } from './firmware-samples';
 type ReadingMsg = NodeMessage & { payload: Reading; invalid: string[] };
 type AlertMsg = NodeMessage & { payload: AlertEvent };
 
-const T0 = 1706600000000;
+const T0 = SEED_TIMESTAMP;
 
-/** The seed's example reading (section 4.4) as heatpump-decode outputs it. */
-const seedReading = (change: Partial<Reading> = {}): Reading => ({
-  device_id: 'site1',
-  timestamp: T0,
-  temp_inlet: 45.2,
-  temp_outlet: 50.1,
-  temp_ambient: 25,
-  temp_compressor: 70.5,
-  voltage: 230.5,
-  current: 8.5,
-  power: 1959.25,
-  pressure_high: 280,
-  pressure_low: 70,
-  compressor_running: true,
-  fan_running: true,
-  defrost_active: false,
-  firmware_version: '1.0.0',
-  overflow: 0,
-  signal: 65,
-  ...change,
-});
+/** The seed's example reading (section 4.4) as the firmware samples send it, decoded. */
+const firmwareReading = (change: Partial<Reading> = {}): Reading => seedReading({ overflow: 0, signal: 65, ...change });
 
 describe('firmware payloads decoded by heatpump-decode (contract)', function () {
   let samples: FirmwareSample[] = [];
@@ -90,7 +72,7 @@ describe('firmware payloads decoded by heatpump-decode (contract)', function () 
 
   it('a single reading decodes to the seed example, overflow and signal included', async function () {
     const { readings } = await decode([sample('single')], 1, 0);
-    assert.deepEqual(readings[0]?.payload, seedReading());
+    assert.deepEqual(readings[0]?.payload, firmwareReading());
     assert.deepEqual(readings[0]?.invalid, []);
   });
 
@@ -100,14 +82,14 @@ describe('firmware payloads decoded by heatpump-decode (contract)', function () 
     for (const part of parts) assert.ok(Buffer.byteLength(part.payload) <= 6144, `${part.name} stays under the 6 KB batch limit`);
     const { readings } = await decode(parts, 30, 0);
     readings.forEach((msg, i) => {
-      assert.deepEqual(msg.payload, seedReading({ timestamp: T0 + i * 10000, temp_inlet: Math.round((45 + i * 0.1) * 100) / 100 }));
+      assert.deepEqual(msg.payload, firmwareReading({ timestamp: T0 + i * 10000, temp_inlet: Math.round((45 + i * 0.1) * 100) / 100 }));
       assert.deepEqual(msg.invalid, []);
     });
   });
 
   it('invalid sensors are left out and listed in msg.invalid (power follows current)', async function () {
     const { readings } = await decode([sample('invalid')], 1, 0);
-    const { temp_outlet: _o, current: _c, power: _p, pressure_high: _h, pressure_low: _l, ...valid } = seedReading({ compressor_running: false });
+    const { temp_outlet: _o, current: _c, power: _p, pressure_high: _h, pressure_low: _l, ...valid } = firmwareReading({ compressor_running: false });
     assert.deepEqual(readings[0]?.payload, valid);
     assert.deepEqual(readings[0]?.invalid, ['temp_outlet', 'current', 'power', 'pressure_high', 'pressure_low']);
   });

@@ -2,24 +2,15 @@ import assert from 'node:assert/strict';
 import type { NodeMessage } from 'node-red';
 import { catchModule as catchInit, helper, withCatalog, type NodeInit, type Spied } from '../support/flow-helper';
 import { nodeModule, nodeRedPath } from '../support/node-red';
+import { devicePayload, seedReading, type DevicePayload, type PayloadOverrides } from '../fixtures/payloads';
 
 type Node = NonNullable<ReturnType<typeof helper.getNode>>;
 
 const decodeInit = nodeModule('heatpump-decode') as NodeInit;
 const decode = withCatalog(decodeInit, 'heatpump-decode');
 
-const seed = (change: Record<string, unknown> = {}): Record<string, unknown> => ({
-  device: 'site1',
-  timestamp: Date.now() - 60000,
-  version: '1.0.0',
-  temperature: { inlet: 45.2, outlet: 50.1, ambient: 25.0, compressor: 70.5 },
-  electrical: { voltage: 230.5, current: 8.5, power: 1959.25 },
-  pressure: { high: 280.0, low: 70.0 },
-  status: { compressor: true, fan: true, defrost: false },
-  alerts: { voltage: 0, compressor_temp: 0, pressure_high: 0, pressure_low: 0, current: 0 },
-  valid: { temp_inlet: true, temp_outlet: true, temp_ambient: true, temp_compressor: true, voltage: true, current: true, pressure_high: true, pressure_low: true },
-  ...change,
-});
+/** The seed payload, sent a minute ago (a recent timestamp is kept as it is). */
+const seed = (overrides: PayloadOverrides = {}): DevicePayload => devicePayload({ timestamp: Date.now() - 60000, ...overrides });
 
 const deviceAlert = (): Record<string, unknown> => ({
   device: 'site1',
@@ -109,23 +100,7 @@ describe('heatpump-decode node', function () {
     get('n1').receive({ topic: 'heatpump/site1/data', payload: JSON.stringify(payload) });
     const [msg] = await received;
     assert.equal(msg?.topic, 'site1');
-    assert.deepEqual(msg?.payload, {
-      device_id: 'site1',
-      timestamp: payload.timestamp,
-      temp_inlet: 45.2,
-      temp_outlet: 50.1,
-      temp_ambient: 25,
-      temp_compressor: 70.5,
-      voltage: 230.5,
-      current: 8.5,
-      power: 1959.25,
-      pressure_high: 280,
-      pressure_low: 70,
-      compressor_running: true,
-      fan_running: true,
-      defrost_active: false,
-      firmware_version: '1.0.0',
-    });
+    assert.deepEqual(msg?.payload, seedReading({ timestamp: payload.timestamp }));
     assert.deepEqual(msg?.invalid, []);
     assert.deepEqual(await status, { fill: 'green', shape: 'dot', text: 'site1 ✓1 ✗0' });
   });
@@ -133,7 +108,7 @@ describe('heatpump-decode node', function () {
   it('sends one message per element of an array, from a Buffer, with invalid fields listed', async function () {
     await helper.load([decode, catchInit], flow());
     const received = collect('readings', 3);
-    const flagged = seed({ valid: { ...(seed().valid as object), voltage: false } });
+    const flagged = seed({ valid: { voltage: false } });
     get('n1').receive({ topic: 'heatpump/site1/data', payload: Buffer.from(JSON.stringify([seed(), flagged, seed()])) });
     const msgs = await received;
     assert.deepEqual(msgs.map((m) => m.invalid), [[], ['voltage', 'power'], []]);
@@ -205,9 +180,9 @@ describe('heatpump-decode node', function () {
     ['a payload over the size limit', { topic: 'heatpump/site1/data', payload: 'x'.repeat(300000) }, /site1: payload of 300000 bytes is larger than the limit of 262144 bytes/, 0],
     ['a foreign device id', { topic: 'heatpump/site1/data', payload: seed({ device: 'site2' }) }, /site1: payload device "site2" differs from the topic's device id/, 0],
     ['an unsafe device id', { topic: 'inject', payload: seed({ device: 'a/b' }) }, /payload device "a\/b": device id contains the unsafe character "\/"/, 0],
-    ['a wrong top-level type', { topic: 'heatpump/site1/data', payload: seed({ temperature: 'hot' }) }, /site1: temperature must be object, got "hot"; reading rejected/, 0],
-    ['a number as a string', { topic: 'heatpump/site1/data', payload: seed({ electrical: { voltage: '230.5', current: 8.5, power: 1959.25 } }) }, /site1: voltage is "230.5", not a finite number; field left out/, 1],
-    ['a value out of range', { topic: 'heatpump/site1/data', payload: seed({ pressure: { high: 900, low: 70 } }) }, /site1: pressure_high = 900 is outside 0..700 PSI; field left out/, 1],
+    ['a wrong top-level type', { topic: 'heatpump/site1/data', payload: { ...seed(), temperature: 'hot' } }, /site1: temperature must be object, got "hot"; reading rejected/, 0],
+    ['a number as a string', { topic: 'heatpump/site1/data', payload: seed({ electrical: { voltage: '230.5' } }) }, /site1: voltage is "230.5", not a finite number; field left out/, 1],
+    ['a value out of range', { topic: 'heatpump/site1/data', payload: seed({ pressure: { high: 900 } }) }, /site1: pressure_high = 900 is outside 0..700 PSI; field left out/, 1],
     ['a bad device alert', { topic: 'heatpump/site1/alerts', payload: { ...deviceAlert(), level: 'info' } }, /site1: level must be "warning" or "critical", got "info"; alert rejected/, 0],
   ];
   for (const [label, input, expected, sent] of errorCases) {

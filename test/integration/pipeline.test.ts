@@ -9,34 +9,12 @@ import mqtt, { type MqttClient } from 'mqtt';
 import WebSocket from 'ws';
 import { startInfluxd, type RunningInfluxd } from '../../scripts/lib/influxd';
 import { influxQuery, rowsOf } from '../../scripts/lib/influx-setup';
+import { devicePayload, seedFields } from '../fixtures/payloads';
 import { requireBinary } from '../support/system';
 import { eventually, startProduct, type RunningProduct } from '../support/runtime';
 
 const DB = 'heatpump';
 const ADMIN = '+4915112345678';
-
-function reading(device: string, timestamp: number, overrides: { voltage?: number; compressor?: number; validVoltage?: boolean } = {}) {
-  return {
-    device,
-    timestamp,
-    version: '1.0.0',
-    temperature: { inlet: 45.2, outlet: 50.1, ambient: 25.0, compressor: overrides.compressor ?? 70.5 },
-    electrical: { voltage: overrides.voltage ?? 230.5, current: 8.5, power: 1959.25 },
-    pressure: { high: 280.0, low: 70.0 },
-    status: { compressor: true, fan: true, defrost: false },
-    alerts: { voltage: 0, compressor_temp: 0, pressure_high: 0, pressure_low: 0, current: 0 },
-    valid: {
-      temp_inlet: true,
-      temp_outlet: true,
-      temp_ambient: true,
-      temp_compressor: true,
-      voltage: overrides.validVoltage ?? true,
-      current: true,
-      pressure_high: true,
-      pressure_low: true,
-    },
-  };
-}
 
 describe('main flow end to end (npm start, MQTT, InfluxDB, API, WebSocket)', function () {
   this.timeout(120_000);
@@ -88,28 +66,13 @@ describe('main flow end to end (npm start, MQTT, InfluxDB, API, WebSocket)', fun
 
   it('stores a device reading in sensor_reading with exact fields, tag and timestamp', async () => {
     const timestamp = Date.now() - 2000;
-    await publish('heatpump/site1/data', reading('site1', timestamp));
+    await publish('heatpump/site1/data', devicePayload({ device: 'site1', timestamp }));
     const rows = await eventually(async () => {
       const found = await query(`SELECT * FROM "raw"."sensor_reading" WHERE "device_id" = 'site1'`);
       return found.length > 0 ? found : undefined;
     }, 10_000, 'the reading in InfluxDB');
     assert.equal(rows.length, 1);
-    assert.deepEqual(rows[0], {
-      time: timestamp,
-      device_id: 'site1',
-      temp_inlet: 45.2,
-      temp_outlet: 50.1,
-      temp_ambient: 25,
-      temp_compressor: 70.5,
-      voltage: 230.5,
-      current: 8.5,
-      power: 1959.25,
-      pressure_high: 280,
-      pressure_low: 70,
-      compressor_running: true,
-      fan_running: true,
-      defrost_active: false,
-    });
+    assert.deepEqual(rows[0], { time: timestamp, device_id: 'site1', ...seedFields() });
     const fieldTypes = rowsOf(await influxQuery({ url: influx.url }, 'SHOW FIELD KEYS FROM "sensor_reading"', DB));
     assert.deepEqual(
       Object.fromEntries(fieldTypes.map((f) => [f.fieldKey, f.fieldType])),
@@ -132,7 +95,7 @@ describe('main flow end to end (npm start, MQTT, InfluxDB, API, WebSocket)', fun
 
   it('stores every reading of a buffered array, and leaves out sensors flagged invalid', async () => {
     const base = Date.now() - 60_000;
-    const batch = [0, 1, 2].map((i) => reading('site2', base + i * 10_000, { validVoltage: i !== 1 }));
+    const batch = [0, 1, 2].map((i) => devicePayload({ device: 'site2', timestamp: base + i * 10_000, valid: { voltage: i !== 1 } }));
     await publish('heatpump/site2/data', batch);
     const rows = await eventually(async () => {
       const found = await query(`SELECT "voltage", "current" FROM "raw"."sensor_reading" WHERE "device_id" = 'site2'`);
@@ -152,7 +115,7 @@ describe('main flow end to end (npm start, MQTT, InfluxDB, API, WebSocket)', fun
     const before = await api('/metrics');
     const rejectedBefore = Number(/^heatpump_readings_rejected_total (\d+)$/m.exec(String(before.body))?.[1]);
     await publish('heatpump/site3/data', 'not json at all');
-    await publish('heatpump/site3/data', { ...reading('other', Date.now()) });
+    await publish('heatpump/site3/data', devicePayload({ device: 'other', timestamp: Date.now() }));
     await eventually(async () => {
       const text = String((await api('/metrics')).body);
       const rejected = Number(/^heatpump_readings_rejected_total (\d+)$/m.exec(text)?.[1]);
@@ -173,8 +136,8 @@ describe('main flow end to end (npm start, MQTT, InfluxDB, API, WebSocket)', fun
 
   it('raises a threshold alert once within the cooldown and stores it', async () => {
     const now = Date.now();
-    await publish('heatpump/site4/data', reading('site4', now - 3000, { voltage: 252 }));
-    await publish('heatpump/site4/data', reading('site4', now - 2000, { voltage: 253 }));
+    await publish('heatpump/site4/data', devicePayload({ device: 'site4', timestamp: now - 3000, electrical: { voltage: 252 } }));
+    await publish('heatpump/site4/data', devicePayload({ device: 'site4', timestamp: now - 2000, electrical: { voltage: 253 } }));
     const rows = await eventually(async () => {
       const found = await query(`SELECT * FROM "raw"."alert" WHERE "device_id" = 'site4'`);
       return found.length > 0 ? found : undefined;

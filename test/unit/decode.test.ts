@@ -2,55 +2,14 @@ import assert from 'node:assert/strict';
 import { decodeMessage, defaultOptions, optionsFromConfig, DEFAULT_RANGES, MIN_TIMESTAMP } from '../../nodes/heatpump-decode/decode';
 import type { DecodeOptions, DecodeResult, Problem } from '../../nodes/heatpump-decode/types';
 import type { Reading } from '../../nodes/shared/contract';
+import { devicePayload as seed, seedReading } from '../fixtures/payloads';
 
 const NOW = 1706600060000; // one minute after the seed's timestamp
 const TOPIC = 'heatpump/site1/data';
 
-/** The reading of seed 000 section 4.4 (DESIGN.md). */
-function seed(): Record<string, unknown> {
-  return {
-    device: 'site1',
-    timestamp: 1706600000000,
-    version: '1.0.0',
-    temperature: { inlet: 45.2, outlet: 50.1, ambient: 25.0, compressor: 70.5 },
-    electrical: { voltage: 230.5, current: 8.5, power: 1959.25 },
-    pressure: { high: 280.0, low: 70.0 },
-    status: { compressor: true, fan: true, defrost: false },
-    alerts: { voltage: 0, compressor_temp: 0, pressure_high: 0, pressure_low: 0, current: 0 },
-    valid: {
-      temp_inlet: true,
-      temp_outlet: true,
-      temp_ambient: true,
-      temp_compressor: true,
-      voltage: true,
-      current: true,
-      pressure_high: true,
-      pressure_low: true,
-    },
-  };
-}
-
-const SEED_READING: Reading = {
-  device_id: 'site1',
-  timestamp: 1706600000000,
-  temp_inlet: 45.2,
-  temp_outlet: 50.1,
-  temp_ambient: 25,
-  temp_compressor: 70.5,
-  voltage: 230.5,
-  current: 8.5,
-  power: 1959.25,
-  pressure_high: 280,
-  pressure_low: 70,
-  compressor_running: true,
-  fan_running: true,
-  defrost_active: false,
-  firmware_version: '1.0.0',
-};
-
 /** seed() with `path` (a.b) set to `value`; undefined deletes it. */
 function seedWith(path: string, value: unknown): Record<string, unknown> {
-  const payload = seed();
+  const payload: Record<string, unknown> = seed();
   const [head, tail] = path.split('.') as [string, string | undefined];
   if (tail === undefined) {
     if (value === undefined) delete payload[head];
@@ -87,7 +46,7 @@ describe('heatpump-decode core: decodeMessage', () => {
         assert.deepEqual(result.problems, []);
         assert.deepEqual(result.warnings, []);
         assert.equal(result.readings.length, 1);
-        assert.deepEqual(result.readings[0], { reading: SEED_READING, invalid: [], invalidReasons: undefined, timestampReplaced: false });
+        assert.deepEqual(result.readings[0], { reading: seedReading(), invalid: [], invalidReasons: undefined, timestampReplaced: false });
         assert.equal(result.topicDevice, 'site1');
         assert.equal(result.batch, false);
       });
@@ -126,7 +85,7 @@ describe('heatpump-decode core: decodeMessage', () => {
       delete (payload.temperature as Record<string, unknown>).ambient;
       const result = decode(payload);
       assert.deepEqual(result.problems, []);
-      assert.deepEqual(result.readings[0]?.reading, withoutFields(SEED_READING, 'pressure_high', 'pressure_low', 'temp_ambient'));
+      assert.deepEqual(result.readings[0]?.reading, withoutFields(seedReading(), 'pressure_high', 'pressure_low', 'temp_ambient'));
       assert.deepEqual(result.readings[0]?.invalid, []);
     });
   });
@@ -263,7 +222,7 @@ describe('heatpump-decode core: decodeMessage', () => {
         const decoded = result.readings[0];
         assert.deepEqual(decoded?.invalid, invalid);
         assert.equal(decoded?.invalidReasons?.[field], reason);
-        assert.deepEqual(decoded?.reading, withoutFields(SEED_READING, ...invalid));
+        assert.deepEqual(decoded?.reading, withoutFields(seedReading(), ...invalid));
       });
     }
 
@@ -292,16 +251,12 @@ describe('heatpump-decode core: decodeMessage', () => {
 
   describe('valid:false', () => {
     it('leaves flagged sensors out, lists them in invalid, and is not a problem', () => {
-      const payload = seed();
-      const flags = payload.valid as Record<string, boolean>;
-      flags.temp_outlet = false;
-      flags.pressure_low = false;
-      const result = decode(payload);
+      const result = decode(seed({ valid: { temp_outlet: false, pressure_low: false } }));
       assert.deepEqual(result.problems, []);
       const decoded = result.readings[0];
       assert.deepEqual(decoded?.invalid, ['temp_outlet', 'pressure_low']);
       assert.deepEqual(decoded?.invalidReasons, { temp_outlet: 'flagged', pressure_low: 'flagged' });
-      assert.deepEqual(decoded?.reading, withoutFields(SEED_READING, 'temp_outlet', 'pressure_low'));
+      assert.deepEqual(decoded?.reading, withoutFields(seedReading(), 'temp_outlet', 'pressure_low'));
     });
 
     it('never stores a flagged value, even 0 or garbage', () => {
@@ -324,8 +279,8 @@ describe('heatpump-decode core: decodeMessage', () => {
     });
 
     it('treats a missing valid object or flag as valid', () => {
-      assert.deepEqual(decode(seedWith('valid', undefined)).readings[0]?.reading, SEED_READING);
-      assert.deepEqual(decode(seedWith('valid.voltage', undefined)).readings[0]?.reading, SEED_READING);
+      assert.deepEqual(decode(seedWith('valid', undefined)).readings[0]?.reading, seedReading());
+      assert.deepEqual(decode(seedWith('valid.voltage', undefined)).readings[0]?.reading, seedReading());
     });
   });
 

@@ -2,26 +2,9 @@ import assert from 'node:assert/strict';
 import type { AlertEvent, InfluxPoint, Reading } from '../../nodes/shared/contract';
 import { alertToPoint, readingToPoint, toPoints } from '../../nodes/shared/points';
 import { PointBuffer, batchOptionsFromConfig, DEFAULT_BATCH_OPTIONS } from '../../nodes/heatpump-batch/buffer';
+import { seedFields, seedReading } from '../fixtures/payloads';
 
-const READING: Reading = {
-  device_id: 'site1',
-  timestamp: 1706600000000,
-  temp_inlet: 45.2,
-  temp_outlet: 50.1,
-  temp_ambient: 25,
-  temp_compressor: 70.5,
-  voltage: 230.5,
-  current: 8.5,
-  power: 1959.25,
-  pressure_high: 280,
-  pressure_low: 70,
-  compressor_running: true,
-  fan_running: true,
-  defrost_active: false,
-  firmware_version: '1.0.0',
-  overflow: 0,
-  signal: 67,
-};
+const READING: Reading = seedReading({ overflow: 0, signal: 67 });
 
 const ALERT: AlertEvent = {
   device_id: 'site1',
@@ -38,20 +21,7 @@ const ALERT: AlertEvent = {
 const READING_POINT: InfluxPoint = {
   measurement: 'sensor_reading',
   tags: { device_id: 'site1' },
-  fields: {
-    temp_inlet: 45.2,
-    temp_outlet: 50.1,
-    temp_ambient: 25,
-    temp_compressor: 70.5,
-    voltage: 230.5,
-    current: 8.5,
-    power: 1959.25,
-    pressure_high: 280,
-    pressure_low: 70,
-    compressor_running: true,
-    fan_running: true,
-    defrost_active: false,
-  },
+  fields: seedFields(),
   timestamp: new Date(1706600000000),
 };
 
