@@ -1,5 +1,6 @@
 // What arrived on the bridge's input, told apart by shape (no msg.topic convention needed):
-// alert events, presence events, readings, custom text, device-modem MQTT and webhooks. Pure.
+// alert events, presence events, readings, custom text, device-modem MQTT and webhooks; the one
+// exception is topic "sms-state", a state query for a message id. Pure.
 import { SENSOR_FIELDS, STATE_FIELDS, type AlertEvent, type PresenceEvent, type Reading } from '../shared/contract';
 import { isRecord } from './transports/transport';
 import { isDeviceSmsTopic } from './transports/device-mqtt';
@@ -11,7 +12,12 @@ export type InputKind =
   | { kind: 'presence'; presence: PresenceEvent }
   | { kind: 'reading'; reading: Reading }
   | { kind: 'text'; text: string; to: string[] }
+  | { kind: 'state-query'; id: string }
+  | { kind: 'bad-state-query'; reason: string }
   | { kind: 'invalid'; reason: string };
+
+/** msg.topic asking the gateway for the state of the message whose id is msg.payload. */
+export const STATE_QUERY_TOPIC = 'sms-state';
 
 const LEVELS = ['warning', 'critical'];
 const STATES = ['raised', 'escalated', 'cleared'];
@@ -47,6 +53,15 @@ export function isReading(value: unknown): value is Reading {
   return SENSOR_FIELDS.every((f) => value[f] === undefined || typeof value[f] === 'number');
 }
 
+function stateQueryOf(id: unknown): InputKind {
+  if (typeof id !== 'string') return { kind: 'bad-state-query', reason: `msg.payload must be the gateway message id (a string), got ${id === null ? 'null' : typeof id}` };
+  const trimmed = id.trim();
+  if (trimmed === '') return { kind: 'bad-state-query', reason: 'msg.payload is an empty message id' };
+  // "." and ".." would be resolved away as URL path segments and query the wrong resource.
+  if (trimmed === '.' || trimmed === '..') return { kind: 'bad-state-query', reason: `"${trimmed}" is not a message id` };
+  return { kind: 'state-query', id: trimmed };
+}
+
 function recipientsOf(to: unknown): string[] | undefined {
   if (to === undefined || to === null || to === '') return [];
   if (typeof to === 'string') return to.split(/[,;\n]+/).map((s) => s.trim()).filter(Boolean);
@@ -58,6 +73,7 @@ export function classifyInput(msg: { payload?: unknown; topic?: unknown; to?: un
   if (msg.req !== undefined && msg.res !== undefined) return { kind: 'webhook' };
   if (isDeviceSmsTopic(msg.topic)) return { kind: 'device-sms' };
   const { payload } = msg;
+  if (msg.topic === STATE_QUERY_TOPIC) return stateQueryOf(payload);
   if (isAlertEvent(payload)) return { kind: 'alert', alert: payload };
   if (isPresenceEvent(payload)) return { kind: 'presence', presence: payload };
   if (isReading(payload)) return { kind: 'reading', reading: payload };
@@ -67,5 +83,5 @@ export function classifyInput(msg: { payload?: unknown; topic?: unknown; to?: un
     if (!to) return { kind: 'invalid', reason: 'msg.to must be a string or an array of strings' };
     return { kind: 'text', text: payload, to };
   }
-  return { kind: 'invalid', reason: 'expected an alert event, a presence event, a reading, text with msg.to, an SMS webhook or heatpump/{id}/sms/*' };
+  return { kind: 'invalid', reason: 'expected an alert event, a presence event, a reading, text with msg.to, an SMS webhook, heatpump/{id}/sms/* or topic sms-state with a message id' };
 }

@@ -1,6 +1,6 @@
 // Node-RED glue for sms-gateway-bridge: routes alerts/presence/text out as SMS through the
-// configured transport (ordered queue, limits, retries) and answers SMS commands. The logic
-// lives in the pure modules beside this file.
+// configured transport (ordered queue, limits, retries), answers SMS commands and asks the
+// Android gateway for a message's state. The logic lives in the pure modules beside this file.
 import { randomUUID } from 'node:crypto';
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { AlertLevel, Reading } from '../shared/contract';
@@ -15,6 +15,7 @@ import { fitSegments, segmentInfo } from './gsm7';
 import { SmsLimiter } from './limiter';
 import { normalisePhone, parseNumberList } from './phone';
 import { SendError, SendQueue, type Scheduler, type Settled } from './queue';
+import { AndroidTransport, androidStateResult } from './transports/android';
 import { DeviceMqttTransport, parseDeviceSmsMessage } from './transports/device-mqtt';
 import { buildTransport, positiveNumber } from './transports/factory';
 import { SerialModemTransport } from './transports/serial';
@@ -233,6 +234,22 @@ function init(RED: NodeAPI): void {
       done();
     };
 
+    /** topic sms-state: the gateway's answer becomes a delivery result, so messages the webhook missed can be polled. */
+    const queryState = async (id: string, done: (err?: Error) => void) => {
+      if (!transport) return failInput(node, done, t('status.no-config'), t('errors.missing-config'));
+      if (!(transport instanceof AndroidTransport)) return failInput(node, done, t('status.state-unsupported'), t('errors.state-unsupported', { transport: transport.kind }));
+      try {
+        emitResult(androidStateResult(await transport.state(id)));
+        updateStatus();
+        done();
+      } catch (thrown) {
+        const error = t('errors.state-failed', { id, error: errorOf(thrown).message });
+        // After close the status must stay cleared; the error still reaches Catch nodes.
+        if (closing) done(new Error(error));
+        else failInput(node, done, t('status.state-failed'), error);
+      }
+    };
+
     const summaryTimer = setInterval(() => {
       for (const held of limiter.dueSummaries(Date.now())) queue.push({ id: randomUUID(), to: held.to, text: composeHeldBackSummary(held.count, held.since, compose), kind: 'summary', device: sendVia(undefined) });
       if (queue.length) updateStatus();
@@ -284,6 +301,11 @@ function init(RED: NodeAPI): void {
             for (const target of targets) if (target.number) offer(target.number, fitSegments(input.text, maxSegments), 'custom', sendVia(undefined));
             return done();
           }
+          case 'state-query':
+            void queryState(input.id, done);
+            return;
+          case 'bad-state-query':
+            return failInput(node, done, t('status.bad-state-id'), t('errors.bad-state-id', { detail: input.reason }));
           case 'invalid':
             return failInput(node, done, t('status.bad-input'), t('errors.bad-input', { detail: input.reason }));
         }

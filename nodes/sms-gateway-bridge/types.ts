@@ -26,7 +26,8 @@ export interface SmsGatewayBridgeProps {
 
 export type SmsGatewayBridgeDef = NodeDef & SmsGatewayBridgeProps;
 
-export type DeliveryStatus = 'sent' | 'failed' | 'held' | 'duplicate' | 'sent-report' | 'delivered' | 'delivery-failed';
+/** 'sent-report', 'delivered', 'delivery-failed' and 'pending' are what a gateway reported (webhook or state query). */
+export type DeliveryStatus = 'sent' | 'failed' | 'held' | 'duplicate' | 'pending' | 'sent-report' | 'delivered' | 'delivery-failed';
 
 /** Output 1 payload. */
 export interface DeliveryResult {
@@ -44,6 +45,8 @@ export interface DeliveryResult {
   reason?: string;
   error?: string;
   code?: string | number;
+  /** per-recipient states of a state query (SMS Gateway for Android) */
+  recipients?: { phoneNumber: string; state: string; error?: string }[];
   transport: string;
   timestamp: number;
 }

@@ -190,6 +190,42 @@ describe('sms-gateway-bridge node', function () {
     assert.ok(errors.some((e) => e.includes('sms-gateway-bridge.errors.bad-device-sms')));
   });
 
+  it('sms-state needs the Android gateway and a message id: errors with a red status, nothing sent', async function () {
+    await load();
+    const errors: string[] = [];
+    const statuses: { fill?: string; text?: string }[] = [];
+    b.on('call:error', (call: { args: unknown[] }) => errors.push(String(call.args[0])));
+    b.on('call:status', (call: { args: unknown[] }) => statuses.push(call.args[0] as { fill?: string; text?: string }));
+    b.receive({ topic: 'sms-state', payload: 'zXDYfTmTVf3iMd16zzdBj' });
+    b.receive({ topic: 'sms-state', payload: '' });
+    b.receive({ topic: 'sms-state', payload: 12 });
+    await wait(50);
+    assert.deepEqual(
+      errors.map((e) => e.replace(/^Error: /, '')),
+      ['sms-gateway-bridge.errors.state-unsupported', 'sms-gateway-bridge.errors.bad-state-id', 'sms-gateway-bridge.errors.bad-state-id'],
+    );
+    // the load's own green status may arrive first; status texts are cut to the editor's width
+    assert.deepEqual(
+      statuses.slice(-3).map((s) => [s.fill, String(s.text).slice(0, 30)]),
+      [
+        ['red', 'sms-gateway-bridge.status.stat'],
+        ['red', 'sms-gateway-bridge.status.bad-'],
+        ['red', 'sms-gateway-bridge.status.bad-'],
+      ],
+    );
+    assert.equal(results.messages.length + transport.messages.length, 0);
+  });
+
+  it('sms-state without a gateway config is an error', async function () {
+    await helper.load([configModule, bridgeModule], [{ id: 'b', type: 'sms-gateway-bridge' }]);
+    const errors: string[] = [];
+    helper.getNode('b').on('call:error', (call: { args: unknown[] }) => errors.push(String(call.args[0])));
+    helper.getNode('b').receive({ topic: 'sms-state', payload: 'abc' });
+    await wait(30);
+    // the load itself logs missing-config once; the query's done(err) is the Error
+    assert.deepEqual(errors.filter((e) => e.startsWith('Error: ')), ['Error: sms-gateway-bridge.errors.missing-config']);
+  });
+
   it('close clears the status and finishes with a send still waiting', async function () {
     await load();
     const statuses: unknown[] = [];

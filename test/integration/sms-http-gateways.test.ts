@@ -18,6 +18,7 @@ const TOKEN = 'twilio-test-token';
 const ADMIN = '+16505551212';
 
 interface Received {
+  method: string;
   path: string;
   headers: http.IncomingHttpHeaders;
   body: string;
@@ -30,7 +31,7 @@ async function loopback(reply: (req: Received) => { status: number; body: string
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
-      const entry = { path: req.url ?? '', headers: req.headers, body };
+      const entry = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body };
       received.push(entry);
       const answer = reply(entry);
       res.writeHead(answer.status, { 'Content-Type': 'application/json' }).end(answer.body);
@@ -170,11 +171,27 @@ describe('sms-gateway-bridge with SMS Gateway for Android (loopback API, real ht
   let web: Awaited<ReturnType<typeof serveHttpNode>>;
   let results: Collector;
   let inbound: Collector;
+  const PENDING_ID = 'zXDYfTmTVf3iMd16zzdBj';
+  const FAILED_ID = 'failed-1';
+  /** GET /3rdparty/v1/messages/{id}: the pending fixture, a failed variant of it, or 404. */
+  const messageState = (id: string) => {
+    const pending = fixture('android_sms_gateway/message_state_response_pending_2recipients.json');
+    if (id === PENDING_ID) return { status: 200, body: pending };
+    if (id === FAILED_ID) {
+      const state = JSON.parse(pending) as { recipients: Record<string, unknown>[] };
+      const recipients = [{ ...state.recipients[0], state: 'Delivered' }, { ...state.recipients[1], state: 'Failed', error: 'RESULT_ERROR_NO_SERVICE' }];
+      return { status: 200, body: JSON.stringify({ ...state, id: FAILED_ID, state: 'Failed', recipients }) };
+    }
+    return { status: 404, body: '{"message":"message not found"}' };
+  };
 
   before(async function () {
     helper.init(nodeRedPath, { smsGatewayBridgeRetryDelay: 10 });
     api = await loopback((req) => {
       if (req.headers.authorization !== `Basic ${Buffer.from('sms:secret').toString('base64')}`) return { status: 401, body: '{"message":"Unauthorized"}' };
+      const stateOf = /^\/3rdparty\/v1\/messages\/([^/?]+)$/.exec(req.path);
+      if (req.method === 'GET' && stateOf?.[1]) return messageState(decodeURIComponent(stateOf[1]));
+      if (req.method !== 'POST' || req.path !== '/3rdparty/v1/messages') return { status: 404, body: '{"message":"not found"}' };
       const body = JSON.parse(req.body) as { textMessage?: { text?: unknown }; phoneNumbers?: unknown };
       if (typeof body.textMessage?.text !== 'string' || !Array.isArray(body.phoneNumbers)) return { status: 400, body: '{"message":"bad request"}' };
       return { status: 202, body: fixture('android_sms_gateway/message_state_response_pending_2recipients.json') };
@@ -183,11 +200,13 @@ describe('sms-gateway-bridge with SMS Gateway for Android (loopback API, real ht
   after(async function () {
     await api.close();
   });
+  const loadAndroid = (password: string) =>
+    helper.load([capturingConfig, bridgeModule, coreNode('network/21-httpin.js')], flow({ transport: 'android', androidBaseUrl: `${api.url}/3rdparty/v1`, androidUsername: 'sms' }, true), {
+      cfg: { androidPassword: password, androidSigningKey: KEY },
+    });
   beforeEach(async function () {
     api.received.length = 0;
-    await helper.load([capturingConfig, bridgeModule, coreNode('network/21-httpin.js')], flow({ transport: 'android', androidBaseUrl: `${api.url}/3rdparty/v1`, androidUsername: 'sms' }, true), {
-      cfg: { androidPassword: 'secret', androidSigningKey: KEY },
-    });
+    await loadAndroid('secret');
     web = await serveHttpNode();
     results = new Collector(helper.getNode('results'));
     inbound = new Collector(helper.getNode('inbound'));
@@ -240,6 +259,59 @@ describe('sms-gateway-bridge with SMS Gateway for Android (loopback API, real ht
     const deliveredBody = fixture('android_sms_gateway/webhook_sms_delivered.json');
     assert.equal((await post(deliveredBody, signed(deliveredBody))).status, 200);
     assert.equal(((await results.next(2)).payload as Record<string, unknown>).status, 'delivered');
+  });
+
+  it('answers topic sms-state with GET /3rdparty/v1/messages/{id} (basic auth) as a pending result with both recipients', async function () {
+    helper.getNode('b').receive({ topic: 'sms-state', payload: PENDING_ID });
+    const message = await results.next(1);
+    assert.equal(message.topic, 'sms/pending');
+    const result = message.payload as Record<string, unknown>;
+    assert.deepEqual([result.status, result.ref, result.state, result.transport], ['pending', PENDING_ID, 'Pending', 'android']);
+    assert.deepEqual(result.recipients, [
+      { phoneNumber: '+12025550123', state: 'Pending' },
+      { phoneNumber: '+12025550124', state: 'Pending' },
+    ]);
+    assert.equal(api.received.length, 1);
+    assert.deepEqual([api.received[0]?.method, api.received[0]?.path, api.received[0]?.body], ['GET', `/3rdparty/v1/messages/${PENDING_ID}`, '']);
+    assert.equal(api.received[0]?.headers.authorization, `Basic ${Buffer.from('sms:secret').toString('base64')}`);
+  });
+
+  it('a failed message is a delivery-failed result with the recipient error, not a node error', async function () {
+    const errors: unknown[] = [];
+    helper.getNode('b').on('call:error', (call: { args: unknown[] }) => errors.push(call.args[0]));
+    helper.getNode('b').receive({ topic: 'sms-state', payload: FAILED_ID });
+    const result = (await results.next(1)).payload as Record<string, unknown>;
+    assert.deepEqual([result.status, result.ref, result.reason], ['delivery-failed', FAILED_ID, 'RESULT_ERROR_NO_SERVICE']);
+    assert.deepEqual((result.recipients as { state: string }[]).map((r) => r.state), ['Delivered', 'Failed']);
+    assert.deepEqual(errors, []);
+  });
+
+  it('an unknown id and a wrong password are errors with a red status; the node keeps answering', async function () {
+    const errors: string[] = [];
+    const statuses: { fill?: string }[] = [];
+    const watch = () => {
+      helper.getNode('b').on('call:error', (call: { args: unknown[] }) => errors.push(String(call.args[0])));
+      helper.getNode('b').on('call:status', (call: { args: unknown[] }) => statuses.push(call.args[0] as { fill?: string }));
+    };
+    watch();
+    helper.getNode('b').receive({ topic: 'sms-state', payload: 'no-such-id' });
+    await wait(100);
+    assert.deepEqual(errors, ['Error: sms-gateway-bridge.errors.state-failed']);
+    assert.equal(statuses.at(-1)?.fill, 'red');
+    assert.equal(api.received[0]?.path, '/3rdparty/v1/messages/no-such-id');
+    helper.getNode('b').receive({ topic: 'sms-state', payload: PENDING_ID });
+    assert.equal(((await results.next(1)).payload as Record<string, unknown>).status, 'pending');
+    assert.equal(statuses.at(-1)?.fill, 'green');
+
+    await helper.unload();
+    await loadAndroid('wrong');
+    results = new Collector(helper.getNode('results'));
+    watch();
+    helper.getNode('b').receive({ topic: 'sms-state', payload: PENDING_ID });
+    await wait(100);
+    assert.deepEqual(errors, ['Error: sms-gateway-bridge.errors.state-failed', 'Error: sms-gateway-bridge.errors.state-failed']);
+    assert.equal(api.received.at(-1)?.headers.authorization, `Basic ${Buffer.from('sms:wrong').toString('base64')}`);
+    assert.equal(results.messages.length, 0);
   });
 
   it('refuses bad signatures, stale timestamps and malformed bodies', async function () {

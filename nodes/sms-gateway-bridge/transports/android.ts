@@ -63,8 +63,8 @@ function parseState(body: unknown): AndroidMessageState | undefined {
   return { id: body.id, state: body.state, recipients };
 }
 
-/** Reply of POST /messages and GET /messages/{id}: the message state, or a SendError. */
-export function parseAndroidReply(reply: HttpReply): AndroidMessageState {
+/** Reply of GET /messages/{id}: the message state (a Failed message is an answer, not an error), or a SendError. */
+export function parseAndroidStateReply(reply: HttpReply): AndroidMessageState {
   let body: unknown;
   try {
     body = JSON.parse(reply.body);
@@ -74,14 +74,50 @@ export function parseAndroidReply(reply: HttpReply): AndroidMessageState {
   if (reply.status >= 200 && reply.status < 300) {
     const state = parseState(body);
     if (!state) throw new SendError(`Android gateway: unexpected reply ${reply.body.slice(0, 80)}`, false);
-    if (state.state === 'Failed') {
-      const reason = state.recipients.find((r) => r.error)?.error ?? 'failed';
-      throw new SendError(`Android gateway: ${reason}`, false, 'Failed');
-    }
     return state;
   }
   const message = isRecord(body) && typeof body.message === 'string' ? body.message : reply.body.slice(0, 120) || `HTTP ${reply.status}`;
   throw new SendError(`Android gateway ${reply.status}: ${message}`, isTransientStatus(reply.status), reply.status);
+}
+
+/** Reply of POST /messages: the message state, or a SendError (also when the gateway failed it at once). */
+export function parseAndroidReply(reply: HttpReply): AndroidMessageState {
+  const state = parseAndroidStateReply(reply);
+  if (state.state === 'Failed') {
+    const reason = state.recipients.find((r) => r.error)?.error ?? 'failed';
+    throw new SendError(`Android gateway: ${reason}`, false, 'Failed');
+  }
+  return state;
+}
+
+export type AndroidStateStatus = 'pending' | 'sent-report' | 'delivered' | 'delivery-failed';
+
+/** A polled state in the words of the bridge's delivery results (the same words the webhooks give). */
+export interface AndroidStateResult {
+  status: AndroidStateStatus;
+  ref: string;
+  state: string;
+  recipients: AndroidMessageState['recipients'];
+  /** the recipient, when the message had exactly one */
+  to?: string;
+  /** the first recipient error */
+  reason?: string;
+}
+
+/** Gateway states Pending, Processed, Sent, Delivered, Failed; an unknown state is not final, so pending. */
+export function androidStateResult(message: AndroidMessageState): AndroidStateResult {
+  const state = message.state.toLowerCase();
+  const status: AndroidStateStatus = state === 'delivered' ? 'delivered' : state === 'failed' ? 'delivery-failed' : state === 'sent' ? 'sent-report' : 'pending';
+  const only = message.recipients.length === 1 ? message.recipients[0] : undefined;
+  const reason = message.recipients.find((r) => r.error)?.error;
+  return {
+    status,
+    ref: message.id,
+    state: message.state,
+    recipients: message.recipients,
+    ...(only?.phoneNumber ? { to: only.phoneNumber } : {}),
+    ...(reason ? { reason } : {}),
+  };
 }
 
 export function androidSignature(signingKey: string, rawBody: string, timestamp: string): string {
@@ -131,7 +167,7 @@ export class AndroidTransport implements Transport {
   }
 
   async state(id: string): Promise<AndroidMessageState> {
-    return parseAndroidReply(await httpSend(buildAndroidStateRequest(this.settings, id), this.settings.timeoutMs));
+    return parseAndroidStateReply(await httpSend(buildAndroidStateRequest(this.settings, id), this.settings.timeoutMs));
   }
 
   async close(): Promise<void> {}
