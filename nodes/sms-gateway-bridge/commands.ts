@@ -1,6 +1,6 @@
 // SMS commands (seed section 4.5): parse the text, pick the device, build the answer. Pure.
 import type { Reading } from '../shared/contract';
-import { composeHelp, composeStatus, type ActiveAlerts, type ComposeOptions } from './compose';
+import { composeHelp, composeStatus, type ActiveAlerts } from './compose';
 
 export type Command = { cmd: 'STATUS' | 'RESET'; device?: string } | { cmd: 'HELP' } | { cmd: 'UNKNOWN'; text: string };
 
@@ -21,7 +21,6 @@ export interface CommandContext {
   /** device the SMS came in through (device-modem transport); picked when no id is given */
   viaDevice?: string;
   now: number;
-  compose?: ComposeOptions;
 }
 
 export interface CommandOutcome {
@@ -59,5 +58,5 @@ export function runCommand(command: Command, context: CommandContext): CommandOu
   if (command.cmd === 'RESET') return { reply: 'Restarting device...', deviceCommand: { device, cmd: 'RESET' }, device };
   const reading = context.readings.get(device);
   if (!reading) return { reply: `HEAT PUMP STATUS\nDevice: ${device}\nNo reading received yet.`, device };
-  return { reply: composeStatus(reading, context.activeAlerts.get(device), context.now, context.compose), device };
+  return { reply: composeStatus(reading, context.activeAlerts.get(device), context.now), device };
 }

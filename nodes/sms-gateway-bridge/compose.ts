@@ -81,7 +81,7 @@ function alertsLine(active: ActiveAlerts | undefined): string {
  * the last line says how old the reading is (plus signal or dropped readings when the device
  * reported them) instead of "Buffer: 12/100 readings".
  */
-export function composeStatus(reading: Reading, active: ActiveAlerts | undefined, now: number, options: ComposeOptions = {}): string {
+export function composeStatus(reading: Reading, active: ActiveAlerts | undefined, now: number): string {
   const v = (value: number | undefined, decimals: number) => (value === undefined ? '-' : number(value, decimals));
   const temps = [reading.temp_inlet, reading.temp_outlet, reading.temp_ambient, reading.temp_compressor].map((t) => v(t, 0)).join('/');
   const ageMinutes = Math.max(0, Math.round((now - reading.timestamp) / 60000));

@@ -195,7 +195,7 @@ function init(RED: NodeAPI): void {
         return report({ ...base, accepted: false, reason: 'unknown-number' });
       }
       const command = parseCommand(sms.text);
-      const outcome = runCommand(command, { readings, activeAlerts, viaDevice: sms.device, now: Date.now(), compose });
+      const outcome = runCommand(command, { readings, activeAlerts, viaDevice: sms.device, now: Date.now() });
       if (outcome.deviceCommand) node.send(outputs(COMMAND, { topic: topics.cmd(outcome.deviceCommand.device), payload: { cmd: outcome.deviceCommand.cmd } } as NodeMessage));
       offer(number, outcome.reply, 'reply', sendVia(sms.device ?? outcome.device));
       report({ ...base, accepted: true, reason: 'command', command: command.cmd, device: outcome.device, reply: outcome.reply });
