@@ -1,65 +1,24 @@
 import assert from 'node:assert/strict';
 import type { NodeMessage } from 'node-red';
 import type { InfluxPoint, Reading } from '../../nodes/shared/contract';
-import { catchModule, helper, withCatalog, type NodeInit, type Spied } from '../support/flow-helper';
-import { nodeModule, nodeRedPath } from '../support/node-red';
-
-type Node = NonNullable<ReturnType<typeof helper.getNode>>;
+import { catchModule, collect, flowSuiteHooks, flowWithCatch, helper, nodeById as get, withCatalog, type NodeInit, type Spied, type TestNode } from '../support/flow-helper';
+import { nodeModule } from '../support/node-red';
 
 const batch = withCatalog(nodeModule('heatpump-batch') as NodeInit, 'heatpump-batch');
 
 const reading = (i: number): Reading => ({ device_id: 'site1', timestamp: 1706600000000 + i * 1000, voltage: 230 + i, fan_running: true });
 
-function flow(config: Record<string, unknown> = {}): Array<Record<string, unknown>> {
-  return [
-    { id: 'f1', type: 'tab' },
-    { id: 'n1', z: 'f1', type: 'heatpump-batch', name: '', wires: [['out']], ...config },
-    { id: 'out', z: 'f1', type: 'helper' },
-    { id: 'catcher', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', z: 'f1', type: 'helper' },
-  ];
-}
-
-const get = (id: string): Node => {
-  const node = helper.getNode(id);
-  if (node === null) throw new Error(`no node ${id}`);
-  return node;
-};
-
-function collect(id: string, count: number, timeoutMs = 3000): Promise<NodeMessage[]> {
-  return new Promise((resolve, reject) => {
-    const got: NodeMessage[] = [];
-    const timer = setTimeout(() => reject(new Error(`${id}: got ${got.length} of ${count} messages`)), timeoutMs);
-    get(id).on('input', (msg: NodeMessage) => {
-      got.push(msg);
-      if (got.length === count) {
-        clearTimeout(timer);
-        resolve(got);
-      }
-    });
-  });
-}
+const flow = (config: Record<string, unknown> = {}): Array<Record<string, unknown>> => flowWithCatch('heatpump-batch', ['out'], config);
 
 const points = (msg: NodeMessage | undefined): InfluxPoint[] => msg?.payload as InfluxPoint[];
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('heatpump-batch node', function () {
-  before(function () {
-    helper.init(nodeRedPath);
-  });
-
-  beforeEach(function (done) {
-    helper.startServer(done);
-  });
-
-  afterEach(async function () {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-  });
+  flowSuiteHooks();
 
   it('should be loaded with correct defaults', async function () {
     await helper.load(batch, [{ id: 'n1', type: 'heatpump-batch', wires: [[]] }]);
-    assert.equal((get('n1') as Node & { type: string }).type, 'heatpump-batch');
+    assert.equal((get('n1') as TestNode & { type: string }).type, 'heatpump-batch');
   });
 
   it('works with an empty config: sends the buffered points once, about 1 s after the first', async function () {

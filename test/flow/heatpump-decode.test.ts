@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import type { NodeMessage } from 'node-red';
-import { catchModule as catchInit, helper, withCatalog, type NodeInit, type Spied } from '../support/flow-helper';
-import { nodeModule, nodeRedPath } from '../support/node-red';
+import { catchModule as catchInit, collect, flowSuiteHooks, flowWithCatch, helper, nodeById as get, withCatalog, type NodeInit, type Spied, type TestNode } from '../support/flow-helper';
+import { nodeModule } from '../support/node-red';
 import { devicePayload, seedReading, type DevicePayload, type PayloadOverrides } from '../fixtures/payloads';
-
-type Node = NonNullable<ReturnType<typeof helper.getNode>>;
 
 const decodeInit = nodeModule('heatpump-decode') as NodeInit;
 const decode = withCatalog(decodeInit, 'heatpump-decode');
@@ -22,37 +20,7 @@ const deviceAlert = (): Record<string, unknown> => ({
   message: 'High voltage',
 });
 
-function flow(config: Record<string, unknown> = {}): Array<Record<string, unknown>> {
-  return [
-    { id: 'f1', type: 'tab' },
-    { id: 'n1', z: 'f1', type: 'heatpump-decode', name: '', wires: [['readings'], ['alerts']], ...config },
-    { id: 'readings', z: 'f1', type: 'helper' },
-    { id: 'alerts', z: 'f1', type: 'helper' },
-    { id: 'catcher', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', z: 'f1', type: 'helper' },
-  ];
-}
-
-const get = (id: string): Node => {
-  const node = helper.getNode(id);
-  if (node === null) throw new Error(`no node ${id}`);
-  return node;
-};
-
-/** Resolves with the next `count` messages the helper node `id` receives. */
-function collect(id: string, count: number, timeoutMs = 2000): Promise<NodeMessage[]> {
-  return new Promise((resolve, reject) => {
-    const got: NodeMessage[] = [];
-    const timer = setTimeout(() => reject(new Error(`${id}: got ${got.length} of ${count} messages`)), timeoutMs);
-    get(id).on('input', (msg: NodeMessage) => {
-      got.push(msg);
-      if (got.length === count) {
-        clearTimeout(timer);
-        resolve(got);
-      }
-    });
-  });
-}
+const flow = (config: Record<string, unknown> = {}): Array<Record<string, unknown>> => flowWithCatch('heatpump-decode', ['readings', 'alerts'], config);
 
 /** Resolves when node n1 reports the next call of `method` (status, warn, error). */
 function nextCall<T>(method: string, timeoutMs = 2000): Promise<T> {
@@ -72,22 +40,11 @@ const nothingWithin = (id: string, ms: number): Promise<void> =>
   });
 
 describe('heatpump-decode node', function () {
-  before(function () {
-    helper.init(nodeRedPath);
-  });
-
-  beforeEach(function (done) {
-    helper.startServer(done);
-  });
-
-  afterEach(async function () {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-  });
+  flowSuiteHooks();
 
   it('should be loaded with correct defaults', async function () {
     await helper.load(decode, [{ id: 'n1', type: 'heatpump-decode', wires: [[], []] }]);
-    const n1 = get('n1') as Node & { type: string; name?: string };
+    const n1 = get('n1') as TestNode & { type: string; name?: string };
     assert.equal(n1.type, 'heatpump-decode');
     assert.equal(n1.name, undefined);
   });

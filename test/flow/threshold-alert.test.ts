@@ -2,12 +2,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Node, NodeAPI, NodeMessage } from 'node-red';
+import type { NodeMessage } from 'node-red';
 import type { AlertEvent } from '../../nodes/shared/contract';
+import { catchModule as catchInit, collect, flowSuiteHooks, flowWithCatch, helper, nodeById as get, withCatalog, type NodeInit, type TestNode } from '../support/flow-helper';
 import { nodeModule, nodeRedPath, projectRoot } from '../support/node-red';
-
-type Init = (RED: NodeAPI) => unknown;
-type Translate = (key: string, params?: Record<string, unknown>) => string;
 
 interface ContextStore {
   open(): Promise<void>;
@@ -26,59 +24,27 @@ interface ContextModule {
   close(): Promise<unknown>;
 }
 
-interface LogCall {
-  args: [{ level?: number; msg?: unknown }][];
-}
-
-/** The part of node-red-node-test-helper (untyped) these tests use, internals marked with _. */
-interface Helper {
-  init(runtimePath: string): void;
-  settings(settings: Record<string, unknown>): void;
-  startServer(done: () => void): void;
-  stopServer(done: () => void): void;
-  load(nodes: Init | Init[], flow: Array<Record<string, unknown>>): Promise<void>;
-  unload(): Promise<void>;
-  getNode(id: string): unknown;
-  log(): LogCall;
+/** Internals of node-red-node-test-helper this suite uses to restart a flow over the same store. */
+const internals = helper as typeof helper & {
   _context: ContextModule;
   _settings: Record<string, unknown>;
   _redNodes: { stopFlows(): Promise<void> };
-}
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const helper = require('node-red-node-test-helper') as Helper;
+};
 
 const requireFromNodeRed = (request: string): unknown =>
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(require.resolve(request, { paths: [nodeRedPath] }));
 
-const catchInit = requireFromNodeRed('@node-red/nodes/core/common/25-catch.js') as Init;
-const injectInit = requireFromNodeRed('@node-red/nodes/core/common/20-inject.js') as Init;
-const debugInit = requireFromNodeRed('@node-red/nodes/core/common/21-debug.js') as Init;
-const commentInit = requireFromNodeRed('@node-red/nodes/core/common/90-comment.js') as Init;
+const injectInit = requireFromNodeRed('@node-red/nodes/core/common/20-inject.js') as NodeInit;
+const debugInit = requireFromNodeRed('@node-red/nodes/core/common/21-debug.js') as NodeInit;
+const commentInit = requireFromNodeRed('@node-red/nodes/core/common/90-comment.js') as NodeInit;
 const memoryStore = requireFromNodeRed('@node-red/runtime/lib/nodes/context/memory') as (config: unknown) => ContextStore;
 
 /** helper.load() initialises the context module but never loads the configured stores; as an
  * extra "node module" this runs after that init and before the flow starts. */
-const loadContextStores: Init = () => helper._context.load();
+const loadContextStores: NodeInit = () => internals._context.load();
 
-/** The helper's RED._ returns the key; this reads our en-US catalog so tests see the real texts. */
-function withCatalog(init: Init, name: string): Init {
-  const file = path.join(projectRoot, 'dist', 'nodes', name, 'locales', 'en-US', `${name}.json`);
-  const catalog = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  const translate: Translate = (key, params = {}) => {
-    let entry: unknown = catalog;
-    for (const part of key.split('.')) entry = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>)[part] : undefined;
-    if (typeof entry !== 'string') return `MISSING ${key}`;
-    return entry.replace(/__(\w+)__/g, (_, param: string) => String(params[param]));
-  };
-  return (RED) => {
-    (RED as unknown as { _: Translate })._ = translate;
-    return init(RED);
-  };
-}
-
-const thresholdAlert = withCatalog(nodeModule('threshold-alert') as Init, 'threshold-alert');
+const thresholdAlert = withCatalog(nodeModule('threshold-alert') as NodeInit, 'threshold-alert');
 
 const T0 = Date.now() - 3600_000;
 const reading = (seconds: number, values: Record<string, number>, deviceId = 'site1') => ({
@@ -86,38 +52,7 @@ const reading = (seconds: number, values: Record<string, number>, deviceId = 'si
   payload: { device_id: deviceId, timestamp: T0 + seconds * 1000, ...values },
 });
 
-/**
- * Catch nodes only see errors of nodes on their own tab, and the runtime takes a node without
- * x/y for a config node (flows/util.js parseConfig), hence the tab, `z`, x and y.
- */
-function flow(config: Record<string, unknown> = {}): Array<Record<string, unknown>> {
-  const at = { z: 'tab', x: 100, y: 100 };
-  return [
-    { id: 'tab', type: 'tab', label: 'threshold-alert' },
-    { id: 'n1', ...at, type: 'threshold-alert', name: '', wires: [['events'], ['readings']], ...config },
-    { id: 'events', ...at, type: 'helper', wires: [] },
-    { id: 'readings', ...at, type: 'helper', wires: [] },
-    { id: 'catcher', ...at, type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', ...at, type: 'helper', wires: [] },
-  ];
-}
-
-const get = (id: string): Node => helper.getNode(id) as unknown as Node;
-
-/** Resolves with the next `count` messages the helper node `id` receives. */
-function collect(id: string, count: number, timeoutMs = 2000): Promise<NodeMessage[]> {
-  return new Promise((resolve, reject) => {
-    const got: NodeMessage[] = [];
-    const timer = setTimeout(() => reject(new Error(`${id}: got ${got.length} of ${count} messages`)), timeoutMs);
-    get(id).on('input', (msg: NodeMessage) => {
-      got.push(msg);
-      if (got.length === count) {
-        clearTimeout(timer);
-        resolve(got);
-      }
-    });
-  });
-}
+const flow = (config: Record<string, unknown> = {}): Array<Record<string, unknown>> => flowWithCatch('threshold-alert', ['events', 'readings'], config);
 
 /** Messages `id` receives within `ms` (for "nothing was sent" checks). */
 function receivedWithin(id: string, ms: number): Promise<NodeMessage[]> {
@@ -154,23 +89,15 @@ function statusWhere(predicate: (status: { fill?: string; shape?: string; text?:
 const events = (msgs: NodeMessage[]) => msgs.map((m) => m.payload as AlertEvent).map((e) => `${e.alert_type} ${e.state} ${e.level}`);
 
 describe('threshold-alert node', function () {
-  before(function () {
-    helper.init(nodeRedPath);
-  });
+  flowSuiteHooks();
 
-  beforeEach(function (done) {
-    helper.startServer(done);
-  });
-
-  afterEach(async function () {
-    await helper.unload();
+  afterEach(function () {
     helper.settings({ contextStorage: undefined });
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
   });
 
   it('should be loaded with correct defaults', async function () {
     await helper.load(thresholdAlert, [{ id: 'n1', type: 'threshold-alert', wires: [['events'], ['readings']] }, { id: 'events', type: 'helper' }, { id: 'readings', type: 'helper' }]);
-    const n1 = get('n1') as Node & { type: string };
+    const n1 = get('n1') as TestNode & { type: string };
     assert.equal(n1.type, 'threshold-alert');
     // An empty config works with the contract's defaults: > 250 V is critical.
     const received = collect('events', 1);
@@ -299,8 +226,9 @@ describe('threshold-alert node', function () {
     await helper.load([thresholdAlert, catchInit], flow({ rules: [{ name: 'x', metric: 'voltage', direction: 'above', warning: 300, critical: 250 }] }));
     const logged = helper
       .log()
-      .args.filter(([entry]) => entry.level === 20)
-      .map(([entry]) => String(entry.msg));
+      .args.map(([entry]) => entry as { level?: number; msg?: unknown })
+      .filter((entry) => entry.level === 20)
+      .map((entry) => String(entry.msg));
     assert.ok(logged.some((text) => /invalid settings, the node does nothing: x: warning 300 must not be above critical 250/.test(text)), logged.join('\n'));
     const caught = collect('caught', 1);
     get('n1').receive(reading(0, { voltage: 251 }));
@@ -329,9 +257,9 @@ describe('threshold-alert node', function () {
 
       // Restart: stop the node (it finishes its save), flush the store to disk, and detach it
       // so helper.unload() cannot clean the node's context, then start from the files.
-      await helper._redNodes.stopFlows();
-      await helper._context.close();
-      helper._context.init(helper._settings);
+      await internals._redNodes.stopFlows();
+      await internals._context.close();
+      internals._context.init(internals._settings);
       await helper.unload();
       assert.ok(fs.readdirSync(path.join(dir, 'context'), { recursive: true }).length > 0, 'nothing was written to the file store');
       await helper.load([loadContextStores, thresholdAlert], config);
@@ -404,7 +332,7 @@ describe('threshold-alert node', function () {
     get('n1').receive(reading(0, { voltage: 251 }));
     await out2;
     const cleared = statusWhere((s) => Object.keys(s).length === 0);
-    await helper._redNodes.stopFlows();
+    await internals._redNodes.stopFlows();
     await cleared;
   });
 });
