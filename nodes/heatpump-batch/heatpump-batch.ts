@@ -2,9 +2,9 @@
 // so a flow writes one HTTP request per batch and never one per reading.
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import type { InfluxPoint } from '../shared/contract';
-import { errorOf, failInput } from '../shared/errors';
+import { errorOf } from '../shared/errors';
 import { toPoints } from '../shared/points';
-import { setStatus } from '../shared/status';
+import { PacedStatus } from '../shared/paced-status';
 import { PointBuffer, batchOptionsFromConfig } from './buffer';
 import type { BatchMsg, HeatpumpBatchDef } from './types';
 
@@ -19,7 +19,8 @@ const init = (RED: NodeAPI): void => {
     let timer: NodeJS.Timeout | undefined;
 
     const statusText = (): string => RED._('heatpump-batch.status.counts', { buffered: buffer.size, sent: sentPoints });
-    const showStatus = (): void => setStatus(node, buffer.size > 0 ? 'tracking' : 'ok', statusText());
+    const status = new PacedStatus(node);
+    const showStatus = (): void => status.show(buffer.size > 0 ? 'tracking' : 'ok', statusText);
 
     const stopTimer = (): void => {
       if (timer !== undefined) clearTimeout(timer);
@@ -63,7 +64,7 @@ const init = (RED: NodeAPI): void => {
           const converted = toPoints(msg.payload);
           if (!converted.ok) {
             if (isFlush) flush(send);
-            failInput(node, done, statusText(), RED._('heatpump-batch.errors.bad-payload', { detail: converted.error }));
+            status.fail(done, statusText(), RED._('heatpump-batch.errors.bad-payload', { detail: converted.error }));
             return;
           }
           add(converted.value.points, msg, send);
@@ -72,7 +73,7 @@ const init = (RED: NodeAPI): void => {
         showStatus();
         done();
       } catch (thrown) {
-        failInput(node, done, statusText(), errorOf(thrown));
+        status.fail(done, statusText(), errorOf(thrown));
       }
     });
 
@@ -80,6 +81,7 @@ const init = (RED: NodeAPI): void => {
       // Send what is held before closing: nothing buffered is lost on a redeploy.
       stopTimer();
       sendBatch(buffer.takeAll(), (out) => node.send(out));
+      status.cancel();
       node.status({});
       done();
     });

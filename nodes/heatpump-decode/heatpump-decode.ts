@@ -1,9 +1,9 @@
 // Node-RED glue of heatpump-decode: config -> options, decode (pure, decode.ts), send, report.
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import type { InfluxPoint } from '../shared/contract';
-import { errorOf, failInput } from '../shared/errors';
+import { errorOf } from '../shared/errors';
 import { alertToPoint, readingToPoint } from '../shared/points';
-import { setStatus } from '../shared/status';
+import { PacedStatus } from '../shared/paced-status';
 import { decodeMessage, optionsFromConfig } from './decode';
 import type { AlertMsg, DecodeResult, HeatpumpDecodeDef, OutputMode, PointsMsg, Problem, ReadingMsg, Warning } from './types';
 
@@ -24,6 +24,7 @@ const init = (RED: NodeAPI): void => {
     let rejected = 0;
     let lastDevice = '';
 
+    const status = new PacedStatus(node);
     const statusText = (): string => RED._('heatpump-decode.status.counts', { device: lastDevice, accepted, rejected });
 
     const describeProblem = (problem: Problem | Warning, kind: 'errors' | 'warnings'): string => {
@@ -41,7 +42,7 @@ const init = (RED: NodeAPI): void => {
 
         for (const warning of result.warnings) node.warn(describeProblem(warning, 'warnings'));
         if (result.problems.length === 0) {
-          setStatus(node, 'ok', statusText());
+          status.show('ok', statusText);
           done();
           return;
         }
@@ -54,13 +55,14 @@ const init = (RED: NodeAPI): void => {
           sent,
           list: listed.join('; ') + (more > 0 ? RED._('heatpump-decode.errors.more', { count: more }) : ''),
         });
-        failInput(node, done, statusText(), summary);
+        status.fail(done, statusText(), summary);
       } catch (thrown) {
-        failInput(node, done, statusText(), errorOf(thrown));
+        status.fail(done, statusText(), errorOf(thrown));
       }
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      status.cancel();
       node.status({});
       done();
     });

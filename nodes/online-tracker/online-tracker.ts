@@ -5,6 +5,7 @@ import type { PresenceEvent } from '../shared/contract';
 import { errorOf, failInput } from '../shared/errors';
 import { loadState, saveState } from '../shared/persist';
 import { clearStatus, setStatus } from '../shared/status';
+import { PacedStatus } from '../shared/paced-status';
 import {
   classifyInput,
   DEFAULT_CHECK_INTERVAL_MS,
@@ -51,13 +52,17 @@ class OnlineTracker {
   private lastSaveAt = -Infinity;
   private summaryRevision = -1;
   private lastSummaryAt = -Infinity;
-  private statusText = '';
+  private readonly status: PacedStatus;
+  /** online and total count last shown, so an unchanged status costs nothing */
+  private shown = '';
 
   constructor(
     private readonly node: Node,
     private readonly t: Translate,
     private readonly options: TrackerOptions,
-  ) {}
+  ) {
+    this.status = new PacedStatus(node);
+  }
 
   start(): void {
     const { store } = this.options;
@@ -82,6 +87,7 @@ class OnlineTracker {
     this.timer = undefined;
     for (const [, , waitingDone] of this.waiting.splice(0)) waitingDone(new Error(this.t('errors.closed')));
     const finish = () => {
+      this.status.cancel();
       clearStatus(this.node);
       done();
     };
@@ -169,8 +175,8 @@ class OnlineTracker {
           return done();
       }
     } catch (thrown) {
-      this.statusText = '';
-      failInput(this.node, done, this.t('status.error'), errorOf(thrown));
+      this.shown = '';
+      this.status.fail(done, this.t('status.error'), errorOf(thrown));
     }
   }
 
@@ -225,15 +231,15 @@ class OnlineTracker {
   }
 
   private showStatus(table: PresenceTable): void {
-    const text = this.t('status.tracking', { online: table.onlineCount, total: table.size });
-    if (text === this.statusText) return;
-    this.statusText = text;
-    setStatus(this.node, 'tracking', text);
+    const { onlineCount: online, size: total } = table;
+    if (`${online}/${total}` === this.shown) return;
+    this.shown = `${online}/${total}`;
+    this.status.show('tracking', () => this.t('status.tracking', { online, total }));
   }
 
   private fail(done: Done, problem: Problem): void {
-    this.statusText = '';
-    failInput(this.node, done, this.t('status.bad-input'), this.t(`errors.${problem.key}`, problem.params));
+    this.shown = '';
+    this.status.fail(done, this.t('status.bad-input'), this.t(`errors.${problem.key}`, problem.params));
   }
 }
 

@@ -5,6 +5,7 @@ import { errorOf, failInput } from '../shared/errors';
 import { loadState, saveState } from '../shared/persist';
 import { err, ok, type Result } from '../shared/result';
 import { setStatus } from '../shared/status';
+import { PacedStatus } from '../shared/paced-status';
 import { AlertEngine, readingInput } from './engine';
 import { CONTROL_TOPIC, DEFAULT_COOLDOWN_SECONDS, DEFAULT_FAULT_AFTER_SECONDS, parseControl, parseOverrideTable, parseRules } from './rules';
 import type { AlertMsg, AnnotatedMsg, ThresholdAlertDef } from './types';
@@ -46,11 +47,13 @@ const init = (RED: NodeAPI): void => {
     });
     let lastDevice = '';
 
+    const status = new PacedStatus(node);
     const showStatus = (): void => {
       const { warning, critical } = engine.counts();
       const count = warning + critical;
-      const text = lastDevice === '' ? RED._('threshold-alert.status.active-all', { count }) : RED._('threshold-alert.status.active', { count, device: lastDevice });
-      setStatus(node, critical > 0 ? 'error' : warning > 0 ? 'busy' : 'ok', text);
+      const device = lastDevice;
+      const text = () => (device === '' ? RED._('threshold-alert.status.active-all', { count }) : RED._('threshold-alert.status.active', { count, device }));
+      status.show(critical > 0 ? 'error' : warning > 0 ? 'busy' : 'ok', text);
     };
     const save = (): Promise<void> => saveState(node.context(), STATE_KEY, engine.snapshot(), store);
 
@@ -76,7 +79,7 @@ const init = (RED: NodeAPI): void => {
         const command = parseControl(msg.payload, engine.baseRules);
         const applied = command.ok ? engine.setOverrides(command.value) : command;
         if (!applied.ok) {
-          failInput(node, done, RED._('threshold-alert.status.bad-control'), RED._('threshold-alert.errors.bad-control', { reason: applied.error }));
+          status.fail(done, RED._('threshold-alert.status.bad-control'), RED._('threshold-alert.errors.bad-control', { reason: applied.error }));
           return;
         }
         await save();
@@ -86,7 +89,7 @@ const init = (RED: NodeAPI): void => {
       }
       const input = readingInput(msg.payload, msg.topic, msg.invalid, Date.now());
       if (!input.ok) {
-        failInput(node, done, RED._('threshold-alert.status.bad-reading'), RED._('threshold-alert.errors.bad-reading', { reason: input.error }));
+        status.fail(done, RED._('threshold-alert.status.bad-reading'), RED._('threshold-alert.errors.bad-reading', { reason: input.error }));
         return;
       }
       const { deviceId } = input.value;
@@ -102,13 +105,14 @@ const init = (RED: NodeAPI): void => {
 
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
       queue = queue.then(() =>
-        handle(msg, send, done).catch((thrown: unknown) => failInput(node, done, RED._('threshold-alert.status.failed'), errorOf(thrown))),
+        handle(msg, send, done).catch((thrown: unknown) => status.fail(done, RED._('threshold-alert.status.failed'), errorOf(thrown))),
       );
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
       // Let queued messages and their saves finish so a restart finds the latest state.
       void queue.finally(() => {
+        status.cancel();
         node.status({});
         done();
       });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { NodeMessage } from 'node-red';
 import type { InfluxPoint, Reading } from '../../nodes/shared/contract';
-import { catchModule, collect, flowSuiteHooks, flowWithCatch, helper, nodeById as get, withCatalog, type NodeInit, type Spied, type TestNode } from '../support/flow-helper';
+import { catchModule, collect, flowSuiteHooks, flowWithCatch, helper, nodeById as get, sleep, withCatalog, type NodeInit, type Spied, type TestNode } from '../support/flow-helper';
 import { nodeModule } from '../support/node-red';
 
 const batch = withCatalog(nodeModule('heatpump-batch') as NodeInit, 'heatpump-batch');
@@ -11,7 +11,6 @@ const reading = (i: number): Reading => ({ device_id: 'site1', timestamp: 170660
 const flow = (config: Record<string, unknown> = {}): Array<Record<string, unknown>> => flowWithCatch('heatpump-batch', ['out'], config);
 
 const points = (msg: NodeMessage | undefined): InfluxPoint[] => msg?.payload as InfluxPoint[];
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('heatpump-batch node', function () {
   flowSuiteHooks();
@@ -86,7 +85,7 @@ describe('heatpump-batch node', function () {
     get('n1').receive({ payload: reading(0) });
     get('n1').receive({ payload: [reading(1), reading(2)] });
     await received;
-    await sleep(20);
+    await sleep(300); // statuses are paced: the latest shows when the 250 ms interval is over
     assert.deepEqual(statuses, [
       { fill: 'blue', shape: 'dot', text: '1 held ✓0' },
       { fill: 'blue', shape: 'dot', text: '1 held ✓2' },

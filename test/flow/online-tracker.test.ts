@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FleetSummary, PresenceEvent } from '../../nodes/shared/contract';
 import { nodeModule, nodeRedPath } from '../support/node-red';
+import { sleep } from '../support/flow-helper';
 
 interface Msg {
   topic?: unknown;
@@ -37,7 +38,6 @@ const tracker = nodeModule('online-tracker');
 const CHECK_INTERVAL_MS = 20;
 const ENV = 'DEVICE_ONLINE_TIMEOUT_SECONDS';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 3000): Promise<T> {
   const until = Date.now() + timeoutMs;

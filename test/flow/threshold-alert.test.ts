@@ -121,7 +121,8 @@ describe('threshold-alert node', function () {
     await helper.load(thresholdAlert, flow());
     const out1 = collect('events', 2);
     const out2 = collect('readings', 2);
-    const status = statusWhere((s) => s.text === '2 active · site1');
+    // statuses are paced: the one shown names the device seen last
+    const status = statusWhere((s) => s.text === '2 active · site2');
     const first = reading(0, { voltage: 246, current: 15.5, temp_compressor: 70 });
     get('n1').receive(first);
     get('n1').receive(reading(10, { voltage: 230 }, 'site2'));

@@ -110,3 +110,5 @@ export function collect(id: string, count: number, timeoutMs = 3000): Promise<No
     });
   });
 }
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
