@@ -19,6 +19,7 @@ import {
   type AlertEvent,
   type Reading,
   type SensorField,
+  type ValidFlag,
 } from '../shared/contract';
 import { deviceIdProblem } from '../shared/device-id';
 import { ALERT_TYPE_PATTERN, describe } from '../shared/points';
@@ -65,7 +66,7 @@ interface SensorSource {
   group: 'temperature' | 'electrical' | 'pressure';
   key: string;
   /** undefined for power: it is computed from voltage and current, which have flags */
-  validKey: string | undefined;
+  validKey: ValidFlag | undefined;
 }
 
 const SENSOR_SOURCES: readonly SensorSource[] = [

@@ -19,6 +19,30 @@ export type SensorField = (typeof SENSOR_FIELDS)[number];
 export const STATE_FIELDS = ['compressor_running', 'fan_running', 'defrost_active'] as const;
 export type StateField = (typeof STATE_FIELDS)[number];
 
+/** Sensors the device flags in its payload's `valid` object; power is computed and has no flag. */
+export const VALID_FLAGS = ['temp_inlet', 'temp_outlet', 'temp_ambient', 'temp_compressor', 'voltage', 'current', 'pressure_high', 'pressure_low'] as const;
+export type ValidFlag = (typeof VALID_FLAGS)[number];
+
+/**
+ * What a device publishes on heatpump/{id}/data (DESIGN.md, seed section 4.4), one reading; the
+ * firmware adds `overflow` (readings dropped from its full buffer) and `signal` (GSM %), and sends
+ * null for a sensor it flags invalid. heatpump-decode checks every part of what arrives; this type
+ * is what a well-formed device sends, as the simulator does.
+ */
+export interface DevicePayload {
+  device: string;
+  timestamp: number;
+  version: string;
+  temperature: { inlet: number; outlet: number; ambient: number; compressor: number };
+  electrical: { voltage: number; current: number; power: number };
+  pressure: { high: number; low: number };
+  status: { compressor: boolean; fan: boolean; defrost: boolean };
+  alerts: { voltage: number; compressor_temp: number; pressure_high: number; pressure_low: number; current: number };
+  valid: Record<ValidFlag, boolean>;
+  overflow?: number;
+  signal?: number;
+}
+
 export const UNITS: Record<SensorField, string> = {
   temp_inlet: '°C',
   temp_outlet: '°C',

@@ -1,30 +1,10 @@
 // Pure, seeded model of one air-to-water heat pump as its ESP32 reports it (DESIGN.md device
 // contract). No clock and no I/O: `stepDevice(state, now)` advances the physics to `now` and
 // returns the reading the device would publish. Same seed + same times = same readings.
+import { VALID_FLAGS, type DevicePayload as ContractPayload, type ValidFlag } from '../../nodes/shared/contract';
 
-/** The device payload of DESIGN.md (seed section 4.4) plus the firmware's overflow and signal. */
-export interface DevicePayload {
-  device: string;
-  timestamp: number;
-  version: string;
-  temperature: { inlet: number; outlet: number; ambient: number; compressor: number };
-  electrical: { voltage: number; current: number; power: number };
-  pressure: { high: number; low: number };
-  status: { compressor: boolean; fan: boolean; defrost: boolean };
-  alerts: { voltage: number; compressor_temp: number; pressure_high: number; pressure_low: number; current: number };
-  valid: {
-    temp_inlet: boolean;
-    temp_outlet: boolean;
-    temp_ambient: boolean;
-    temp_compressor: boolean;
-    voltage: boolean;
-    current: boolean;
-    pressure_high: boolean;
-    pressure_low: boolean;
-  };
-  overflow: number;
-  signal: number;
-}
+/** The simulator always sends the firmware's overflow and signal. */
+export type DevicePayload = ContractPayload & Required<Pick<ContractPayload, 'overflow' | 'signal'>>;
 
 /** What the device publishes on heatpump/{id}/alerts when one of its own checks goes critical. */
 export interface DeviceAlert {
@@ -39,18 +19,6 @@ export interface DeviceAlert {
 
 export type FaultKind = 'over_voltage' | 'compressor_overheat' | 'sensor_invalid';
 export const FAULT_KINDS: readonly FaultKind[] = ['over_voltage', 'compressor_overheat', 'sensor_invalid'];
-export type ValidKey = keyof DevicePayload['valid'];
-const VALID_KEYS: readonly ValidKey[] = [
-  'temp_inlet',
-  'temp_outlet',
-  'temp_ambient',
-  'temp_compressor',
-  'voltage',
-  'current',
-  'pressure_high',
-  'pressure_low',
-];
-
 export interface ModelOptions {
   /** chance per reading that a healthy device develops a fault (0..1) */
   faultRate: number;
@@ -60,7 +28,7 @@ export interface Fault {
   kind: FaultKind;
   until: number;
   /** the sensor that reads invalid, for sensor_invalid */
-  sensor?: ValidKey;
+  sensor?: ValidFlag;
 }
 
 export interface DeviceState {
@@ -267,7 +235,7 @@ export function stepDevice(previous: DeviceState, now: number, options: ModelOpt
   if (!state.fault && random.next() < options.faultRate) {
     const kind = FAULT_KINDS[Math.floor(random.next() * FAULT_KINDS.length)] ?? 'sensor_invalid';
     const fault: Fault = { kind, until: now + random.between(2, 6) * 60_000 };
-    if (kind === 'sensor_invalid') fault.sensor = VALID_KEYS[Math.floor(random.next() * VALID_KEYS.length)];
+    if (kind === 'sensor_invalid') fault.sensor = VALID_FLAGS[Math.floor(random.next() * VALID_FLAGS.length)];
     if (kind === 'compressor_overheat') state.compressorTemp = Math.max(state.compressorTemp, 96.5);
     state.fault = fault;
   }
@@ -284,16 +252,7 @@ export function stepDevice(previous: DeviceState, now: number, options: ModelOpt
   const deltaT = running && !defrosting ? 5 : defrosting ? -2 : 0.8;
   state.signal = Math.min(100, Math.max(5, Math.round(state.signal + random.noise(1.5))));
 
-  const valid: DevicePayload['valid'] = {
-    temp_inlet: true,
-    temp_outlet: true,
-    temp_ambient: true,
-    temp_compressor: true,
-    voltage: true,
-    current: true,
-    pressure_high: true,
-    pressure_low: true,
-  };
+  const valid = Object.fromEntries(VALID_FLAGS.map((flag) => [flag, true])) as DevicePayload['valid'];
   const values = {
     temp_inlet: round(state.outlet - deltaT + random.noise(0.1), 1),
     temp_outlet: round(state.outlet + random.noise(0.1), 1),
