@@ -24,6 +24,24 @@ module.exports = {
      */
     credentialSecret: process.env.NODE_RED_CREDENTIAL_SECRET || undefined,
 
+    /**
+     * Editor login: set NODE_RED_ADMIN_PASSWORD_HASH to a bcrypt hash (`npx node-red admin hash-pw`)
+     * and optionally NODE_RED_ADMIN_USER (default admin). docker-compose requires it; `npm start`
+     * on a workstation runs without a login unless it is set.
+     */
+    adminAuth: process.env.NODE_RED_ADMIN_PASSWORD_HASH
+        ? {
+              type: 'credentials',
+              users: [
+                  {
+                      username: process.env.NODE_RED_ADMIN_USER || 'admin',
+                      password: process.env.NODE_RED_ADMIN_PASSWORD_HASH,
+                      permissions: '*',
+                  },
+              ],
+          }
+        : undefined,
+
     /** Editor and admin API at /, the flows' HTTP endpoints (/api/..., /dashboard) at / too. */
     httpAdminRoot: '/',
     httpNodeRoot: '/',

@@ -166,4 +166,31 @@ describe('npm start (dist/scripts/start.js)', function () {
     running.child.kill('SIGINT');
     assert.equal(await running.exit, 0);
   });
+
+  it('asks for the editor login when NODE_RED_ADMIN_PASSWORD_HASH is set, and accepts it', async function () {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const bcrypt = require('bcryptjs') as { hashSync(password: string, rounds: number): string };
+    running = await startApp(newHome(), {
+      SIMULATOR: '0',
+      LOCAL_INFLUXD: '0',
+      NODE_RED_ADMIN_USER: 'operator',
+      NODE_RED_ADMIN_PASSWORD_HASH: bcrypt.hashSync('s3cret-pass', 8),
+    });
+    const base = `http://127.0.0.1:${running.port}`;
+    assert.equal((await fetch(`${base}/flows`)).status, 401, 'the admin API refuses anonymous callers');
+    const login = (password: string) =>
+      fetch(`${base}/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ client_id: 'node-red-admin', grant_type: 'password', scope: '*', username: 'operator', password }),
+      });
+    assert.equal((await login('wrong')).status, 403);
+    const token = ((await (await login('s3cret-pass')).json()) as { access_token?: string }).access_token;
+    assert.ok(token, 'a token for the right password');
+    assert.equal((await fetch(`${base}/flows`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+    // the flows' own endpoints stay reachable for devices, dashboards and monitoring
+    assert.equal((await fetch(`${base}/api/health`)).status, 200);
+    running.child.kill('SIGTERM');
+    assert.equal(await running.exit, 0);
+  });
 });
