@@ -18,8 +18,26 @@ export interface RunningProduct {
   stop(): Promise<number | null>;
 }
 
-export async function startProduct(env: Record<string, string>, readyTimeoutMs = 60_000): Promise<RunningProduct> {
+export interface ProductOptions {
+  /** a flow to run instead of the shipped one (npm start keeps a flows.json it did not write) */
+  flows?: unknown[];
+  /** when the product counts as started; default: /api/health answers */
+  ready?: (product: RunningProduct) => Promise<boolean>;
+  readyTimeoutMs?: number;
+}
+
+async function healthAnswers(product: RunningProduct): Promise<boolean> {
+  const res = await fetch(`${product.baseUrl}/api/health`, { signal: AbortSignal.timeout(1000) });
+  return res.status === 200 || res.status === 503;
+}
+
+export async function startProduct(env: Record<string, string>, options: ProductOptions = {}): Promise<RunningProduct> {
+  const { ready = healthAnswers, readyTimeoutMs = 60_000 } = options;
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'heatpump-product-'));
+  if (options.flows) {
+    fs.mkdirSync(path.join(home, 'node-red'), { recursive: true });
+    fs.writeFileSync(path.join(home, 'node-red', 'flows.json'), JSON.stringify(options.flows));
+  }
   const port = await freePort();
   const mqttPort = await freePort();
   const child = spawn(process.execPath, [path.join(projectRoot, 'dist', 'scripts', 'start.js')], {
@@ -48,8 +66,7 @@ export async function startProduct(env: Record<string, string>, readyTimeoutMs =
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}:\n${printed}`);
     try {
-      const res = await fetch(`${product.baseUrl}/api/health`, { signal: AbortSignal.timeout(1000) });
-      if (res.status === 200 || res.status === 503) return product;
+      if (await ready(product)) return product;
     } catch {
       // not listening yet
     }
