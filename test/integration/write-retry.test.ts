@@ -1,0 +1,65 @@
+// Readings that arrive while InfluxDB is down are not lost: the main flow retries the failed
+// batch with back-off, reports the outage on /api/health and /metrics, and the rows land once the
+// database is back.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { startInfluxd, type RunningInfluxd } from '../../scripts/lib/influxd';
+import { influxQuery, rowsOf } from '../../scripts/lib/influx-setup';
+import { devicePayload } from '../fixtures/payloads';
+import { requireBinary } from '../support/system';
+import { eventually, startProduct, type RunningProduct } from '../support/runtime';
+
+describe('main flow while InfluxDB is down', function () {
+  this.timeout(120_000);
+  let influx: RunningInfluxd | undefined;
+  let dataDir: string;
+  let product: RunningProduct | undefined;
+  let device: MqttClient | undefined;
+
+  const api = async (route: string) => {
+    const res = await fetch(`${product?.baseUrl}${route}`);
+    return { status: res.status, text: await res.text() };
+  };
+
+  before(async function () {
+    requireBinary(this, 'influxd', 'influxdb');
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'heatpump-retry-influx-'));
+    influx = await startInfluxd({ dataDir, port: 0 });
+    product = await startProduct({ INFLUXDB_URL: influx.url });
+    await eventually(async () => (JSON.parse((await api('/api/health')).text) as { status: string }).status === 'healthy' || undefined, 20_000, 'healthy');
+    device = await mqtt.connectAsync(product.mqttUrl);
+  });
+
+  after(async () => {
+    await device?.endAsync();
+    await product?.stop();
+    await influx?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('retries the batch and stores the reading once InfluxDB is back', async () => {
+    assert.ok(influx && device);
+    const port = influx.port;
+    await influx.stop();
+    await eventually(async () => ((await api('/api/health')).status === 503 ? true : undefined), 15_000, 'unhealthy while InfluxDB is down');
+
+    const timestamp = Date.now() - 1000;
+    await device.publishAsync('heatpump/retry1/data', JSON.stringify(devicePayload({ device: 'retry1', timestamp })), { qos: 1 });
+    await eventually(async () => (/^heatpump_write_errors_total [1-9]\d*$/m.test((await api('/metrics')).text) ? true : undefined), 10_000, 'a counted write error');
+
+    influx = await startInfluxd({ dataDir, port });
+    const url = influx.url;
+    const rows = await eventually(async () => {
+      const found = rowsOf(await influxQuery({ url }, `SELECT "voltage" FROM "raw"."sensor_reading" WHERE "device_id" = 'retry1'`, 'heatpump'));
+      return found.length > 0 ? found : undefined;
+    }, 40_000, 'the reading written by a retry');
+    assert.equal(rows.length, 1);
+    assert.equal(Date.parse(String(rows[0]?.time)), timestamp);
+    assert.equal(rows[0]?.voltage, 230.5);
+    await eventually(async () => ((await api('/api/health')).status === 200 ? true : undefined), 15_000, 'healthy again');
+    assert.doesNotMatch(product?.output() ?? '', /points lost/);
+  });
+});
