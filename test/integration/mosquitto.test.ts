@@ -13,6 +13,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { freePort } from '../../scripts/lib/ports';
 import { projectRoot } from '../support/node-red';
 import { requireBinary } from '../support/system';
+import { eventually, startProduct, type RunningProduct } from '../support/runtime';
 
 const SHIPPED = path.join(projectRoot, 'docker', 'mosquitto');
 
@@ -129,5 +130,36 @@ describe('Mosquitto with the shipped config (docker/mosquitto)', function () {
     await nodered.publishAsync('heatpump/site1/cmd', '{"cmd":"STATUS"}', { qos: 1 });
     await done;
     assert.deepEqual(got, ['heatpump/site1/cmd {"cmd":"STATUS"}']);
+  });
+
+  it('the shipped flows log in with MQTT_USER / MQTT_PASSWORD from the environment (credentials, no secret in a file)', async function () {
+    this.timeout(60_000);
+    const started = async (password: string) =>
+      startProduct({ MQTT_BROKER: '127.0.0.1', MQTT_PORT: String(port), MQTT_USER: 'nodered', MQTT_PASSWORD: password, LOCAL_INFLUXD: '0', SIMULATOR: '0' });
+    const health = async (product: RunningProduct) => (await (await fetch(`${product.baseUrl}/api/health`)).json()) as { mqtt_connected: boolean };
+
+    const rejected = await started('wrong-password');
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      assert.equal((await health(rejected)).mqtt_connected, false, 'a wrong password is refused by the broker');
+      const stored = fs.readFileSync(path.join(rejected.home, 'node-red', 'flows_cred.json'), 'utf8');
+      assert.doesNotMatch(stored, /wrong-password/, 'the password stays in the environment');
+    } finally {
+      await rejected.stop();
+    }
+
+    const product = await started('nodered-secret');
+    try {
+      await eventually(async () => ((await health(product)).mqtt_connected ? true : undefined), 15_000, 'Node-RED connected to mosquitto');
+      const site1 = await open({ username: 'site1', password: 'site1-secret' });
+      await site1.publishAsync('heatpump/site1/status/online', 'online', { qos: 1 });
+      const metrics = await eventually(async () => {
+        const body = await (await fetch(`${product.baseUrl}/metrics`)).text();
+        return /^heatpump_device_online\{device_id="site1"\} 1$/m.test(body) ? body : undefined;
+      }, 15_000, 'site1 online through mosquitto');
+      assert.match(metrics, /^heatpump_mqtt_connected 1$/m);
+    } finally {
+      await product.stop();
+    }
   });
 });
