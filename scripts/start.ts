@@ -193,8 +193,11 @@ async function main(): Promise<void> {
   RED.init(server, settings as unknown as Parameters<typeof RED.init>[1]);
   app.use(String(settings.httpAdminRoot ?? '/'), RED.httpAdmin);
   app.use(String(settings.httpNodeRoot ?? '/'), RED.httpNode);
+  // RED.start() can resolve before the flows run; the banner below means "ready" (dashboard, API)
+  const flowsStarted = new Promise<void>((resolve) => RED.events.once('flows:started', () => resolve()));
   await RED.start();
   started.nodeRed = true;
+  await Promise.race([flowsStarted, new Promise((resolve) => setTimeout(resolve, 30_000))]);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(uiPort, () => {
