@@ -6,13 +6,14 @@ import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { AlertLevel, Reading } from '../shared/contract';
 import { topics } from '../shared/contract';
 import { errorOf, failInput } from '../shared/errors';
+import { loadState, saveState } from '../shared/persist';
 import { setStatus, clearStatus } from '../shared/status';
 import { isSmsGatewayConfigNode, type SmsGatewayConfigNode } from '../sms-gateway-config/types';
 import { classifyInput } from './classify';
 import { parseCommand, runCommand } from './commands';
 import { composeAlert, composeHeldBackSummary, composePresence, type ComposeOptions } from './compose';
 import { fitSegments, segmentInfo } from './gsm7';
-import { SmsLimiter } from './limiter';
+import { SmsLimiter, type LimiterConfig } from './limiter';
 import { normalisePhone, parseNumberList } from './phone';
 import { SendError, SendQueue, type Scheduler, type Settled } from './queue';
 import { AndroidTransport, androidStateResult } from './transports/android';
@@ -33,6 +34,10 @@ const RESULT = 0;
 const COMMAND = 1;
 const TRANSPORT = 2;
 const INBOUND = 3;
+/** Context key of the persisted limiter state. */
+const STATE_KEY = 'smsLimiter';
+/** The limiter state is written at most this often (and on close), not per SMS. */
+const SAVE_DELAY_MS = 1000;
 
 interface HttpReq {
   headers?: Record<string, unknown>;
@@ -68,12 +73,16 @@ function init(RED: NodeAPI): void {
     const maxSegments = Math.max(1, positiveNumber(config.maxSegments, 3));
     const requireSignature = config.requireSignature !== false;
     const compose: ComposeOptions = { timeZone: config.timeZone || Intl.DateTimeFormat().resolvedOptions().timeZone };
-    const limiter = new SmsLimiter({
+    /** context store for the limits; blank: memory only, a restart starts them afresh */
+    const store = (config.store ?? '').trim();
+    const limits: LimiterConfig = {
       ratePerRecipient: positiveNumber(config.ratePerHour, 5),
       rateWindowMs: 3600000,
       dailyCap: positiveNumber(config.dailyCap, 50),
       dedupWindowMs: positiveNumber(config.dedupMinutes, 30) * 60000,
-    });
+    };
+    // Replaced by the stored one once loaded; until then only the status reads it.
+    let limiter = new SmsLimiter(limits);
     const readings = new Map<string, Reading>();
     const activeAlerts = new Map<string, Map<string, AlertLevel>>();
     const timers = new Set<ReturnType<typeof setTimeout>>();
@@ -99,6 +108,15 @@ function init(RED: NodeAPI): void {
     let modemProblem = '';
 
     let closing = false;
+    // Until the stored limits are loaded, everything that reaches the limiter waits here in
+    // arrival order; `waiting` holds the input's done so a close can still finish it.
+    let loaded = false;
+    const waiting: Array<{ run: () => void; done?: (err?: Error) => void }> = [];
+    const afterLoad = (run: () => void, done?: (err?: Error) => void) => {
+      if (loaded) run();
+      else waiting.push({ run, done });
+    };
+
     const updateStatus = () => {
       if (closing) return;
       const counts = limiter.counts();
@@ -121,7 +139,7 @@ function init(RED: NodeAPI): void {
           publish: (message) => node.send(outputs(TRANSPORT, { topic: message.topic, payload: message.payload } as NodeMessage)),
           scheduler,
           newId: () => randomUUID(),
-          onInbound: (sms) => handleInbound(sms),
+          onInbound: (sms) => afterLoad(() => handleInbound(sms)),
           onSignal: (signal) => {
             signalText = signal.percent === null ? t('status.no-signal') : `${signal.percent}%`;
             updateStatus();
@@ -172,9 +190,36 @@ function init(RED: NodeAPI): void {
       scheduler,
     );
 
+    let dirty = false;
+    let saveTimer: ReturnType<typeof setTimeout> | undefined;
+    /** saves run one after another, so the last one written is the newest state */
+    let saving: Promise<void> = Promise.resolve();
+    const save = (): Promise<void> => {
+      if (!dirty) return saving;
+      dirty = false;
+      const state = limiter.toJSON();
+      saving = saving
+        .then(() => saveState(node.context(), STATE_KEY, state, store))
+        .catch((thrown: unknown) => {
+          dirty = true;
+          node.warn(t('errors.save-failed', { error: errorOf(thrown).message }));
+        });
+      return saving;
+    };
+    /** Throttled: the first change starts the timer, later ones ride along with it. */
+    const limiterChanged = () => {
+      if (!store) return;
+      dirty = true;
+      saveTimer ??= setTimeout(() => {
+        saveTimer = undefined;
+        void save();
+      }, SAVE_DELAY_MS);
+    };
+
     /** Limits first, then into the ordered queue. */
     const offer = (to: string, text: string, kind: QueuedSms['kind'], device?: string) => {
       const verdict = limiter.admit(to, text, Date.now(), kind === 'reply' ? 'reply' : 'alert');
+      limiterChanged();
       if (verdict.verdict === 'send') queue.push({ id: randomUUID(), to, text, kind, device });
       else emitResult({ status: verdict.verdict, to, text, kind, device, reason: verdict.verdict === 'held' ? verdict.reason : 'duplicate' });
       updateStatus();
@@ -250,17 +295,46 @@ function init(RED: NodeAPI): void {
       }
     };
 
-    const summaryTimer = setInterval(() => {
-      for (const held of limiter.dueSummaries(Date.now())) queue.push({ id: randomUUID(), to: held.to, text: composeHeldBackSummary(held.count, held.since, compose), kind: 'summary', device: sendVia(undefined) });
+    const sendSummaries = () => {
+      const due = limiter.dueSummaries(Date.now());
+      for (const held of due) queue.push({ id: randomUUID(), to: held.to, text: composeHeldBackSummary(held.count, held.since, compose), kind: 'summary', device: sendVia(undefined) });
+      if (due.length) limiterChanged();
       if (queue.length) updateStatus();
-    }, summaryInterval);
+    };
+
+    /** a serial modem shows its own start-up status first */
+    const countsAtStart = transport !== undefined && !(transport instanceof SerialModemTransport);
+    let summaryTimer: ReturnType<typeof setInterval> | undefined;
+    const begin = (stored: unknown) => {
+      if (closing) return;
+      if (stored !== undefined) {
+        const restored = SmsLimiter.fromJSON(stored, limits, Date.now());
+        if (restored.ok) limiter = restored.value;
+        else node.warn(t('errors.bad-state', { reason: restored.error }));
+      }
+      loaded = true;
+      summaryTimer = setInterval(sendSummaries, summaryInterval);
+      if (countsAtStart) updateStatus();
+      for (const entry of waiting.splice(0)) entry.run();
+    };
 
     if (transport instanceof SerialModemTransport) {
       setStatus(node, 'busy', t('status.connecting'));
       transport.start().then(updateStatus, (error: unknown) => node.warn(t('errors.modem', { state: errorOf(error).message })));
-    } else if (transport) updateStatus();
+    }
+    if (!store) begin(undefined);
+    else {
+      if (countsAtStart) setStatus(node, 'busy', t('status.loading'));
+      loadState(node.context(), STATE_KEY, store)
+        .catch((thrown: unknown) => {
+          node.warn(t('errors.load-failed', { error: errorOf(thrown).message }));
+          return undefined;
+        })
+        .then(begin)
+        .catch((thrown: unknown) => node.error(errorOf(thrown).message));
+    }
 
-    node.on('input', (msg, _send, done) => {
+    const handleInput = (msg: NodeMessageInFlow, done: (err?: Error) => void) => {
       try {
         const input = classifyInput(msg as NodeMessageInFlow & { to?: unknown; req?: unknown; res?: unknown });
         switch (input.kind) {
@@ -312,16 +386,22 @@ function init(RED: NodeAPI): void {
       } catch (thrown) {
         failInput(node, done, t('status.bad-input'), errorOf(thrown));
       }
-    });
+    };
+
+    node.on('input', (msg, _send, done) => afterLoad(() => handleInput(msg, done), done));
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closing = true;
       clearInterval(summaryTimer);
+      clearTimeout(saveTimer);
+      saveTimer = undefined;
+      for (const entry of waiting.splice(0)) entry.done?.(new Error(t('errors.closed')));
       queue.close();
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       const transportClosed = transport ? transport.close() : Promise.resolve();
-      transportClosed.catch(() => undefined).finally(() => {
+      // The last changes are written before done, so a restart finds them.
+      Promise.all([transportClosed.catch(() => undefined), save()]).finally(() => {
         clearStatus(node);
         done();
       });

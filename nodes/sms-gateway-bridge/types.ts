@@ -22,6 +22,8 @@ export interface SmsGatewayBridgeProps {
   timeZone?: string;
   /** reject webhooks without a valid signature (default true) */
   requireSignature?: boolean;
+  /** context store that keeps the limits over a restart (e.g. 'file'); blank = memory only */
+  store?: string;
 }
 
 export type SmsGatewayBridgeDef = NodeDef & SmsGatewayBridgeProps;

@@ -1,9 +1,55 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { nodeRedPath } from '../support/node-red';
-import { Collector, bridgeModule, configModule, helper, logged, wait, type TestNode } from '../support/sms-flow';
+import { Collector, bridgeModule, configModule, helper, logged, wait, type NodeInit, type TestNode } from '../support/sms-flow';
 
 const T0 = Date.now();
 const ADMIN = '+491711234567';
+const SETTINGS = { smsGatewayBridgeSummaryInterval: 50, smsGatewayBridgeRetryDelay: 10 };
+
+interface ContextStore {
+  open(): Promise<void>;
+  close(): Promise<void>;
+  get(scope: string, key: string, callback: (err: Error | null, value: unknown) => void): void;
+  set(scope: string, key: string, value: unknown, callback: (err?: Error | null) => void): void;
+  keys(scope: string, callback: (err: Error | null, keys: string[]) => void): void;
+  delete(scope: string): Promise<void>;
+  clean(activeNodes: string[]): Promise<void>;
+}
+
+/** Internals of node-red-node-test-helper used to restart a flow over the same context store. */
+const internals = helper as typeof helper & {
+  _context: { init(settings: unknown): void; load(): Promise<unknown>; close(): Promise<unknown> };
+  _settings: Record<string, unknown>;
+  _redNodes: { stopFlows(): Promise<void> };
+};
+
+/** helper.load() initialises the context module but never loads the configured stores; as an
+ * extra "node module" this runs after that init and before the flow starts. */
+const loadContextStores: NodeInit = () => internals._context.load();
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const memoryStore = require(require.resolve('@node-red/runtime/lib/nodes/context/memory', { paths: [nodeRedPath] })) as (config: unknown) => ContextStore;
+
+/** A context store module over one memory store that outlives restarts; reads take `delayMs`,
+ * writes are also recorded in `writes`. */
+function lastingStore(delayMs: number, writes: unknown[] = []): () => ContextStore {
+  const inner = memoryStore({});
+  return () => ({
+    open: () => inner.open(),
+    close: () => Promise.resolve(),
+    get: (scope, key, callback) => setTimeout(() => inner.get(scope, key, callback), delayMs),
+    set: (scope, key, value, callback) => {
+      writes.push(value);
+      inner.set(scope, key, value, callback);
+    },
+    keys: (scope, callback) => inner.keys(scope, callback),
+    delete: (scope) => inner.delete(scope),
+    clean: () => Promise.resolve(),
+  });
+}
 
 function flow(bridge: Record<string, unknown> = {}, config: Record<string, unknown> = {}) {
   return [
@@ -36,14 +82,15 @@ describe('sms-gateway-bridge node', function () {
   let inbound: Collector;
 
   before(function () {
-    helper.init(nodeRedPath, { smsGatewayBridgeSummaryInterval: 50, smsGatewayBridgeRetryDelay: 10 });
+    helper.init(nodeRedPath, SETTINGS);
   });
   afterEach(async function () {
     await helper.unload();
+    helper.settings(SETTINGS);
   });
 
-  async function load(bridge: Record<string, unknown> = {}, config: Record<string, unknown> = {}) {
-    await helper.load([configModule, bridgeModule], flow(bridge, config));
+  async function load(bridge: Record<string, unknown> = {}, config: Record<string, unknown> = {}, modules: NodeInit[] = []) {
+    await helper.load([...modules, configModule, bridgeModule], flow(bridge, config));
     b = helper.getNode('b');
     results = new Collector(helper.getNode('results'));
     commands = new Collector(helper.getNode('commands'));
@@ -129,6 +176,128 @@ describe('sms-gateway-bridge node', function () {
     const statuses = (await Promise.all([results.next(1), results.next(2), results.next(3)])).map((m) => (m.payload as Record<string, unknown>).status);
     assert.deepEqual(statuses.sort(), ['duplicate', 'held', 'sent']);
     assert.equal(transport.messages.length, 1, 'no summary while the limit holds');
+  });
+
+  describe('limits over a restart', function () {
+    /** result statuses, held ones with their reason */
+    const statuses = () => results.payloads().map((p) => (p.status === 'held' ? `held ${String(p.reason)}` : String(p.status)));
+
+    it('with a file context store: the rate limit and de-duplication hold after a restart', async function () {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sms-limits-'));
+      try {
+        helper.settings({ ...SETTINGS, contextStorage: { default: { module: 'memory' }, file: { module: 'localfilesystem', config: { dir } } } });
+        const bridge = { ratePerHour: 1, dailyCap: 0, dedupMinutes: 30, store: 'file' };
+        await load(bridge, {}, [loadContextStores]);
+        b.receive({ payload: alert() });
+        await ack(1);
+        await results.next(1);
+        assert.deepEqual(statuses(), ['sent']);
+
+        // Restart: stop the node (it finishes its save), flush the store to disk, and detach it
+        // so helper.unload() cannot clean the node's context, then start from the files.
+        await internals._redNodes.stopFlows();
+        await internals._context.close();
+        internals._context.init(internals._settings);
+        await helper.unload();
+        assert.ok(fs.readdirSync(path.join(dir, 'context'), { recursive: true }).length > 0, 'nothing was written to the file store');
+        await load(bridge, {}, [loadContextStores]);
+
+        b.receive({ payload: alert() });
+        b.receive({ payload: alert({ alert_type: 'current', value: 16, threshold: 15 }) });
+        await results.next(2);
+        assert.deepEqual(statuses(), ['duplicate', 'held rate']);
+        await wait(150);
+        assert.equal(transport.messages.length, 0, 'nothing sent, no summary while the limit holds');
+      } finally {
+        await helper.unload();
+        await internals._context.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('handles messages that arrive while the limits load after the load, in order; the daily cap holds', async function () {
+      helper.settings({ ...SETTINGS, contextStorage: { default: { module: 'memory' }, slow: { module: lastingStore(150) } } });
+      const bridge = { ratePerHour: 0, dailyCap: 2, dedupMinutes: 0, store: 'slow' };
+      await load(bridge, {}, [loadContextStores]);
+      b.receive({ payload: alert() });
+      await ack(1);
+      await helper.unload();
+
+      await load(bridge, {}, [loadContextStores]);
+      b.receive({ payload: alert({ alert_type: 'current', value: 16, threshold: 15, message: 'one' }) });
+      b.receive({ payload: alert({ alert_type: 'voltage_high', value: 251, threshold: 250, message: 'two' }) });
+      b.receive({ topic: 'heatpump/site1/sms/received', payload: { from: ADMIN, text: 'HELP', timestamp: T0, handled: false } });
+      await wait(50);
+      assert.equal(results.messages.length + transport.messages.length, 0, 'nothing handled before the load');
+      const publish = await ack(1);
+      assert.match(String((publish.payload as Record<string, unknown>).text), /current/);
+      await results.next(3);
+      // Before the load all three would have gone out; out of order, voltage_high would be the one sent.
+      assert.deepEqual(statuses(), ['held daily', 'held daily', 'sent']);
+      assert.deepEqual(results.payloads().map((p) => p.kind), ['alert', 'reply', 'alert']);
+      assert.equal(transport.messages.length, 1);
+    });
+
+    it('a stored state it cannot read is a warning, and the limits start afresh', async function () {
+      helper.settings({ ...SETTINGS, contextStorage: { default: { module: 'memory' }, keep: { module: lastingStore(0) } } });
+      const bridge = { ratePerHour: 1, store: 'keep' };
+      await load(bridge, {}, [loadContextStores]);
+      await new Promise<void>((resolve, reject) => {
+        const context = (b as unknown as { context(): { set(key: string, value: unknown, store: string, callback: (err?: Error) => void): void } }).context();
+        context.set('smsLimiter', { version: 1, recipients: 'corrupt' }, 'keep', (err) => (err ? reject(err) : resolve()));
+      });
+      await helper.unload();
+
+      await load(bridge, {}, [loadContextStores]);
+      b.receive({ payload: alert() });
+      await ack(1);
+      await results.next(1);
+      assert.deepEqual(statuses(), ['sent']);
+      assert.equal(logged('sms-gateway-bridge.errors.bad-state', 30).length, 1);
+    });
+
+    it('saves a burst of changes once, about a second later, and not again on close', async function () {
+      const writes: unknown[] = [];
+      helper.settings({ ...SETTINGS, contextStorage: { default: { module: 'memory' }, keep: { module: lastingStore(0, writes) } } });
+      await load({ ratePerHour: 0, store: 'keep' }, {}, [loadContextStores]);
+      b.receive({ payload: alert() });
+      b.receive({ payload: alert({ alert_type: 'current', value: 16, threshold: 15 }) });
+      b.receive({ payload: alert() });
+      await wait(300);
+      assert.equal(writes.length, 0, 'not saved per message');
+      await wait(1200);
+      assert.equal(writes.length, 1);
+      const saved = writes[0] as { daily: number[]; texts: unknown[] };
+      assert.equal(saved.daily.length, 2);
+      assert.equal(saved.texts.length, 2);
+      await helper.unload();
+      assert.equal(writes.length, 1, 'nothing changed since the save');
+    });
+
+    it('without a store a restart starts the limits afresh', async function () {
+      await load({ ratePerHour: 1 });
+      b.receive({ payload: alert() });
+      await ack(1);
+      await helper.unload();
+      await load({ ratePerHour: 1 });
+      b.receive({ payload: alert() });
+      await ack(1);
+      await results.next(1);
+      assert.deepEqual(statuses(), ['sent']);
+    });
+
+    it('a close while the limits load fails the waiting messages and still finishes', async function () {
+      helper.settings({ ...SETTINGS, contextStorage: { default: { module: 'memory' }, slow: { module: lastingStore(300) } } });
+      await load({ store: 'slow' }, {}, [loadContextStores]);
+      const errors: string[] = [];
+      b.on('call:error', (call: { args: unknown[] }) => errors.push(String(call.args[0])));
+      b.receive({ payload: alert() });
+      // stopFlows, not unload: unload drops the helper's spies before it stops the nodes.
+      await internals._redNodes.stopFlows();
+      await wait(400);
+      assert.deepEqual(errors, ['Error: sms-gateway-bridge.errors.closed']);
+      assert.equal(results.messages.length + transport.messages.length, 0);
+    });
   });
 
   it('answers STATUS from the latest reading for a whitelisted number, in any case and spacing', async function () {

@@ -222,6 +222,91 @@ describe('sms limiter', function () {
   });
 });
 
+describe('sms limiter persistence', function () {
+  const config = { ratePerRecipient: 2, rateWindowMs: 3600000, dailyCap: 5, dedupWindowMs: 600000 };
+  const HOUR = 3600000;
+  /** toJSON -> JSON text -> fromJSON, the way a file context store carries it over a restart. */
+  const reload = (limiter: SmsLimiter, now: number, options = config) => {
+    const restored = SmsLimiter.fromJSON(JSON.parse(JSON.stringify(limiter)), options, now);
+    assert.ok(restored.ok, restored.ok ? '' : restored.error);
+    return restored.value;
+  };
+
+  it('keeps rate counts, held-back alerts and recent texts over a round trip', function () {
+    const before = new SmsLimiter(config);
+    before.admit('+1', 'a', 0);
+    before.admit('+1', 'b', 10);
+    before.admit('+1', 'c', 20);
+    before.admit('+2', 'x', 30);
+    const after = reload(before, 40);
+    assert.deepEqual(after.admit('+1', 'd', 50), { verdict: 'held', reason: 'rate' }, 'the rate still counts the two sends');
+    assert.deepEqual(after.admit('+2', 'x', 60), { verdict: 'duplicate' });
+    assert.equal(after.pendingHeld(), 2);
+    assert.deepEqual(after.counts(), { sent: 0, held: 1, duplicates: 1 }, 'status totals start from zero');
+    assert.deepEqual(after.dueSummaries(HOUR), [{ to: '+1', count: 2, since: 20 }]);
+  });
+
+  it('keeps the daily cap over a round trip', function () {
+    const before = new SmsLimiter({ ...config, ratePerRecipient: 0 });
+    for (let i = 0; i < 5; i++) before.admit(`+${i}`, 'x', i * HOUR);
+    const after = reload(before, 10 * HOUR, { ...config, ratePerRecipient: 0 });
+    assert.deepEqual(after.admit('+9', 'y', 10 * HOUR), { verdict: 'held', reason: 'daily' });
+    assert.deepEqual(after.admit('+9', 'STATUS', 10 * HOUR, 'reply'), { verdict: 'held', reason: 'daily' });
+    assert.equal(after.admit('+9', 'z', 24 * HOUR).verdict, 'send', 'the first send has left the 24 h window');
+  });
+
+  it('drops what has left its window by the time of loading', function () {
+    const before = new SmsLimiter(config);
+    before.admit('+1', 'a', 0);
+    before.admit('+1', 'b', 10);
+    assert.deepEqual(reload(before, 700000).toJSON(), { version: 1, recipients: [['+1', [0, 10]]], daily: [0, 10], texts: [], held: [] });
+    assert.deepEqual(reload(before, HOUR + 10).toJSON(), { version: 1, recipients: [], daily: [0, 10], texts: [], held: [] });
+    assert.deepEqual(reload(before, 24 * HOUR + 10).toJSON(), { version: 1, recipients: [], daily: [], texts: [], held: [] });
+  });
+
+  it('applies the limits it is loaded with, not the stored ones', function () {
+    const before = new SmsLimiter(config);
+    before.admit('+1', 'a', 0);
+    const after = reload(before, 1000, { ...config, dedupWindowMs: 0, ratePerRecipient: 1 });
+    assert.deepEqual(after.toJSON().texts, []);
+    assert.deepEqual(after.admit('+1', 'a', 1000), { verdict: 'held', reason: 'rate' });
+  });
+
+  it('counts times ahead of the clock as now, so they expire after one window', function () {
+    const stored = { version: 1, recipients: [['+1', [1e15, 1e15]]], daily: [1e15, 1e15], texts: [['+1', 'a', 1e15]], held: [{ to: '+1', count: 1, since: 1e15 }] };
+    const restored = SmsLimiter.fromJSON(stored, config, 1000);
+    assert.ok(restored.ok);
+    assert.deepEqual(restored.value.toJSON(), { version: 1, recipients: [['+1', [1000, 1000]]], daily: [1000, 1000], texts: [['+1', 'a', 1000]], held: [{ to: '+1', count: 1, since: 1000 }] });
+    assert.equal(restored.value.admit('+1', 'b', 1000 + HOUR).verdict, 'send');
+  });
+
+  const valid = { version: 1, recipients: [['+1', [0]]], daily: [0], texts: [['+1', 'a', 0]], held: [{ to: '+1', count: 1, since: 0 }] };
+  const corrupt: Array<[string, unknown]> = [
+    ['undefined', undefined],
+    ['null', null],
+    ['a string', 'smsLimiter'],
+    ['an array', [valid]],
+    ['another version', { ...valid, version: 2 }],
+    ['a foreign object', { presence: { version: 1, devices: [] }, timeouts: {} }],
+    ['no daily list', { ...valid, daily: undefined }],
+    ['a time that is not a number', { ...valid, daily: ['0'] }],
+    ['a time that is not finite', { ...valid, recipients: [['+1', [NaN]]] }],
+    ['a recipient that is not a string', { ...valid, recipients: [[1, [0]]] }],
+    ['recipients as an object', { ...valid, recipients: { '+1': [0] } }],
+    ['a short text entry', { ...valid, texts: [['+1', 0]] }],
+    ['a held count of 0', { ...valid, held: [{ to: '+1', count: 0, since: 0 }] }],
+    ['a fractional held count', { ...valid, held: [{ to: '+1', count: 1.5, since: 0 }] }],
+    ['a held entry without time', { ...valid, held: [{ to: '+1', count: 1 }] }],
+  ];
+  for (const [name, value] of corrupt)
+    it(`rejects ${name}`, function () {
+      assert.equal(SmsLimiter.fromJSON(value, config, 1000).ok, false);
+    });
+  it('accepts the well-formed value the rejections are variations of', function () {
+    assert.equal(SmsLimiter.fromJSON(valid, config, 1000).ok, true);
+  });
+});
+
 describe('sms modem errors', function () {
   const cases: [string, number | undefined, boolean][] = [
     ['+CMS ERROR: 500', 500, true],
