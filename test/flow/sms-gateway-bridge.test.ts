@@ -4,52 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { nodeRedPath } from '../support/node-red';
 import { Collector, bridgeModule, configModule, helper, logged, wait, type NodeInit, type TestNode } from '../support/sms-flow';
+import { helperInternals as internals, lastingStore, loadContextStores } from '../support/context-stores';
 
 const T0 = Date.now();
 const ADMIN = '+491711234567';
 const SETTINGS = { smsGatewayBridgeSummaryInterval: 50, smsGatewayBridgeRetryDelay: 10 };
-
-interface ContextStore {
-  open(): Promise<void>;
-  close(): Promise<void>;
-  get(scope: string, key: string, callback: (err: Error | null, value: unknown) => void): void;
-  set(scope: string, key: string, value: unknown, callback: (err?: Error | null) => void): void;
-  keys(scope: string, callback: (err: Error | null, keys: string[]) => void): void;
-  delete(scope: string): Promise<void>;
-  clean(activeNodes: string[]): Promise<void>;
-}
-
-/** Internals of node-red-node-test-helper used to restart a flow over the same context store. */
-const internals = helper as typeof helper & {
-  _context: { init(settings: unknown): void; load(): Promise<unknown>; close(): Promise<unknown> };
-  _settings: Record<string, unknown>;
-  _redNodes: { stopFlows(): Promise<void> };
-};
-
-/** helper.load() initialises the context module but never loads the configured stores; as an
- * extra "node module" this runs after that init and before the flow starts. */
-const loadContextStores: NodeInit = () => internals._context.load();
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const memoryStore = require(require.resolve('@node-red/runtime/lib/nodes/context/memory', { paths: [nodeRedPath] })) as (config: unknown) => ContextStore;
-
-/** A context store module over one memory store that outlives restarts; reads take `delayMs`,
- * writes are also recorded in `writes`. */
-function lastingStore(delayMs: number, writes: unknown[] = []): () => ContextStore {
-  const inner = memoryStore({});
-  return () => ({
-    open: () => inner.open(),
-    close: () => Promise.resolve(),
-    get: (scope, key, callback) => setTimeout(() => inner.get(scope, key, callback), delayMs),
-    set: (scope, key, value, callback) => {
-      writes.push(value);
-      inner.set(scope, key, value, callback);
-    },
-    keys: (scope, callback) => inner.keys(scope, callback),
-    delete: (scope) => inner.delete(scope),
-    clean: () => Promise.resolve(),
-  });
-}
 
 function flow(bridge: Record<string, unknown> = {}, config: Record<string, unknown> = {}) {
   return [

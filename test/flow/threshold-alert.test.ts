@@ -6,30 +6,7 @@ import type { NodeMessage } from 'node-red';
 import type { AlertEvent } from '../../nodes/shared/contract';
 import { catchModule as catchInit, collect, flowSuiteHooks, flowWithCatch, helper, nodeById as get, withCatalog, type NodeInit, type TestNode } from '../support/flow-helper';
 import { nodeModule, nodeRedPath, projectRoot } from '../support/node-red';
-
-interface ContextStore {
-  open(): Promise<void>;
-  close(): Promise<void>;
-  get(scope: string, key: string, callback: (err: Error | null, value: unknown) => void): void;
-  set(scope: string, key: string, value: unknown, callback: (err?: Error | null) => void): void;
-  keys(scope: string, callback: (err: Error | null, keys: string[]) => void): void;
-  delete(scope: string): Promise<void>;
-  clean(activeNodes: string[]): Promise<void>;
-}
-
-/** The runtime's context module, which the helper keeps (it only calls init(), never load()). */
-interface ContextModule {
-  init(settings: unknown): void;
-  load(): Promise<unknown>;
-  close(): Promise<unknown>;
-}
-
-/** Internals of node-red-node-test-helper this suite uses to restart a flow over the same store. */
-const internals = helper as typeof helper & {
-  _context: ContextModule;
-  _settings: Record<string, unknown>;
-  _redNodes: { stopFlows(): Promise<void> };
-};
+import { helperInternals as internals, lastingStore, loadContextStores } from '../support/context-stores';
 
 const requireFromNodeRed = (request: string): unknown =>
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -38,11 +15,6 @@ const requireFromNodeRed = (request: string): unknown =>
 const injectInit = requireFromNodeRed('@node-red/nodes/core/common/20-inject.js') as NodeInit;
 const debugInit = requireFromNodeRed('@node-red/nodes/core/common/21-debug.js') as NodeInit;
 const commentInit = requireFromNodeRed('@node-red/nodes/core/common/90-comment.js') as NodeInit;
-const memoryStore = requireFromNodeRed('@node-red/runtime/lib/nodes/context/memory') as (config: unknown) => ContextStore;
-
-/** helper.load() initialises the context module but never loads the configured stores; as an
- * extra "node module" this runs after that init and before the flow starts. */
-const loadContextStores: NodeInit = () => internals._context.load();
 
 const thresholdAlert = withCatalog(nodeModule('threshold-alert') as NodeInit, 'threshold-alert');
 
@@ -280,16 +252,7 @@ describe('threshold-alert node', function () {
 
   it('queues messages that arrive while the state loads and handles them in order after it', async function () {
     // A store whose reads take 150 ms, over one memory store that outlives the restart.
-    const inner = memoryStore({});
-    const slow = (): ContextStore => ({
-      open: () => inner.open(),
-      close: () => Promise.resolve(),
-      get: (scope, key, callback) => setTimeout(() => inner.get(scope, key, callback), 150),
-      set: (scope, key, value, callback) => inner.set(scope, key, value, callback),
-      keys: (scope, callback) => inner.keys(scope, callback),
-      delete: (scope) => inner.delete(scope),
-      clean: () => Promise.resolve(),
-    });
+    const slow = lastingStore(150);
     helper.settings({ contextStorage: { default: { module: 'memory' }, slow: { module: slow } } });
     const config = flow({ store: 'slow' });
     await helper.load([loadContextStores, thresholdAlert], config);
