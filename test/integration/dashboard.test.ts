@@ -47,10 +47,17 @@ async function showPage(page: Page, dashboardUrl: string, path: string, groupTit
   }
 }
 
+/** Picks a device in the Device page's dropdown (Vuetify v-select: open it, click the option). */
+async function chooseDevice(page: Page, device: string): Promise<void> {
+  await page.locator('.hp-device-select .v-field').first().click();
+  await page.locator('.v-overlay .v-list-item', { hasText: device }).first().click();
+}
+
 describe('dashboard in headless Chromium (npm start runtime)', function () {
   this.timeout(180_000);
   let stack: RunningStack | undefined;
   let browser: RunningBrowser | undefined;
+  let secondBrowser: RunningBrowser | undefined;
   let client: MqttClient | undefined;
   let page: Page;
   const pageErrors: string[] = [];
@@ -69,6 +76,7 @@ describe('dashboard in headless Chromium (npm start runtime)', function () {
 
   after(async function () {
     await client?.endAsync();
+    await secondBrowser?.close();
     await browser?.close();
     await stack?.stop();
   });
@@ -185,6 +193,35 @@ describe('dashboard in headless Chromium (npm start runtime)', function () {
     await screenshot(page, 'dashboard-device-history');
     // hist1 has history but no live reading: its gauges show a dash, not the previous device's values
     assert.equal(await gaugeValue(page, 'voltage'), '–');
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('keeps the Device page selection per browser: each shows its own device live', async function () {
+    assert.ok(stack && client);
+    await client.publishAsync('heatpump/site2/status/online', 'online', { retain: true });
+    await client.publishAsync('heatpump/site1/data', JSON.stringify(devicePayload('site1', { voltage: 221.1 })));
+    await client.publishAsync('heatpump/site2/data', JSON.stringify(devicePayload('site2', { voltage: 242.2 })));
+    secondBrowser = await launchBrowser();
+    const { page: other } = await openDashboard(secondBrowser.context, `${stack.dashboardUrl}/device`);
+    other.on('pageerror', (err) => pageErrors.push(err.message));
+    await other.getByText('Temperatures', { exact: true }).first().waitFor({ timeout: 15_000 });
+    await showPage(page, stack.dashboardUrl, '/device', ['Temperatures']);
+
+    await chooseDevice(page, 'site1');
+    await chooseDevice(other, 'site2');
+    await waitFor(async () => (await gaugeValue(page, 'voltage')) === '221.1', 5000, 'site1 voltage in the first browser');
+    await waitFor(async () => (await gaugeValue(other, 'voltage')) === '242.2', 5000, 'site2 voltage in the second browser');
+
+    await client.publishAsync('heatpump/site1/data', JSON.stringify(devicePayload('site1', { voltage: 225.5 })));
+    await client.publishAsync('heatpump/site2/data', JSON.stringify(devicePayload('site2', { voltage: 238.8 })));
+    await waitFor(async () => (await gaugeValue(page, 'voltage')) === '225.5', 5000, 'new site1 voltage in the first browser');
+    await waitFor(async () => (await gaugeValue(other, 'voltage')) === '238.8', 5000, 'new site2 voltage in the second browser');
+    await delay(500); // both readings went through: neither browser switched to the other device
+    assert.equal(await gaugeValue(page, 'voltage'), '225.5');
+    assert.equal(await gaugeValue(other, 'voltage'), '238.8');
+    assert.match((await page.locator('.hp-device-select').textContent()) ?? '', /site1/);
+    assert.match((await other.locator('.hp-device-select').textContent()) ?? '', /site2/);
+    await screenshot(other, 'dashboard-device-second-browser');
     assert.deepEqual(pageErrors, []);
   });
 });
