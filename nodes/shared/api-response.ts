@@ -121,7 +121,7 @@ export function localResponse(request: Extract<ApiRequest, { kind: 'health' | 'm
   return { statusCode: 200, payload: prometheusText(state), headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } };
 }
 
-/** How many result sets a request's InfluxQL yields (see influxqlStatements). */
+/** The response to a database request from the rows of its `statements` InfluxQL statements. */
 export function databaseResponse(request: DatabaseRequest, results: unknown, state: RuntimeState, statements: number): ApiResponse {
   const sets = resultSets(results, statements);
   const first = sets[0] ?? [];

@@ -87,17 +87,6 @@ export interface InfluxPoint {
 export type AlertLevel = 'warning' | 'critical';
 export type AlertState = 'raised' | 'escalated' | 'cleared';
 
-/** Threshold alert types of the alert contract, plus a sensor that stayed invalid too long. */
-export const ALERT_TYPES = [
-  'voltage_high',
-  'voltage_low',
-  'compressor_temp',
-  'pressure_high',
-  'pressure_low',
-  'current',
-  'sensor_fault',
-] as const;
-
 /** An alert event: output 1 of threshold-alert, and device-raised alerts decoded by heatpump-decode. */
 export interface AlertEvent {
   device_id: string;
