@@ -18,3 +18,23 @@ export function saveState(context: ContextLike, key: string, value: unknown, sto
     context.set(key, value, store || undefined, (err) => (err ? reject(err) : resolve()));
   });
 }
+
+export interface ResolvedStore {
+  /** the store to pass to context get/set; undefined: the default store */
+  store: string | undefined;
+  /** true when the named store is not configured in settings.js and memory is used instead */
+  fallback: boolean;
+}
+
+/**
+ * The context store a node was told to keep its state in, checked against settings.js
+ * `contextStorage`: a name that is not configured there falls back to the default (memory) store,
+ * which the node must say on its status, since its state will not survive a restart.
+ */
+export function resolveStore(settings: { contextStorage?: unknown }, name: string | undefined): ResolvedStore {
+  const wanted = (name ?? '').trim();
+  if (wanted === '') return { store: undefined, fallback: false };
+  const stores = settings.contextStorage;
+  const configured = typeof stores === 'object' && stores !== null && Object.hasOwn(stores, wanted);
+  return configured ? { store: wanted, fallback: false } : { store: undefined, fallback: true };
+}

@@ -1,0 +1,405 @@
+// The live state of the fleet, owned by one heatpump-fleet config node: per device presence, last
+// seen, latest reading and active alerts; counters; connection health; the last rejections.
+// Pure: no Node-RED, no clock, no timers (every report carries its time).
+//
+// Cost model: every report touches one device and marks it changed; takeChanges() hands the
+// changed devices to the consumers once per interval, so work per event is O(1) and work per
+// interval is O(devices that changed), never O(fleet). Summary counts are kept incrementally.
+import type { AlertEvent, AlertLevel, PresenceEvent, Reading } from '../shared/contract';
+import { isValidDeviceId } from '../shared/device-id';
+
+export const STATE_VERSION = 1;
+/** The System page and /api/health show this many recent rejections. */
+export const MAX_REJECTIONS = 50;
+export const DEFAULT_MAX_DEVICES = 200_000;
+
+export interface ActiveAlert {
+  alert_type: string;
+  level: AlertLevel;
+  value: number;
+  threshold: number;
+  message: string;
+  /** ms: when this episode was raised */
+  since: number;
+  /** ms: the last event of this episode (raised or escalated) */
+  timestamp: number;
+  /** who raised the episode first: the device itself or the server's threshold check */
+  source: 'device' | 'threshold';
+}
+
+export interface DeviceRecord {
+  device_id: string;
+  /** null: no presence report yet (online-tracker not wired or not heard) */
+  online: boolean | null;
+  /** ms: when the device entered its current presence state */
+  online_since: number | null;
+  /** ms: the last reading or message from the device */
+  last_seen: number | null;
+  /** the newest decoded reading */
+  reading: Reading | null;
+  /** active alerts by alert_type */
+  alerts: Record<string, ActiveAlert>;
+}
+
+export const COUNTER_NAMES = ['readings_accepted', 'payloads_rejected', 'fields_left_out', 'alerts', 'points_written', 'write_errors', 'points_lost'] as const;
+export type CounterName = (typeof COUNTER_NAMES)[number];
+export type Counters = Record<CounterName, number>;
+
+export interface Health {
+  /** null until the first check */
+  mqtt_connected: boolean | null;
+  influxdb_connected: boolean | null;
+  /** false: no InfluxDB configured, nothing is written or queried */
+  history: boolean;
+  /** ms: when this runtime started the fleet node */
+  started_at: number;
+}
+
+export interface Rejection {
+  time: number;
+  /** what was rejected: a whole payload, one reading of it, or one field left out of a reading */
+  scope: 'payload' | 'reading' | 'field';
+  device_id: string | null;
+  field: string | null;
+  reason: string;
+}
+
+export interface FleetSummaryCounts {
+  total: number;
+  online: number;
+  offline: number;
+  /** devices with at least one active alert */
+  alerting: number;
+  warning: number;
+  critical: number;
+}
+
+/** What consumers get once per interval: only what changed since the last call. */
+export interface FleetChanges {
+  devices: DeviceRecord[];
+  counters: boolean;
+  health: boolean;
+  rejections: boolean;
+  /** true when some device's active alerts changed */
+  alerts: boolean;
+}
+
+export interface PersistedFleet {
+  version: typeof STATE_VERSION;
+  devices: DeviceRecord[];
+  counters: Counters;
+  rejections: Rejection[];
+  readings_range: [number, number] | null;
+}
+
+const zeroCounters = (): Counters => Object.fromEntries(COUNTER_NAMES.map((name) => [name, 0])) as Counters;
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isTime = (value: unknown): value is number | null => value === null || (typeof value === 'number' && Number.isFinite(value));
+
+export class FleetState {
+  private readonly devices = new Map<string, DeviceRecord>();
+  private readonly changed = new Set<string>();
+  private readonly flags = { counters: false, health: false, rejections: false, alerts: false };
+  readonly counters: Counters = zeroCounters();
+  readonly health: Health;
+  private readonly rejectionRing: Rejection[] = [];
+  private readonly summaryCounts: FleetSummaryCounts = { total: 0, online: 0, offline: 0, alerting: 0, warning: 0, critical: 0 };
+  /** oldest and newest reading timestamps accepted (ms) */
+  private range: [number, number] | null = null;
+  /** bumped on every change; savers compare it to know whether there is anything to write */
+  revision = 0;
+
+  constructor(
+    started: number,
+    history: boolean,
+    private readonly maxDevices = DEFAULT_MAX_DEVICES,
+  ) {
+    this.health = { mqtt_connected: null, influxdb_connected: null, history, started_at: started };
+  }
+
+  // ---- reports -------------------------------------------------------------------------------
+
+  /** A decoded reading (heatpump-decode); `leftOut` fields were dropped from it with a reason. */
+  reading(reading: Reading, leftOut: readonly { field: string; reason: string }[], now: number): void {
+    const device = this.device(reading.device_id);
+    if (!device) return;
+    if (!device.reading || reading.timestamp >= device.reading.timestamp) device.reading = reading;
+    // last seen is when we heard from it; a buffered reading may be minutes old
+    device.last_seen = Math.max(device.last_seen ?? 0, now);
+    this.count('readings_accepted', 1);
+    this.range = this.range ? [Math.min(this.range[0], reading.timestamp), Math.max(this.range[1], reading.timestamp)] : [reading.timestamp, reading.timestamp];
+    if (leftOut.length > 0) {
+      this.count('fields_left_out', leftOut.length);
+      for (const { field, reason } of leftOut) this.reject({ time: now, scope: 'field', device_id: reading.device_id, field, reason });
+    }
+    this.touch(device.device_id);
+  }
+
+  /** Any message from a device (status, alert, SMS report): it is alive. */
+  seen(deviceId: string, at: number): void {
+    const device = this.device(deviceId);
+    if (!device) return;
+    if (device.last_seen === null || at > device.last_seen) {
+      device.last_seen = at;
+      this.touch(deviceId);
+    }
+  }
+
+  /** A payload or one reading in it was rejected (heatpump-decode). */
+  rejected(rejection: Omit<Rejection, 'scope'> & { scope: 'payload' | 'reading' }): void {
+    this.count('payloads_rejected', 1);
+    this.reject(rejection);
+  }
+
+  /** An alert event (threshold-alert): raised / escalated update the active alert, cleared removes it. */
+  alert(event: AlertEvent): void {
+    const device = this.device(event.device_id);
+    if (!device) return;
+    const before = device.alerts[event.alert_type];
+    this.uncountAlerts(device);
+    if (event.state === 'cleared') {
+      delete device.alerts[event.alert_type];
+    } else {
+      this.count('alerts', 1);
+      device.alerts[event.alert_type] = {
+        alert_type: event.alert_type,
+        level: event.level,
+        value: event.value,
+        threshold: event.threshold,
+        message: event.message,
+        since: before?.since ?? event.timestamp,
+        timestamp: event.timestamp,
+        source: before?.source ?? (event.source === 'device' ? 'device' : 'threshold'),
+      };
+    }
+    this.countAlerts(device);
+    this.flags.alerts = true;
+    this.touch(device.device_id);
+  }
+
+  /** A presence transition (online-tracker). */
+  presence(event: PresenceEvent): void {
+    const device = this.device(event.device_id);
+    if (!device) return;
+    this.uncountPresence(device);
+    device.online = event.event === 'device_online';
+    device.online_since = event.timestamp;
+    if (event.last_seen !== null && (device.last_seen === null || event.last_seen > device.last_seen)) device.last_seen = event.last_seen;
+    this.countPresence(device);
+    this.touch(device.device_id);
+  }
+
+  /** Points that reached InfluxDB (the write path). */
+  written(points: number): void {
+    this.count('points_written', points);
+  }
+
+  /** A failed write; `lostPoints` > 0 when its points were given up. */
+  writeFailed(lostPoints: number): void {
+    this.count('write_errors', 1);
+    if (lostPoints > 0) this.count('points_lost', lostPoints);
+  }
+
+  setHealth(part: Partial<Pick<Health, 'mqtt_connected' | 'influxdb_connected' | 'history'>>): boolean {
+    let changed = false;
+    for (const [key, value] of Object.entries(part) as [keyof typeof part, boolean][]) {
+      if (this.health[key] !== value) {
+        this.health[key] = value;
+        changed = true;
+      }
+    }
+    if (changed) {
+      this.flags.health = true;
+      this.revision += 1;
+    }
+    return changed;
+  }
+
+  /** Forgets one device (msg.reset on the fleet) or all devices and counters. */
+  reset(deviceId?: string): void {
+    if (deviceId === undefined) {
+      for (const id of [...this.devices.keys()]) this.remove(id);
+      Object.assign(this.counters, zeroCounters());
+      this.rejectionRing.length = 0;
+      this.range = null;
+      Object.assign(this.flags, { counters: true, rejections: true, alerts: true });
+    } else this.remove(deviceId);
+    this.revision += 1;
+  }
+
+  // ---- reads ---------------------------------------------------------------------------------
+
+  get(deviceId: string): DeviceRecord | undefined {
+    return this.devices.get(deviceId);
+  }
+
+  /** Every device, in insertion order; callers must not modify them. */
+  all(): IterableIterator<DeviceRecord> {
+    return this.devices.values();
+  }
+
+  get size(): number {
+    return this.devices.size;
+  }
+
+  summary(): FleetSummaryCounts {
+    return { ...this.summaryCounts };
+  }
+
+  rejections(): readonly Rejection[] {
+    return this.rejectionRing;
+  }
+
+  readingsRange(): [number, number] | null {
+    return this.range;
+  }
+
+  /** What changed since the last call; resets the change marks. */
+  takeChanges(): FleetChanges {
+    const devices: DeviceRecord[] = [];
+    for (const id of this.changed) {
+      const device = this.devices.get(id);
+      // a removed device goes out as an empty record so that views drop it
+      devices.push(device ?? { device_id: id, online: null, online_since: null, last_seen: null, reading: null, alerts: {} });
+    }
+    this.changed.clear();
+    const changes = { devices, ...this.flags };
+    Object.assign(this.flags, { counters: false, health: false, rejections: false, alerts: false });
+    return changes;
+  }
+
+  hasChanges(): boolean {
+    return this.changed.size > 0 || Object.values(this.flags).some(Boolean);
+  }
+
+  // ---- persistence ---------------------------------------------------------------------------
+
+  toJSON(): PersistedFleet {
+    return { version: STATE_VERSION, devices: [...this.devices.values()], counters: { ...this.counters }, rejections: [...this.rejectionRing], readings_range: this.range };
+  }
+
+  /** Takes over a persisted state; returns how many device entries had to be skipped. */
+  restore(raw: unknown): { skipped: number; problem?: string } {
+    if (raw === undefined || raw === null) return { skipped: 0 };
+    if (!isRecord(raw) || raw.version !== STATE_VERSION || !Array.isArray(raw.devices) || !isRecord(raw.counters)) {
+      return { skipped: 0, problem: 'stored fleet state has an unknown shape' };
+    }
+    let skipped = 0;
+    for (const entry of raw.devices) {
+      const device = restoredDevice(entry);
+      if (!device || this.devices.size >= this.maxDevices) {
+        skipped += 1;
+        continue;
+      }
+      this.devices.set(device.device_id, device);
+      this.countPresence(device);
+      this.countAlerts(device);
+      this.summaryCounts.total += 1;
+      this.changed.add(device.device_id);
+    }
+    for (const name of COUNTER_NAMES) {
+      const value = raw.counters[name];
+      if (typeof value === 'number' && Number.isFinite(value) && value >= 0) this.counters[name] = value;
+    }
+    if (Array.isArray(raw.rejections)) {
+      for (const rejection of raw.rejections.slice(-MAX_REJECTIONS)) if (isRejection(rejection)) this.rejectionRing.push(rejection);
+    }
+    const range = raw.readings_range;
+    if (Array.isArray(range) && range.length === 2 && range.every((t) => typeof t === 'number' && Number.isFinite(t))) this.range = [range[0] as number, range[1] as number];
+    Object.assign(this.flags, { counters: true, rejections: true, alerts: true, health: true });
+    this.revision += 1;
+    return { skipped };
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  /** The device's record, created on first sight; undefined for an unsafe id or a full fleet. */
+  private device(deviceId: string): DeviceRecord | undefined {
+    const known = this.devices.get(deviceId);
+    if (known) return known;
+    if (!isValidDeviceId(deviceId) || this.devices.size >= this.maxDevices) return undefined;
+    const device: DeviceRecord = { device_id: deviceId, online: null, online_since: null, last_seen: null, reading: null, alerts: {} };
+    this.devices.set(deviceId, device);
+    this.summaryCounts.total += 1;
+    return device;
+  }
+
+  private remove(deviceId: string): void {
+    const device = this.devices.get(deviceId);
+    if (!device) return;
+    this.uncountPresence(device);
+    this.uncountAlerts(device);
+    this.summaryCounts.total -= 1;
+    this.devices.delete(deviceId);
+    this.touch(deviceId);
+  }
+
+  private touch(deviceId: string): void {
+    this.changed.add(deviceId);
+    this.revision += 1;
+  }
+
+  private count(name: CounterName, by: number): void {
+    this.counters[name] += by;
+    this.flags.counters = true;
+    this.revision += 1;
+  }
+
+  private reject(rejection: Rejection): void {
+    this.rejectionRing.push(rejection);
+    if (this.rejectionRing.length > MAX_REJECTIONS) this.rejectionRing.shift();
+    this.flags.rejections = true;
+  }
+
+  private countPresence(device: DeviceRecord, sign = 1): void {
+    if (device.online === true) this.summaryCounts.online += sign;
+    else if (device.online === false) this.summaryCounts.offline += sign;
+  }
+
+  private uncountPresence(device: DeviceRecord): void {
+    this.countPresence(device, -1);
+  }
+
+  private countAlerts(device: DeviceRecord, sign = 1): void {
+    const alerts = Object.values(device.alerts);
+    if (alerts.length > 0) this.summaryCounts.alerting += sign;
+    for (const alert of alerts) this.summaryCounts[alert.level] += sign;
+  }
+
+  private uncountAlerts(device: DeviceRecord): void {
+    this.countAlerts(device, -1);
+  }
+}
+
+function isRejection(value: unknown): value is Rejection {
+  return (
+    isRecord(value) &&
+    typeof value.time === 'number' &&
+    (value.scope === 'payload' || value.scope === 'reading' || value.scope === 'field') &&
+    (value.device_id === null || typeof value.device_id === 'string') &&
+    (value.field === null || typeof value.field === 'string') &&
+    typeof value.reason === 'string'
+  );
+}
+
+function isActiveAlert(value: unknown): value is ActiveAlert {
+  return (
+    isRecord(value) &&
+    typeof value.alert_type === 'string' &&
+    (value.level === 'warning' || value.level === 'critical') &&
+    typeof value.value === 'number' &&
+    typeof value.since === 'number' &&
+    typeof value.timestamp === 'number' &&
+    (value.source === 'device' || value.source === 'threshold')
+  );
+}
+
+function restoredDevice(entry: unknown): DeviceRecord | undefined {
+  if (!isRecord(entry) || !isValidDeviceId(entry.device_id)) return undefined;
+  if (!isTime(entry.last_seen) || !isTime(entry.online_since) || !(entry.online === null || typeof entry.online === 'boolean')) return undefined;
+  const reading = isRecord(entry.reading) && entry.reading.device_id === entry.device_id && typeof entry.reading.timestamp === 'number' ? (entry.reading as Reading) : null;
+  const alerts: Record<string, ActiveAlert> = {};
+  if (isRecord(entry.alerts)) for (const [type, alert] of Object.entries(entry.alerts)) if (isActiveAlert(alert) && alert.alert_type === type) alerts[type] = alert;
+  return { device_id: entry.device_id, online: entry.online, online_since: entry.online_since, last_seen: entry.last_seen, reading, alerts };
+}

@@ -1,0 +1,284 @@
+// Config node that owns the fleet's live state (fleet-state.ts): working nodes report into it,
+// the API, dashboard views, /metrics and SMS STATUS read from it. It persists the state in the
+// context store chosen on it, restores it on start, hands consumers the changes once per
+// interval, and follows the health of the MQTT broker and InfluxDB config nodes it names.
+import http from 'node:http';
+import https from 'node:https';
+import type { Node, NodeAPI } from 'node-red';
+import type { AlertEvent, PresenceEvent, Reading } from '../shared/contract';
+import { errorOf } from '../shared/errors';
+import type { FleetLink } from '../shared/fleet-link';
+import { loadState, resolveStore, saveState, type ResolvedStore } from '../shared/persist';
+import { FleetState, type FleetChanges, type Rejection } from './fleet-state';
+import { influxPingUrl } from './influx-target';
+import type { HeatpumpFleetDef, InfluxConfigLike } from './types';
+
+const TYPE = 'heatpump-fleet';
+const STATE_KEY = 'fleet';
+/** Consumers get changes at most this often. */
+const CHANGE_INTERVAL_MS = 1000;
+/** The state is written at most this often (and on close), never per report. */
+const SAVE_INTERVAL_MS = 5000;
+const HEALTH_INTERVAL_MS = 5000;
+const PING_TIMEOUT_MS = 3000;
+
+type Translate = (key: string, params?: Record<string, string | number>) => string;
+type Listener = (changes: FleetChanges) => void;
+
+/** The connections the fleet follows, looked up by config node id when needed. */
+interface Connections {
+  /** null while the named InfluxDB config node does not exist yet; undefined when none is named */
+  influx(): InfluxConfigLike | null | undefined;
+  influxConfigured: boolean;
+  /** null when no broker is named or it does not exist yet */
+  mqttConnected(): boolean | null;
+}
+
+function ping(url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const get = url.startsWith('https:') ? https.get : http.get;
+    const request = get(url, { timeout: PING_TIMEOUT_MS }, (response) => {
+      response.resume();
+      const code = response.statusCode ?? 0;
+      if (code >= 200 && code < 300) resolve();
+      else reject(new Error(`HTTP ${code}`));
+    });
+    request.on('timeout', () => request.destroy(new Error(`no answer within ${PING_TIMEOUT_MS / 1000} s`)));
+    request.on('error', reject);
+  });
+}
+
+class FleetOwner implements FleetLink {
+  readonly state: FleetState;
+  /** reports that arrived while the stored state was loading, applied in order once it is */
+  private pending: Array<() => void> | undefined = [];
+  private readonly listeners = new Set<Listener>();
+  /** listeners that have not had their first (whole fleet) delivery yet */
+  private readonly fresh = new Set<Listener>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private savedRevision = -1;
+  private saving: Promise<void> | undefined;
+  private influxReachable: boolean | undefined;
+  private resolvedInflux: { url: string | undefined } | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly node: Node,
+    private readonly t: Translate,
+    private readonly store: ResolvedStore,
+    private readonly connections: Connections,
+  ) {
+    this.state = new FleetState(Date.now(), false);
+  }
+
+  /** The InfluxDB /ping URL once the InfluxDB config node is known; undefined: history is off. */
+  private influxUrl(): string | undefined {
+    if (this.resolvedInflux === undefined) {
+      const config = this.connections.influx();
+      // not created yet (config nodes start in flow order): look again next time
+      if (config === null) return undefined;
+      this.resolvedInflux = { url: influxPingUrl(config) };
+      this.state.setHealth({ history: this.resolvedInflux.url !== undefined });
+    }
+    return this.resolvedInflux.url;
+  }
+
+  get history(): boolean {
+    return this.influxUrl() !== undefined;
+  }
+
+  get historyNote(): string {
+    if (this.history) return '';
+    return this.connections.influxConfigured ? this.t('notes.no-influx-host') : this.t('notes.no-influx-node');
+  }
+
+  /** Memory-only note when the chosen context store is not configured; empty otherwise. */
+  get storeNote(): string {
+    return this.store.fallback ? this.t('notes.memory-only') : '';
+  }
+
+  start(storeName: string): void {
+    if (this.store.fallback) this.node.warn(this.t('errors.no-store', { store: storeName }));
+    loadState(this.node.context(), STATE_KEY, this.store.store)
+      .catch((thrown: unknown) => {
+        this.node.warn(this.t('errors.load-failed', { message: errorOf(thrown).message }));
+        return undefined;
+      })
+      .then((saved) => this.begin(saved))
+      .catch((thrown: unknown) => this.node.error(errorOf(thrown).message));
+  }
+
+  private begin(saved: unknown): void {
+    if (this.closed) return;
+    const restored = this.state.restore(saved);
+    if (restored.problem) this.node.warn(this.t('errors.bad-state', { problem: restored.problem }));
+    if (restored.skipped > 0) this.node.warn(this.t('errors.skipped-devices', { count: restored.skipped }));
+    this.savedRevision = this.state.revision;
+    const waiting = this.pending ?? [];
+    this.pending = undefined;
+    for (const report of waiting) report();
+    this.every(CHANGE_INTERVAL_MS, () => this.deliver());
+    this.every(SAVE_INTERVAL_MS, () => void this.save());
+    this.every(HEALTH_INTERVAL_MS, () => void this.checkHealth());
+    void this.checkHealth();
+    // consumers learn the restored fleet at once, not only at the next change
+    this.deliver();
+  }
+
+  private every(ms: number, action: () => void): void {
+    this.timers.push(
+      setInterval(() => {
+        // a throw escaping a timer callback would take the whole runtime down
+        try {
+          action();
+        } catch (thrown) {
+          this.node.error(errorOf(thrown).message);
+        }
+      }, ms),
+    );
+  }
+
+  // ---- reports (FleetLink) --------------------------------------------------------------------
+
+  private report(apply: () => void): void {
+    if (this.pending) this.pending.push(apply);
+    else apply();
+  }
+
+  reading(reading: Reading, leftOut: readonly { field: string; reason: string }[]): void {
+    const now = Date.now();
+    this.report(() => this.state.reading(reading, leftOut, now));
+  }
+
+  rejected(rejection: Omit<Rejection, 'time'>): void {
+    const time = Date.now();
+    this.report(() => this.state.rejected({ ...rejection, time } as Rejection & { scope: 'payload' | 'reading' }));
+  }
+
+  seen(deviceId: string, at: number): void {
+    this.report(() => this.state.seen(deviceId, at));
+  }
+
+  alert(event: AlertEvent): void {
+    this.report(() => this.state.alert(event));
+  }
+
+  presence(event: PresenceEvent): void {
+    this.report(() => this.state.presence(event));
+  }
+
+  written(points: number): void {
+    this.report(() => this.state.written(points));
+  }
+
+  writeFailed(lostPoints: number): void {
+    this.report(() => this.state.writeFailed(lostPoints));
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    this.fresh.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+      this.fresh.delete(listener);
+    };
+  }
+
+  // ---- delivery, persistence, health -----------------------------------------------------------
+
+  private deliver(): void {
+    if (this.pending) return;
+    if (this.fresh.size > 0) {
+      const everything: FleetChanges = { devices: [...this.state.all()], counters: true, health: true, rejections: true, alerts: true };
+      for (const listener of this.fresh) this.call(listener, everything);
+    }
+    if (this.state.hasChanges()) {
+      const changes = this.state.takeChanges();
+      for (const listener of this.listeners) if (!this.fresh.has(listener)) this.call(listener, changes);
+    }
+    this.fresh.clear();
+  }
+
+  private call(listener: Listener, changes: FleetChanges): void {
+    try {
+      listener(changes);
+    } catch (thrown) {
+      this.node.error(this.t('errors.listener-failed', { message: errorOf(thrown).message }));
+    }
+  }
+
+  private save(): Promise<void> {
+    if (this.pending || this.saving || this.state.revision === this.savedRevision) return this.saving ?? Promise.resolve();
+    const revision = this.state.revision;
+    this.saving = saveState(this.node.context(), STATE_KEY, this.state.toJSON(), this.store.store)
+      .then(() => {
+        this.savedRevision = revision;
+      })
+      .catch((thrown: unknown) => this.node.warn(this.t('errors.save-failed', { message: errorOf(thrown).message })))
+      .finally(() => {
+        this.saving = undefined;
+      });
+    return this.saving;
+  }
+
+  private async checkHealth(): Promise<void> {
+    const mqtt = this.connections.mqttConnected();
+    if (mqtt !== null) this.state.setHealth({ mqtt_connected: mqtt });
+    const url = this.influxUrl();
+    if (url === undefined) return;
+    let reachable = true;
+    let reason = '';
+    try {
+      await ping(url);
+    } catch (thrown) {
+      reachable = false;
+      reason = errorOf(thrown).message;
+    }
+    if (this.closed) return;
+    // one log line per change of reachability, not one per check
+    if (!reachable && this.influxReachable !== false) this.node.warn(this.t('errors.influx-unreachable', { url, reason }));
+    if (reachable && this.influxReachable === false) this.node.log(this.t('notes.influx-back', { url }));
+    this.influxReachable = reachable;
+    this.state.setHealth({ influxdb_connected: reachable });
+  }
+
+  close(done: () => void): void {
+    this.closed = true;
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
+    this.listeners.clear();
+    this.fresh.clear();
+    const finish = () => done();
+    Promise.resolve(this.saving)
+      .then(() => this.save())
+      .then(finish, finish);
+  }
+}
+
+const init = (RED: NodeAPI): void => {
+  const t: Translate = (key, params) => RED._(`${TYPE}.${key}`, params);
+
+  function HeatpumpFleet(this: Node & { fleet?: FleetLink }, config: HeatpumpFleetDef): void {
+    RED.nodes.createNode(this, config);
+    const storeName = (config.store ?? '').trim();
+    const store = resolveStore(RED.settings as { contextStorage?: unknown }, storeName);
+    // Config nodes start in flow order, so the broker and InfluxDB nodes may not exist yet: look
+    // them up when needed.
+    const lookup = <T>(id: string | undefined): T | null | undefined => (id ? ((RED.nodes.getNode(id) as T | null) ?? null) : undefined);
+    const connections: Connections = {
+      influx: () => lookup<InfluxConfigLike>(config.influxdb),
+      influxConfigured: Boolean(config.influxdb),
+      mqttConnected: () => {
+        const broker = lookup<{ connected?: unknown }>(config.broker);
+        return broker ? broker.connected === true : null;
+      },
+    };
+    const owner = new FleetOwner(this, t, store, connections);
+    this.fleet = owner;
+    this.on('close', (_removed: boolean, done: () => void) => owner.close(done));
+    owner.start(storeName);
+  }
+
+  RED.nodes.registerType(TYPE, HeatpumpFleet);
+};
+
+export = init;

@@ -1,0 +1,46 @@
+// How working nodes reach the fleet's state owner (a heatpump-fleet config node): they report
+// into it and read from it through this interface only, so the owner's storage can change
+// (local context store today, a shared store for several instances later) without them.
+import type { AlertEvent, PresenceEvent, Reading } from './contract';
+import type { FleetChanges, FleetState, Rejection } from '../heatpump-fleet/fleet-state';
+
+export type { FleetChanges, FleetState };
+
+export interface FleetLink {
+  /** false when no InfluxDB is configured: nothing may be written or queried */
+  readonly history: boolean;
+  /** why history is off, for errors and status; empty when it is on */
+  readonly historyNote: string;
+  /** the live state; read it, never change it (reports go through the methods below) */
+  readonly state: FleetState;
+  /** a decoded reading and the fields left out of it (heatpump-decode) */
+  reading(reading: Reading, leftOut: readonly { field: string; reason: string }[]): void;
+  /** a payload or one reading rejected (heatpump-decode) */
+  rejected(rejection: Omit<Rejection, 'time'>): void;
+  /** any message from a device: it is alive (online-tracker) */
+  seen(deviceId: string, at: number): void;
+  /** raised, escalated or cleared (threshold-alert) */
+  alert(event: AlertEvent): void;
+  /** online / offline (online-tracker) */
+  presence(event: PresenceEvent): void;
+  /** points that reached InfluxDB (heatpump-batch) */
+  written(points: number): void;
+  /** a failed write; lostPoints > 0 when its points were given up (heatpump-batch) */
+  writeFailed(lostPoints: number): void;
+  /**
+   * Changes once per interval; the first call after subscribing (and after a restart's restore)
+   * carries every known device. Returns the unsubscribe function (call it on close).
+   */
+  subscribe(listener: (changes: FleetChanges) => void): () => void;
+}
+
+interface NodesLike {
+  getNode(id: string): unknown;
+}
+
+/** The fleet config node a working node names in its `fleet` property, if any. */
+export function fleetOf(nodes: NodesLike, id: unknown): FleetLink | undefined {
+  if (typeof id !== 'string' || id === '') return undefined;
+  const node = nodes.getNode(id) as { fleet?: FleetLink } | null | undefined;
+  return node?.fleet;
+}
