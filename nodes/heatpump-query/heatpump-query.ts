@@ -2,8 +2,9 @@ import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
 import { influxqlStatements } from './influxql';
 import { parseHttpRequest, parseRequestObject, type HttpRequestLike } from './request';
 import type { HeatpumpQueryDef, QueryContext } from './types';
-import { localResponse } from '../shared/api-response';
-import { DEFAULT_STATE_KEYS, runtimeState } from '../shared/runtime-state';
+import { isDatabaseRequest } from '../shared/api-request';
+import { historyOffResponse, liveResponse, type ApiResponse } from '../shared/api-response';
+import { fleetOf } from '../shared/fleet-link';
 import { failInput } from '../shared/errors';
 import { setStatus } from '../shared/status';
 
@@ -22,11 +23,6 @@ function httpRequestOf(msg: NodeMessageInFlow): HttpRequestLike | undefined {
 const init = (RED: NodeAPI): void => {
   function HeatpumpQuery(this: Node, config: HeatpumpQueryDef) {
     RED.nodes.createNode(this, config);
-    const keys = {
-      fleetKey: config.fleetKey ?? DEFAULT_STATE_KEYS.fleetKey,
-      healthKey: config.healthKey ?? DEFAULT_STATE_KEYS.healthKey,
-      metricsKey: config.metricsKey ?? DEFAULT_STATE_KEYS.metricsKey,
-    };
     let answered = 0;
     let refused = 0;
 
@@ -34,22 +30,31 @@ const init = (RED: NodeAPI): void => {
       const now = Date.now();
       const http = httpRequestOf(msg);
       const parsed = http ? parseHttpRequest(http, now) : parseRequestObject(msg.payload, now);
+      const answer = (response: ApiResponse) => send([null, { ...msg, statusCode: response.statusCode, payload: response.payload, headers: response.headers ?? {} }]);
       if (!parsed.ok) {
         refused += 1;
         const { statusCode, error } = parsed.error;
         if (!http) return failInput(this, done, RED._('heatpump-query.status.bad-request'), RED._('heatpump-query.errors.bad-request', { error }));
         // A bad API call is the caller's mistake, answered with 400/404, not a flow error.
         setStatus(this, 'error', RED._('heatpump-query.status.refused', { answered, refused }));
-        send([null, { ...msg, statusCode, payload: { error } }]);
+        answer({ statusCode, payload: { error } });
         return done();
       }
-      answered += 1;
       const request = parsed.value;
-      setStatus(this, 'ok', RED._('heatpump-query.status.answered', { kind: request.kind, answered, refused }));
-      if (request.kind === 'health' || request.kind === 'metrics') {
-        const state = runtimeState(msg as Record<string, unknown>, (key) => this.context().global.get(key), keys);
-        const response = localResponse(request, state, now);
-        send([null, { ...msg, statusCode: response.statusCode, payload: response.payload, headers: response.headers ?? {} }]);
+      const fleet = fleetOf(RED.nodes, config.fleet);
+      if (!fleet) {
+        return failInput(this, done, RED._('heatpump-query.status.no-fleet'), RED._('heatpump-query.errors.no-fleet'));
+      }
+      answered += 1;
+      const note = fleet.storeNote ? ` (${fleet.storeNote})` : '';
+      setStatus(this, 'ok', RED._('heatpump-query.status.answered', { kind: request.kind, answered, refused }) + note);
+      if (!isDatabaseRequest(request)) {
+        answer(liveResponse(request, fleet.state, now, fleet.historyNote));
+        return done();
+      }
+      // History off means no query anywhere: the caller learns why instead of reading another database.
+      if (!fleet.history) {
+        answer(historyOffResponse(fleet.historyNote));
         return done();
       }
       const statements = influxqlStatements(request);

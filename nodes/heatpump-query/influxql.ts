@@ -28,11 +28,6 @@ const HOURLY_FIELDS = SENSOR_FIELDS.map((f) => `"mean_${f}" AS "${f}"`).join(', 
 /** The statements for a request; several are joined with `;` and come back as one result each. */
 export function influxqlStatements(request: DatabaseRequest): string[] {
   switch (request.kind) {
-    case 'devices':
-      return [`SELECT * FROM ${RAW} GROUP BY "device_id" ORDER BY time DESC LIMIT 1`];
-    case 'status':
-    case 'latest':
-      return [`SELECT * FROM ${RAW} WHERE ${deviceIs(request.device_id)} ORDER BY time DESC LIMIT 1`];
     case 'readings': {
       const where = `WHERE ${deviceIs(request.device_id)} AND ${between(request.start, request.end)}`;
       const select =
@@ -57,13 +52,6 @@ export function influxqlStatements(request: DatabaseRequest): string[] {
       if (request.level !== null) conditions.push(`"level" = ${stringLiteral(request.level)}`);
       return [`SELECT * FROM ${ALERTS} WHERE ${conditions.join(' AND ')} ORDER BY time DESC LIMIT ${request.limit}`];
     }
-    case 'stats':
-      return [
-        `SELECT count(*) FROM ${RAW}`,
-        `SELECT count("value") FROM ${ALERTS}`,
-        `SELECT * FROM ${RAW} ORDER BY time ASC LIMIT 1`,
-        `SELECT * FROM ${RAW} ORDER BY time DESC LIMIT 1`,
-      ];
   }
 }
 

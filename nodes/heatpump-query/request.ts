@@ -91,17 +91,24 @@ function parseReadings(deviceId: string, query: Record<string, unknown>, now: nu
   return ok({ kind: 'readings', device_id: deviceId, start, end, window_ms: windowMs, limit: limit.value });
 }
 
+function optionalDevice(query: Record<string, unknown>): Parsed<string | null> {
+  if (firstValue(query.device_id) === undefined || firstValue(query.device_id) === '') return ok(null);
+  return deviceParam(query.device_id, 'device_id');
+}
+
+function parseActiveAlerts(query: Record<string, unknown>): Parsed<ApiRequest> {
+  const device = optionalDevice(query);
+  return device.ok ? ok({ kind: 'active_alerts', device_id: device.value }) : device;
+}
+
 function parseAlerts(query: Record<string, unknown>): Parsed<ApiRequest> {
   const hours = intParam(query, 'hours', 1, 168, 24);
   if (!hours.ok) return hours;
   const limit = intParam(query, 'limit', 1, 500, 50);
   if (!limit.ok) return limit;
-  let deviceId: string | null = null;
-  if (firstValue(query.device_id) !== undefined && firstValue(query.device_id) !== '') {
-    const device = deviceParam(query.device_id, 'device_id');
-    if (!device.ok) return device;
-    deviceId = device.value;
-  }
+  const device = optionalDevice(query);
+  if (!device.ok) return device;
+  const deviceId = device.value;
   const levelText = firstValue(query.level);
   let level: 'warning' | 'critical' | null = null;
   if (levelText !== undefined && levelText !== '') {
@@ -133,6 +140,7 @@ const ROUTES: { pattern: RegExp; parse: (http: HttpRequestLike, now: number) => 
   { pattern: /\/metrics\/?$/, parse: () => ok({ kind: 'metrics' }) },
   { pattern: /\/api\/stats\/?$/, parse: () => ok({ kind: 'stats' }) },
   { pattern: /\/api\/devices\/?$/, parse: () => ok({ kind: 'devices' }) },
+  { pattern: /\/api\/alerts\/active\/?$/, parse: (http) => parseActiveAlerts(http.query) },
   { pattern: /\/api\/alerts\/?$/, parse: (http) => parseAlerts(http.query) },
   {
     pattern: /\/api\/devices\/:[a-z_]+\/status\/?$/,
@@ -181,6 +189,8 @@ export function parseRequestObject(payload: unknown, now: number): Parsed<ApiReq
     }
     case 'alerts':
       return parseAlerts(request);
+    case 'active_alerts':
+      return parseActiveAlerts(request);
     case 'readings':
       return withDevice({ route: '', params: { id: request.device_id }, query: {} }, (id) => parseReadings(id, request, now));
     case 'status':

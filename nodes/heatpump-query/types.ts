@@ -1,17 +1,16 @@
 import type { NodeDef } from 'node-red';
-import type { ApiRequest } from '../shared/api-request';
+import type { DatabaseRequest } from '../shared/api-request';
 
 export interface HeatpumpQueryProps {
-  name: string;
-  fleetKey: string;
-  healthKey: string;
-  metricsKey: string;
+  name?: string;
+  /** the heatpump-fleet config node that live answers come from */
+  fleet: string;
 }
 
-export interface HeatpumpQueryDef extends NodeDef, HeatpumpQueryProps {}
+export interface HeatpumpQueryDef extends NodeDef, Omit<Partial<HeatpumpQueryProps>, 'name'> {}
 
 /** Carried from heatpump-query through `influxdb in` to heatpump-response. */
 export interface QueryContext {
-  request: ApiRequest;
+  request: DatabaseRequest;
   statements: number;
 }

@@ -7,18 +7,27 @@ export type HistoryRange = keyof typeof HISTORY_RANGES;
 
 /** Requests answered from InfluxDB (heatpump-query output 1 -> influxdb in -> heatpump-response). */
 export type DatabaseRequest =
+  | { kind: 'readings'; device_id: string; start: number; end: number; window_ms: number | null; limit: number }
+  | { kind: 'history'; device_id: string; range: HistoryRange; start: number; end: number; window_ms: number; split: number | null }
+  | { kind: 'alerts'; device_id: string | null; level: AlertLevel | null; hours: number; limit: number };
+
+/** Requests answered from the fleet's live state, without InfluxDB (heatpump-query output 2). */
+export type LiveRequest =
+  | { kind: 'health' }
+  | { kind: 'metrics' }
+  | { kind: 'stats' }
   | { kind: 'devices' }
   | { kind: 'status'; device_id: string }
   | { kind: 'latest'; device_id: string }
-  | { kind: 'readings'; device_id: string; start: number; end: number; window_ms: number | null; limit: number }
-  | { kind: 'history'; device_id: string; range: HistoryRange; start: number; end: number; window_ms: number; split: number | null }
-  | { kind: 'alerts'; device_id: string | null; level: AlertLevel | null; hours: number; limit: number }
-  | { kind: 'stats' };
+  | { kind: 'active_alerts'; device_id: string | null };
 
-/** Requests answered from the runtime's own state, without InfluxDB (heatpump-query output 2). */
-export type LocalRequest = { kind: 'health' } | { kind: 'metrics' };
+export type ApiRequest = DatabaseRequest | LiveRequest;
 
-export type ApiRequest = DatabaseRequest | LocalRequest;
+const DATABASE_KINDS: ReadonlySet<string> = new Set<DatabaseRequest['kind']>(['readings', 'history', 'alerts']);
+
+export function isDatabaseRequest(request: ApiRequest): request is DatabaseRequest {
+  return DATABASE_KINDS.has(request.kind);
+}
 
 /** A request that cannot be answered: the HTTP status and a message for the caller. */
 export interface ApiProblem {

@@ -1,7 +1,8 @@
 // Response bodies of the HTTP API (seed 000 sections 5.2 and 7.2), built from InfluxDB rows and
 // the runtime's own state. Pure: no Node-RED import, `now` passed in.
-import type { ApiRequest, DatabaseRequest } from './api-request';
-import { SENSOR_FIELDS, STATE_FIELDS, type FleetSummary } from './contract';
+import type { DatabaseRequest, LiveRequest } from './api-request';
+import { SENSOR_FIELDS, STATE_FIELDS } from './contract';
+import type { DeviceRecord, FleetState, Health } from '../heatpump-fleet/fleet-state';
 
 export interface ApiResponse {
   statusCode: number;
@@ -9,19 +10,8 @@ export interface ApiResponse {
   headers?: Record<string, string>;
 }
 
-/** What the flow knows besides InfluxDB: filled from global context by the shipped API flow. */
-export interface RuntimeState {
-  fleet?: FleetSummary | undefined;
-  health?: HealthFlags | undefined;
-  metrics?: Partial<Record<MetricName, number>> | undefined;
-}
-
-export interface HealthFlags {
-  mqtt_connected?: boolean;
-  influxdb_connected?: boolean;
-  /** false when the runtime was started without any InfluxDB on purpose */
-  history?: boolean;
-}
+/** What the live answers read: the fleet's state (heatpump-fleet). */
+export type FleetReader = Pick<FleetState, 'get' | 'all' | 'size' | 'summary' | 'counters' | 'health' | 'readingsRange' | 'rejections'>;
 
 export type Row = Record<string, unknown>;
 
@@ -55,109 +45,142 @@ function readingValues(row: Row): Row {
   return values;
 }
 
-const fleetDevice = (fleet: FleetSummary | undefined, id: string) => fleet?.devices.find((d) => d.device_id === id);
 const notFound = (id: string): ApiResponse => ({ statusCode: 404, payload: { error: `unknown device ${JSON.stringify(id)}` } });
 
-export function healthStatus(flags: HealthFlags): 'healthy' | 'degraded' | 'unhealthy' {
+export function healthStatus(health: Health): 'healthy' | 'degraded' | 'unhealthy' {
   // Without InfluxDB on purpose (history off) the live pipeline still works: degraded, not down.
-  if (flags.history === false) return 'degraded';
-  if (!flags.influxdb_connected) return 'unhealthy';
-  return flags.mqtt_connected ? 'healthy' : 'degraded';
+  if (!health.history) return 'degraded';
+  if (health.influxdb_connected !== true) return 'unhealthy';
+  return health.mqtt_connected === true ? 'healthy' : 'degraded';
 }
 
-function healthResponse(flags: HealthFlags, now: number): ApiResponse {
-  const status = healthStatus(flags);
+function healthResponse(fleet: FleetReader, now: number, historyNote: string): ApiResponse {
+  const { health } = fleet;
+  const status = healthStatus(health);
   const payload: Row = {
     status,
-    influxdb_connected: flags.influxdb_connected === true,
-    mqtt_connected: flags.mqtt_connected === true,
-    history: flags.history !== false,
+    influxdb_connected: health.influxdb_connected === true,
+    mqtt_connected: health.mqtt_connected === true,
+    history: health.history,
     timestamp: iso(now),
   };
-  if (flags.history === false) payload.notice = 'History is off: no InfluxDB is configured or reachable, readings are not stored.';
+  if (!health.history) payload.notice = `${historyNote}: readings are not stored.`;
   return { statusCode: status === 'unhealthy' ? 503 : 200, payload };
 }
 
-export const METRICS: { name: MetricName; help: string; type: 'counter' | 'gauge' }[] = [
-  { name: 'readings_total', help: 'Readings accepted by heatpump-decode.', type: 'counter' },
-  { name: 'readings_rejected', help: 'Readings and payloads rejected by heatpump-decode.', type: 'counter' },
-  { name: 'alerts_total', help: 'Alerts raised or escalated (threshold and device-raised).', type: 'counter' },
-  { name: 'points_written', help: 'Points written to InfluxDB.', type: 'counter' },
-  { name: 'write_errors', help: 'Failed InfluxDB batch writes.', type: 'counter' },
+/** Fleet counters exposed on /metrics, by their Prometheus name. */
+export const METRICS: { name: string; counter: keyof FleetReader['counters']; help: string }[] = [
+  { name: 'readings_total', counter: 'readings_accepted', help: 'Readings accepted by heatpump-decode.' },
+  { name: 'readings_rejected_total', counter: 'payloads_rejected', help: 'Payloads and readings rejected by heatpump-decode.' },
+  { name: 'fields_left_out_total', counter: 'fields_left_out', help: 'Fields left out of accepted readings (out of range, wrong type).' },
+  { name: 'alerts_total', counter: 'alerts', help: 'Alerts raised or escalated (threshold and device-raised, one per episode).' },
+  { name: 'points_written_total', counter: 'points_written', help: 'Points written to InfluxDB.' },
+  { name: 'write_errors_total', counter: 'write_errors', help: 'Failed InfluxDB batch writes.' },
+  { name: 'points_lost_total', counter: 'points_lost', help: 'Points given up after every write retry failed.' },
 ];
-export type MetricName = 'readings_total' | 'readings_rejected' | 'alerts_total' | 'points_written' | 'write_errors';
 
 const labelValue = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
 /** Prometheus text exposition format 0.0.4. */
-export function prometheusText(state: RuntimeState): string {
+export function prometheusText(fleet: FleetReader): string {
   const lines: string[] = [];
-  const metric = (name: string, type: string, help: string, samples: [string, number][]) => {
+  const metric = (name: string, type: string, help: string, samples: Iterable<[string, number]>) => {
     lines.push(`# HELP heatpump_${name} ${help}`, `# TYPE heatpump_${name} ${type}`);
     for (const [labels, value] of samples) lines.push(`heatpump_${name}${labels} ${value}`);
   };
-  for (const { name, help, type } of METRICS) {
-    const exposed = type === 'counter' && !name.endsWith('_total') ? `${name}_total` : name;
-    metric(exposed, type, help, [['', state.metrics?.[name] ?? 0]]);
-  }
-  const devices = state.fleet?.devices ?? [];
-  metric('devices_online', 'gauge', 'Devices currently online.', [['', devices.filter((d) => d.online).length]]);
-  metric('devices_total', 'gauge', 'Devices known to online-tracker.', [['', devices.length]]);
-  metric('device_online', 'gauge', '1 when the device is online.', devices.map((d) => [`{device_id="${labelValue(d.device_id)}"}`, d.online ? 1 : 0]));
-  metric(
-    'device_last_seen_seconds',
-    'gauge',
-    'When the device was last heard from, in seconds since the epoch.',
-    devices.filter((d) => d.last_seen !== null).map((d) => [`{device_id="${labelValue(d.device_id)}"}`, (d.last_seen ?? 0) / 1000]),
-  );
-  metric('mqtt_connected', 'gauge', '1 when the MQTT broker connection is up.', [['', state.health?.mqtt_connected ? 1 : 0]]);
-  metric('influxdb_connected', 'gauge', '1 when InfluxDB answers.', [['', state.health?.influxdb_connected ? 1 : 0]]);
+  for (const { name, counter, help } of METRICS) metric(name, 'counter', help, [['', fleet.counters[counter]]]);
+  const summary = fleet.summary();
+  metric('devices_online', 'gauge', 'Devices currently online.', [['', summary.online]]);
+  metric('devices_total', 'gauge', 'Devices known to the fleet.', [['', summary.total]]);
+  metric('alerts_active', 'gauge', 'Active alerts by level.', [
+    ['{level="warning"}', summary.warning],
+    ['{level="critical"}', summary.critical],
+  ]);
+  const perDevice = (pick: (device: DeviceRecord) => number | null) =>
+    (function* () {
+      for (const device of fleet.all()) {
+        const value = pick(device);
+        if (value !== null) yield [`{device_id="${labelValue(device.device_id)}"}`, value] as [string, number];
+      }
+    })();
+  metric('device_online', 'gauge', '1 when the device is online.', perDevice((d) => (d.online === null ? null : d.online ? 1 : 0)));
+  metric('device_last_seen_seconds', 'gauge', 'When the device last sent a reading or message, in seconds since the epoch.', perDevice((d) => (d.last_seen === null ? null : d.last_seen / 1000)));
+  metric('mqtt_connected', 'gauge', '1 when the MQTT broker connection is up.', [['', fleet.health.mqtt_connected ? 1 : 0]]);
+  metric('influxdb_connected', 'gauge', '1 when InfluxDB answers.', [['', fleet.health.influxdb_connected ? 1 : 0]]);
   return `${lines.join('\n')}\n`;
 }
 
-/** Answers for requests that need no database (heatpump-query output 2). */
-export function localResponse(request: Extract<ApiRequest, { kind: 'health' | 'metrics' }>, state: RuntimeState, now: number): ApiResponse {
-  if (request.kind === 'health') return healthResponse(state.health ?? {}, now);
-  return { statusCode: 200, payload: prometheusText(state), headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } };
+function deviceStatus(device: DeviceRecord): Row {
+  return {
+    device_id: device.device_id,
+    is_online: device.online === true,
+    last_seen: iso(device.last_seen),
+    ...readingValues((device.reading ?? {}) as Row),
+    alerts: Object.values(device.alerts).map((alert) => ({ ...alert, since: iso(alert.since), timestamp: iso(alert.timestamp) })),
+  };
+}
+
+function activeAlerts(fleet: FleetReader, deviceId: string | null): Row[] {
+  const devices = deviceId === null ? fleet.all() : [fleet.get(deviceId)].filter((d): d is DeviceRecord => d !== undefined);
+  const rows: { at: number; row: Row }[] = [];
+  for (const device of devices) {
+    for (const alert of Object.values(device.alerts)) {
+      rows.push({ at: alert.timestamp, row: { device_id: device.device_id, ...alert, since: iso(alert.since), timestamp: iso(alert.timestamp) } });
+    }
+  }
+  return rows.sort((a, b) => b.at - a.at).map(({ row }) => row);
+}
+
+/** Answers from the fleet's live state (heatpump-query output 2). */
+export function liveResponse(request: LiveRequest, fleet: FleetReader, now: number, historyNote = ''): ApiResponse {
+  switch (request.kind) {
+    case 'health':
+      return healthResponse(fleet, now, historyNote);
+    case 'metrics':
+      return { statusCode: 200, payload: prometheusText(fleet), headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } };
+    case 'stats': {
+      const range = fleet.readingsRange();
+      return {
+        statusCode: 200,
+        payload: {
+          total_readings: fleet.counters.readings_accepted,
+          total_alerts: fleet.counters.alerts,
+          devices_online: fleet.summary().online,
+          oldest_reading: iso(range?.[0]),
+          newest_reading: iso(range?.[1]),
+        },
+      };
+    }
+    case 'devices': {
+      const devices = [...fleet.all()].sort((a, b) => (a.device_id < b.device_id ? -1 : a.device_id > b.device_id ? 1 : 0));
+      return { statusCode: 200, payload: devices.map((d) => ({ device_id: d.device_id, is_online: d.online === true, last_seen: iso(d.last_seen) })) };
+    }
+    case 'status': {
+      const device = fleet.get(request.device_id);
+      return device ? { statusCode: 200, payload: deviceStatus(device) } : notFound(request.device_id);
+    }
+    case 'latest': {
+      const reading = fleet.get(request.device_id)?.reading;
+      if (!reading) return { statusCode: 404, payload: { error: `no reading from device ${JSON.stringify(request.device_id)}` } };
+      return { statusCode: 200, payload: { device_id: request.device_id, timestamp: iso(reading.timestamp), ...readingValues(reading as Row) } };
+    }
+    case 'active_alerts':
+      return { statusCode: 200, payload: activeAlerts(fleet, request.device_id) };
+  }
+}
+
+/** History is off: no query is made, and the caller learns why. */
+export function historyOffResponse(note: string): ApiResponse {
+  return { statusCode: 503, payload: { error: `history is off: ${note}` } };
 }
 
 /** The response to a database request from the rows of its `statements` InfluxQL statements. */
-export function databaseResponse(request: DatabaseRequest, results: unknown, state: RuntimeState, statements: number): ApiResponse {
+export function databaseResponse(request: DatabaseRequest, results: unknown, fleet: FleetReader | undefined, statements: number): ApiResponse {
   const sets = resultSets(results, statements);
   const first = sets[0] ?? [];
-  const fleet = state.fleet;
   switch (request.kind) {
-    case 'devices': {
-      const byId = new Map<string, { device_id: string; is_online: boolean; last_seen: number | null }>();
-      for (const row of first) {
-        if (typeof row.device_id !== 'string') continue;
-        byId.set(row.device_id, { device_id: row.device_id, is_online: false, last_seen: rowTime(row) });
-      }
-      for (const device of fleet?.devices ?? []) {
-        const stored = byId.get(device.device_id);
-        const lastSeen = Math.max(stored?.last_seen ?? 0, device.last_seen ?? 0) || null;
-        byId.set(device.device_id, { device_id: device.device_id, is_online: device.online, last_seen: lastSeen });
-      }
-      const devices = [...byId.values()].sort((a, b) => a.device_id.localeCompare(b.device_id));
-      return { statusCode: 200, payload: devices.map((d) => ({ ...d, last_seen: iso(d.last_seen) })) };
-    }
-    case 'status':
-    case 'latest': {
-      const row = first[0];
-      const tracked = fleetDevice(fleet, request.device_id);
-      if (!row && !tracked) return notFound(request.device_id);
-      if (request.kind === 'latest') {
-        if (!row) return { statusCode: 404, payload: { error: `no stored reading for device ${JSON.stringify(request.device_id)}` } };
-        return { statusCode: 200, payload: { device_id: request.device_id, timestamp: iso(rowTime(row)), ...readingValues(row) } };
-      }
-      const lastSeen = Math.max(row ? (rowTime(row) ?? 0) : 0, tracked?.last_seen ?? 0) || null;
-      return {
-        statusCode: 200,
-        payload: { device_id: request.device_id, is_online: tracked?.online ?? false, last_seen: iso(lastSeen), ...readingValues(row ?? {}) },
-      };
-    }
     case 'readings': {
-      if (first.length === 0 && !fleetDevice(fleet, request.device_id) && (sets[1] ?? []).length === 0) return notFound(request.device_id);
+      if (first.length === 0 && !fleet?.get(request.device_id) && (sets[1] ?? []).length === 0) return notFound(request.device_id);
       const readings = first
         .map((row) => ({ time: rowTime(row), values: readingValues(row) }))
         .filter((r): r is { time: number; values: Row } => r.time !== null)
@@ -201,23 +224,5 @@ export function databaseResponse(request: DatabaseRequest, results: unknown, sta
           timestamp: iso(rowTime(row)),
         })),
       };
-    case 'stats': {
-      const counts = sets[0]?.[0] ?? {};
-      const readingCounts = Object.entries(counts)
-        .filter(([key, value]) => key.startsWith('count_') && typeof value === 'number')
-        .map(([, value]) => value as number);
-      const oldest = sets[2]?.[0];
-      const newest = sets[3]?.[0];
-      return {
-        statusCode: 200,
-        payload: {
-          total_readings: readingCounts.length > 0 ? Math.max(...readingCounts) : 0,
-          total_alerts: typeof sets[1]?.[0]?.count === 'number' ? sets[1][0].count : 0,
-          devices_online: fleet?.online ?? 0,
-          oldest_reading: oldest ? iso(rowTime(oldest)) : null,
-          newest_reading: newest ? iso(rowTime(newest)) : null,
-        },
-      };
-    }
   }
 }

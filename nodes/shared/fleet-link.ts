@@ -11,6 +11,8 @@ export interface FleetLink {
   readonly history: boolean;
   /** why history is off, for errors and status; empty when it is on */
   readonly historyNote: string;
+  /** 'memory only' when the chosen context store is not configured (state lost at a restart); else empty */
+  readonly storeNote: string;
   /** the live state; read it, never change it (reports go through the methods below) */
   readonly state: FleetState;
   /** a decoded reading and the fields left out of it (heatpump-decode) */

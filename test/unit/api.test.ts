@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { parseHttpRequest, parseRequestObject, historyWindow, parseWindow } from '../../nodes/heatpump-query/request';
 import { influxqlStatements, stringLiteral } from '../../nodes/heatpump-query/influxql';
-import { databaseResponse, healthStatus, localResponse, prometheusText } from '../../nodes/shared/api-response';
+import { databaseResponse, healthStatus, historyOffResponse, liveResponse, prometheusText } from '../../nodes/shared/api-response';
 import type { DatabaseRequest } from '../../nodes/shared/api-request';
-import type { FleetSummary } from '../../nodes/shared/contract';
+import { FleetState } from '../../nodes/heatpump-fleet/fleet-state';
 
 const NOW = Date.parse('2024-01-30T10:00:00Z');
 const http = (route: string, params: Record<string, string> = {}, query: Record<string, unknown> = {}) => parseHttpRequest({ route, params, query }, NOW);
@@ -26,6 +26,8 @@ describe('API requests (heatpump-query core)', () => {
       { kind: 'readings', device_id: 'site1', start: NOW - 3_600_000, end: NOW, window_ms: 300_000, limit: 10 },
     ],
     ['route under a prefix', http('/custom/api/health'), { kind: 'health' }],
+    ['active alerts', http('/api/alerts/active'), { kind: 'active_alerts', device_id: null }],
+    ['active alerts of a device', http('/api/alerts/active', {}, { device_id: 'site1' }), { kind: 'active_alerts', device_id: 'site1' }],
   ];
   for (const [name, result, expected] of accepted) {
     it(`accepts ${name}`, () => assert.deepEqual(result, { ok: true, value: expected }));
@@ -109,37 +111,46 @@ describe('InfluxQL (heatpump-query core)', () => {
 });
 
 describe('API responses', () => {
-  const fleet: FleetSummary = {
-    devices: [{ device_id: 'site1', online: true, last_seen: NOW - 1000, since: NOW - 5000 }],
-    total: 1,
-    online: 1,
-    offline: 0,
-    timestamp: NOW,
+  /** site1 online with a reading and a critical alert; site2 seen only as offline. */
+  const makeFleet = (history = true) => {
+    const fleet = new FleetState(NOW - 10_000, history);
+    fleet.setHealth({ mqtt_connected: true, influxdb_connected: true });
+    fleet.reading({ device_id: 'site1', timestamp: NOW - 61_000, temp_inlet: 45.2, voltage: 252, compressor_running: true }, [], NOW - 60_000);
+    fleet.presence({ event: 'device_online', device_id: 'site1', last_seen: NOW - 60_000, reason: 'data', timestamp: NOW - 60_000 });
+    fleet.alert({ device_id: 'site1', alert_type: 'voltage_high', level: 'critical', value: 252, threshold: 250, message: 'Voltage critical: 252 V', state: 'raised', timestamp: NOW - 61_000 });
+    fleet.presence({ event: 'device_offline', device_id: 'site2', last_seen: NOW - 900_000, reason: 'timeout', timestamp: NOW - 300_000 });
+    return fleet;
   };
-  const row = { time: new Date(NOW - 60_000), device_id: 'site1', temp_inlet: 45.2, voltage: 230.5, compressor_running: true };
 
-  it('computes health as the seed says', () => {
-    assert.equal(healthStatus({ influxdb_connected: true, mqtt_connected: true }), 'healthy');
-    assert.equal(healthStatus({ influxdb_connected: true, mqtt_connected: false }), 'degraded');
-    assert.equal(healthStatus({ influxdb_connected: false, mqtt_connected: true }), 'unhealthy');
-    assert.equal(healthStatus({ history: false, mqtt_connected: true }), 'degraded');
-    const unhealthy = localResponse({ kind: 'health' }, { health: { influxdb_connected: false, mqtt_connected: true } }, NOW);
+  it('computes health from the fleet', () => {
+    const health = (part: Partial<ReturnType<typeof makeFleet>['health']>) => healthStatus({ ...makeFleet().health, ...part });
+    assert.equal(health({}), 'healthy');
+    assert.equal(health({ mqtt_connected: false }), 'degraded');
+    assert.equal(health({ influxdb_connected: false }), 'unhealthy');
+    assert.equal(health({ influxdb_connected: null }), 'unhealthy');
+    assert.equal(health({ history: false, influxdb_connected: null }), 'degraded');
+    const fleet = makeFleet();
+    fleet.setHealth({ influxdb_connected: false });
+    const unhealthy = liveResponse({ kind: 'health' }, fleet, NOW);
     assert.equal(unhealthy.statusCode, 503);
     assert.deepEqual(unhealthy.payload, { status: 'unhealthy', influxdb_connected: false, mqtt_connected: true, history: true, timestamp: '2024-01-30T10:00:00.000Z' });
+    const off = liveResponse({ kind: 'health' }, makeFleet(false), NOW, 'history is off: no InfluxDB');
+    assert.equal(off.statusCode, 200);
+    assert.match((off.payload as { notice: string }).notice, /^history is off: no InfluxDB: readings are not stored\.$/);
   });
 
-  it('shapes device status like seed section 5.2, invalid sensors as null', () => {
-    const response = databaseResponse({ kind: 'status', device_id: 'site1' }, [row], { fleet }, 1);
+  it('shapes device status from the fleet, invalid sensors as null, with the active alerts', () => {
+    const response = liveResponse({ kind: 'status', device_id: 'site1' }, makeFleet(), NOW);
     assert.equal(response.statusCode, 200);
     assert.deepEqual(response.payload, {
       device_id: 'site1',
       is_online: true,
-      last_seen: new Date(NOW - 1000).toISOString(),
+      last_seen: new Date(NOW - 60_000).toISOString(),
       temp_inlet: 45.2,
       temp_outlet: null,
       temp_ambient: null,
       temp_compressor: null,
-      voltage: 230.5,
+      voltage: 252,
       current: null,
       power: null,
       pressure_high: null,
@@ -147,45 +158,69 @@ describe('API responses', () => {
       compressor_running: true,
       fan_running: null,
       defrost_active: null,
+      alerts: [
+        {
+          alert_type: 'voltage_high',
+          level: 'critical',
+          value: 252,
+          threshold: 250,
+          message: 'Voltage critical: 252 V',
+          since: new Date(NOW - 61_000).toISOString(),
+          timestamp: new Date(NOW - 61_000).toISOString(),
+          source: 'threshold',
+        },
+      ],
     });
   });
 
-  it('answers 404 for a device neither stored nor tracked', () => {
-    const request: DatabaseRequest = { kind: 'status', device_id: 'ghost' };
-    assert.equal(databaseResponse(request, [], { fleet }, 1).statusCode, 404);
-    assert.equal(databaseResponse({ kind: 'latest', device_id: 'ghost' }, [], {}, 1).statusCode, 404);
+  it('answers 404 for an unknown device', () => {
+    const fleet = makeFleet();
+    assert.equal(liveResponse({ kind: 'status', device_id: 'ghost' }, fleet, NOW).statusCode, 404);
+    assert.equal(liveResponse({ kind: 'latest', device_id: 'ghost' }, fleet, NOW).statusCode, 404);
+    assert.equal(liveResponse({ kind: 'latest', device_id: 'site2' }, fleet, NOW).statusCode, 404, 'known but never sent a reading');
     const readings: DatabaseRequest = { kind: 'readings', device_id: 'ghost', start: 0, end: NOW, window_ms: null, limit: 10 };
-    assert.equal(databaseResponse(readings, [[], []], {}, 2).statusCode, 404);
-    assert.equal(databaseResponse(readings, [[], [{ key: 'device_id', value: 'ghost' }]], {}, 2).statusCode, 200);
+    assert.equal(databaseResponse(readings, [[], []], fleet, 2).statusCode, 404);
+    assert.equal(databaseResponse(readings, [[], [{ key: 'device_id', value: 'ghost' }]], fleet, 2).statusCode, 200);
+    assert.equal(databaseResponse({ ...readings, device_id: 'site2' }, [[], []], fleet, 2).statusCode, 200, 'known to the fleet');
   });
 
-  it('merges stored and tracked devices', () => {
-    const response = databaseResponse({ kind: 'devices' }, [{ ...row, device_id: 'old' }, row], { fleet }, 1);
-    assert.deepEqual(response.payload, [
-      { device_id: 'old', is_online: false, last_seen: new Date(NOW - 60_000).toISOString() },
-      { device_id: 'site1', is_online: true, last_seen: new Date(NOW - 1000).toISOString() },
+  it('lists the fleet devices sorted, with last seen', () => {
+    assert.deepEqual(liveResponse({ kind: 'devices' }, makeFleet(), NOW).payload, [
+      { device_id: 'site1', is_online: true, last_seen: new Date(NOW - 60_000).toISOString() },
+      { device_id: 'site2', is_online: false, last_seen: new Date(NOW - 900_000).toISOString() },
     ]);
   });
 
-  it('builds stats from the four statements', () => {
-    const response = databaseResponse(
-      { kind: 'stats' },
-      [[{ time: new Date(0), count_voltage: 10, count_temp_inlet: 12 }], [{ time: new Date(0), count: 3 }], [{ ...row, time: new Date(NOW - 3_600_000) }], [row]],
-      { fleet },
-      4,
-    );
-    assert.deepEqual(response.payload, {
-      total_readings: 12,
-      total_alerts: 3,
+  it('builds stats from the fleet counters, the same numbers /metrics shows', () => {
+    const fleet = makeFleet();
+    assert.deepEqual(liveResponse({ kind: 'stats' }, fleet, NOW).payload, {
+      total_readings: 1,
+      total_alerts: 1,
       devices_online: 1,
-      oldest_reading: new Date(NOW - 3_600_000).toISOString(),
-      newest_reading: new Date(NOW - 60_000).toISOString(),
+      oldest_reading: new Date(NOW - 61_000).toISOString(),
+      newest_reading: new Date(NOW - 61_000).toISOString(),
     });
+    const text = prometheusText(fleet);
+    assert.match(text, /^heatpump_readings_total 1$/m);
+    assert.match(text, /^heatpump_alerts_total 1$/m);
+  });
+
+  it('lists active alerts newest first, filtered by device', () => {
+    const fleet = makeFleet();
+    fleet.alert({ device_id: 'site2', alert_type: 'current', level: 'warning', value: 13, threshold: 12, message: 'Current high', state: 'raised', timestamp: NOW - 1000, source: 'device' });
+    const all = liveResponse({ kind: 'active_alerts', device_id: null }, fleet, NOW).payload as { device_id: string; source: string }[];
+    assert.deepEqual(all.map((a) => [a.device_id, a.source]), [['site2', 'device'], ['site1', 'threshold']]);
+    const one = liveResponse({ kind: 'active_alerts', device_id: 'site1' }, fleet, NOW).payload as unknown[];
+    assert.equal(one.length, 1);
+  });
+
+  it('answers history requests with 503 when history is off', () => {
+    assert.deepEqual(historyOffResponse('no InfluxDB is set'), { statusCode: 503, payload: { error: 'history is off: no InfluxDB is set' } });
   });
 
   it('merges hourly aggregates and the raw tail into one ascending history series', () => {
     const request: DatabaseRequest = { kind: 'history', device_id: 'site1', range: '7d', start: 0, end: NOW, window_ms: 3_600_000, split: 7_200_000 };
-    const response = databaseResponse(request, [[{ time: new Date(3_600_000), temp_inlet: 40 }], [{ time: new Date(7_200_000), temp_inlet: 41, voltage: null }]], {}, 2);
+    const response = databaseResponse(request, [[{ time: new Date(3_600_000), temp_inlet: 40 }], [{ time: new Date(7_200_000), temp_inlet: 41, voltage: null }]], undefined, 2);
     assert.deepEqual(response.payload, [
       { time: 3_600_000, temp_inlet: 40 },
       { time: 7_200_000, temp_inlet: 41 },
@@ -193,12 +228,16 @@ describe('API responses', () => {
   });
 
   it('writes Prometheus text with per-device series', () => {
-    const text = prometheusText({ fleet, metrics: { readings_total: 5, write_errors: 1 }, health: { mqtt_connected: true, influxdb_connected: true } });
+    const fleet = makeFleet();
+    fleet.writeFailed(0);
+    const text = prometheusText(fleet);
     assert.match(text, /^# HELP heatpump_readings_total /m);
-    assert.match(text, /^heatpump_readings_total 5$/m);
     assert.match(text, /^heatpump_write_errors_total 1$/m);
     assert.match(text, /^heatpump_devices_online 1$/m);
+    assert.match(text, /^heatpump_devices_total 2$/m);
+    assert.match(text, /^heatpump_alerts_active\{level="critical"\} 1$/m);
     assert.match(text, /^heatpump_device_online\{device_id="site1"\} 1$/m);
-    assert.match(text, new RegExp(`^heatpump_device_last_seen_seconds\\{device_id="site1"\\} ${(NOW - 1000) / 1000}$`, 'm'));
+    assert.match(text, /^heatpump_device_online\{device_id="site2"\} 0$/m);
+    assert.match(text, new RegExp(`^heatpump_device_last_seen_seconds\\{device_id="site1"\\} ${(NOW - 60_000) / 1000}$`, 'm'));
   });
 });
