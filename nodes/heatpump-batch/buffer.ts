@@ -1,9 +1,40 @@
 // Pure core of heatpump-batch: a point buffer that says when to send and what it had to drop.
 // The glue owns the timer; nothing here reads the clock.
 import type { InfluxPoint } from '../shared/contract';
+import { err, ok, type Result } from '../shared/result';
 import type { BatchOptions } from './types';
 
-export const DEFAULT_BATCH_OPTIONS: Readonly<BatchOptions> = Object.freeze({ maxPoints: 5000, maxWaitMs: 1000, maxBuffered: 100000 });
+export const DEFAULT_BATCH_OPTIONS: Readonly<BatchOptions> = Object.freeze({ maxPoints: 5000, maxWaitMs: 1000, maxBuffered: 100000, retries: 5 });
+
+/** Delay before retry number `attempt` (1, 2, ...): 1, 2, 4, 8, 16 s, then at most a minute. */
+export function retryDelayMs(attempt: number): number {
+  return Math.min(60_000, 1000 * 2 ** Math.max(0, attempt - 1));
+}
+
+export interface WriteOutcome {
+  points: InfluxPoint[];
+  /** 0 for the first write, n for the n-th retry */
+  attempt: number;
+  /** why the write failed; undefined when it succeeded */
+  error: string | undefined;
+  /** when it failed: ms until the next try, or undefined when every retry is used up */
+  retryIn: number | undefined;
+}
+
+/**
+ * What a batch message that came back from `influxdb batch` says: through a `complete` node it
+ * was written, through a `catch` node (msg.error) it failed.
+ */
+export function writeOutcomeOf(msg: { payload?: unknown; heatpumpBatch?: unknown; error?: unknown }, retries: number): Result<WriteOutcome, string> {
+  const tag = msg.heatpumpBatch as { attempt?: unknown } | null;
+  const attempt = typeof tag === 'object' && tag !== null ? tag.attempt : undefined;
+  if (typeof attempt !== 'number' || !Number.isInteger(attempt) || attempt < 0) return err('msg.heatpumpBatch.attempt must be a whole number >= 0');
+  if (!Array.isArray(msg.payload)) return err('a reported batch must carry its points in msg.payload');
+  const points = msg.payload as InfluxPoint[];
+  if (msg.error === undefined || msg.error === null) return ok({ points, attempt, error: undefined, retryIn: undefined });
+  const error = typeof msg.error === 'object' && 'message' in msg.error ? String((msg.error as { message: unknown }).message) : String(msg.error);
+  return ok({ points, attempt, error, retryIn: attempt < retries ? retryDelayMs(attempt + 1) : undefined });
+}
 
 export interface AddOutcome {
   /** full batches to send now, in order */
@@ -51,10 +82,10 @@ export class PointBuffer {
  * Options from a node's config: blank or missing values keep the defaults. Returns the problems
  * of values that are set but unusable (they fall back to the default too).
  */
-export function batchOptionsFromConfig(config: Partial<Record<'maxPoints' | 'maxWaitMs' | 'maxBuffered', unknown>>): { options: BatchOptions; problems: string[] } {
+export function batchOptionsFromConfig(config: Partial<Record<'maxPoints' | 'maxWaitMs' | 'maxBuffered' | 'retries', unknown>>): { options: BatchOptions; problems: string[] } {
   const options: BatchOptions = { ...DEFAULT_BATCH_OPTIONS };
   const problems: string[] = [];
-  for (const key of ['maxPoints', 'maxWaitMs', 'maxBuffered'] as const) {
+  for (const key of ['maxPoints', 'maxWaitMs', 'maxBuffered', 'retries'] as const) {
     const raw = config[key];
     if (raw === undefined || raw === null || raw === '') continue;
     const value = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw.trim()) : NaN;

@@ -7,6 +7,10 @@ export interface HeatpumpBatchProps {
   maxPoints?: string | number;
   maxWaitMs?: string | number;
   maxBuffered?: string | number;
+  /** how often a failed write is tried again before its points are reported lost */
+  retries?: string | number;
+  /** heatpump-fleet config node: points written, write errors and history on/off */
+  fleet?: string;
 }
 
 export interface HeatpumpBatchDef extends NodeDef, HeatpumpBatchProps {}
@@ -18,8 +22,11 @@ export interface BatchOptions {
   maxWaitMs: number;
   /** hard cap on buffered points: beyond it the oldest are dropped (and reported) */
   maxBuffered: number;
+  retries: number;
 }
 
 export interface BatchMsg extends NodeMessage {
   payload: InfluxPoint[];
+  /** which attempt this is; comes back through complete / catch so the node knows the outcome */
+  heatpumpBatch: { attempt: number };
 }

@@ -30,11 +30,15 @@ export function readingToPoint(r: Reading): InfluxPoint {
   return { measurement: MEASUREMENT_READING, tags: { device_id: r.device_id }, fields, timestamp: new Date(r.timestamp) };
 }
 
-/** An AlertEvent as an `alert` point: tags device_id, alert_type, level; fields value, message. */
+/**
+ * An AlertEvent as an `alert` point: tags device_id, alert_type, level, source (device or
+ * threshold: a device-raised and a server-raised row of the same moment never overwrite each
+ * other); fields value, message.
+ */
 export function alertToPoint(a: AlertEvent): InfluxPoint {
   return {
     measurement: MEASUREMENT_ALERT,
-    tags: { device_id: a.device_id, alert_type: a.alert_type, level: a.level },
+    tags: { device_id: a.device_id, alert_type: a.alert_type, level: a.level, source: a.source ?? 'threshold' },
     fields: { value: a.value, message: a.message },
     timestamp: new Date(a.timestamp),
   };
@@ -42,7 +46,7 @@ export function alertToPoint(a: AlertEvent): InfluxPoint {
 
 export interface PointsOutcome {
   points: InfluxPoint[];
-  /** readings without a single stored field: nothing to write (line protocol needs a field) */
+  /** readings without a single stored field (line protocol needs a field), and cleared alerts: nothing to write */
   empty: number;
 }
 
@@ -101,6 +105,11 @@ function addAlert(item: Item, outcome: PointsOutcome): string | undefined {
   if (!isFiniteNumber(item.value)) return `${who}: value must be a finite number, got ${describe(item.value)}`;
   if (!isFiniteNumber(item.timestamp)) return `${who}: timestamp must be ms since the epoch, got ${describe(item.timestamp)}`;
   if (typeof item.message !== 'string') return `${who}: message must be a string, got ${describe(item.message)}`;
+  // an `alert` row records that an alert fired; its end is in the live state, not a row
+  if (item.state === 'cleared') {
+    outcome.empty++;
+    return undefined;
+  }
   outcome.points.push(alertToPoint(item as unknown as AlertEvent));
   return undefined;
 }

@@ -53,7 +53,7 @@ describe('heatpump-batch node', function () {
     get('n1').receive({ payload: [point] });
     const [msg] = await received;
     assert.deepEqual(points(msg).map((p) => [p.measurement, p.tags]), [
-      ['alert', { device_id: 'site1', alert_type: 'current', level: 'critical' }],
+      ['alert', { device_id: 'site1', alert_type: 'current', level: 'critical', source: 'threshold' }],
       ['sensor_reading', { device_id: 'site2' }],
     ]);
   });
@@ -125,5 +125,40 @@ describe('heatpump-batch node', function () {
     await helper.load([batch, catchModule], flow({ maxPoints: 'many' }));
     const logged = helper.log().args.map((args) => args[0] as { type?: string; msg?: unknown });
     assert.ok(logged.some((entry) => entry.type === 'heatpump-batch' && /Invalid settings, defaults used instead: maxPoints: "many"/.test(String(entry.msg))));
+  });
+
+  it('sends a failed batch again after the back-off, with the same points and the next attempt number', async function () {
+    await helper.load([batch, catchModule], flow({ maxWaitMs: 0, retries: 2 }));
+    const first = collect('out', 1);
+    get('n1').receive({ payload: [reading(0), reading(1)] });
+    get('n1').receive({ flush: true });
+    const [sent] = await first;
+    assert.deepEqual((sent as { heatpumpBatch?: unknown }).heatpumpBatch, { attempt: 0 });
+    const again = collect('out', 1, 5000);
+    const failedAt = Date.now();
+    // what a catch node scoped to `influxdb batch` hands back
+    get('n1').receive({ ...sent, error: { message: 'connect ECONNREFUSED' } });
+    const [retry] = await again;
+    assert.ok(Date.now() - failedAt >= 900, 'waited the first back-off (1 s)');
+    assert.deepEqual((retry as { heatpumpBatch?: unknown }).heatpumpBatch, { attempt: 1 });
+    assert.deepEqual(points(retry).map((p) => p.timestamp.getTime()), points(sent).map((p) => p.timestamp.getTime()), 'same timestamps: a retry never duplicates rows');
+  });
+
+  it('reports the points as lost with done(err) when the last retry failed', async function () {
+    await helper.load([batch, catchModule], flow({ maxWaitMs: 0, retries: 1 }));
+    const caught = collect('caught', 1);
+    get('n1').receive({ payload: [reading(0)], heatpumpBatch: { attempt: 1 }, error: { message: 'HTTP 500' } });
+    const [error] = await caught;
+    assert.match((error?.error as { message: string }).message, /1 points lost, InfluxDB write failed 2 times: HTTP 500/);
+  });
+
+  it('sends a batch that waits for a retry when it closes', async function () {
+    await helper.load([batch, catchModule], flow({ maxWaitMs: 0, retries: 5 }));
+    const received = collect('out', 1);
+    get('n1').receive({ payload: [reading(3)], heatpumpBatch: { attempt: 3 }, error: { message: 'timeout' } });
+    await sleep(50);
+    await get('n1').close(false);
+    const [msg] = await received;
+    assert.deepEqual((msg as { heatpumpBatch?: unknown }).heatpumpBatch, { attempt: 4 });
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { AlertEvent, InfluxPoint, Reading } from '../../nodes/shared/contract';
 import { alertToPoint, readingToPoint, toPoints } from '../../nodes/shared/points';
-import { PointBuffer, batchOptionsFromConfig, DEFAULT_BATCH_OPTIONS } from '../../nodes/heatpump-batch/buffer';
+import { PointBuffer, retryDelayMs, writeOutcomeOf, batchOptionsFromConfig, DEFAULT_BATCH_OPTIONS } from '../../nodes/heatpump-batch/buffer';
 import { seedFields, seedReading } from '../fixtures/payloads';
 
 const READING: Reading = seedReading({ overflow: 0, signal: 67 });
@@ -27,7 +27,7 @@ const READING_POINT: InfluxPoint = {
 
 const ALERT_POINT: InfluxPoint = {
   measurement: 'alert',
-  tags: { device_id: 'site1', alert_type: 'voltage_high', level: 'critical' },
+  tags: { device_id: 'site1', alert_type: 'voltage_high', level: 'critical', source: 'device' },
   fields: { value: 251, message: 'High voltage' },
   timestamp: new Date(1706600000000),
 };
@@ -42,8 +42,10 @@ describe('shared/points', () => {
     assert.deepEqual(point.fields, { voltage: 230, fan_running: false });
   });
 
-  it('alertToPoint maps tags device_id, alert_type, level and fields value, message', () => {
+  it('alertToPoint maps tags device_id, alert_type, level, source and fields value, message', () => {
     assert.deepEqual(alertToPoint(ALERT), ALERT_POINT);
+    const { source: _device, ...fromThreshold } = ALERT;
+    assert.equal(alertToPoint(fromThreshold).tags.source, 'threshold', 'a server-raised row never overwrites a device-raised one');
   });
 
   describe('toPoints', () => {
@@ -63,6 +65,10 @@ describe('shared/points', () => {
         assert.equal(result.value.empty, 0);
       });
     }
+
+    it('writes nothing for a cleared AlertEvent: a row records that an alert fired', () => {
+      assert.deepEqual(toPoints({ ...ALERT, state: 'cleared' }), { ok: true, value: { points: [], empty: 1 } });
+    });
 
     it('counts a reading without fields as empty instead of writing a field-less point', () => {
       const result = toPoints([{ device_id: 'site1', timestamp: 1706600000000 }, READING]);
@@ -103,14 +109,14 @@ describe('heatpump-batch core: PointBuffer', () => {
     Array.from({ length: n }, (_, i) => ({ ...READING_POINT, timestamp: new Date(1706600000000 + (start + i) * 1000) }));
 
   it('holds points below maxPoints and asks for the timer once', () => {
-    const buffer = new PointBuffer({ maxPoints: 5, maxWaitMs: 1000, maxBuffered: 100 });
+    const buffer = new PointBuffer({ maxPoints: 5, maxWaitMs: 1000, maxBuffered: 100, retries: 5 });
     assert.deepEqual(buffer.add(points(2)), { batches: [], dropped: 0, startTimer: true });
     assert.deepEqual(buffer.add(points(2)), { batches: [], dropped: 0, startTimer: false });
     assert.equal(buffer.size, 4);
   });
 
   it('sends full batches of maxPoints in order and keeps the rest', () => {
-    const buffer = new PointBuffer({ maxPoints: 5, maxWaitMs: 1000, maxBuffered: 100 });
+    const buffer = new PointBuffer({ maxPoints: 5, maxWaitMs: 1000, maxBuffered: 100, retries: 5 });
     const incoming = points(12);
     const outcome = buffer.add(incoming);
     assert.deepEqual(outcome.batches, [incoming.slice(0, 5), incoming.slice(5, 10)]);
@@ -120,7 +126,7 @@ describe('heatpump-batch core: PointBuffer', () => {
   });
 
   it('drops the oldest points beyond maxBuffered and counts them', () => {
-    const buffer = new PointBuffer({ maxPoints: 0, maxWaitMs: 1000, maxBuffered: 10 });
+    const buffer = new PointBuffer({ maxPoints: 0, maxWaitMs: 1000, maxBuffered: 10, retries: 5 });
     buffer.add(points(8));
     const outcome = buffer.add(points(5, 8));
     assert.equal(outcome.dropped, 3);
@@ -132,7 +138,27 @@ describe('heatpump-batch core: PointBuffer', () => {
 
   it('reads options from config, blank keeps the default, bad values are reported', () => {
     assert.deepEqual(batchOptionsFromConfig({}), { options: DEFAULT_BATCH_OPTIONS, problems: [] });
-    assert.deepEqual(batchOptionsFromConfig({ maxPoints: '10', maxWaitMs: 0, maxBuffered: '' }).options, { maxPoints: 10, maxWaitMs: 0, maxBuffered: 100000 });
+    assert.deepEqual(batchOptionsFromConfig({ maxPoints: '10', maxWaitMs: 0, maxBuffered: '' }).options, { maxPoints: 10, maxWaitMs: 0, maxBuffered: 100000, retries: 5 });
     assert.deepEqual(batchOptionsFromConfig({ maxPoints: -1, maxBuffered: 0, maxWaitMs: 'soon' }).problems, ['maxPoints: -1', 'maxWaitMs: "soon"', 'maxBuffered: 0']);
+  });
+});
+
+describe('heatpump-batch core: write outcomes', () => {
+  const batch = [READING_POINT];
+  const cases: [string, Parameters<typeof writeOutcomeOf>[0], unknown][] = [
+    ['a written batch (complete node)', { payload: batch, heatpumpBatch: { attempt: 0 } }, { points: batch, attempt: 0, error: undefined, retryIn: undefined }],
+    ['a first failure: retry in 1 s', { payload: batch, heatpumpBatch: { attempt: 0 }, error: { message: 'ECONNREFUSED' } }, { points: batch, attempt: 0, error: 'ECONNREFUSED', retryIn: 1000 }],
+    ['the fourth retry failed: next in 16 s', { payload: batch, heatpumpBatch: { attempt: 4 }, error: { message: 'timeout' } }, { points: batch, attempt: 4, error: 'timeout', retryIn: 16000 }],
+    ['the last retry failed: lost', { payload: batch, heatpumpBatch: { attempt: 5 }, error: 'HTTP 500' }, { points: batch, attempt: 5, error: 'HTTP 500', retryIn: undefined }],
+  ];
+  for (const [name, msg, expected] of cases) it(name, () => assert.deepEqual(writeOutcomeOf(msg, 5), { ok: true, value: expected }));
+
+  it('refuses a report without points or attempt', () => {
+    assert.equal(writeOutcomeOf({ payload: batch, heatpumpBatch: {} }, 5).ok, false);
+    assert.equal(writeOutcomeOf({ payload: 'x', heatpumpBatch: { attempt: 0 } }, 5).ok, false);
+  });
+
+  it('backs off 1, 2, 4, 8, 16 s and never beyond a minute', () => {
+    assert.deepEqual([1, 2, 3, 4, 5, 7, 20].map(retryDelayMs), [1000, 2000, 4000, 8000, 16000, 60000, 60000]);
   });
 });
