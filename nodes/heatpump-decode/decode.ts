@@ -10,8 +10,11 @@
 //   temperature) -> that reading/alert is rejected, the others still go out.
 // - field level: a sensor value that is not a finite number (or status not a boolean), or is
 //   outside its plausible range -> only that field is left out and listed in `invalid`; the rest
-//   of the reading goes out. A field the device flagged valid:false is left out the same way but
-//   is normal operation, not a problem.
+//   of the reading goes out. That is a warning (a FieldProblem of the reading), not a rejection.
+//   A field the device flagged valid:false is left out the same way but is normal operation.
+// - timestamps: a single item without a plausible timestamp gets the receive time. In an array
+//   (buffer flush) the items without one are placed so that they keep apart (placeTimestamps):
+//   same tags and time would overwrite each other in InfluxDB.
 import {
   SENSOR_FIELDS,
   UNITS,
@@ -26,6 +29,8 @@ import { ALERT_TYPE_PATTERN, describe } from '../shared/points';
 import type {
   DecodeOptions,
   DecodeResult,
+  FieldProblem,
+  FieldProblemCode,
   InvalidReason,
   Problem,
   ProblemCode,
@@ -47,6 +52,8 @@ export const DEFAULT_RANGES: Readonly<Ranges> = Object.freeze({
 });
 
 export const DEFAULT_MAX_BYTES = 262144;
+/** The firmware samples every 10 s. */
+export const DEFAULT_SAMPLE_INTERVAL_S = 10;
 
 /** Device clocks before this are unset (the firmware did not sync yet): 2020-01-01T00:00:00Z. */
 export const MIN_TIMESTAMP = Date.UTC(2020, 0, 1);
@@ -55,7 +62,7 @@ export const MAX_FUTURE_MS = 5 * 60 * 1000;
 export const SIGNAL_RANGE = { min: 0, max: 100 } as const;
 
 export function defaultOptions(): DecodeOptions {
-  return { ranges: { ...DEFAULT_RANGES }, maxBytes: DEFAULT_MAX_BYTES };
+  return { ranges: { ...DEFAULT_RANGES }, maxBytes: DEFAULT_MAX_BYTES, sampleIntervalMs: DEFAULT_SAMPLE_INTERVAL_S * 1000 };
 }
 
 type Item = Record<string, unknown>;
@@ -101,12 +108,28 @@ const ALERT_FIELDS: Readonly<Record<string, SensorField>> = {
 
 type ItemKind = 'reading' | 'alert' | 'auto';
 
+/** Shared by every reading without a field problem, so the hot path allocates nothing for it. */
+const NO_FIELD_PROBLEMS: readonly FieldProblem[] = Object.freeze([]);
+
+/** An item whose own timestamp is missing or implausible: it holds the receive time until placed. */
+interface Unplaced {
+  /** element index in the array; undefined for a single item */
+  index: number | undefined;
+  device: string;
+  /** its own (implausible) timestamp; undefined when it had none */
+  own: number | undefined;
+  reason: string;
+  /** the decoded Reading or AlertEvent whose timestamp gets set */
+  target: { timestamp: number };
+}
+
 /** Per-message state shared by the item decoders. */
 interface Context {
   options: DecodeOptions;
   now: number;
   topicDevice: string | undefined;
   result: DecodeResult;
+  unplaced: { reading: Unplaced[]; alert: Unplaced[] };
 }
 
 /**
@@ -145,17 +168,97 @@ export function decodeMessage(input: unknown, topic: unknown, options: DecodeOpt
     }
   }
 
-  const context: Context = { options, now, topicDevice: result.topicDevice, result };
+  const context: Context = { options, now, topicDevice: result.topicDevice, result, unplaced: { reading: [], alert: [] } };
   if (Array.isArray(payload)) {
     if (payload.length === 0) return messageProblem('empty-array', { device }, result.topicDevice);
     result.batch = true;
     for (let index = 0; index < payload.length; index++) decodeItem(payload[index], index, kind, context);
+    // Readings and alerts are different measurements: each kind is kept apart among itself.
+    const ownReadingTimes = () => result.readings.filter((r) => !r.timestampReplaced).map((r) => r.reading.timestamp);
+    const ownAlertTimes = () => result.alerts.filter((a) => !a.timestampReplaced).map((a) => a.alert.timestamp);
+    placeBatch(context.unplaced.reading, ownReadingTimes, payload.length, context);
+    placeBatch(context.unplaced.alert, ownAlertTimes, payload.length, context);
   } else if (isItem(payload)) {
     decodeItem(payload, undefined, kind, context);
+    const single = context.unplaced.reading[0] ?? context.unplaced.alert[0];
+    if (single !== undefined) {
+      const { device: itemDevice, own, reason } = single;
+      result.warnings.push({ code: 'timestamp-replaced', index: undefined, device: itemDevice, params: { device: itemDevice, timestamp: own ?? 'none', reason } });
+    }
   } else {
     return messageProblem('bad-payload', { device, actual: describe(payload) }, result.topicDevice);
   }
   return result;
+}
+
+/**
+ * Places the items of one kind of a batch whose timestamps were unusable, so that no two items
+ * of the batch share a time (see placeTimestamps), and adds one warning for the batch.
+ */
+function placeBatch(unplaced: Unplaced[], ownTimes: () => number[], length: number, context: Context): void {
+  const first = unplaced[0];
+  if (first === undefined) return;
+  const placed = placeTimestamps(
+    unplaced.map(({ index, own }) => ({ index: index ?? length - 1, own })),
+    ownTimes(),
+    length,
+    context.now,
+    context.options.sampleIntervalMs,
+  );
+  unplaced.forEach((item, i) => (item.target.timestamp = placed.timestamps[i] ?? context.now));
+  const device = first.device;
+  const count = unplaced.length;
+  if (placed.rule === 'shifted') {
+    const shift = context.now - (unplaced[count - 1]?.own ?? context.now);
+    context.result.warnings.push({ code: 'timestamps-shifted', device, params: { device, count, total: length, shift } });
+  } else {
+    context.result.warnings.push({ code: 'timestamps-spaced', device, params: { device, count, total: length, interval: context.options.sampleIntervalMs / 1000 } });
+  }
+}
+
+/**
+ * Times for the items of a batch (array of `length`) whose own timestamps are missing or
+ * implausible; `taken` holds the plausible timestamps of the others, which stay as they are.
+ * - shifted: when no item of the batch has a plausible time and all have one of their own,
+ *   strictly increasing (an unsynced clock), the batch moves as a whole: the newest to `now`,
+ *   the others keep their distance to it. Not when that would put the oldest before 2020.
+ * - spaced: otherwise element i is placed (length - 1 - i) × interval before `now` (the last
+ *   element at `now`), earlier than the one placed after it, and stepped back by the interval
+ *   while that time is taken by a plausible timestamp.
+ * `items` come in array order; the result's timestamps are in the same order.
+ */
+export function placeTimestamps(
+  items: ReadonlyArray<{ index: number; own: number | undefined }>,
+  taken: readonly number[],
+  length: number,
+  now: number,
+  intervalMs: number,
+): { rule: 'shifted' | 'spaced'; timestamps: number[] } {
+  if (taken.length === 0 && isStrictlyIncreasing(items)) {
+    const newest = items[items.length - 1]?.own ?? now;
+    const oldest = items[0]?.own ?? now;
+    if (oldest + (now - newest) >= MIN_TIMESTAMP) return { rule: 'shifted', timestamps: items.map((item) => (item.own ?? newest) + (now - newest)) };
+  }
+  const busy = new Set(taken);
+  const timestamps = new Array<number>(items.length);
+  let after = Infinity;
+  for (let i = items.length - 1; i >= 0; i--) {
+    const index = items[i]?.index ?? length - 1;
+    let time = Math.min(now - (length - 1 - index) * intervalMs, after - intervalMs);
+    while (busy.has(time)) time -= intervalMs;
+    timestamps[i] = time;
+    after = time;
+  }
+  return { rule: 'spaced', timestamps };
+}
+
+function isStrictlyIncreasing(items: ReadonlyArray<{ own: number | undefined }>): boolean {
+  let previous = -Infinity;
+  for (const { own } of items) {
+    if (own === undefined || own <= previous) return false;
+    previous = own;
+  }
+  return true;
 }
 
 /**
@@ -217,23 +320,22 @@ function resolveDevice(claimed: unknown, index: number | undefined, context: Con
   return claimed;
 }
 
-/** The item's timestamp: its own when plausible, else `now` (flagged); undefined when rejected. */
+/**
+ * The item's timestamp: its own when plausible; else `now` for the moment, with `unplaced` set
+ * (the caller records it once the item is decoded); undefined when rejected.
+ */
 function resolveTimestamp(
   value: unknown,
   index: number | undefined,
   device: string,
   context: Context,
-): { timestamp: number; replaced: boolean } | undefined {
+): { timestamp: number; unplaced: Omit<Unplaced, 'target'> | undefined } | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) {
-    if (value >= MIN_TIMESTAMP && value <= context.now + MAX_FUTURE_MS) return { timestamp: value, replaced: false };
+    if (value >= MIN_TIMESTAMP && value <= context.now + MAX_FUTURE_MS) return { timestamp: value, unplaced: undefined };
     const reason = value < MIN_TIMESTAMP ? 'before 2020' : 'more than 5 minutes in the future';
-    context.result.warnings.push({ code: 'timestamp-replaced', index, device, params: { device, timestamp: value, reason } });
-    return { timestamp: context.now, replaced: true };
+    return { timestamp: context.now, unplaced: { index, device, own: value, reason } };
   }
-  if (value === undefined) {
-    context.result.warnings.push({ code: 'timestamp-replaced', index, device, params: { device, timestamp: 'none', reason: 'missing' } });
-    return { timestamp: context.now, replaced: true };
-  }
+  if (value === undefined) return { timestamp: context.now, unplaced: { index, device, own: undefined, reason: 'missing' } };
   itemProblem(context, index, device, 'wrong-type', { field: 'timestamp', expected: 'number (ms since the epoch)', actual: describe(value) }, 'timestamp');
   return undefined;
 }
@@ -260,12 +362,13 @@ function decodeReading(raw: Item, index: number | undefined, context: Context): 
   const reading: Reading = { device_id: device, timestamp: time.timestamp };
   const invalid: string[] = [];
   let reasons: Record<string, InvalidReason> | undefined;
+  let fieldProblems: FieldProblem[] | undefined;
   const leaveOut = (field: string, reason: InvalidReason): void => {
     invalid.push(field);
     (reasons ??= {})[field] = reason;
   };
-  const fieldProblem = (code: ProblemCode, field: string, params: Record<string, string | number>): void => {
-    context.result.problems.push({ code, scope: 'field', index, device, field, params: { device, field, ...params } });
+  const fieldProblem = (code: FieldProblemCode, field: string, params: Record<string, string | number>): void => {
+    (fieldProblems ??= []).push({ code, field, params: { device, field, ...params } });
   };
 
   const groups = raw as Partial<Record<(typeof GROUPS)[number], Item>>;
@@ -331,7 +434,8 @@ function decodeReading(raw: Item, index: number | undefined, context: Context): 
       fieldProblem('out-of-range', 'signal', { value: signal, min: SIGNAL_RANGE.min, max: SIGNAL_RANGE.max, unit: '%' });
     }
   }
-  context.result.readings.push({ reading, invalid, invalidReasons: reasons, timestampReplaced: time.replaced });
+  if (time.unplaced !== undefined) context.unplaced.reading.push({ ...time.unplaced, target: reading });
+  context.result.readings.push({ reading, invalid, invalidReasons: reasons, fieldProblems: fieldProblems ?? NO_FIELD_PROBLEMS, timestampReplaced: time.unplaced !== undefined });
 }
 
 function decodeAlert(raw: Item, index: number | undefined, context: Context): void {
@@ -368,7 +472,8 @@ function decodeAlert(raw: Item, index: number | undefined, context: Context): vo
   };
   const field = ALERT_FIELDS[alertType];
   if (field !== undefined) alert.field = field;
-  context.result.alerts.push({ alert, timestampReplaced: time.replaced });
+  if (time.unplaced !== undefined) context.unplaced.alert.push({ ...time.unplaced, target: alert });
+  context.result.alerts.push({ alert, timestampReplaced: time.unplaced !== undefined });
 }
 
 /**
@@ -378,12 +483,18 @@ function decodeAlert(raw: Item, index: number | undefined, context: Context): vo
 export function optionsFromConfig(config: {
   maxBytes?: unknown;
   ranges?: unknown;
+  sampleInterval?: unknown;
 }): { options: DecodeOptions; problems: string[] } {
   const options = defaultOptions();
   const problems: string[] = [];
   const maxBytes = numberSetting(config.maxBytes);
   if (maxBytes === null || (maxBytes !== undefined && !(Number.isInteger(maxBytes) && maxBytes > 0))) problems.push(`maxBytes: ${describe(config.maxBytes)}`);
   else if (maxBytes !== undefined) options.maxBytes = maxBytes;
+  const interval = numberSetting(config.sampleInterval);
+  // whole ms of at least 1: a zero spacing would put readings on the same time again
+  const intervalMs = interval === null || interval === undefined ? interval : Math.round(interval * 1000);
+  if (intervalMs === null || (intervalMs !== undefined && intervalMs < 1)) problems.push(`sampleInterval: ${describe(config.sampleInterval)}`);
+  else if (intervalMs !== undefined) options.sampleIntervalMs = intervalMs;
 
   if (isItem(config.ranges)) {
     for (const field of SENSOR_FIELDS) {

@@ -18,6 +18,10 @@ export interface HeatpumpDecodeProps {
   maxBytes?: string | number;
   /** per-field overrides of the plausible ranges; missing fields keep the defaults */
   ranges?: Partial<Record<string, Partial<Record<'min' | 'max', string | number>>>>;
+  /** seconds between two readings of a device: spaces the readings of a batch without usable timestamps */
+  sampleInterval?: string | number;
+  /** id of the heatpump-fleet config node to report into; empty: none */
+  fleet?: string;
 }
 
 export interface HeatpumpDecodeDef extends NodeDef, HeatpumpDecodeProps {}
@@ -26,11 +30,17 @@ export interface DecodeOptions {
   ranges: Ranges;
   /** payloads (string or Buffer) larger than this many bytes are rejected unparsed */
   maxBytes: number;
+  /** ms between two readings of a device (the firmware samples every 10 s) */
+  sampleIntervalMs: number;
 }
 
 /** Why a field was left out of a reading (msg.invalidReasons). */
 export type InvalidReason = 'flagged' | 'derived' | 'out_of_range' | 'not_a_number' | 'not_boolean' | 'bad_valid_flag';
 
+/** Why a field was left out although the device did not flag it: a warning, the reading still goes out. */
+export type FieldProblemCode = 'not-a-number' | 'not-boolean' | 'bad-valid-flag' | 'out-of-range';
+
+/** A message- or item-level rejection. */
 export type ProblemCode =
   | 'not-json'
   | 'too-large'
@@ -44,19 +54,15 @@ export type ProblemCode =
   | 'device-id'
   | 'wrong-type'
   | 'alert-type'
-  | 'alert-level'
-  | 'not-a-number'
-  | 'not-boolean'
-  | 'bad-valid-flag'
-  | 'out-of-range';
+  | 'alert-level';
 
 /**
- * One thing wrong with an input message. scope says what was rejected: the whole message, one
- * reading/alert (item), or one field of a reading that still goes out.
+ * Something rejected in an input message: the whole message, or one reading/alert (item).
+ * Problems of single fields are FieldProblems of their reading, not Problems.
  */
 export interface Problem {
   code: ProblemCode;
-  scope: 'message' | 'item' | 'field';
+  scope: 'message' | 'item';
   /** element index when the payload was an array */
   index?: number;
   device?: string;
@@ -65,7 +71,19 @@ export interface Problem {
   params: Record<string, string | number>;
 }
 
-export type WarningCode = 'timestamp-replaced' | 'overflow';
+/** One field left out of a reading that still goes out (not for fields the device flagged invalid). */
+export interface FieldProblem {
+  code: FieldProblemCode;
+  field: string;
+  /** values for the i18n text of `heatpump-decode.leftOut.<code>` */
+  params: Record<string, string | number>;
+}
+
+/**
+ * timestamp-replaced: one item of a single-item message; timestamps-shifted / timestamps-spaced:
+ * one warning per batch (not one per element) for the items whose time was placed.
+ */
+export type WarningCode = 'timestamp-replaced' | 'timestamps-shifted' | 'timestamps-spaced' | 'overflow';
 
 export interface Warning {
   code: WarningCode;
@@ -80,6 +98,8 @@ export interface DecodedReading {
   invalid: string[];
   /** why each field in `invalid` was left out; undefined when `invalid` is empty */
   invalidReasons: Record<string, InvalidReason> | undefined;
+  /** the fields left out for a reason other than the device's valid:false (warnings) */
+  fieldProblems: readonly FieldProblem[];
   timestampReplaced: boolean;
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { decodeMessage, defaultOptions, optionsFromConfig, DEFAULT_RANGES, MIN_TIMESTAMP } from '../../nodes/heatpump-decode/decode';
-import type { DecodeOptions, DecodeResult, Problem } from '../../nodes/heatpump-decode/types';
+import { decodeMessage, defaultOptions, optionsFromConfig, placeTimestamps, DEFAULT_RANGES, MIN_TIMESTAMP } from '../../nodes/heatpump-decode/decode';
+import type { DecodeOptions, DecodeResult, FieldProblem } from '../../nodes/heatpump-decode/types';
 import type { Reading } from '../../nodes/shared/contract';
 import { devicePayload as seed, seedReading } from '../fixtures/payloads';
 
@@ -27,6 +27,9 @@ const decode = (input: unknown, topic: unknown = TOPIC, options: DecodeOptions =
 
 const codes = (result: DecodeResult): string[] => result.problems.map((p) => `${p.scope}:${p.code}${p.field ? `:${p.field}` : ''}`);
 
+/** The fields left out with a warning, over all readings of the result. */
+const fieldCodes = (result: DecodeResult): string[] => result.readings.flatMap((r) => r.fieldProblems.map((p) => `${p.code}:${p.field}`));
+
 const withoutFields = (reading: Reading, ...fields: string[]): Reading => {
   const copy: Record<string, unknown> = { ...reading };
   for (const field of fields) delete copy[field];
@@ -46,7 +49,7 @@ describe('heatpump-decode core: decodeMessage', () => {
         assert.deepEqual(result.problems, []);
         assert.deepEqual(result.warnings, []);
         assert.equal(result.readings.length, 1);
-        assert.deepEqual(result.readings[0], { reading: seedReading(), invalid: [], invalidReasons: undefined, timestampReplaced: false });
+        assert.deepEqual(result.readings[0], { reading: seedReading(), invalid: [], invalidReasons: undefined, fieldProblems: [], timestampReplaced: false });
         assert.equal(result.topicDevice, 'site1');
         assert.equal(result.batch, false);
       });
@@ -102,7 +105,7 @@ describe('heatpump-decode core: decodeMessage', () => {
       );
     });
 
-    it('sends the good elements and reports each bad one with its index', () => {
+    it('sends the good elements and reports each rejected one with its index; a field left out is no rejection', () => {
       const payload = [seed(), 'nonsense', seedWith('device', 'site2'), seedWith('temperature', 'hot'), seedWith('electrical.voltage', 999), seed()];
       const result = decode(payload);
       assert.equal(result.readings.length, 3, 'elements 0, 4 (without voltage) and 5');
@@ -112,10 +115,10 @@ describe('heatpump-decode core: decodeMessage', () => {
           [1, 'item', 'not-object', undefined],
           [2, 'item', 'device-mismatch', 'device'],
           [3, 'item', 'wrong-type', 'temperature'],
-          [4, 'field', 'out-of-range', 'voltage'],
         ],
       );
       assert.deepEqual(result.readings[1]?.invalid, ['voltage', 'power']);
+      assert.deepEqual(fieldCodes(result), ['out-of-range:voltage']);
     });
 
     it('rejects an empty array as a whole', () => {
@@ -198,7 +201,7 @@ describe('heatpump-decode core: decodeMessage', () => {
     });
   });
 
-  describe('field rejections: the reading still goes out without the field', () => {
+  describe('fields left out (warnings): the reading still goes out without the field', () => {
     const cases: Array<[string, string, unknown, string, string[], string]> = [
       ['a number as a string', 'temperature.inlet', '45.2', 'not-a-number', ['temp_inlet'], 'not_a_number'],
       ['NaN', 'temperature.outlet', NaN, 'not-a-number', ['temp_outlet'], 'not_a_number'],
@@ -214,10 +217,11 @@ describe('heatpump-decode core: decodeMessage', () => {
       ['a valid flag that is a string', 'valid.temp_inlet', 'yes', 'bad-valid-flag', ['temp_inlet'], 'bad_valid_flag'],
     ];
     for (const [label, path, value, code, invalid, reason] of cases) {
-      it(`leaves out ${label}`, () => {
+      it(`leaves out ${label}, as a warning, not a rejection`, () => {
         const result = decode(seedWith(path, value));
         const field = invalid[0] as string;
-        assert.deepEqual(codes(result), [`field:${code}:${field}`]);
+        assert.deepEqual(codes(result), []);
+        assert.deepEqual(fieldCodes(result), [`${code}:${field}`]);
         assert.equal(result.readings.length, 1);
         const decoded = result.readings[0];
         assert.deepEqual(decoded?.invalid, invalid);
@@ -232,27 +236,37 @@ describe('heatpump-decode core: decodeMessage', () => {
       (payload.electrical as Record<string, unknown>).current = 0;
       const result = decode(payload);
       assert.deepEqual(result.problems, []);
+      assert.deepEqual(fieldCodes(result), []);
       assert.equal(result.readings[0]?.reading.temp_inlet, -50);
       assert.equal(result.readings[0]?.reading.voltage, 300);
     });
 
     it('leaves out a signal outside 0..100 %', () => {
       const result = decode({ ...seed(), signal: 130 });
-      assert.deepEqual(codes(result), ['field:out-of-range:signal']);
+      assert.deepEqual(codes(result), []);
+      assert.deepEqual(fieldCodes(result), ['out-of-range:signal']);
       assert.deepEqual(result.readings[0]?.invalid, ['signal']);
       assert.equal(result.readings[0]?.reading.signal, undefined);
     });
 
-    it('names device, field, value and range in the problem', () => {
-      const problem = decode(seedWith('electrical.voltage', 512)).problems[0] as Problem;
-      assert.deepEqual(problem.params, { device: 'site1', field: 'voltage', value: 512, min: 0, max: 300, unit: 'V' });
+    it('names device, field, value and range in the field problem', () => {
+      const problem = decode(seedWith('electrical.voltage', 512)).readings[0]?.fieldProblems[0] as FieldProblem;
+      assert.deepEqual(problem, { code: 'out-of-range', field: 'voltage', params: { device: 'site1', field: 'voltage', value: 512, min: 0, max: 300, unit: 'V' } });
+    });
+
+    it('lists every field left out with a warning, in payload order, and none for derived power', () => {
+      const payload = seed({ electrical: { voltage: '230.5' }, pressure: { high: 900 }, status: { fan: 'on' } });
+      const decoded = decode(payload).readings[0];
+      assert.deepEqual(decoded?.fieldProblems.map((p) => `${p.code}:${p.field}`), ['not-a-number:voltage', 'out-of-range:pressure_high', 'not-boolean:fan_running']);
+      assert.deepEqual(decoded?.invalid, ['voltage', 'power', 'pressure_high', 'fan_running']);
     });
   });
 
   describe('valid:false', () => {
-    it('leaves flagged sensors out, lists them in invalid, and is not a problem', () => {
+    it('leaves flagged sensors out, lists them in invalid, and is neither a problem nor a warning', () => {
       const result = decode(seed({ valid: { temp_outlet: false, pressure_low: false } }));
       assert.deepEqual(result.problems, []);
+      assert.deepEqual(fieldCodes(result), []);
       const decoded = result.readings[0];
       assert.deepEqual(decoded?.invalid, ['temp_outlet', 'pressure_low']);
       assert.deepEqual(decoded?.invalidReasons, { temp_outlet: 'flagged', pressure_low: 'flagged' });
@@ -292,9 +306,9 @@ describe('heatpump-decode core: decodeMessage', () => {
       assert.deepEqual(options.ranges.voltage, { min: 0, max: 250 });
       assert.deepEqual(options.ranges.temp_inlet, DEFAULT_RANGES.temp_inlet);
       const payload = seedWith('temperature.compressor', 125);
-      assert.deepEqual(codes(decode(payload, TOPIC, options)), ['field:out-of-range:temp_compressor']);
-      assert.deepEqual(codes(decode(payload)), [], 'the default range accepts 125 °C');
-      assert.deepEqual(codes(decode(seedWith('electrical.voltage', 251), TOPIC, options)), ['field:out-of-range:voltage']);
+      assert.deepEqual(fieldCodes(decode(payload, TOPIC, options)), ['out-of-range:temp_compressor']);
+      assert.deepEqual(fieldCodes(decode(payload)), [], 'the default range accepts 125 °C');
+      assert.deepEqual(fieldCodes(decode(seedWith('electrical.voltage', 251), TOPIC, options)), ['out-of-range:voltage']);
     });
 
     it('uses the defaults for an empty config', () => {
@@ -304,11 +318,31 @@ describe('heatpump-decode core: decodeMessage', () => {
       assert.equal(options.maxBytes, 262144);
     });
 
+    it('takes the sampling interval in seconds; blank keeps 10 s', () => {
+      assert.equal(defaultOptions().sampleIntervalMs, 10000);
+      const cases: Array<[unknown, number]> = [
+        [undefined, 10000],
+        ['', 10000],
+        ['30', 30000],
+        [2.5, 2500],
+        [' 60 ', 60000],
+      ];
+      for (const [sampleInterval, expected] of cases) {
+        const { options, problems } = optionsFromConfig({ sampleInterval });
+        assert.deepEqual(problems, [], String(sampleInterval));
+        assert.equal(options.sampleIntervalMs, expected, String(sampleInterval));
+      }
+    });
+
     const bad: Array<[string, Record<string, unknown>, string]> = [
       ['a non-numeric min', { ranges: { voltage: { min: 'low' } } }, 'voltage.min: "low"'],
       ['min above max', { ranges: { current: { min: 50, max: 10 } } }, 'current: min 50 > max 10'],
       ['a zero maxBytes', { maxBytes: 0 }, 'maxBytes: 0'],
       ['a non-numeric maxBytes', { maxBytes: 'lots' }, 'maxBytes: "lots"'],
+      ['a zero sampleInterval', { sampleInterval: 0 }, 'sampleInterval: 0'],
+      ['a negative sampleInterval', { sampleInterval: '-10' }, 'sampleInterval: "-10"'],
+      ['a sampleInterval below 1 ms', { sampleInterval: 0.0001 }, 'sampleInterval: 0.0001'],
+      ['a non-numeric sampleInterval', { sampleInterval: 'often' }, 'sampleInterval: "often"'],
     ];
     for (const [label, config, expected] of bad) {
       it(`reports ${label} and keeps the default`, () => {
@@ -341,6 +375,82 @@ describe('heatpump-decode core: decodeMessage', () => {
         );
       });
     }
+  });
+
+  describe('timestamps in an array (buffer flush): readings keep apart', () => {
+    const S = 10000; // the default sampling interval
+    const FUTURE = NOW + 10 * 365 * 86400000; // a clock set ten years ahead
+    /** undefined: no timestamp; 'reject': an element that is rejected (not an object) */
+    type Stamp = number | undefined | 'reject';
+    const batch = (stamps: Stamp[]): unknown[] => stamps.map((t) => (t === 'reject' ? 'nonsense' : seedWith('timestamp', t)));
+    const cases: Array<[string, Stamp[], number[], boolean[], string | undefined]> = [
+      ['plausible timestamps are kept, no warning', [NOW - 20000, NOW - 10000, NOW], [NOW - 20000, NOW - 10000, NOW], [false, false, false], undefined],
+      ['no timestamps: the interval apart, the last at the receive time', [undefined, undefined, undefined], [NOW - 2 * S, NOW - S, NOW], [true, true, true], 'timestamps-spaced'],
+      ['an unsynced clock (uptime ms, uneven): shifted as a whole, spacing kept', [5000, 17000, 25000], [NOW - 20000, NOW - 8000, NOW], [true, true, true], 'timestamps-shifted'],
+      ['a clock ten years ahead: shifted back as a whole', [FUTURE, FUTURE + 30000], [NOW - 30000, NOW], [true, true], 'timestamps-shifted'],
+      ['more than 5 minutes ahead, strictly increasing: shifted as a whole', [NOW + 400000, NOW + 410000], [NOW - S, NOW], [true, true], 'timestamps-shifted'],
+      ['repeated unsynced timestamps (firmware sends 0): spaced', [0, 0, 0], [NOW - 2 * S, NOW - S, NOW], [true, true, true], 'timestamps-spaced'],
+      ['decreasing unsynced timestamps: spaced', [30000, 20000, 10000], [NOW - 2 * S, NOW - S, NOW], [true, true, true], 'timestamps-spaced'],
+      ['unsynced with one missing: spaced', [5000, undefined, 25000], [NOW - 2 * S, NOW - S, NOW], [true, true, true], 'timestamps-spaced'],
+      ['a shift that would reach before 2020: spaced', [1000, MIN_TIMESTAMP - 1], [NOW - S, NOW], [true, true], 'timestamps-spaced'],
+      ['mixed: plausible kept, the others on their free slots', [NOW - 25000, undefined, undefined], [NOW - 25000, NOW - S, NOW], [false, true, true], 'timestamps-spaced'],
+      ['mixed: an implausible own timestamp is placed like a missing one', [0, NOW - 5000], [NOW - S, NOW - 5000], [true, false], 'timestamps-spaced'],
+      ['mixed: a slot taken by a plausible timestamp is skipped, order kept', [undefined, undefined, NOW - S], [NOW - 3 * S, NOW - 2 * S, NOW - S], [true, true, false], 'timestamps-spaced'],
+      ['mixed: a plausible timestamp ahead of a placed one does not move it', [undefined, NOW + 60000], [NOW - S, NOW + 60000], [true, false], 'timestamps-spaced'],
+      ['a rejected element keeps its slot empty', [undefined, 'reject', undefined], [NOW - 2 * S, NOW], [true, true], 'timestamps-spaced'],
+      ['a one-element array: the receive time', [undefined], [NOW], [true], 'timestamps-spaced'],
+    ];
+    for (const [label, stamps, expected, replaced, warning] of cases) {
+      it(label, () => {
+        const result = decode(batch(stamps));
+        assert.deepEqual(codes(result), stamps.includes('reject') ? ['item:not-object'] : []);
+        assert.deepEqual(result.readings.map((r) => r.reading.timestamp), expected);
+        assert.deepEqual(result.readings.map((r) => r.timestampReplaced), replaced);
+        assert.deepEqual(result.warnings.map((w) => w.code), warning === undefined ? [] : [warning]);
+      });
+    }
+
+    it('one warning for the whole array, with counts', () => {
+      const result = decode(batch([NOW - 30000, undefined, 0, undefined]));
+      assert.deepEqual(result.warnings, [{ code: 'timestamps-spaced', device: 'site1', params: { device: 'site1', count: 3, total: 4, interval: 10 } }]);
+      const shifted = decode(batch([5000, 25000]));
+      assert.deepEqual(shifted.warnings, [{ code: 'timestamps-shifted', device: 'site1', params: { device: 'site1', count: 2, total: 2, shift: NOW - 25000 } }]);
+    });
+
+    it('spaces by the configured sampling interval', () => {
+      const options = { ...defaultOptions(), sampleIntervalMs: 60000 };
+      const result = decode(batch([undefined, undefined, undefined]), TOPIC, options);
+      assert.deepEqual(result.readings.map((r) => r.reading.timestamp), [NOW - 120000, NOW - 60000, NOW]);
+    });
+
+    it('gives 100 readings without timestamps 100 distinct times, 10 s apart, ending at the receive time', () => {
+      const result = decode(JSON.stringify(batch(Array.from({ length: 100 }, () => undefined))));
+      const times = result.readings.map((r) => r.reading.timestamp);
+      assert.deepEqual(times, Array.from({ length: 100 }, (_, i) => NOW - (99 - i) * S));
+      assert.equal(new Set(times).size, 100);
+    });
+
+    it('places readings and alerts of one array each among themselves', () => {
+      const alert = { device: 'site1', alert_type: 'voltage_high', level: 'warning', value: 251.2, threshold: 250 };
+      const result = decode([seedWith('timestamp', undefined), alert, { ...alert, alert_type: 'current' }, seedWith('timestamp', undefined)], 'inject');
+      assert.deepEqual(codes(result), []);
+      assert.deepEqual(result.readings.map((r) => r.reading.timestamp), [NOW - 3 * S, NOW]);
+      assert.deepEqual(result.alerts.map((a) => a.alert.timestamp), [NOW - 2 * S, NOW - S]);
+      assert.deepEqual(result.alerts.map((a) => a.timestampReplaced), [true, true]);
+      assert.deepEqual(result.warnings.map((w) => [w.code, w.params.count]), [['timestamps-spaced', 2], ['timestamps-spaced', 2]]);
+    });
+
+    it('a single reading (not an array) keeps getting the receive time', () => {
+      const result = decode(seedWith('timestamp', 5000));
+      assert.equal(result.readings[0]?.reading.timestamp, NOW);
+      assert.equal(result.readings[0]?.timestampReplaced, true);
+      assert.deepEqual(result.warnings.map((w) => w.code), ['timestamp-replaced']);
+    });
+
+    it('placeTimestamps steps back over several taken times', () => {
+      const placed = placeTimestamps([{ index: 2, own: undefined }], [NOW, NOW - S, NOW - 2 * S], 3, NOW, S);
+      assert.deepEqual(placed, { rule: 'spaced', timestamps: [NOW - 3 * S] });
+    });
   });
 
   describe('size limit', () => {
