@@ -1,11 +1,13 @@
-// Node-RED glue of heatpump-decode: config -> options, decode (pure, decode.ts), send, report.
+// Node-RED glue of heatpump-decode: config -> options, decode (pure, decode.ts), send, report
+// (done(err) for rejections, counters on the status, and the fleet's state owner when linked).
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import type { InfluxPoint } from '../shared/contract';
 import { errorOf } from '../shared/errors';
+import { fleetOf, type FleetLink } from '../shared/fleet-link';
 import { alertToPoint, readingToPoint } from '../shared/points';
 import { PacedStatus } from '../shared/paced-status';
 import { decodeMessage, optionsFromConfig } from './decode';
-import type { AlertMsg, DecodeResult, HeatpumpDecodeDef, OutputMode, PointsMsg, Problem, ReadingMsg, Warning } from './types';
+import type { AlertMsg, DecodeResult, FieldProblem, HeatpumpDecodeDef, OutputMode, PointsMsg, Problem, ReadingMsg, Warning } from './types';
 
 /** At most this many problems are spelled out in the one done(err) text of a message. */
 const MAX_LISTED_PROBLEMS = 10;
@@ -22,33 +24,78 @@ const init = (RED: NodeAPI): void => {
     }
     let accepted = 0;
     let rejected = 0;
+    /** fields left out for a reason other than valid:false: warnings, counted but not logged one by one */
+    let leftOut = 0;
     let lastDevice = '';
 
     const status = new PacedStatus(node);
-    const statusText = (): string => RED._('heatpump-decode.status.counts', { device: lastDevice, accepted, rejected });
+    const statusText = (): string =>
+      leftOut === 0
+        ? RED._('heatpump-decode.status.counts', { device: lastDevice, accepted, rejected })
+        : RED._('heatpump-decode.status.counts-left-out', { device: lastDevice, accepted, rejected, leftOut });
 
     const describeProblem = (problem: Problem | Warning, kind: 'errors' | 'warnings'): string => {
       const text = RED._(`heatpump-decode.${kind}.${problem.code}`, problem.params);
       return problem.index === undefined ? text : `[${problem.index}] ${text}`;
     };
 
+    // Config nodes may start after this node, so the fleet is looked up at the first input (and
+    // again while it is missing).
+    const fleetId = typeof config.fleet === 'string' ? config.fleet : '';
+    let fleet: FleetLink | undefined;
+    let fleetMissingLogged = false;
+    const linkedFleet = (): FleetLink | undefined => {
+      if (fleet !== undefined || fleetId === '') return fleet;
+      fleet = fleetOf(RED.nodes, fleetId);
+      if (fleet === undefined && !fleetMissingLogged) {
+        fleetMissingLogged = true;
+        node.warn(RED._('heatpump-decode.warnings.no-fleet', { id: fleetId }));
+      }
+      return fleet;
+    };
+
+    const leftOutOf = (problems: readonly FieldProblem[]): Array<{ field: string; reason: string }> =>
+      problems.map((problem) => ({ field: problem.field, reason: RED._(`heatpump-decode.leftOut.${problem.code}`, problem.params) }));
+
+    /** `problemTexts`: the i18n texts of result.problems, in the same order */
+    const report = (to: FleetLink, result: DecodeResult, problemTexts: readonly string[], now: number): void => {
+      // A copy: the fleet keeps the reading, and the first receiver of msg.payload gets it uncloned.
+      for (const { reading, fieldProblems } of result.readings) to.reading({ ...reading }, fieldProblems.length === 0 ? [] : leftOutOf(fieldProblems));
+      for (const { alert } of result.alerts) to.seen(alert.device_id, now);
+      result.problems.forEach((problem, i) => {
+        to.rejected({
+          scope: problem.scope === 'message' ? 'payload' : 'reading',
+          device_id: problem.device ?? null,
+          field: problem.field ?? null,
+          reason: problemTexts[i] ?? problem.code,
+        });
+      });
+    };
+
     node.on('input', (msg, send, done) => {
       try {
-        const result = decodeMessage(msg.payload, msg.topic, options, Date.now());
+        const now = Date.now();
+        const result = decodeMessage(msg.payload, msg.topic, options, now);
         const sent = mode === 'points' ? sendPoints(msg, result, send) : sendItems(msg, result, send);
         accepted += sent;
         rejected += result.problems.length;
+        for (const { fieldProblems } of result.readings) leftOut += fieldProblems.length;
         lastDevice = result.topicDevice ?? result.readings[0]?.reading.device_id ?? result.alerts[0]?.alert.device_id ?? result.problems[0]?.device ?? lastDevice;
+        const problemTexts = result.problems.map((problem) => describeProblem(problem, 'errors'));
+        const to = linkedFleet();
+        if (to !== undefined) report(to, result, problemTexts, now);
 
+        // Fields left out are counted (status, fleet) but not logged: one line per field would
+        // flood the log at a high message rate.
         for (const warning of result.warnings) node.warn(describeProblem(warning, 'warnings'));
         if (result.problems.length === 0) {
           status.show('ok', statusText);
           done();
           return;
         }
-        // An array gets one warning per bad element, and one done(err) per input message.
-        if (result.batch) for (const problem of result.problems) node.warn(describeProblem(problem, 'errors'));
-        const listed = result.problems.slice(0, MAX_LISTED_PROBLEMS).map((problem) => describeProblem(problem, 'errors'));
+        // An array gets one warning per rejected element, and one done(err) per input message.
+        if (result.batch) for (const text of problemTexts) node.warn(text);
+        const listed = problemTexts.slice(0, MAX_LISTED_PROBLEMS);
         const more = result.problems.length - listed.length;
         const summary = RED._('heatpump-decode.errors.summary', {
           count: result.problems.length,
