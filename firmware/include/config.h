@@ -65,7 +65,8 @@
 #define HEARTBEAT_INTERVAL 5000
 #define WATCHDOG_TIMEOUT_S 30
 
-// Alert thresholds (seed 4.6): warning / critical
+// Alert thresholds (seed 4.6): warning / critical. These defaults and ALERT_COOLDOWN are the
+// server's too: they must equal nodes/shared/thresholds.ts (test/unit/thresholds-drift.test.ts).
 #ifndef VOLTAGE_HIGH_WARNING
 #define VOLTAGE_HIGH_WARNING 245.0
 #endif

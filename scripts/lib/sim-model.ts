@@ -2,6 +2,7 @@
 // contract). No clock and no I/O: `stepDevice(state, now)` advances the physics to `now` and
 // returns the reading the device would publish. Same seed + same times = same readings.
 import { VALID_FLAGS, type DevicePayload as ContractPayload, type ValidFlag } from '../../nodes/shared/contract';
+import { thresholdOf } from '../../nodes/shared/thresholds';
 
 /** The simulator always sends the firmware's overflow and signal. */
 export type DevicePayload = ContractPayload & Required<Pick<ContractPayload, 'overflow' | 'signal'>>;
@@ -66,15 +67,19 @@ export const DEFROST_MS = 5 * 60 * 1000;
 const STEP_S = 5;
 const FIRMWARE_VERSION = '1.0.0';
 
-/** Thresholds of DESIGN.md's alert contract, as the firmware checks them. */
-export const LIMITS = {
-  voltageHigh: { warning: 245, critical: 250 },
-  voltageLow: { warning: 215, critical: 210 },
-  compressorTemp: { warning: 85, critical: 95 },
-  pressureHigh: { warning: 400, critical: 450 },
-  pressureLow: { warning: 40, critical: 20 },
-  current: { warning: 12, critical: 15 },
-} as const;
+/** Thresholds of DESIGN.md's alert contract, as the firmware checks them (one source: nodes/shared/thresholds.ts). */
+const limit = (name: string): { readonly warning: number; readonly critical: number } => {
+  const { warning, critical } = thresholdOf(name);
+  return Object.freeze({ warning, critical });
+};
+export const LIMITS = Object.freeze({
+  voltageHigh: limit('voltage_high'),
+  voltageLow: limit('voltage_low'),
+  compressorTemp: limit('compressor_temp'),
+  pressureHigh: limit('pressure_high'),
+  pressureLow: limit('pressure_low'),
+  current: limit('current'),
+});
 
 /** mulberry32: small, fast, good enough for a simulation; returns [value in [0,1), next state]. */
 function nextRandom(rngState: number): [number, number] {
