@@ -159,7 +159,6 @@ export async function run(): Promise<void> {
       const rows = rowsOf(await influxQuery({ url: influx.url }, `SELECT count("voltage") FROM "raw"."sensor_reading"`, database));
       return Number(rows[0]?.count ?? 0);
     };
-    const host = new URL(influx.url);
     const env = {
       MQTT_BROKER: '127.0.0.1',
       MQTT_PORT: String(broker.port),
@@ -167,11 +166,8 @@ export async function run(): Promise<void> {
       MQTT_USER: '',
       MQTT_PASSWORD: '',
       INFLUXDB_URL: influx.url,
-      INFLUXDB_HOST: host.hostname,
-      INFLUXDB_PORT: host.port,
       INFLUXDB_USER: '',
       INFLUXDB_PASSWORD: '',
-      HEATPUMP_HISTORY: 'on',
       HEATPUMP_SIMULATOR_DEVICES: '0',
     };
     console.log(`  ${READINGS} readings from ${DEVICES} devices offered at ${OFFERED_PER_SECOND}/s, QoS 1, rows polled every ${POLL_MS} ms`);

@@ -19,7 +19,7 @@ import { startBroker, type RunningBroker } from './lib/broker';
 import { findInfluxd, startInfluxd, type RunningInfluxd } from './lib/influxd';
 import { influxVersion, setupInfluxDb } from './lib/influx-setup';
 import { portOrFree } from './lib/ports';
-import { influxTarget, mqttTarget, portNumber, simulatorDevices, simulatorIntervalMs } from './lib/runtime-env';
+import { mqttTarget, portNumber, simulatorDevices, simulatorIntervalMs } from './lib/runtime-env';
 import { loadShippedFlows, projectRoot, SEED_STATE_FILE, seedUserFlows } from './lib/shipped-flows';
 import { startSimulator, type RunningSimulator } from './lib/simulator';
 
@@ -166,11 +166,9 @@ async function main(): Promise<void> {
   env.MQTT_CLIENT_ID ||= `heatpump-monitor-${os.hostname()}`;
   env.MQTT_USER ??= '';
   env.MQTT_PASSWORD ??= '';
-  const influx = influxTarget(history.url || 'http://127.0.0.1:8086');
+  // the one database setting: the flows derive host, port and protocol from it (global
+  // environment in flows/00-config.json); empty means history off, nothing written or queried
   env.INFLUXDB_URL = history.url;
-  env.INFLUXDB_HOST = influx.host;
-  env.INFLUXDB_PORT = String(influx.port);
-  env.INFLUXDB_PROTOCOL = influx.protocol;
   env.INFLUXDB_DATABASE ||= 'heatpump';
   env.INFLUXDB_USER ??= '';
   env.INFLUXDB_PASSWORD ??= '';
@@ -178,7 +176,6 @@ async function main(): Promise<void> {
   // SMS stays silent until admin numbers are given (E.164, comma separated)
   env.SMS_ADMIN_NUMBERS ??= '';
   env.SMS_DEFAULT_COUNTRY ??= '';
-  env.HEATPUMP_HISTORY = history.on ? 'on' : 'off';
   env.HEATPUMP_SIMULATOR_DEVICES = String(devices);
   if (!history.on) log(`HISTORY OFF: ${history.note}. Live data, alerts and the API work; history charts and /readings do not.`);
 

@@ -29,21 +29,6 @@ export function mqttTarget(env: Env): MqttTarget {
   return { external: true, host: broker, port };
 }
 
-export interface InfluxTarget {
-  url: string;
-  host: string;
-  port: number;
-  protocol: 'http' | 'https';
-}
-
-export function influxTarget(rawUrl: string): InfluxTarget {
-  const url = new URL(rawUrl);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`INFLUXDB_URL must be http(s)://..., got "${rawUrl}"`);
-  const protocol = url.protocol === 'https:' ? 'https' : 'http';
-  const port = url.port ? Number(url.port) : protocol === 'https' ? 443 : 80;
-  return { url: url.origin, host: url.hostname, port, protocol };
-}
-
 /** SIMULATOR unset: 3 devices; `0`: off; `N`: N devices. */
 export function simulatorDevices(env: Env): number {
   const raw = env.SIMULATOR?.trim();

@@ -103,7 +103,7 @@ describe('shipped flows and examples', () => {
       });
 
       it('references config nodes that exist', () => {
-        const configKeys = ['broker', 'influxdb', 'server', 'gateway', 'ui', 'group', 'page', 'theme', 'client'];
+        const configKeys = ['broker', 'influxdb', 'server', 'gateway', 'ui', 'group', 'page', 'theme', 'client', 'fleet'];
         for (const node of nodes) {
           for (const key of configKeys) {
             const ref = node[key];
@@ -140,6 +140,64 @@ describe('shipped flows and examples', () => {
   }
 });
 
+/** The editor's box of a node: Node-RED sizes it from its label (view.js: 20 px steps, at least 100 x 30). */
+function editorBox(node: FlowNode): { left: number; right: number; top: number; bottom: number } {
+  const x = node.x as number;
+  const y = node.y as number;
+  const outputs = Array.isArray(node.wires) ? node.wires.length : 0;
+  const height = Math.max(30, outputs * 15);
+  // link and junction nodes draw no label inside the node unless shown (l: true)
+  if ((node.type === 'link in' || node.type === 'link out' || node.type === 'link call') && node.l !== true) return { left: x - 15, right: x + 15, top: y - 15, bottom: y + 15 };
+  if (node.type === 'junction') return { left: x - 5, right: x + 5, top: y - 5, bottom: y + 5 };
+  const label = String(node.name || node.label || node.topic || node.url || node.type);
+  // 8 px a character overestimates the editor's 14 px Helvetica, so a pass here is a pass there
+  const width = Math.max(100, 20 * Math.ceil((label.length * 8 + 50 + 7) / 20));
+  return { left: x - width / 2, right: x + width / 2, top: y - height / 2, bottom: y + height / 2 };
+}
+
+describe('shipped flows read as a pipeline', () => {
+  const shipped = loadShippedFlows() as FlowNode[];
+  const tabs = shipped.filter((n) => n.type === 'tab');
+
+  for (const tab of tabs) {
+    const onTab = shipped.filter((n) => n.z === tab.id && typeof n.x === 'number' && typeof n.y === 'number' && n.type !== 'group');
+    it(`${String(tab.label)}: fits a 1600 x 1000 editor at 100 % zoom, and no two nodes overlap`, () => {
+      const boxes = onTab.map((node) => ({ node, box: editorBox(node) }));
+      for (const { node, box } of boxes) {
+        assert.ok(box.left >= 0 && box.top >= 0 && box.right <= 1600 && box.bottom <= 1000, `${node.id} (${node.type}) lies outside 1600 x 1000: ${JSON.stringify(box)}`);
+      }
+      for (let i = 0; i < boxes.length; i++) {
+        for (let j = i + 1; j < boxes.length; j++) {
+          const a = boxes[i]!;
+          const b = boxes[j]!;
+          const overlap = a.box.left < b.box.right && b.box.left < a.box.right && a.box.top < b.box.bottom && b.box.top < a.box.bottom;
+          assert.ok(!overlap, `${a.node.id} (${a.node.type}) overlaps ${b.node.id} (${b.node.type})`);
+        }
+      }
+    });
+  }
+
+  it('has no function nodes and no global or flow context keys as contracts (the fleet owns the live state)', () => {
+    for (const node of shipped) {
+      assert.notEqual(node.type, 'function', `${node.id} is a function node`);
+      const text = JSON.stringify(node);
+      assert.doesNotMatch(text, /\$(global|flow)Context\(/, `${node.id} reads context in JSONata`);
+      for (const rule of (node.rules as Record<string, unknown>[] | undefined) ?? []) {
+        for (const key of ['pt', 'tot']) assert.ok(rule[key] !== 'global' && rule[key] !== 'flow', `${node.id} uses ${String(rule[key])} context`);
+      }
+      assert.ok(node.propertyType !== 'global' && node.propertyType !== 'flow', `${node.id} switches on context`);
+    }
+  });
+
+  it('wires every typed node that keeps state to the one fleet', () => {
+    const fleets = shipped.filter((n) => n.type === 'heatpump-fleet');
+    assert.equal(fleets.length, 1);
+    for (const node of shipped.filter((n) => ['heatpump-decode', 'threshold-alert', 'online-tracker', 'heatpump-batch', 'heatpump-query', 'heatpump-response', 'sms-gateway-bridge', 'fleet-view'].includes(n.type))) {
+      assert.equal(node.fleet, fleets[0]?.id, `${node.id} (${node.type}) reports to / reads from the fleet`);
+    }
+  });
+});
+
 describe('package layout', () => {
   it('has, for every registered node, its runtime, editor, help and labels in en-US and de, and its icon', () => {
     for (const [type, entry] of Object.entries(packageJson['node-red'].nodes)) {
@@ -154,10 +212,10 @@ describe('package layout', () => {
         assert.ok(labels[type], `${locale}/${type}.json is keyed under ${type}`);
       }
       const en = fs.readFileSync(path.join(dir, 'locales', 'en-US', `${type}.html`), 'utf8');
-      if (type !== 'sms-gateway-config') {
-        for (const section of ['Inputs', 'Outputs', 'Details']) assert.match(en, new RegExp(`<h3>${section}</h3>`), `${type} help has ${section}`);
-      }
       const definition = editorDefinition(type);
+      // config nodes take no messages: their help has Details only
+      const sections = definition.category === 'config' ? ['Details'] : ['Inputs', 'Outputs', 'Details'];
+      for (const section of sections) assert.match(en, new RegExp(`<h3>${section}</h3>`), `${type} help has ${section}`);
       if (definition.category !== 'config') {
         assert.equal(definition.category, 'heat_pump', `${type} sits in the heat_pump palette category`);
         assert.ok(definition.icon && fs.existsSync(path.join(dir, 'icons', definition.icon)), `${type} icon ${definition.icon} exists`);

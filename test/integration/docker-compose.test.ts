@@ -85,7 +85,7 @@ describe('docker-compose.yml and docker/', function () {
     assert.deepEqual(nodeRed?.depends_on, { mosquitto: { condition: 'service_healthy' }, influxdb: { condition: 'service_healthy' } });
     for (const service of Object.values(services)) assert.ok(service.healthcheck?.test.length);
     const env = nodeRed?.environment ?? {};
-    for (const key of ['MQTT_BROKER', 'MQTT_PORT', 'MQTT_USER', 'MQTT_PASSWORD', 'INFLUXDB_URL', 'INFLUXDB_HOST', 'INFLUXDB_PORT', 'INFLUXDB_DATABASE', 'INFLUXDB_USER', 'INFLUXDB_PASSWORD', 'HEATPUMP_HISTORY', 'HEATPUMP_SIMULATOR_DEVICES', 'DEVICE_ONLINE_TIMEOUT_SECONDS', 'NODE_RED_CREDENTIAL_SECRET']) {
+    for (const key of ['MQTT_BROKER', 'MQTT_PORT', 'MQTT_USER', 'MQTT_PASSWORD', 'INFLUXDB_URL', 'INFLUXDB_DATABASE', 'INFLUXDB_USER', 'INFLUXDB_PASSWORD', 'HEATPUMP_SIMULATOR_DEVICES', 'DEVICE_ONLINE_TIMEOUT_SECONDS', 'NODE_RED_CREDENTIAL_SECRET']) {
       assert.ok(key in env, `node-red lacks ${key}`);
     }
     assert.equal(env.MQTT_USER, 'nodered');

@@ -26,7 +26,7 @@ async function startApp(home: string, extraEnv: Record<string, string>): Promise
     INFLUXDB_PORT: String(await freePort()),
     ...extraEnv,
   };
-  for (const key of ['MQTT_BROKER', 'INFLUXDB_URL', 'MQTT_USER', 'MQTT_PASSWORD', 'HEATPUMP_HISTORY']) delete env[key];
+  for (const key of ['MQTT_BROKER', 'INFLUXDB_URL', 'MQTT_USER', 'MQTT_PASSWORD']) delete env[key];
   const child = spawn(process.execPath, [path.join(projectRoot, 'dist', 'scripts', 'start.js')], {
     cwd: projectRoot,
     env,

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { influxTarget, mqttTarget, simulatorDevices, simulatorIntervalMs } from '../../scripts/lib/runtime-env';
+import jsonata from 'jsonata';
+import { mqttTarget, simulatorDevices, simulatorIntervalMs } from '../../scripts/lib/runtime-env';
+import { loadShippedFlows } from '../../scripts/lib/shipped-flows';
 
 describe('npm start environment (scripts/lib/runtime-env)', function () {
   it('runs the embedded broker unless MQTT_BROKER is set', function () {
@@ -14,15 +16,23 @@ describe('npm start environment (scripts/lib/runtime-env)', function () {
     assert.throws(() => mqttTarget({ MQTT_PORT: 'abc' }), /MQTT_PORT must be a port number/);
   });
 
-  it('derives host, port and protocol from INFLUXDB_URL', function () {
-    assert.deepEqual(influxTarget('http://localhost:8086'), { url: 'http://localhost:8086', host: 'localhost', port: 8086, protocol: 'http' });
-    assert.deepEqual(influxTarget('https://influx.example.com/'), {
-      url: 'https://influx.example.com',
-      host: 'influx.example.com',
-      port: 443,
-      protocol: 'https',
-    });
-    assert.throws(() => influxTarget('ftp://x'), /INFLUXDB_URL must be http/);
+  it('derives the InfluxDB host, port and protocol from INFLUXDB_URL (global environment of the shipped flow)', async function () {
+    const globalEnv = loadShippedFlows().find((node) => node.type === 'global-config')?.env as { name: string; value: string; type: string }[];
+    const derive = async (url: string | undefined) => {
+      const out: Record<string, unknown> = {};
+      for (const entry of globalEnv) {
+        assert.equal(entry.type, 'jsonata');
+        const expression = jsonata(entry.value);
+        expression.registerFunction('env', (name: string) => (name === 'INFLUXDB_URL' ? (url ?? '') : ''), '<s:s>');
+        out[entry.name] = await expression.evaluate({});
+      }
+      return out;
+    };
+    assert.deepEqual(await derive('http://localhost:8086'), { INFLUXDB_PROTOCOL: 'http', INFLUXDB_HOST: 'localhost', INFLUXDB_PORT: '8086' });
+    assert.deepEqual(await derive('https://influx.example.com/'), { INFLUXDB_PROTOCOL: 'https', INFLUXDB_HOST: 'influx.example.com', INFLUXDB_PORT: '443' });
+    assert.deepEqual(await derive('http://influxdb:18086/base'), { INFLUXDB_PROTOCOL: 'http', INFLUXDB_HOST: 'influxdb', INFLUXDB_PORT: '18086' });
+    // unset: no host, so the fleet says history is off and nothing is written or queried
+    assert.deepEqual(await derive(undefined), { INFLUXDB_PROTOCOL: 'http', INFLUXDB_HOST: '', INFLUXDB_PORT: '8086' });
   });
 
   it('reads SIMULATOR and SIMULATOR_INTERVAL', function () {
