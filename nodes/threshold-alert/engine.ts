@@ -1,17 +1,20 @@
 // The node's whole state without Node-RED: one DeviceState per device (bounded, least recently
-// seen dropped first), run-time overrides from control messages, and the persisted form of both.
+// seen dropped first), run-time overrides from control messages, the persisted form of both, and
+// what an input message is (a reading or a device-raised alert).
 // Pure: the glue passes the receive time in.
 import { SENSOR_FIELDS, type AlertEvent, type AlertLevel, type SensorField } from '../shared/contract';
 import { deviceIdProblem } from '../shared/device-id';
+import { ALERT_TYPE_PATTERN } from '../shared/points';
 import { err, ok, type Result } from '../shared/result';
-import { currentLevels, evaluateDevice, type DeviceInput, type EvalOptions } from './evaluate';
+import { currentLevels, evaluateDevice, evaluateDeviceAlert, type DeviceAlertInput, type DeviceInput, type EvalOptions } from './evaluate';
 import { applyOverrides, parseDeviceOverrides, type ControlCommand } from './rules';
-import type { AlertRule, DeviceOverrides, DeviceState, FaultState, LevelTimes, OverrideTable, RuleState } from './types';
+import type { AlertRule, DeviceMark, DeviceOnlyState, DeviceOverrides, DeviceState, FaultState, LevelTimes, OverrideTable, RuleState } from './types';
 
 export const DEFAULT_MAX_DEVICES = 10000;
 /** A reading stamped further ahead of the server clock than this is taken at receive time. */
 export const MAX_CLOCK_AHEAD_MS = 60 * 60 * 1000;
-export const STATE_VERSION = 1;
+/** 2: device marks on rule states and device-only episodes (version 1 is read and migrated). */
+export const STATE_VERSION = 2;
 
 export interface EngineConfig extends EvalOptions {
   rules: readonly AlertRule[];
@@ -40,6 +43,45 @@ export interface ActiveCounts {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A device-raised alert rather than a reading: an AlertEvent has an alert_type, a reading never
+ * has one. Decided by shape only; deviceAlertInput checks the rest.
+ */
+export function isAlertShape(payload: unknown): payload is Record<string, unknown> {
+  return isRecord(payload) && payload.alert_type !== undefined;
+}
+
+const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
+/** msg.payload of heatpump-decode output 2 (an AlertEvent with source 'device') -> the evaluator's input. */
+export function deviceAlertInput(payload: unknown, topic: unknown, receivedAt: number): Result<DeviceAlertInput, string> {
+  if (!isRecord(payload)) return err('payload is not an alert object');
+  // This node's own events fed back in would count twice.
+  if (payload.source !== 'device') return err('only device-raised alerts (source "device") are taken; send this node\'s own events elsewhere');
+  const deviceId = payload.device_id ?? topic;
+  const idProblem = deviceIdProblem(deviceId);
+  if (idProblem !== undefined) return err(idProblem);
+  const { alert_type: alertType, level, value, threshold, message, state, timestamp, field } = payload;
+  if (typeof alertType !== 'string' || !ALERT_TYPE_PATTERN.test(alertType)) return err(`alert_type must match ${String(ALERT_TYPE_PATTERN)}, got ${JSON.stringify(alertType)}`);
+  if (level !== 'warning' && level !== 'critical') return err('level must be "warning" or "critical"');
+  if (!isFiniteNumber(value) || !isFiniteNumber(threshold)) return err('value and threshold must be numbers');
+  if (state !== undefined && state !== 'raised' && state !== 'escalated' && state !== 'cleared') return err('state must be raised, escalated or cleared');
+  if (timestamp !== undefined && (!isFiniteNumber(timestamp) || timestamp < 0)) return err('timestamp must be milliseconds since the epoch');
+  const stamped = timestamp ?? receivedAt;
+  const input: DeviceAlertInput = {
+    deviceId: deviceId as string,
+    alertType,
+    level,
+    value,
+    threshold,
+    message: typeof message === 'string' && message !== '' ? message : `${alertType} ${level}: ${value} (threshold ${threshold})`,
+    timestamp: stamped > receivedAt + MAX_CLOCK_AHEAD_MS ? receivedAt : stamped,
+    cleared: state === 'cleared',
+  };
+  if ((SENSOR_FIELDS as readonly unknown[]).includes(field)) input.field = field as SensorField;
+  return ok(input);
 }
 
 /** msg.payload / msg.topic / msg.invalid of a decoded reading -> the evaluator's input. */
@@ -105,6 +147,15 @@ export class AlertEngine {
     return { events: step.events, alerts: currentLevels(step.state), changed: step.changed };
   }
 
+  /** A device-raised alert; an error when the device has too many alert types no rule checks. */
+  processDeviceAlert(input: DeviceAlertInput): Result<ProcessResult, string> {
+    const prev = this.devices.get(input.deviceId);
+    const step = evaluateDeviceAlert(prev, input, this.rulesFor(input.deviceId), this.config);
+    if (step.refused !== undefined) return err(step.refused);
+    this.store(input.deviceId, step.state);
+    return ok({ events: step.events, alerts: currentLevels(step.state), changed: step.changed });
+  }
+
   /** Active levels over all devices. */
   counts(): ActiveCounts {
     return { ...this.active };
@@ -137,16 +188,18 @@ export class AlertEngine {
     return { version: STATE_VERSION, devices: [...this.devices], overrides: [...this.runtimeOverrides] };
   }
 
-  /** Takes over a snapshot; returns what had to be dropped from it (empty when all was fine). */
+  /** Takes over a snapshot (this version or version 1); returns what had to be dropped from it (empty when all was fine). */
   restore(raw: unknown): string[] {
     if (raw === undefined) return [];
-    if (!isRecord(raw) || raw.version !== STATE_VERSION || !Array.isArray(raw.devices) || !Array.isArray(raw.overrides)) {
+    if (!isRecord(raw) || (raw.version !== STATE_VERSION && raw.version !== 1) || !Array.isArray(raw.devices) || !Array.isArray(raw.overrides)) {
       return ['stored state has an unknown shape'];
     }
     const problems: string[] = [];
     for (const entry of raw.devices) {
-      if (Array.isArray(entry) && entry.length === 2 && deviceIdProblem(entry[0]) === undefined && isDeviceState(entry[1])) {
-        this.store(entry[0] as string, entry[1]);
+      // version 1 had no device-only episodes and no device marks: it is version 2 without them
+      const state: unknown = raw.version === 1 && Array.isArray(entry) && isRecord(entry[1]) ? { ...entry[1], deviceOnly: {} } : Array.isArray(entry) ? entry[1] : undefined;
+      if (Array.isArray(entry) && entry.length === 2 && deviceIdProblem(entry[0]) === undefined && isDeviceState(state)) {
+        this.store(entry[0] as string, state);
       } else problems.push(`stored device state ${JSON.stringify(Array.isArray(entry) ? entry[0] : entry)} is malformed`);
     }
     for (const entry of raw.overrides) {
@@ -186,8 +239,21 @@ function isTrack(value: unknown): value is Record<string, unknown> {
   return isRecord(value) && isLevel(value.level) && isLevel(value.announced) && isTimes(value.lastSent);
 }
 
+function isMark(value: unknown): value is DeviceMark {
+  return isRecord(value) && isFiniteNumber(value.at) && (value.level === 'warning' || value.level === 'critical') && isFiniteNumber(value.value);
+}
+
 function isRuleState(value: unknown): value is RuleState {
-  return isTrack(value) && isTimes(value.pendingSince);
+  return isTrack(value) && isTimes(value.pendingSince) && (value.device === undefined || isMark(value.device));
+}
+
+function isDeviceOnlyState(value: unknown): value is DeviceOnlyState {
+  return (
+    isTrack(value) &&
+    isMark(value.device) &&
+    isFiniteNumber(value.threshold) &&
+    (value.field === undefined || (SENSOR_FIELDS as readonly unknown[]).includes(value.field))
+  );
 }
 
 function isFaultState(value: unknown): value is FaultState {
@@ -196,7 +262,8 @@ function isFaultState(value: unknown): value is FaultState {
 
 function isDeviceState(value: unknown): value is DeviceState {
   if (!isRecord(value) || typeof value.lastTs !== 'number' || !Number.isFinite(value.lastTs)) return false;
-  const { rules, faults } = value;
+  const { rules, faults, deviceOnly } = value;
   if (!isRecord(rules) || !Object.values(rules).every(isRuleState)) return false;
+  if (!isRecord(deviceOnly) || !Object.values(deviceOnly).every(isDeviceOnlyState)) return false;
   return isRecord(faults) && Object.entries(faults).every(([field, state]) => (SENSOR_FIELDS as readonly string[]).includes(field) && isFaultState(state));
 }

@@ -1,9 +1,11 @@
 // Alert state machine: hysteresis, for-duration, cooldown, escalation and clearing for one
-// (device, rule), sensor faults for one (device, sensor), and both over one device's reading.
+// (device, rule), sensor faults for one (device, sensor), both over one device's reading, and the
+// device's own alerts joining the same episodes (one episode and one cooldown per device, type and
+// level, whoever saw it first).
 // Pure: time comes in as `now` (reading time, ms), nothing here reads a clock.
 import { SENSOR_FIELDS, UNITS, type AlertEvent, type AlertLevel, type AlertState, type SensorField } from '../shared/contract';
-import { SENSOR_FAULT, own } from './rules';
-import type { AlertRule, AlertTrack, DeviceState, FaultState, LevelTimes, RuleState } from './types';
+import { DEFAULT_COOLDOWN_SECONDS, SENSOR_FAULT, own, ruleForDeviceAlert } from './rules';
+import type { AlertRule, AlertTrack, DeviceMark, DeviceOnlyState, DeviceState, FaultState, LevelTimes, RuleState } from './types';
 
 export interface EvalOptions {
   cooldownSeconds: number;
@@ -15,6 +17,8 @@ export interface EvalOptions {
 export interface Sample {
   deviceId: string;
   value: number | undefined;
+  /** the reading's own timestamp (ms); `now` when absent. Compared with device alerts' times. */
+  at?: number;
 }
 
 export interface Step<S> {
@@ -25,6 +29,7 @@ export interface Step<S> {
 const EMPTY_TIMES: LevelTimes = Object.freeze({});
 const EMPTY_RULE_STATE: RuleState = Object.freeze({ level: null, announced: null, lastSent: EMPTY_TIMES, pendingSince: EMPTY_TIMES });
 const EMPTY_FAULT_STATE: FaultState = Object.freeze({ level: null, announced: null, lastSent: EMPTY_TIMES, invalidSince: null });
+const NO_DEVICE_ONLY: Readonly<Record<string, DeviceOnlyState>> = Object.freeze({});
 
 const RANK = { warning: 1, critical: 2 } as const;
 
@@ -149,24 +154,172 @@ function thresholdEvent(rule: AlertRule, deviceId: string, value: number, now: n
   };
 }
 
+/**
+ * How long a device-raised episode that no reading confirms lasts without a repeat from the device:
+ * twice the cooldown, at least twice the firmware's (ALERT_COOLDOWN, 300 s), because the firmware
+ * repeats an alert that still holds once per its cooldown; one missed repeat must not end it.
+ */
+export function deviceSilenceSeconds(cooldownSeconds: number): number {
+  return 2 * Math.max(cooldownSeconds, DEFAULT_COOLDOWN_SECONDS);
+}
+
+function withoutMark<T extends { device?: DeviceMark }>(state: T): T {
+  if (state.device === undefined) return state;
+  const copy = { ...state };
+  delete copy.device;
+  return copy;
+}
+
+function silenceMessage(label: string, now: number, mark: DeviceMark): string {
+  return `${label} cleared: no repeat from the device for ${Math.round((now - mark.at) / 1000)} s`;
+}
+
+/** The device stopped repeating an episode no reading decided: it ends (one cleared if announced). */
+function endSilentRule(state: RuleState, rule: AlertRule, deviceId: string, now: number, cooldownMs: number, mark: DeviceMark): Step<RuleState> {
+  const { track, state: announced, level } = announce(withoutMark(state), null, now, cooldownMs);
+  if (announced === undefined || level === undefined) return { state: track };
+  const event: AlertEvent = {
+    device_id: deviceId,
+    alert_type: rule.name,
+    level,
+    value: mark.value,
+    threshold: clearingPoint(rule),
+    message: silenceMessage(rule.label, now, mark),
+    state: announced,
+    timestamp: now,
+    source: 'device',
+    field: rule.metric,
+  };
+  return { state: track, event };
+}
+
 /** One (device, rule) step. `rule` must be enabled; cooldown and time in the same clock as `now`. */
 export function nextAlertState(prev: RuleState | undefined, sample: Sample, rule: AlertRule, now: number, cooldownSeconds: number): Step<RuleState> {
   const base = prev ?? EMPTY_RULE_STATE;
   const { value } = sample;
+  const cooldownMs = cooldownSeconds * 1000;
+  const mark = base.device;
+  const silent = mark !== undefined && now - mark.at >= deviceSilenceSeconds(cooldownSeconds) * 1000;
   const pendingNothing = base.pendingSince.warning === undefined && base.pendingSince.critical === undefined;
   if (value === undefined) {
     // Unknown value: the level stays as it is, but a for-duration has to be seen holding anew.
-    return { state: pendingNothing ? base : { ...base, pendingSince: EMPTY_TIMES } };
+    const kept = pendingNothing ? base : { ...base, pendingSince: EMPTY_TIMES };
+    return silent ? endSilentRule(kept, rule, sample.deviceId, now, cooldownMs, mark) : { state: kept };
   }
   const pendingSince =
     rule.forSeconds > 0 ? nextPending(base.pendingSince, value, rule, now) : pendingNothing ? base.pendingSince : EMPTY_TIMES;
   const entered =
     rule.forSeconds > 0 ? enteredLevel(pendingSince, now, rule) : beyond(value, rule.critical, rule) ? 'critical' : beyond(value, rule.warning, rule) ? 'warning' : null;
-  const level = higher(heldLevel(base.level, value, rule), entered);
-  const withPending = pendingSince === base.pendingSince ? base : { ...base, pendingSince };
-  const { track, state, level: eventLevel } = announce(withPending, level, now, cooldownSeconds * 1000);
+  let level = higher(heldLevel(base.level, value, rule), entered);
+  let next = pendingSince === base.pendingSince ? base : { ...base, pendingSince };
+  if (mark !== undefined) {
+    // A reading taken at or after the device's alert decides; an older one cannot undo what the
+    // device saw later (buffered readings arrive up to a publish interval after its alerts).
+    if (silent || (sample.at ?? now) >= mark.at) next = withoutMark(next);
+    else level = higher(level, mark.level);
+  }
+  const { track, state, level: eventLevel } = announce(next, level, now, cooldownMs);
   if (state === undefined || eventLevel === undefined) return { state: track };
   return { state: track, event: thresholdEvent(rule, sample.deviceId, value, now, state, eventLevel) };
+}
+
+/** A device-raised alert (heatpump-decode output 2), as the evaluator takes it. */
+export interface DeviceAlertInput {
+  deviceId: string;
+  alertType: string;
+  level: AlertLevel;
+  value: number;
+  threshold: number;
+  /** the device's own text, used for alert types no rule checks */
+  message: string;
+  /** ms, reading time */
+  timestamp: number;
+  field?: SensorField;
+  /** state 'cleared': the device says the fault is over */
+  cleared: boolean;
+}
+
+/**
+ * One device alert on one episode (a rule's or a device-only type's). A device alert never lowers
+ * a level (readings do); it raises, escalates or does nothing by the same rules and the same
+ * cooldown as the threshold check, so an episode either side announced is not announced again.
+ * A device's 'cleared' ends only what no reading has decided (readings decide the rest).
+ */
+function deviceAnnouncement<T extends AlertTrack & { device?: DeviceMark }>(prev: T, alert: DeviceAlertInput, now: number, cooldownMs: number): Announcement<T> {
+  // the caller drops the mark (or the device-only episode) after a cleared
+  if (alert.cleared) return prev.device === undefined ? { track: prev } : announce(prev, null, now, cooldownMs);
+  const mark: DeviceMark = {
+    at: Math.max(prev.device?.at ?? alert.timestamp, alert.timestamp),
+    level: higher(prev.device?.level ?? null, alert.level) ?? alert.level,
+    value: alert.value,
+  };
+  return announce({ ...prev, device: mark }, higher(prev.level, alert.level), now, cooldownMs);
+}
+
+function formatWithUnit(value: number, unit: string | undefined): string {
+  return unit === undefined ? formatNumber(value) : `${formatNumber(value)} ${unit}`;
+}
+
+/** The event of a device alert: rule-checked types speak like the threshold check, in its units. */
+function deviceEvent(rule: AlertRule | undefined, alert: DeviceAlertInput, now: number, state: AlertState, level: AlertLevel): AlertEvent {
+  const field = rule?.metric ?? alert.field;
+  const event: AlertEvent = {
+    device_id: alert.deviceId,
+    alert_type: rule?.name ?? alert.alertType,
+    level,
+    value: alert.value,
+    threshold: alert.threshold,
+    message: alert.message,
+    state,
+    timestamp: now,
+    source: 'device',
+  };
+  if (rule !== undefined) {
+    if (state === 'cleared') {
+      event.threshold = clearingPoint(rule);
+      event.message = `${rule.label} cleared: ${formatWithUnit(alert.value, UNITS[rule.metric])}`;
+    } else {
+      // the level announced may be above the alert's (the readings knew more): its threshold then
+      if (level !== alert.level) event.threshold = rule[level];
+      const unit = UNITS[rule.metric];
+      event.message = `${rule.label}: ${formatWithUnit(alert.value, unit)} ${rule.direction === 'above' ? '>' : '<'} ${formatWithUnit(event.threshold, unit)} (${level}, device)`;
+    }
+  }
+  if (field !== undefined) event.field = field;
+  return event;
+}
+
+/** Ends device-only episodes the device stopped repeating; returns the kept ones. */
+function expireDeviceOnly(
+  before: Readonly<Record<string, DeviceOnlyState>>,
+  deviceId: string,
+  now: number,
+  options: EvalOptions,
+  events: AlertEvent[],
+): Record<string, DeviceOnlyState> {
+  const silenceMs = deviceSilenceSeconds(options.cooldownSeconds) * 1000;
+  let kept: Record<string, DeviceOnlyState> | undefined;
+  for (const [type, state] of Object.entries(before)) {
+    if (now - state.device.at < silenceMs) continue;
+    kept ??= { ...before };
+    delete kept[type];
+    const { state: announced, level } = announce(state, null, now, options.cooldownSeconds * 1000);
+    if (announced === undefined || level === undefined) continue;
+    const event: AlertEvent = {
+      device_id: deviceId,
+      alert_type: type,
+      level,
+      value: state.device.value,
+      threshold: state.threshold,
+      message: silenceMessage(type, now, state.device),
+      state: announced,
+      timestamp: now,
+      source: 'device',
+    };
+    if (state.field !== undefined) event.field = state.field;
+    events.push(event);
+  }
+  return kept ?? (before as Record<string, DeviceOnlyState>);
 }
 
 export type SensorStatus = 'valid' | 'invalid' | 'absent';
@@ -203,9 +356,10 @@ export function nextFaultState(
   };
 }
 
-/** Worth keeping: a level, an announcement, a cooldown or a for-duration running, an invalid sensor. */
+/** Worth keeping: a level, an announcement, a device mark, a cooldown or a for-duration running, an invalid sensor. */
 function worthKeeping(state: RuleState | FaultState, now: number, cooldownMs: number): boolean {
   if (state.level !== null || state.announced !== null) return true;
+  if ('device' in state && state.device !== undefined) return true;
   if ('invalidSince' in state ? state.invalidSince !== null : Object.keys(state.pendingSince).length > 0) return true;
   return Object.values(state.lastSent).some((sent) => now - sent < cooldownMs);
 }
@@ -239,7 +393,8 @@ export function evaluateDevice(prev: DeviceState | undefined, input: DeviceInput
     if (!rule.enabled) continue;
     const before = prev === undefined ? undefined : own(prev.rules, rule.name);
     const value = input.invalid.has(rule.metric) ? undefined : input.values[rule.metric];
-    const step = nextAlertState(before, { deviceId: input.deviceId, value: Number.isFinite(value) ? value : undefined }, rule, now, options.cooldownSeconds);
+    const sample: Sample = { deviceId: input.deviceId, value: Number.isFinite(value) ? value : undefined, at: input.timestamp };
+    const step = nextAlertState(before, sample, rule, now, options.cooldownSeconds);
     if (step.event) events.push(step.event);
     if (step.state !== (before ?? EMPTY_RULE_STATE)) changed = true;
     if (worthKeeping(step.state, now, cooldownMs)) ruleStates[rule.name] = step.state;
@@ -259,8 +414,85 @@ export function evaluateDevice(prev: DeviceState | undefined, input: DeviceInput
   }
   if (prev !== undefined && Object.keys(prev.faults).some((field) => !Object.hasOwn(faults, field))) changed = true;
 
+  const deviceOnlyBefore = prev?.deviceOnly ?? NO_DEVICE_ONLY;
+  const deviceOnly = expireDeviceOnly(deviceOnlyBefore, input.deviceId, now, options, events);
+  if (deviceOnly !== deviceOnlyBefore) changed = true;
+
   if (!changed && prev !== undefined) return { state: { ...prev, lastTs: now }, events, changed };
-  return { state: { lastTs: now, rules: ruleStates, faults }, events, changed };
+  return { state: { lastTs: now, rules: ruleStates, faults, deviceOnly }, events, changed };
+}
+
+/** The device-only types one device may have at once; more are refused (evaluateDeviceAlert). */
+export const MAX_DEVICE_ONLY_TYPES = 20;
+
+export interface DeviceAlertStep extends DeviceStep {
+  /** set when the alert could not be taken (too many device-only types) */
+  refused?: string;
+}
+
+/**
+ * One device-raised alert of one device: it joins the episode of its rule (ruleForDeviceAlert) or
+ * of its own type when no enabled rule checks it; device-only episodes the device stopped
+ * repeating end on the way.
+ */
+export function evaluateDeviceAlert(prev: DeviceState | undefined, alert: DeviceAlertInput, rules: readonly AlertRule[], options: EvalOptions): DeviceAlertStep {
+  const now = prev === undefined ? alert.timestamp : Math.max(alert.timestamp, prev.lastTs);
+  const cooldownMs = options.cooldownSeconds * 1000;
+  const events: AlertEvent[] = [];
+  const base: DeviceState = prev === undefined ? { lastTs: now, rules: {}, faults: {}, deviceOnly: NO_DEVICE_ONLY } : { ...prev, lastTs: now };
+  let changed = prev === undefined;
+  const silenceMs = deviceSilenceSeconds(options.cooldownSeconds) * 1000;
+  // Older than the silence period (queued on the device, arriving after newer messages): its
+  // episode has ended by that rule already; taking it would raise and clear it at once.
+  if (now - alert.timestamp >= silenceMs) return { state: base, events, changed };
+  const rule = ruleForDeviceAlert(rules, alert);
+  let { rules: ruleStates, deviceOnly } = base;
+
+  if (rule !== undefined) {
+    const before = own(base.rules, rule.name);
+    const announcement = deviceAnnouncement(before ?? EMPTY_RULE_STATE, alert, now, cooldownMs);
+    const track = alert.cleared ? withoutMark(announcement.track) : announcement.track;
+    if (announcement.state !== undefined && announcement.level !== undefined) events.push(deviceEvent(rule, alert, now, announcement.state, announcement.level));
+    if (track !== (before ?? EMPTY_RULE_STATE)) {
+      changed = true;
+      ruleStates = { ...ruleStates };
+      if (worthKeeping(track, now, cooldownMs)) ruleStates[rule.name] = track;
+      else delete ruleStates[rule.name];
+    }
+  } else {
+    const before = own(deviceOnly, alert.alertType);
+    if (before === undefined && !alert.cleared && Object.keys(deviceOnly).length >= MAX_DEVICE_ONLY_TYPES) {
+      return { state: base, events, changed, refused: `more than ${MAX_DEVICE_ONLY_TYPES} alert types no rule checks` };
+    }
+    if (before !== undefined || !alert.cleared) {
+      const start: DeviceOnlyState = before ?? { level: null, announced: null, lastSent: EMPTY_TIMES, device: { at: alert.timestamp, level: alert.level, value: alert.value }, threshold: alert.threshold };
+      const announcement = deviceAnnouncement(start, alert, now, cooldownMs);
+      if (announcement.state !== undefined && announcement.level !== undefined) events.push(deviceEvent(undefined, alert, now, announcement.state, announcement.level));
+      deviceOnly = { ...deviceOnly };
+      if (alert.cleared) delete deviceOnly[alert.alertType];
+      else {
+        const kept: DeviceOnlyState = { ...announcement.track, threshold: alert.threshold };
+        if (alert.field !== undefined) kept.field = alert.field;
+        deviceOnly[alert.alertType] = kept;
+      }
+      changed = true;
+    }
+  }
+  // Other episodes the device stopped repeating end here too, for a device whose readings are
+  // not wired to this node (otherwise its readings end them).
+  for (const other of rules) {
+    const state = other === rule ? undefined : own(ruleStates, other.name);
+    if (state?.device === undefined || now - state.device.at < silenceMs) continue;
+    const step = endSilentRule(state, other, alert.deviceId, now, cooldownMs, state.device);
+    if (step.event) events.push(step.event);
+    ruleStates = { ...ruleStates };
+    if (worthKeeping(step.state, now, cooldownMs)) ruleStates[other.name] = step.state;
+    else delete ruleStates[other.name];
+    changed = true;
+  }
+  const expired = expireDeviceOnly(deviceOnly, alert.deviceId, now, options, events);
+  if (expired !== base.deviceOnly) changed = true;
+  return { state: { ...base, rules: ruleStates, deviceOnly: expired }, events, changed };
 }
 
 /** msg.alerts of output 2: `{rule name: level}` plus `{"sensor_fault:<field>": "warning"}`. */
@@ -269,5 +501,6 @@ export function currentLevels(device: DeviceState | undefined): Record<string, A
   if (device === undefined) return levels;
   for (const [name, state] of Object.entries(device.rules)) if (state.level !== null) levels[name] = state.level;
   for (const [field, state] of Object.entries(device.faults)) if (state.level !== null) levels[`${SENSOR_FAULT}:${field}`] = state.level;
+  for (const [type, state] of Object.entries(device.deviceOnly)) if (state.level !== null && !Object.hasOwn(levels, type)) levels[type] = state.level;
   return levels;
 }

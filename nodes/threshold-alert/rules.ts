@@ -1,36 +1,22 @@
-// Alert rules: the defaults of the alert contract (DESIGN.md), validation of rules from the editor
-// and of per-device overrides (editor JSON and control messages), and merging overrides in.
+// Alert rules: the defaults of the alert contract (numbers in ../shared/thresholds.ts), validation
+// of rules from the editor and of per-device overrides (editor JSON and msg.thresholds), merging
+// overrides in, and which rule a device-raised alert is about.
 // Pure: no Node-RED import, no clock.
 import { SENSOR_FIELDS, type SensorField } from '../shared/contract';
 import { deviceIdProblem } from '../shared/device-id';
 import { err, ok, type Result } from '../shared/result';
-import type { AlertRule, DeviceOverrides, Direction, OverrideTable, RuleOverride } from './types';
+import { ALERT_COOLDOWN_SECONDS, ALERT_THRESHOLDS, SENSOR_FAULT_AFTER_SECONDS } from '../shared/thresholds';
+import type { AlertRule, DeviceOverrides, OverrideTable, RuleOverride } from './types';
 
-export const DEFAULT_COOLDOWN_SECONDS = 300;
-export const DEFAULT_FAULT_AFTER_SECONDS = 600;
+export const DEFAULT_COOLDOWN_SECONDS = ALERT_COOLDOWN_SECONDS;
+export const DEFAULT_FAULT_AFTER_SECONDS = SENSOR_FAULT_AFTER_SECONDS;
 /** alert_type of the alert raised for a sensor that stayed invalid too long. */
 export const SENSOR_FAULT = 'sensor_fault';
-/** msg.topic of the control message that sets per-device overrides at run time. */
-export const CONTROL_TOPIC = 'thresholds';
 export const MAX_RULES = 50;
 export const MAX_LABEL_LENGTH = 60;
 
-/**
- * The alert contract's table, with a hysteresis per rule: a level clears only once the value is
- * back inside its threshold by this much (2 V, 2 °C, 10 PSI high side, 5 PSI low side, 0.5 A).
- */
-export const DEFAULT_RULES: readonly AlertRule[] = Object.freeze([
-  rule('voltage_high', 'High voltage', 'voltage', 'above', 245, 250, 2),
-  rule('voltage_low', 'Low voltage', 'voltage', 'below', 215, 210, 2),
-  rule('compressor_temp', 'Compressor temperature', 'temp_compressor', 'above', 85, 95, 2),
-  rule('pressure_high', 'High pressure', 'pressure_high', 'above', 400, 450, 10),
-  rule('pressure_low', 'Low pressure', 'pressure_low', 'below', 40, 20, 5),
-  rule('current', 'Overcurrent', 'current', 'above', 12, 15, 0.5),
-]);
-
-function rule(name: string, label: string, metric: SensorField, direction: Direction, warning: number, critical: number, hysteresis: number): AlertRule {
-  return Object.freeze({ name, label, metric, direction, warning, critical, hysteresis, forSeconds: 0, enabled: true });
-}
+/** The alert contract's table (../shared/thresholds.ts) as rules: no for-duration, all enabled. */
+export const DEFAULT_RULES: readonly AlertRule[] = Object.freeze(ALERT_THRESHOLDS.map((t): AlertRule => Object.freeze({ ...t, forSeconds: 0, enabled: true })));
 
 // Rule names become InfluxDB tag values and msg.alerts keys: keep them plain.
 const RULE_NAME = /^[a-z][a-z0-9_]{0,39}$/;
@@ -163,9 +149,9 @@ export interface ControlCommand {
   rules: DeviceOverrides | null;
 }
 
-/** Payload of a control message: `{device_id, rules: {...} | null}`. */
+/** msg.thresholds of a control message: `{device_id, rules: {...} | null}`. */
 export function parseControl(payload: unknown, rules: readonly AlertRule[]): Result<ControlCommand, string> {
-  if (!isRecord(payload)) return err('payload must be an object {device_id, rules}');
+  if (!isRecord(payload)) return err('msg.thresholds must be an object {device_id, rules}');
   const unknown = Object.keys(payload).find((key) => key !== 'device_id' && key !== 'rules');
   if (unknown !== undefined) return err(`unknown property "${unknown}" (allowed: device_id, rules)`);
   const idProblem = deviceIdProblem(payload.device_id);
@@ -184,4 +170,20 @@ export function applyOverrides(rules: readonly AlertRule[], overrides: DeviceOve
     const override = own(overrides, base.name);
     return override === undefined ? base : { ...base, ...override };
   });
+}
+
+/**
+ * The enabled rule a device-raised alert is about, so that device and server share one episode:
+ * the rule of the same name (the firmware uses the rule names), else, for an alert named after a
+ * sensor (e.g. "voltage", as the payload's `alerts` groups are), the rule on that sensor whose
+ * direction fits (value above its threshold: voltage_high, below: voltage_low). undefined: the
+ * device raised something no enabled rule checks.
+ */
+export function ruleForDeviceAlert(rules: readonly AlertRule[], alert: { alertType: string; value: number; threshold: number }): AlertRule | undefined {
+  const named = rules.find((r) => r.enabled && r.name === alert.alertType);
+  if (named !== undefined) return named;
+  if (!isSensorField(alert.alertType)) return undefined;
+  // a device alerts beyond its threshold: the side of it tells high from low
+  const direction = alert.value >= alert.threshold ? 'above' : 'below';
+  return rules.find((r) => r.enabled && r.metric === alert.alertType && r.direction === direction);
 }

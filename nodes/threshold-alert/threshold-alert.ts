@@ -1,19 +1,24 @@
 // Node-RED glue of threshold-alert: config -> engine (engine.ts, pure), state load/save through a
-// context store, messages in order (queued until the stored state is loaded), status.
+// context store, messages in order (queued until the stored state is loaded), events reported to
+// the fleet's state owner, status. Exports the default rules as runtime settings for the editor.
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { AlertEvent } from '../shared/contract';
 import { errorOf, failInput } from '../shared/errors';
-import { loadState, saveState } from '../shared/persist';
+import { fleetOf, type FleetLink } from '../shared/fleet-link';
+import { loadState, resolveStore, saveState } from '../shared/persist';
 import { err, ok, type Result } from '../shared/result';
 import { setStatus } from '../shared/status';
 import { PacedStatus } from '../shared/paced-status';
-import { AlertEngine, readingInput } from './engine';
-import { CONTROL_TOPIC, DEFAULT_COOLDOWN_SECONDS, DEFAULT_FAULT_AFTER_SECONDS, parseControl, parseOverrideTable, parseRules } from './rules';
+import { AlertEngine, deviceAlertInput, isAlertShape, readingInput, type ProcessResult } from './engine';
+import { DEFAULT_COOLDOWN_SECONDS, DEFAULT_FAULT_AFTER_SECONDS, DEFAULT_RULES, parseControl, parseOverrideTable, parseRules } from './rules';
 import type { AlertMsg, AnnotatedMsg, ThresholdAlertDef } from './types';
 
+const TYPE = 'threshold-alert';
 const STATE_KEY = 'thresholdAlertState';
 
 type Send = (msg: Array<NodeMessage | NodeMessage[] | null>) => void;
 type Done = (err?: Error) => void;
+type InputMsg = NodeMessageInFlow & { reset?: unknown; invalid?: unknown; thresholds?: unknown };
 
 /** A seconds setting: blank means the default, anything else must be a number >= 0. */
 function seconds(value: unknown, fallback: number, name: string): Result<number, string> {
@@ -26,7 +31,8 @@ const init = (RED: NodeAPI): void => {
   function ThresholdAlert(this: Node, config: ThresholdAlertDef) {
     RED.nodes.createNode(this, config);
     const node = this;
-    const store = typeof config.store === 'string' && config.store.trim() !== '' ? config.store.trim() : undefined;
+    const storeName = typeof config.store === 'string' ? config.store.trim() : '';
+    const { store, fallback } = resolveStore(RED.settings, storeName);
     const rules = parseRules(config.rules);
     const overrides = rules.ok ? parseOverrideTable(config.overrides, rules.value) : rules;
     const cooldown = seconds(config.cooldown, DEFAULT_COOLDOWN_SECONDS, 'cooldown');
@@ -46,12 +52,35 @@ const init = (RED: NodeAPI): void => {
       faultAfterSeconds: faultAfter.value,
     });
     let lastDevice = '';
+    // The state would be lost at a restart without anyone noticing: say so once in the log and
+    // on every status.
+    if (fallback) node.warn(RED._('threshold-alert.errors.no-store', { store: storeName }));
+
+    // Looked up at first use: config nodes need not be started before this node.
+    const fleetId = typeof config.fleet === 'string' ? config.fleet : '';
+    let fleet: FleetLink | undefined;
+    let fleetMissingTold = false;
+    const report = (events: readonly AlertEvent[]): void => {
+      if (fleetId === '' || events.length === 0) return;
+      fleet ??= fleetOf(RED.nodes, fleetId);
+      if (fleet === undefined) {
+        if (!fleetMissingTold) node.warn(RED._('threshold-alert.errors.no-fleet', { id: fleetId }));
+        fleetMissingTold = true;
+        return;
+      }
+      for (const event of events) fleet.alert(event);
+    };
 
     const status = new PacedStatus(node);
     const showStatus = (): void => {
       const { warning, critical } = engine.counts();
       const count = warning + critical;
       const device = lastDevice;
+      if (fallback) {
+        const text = () => (count === 0 ? RED._('threshold-alert.status.memory-only', { store: storeName }) : RED._('threshold-alert.status.active-memory', { count }));
+        status.show(critical > 0 ? 'error' : 'busy', text);
+        return;
+      }
       const text = () => (device === '' ? RED._('threshold-alert.status.active-all', { count }) : RED._('threshold-alert.status.active', { count, device }));
       status.show(critical > 0 ? 'error' : warning > 0 ? 'busy' : 'ok', text);
     };
@@ -67,16 +96,21 @@ const init = (RED: NodeAPI): void => {
       .catch((thrown: unknown) => node.error(RED._('threshold-alert.errors.load-failed', { reason: errorOf(thrown).message })))
       .then(showStatus);
 
-    async function handle(msg: NodeMessageInFlow & { reset?: unknown; invalid?: unknown }, send: Send, done: Done): Promise<void> {
-      if (msg.reset === true) {
-        const deviceId = typeof msg.topic === 'string' && msg.topic !== '' ? msg.topic : undefined;
-        if (engine.reset(deviceId)) await save();
-        showStatus();
-        done();
-        return;
-      }
-      if (msg.topic === CONTROL_TOPIC) {
-        const command = parseControl(msg.payload, engine.baseRules);
+    /** Events out on output 1 and into the fleet; readings (only) on output 2. */
+    async function emit(deviceId: string, result: ProcessResult, annotated: AnnotatedMsg | null, send: Send, done: Done): Promise<void> {
+      lastDevice = deviceId;
+      const events: AlertMsg[] = result.events.map((event) => ({ topic: deviceId, payload: event }));
+      if (events.length > 0 || annotated !== null) send([events.length > 0 ? events : null, annotated]);
+      report(result.events);
+      if (result.changed) await save();
+      showStatus();
+      done();
+    }
+
+    async function handle(msg: InputMsg, send: Send, done: Done): Promise<void> {
+      // Control by message properties only: any msg.topic that is a safe device id is a device.
+      if (msg.thresholds !== undefined) {
+        const command = parseControl(msg.thresholds, engine.baseRules);
         const applied = command.ok ? engine.setOverrides(command.value) : command;
         if (!applied.ok) {
           status.fail(done, RED._('threshold-alert.status.bad-control'), RED._('threshold-alert.errors.bad-control', { reason: applied.error }));
@@ -87,23 +121,34 @@ const init = (RED: NodeAPI): void => {
         done();
         return;
       }
+      if (msg.reset === true) {
+        const deviceId = typeof msg.topic === 'string' && msg.topic !== '' ? msg.topic : undefined;
+        if (engine.reset(deviceId)) await save();
+        showStatus();
+        done();
+        return;
+      }
+      if (isAlertShape(msg.payload)) {
+        const alert = deviceAlertInput(msg.payload, msg.topic, Date.now());
+        const result = alert.ok ? engine.processDeviceAlert(alert.value) : alert;
+        if (!alert.ok || !result.ok) {
+          const reason = !alert.ok ? alert.error : !result.ok ? result.error : '';
+          status.fail(done, RED._('threshold-alert.status.bad-alert'), RED._('threshold-alert.errors.bad-alert', { reason }));
+          return;
+        }
+        await emit(alert.value.deviceId, result.value, null, send, done);
+        return;
+      }
       const input = readingInput(msg.payload, msg.topic, msg.invalid, Date.now());
       if (!input.ok) {
         status.fail(done, RED._('threshold-alert.status.bad-reading'), RED._('threshold-alert.errors.bad-reading', { reason: input.error }));
         return;
       }
-      const { deviceId } = input.value;
       const result = engine.process(input.value);
-      lastDevice = deviceId;
-      const events: AlertMsg[] = result.events.map((event) => ({ topic: deviceId, payload: event }));
-      const annotated: AnnotatedMsg = { ...msg, alerts: result.alerts };
-      send([events.length > 0 ? events : null, annotated]);
-      if (result.changed) await save();
-      showStatus();
-      done();
+      await emit(input.value.deviceId, result, { ...msg, alerts: result.alerts }, send, done);
     }
 
-    node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
+    node.on('input', (msg: InputMsg, send: Send, done: Done) => {
       queue = queue.then(() =>
         handle(msg, send, done).catch((thrown: unknown) => status.fail(done, RED._('threshold-alert.status.failed'), errorOf(thrown))),
       );
@@ -119,7 +164,15 @@ const init = (RED: NodeAPI): void => {
     });
   }
 
-  RED.nodes.registerType('threshold-alert', ThresholdAlert);
+  // The editor takes its defaults from here (RED.settings.thresholdAlertDefault*), so the numbers
+  // live in ../shared/thresholds.ts only.
+  RED.nodes.registerType(TYPE, ThresholdAlert, {
+    settings: {
+      thresholdAlertDefaultRules: { value: DEFAULT_RULES.map((rule) => ({ ...rule })), exportable: true },
+      thresholdAlertDefaultCooldown: { value: DEFAULT_COOLDOWN_SECONDS, exportable: true },
+      thresholdAlertDefaultFaultAfter: { value: DEFAULT_FAULT_AFTER_SECONDS, exportable: true },
+    },
+  });
 };
 
 export = init;

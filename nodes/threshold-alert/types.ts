@@ -39,9 +39,33 @@ export interface AlertTrack {
   lastSent: LevelTimes;
 }
 
+/**
+ * What the device's own alerts said about an episode that no reading taken at or after them has
+ * confirmed or ended yet. Readings older than `at` cannot lower the level below `level` (the
+ * device saw later than they did); without any reading the episode ends on the device's silence.
+ */
+export interface DeviceMark {
+  /** timestamp (reading time, ms) of the device's latest alert of the episode */
+  at: number;
+  /** highest level the device reported since the last reading that decided */
+  level: AlertLevel;
+  /** value of the device's latest alert, for the event that ends the episode */
+  value: number;
+}
+
 export interface RuleState extends AlertTrack {
   /** since when the value has been beyond each level's threshold, for the for-duration */
   pendingSince: LevelTimes;
+  device?: DeviceMark;
+}
+
+/** An alert type the device raises for which no enabled rule exists: only the device knows it. */
+export interface DeviceOnlyState extends AlertTrack {
+  device: DeviceMark;
+  /** threshold of the device's latest alert */
+  threshold: number;
+  /** the sensor the device named, if any, kept for the cleared event */
+  field?: SensorField;
 }
 
 export interface FaultState extends AlertTrack {
@@ -54,6 +78,8 @@ export interface DeviceState {
   lastTs: number;
   rules: Record<string, RuleState>;
   faults: Partial<Record<SensorField, FaultState>>;
+  /** device-raised alert types without an enabled rule, keyed by alert_type */
+  deviceOnly: Record<string, DeviceOnlyState>;
 }
 
 export interface ThresholdAlertProps {
@@ -65,6 +91,8 @@ export interface ThresholdAlertProps {
   faultAfter?: number | string;
   /** context store for state that survives restarts; blank = the default store */
   store?: string;
+  /** id of a heatpump-fleet config node every emitted event is reported to; blank = none */
+  fleet?: string;
 }
 
 export interface ThresholdAlertDef extends NodeDef, ThresholdAlertProps {}
@@ -75,7 +103,7 @@ export interface AlertMsg extends NodeMessage {
   payload: AlertEvent;
 }
 
-/** Output 2: the input message, plus the device's current levels keyed by rule name. */
+/** Output 2: the input reading, plus the device's current levels keyed by rule name. */
 export interface AnnotatedMsg extends NodeMessage {
   alerts: Record<string, AlertLevel>;
 }

@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { NodeMessage } from 'node-red';
+import type { Node, NodeDef } from 'node-red';
 import type { AlertEvent } from '../../nodes/shared/contract';
-import { catchModule as catchInit, collect, flowSuiteHooks, flowWithCatch, helper, nodeById as get, withCatalog, type NodeInit, type TestNode } from '../support/flow-helper';
+import { catchModule as catchInit, collect, flowSuiteHooks, flowWithCatch, helper, nodeById as get, sleep, withCatalog, type NodeInit, type TestNode } from '../support/flow-helper';
 import { nodeModule, nodeRedPath, projectRoot } from '../support/node-red';
 import { helperInternals as internals, lastingStore, loadContextStores } from '../support/context-stores';
 
@@ -58,6 +59,17 @@ function statusWhere(predicate: (status: { fill?: string; shape?: string; text?:
   });
 }
 
+type Status = { fill?: string; shape?: string; text?: string };
+/** The statuses node `id` has shown so far, also those from before a listener could be attached (load). */
+function statusesShown(id: string): Status[] {
+  const proto = (helper as unknown as { _NodePrototype: { status: { getCalls(): Array<{ thisValue: unknown; args: [Status] }> } } })._NodePrototype;
+  const node = helper.getNode(id);
+  return proto.status
+    .getCalls()
+    .filter((call) => call.thisValue === node)
+    .map((call) => call.args[0]);
+}
+
 const events = (msgs: NodeMessage[]) => msgs.map((m) => m.payload as AlertEvent).map((e) => `${e.alert_type} ${e.state} ${e.level}`);
 
 describe('threshold-alert node', function () {
@@ -108,14 +120,14 @@ describe('threshold-alert node', function () {
     assert.equal(shown.fill, 'red');
   });
 
-  it('applies a valid control message to one device and removes it with rules: null', async function () {
+  it('applies a valid control message (msg.thresholds) to one device and removes it with rules: null', async function () {
     await helper.load(thresholdAlert, flow());
     const out1 = collect('events', 2);
     const n1 = get('n1');
-    n1.receive({ topic: 'thresholds', payload: { device_id: 'site1', rules: { voltage_high: { warning: 240, critical: 248 } } } });
+    n1.receive({ thresholds: { device_id: 'site1', rules: { voltage_high: { warning: 240, critical: 248 } } } });
     n1.receive(reading(0, { voltage: 242 }));
     n1.receive(reading(0, { voltage: 242 }, 'site2'));
-    n1.receive({ topic: 'thresholds', payload: { device_id: 'site1', rules: null } });
+    n1.receive({ topic: 'ignored', payload: 'ignored', thresholds: { device_id: 'site1', rules: null } });
     n1.receive(reading(10, { voltage: 242 }));
     const got = await out1;
     assert.deepEqual(
@@ -139,7 +151,7 @@ describe('threshold-alert node', function () {
       await helper.load([thresholdAlert, catchInit], flow());
       const caught = collect('caught', 1);
       const status = statusWhere((s) => s.fill === 'red');
-      get('n1').receive({ topic: 'thresholds', payload });
+      get('n1').receive({ thresholds: payload });
       const [msg] = await caught;
       const error = msg?.error as { message: string; source: { id: string } };
       assert.match(error.message, /threshold-alert: control message rejected: /);
@@ -148,6 +160,120 @@ describe('threshold-alert node', function () {
       assert.equal((await status).text, 'bad control message');
     });
   }
+
+  it('takes a device named "thresholds" for a device like any other (control is by msg.thresholds only)', async function () {
+    await helper.load(thresholdAlert, flow());
+    const out1 = collect('events', 2);
+    const out2 = collect('readings', 2);
+    get('n1').receive(reading(0, { voltage: 251 }, 'thresholds'));
+    get('n1').receive({ topic: 'thresholds', payload: { timestamp: T0 + 10_000, voltage: 240 } });
+    const got = await out1;
+    assert.deepEqual(
+      got.map((m) => `${m.topic} ${(m.payload as AlertEvent).device_id} ${(m.payload as AlertEvent).state}`),
+      ['thresholds thresholds raised', 'thresholds thresholds cleared'],
+    );
+    assert.equal((await out2).length, 2);
+  });
+
+  it('joins device-raised alerts (heatpump-decode output 2) into the same episode: one event per fault', async function () {
+    await helper.load(thresholdAlert, flow());
+    const out1 = collect('events', 2);
+    const quiet2 = receivedWithin('readings', 400);
+    const n1 = get('n1');
+    // as heatpump-decode sends it: msg.topic = device id, payload an AlertEvent with source device
+    const deviceAlert = { device_id: 'site1', alert_type: 'compressor_temp', level: 'critical', value: 96.2, threshold: 95, message: 'High compressor temperature', state: 'raised', timestamp: T0, source: 'device', field: 'temp_compressor' };
+    n1.receive({ topic: 'site1', payload: deviceAlert });
+    n1.receive({ topic: 'site1', payload: { ...deviceAlert, timestamp: T0 + 5000 } });
+    n1.receive(reading(0, { temp_compressor: 96.2 }));
+    n1.receive(reading(10, { temp_compressor: 80 }));
+    const got = (await out1).map((m) => m.payload as AlertEvent);
+    assert.deepEqual(
+      got.map((e) => `${e.alert_type} ${e.state} ${e.level} ${e.source ?? 'threshold'}`),
+      ['compressor_temp raised critical device', 'compressor_temp cleared critical threshold'],
+    );
+    assert.equal(got[0]?.message, 'Compressor temperature: 96.2 °C > 95 °C (critical, device)');
+    // output 2 carries readings only
+    assert.deepEqual(
+      (await quiet2).map((m) => (m as NodeMessage & { alerts: unknown }).alerts),
+      [{ compressor_temp: 'critical' }, {}],
+    );
+  });
+
+  it('rejects an alert that is not device-raised (its own events fed back) through done(err)', async function () {
+    await helper.load([thresholdAlert, catchInit], flow());
+    const caught = collect('caught', 1);
+    get('n1').receive({ topic: 'site1', payload: { device_id: 'site1', alert_type: 'voltage_high', level: 'critical', value: 251, threshold: 250, message: 'x', state: 'raised', timestamp: T0 } });
+    const [msg] = await caught;
+    assert.match((msg?.error as { message: string }).message, /threshold-alert: device alert rejected: only device-raised alerts/);
+  });
+
+  it('reports every event it sends to the fleet config node named in `fleet`', async function () {
+    const reported: AlertEvent[] = [];
+    const fleetInit: NodeInit = (RED) => {
+      RED.nodes.registerType('heatpump-fleet', function (this: Node, config: NodeDef) {
+        RED.nodes.createNode(this, config);
+        // the part of the FleetLink (fleet-link.ts) threshold-alert uses
+        Object.assign(this, { fleet: { alert: (event: AlertEvent) => reported.push(event) } });
+      });
+    };
+    await helper.load([fleetInit, thresholdAlert], [...flow({ fleet: 'fleet1' }), { id: 'fleet1', type: 'heatpump-fleet' }]);
+    const out1 = collect('events', 3);
+    const n1 = get('n1');
+    n1.receive({ topic: 'site1', payload: { device_id: 'site1', alert_type: 'current', level: 'warning', value: 12.6, threshold: 12, message: 'Overcurrent', state: 'raised', timestamp: T0, source: 'device' } });
+    n1.receive(reading(0, { current: 15.5 }));
+    n1.receive(reading(10, { current: 5 }));
+    const sent = (await out1).map((m) => m.payload);
+    assert.deepEqual(reported, sent);
+    assert.deepEqual(
+      reported.map((e) => `${e.alert_type} ${e.state} ${e.source ?? 'threshold'}`),
+      ['current raised device', 'current escalated threshold', 'current cleared threshold'],
+    );
+  });
+
+  it('works without its fleet config node and says so once', async function () {
+    await helper.load(thresholdAlert, flow({ fleet: 'missing' }));
+    const out1 = collect('events', 2);
+    get('n1').receive(reading(0, { voltage: 251 }));
+    get('n1').receive(reading(10, { voltage: 240 }));
+    assert.equal((await out1).length, 2);
+    const warned = helper
+      .log()
+      .args.map(([entry]) => entry as { level?: number; msg?: unknown })
+      .filter((entry) => entry.level === 30)
+      .map((entry) => String(entry.msg));
+    assert.deepEqual(
+      warned.filter((text) => text.includes('fleet')),
+      ['threshold-alert: fleet config node missing not found: alerts are not reported to it'],
+    );
+  });
+
+  it('falls back to memory when its store is not configured in settings.js, and says so', async function () {
+    helper.settings({ contextStorage: { default: { module: 'memory' } } });
+    await helper.load(thresholdAlert, flow({ store: 'file' }));
+    await sleep(50);
+    assert.deepEqual(statusesShown('n1').at(-1), { fill: 'yellow', shape: 'ring', text: "memory only: no store 'file'" });
+    const warned = helper
+      .log()
+      .args.map(([entry]) => entry as { level?: number; msg?: unknown })
+      .filter((entry) => entry.level === 30)
+      .map((entry) => String(entry.msg))
+      .filter((text) => text.startsWith('threshold-alert'));
+    assert.deepEqual(warned, [
+      'threshold-alert: context store "file" is not configured in settings.js (contextStorage): the alert state is kept in memory only and is lost at a restart',
+    ]);
+    // it still works, and keeps saying so while alerts are active
+    const out1 = collect('events', 1);
+    const active = statusWhere((s) => s.text === '1 active · memory only');
+    get('n1').receive(reading(0, { voltage: 251 }));
+    assert.equal((await out1).length, 1);
+    assert.equal((await active).fill, 'red');
+  });
+
+  it('falls back to memory without any contextStorage in settings.js', async function () {
+    await helper.load(thresholdAlert, flow({ store: 'file' }));
+    await sleep(50);
+    assert.deepEqual(statusesShown('n1').at(-1), { fill: 'yellow', shape: 'ring', text: "memory only: no store 'file'" });
+  });
 
   it('rejects a reading without a usable device id or timestamp, and keeps running', async function () {
     await helper.load([thresholdAlert, catchInit], flow());

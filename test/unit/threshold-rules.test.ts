@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { DEFAULT_RULES, applyOverrides, parseControl, parseDeviceOverrides, parseOverrideTable, parseRules } from '../../nodes/threshold-alert/rules';
+import { ALERT_THRESHOLDS } from '../../nodes/shared/thresholds';
+import { DEFAULT_RULES, applyOverrides, parseControl, parseDeviceOverrides, parseOverrideTable, parseRules, ruleForDeviceAlert } from '../../nodes/threshold-alert/rules';
 
 describe('threshold-alert rules', () => {
   describe('DEFAULT_RULES (alert contract of DESIGN.md)', () => {
@@ -13,6 +14,12 @@ describe('threshold-alert rules', () => {
         ['pressure_low', 'pressure_low', 'below', 40, 20, 5, 0, true],
         ['current', 'current', 'above', 12, 15, 0.5, 0, true],
       ]);
+    });
+    it('are the shared thresholds (nodes/shared/thresholds.ts), with no for-duration and enabled', () => {
+      assert.deepEqual(
+        DEFAULT_RULES.map((r) => ({ ...r })),
+        ALERT_THRESHOLDS.map((t) => ({ ...t, forSeconds: 0, enabled: true })),
+      );
     });
     it('are themselves valid rules', () => {
       const parsed = parseRules(DEFAULT_RULES.map((r) => ({ ...r })));
@@ -120,7 +127,7 @@ describe('threshold-alert rules', () => {
     }
   });
 
-  describe('parseControl (msg.topic "thresholds")', () => {
+  describe('parseControl (msg.thresholds)', () => {
     it('sets overrides of a device', () => {
       const parsed = parseControl({ device_id: 'site1', rules: { voltage_high: { warning: 240, critical: 248 } } }, DEFAULT_RULES);
       assert.deepEqual(parsed, { ok: true, value: { deviceId: 'site1', rules: { voltage_high: { warning: 240, critical: 248 } } } });
@@ -129,7 +136,7 @@ describe('threshold-alert rules', () => {
       assert.deepEqual(parseControl({ device_id: 'site1', rules: null }, DEFAULT_RULES), { ok: true, value: { deviceId: 'site1', rules: null } });
     });
     const bad: [string, unknown, RegExp][] = [
-      ['not an object', 'site1', /payload must be an object/],
+      ['not an object', 'site1', /msg.thresholds must be an object/],
       ['unknown property', { device_id: 'site1', rules: null, extra: 1 }, /unknown property "extra"/],
       ['no device id', { rules: null }, /device id must be a string/],
       ['bad device id', { device_id: '', rules: null }, /device id is empty/],
@@ -157,6 +164,27 @@ describe('threshold-alert rules', () => {
     });
     it('no overrides is the base list itself', () => {
       assert.equal(applyOverrides(DEFAULT_RULES, undefined), DEFAULT_RULES);
+    });
+  });
+
+  describe('ruleForDeviceAlert', () => {
+    const pick = (alertType: string, value = 0, threshold = 0, rules = DEFAULT_RULES) => ruleForDeviceAlert(rules, { alertType, value, threshold })?.name;
+    it('takes the enabled rule of the same name (the firmware uses the rule names)', () => {
+      for (const r of DEFAULT_RULES) assert.equal(pick(r.name), r.name);
+    });
+    it('maps a sensor name onto the rule on that sensor whose direction fits the value', () => {
+      assert.equal(pick('voltage', 251, 250), 'voltage_high');
+      assert.equal(pick('voltage', 209, 210), 'voltage_low');
+      assert.equal(pick('temp_compressor', 96, 95), 'compressor_temp');
+      assert.equal(pick('pressure_low', 10, 20), 'pressure_low');
+    });
+    it('finds nothing for unknown types, a disabled rule or an unchecked sensor', () => {
+      const disabled = DEFAULT_RULES.map((r) => (r.name === 'voltage_high' ? { ...r, enabled: false } : r));
+      assert.equal(pick('gsm_weak'), undefined);
+      assert.equal(pick('voltage_high', 251, 250, disabled), undefined);
+      assert.equal(pick('voltage', 251, 250, disabled), undefined);
+      assert.equal(pick('voltage', 209, 210, disabled), 'voltage_low');
+      assert.equal(pick('temp_inlet', 80, 70), undefined);
     });
   });
 });
