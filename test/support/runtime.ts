@@ -24,6 +24,8 @@ export interface ProductOptions {
   /** when the product counts as started; default: /api/health answers */
   ready?: (product: RunningProduct) => Promise<boolean>;
   readyTimeoutMs?: number;
+  /** a HEATPUMP_HOME to use and keep (a restart test starts twice on the same one); default: a new temporary one, removed on stop */
+  home?: string;
 }
 
 async function healthAnswers(product: RunningProduct): Promise<boolean> {
@@ -33,7 +35,7 @@ async function healthAnswers(product: RunningProduct): Promise<boolean> {
 
 export async function startProduct(env: Record<string, string>, options: ProductOptions = {}): Promise<RunningProduct> {
   const { ready = healthAnswers, readyTimeoutMs = 60_000 } = options;
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'heatpump-product-'));
+  const home = options.home ?? fs.mkdtempSync(path.join(os.tmpdir(), 'heatpump-product-'));
   if (options.flows) {
     fs.mkdirSync(path.join(home, 'node-red'), { recursive: true });
     fs.writeFileSync(path.join(home, 'node-red', 'flows.json'), JSON.stringify(options.flows));
@@ -58,7 +60,7 @@ export async function startProduct(env: Record<string, string>, options: Product
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       const code = await exited;
-      fs.rmSync(home, { recursive: true, force: true });
+      if (!options.home) fs.rmSync(home, { recursive: true, force: true });
       return code;
     },
   };
