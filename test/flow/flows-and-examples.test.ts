@@ -9,6 +9,7 @@ import vm from 'node:vm';
 import { projectRoot } from '../support/node-red';
 import { loadShippedFlows } from '../../scripts/lib/shipped-flows';
 import { COMPLETE_EXAMPLE, completeExample } from '../../scripts/export-example';
+import { thresholdDrift } from '../../nodes/shared/thresholds';
 
 type FlowNode = Record<string, unknown> & { id: string; type: string };
 
@@ -122,6 +123,10 @@ describe('shipped flows and examples', () => {
             assert.ok(key in node, `${name}: ${node.id} (${node.type}) lacks "${key}"`);
           }
         }
+      });
+
+      it('keeps every threshold-alert at the alert contract (nodes/shared/thresholds.ts)', () => {
+        for (const node of nodes.filter((n) => n.type === 'threshold-alert')) assert.deepEqual(thresholdDrift(node as { rules?: unknown }), [], `${name}: ${node.id}`);
       });
 
       it('holds no secret: credentials only name environment variables', () => {
