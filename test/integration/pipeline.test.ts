@@ -131,7 +131,8 @@ describe('main flow end to end (npm start, MQTT, InfluxDB, API, WebSocket)', fun
       const found = await query(`SELECT * FROM "raw"."alert" WHERE "alert_type" = 'pressure_low'`);
       return found.length > 0 ? found : undefined;
     }, 10_000, 'the device alert row');
-    assert.deepEqual(rows, [{ time: timestamp, alert_type: 'pressure_low', device_id: 'site1', level: 'warning', message: 'Low pressure', value: 35 }]);
+    // through threshold-alert: one episode with the server's own check, tagged with who raised it
+    assert.deepEqual(rows, [{ time: timestamp, alert_type: 'pressure_low', device_id: 'site1', level: 'warning', message: 'Low pressure: 35 PSI < 40 PSI (warning, device)', source: 'device', value: 35 }]);
   });
 
   it('raises a threshold alert once within the cooldown and stores it', async () => {
