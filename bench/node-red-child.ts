@@ -9,6 +9,31 @@ import express from 'express';
 import RED from 'node-red';
 import { projectRoot } from '../scripts/lib/shipped-flows';
 
+interface DeliveryEvent {
+  msg?: { _msgid?: string };
+  source?: { node?: { type?: string } };
+  destination?: { node?: { type?: string } };
+}
+
+/**
+ * Counts message deliveries between nodes (the runtime's postDeliver hook), and the path of the
+ * first reading: every delivery that carries the _msgid of the first message heatpump-decode (or,
+ * in a flow without it, any node) received.
+ */
+function countHops(): { deliveries: number; path: string[] } {
+  const hops = { deliveries: 0, path: [] as string[] };
+  let traced: string | undefined;
+  (RED as unknown as { hooks: { add(name: string, hook: (event: DeliveryEvent) => void): void } }).hooks.add('postDeliver.benchHops', (event) => {
+    hops.deliveries += 1;
+    const id = event.msg?._msgid;
+    const from = event.source?.node?.type ?? '?';
+    const to = event.destination?.node?.type ?? '?';
+    if (traced === undefined && from === 'mqtt in') traced = id;
+    if (id !== undefined && id === traced) hops.path.push(`${from} -> ${to}`);
+  });
+  return hops;
+}
+
 async function main(): Promise<void> {
   const [flowFile, portText] = process.argv.slice(2);
   if (!flowFile || !portText) throw new Error('usage: node-red-child <flows.json> <port>');
@@ -29,10 +54,12 @@ async function main(): Promise<void> {
   RED.init(server, settings as unknown as Parameters<typeof RED.init>[1]);
   app.use('/', RED.httpAdmin);
   app.use('/', RED.httpNode);
+  const hops = countHops();
   await RED.start();
   await new Promise<void>((resolve) => server.listen(Number(portText), '127.0.0.1', resolve));
   console.log('ready');
   process.on('SIGTERM', () => {
+    console.log(`hops ${JSON.stringify(hops)}`);
     void RED.stop().then(() => {
       fs.rmSync(userDir, { recursive: true, force: true });
       process.exit(0);

@@ -35,7 +35,7 @@ const reading = (device: string, timestamp: number, n: number) => ({
 });
 
 /** The comparison pipeline, as an integrator would wire it from stock nodes. */
-function stockFlow(): object[] {
+function stockFlow(influx: URL): object[] {
   const toFields = `const r = msg.payload;
 msg.payload = [{
   time: new Date(r.timestamp),
@@ -49,7 +49,7 @@ return msg;`;
   return [
     { id: 'stock_tab', type: 'tab', label: 'stock pipeline' },
     { id: 'stock_broker', type: 'mqtt-broker', broker: '${MQTT_BROKER}', port: '${MQTT_PORT}', clientid: 'stock-bench', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: false },
-    { id: 'stock_influx', type: 'influxdb', hostname: '${INFLUXDB_HOST}', port: '${INFLUXDB_PORT}', protocol: 'http', database: '${INFLUXDB_DATABASE}', influxdbVersion: '1.x', usetls: false, timeout: '10' },
+    { id: 'stock_influx', type: 'influxdb', hostname: influx.hostname, port: influx.port, protocol: 'http', database: '${INFLUXDB_DATABASE}', influxdbVersion: '1.x', usetls: false, timeout: '10' },
     { id: 'stock_in', type: 'mqtt in', z: 'stock_tab', topic: 'heatpump/+/data', qos: '1', datatype: 'utf8', broker: 'stock_broker', nl: false, rap: true, rh: 0, inputs: 0, wires: [['stock_json']] },
     { id: 'stock_json', type: 'json', z: 'stock_tab', property: 'payload', action: 'obj', pretty: false, wires: [['stock_fn']] },
     { id: 'stock_fn', type: 'function', z: 'stock_tab', func: toFields, outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], wires: [['stock_out']] },
@@ -69,6 +69,9 @@ function processUsage(pid: number): { cpuSeconds: number; peakRssMiB: number } {
 
 interface PipelineResult {
   name: string;
+  /** deliveries between nodes per reading sent, and the path of the first reading */
+  deliveriesPerReading: number;
+  path: string[];
   landed: number;
   readingsPerSecond: number;
   p50: number;
@@ -92,8 +95,12 @@ async function runPipeline(
     env: { ...process.env, ...env, INFLUXDB_DATABASE: database },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  let printed = '';
   await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+    child.stdout?.on('data', (chunk: Buffer) => {
+      printed += chunk.toString();
+      if (printed.includes('ready')) resolve();
+    });
     child.once('exit', (code) => reject(new Error(`${name}: Node-RED exited with ${code}`)));
   });
   await new Promise((resolve) => setTimeout(resolve, 1500)); // MQTT subscriptions settle
@@ -131,10 +138,13 @@ async function runPipeline(
   child.kill('SIGTERM');
   await new Promise((resolve) => child.once('exit', resolve));
   fs.rmSync(dir, { recursive: true, force: true });
+  const hops = JSON.parse(/^hops (.*)$/m.exec(printed)?.[1] ?? '{"deliveries":0,"path":[]}') as { deliveries: number; path: string[] };
 
   const latencies = landedAt.slice(0, landed).map((t, i) => t - (publishedAt[i] ?? t)).sort((a, b) => a - b);
   return {
     name,
+    deliveriesPerReading: hops.deliveries / READINGS,
+    path: hops.path,
     landed,
     readingsPerSecond: (landed * 1000) / (end - start),
     p50: percentile(latencies, 50),
@@ -172,12 +182,16 @@ export async function run(): Promise<void> {
     };
     console.log(`  ${READINGS} readings from ${DEVICES} devices offered at ${OFFERED_PER_SECOND}/s, QoS 1, rows polled every ${POLL_MS} ms`);
     const ours = await runPipeline('main flow', loadShippedFlows(), env, count, 'heatpump');
-    const stock = await runPipeline('stock nodes', stockFlow(), env, count, 'heatpump_stock');
+    const stock = await runPipeline('stock nodes', stockFlow(new URL(influx.url)), env, count, 'heatpump_stock');
     console.log(`  ${'pipeline'.padEnd(14)} ${'landed'.padStart(8)} ${'readings/s'.padStart(11)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'CPU s'.padStart(7)} ${'peak RSS MiB'.padStart(13)}`);
     for (const r of [ours, stock]) {
       console.log(
         `  ${r.name.padEnd(14)} ${`${r.landed}/${READINGS}`.padStart(8)} ${r.readingsPerSecond.toFixed(0).padStart(11)} ${r.p50.toFixed(0).padStart(8)} ${r.p99.toFixed(0).padStart(8)} ${r.cpuSeconds.toFixed(1).padStart(7)} ${r.peakRssMiB.toFixed(0).padStart(13)}`,
       );
+    }
+    for (const r of [ours, stock]) {
+      console.log(`  ${r.name}: ${r.deliveriesPerReading.toFixed(1)} node-to-node deliveries per reading (every branch, batches included); the first reading: ${r.path.length} hops`);
+      console.log(`    ${r.path.join(', ')}`);
     }
     console.log(
       `  ratio main/stock: throughput ${(ours.readingsPerSecond / stock.readingsPerSecond).toFixed(2)}x, ` +
