@@ -1,17 +1,15 @@
 // Twilio and SMS Gateway for Android, end to end in a Node-RED runtime: real http in / http
 // response nodes take signed webhooks, and loopback servers that behave as the two APIs
-// document (bodies from ../shared/fixtures/sms_gateways) take the outgoing SMS.
+// document (bodies from test/fixtures/sms_gateways) take the outgoing SMS.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
+import { readFixture } from '../support/fixtures';
 import { nodeRedPath } from '../support/node-red';
 import { Collector, bridgeModule, configModule, coreNode, helper, wait, type NodeInit } from '../support/sms-flow';
 
-const FIXTURES = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'sms_gateways');
-const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name), 'utf8');
+const fixture = (name: string) => readFixture('sms_gateways', name);
 
 const SID = 'AC' + 'a'.repeat(32);
 const TOKEN = 'twilio-test-token';

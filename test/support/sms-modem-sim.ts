@@ -1,5 +1,5 @@
 // A simulated SIM800 on the far end of a socat pseudo-terminal pair, replaying the behaviour of
-// the transcripts in ../shared/fixtures/sms_modem: boot noise (RDY, +CFUN, +CPIN, Call Ready,
+// the transcripts in test/fixtures/sms_modem: boot noise (RDY, +CFUN, +CPIN, Call Ready,
 // SMS Ready), echo until ATE0 ("ATE0\r" echoed), AT+CMGF=1 failing before SMS Ready, the "> "
 // prompt, +CMGS / +CMS ERROR (also bare), +CMTI glued to an OK, +CMGR with a negative zone.
 import { SerialPort } from 'serialport';

@@ -1,15 +1,12 @@
-// The AT line parser against the real transcripts in ../shared/fixtures/sms_modem.
+// The AT line parser against the real transcripts in test/fixtures/sms_modem.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { LineSplitter, PartJoiner, classifyLine, decodeUcs2Hex, encodeUcs2Hex, parseCmgs, parseCmti, parseCsq, parseModemTime, parseSmsList } from '../../nodes/sms-gateway-bridge/at-parser';
 import { parseCmsError } from '../../nodes/sms-gateway-bridge/modem-errors';
+import { readFixture } from '../support/fixtures';
 
-const DIR = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'sms_modem');
 /** A transcript's modem lines: comments and the logging tools' prefixes removed. */
 function transcript(name: string): string[] {
-  return fs
-    .readFileSync(path.join(DIR, name), 'utf8')
+  return readFixture('sms_modem', name)
     .split('\n')
     .filter((l) => !l.startsWith('#'))
     .map((l) => l.replace(/^\[AT (TX|RX)\]:\s*/, '').replace(/^\[[\d:]+\]\[D\]\[sim800l:\d+\]: Unhandled: /, '').replace(/ - 0$/, ''));

@@ -1,8 +1,7 @@
 // topic "sms-state": classification of the query, the GET /messages/{id} request of SMS Gateway
 // for Android, parsing its answer (real fixture bodies) and mapping it to a delivery result.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
+import { readFixture } from '../support/fixtures';
 import { classifyInput, type InputKind } from '../../nodes/sms-gateway-bridge/classify';
 import { SendError } from '../../nodes/sms-gateway-bridge/queue';
 import {
@@ -14,8 +13,7 @@ import {
   type AndroidSettings,
 } from '../../nodes/sms-gateway-bridge/transports/android';
 
-const FIXTURES = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'sms_gateways', 'android_sms_gateway');
-const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name), 'utf8');
+const fixture = (name: string) => readFixture('sms_gateways', 'android_sms_gateway', name);
 const PENDING = fixture('message_state_response_pending_2recipients.json');
 
 const alert = { device_id: 'site1', alert_type: 'current', level: 'critical', value: 16, threshold: 15, state: 'raised', timestamp: 1 };
