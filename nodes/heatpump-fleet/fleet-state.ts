@@ -288,7 +288,8 @@ export class FleetState {
     let skipped = 0;
     for (const entry of raw.devices) {
       const device = restoredDevice(entry);
-      if (!device || this.devices.size >= this.maxDevices) {
+      // a repeated id would be counted twice in the summary but kept once
+      if (!device || this.devices.has(device.device_id) || this.devices.size >= this.maxDevices) {
         skipped += 1;
         continue;
       }
