@@ -7,6 +7,7 @@
 // interval is O(devices that changed), never O(fleet). Summary counts are kept incrementally.
 import type { AlertEvent, AlertLevel, PresenceEvent, Reading } from '../shared/contract';
 import { isValidDeviceId } from '../shared/device-id';
+import { SENSOR_FAULT } from '../threshold-alert/rules';
 
 export const STATE_VERSION = 1;
 /** The System page and /api/health show this many recent rejections. */
@@ -15,6 +16,8 @@ export const DEFAULT_MAX_DEVICES = 200_000;
 
 export interface ActiveAlert {
   alert_type: string;
+  /** the sensor a sensor_fault is about (one active fault per sensor) */
+  field?: string;
   level: AlertLevel;
   value: number;
   threshold: number;
@@ -37,7 +40,7 @@ export interface DeviceRecord {
   last_seen: number | null;
   /** the newest decoded reading */
   reading: Reading | null;
-  /** active alerts by alert_type */
+  /** active alerts by activeAlertKey() */
   alerts: Record<string, ActiveAlert>;
 }
 
@@ -90,6 +93,11 @@ export interface PersistedFleet {
   counters: Counters;
   rejections: Rejection[];
   readings_range: [number, number] | null;
+}
+
+/** One active alert per alert type, and per sensor for sensor faults (as threshold-alert's msg.alerts). */
+export function activeAlertKey(alert: { alert_type: string; field?: string | undefined }): string {
+  return alert.alert_type === SENSOR_FAULT && alert.field ? `${SENSOR_FAULT}:${alert.field}` : alert.alert_type;
 }
 
 const zeroCounters = (): Counters => Object.fromEntries(COUNTER_NAMES.map((name) => [name, 0])) as Counters;
@@ -156,14 +164,16 @@ export class FleetState {
   alert(event: AlertEvent): void {
     const device = this.device(event.device_id);
     if (!device) return;
-    const before = device.alerts[event.alert_type];
+    const key = activeAlertKey(event);
+    const before = device.alerts[key];
     this.uncountAlerts(device);
     if (event.state === 'cleared') {
-      delete device.alerts[event.alert_type];
+      delete device.alerts[key];
     } else {
       this.count('alerts', 1);
-      device.alerts[event.alert_type] = {
+      device.alerts[key] = {
         alert_type: event.alert_type,
+        ...(event.field === undefined ? {} : { field: event.field }),
         level: event.level,
         value: event.value,
         threshold: event.threshold,
@@ -388,6 +398,7 @@ function isActiveAlert(value: unknown): value is ActiveAlert {
   return (
     isRecord(value) &&
     typeof value.alert_type === 'string' &&
+    (value.field === undefined || typeof value.field === 'string') &&
     (value.level === 'warning' || value.level === 'critical') &&
     typeof value.value === 'number' &&
     typeof value.since === 'number' &&
@@ -401,6 +412,6 @@ function restoredDevice(entry: unknown): DeviceRecord | undefined {
   if (!isTime(entry.last_seen) || !isTime(entry.online_since) || !(entry.online === null || typeof entry.online === 'boolean')) return undefined;
   const reading = isRecord(entry.reading) && entry.reading.device_id === entry.device_id && typeof entry.reading.timestamp === 'number' ? (entry.reading as Reading) : null;
   const alerts: Record<string, ActiveAlert> = {};
-  if (isRecord(entry.alerts)) for (const [type, alert] of Object.entries(entry.alerts)) if (isActiveAlert(alert) && alert.alert_type === type) alerts[type] = alert;
+  if (isRecord(entry.alerts)) for (const [type, alert] of Object.entries(entry.alerts)) if (isActiveAlert(alert) && activeAlertKey(alert) === type) alerts[type] = alert;
   return { device_id: entry.device_id, online: entry.online, online_since: entry.online_since, last_seen: entry.last_seen, reading, alerts };
 }

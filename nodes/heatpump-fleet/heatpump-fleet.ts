@@ -89,7 +89,8 @@ class FleetOwner implements FleetLink {
 
   get historyNote(): string {
     if (this.history) return '';
-    return this.connections.influxConfigured ? this.t('notes.no-influx-host') : this.t('notes.no-influx-node');
+    if (!this.connections.influxConfigured) return this.t('notes.no-influx-node');
+    return this.connections.influx() === null ? this.t('notes.missing-influx-node') : this.t('notes.no-influx-host');
   }
 
   /** Memory-only note when the chosen context store is not configured; empty otherwise. */
@@ -188,15 +189,15 @@ class FleetOwner implements FleetLink {
 
   private deliver(): void {
     if (this.pending) return;
-    if (this.fresh.size > 0) {
-      const everything: FleetChanges = { devices: [...this.state.all()], counters: true, health: true, rejections: true, alerts: true };
-      for (const listener of this.fresh) this.call(listener, everything);
-    }
-    if (this.state.hasChanges()) {
-      const changes = this.state.takeChanges();
-      for (const listener of this.listeners) if (!this.fresh.has(listener)) this.call(listener, changes);
-    }
+    // a listener that subscribes during this delivery gets its whole fleet at the next one
+    const fresh = [...this.fresh];
     this.fresh.clear();
+    const changes = this.state.hasChanges() ? this.state.takeChanges() : undefined;
+    if (fresh.length > 0) {
+      const everything: FleetChanges = { devices: [...this.state.all()], counters: true, health: true, rejections: true, alerts: true };
+      for (const listener of fresh) this.call(listener, everything);
+    }
+    if (changes) for (const listener of this.listeners) if (!fresh.includes(listener)) this.call(listener, changes);
   }
 
   private call(listener: Listener, changes: FleetChanges): void {

@@ -132,6 +132,19 @@ describe('heatpump-fleet FleetState', () => {
   });
 
   describe('alert()', () => {
+    it('keeps one active sensor_fault per sensor, and restores them under the same keys', () => {
+      const state = new FleetState(T0, true);
+      state.alert(alert('hp1', 'sensor_fault', 'raised', 'warning', T0, { field: 'voltage' }));
+      state.alert(alert('hp1', 'sensor_fault', 'raised', 'warning', T0 + S, { field: 'temp_inlet' }));
+      assert.deepEqual(Object.keys(state.get('hp1')?.alerts ?? {}).sort(), ['sensor_fault:temp_inlet', 'sensor_fault:voltage']);
+      assert.equal(state.summary().warning, 2);
+      state.alert(alert('hp1', 'sensor_fault', 'cleared', 'warning', T0 + 2 * S, { field: 'voltage' }));
+      assert.deepEqual(Object.keys(state.get('hp1')?.alerts ?? {}), ['sensor_fault:temp_inlet']);
+      const restored = new FleetState(T0, true);
+      restored.restore(roundTrip(state.toJSON()));
+      assert.deepEqual(restored.get('hp1')?.alerts, state.get('hp1')?.alerts);
+    });
+
     const cases: Array<{ name: string; events: AlertEvent[]; active: DeviceRecord['alerts']; alerts: number }> = [
       {
         name: 'raised -> active, since = its time',
