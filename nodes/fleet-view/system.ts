@@ -1,0 +1,100 @@
+// The System page: connection health, the fleet's counters, per-minute rates and the last
+// rejections, as raw values and as ready texts. Pure: the translator and the time are passed in.
+import { healthStatus } from '../shared/api-response';
+import type { CounterName, Counters, Health, Rejection } from '../heatpump-fleet/fleet-state';
+import type { Translate } from './format';
+import type { Rates } from './rates';
+import { rejectionRows, type RejectionRow } from './rows';
+
+/** What the System view reads of the fleet. */
+export interface SystemSource {
+  health: Health;
+  counters: Counters;
+  rejections(): readonly Rejection[];
+  /** why history is off; empty when it is on */
+  historyNote: string;
+  /** 'memory only' when the fleet's store is not configured; else empty */
+  storeNote: string;
+}
+
+export interface SystemTexts {
+  status: string;
+  mqtt: string;
+  influxdb: string;
+  history: string;
+  nodered: string;
+  store: string;
+  readings_rate: string;
+  points_rate: string;
+  rejected_rate: string;
+  alerts_rate: string;
+  readings_total: string;
+  payloads_rejected: string;
+  fields_left_out: string;
+  alerts_total: string;
+  points_written: string;
+  write_errors: string;
+  points_lost: string;
+}
+
+export interface SystemPayload {
+  status: 'healthy' | 'degraded' | 'unhealthy';
+  health: Health;
+  counters: Counters;
+  /** per minute over the last minute; null while there are too few samples */
+  rates: Rates;
+  text: SystemTexts;
+  /** newest first, for a ui-table */
+  rejections: RejectionRow[];
+}
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+export function uptimeText(t: Translate, startedAt: number, now: number): string {
+  const up = Math.max(0, now - startedAt);
+  if (up < HOUR) return t('text.uptime-minutes', { minutes: Math.floor(up / MINUTE) });
+  if (up < 48 * HOUR) return t('text.uptime-hours', { hours: (up / HOUR).toFixed(1) });
+  return t('text.uptime-days', { days: (up / (24 * HOUR)).toFixed(1) });
+}
+
+/** The fleet's notes are written to follow a colon; on their own line they start a sentence. */
+const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
+const yesNo = (t: Translate, value: boolean | null, yes: string, no: string) => t(`text.${value === null ? 'unknown' : value ? yes : no}`);
+
+export function systemPayload(source: SystemSource, rates: Rates, t: Translate, now: number): SystemPayload {
+  const { health, counters } = source;
+  const status = healthStatus(health);
+  const rate = (name: CounterName, key: string) => {
+    const value = rates[name];
+    return value === null ? '\u2013' : t(`text.${key}`, { rate: value.toFixed(1) });
+  };
+  const total = (name: CounterName, key: string) => t(`text.${key}`, { count: counters[name] });
+  return {
+    status,
+    health: { ...health },
+    counters: { ...counters },
+    rates: { ...rates },
+    text: {
+      status: health.history ? t(`text.${status}`) : t('text.status-history-off', { status: t(`text.${status}`) }),
+      mqtt: yesNo(t, health.mqtt_connected, 'connected', 'disconnected'),
+      influxdb: health.history ? yesNo(t, health.influxdb_connected, 'connected', 'not-reachable') : t('text.not-used'),
+      history: health.history ? t('text.history-on') : capitalised(source.historyNote) || t('text.history-off'),
+      nodered: uptimeText(t, health.started_at, now),
+      store: source.storeNote ? t('text.memory-only') : t('text.persisted'),
+      readings_rate: rate('readings_accepted', 'readings-rate'),
+      points_rate: rate('points_written', 'points-rate'),
+      rejected_rate: rate('payloads_rejected', 'rejected-rate'),
+      alerts_rate: rate('alerts', 'alerts-rate'),
+      readings_total: total('readings_accepted', 'readings-total'),
+      payloads_rejected: total('payloads_rejected', 'payloads-rejected'),
+      fields_left_out: total('fields_left_out', 'fields-left-out'),
+      alerts_total: total('alerts', 'alerts-total'),
+      points_written: total('points_written', 'points-written'),
+      write_errors: total('write_errors', 'write-errors'),
+      points_lost: total('points_lost', 'points-lost'),
+    },
+    rejections: rejectionRows(source.rejections()),
+  };
+}

@@ -1,0 +1,12 @@
+import type { NodeDef } from 'node-red';
+import type { ViewName } from './views';
+
+export interface FleetViewProps {
+  /** the heatpump-fleet config node to show */
+  fleet: string;
+  view: ViewName;
+  /** devices and alerts views: rows sent at most; blank: 500 */
+  maxRows: string | number;
+}
+
+export interface FleetViewDef extends NodeDef, Partial<FleetViewProps> {}
