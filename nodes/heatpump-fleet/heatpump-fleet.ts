@@ -49,7 +49,7 @@ function ping(url: string): Promise<void> {
 }
 
 class FleetOwner implements FleetLink {
-  readonly state: FleetState;
+  private readonly fleetState: FleetState;
   /** reports that arrived while the stored state was loading, applied in order once it is */
   private pending: Array<() => void> | undefined = [];
   private readonly listeners = new Set<Listener>();
@@ -68,7 +68,13 @@ class FleetOwner implements FleetLink {
     private readonly store: ResolvedStore,
     private readonly connections: Connections,
   ) {
-    this.state = new FleetState(Date.now(), false);
+    this.fleetState = new FleetState(Date.now(), false);
+  }
+
+  /** The live state, with the history flag settled (the InfluxDB node may start after this one). */
+  get state(): FleetState {
+    this.influxUrl();
+    return this.fleetState;
   }
 
   /** The InfluxDB /ping URL once the InfluxDB config node is known; undefined: history is off. */
@@ -78,7 +84,7 @@ class FleetOwner implements FleetLink {
       // not created yet (config nodes start in flow order): look again next time
       if (config === null) return undefined;
       this.resolvedInflux = { url: influxPingUrl(config) };
-      this.state.setHealth({ history: this.resolvedInflux.url !== undefined });
+      this.fleetState.setHealth({ history: this.resolvedInflux.url !== undefined });
     }
     return this.resolvedInflux.url;
   }

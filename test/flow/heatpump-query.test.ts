@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { NodeMessage } from 'node-red';
 import { catchModule, helper, withCatalog, type NodeInit } from '../support/flow-helper';
 import { nodeModule, nodeRedPath } from '../support/node-red';
+import type { FleetLink } from '../../nodes/shared/fleet-link';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const coreHttpIn = require(require.resolve('@node-red/nodes/core/network/21-httpin.js', { paths: [nodeRedPath] })) as NodeInit;
@@ -21,26 +22,51 @@ const functionModule = require(require.resolve('@node-red/nodes/core/function/10
 
 const query = withCatalog(nodeModule('heatpump-query') as NodeInit, 'heatpump-query');
 const response = withCatalog(nodeModule('heatpump-response') as NodeInit, 'heatpump-response');
+const fleetModule = withCatalog(nodeModule('heatpump-fleet') as NodeInit, 'heatpump-fleet');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const influxModule = require('node-red-contrib-influxdb/influxdb.js') as NodeInit;
+
+/** A fleet with (history on) or without (history off) an InfluxDB node; nothing listens on port 9. */
+const fleetNodes = (history: boolean) => [
+  { id: 'f', type: 'heatpump-fleet', name: '', store: '', broker: '', influxdb: history ? 'idb' : '' },
+  ...(history ? [{ id: 'idb', type: 'influxdb', hostname: '127.0.0.1', port: '9', database: 'heatpump', influxdbVersion: '1.x', usetls: false }] : []),
+];
+
+interface FleetNode {
+  fleet: FleetLink;
+}
+const fleetOfTest = () => (helper.getNode('f') as unknown as FleetNode).fleet;
+
+/** Reports apply once the fleet has loaded its stored state: wait until this one shows. */
+async function report(apply: (fleet: FleetLink) => void, shows: (fleet: FleetLink) => boolean): Promise<void> {
+  apply(fleetOfTest());
+  const deadline = Date.now() + 5000;
+  while (!shows(fleetOfTest())) {
+    if (Date.now() > deadline) throw new Error('the fleet did not take the report');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 /** The rows a stand-in database answers with, keyed by the start of the InfluxQL. */
 const fakeInflux = `
-const rows = msg.query.startsWith('SELECT * FROM "raw"."sensor_reading" WHERE "device_id" = \\'site1\\'')
-  ? [{ time: new Date(1706600000000), device_id: 'site1', voltage: 230.5, temp_inlet: 45.2, compressor_running: true }]
-  : [];
-msg.payload = rows;
+const site1 = msg.query.includes('"device_id" = \\'site1\\'');
+msg.payload = site1 ? [[{ time: new Date(1706600000000), device_id: 'site1', voltage: 230.5, temp_inlet: 45.2, compressor_running: true }], [{ key: 'device_id', value: 'site1' }]] : [[], []];
 return msg;`;
 
-function apiFlow(): Array<Record<string, unknown>> {
-  const routes = ['/api/health', '/metrics', '/api/devices/:id/status', '/api/alerts'];
+function apiFlow(history = true): Array<Record<string, unknown>> {
+  const routes = ['/api/health', '/metrics', '/api/devices/:id/status', '/api/devices/:id/readings', '/api/alerts'];
   return [
     { id: 'tab', type: 'tab' },
+    ...fleetNodes(history),
     ...routes.map((url, i) => ({ id: `in${i}`, z: 'tab', type: 'http in', url, method: 'get', wires: [['q']] })),
-    { id: 'q', z: 'tab', type: 'heatpump-query', name: '', fleetKey: 'heatpump_fleet', healthKey: 'heatpump_health', metricsKey: 'heatpump_metrics', wires: [['db'], ['out']] },
+    { id: 'q', z: 'tab', type: 'heatpump-query', name: '', fleet: 'f', wires: [['db'], ['out']] },
     { id: 'db', z: 'tab', type: 'function', func: fakeInflux, outputs: 1, wires: [['r']] },
-    { id: 'r', z: 'tab', type: 'heatpump-response', name: '', fleetKey: 'heatpump_fleet', wires: [['out']] },
+    { id: 'r', z: 'tab', type: 'heatpump-response', name: '', fleet: 'f', wires: [['out']] },
     { id: 'out', z: 'tab', type: 'http response', statusCode: '', headers: {} },
   ];
 }
+
+const apiModules = [httpInModule, functionModule, fleetModule, influxModule, query, response];
 
 describe('heatpump-query and heatpump-response nodes', () => {
   before((done) => {
@@ -74,43 +100,73 @@ describe('heatpump-query and heatpump-response nodes', () => {
     assert.ok(helper.getNode('r'));
   });
 
-  it('answers health from global context, 503 when InfluxDB is down', async () => {
-    await helper.load([httpInModule, functionModule, query, response], apiFlow());
-    const node = helper.getNode('q') as unknown as { context(): { global: { set(k: string, v: unknown): void } } };
-    node.context().global.set('heatpump_health', { mqtt_connected: true, influxdb_connected: true });
+  it('answers health from the fleet, 503 when InfluxDB is down', async () => {
+    await helper.load(apiModules, apiFlow());
+    // the fleet's first check finds nothing on port 9; the next one is 5 s away
+    await report(() => undefined, (fleet) => fleet.state.health.influxdb_connected === false);
+    fleetOfTest().state.setHealth({ mqtt_connected: true, influxdb_connected: true });
     const healthy = await get('/api/health');
     assert.equal(healthy.status, 200);
     assert.equal((JSON.parse(healthy.text) as { status: string }).status, 'healthy');
-    node.context().global.set('heatpump_health', { mqtt_connected: true, influxdb_connected: false });
+    fleetOfTest().state.setHealth({ influxdb_connected: false });
     const down = await get('/api/health');
     assert.equal(down.status, 503);
     assert.equal((JSON.parse(down.text) as { status: string }).status, 'unhealthy');
   });
 
-  it('serves Prometheus text with its content type', async () => {
-    await helper.load([httpInModule, functionModule, query, response], apiFlow());
-    const node = helper.getNode('q') as unknown as { context(): { global: { set(k: string, v: unknown): void } } };
-    node.context().global.set('heatpump_metrics', { readings_total: 42 });
+  it('serves Prometheus text from the fleet counters with its content type', async () => {
+    await helper.load(apiModules, apiFlow());
+    await report(
+      (fleet) => fleet.reading({ device_id: 'site1', timestamp: 1706600000000, voltage: 230.5 }, []),
+      (fleet) => fleet.state.counters.readings_accepted === 1,
+    );
     const metrics = await get('/metrics');
     assert.equal(metrics.status, 200);
     assert.match(metrics.type, /^text\/plain/);
-    assert.match(metrics.text, /^heatpump_readings_total 42$/m);
+    assert.match(metrics.text, /^heatpump_readings_total 1$/m);
+    assert.match(metrics.text, /^heatpump_devices_total 1$/m);
   });
 
-  it('goes through the database for a device status and shapes the row', async () => {
-    await helper.load([httpInModule, functionModule, query, response], apiFlow());
+  it('answers a device status from the fleet, 404 for an unknown device', async () => {
+    await helper.load(apiModules, apiFlow());
+    await report(
+      (fleet) => fleet.reading({ device_id: 'site1', timestamp: 1706600000000, voltage: 230.5, temp_inlet: 45.2 }, []),
+      (fleet) => fleet.state.get('site1') !== undefined,
+    );
     const status = await get('/api/devices/site1/status');
     assert.equal(status.status, 200);
     const body = JSON.parse(status.text) as Record<string, unknown>;
     assert.equal(body.device_id, 'site1');
     assert.equal(body.voltage, 230.5);
     assert.equal(body.current, null);
-    assert.equal(body.last_seen, '2024-01-30T07:33:20.000Z');
+    assert.equal(typeof body.last_seen, 'string');
     assert.equal((await get('/api/devices/ghost/status')).status, 404);
   });
 
+  it('goes through the database for readings and shapes the rows', async () => {
+    await helper.load(apiModules, apiFlow());
+    const readings = await get('/api/devices/site1/readings?start=1706500000000&end=1706700000000');
+    assert.equal(readings.status, 200);
+    const body = JSON.parse(readings.text) as { count: number; readings: Record<string, unknown>[] };
+    assert.equal(body.count, 1);
+    assert.equal(body.readings[0]?.voltage, 230.5);
+    assert.equal((await get('/api/devices/ghost/readings')).status, 404);
+  });
+
+  it('answers history requests with 503 and queries nothing when history is off', async () => {
+    await helper.load(apiModules, apiFlow(false));
+    const queried: unknown[] = [];
+    helper.getNode('db')?.on('input', (msg: unknown) => queried.push(msg));
+    const readings = await get('/api/devices/site1/readings');
+    assert.equal(readings.status, 503);
+    assert.match((JSON.parse(readings.text) as { error: string }).error, /^history is off: /);
+    assert.equal((await get('/api/alerts')).status, 503);
+    assert.deepEqual(queried, []);
+    assert.equal((await get('/api/health')).status, 200, 'degraded, not down');
+  });
+
   it('answers invalid parameters with 400 before any query', async () => {
-    await helper.load([httpInModule, functionModule, query, response], apiFlow());
+    await helper.load(apiModules, apiFlow());
     const res = await get('/api/alerts?hours=500');
     assert.equal(res.status, 400);
     assert.match(res.text, /hours must be between 1 and 168/);
@@ -133,9 +189,10 @@ describe('heatpump-query and heatpump-response nodes', () => {
   });
 
   it('turns a dashboard history request into InfluxQL with the request attached', async () => {
-    await helper.load([query], [
+    await helper.load([query, fleetModule, influxModule], [
       { id: 'tab', type: 'tab' },
-      { id: 'q', z: 'tab', type: 'heatpump-query', name: '', wires: [['h'], []] },
+      ...fleetNodes(true),
+      { id: 'q', z: 'tab', type: 'heatpump-query', name: '', fleet: 'f', wires: [['h'], []] },
       { id: 'h', z: 'tab', type: 'helper' },
     ]);
     const received = new Promise<NodeMessage & { query?: string; heatpumpRequest?: { statements: number; request: { kind: string } } }>((resolve) =>
