@@ -7,10 +7,8 @@ import type { DeviceStatus } from './presence';
 export const DEFAULT_TIMEOUT_SECONDS = 600;
 export const DEFAULT_CHECK_INTERVAL_MS = 1000;
 export const TIMEOUT_ENV = 'DEVICE_ONLINE_TIMEOUT_SECONDS';
-/** msg.topic of a request for the fleet summary on output 2. */
-export const FLEET_TOPIC = 'fleet';
-/** msg.topic of a control message setting per-device timeouts: payload {"site1": 1800, "site2": null}. */
-export const TIMEOUTS_TOPIC = 'timeouts';
+/** msg.topic of the fleet summaries on output 2; an output label only, no input topic is reserved. */
+export const SUMMARY_TOPIC = 'fleet';
 /** Server-to-device topics: seeing them on `heatpump/#` says nothing about the device being alive. */
 const SERVER_TOPICS = new Set(['cmd', 'sms/send']);
 
@@ -21,8 +19,8 @@ export interface Problem {
 }
 
 export type TrackerInput =
-  | { kind: 'fleet' }
-  | { kind: 'timeouts'; timeouts: Map<string, number | null> }
+  /** msg.timeouts sets or clears per-device timeouts; msg.summary === true asks for the summary */
+  | { kind: 'control'; timeouts: Map<string, number | null> | undefined; summary: boolean }
   | { kind: 'data'; deviceId: string }
   | { kind: 'status'; deviceId: string; status: DeviceStatus; retained: boolean }
   | { kind: 'ignored'; deviceId: string };
@@ -31,14 +29,21 @@ export interface InputMessage {
   topic?: unknown;
   payload?: unknown;
   retain?: unknown;
+  /** per-device timeouts in seconds, null clears one: {"site1": 1800, "site2": null} */
+  timeouts?: unknown;
+  /** true: answer with the fleet summary on output 2 */
+  summary?: unknown;
 }
 
 export function classifyInput(msg: InputMessage): Result<TrackerInput, Problem> {
   const { topic, payload } = msg;
-  if (topic === FLEET_TOPIC) return ok({ kind: 'fleet' });
-  if (topic === TIMEOUTS_TOPIC) {
-    const timeouts = parseDeviceTimeouts(payload, true);
-    return timeouts.ok ? ok({ kind: 'timeouts', timeouts: timeouts.value }) : timeouts;
+  // Control travels in its own message properties (as core nodes do with msg.reset), so every
+  // topic that is a valid device id stays a device, "fleet" and "timeouts" included.
+  const summary = msg.summary === true;
+  if (msg.timeouts !== undefined || summary) {
+    if (msg.timeouts === undefined) return ok({ kind: 'control', timeouts: undefined, summary });
+    const timeouts = parseDeviceTimeouts(msg.timeouts, true);
+    return timeouts.ok ? ok({ kind: 'control', timeouts: timeouts.value, summary }) : timeouts;
   }
   const retained = msg.retain === true;
   const mqtt = parseDeviceTopic(topic);

@@ -1,18 +1,20 @@
-// Node-RED glue for online-tracker: one interval for all devices, persistence, outputs, status.
-// The decisions live in presence.ts (who is online) and input.ts (what a message means).
+// Node-RED glue for online-tracker: one interval for all devices, persistence, outputs, status,
+// reports to the fleet node. The decisions live in presence.ts (who is online) and input.ts (what
+// a message means).
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { PresenceEvent } from '../shared/contract';
 import { errorOf, failInput } from '../shared/errors';
-import { loadState, saveState } from '../shared/persist';
+import { fleetOf, type FleetLink } from '../shared/fleet-link';
+import { loadState, resolveStore, saveState } from '../shared/persist';
 import { clearStatus, setStatus } from '../shared/status';
 import { PacedStatus } from '../shared/paced-status';
 import {
   classifyInput,
   DEFAULT_CHECK_INTERVAL_MS,
-  FLEET_TOPIC,
   parseDeviceTimeouts,
   resolveCheckInterval,
   resolveTimeoutSeconds,
+  SUMMARY_TOPIC,
   TIMEOUT_ENV,
   type Problem,
 } from './input';
@@ -25,6 +27,12 @@ const CHECK_INTERVAL_SETTING = 'onlineTrackerCheckInterval';
 const STATE_KEY = 'presence';
 /** The state is written at most this often (and on close), never per message. */
 const SAVE_DELAY_MS = 5000;
+/**
+ * Transitions per send when one check expires many devices (a broker outage silences the whole
+ * fleet): between chunks the event loop serves HTTP and other flows, and only one chunk of
+ * events and messages is alive at a time.
+ */
+const EXPIRY_CHUNK = 500;
 
 type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
 type Done = (err?: Error) => void;
@@ -34,9 +42,13 @@ interface TrackerOptions {
   timeoutMs: number;
   /** per-device timeouts from the editor, in seconds; they win over control messages */
   configured: ReadonlyMap<string, number>;
-  /** context store name; blank: nothing is persisted */
-  store: string;
+  /** context store name; undefined: nothing is persisted */
+  store: string | undefined;
+  /** the store the node names but settings.js lacks (it runs on memory instead); '' when none */
+  missingStore: string;
   checkIntervalMs: number;
+  /** the heatpump-fleet node to report to, if one is configured and deployed */
+  fleet: () => FleetLink | undefined;
 }
 
 class OnlineTracker {
@@ -46,6 +58,8 @@ class OnlineTracker {
   /** per-device timeouts set by control messages, in seconds (persisted) */
   private readonly controlTimeouts = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
+  /** the next chunk of a mass expiry; while it is pending no new check starts */
+  private draining: NodeJS.Immediate | undefined;
   private closed = false;
   private dirty = false;
   private saving: Promise<void> | undefined;
@@ -65,7 +79,8 @@ class OnlineTracker {
   }
 
   start(): void {
-    const { store } = this.options;
+    const { store, missingStore } = this.options;
+    if (missingStore) this.node.warn(this.t('errors.store-missing', { store: missingStore }));
     const loading = store ? loadState(this.node.context(), STATE_KEY, store) : Promise.resolve(undefined);
     loading
       .catch((thrown: unknown) => {
@@ -85,6 +100,8 @@ class OnlineTracker {
     this.closed = true;
     clearInterval(this.timer);
     this.timer = undefined;
+    clearImmediate(this.draining);
+    this.draining = undefined;
     for (const [, , waitingDone] of this.waiting.splice(0)) waitingDone(new Error(this.t('errors.closed')));
     const finish = () => {
       this.status.cancel();
@@ -100,18 +117,21 @@ class OnlineTracker {
     if (this.closed) return;
     const table = this.restore(saved);
     this.table = table;
-    this.timer = setInterval(() => {
-      // A throw escaping a timer callback would take the whole runtime down.
-      try {
-        this.tick(table);
-      } catch (thrown) {
-        this.node.error(errorOf(thrown).message);
-      }
-    }, this.options.checkIntervalMs);
+    this.timer = setInterval(() => this.guarded(() => this.tick(table)), this.options.checkIntervalMs);
     this.showStatus(table);
-    // Dashboards learn the restored fleet without waiting for the next change.
-    if (table.size > 0) this.node.send([null, this.summaryMsg(table, Date.now())]);
+    // Dashboards learn the restored fleet at the first check (due: its revision was never sent);
+    // building a 100k-device summary here would only make the start slower.
+    if (table.size === 0) this.summaryRevision = table.revision;
     for (const [msg, send, done] of this.waiting.splice(0)) this.handle(table, msg, send, done);
+  }
+
+  /** A throw escaping a timer callback would take the whole runtime down. */
+  private guarded(work: () => void): void {
+    try {
+      work();
+    } catch (thrown) {
+      this.node.error(errorOf(thrown).message);
+    }
   }
 
   private restore(saved: unknown): PresenceTable {
@@ -147,30 +167,33 @@ class OnlineTracker {
       const now = Date.now();
       const action = input.value;
       switch (action.kind) {
-        case 'fleet': {
-          // Reply on the request message itself, so msg.req/msg.res of `http in` survive for /api/stats.
-          const summary = this.summaryMsg(table, now);
-          msg.payload = summary.payload;
-          send([null, msg]);
-          return done();
-        }
-        case 'timeouts': {
-          const fixed = [...action.timeouts.keys()].filter((id) => this.options.configured.has(id));
-          if (fixed.length > 0) return this.fail(done, { key: 'timeout-fixed', params: { devices: fixed.join(', ') } });
-          for (const [id, seconds] of action.timeouts) {
-            if (seconds === null) this.controlTimeouts.delete(id);
-            else this.controlTimeouts.set(id, seconds);
-            table.setDeviceTimeout(id, seconds === null ? undefined : seconds * 1000);
+        case 'control': {
+          if (action.timeouts) {
+            const fixed = [...action.timeouts.keys()].filter((id) => this.options.configured.has(id));
+            if (fixed.length > 0) return this.fail(done, { key: 'timeout-fixed', params: { devices: fixed.join(', ') } });
+            for (const [id, seconds] of action.timeouts) {
+              if (seconds === null) this.controlTimeouts.delete(id);
+              else this.controlTimeouts.set(id, seconds);
+              table.setDeviceTimeout(id, seconds === null ? undefined : seconds * 1000);
+            }
+            this.dirty = true;
           }
-          this.dirty = true;
+          if (action.summary) {
+            // Reply on the request message itself, so msg.req/msg.res of `http in` survive.
+            msg.payload = this.summaryMsg(table, now).payload;
+            send([null, msg]);
+          }
           return done();
         }
         case 'ignored':
           return done();
         case 'data':
+          this.options.fleet()?.seen(action.deviceId, now);
           this.emit(table, table.seen(action.deviceId, now), now, send);
           return done();
         case 'status':
+          // The last will and a retained `online` come from the broker, not the device: not seen.
+          if (action.status === 'online' && !action.retained) this.options.fleet()?.seen(action.deviceId, now);
           this.emit(table, table.statusMessage(action.deviceId, action.status, now, action.retained), now, send);
           return done();
       }
@@ -181,18 +204,42 @@ class OnlineTracker {
   }
 
   private tick(table: PresenceTable): void {
+    // A mass expiry still going out finishes its check first.
+    if (this.draining) return;
+    this.expire(table, Date.now());
+  }
+
+  /**
+   * One check: the devices silent at `checkedAt` go offline, EXPIRY_CHUNK per send with a
+   * setImmediate between sends, so however many expire the event loop is never held for long.
+   * The summary, the status and the save come once, after the last chunk.
+   */
+  private expire(table: PresenceTable, checkedAt: number): void {
+    this.draining = undefined;
+    if (this.closed) return;
+    const events = table.expired(checkedAt, EXPIRY_CHUNK);
+    if (events.length > 0) {
+      this.dirty = true;
+      const fleet = this.options.fleet();
+      if (fleet) for (const event of events) fleet.presence(event);
+    }
+    const more = events.length === EXPIRY_CHUNK;
     const now = Date.now();
-    const events = table.expired(now);
-    if (events.length > 0) this.dirty = true;
-    const summary = this.dueSummary(table, now);
-    if (events.length > 0 || summary) this.node.send([events.map(presenceMsg), summary ?? null]);
+    const summary = more ? undefined : this.dueSummary(table, now);
+    if (events.length > 0 || summary) this.node.send([events.length > 0 ? events.map(presenceMsg) : null, summary ?? null]);
     this.showStatus(table);
+    if (more) {
+      this.draining = setImmediate(() => this.guarded(() => this.expire(table, checkedAt)));
+      return;
+    }
     if (this.dirty && !this.saving && now - this.lastSaveAt >= SAVE_DELAY_MS) void this.save(now);
   }
 
   private emit(table: PresenceTable, event: PresenceEvent | undefined, now: number, send: Send): void {
     this.dirty = true;
-    const summary = this.dueSummary(table, now);
+    if (event) this.options.fleet()?.presence(event);
+    // During a mass expiry the summary waits for its end: one per check, not one per chunk.
+    const summary = this.draining ? undefined : this.dueSummary(table, now);
     if (event || summary) send([event ? presenceMsg(event) : null, summary ?? null]);
     this.showStatus(table);
   }
@@ -210,7 +257,7 @@ class OnlineTracker {
   private summaryMsg(table: PresenceTable, now: number): FleetMsg {
     this.summaryRevision = table.revision;
     this.lastSummaryAt = now;
-    return { topic: FLEET_TOPIC, payload: table.summary(now) };
+    return { topic: SUMMARY_TOPIC, payload: table.summary(now) };
   }
 
   private save(now: number): Promise<void> {
@@ -234,7 +281,8 @@ class OnlineTracker {
     const { onlineCount: online, size: total } = table;
     if (`${online}/${total}` === this.shown) return;
     this.shown = `${online}/${total}`;
-    this.status.show('tracking', () => this.t('status.tracking', { online, total }));
+    const key = this.options.missingStore ? 'status.tracking-no-store' : 'status.tracking';
+    this.status.show('tracking', () => this.t(key, { online, total }));
   }
 
   private fail(done: Done, problem: Problem): void {
@@ -271,11 +319,16 @@ const init = (RED: NodeAPI): void => {
       });
       return;
     }
+    const store = resolveStore(RED.settings, config.store);
+    // Looked up at first use, and again until found: the fleet node may start after this one.
+    let fleet: FleetLink | undefined;
     const tracker = new OnlineTracker(this, t, {
       timeoutMs: timeout.value.seconds * 1000,
       configured: configured.value,
-      store: (config.store ?? '').trim(),
+      store: store.store,
+      missingStore: store.fallback ? (config.store ?? '').trim() : '',
       checkIntervalMs: resolveCheckInterval(Reflect.get(RED.settings, CHECK_INTERVAL_SETTING)),
+      fleet: () => (fleet ??= fleetOf(RED.nodes, config.fleet)),
     });
     this.on('input', (msg, send, done) => tracker.input(msg, send, done));
     this.on('close', (_removed: boolean, done: () => void) => tracker.close(done));

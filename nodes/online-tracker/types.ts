@@ -7,8 +7,10 @@ export interface OnlineTrackerProps {
   timeout: string;
   /** JSON object of per-device timeouts in seconds, e.g. {"site1": 1800}; blank for none */
   deviceTimeouts: string;
-  /** context store that keeps the state across restarts (e.g. `file`); blank: memory only */
+  /** context store that keeps the state across restarts (e.g. `file`); blank, or not in settings.js: memory only */
   store: string;
+  /** id of the heatpump-fleet config node that presence and last seen are reported to; blank: none */
+  fleet: string;
 }
 
 export interface OnlineTrackerDef extends NodeDef, Partial<OnlineTrackerProps> {}
@@ -27,6 +29,6 @@ export interface FleetMsg extends NodeMessage {
 /** What the node keeps in its context store. */
 export interface PersistedTrackerState {
   presence: PersistedPresence;
-  /** per-device timeouts (seconds) set by control messages; the editor's own come from the config */
+  /** per-device timeouts (seconds) set by msg.timeouts; the editor's own come from the config */
   timeouts: Record<string, number>;
 }

@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FleetSummary, PresenceEvent } from '../../nodes/shared/contract';
+import { fleetOf, type FleetLink } from '../../nodes/shared/fleet-link';
 import { nodeModule, nodeRedPath } from '../support/node-red';
-import { sleep } from '../support/flow-helper';
+import { sleep, withCatalog, type NodeInit } from '../support/flow-helper';
 
 interface Msg {
   topic?: unknown;
@@ -28,6 +29,7 @@ interface FlowHelper {
   unload(): Promise<void>;
   clearFlows(): Promise<void>;
   getNode(id: string): TestNode;
+  log(): { args: Array<[{ level: number; msg: unknown }]> };
   /** internal: the runtime's node module, which opens and closes context stores */
   _redNodes: { loadContextsPlugin(): Promise<void>; closeContextsPlugin(): Promise<void> };
 }
@@ -35,6 +37,8 @@ interface FlowHelper {
 const helper: FlowHelper = require('node-red-node-test-helper');
 
 const tracker = nodeModule('online-tracker');
+const fleetModule = nodeModule('heatpump-fleet');
+const WARN = 30;
 const CHECK_INTERVAL_MS = 20;
 const ENV = 'DEVICE_ONLINE_TIMEOUT_SECONDS';
 
@@ -49,13 +53,23 @@ async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 
   }
 }
 
-function trackerFlow(props: Record<string, unknown> = {}): object[] {
+function trackerFlow(props: Record<string, unknown> = {}, extra: object[] = []): object[] {
   return [
     { id: 'f1', type: 'tab', label: 'tracker' },
     { id: 'n1', z: 'f1', type: 'online-tracker', name: 'tracker', wires: [['events'], ['fleet']], ...props },
     { id: 'events', z: 'f1', type: 'helper' },
     { id: 'fleet', z: 'f1', type: 'helper' },
+    ...extra,
   ];
+}
+
+/** Warnings logged since the flow was loaded whose text contains `text`. */
+function warnings(text: string): string[] {
+  return helper
+    .log()
+    .args.map(([entry]) => entry)
+    .filter((entry) => entry.level === WARN && String(entry.msg).includes(text))
+    .map((entry) => String(entry.msg));
 }
 
 /** Everything the tracker sends, per output, and what it reports through error/status. */
@@ -183,14 +197,14 @@ describe('online-tracker node', function () {
     );
   });
 
-  it('answers a fleet request on output 2 in the request message itself', async () => {
+  it('answers msg.summary = true on output 2 in the request message itself', async () => {
     await helper.load([tracker], trackerFlow());
     const rec = new Recorder();
     rec.n1.receive(reading('site1'));
     rec.n1.receive({ topic: 'heatpump/site2/status/online', payload: 'offline' });
     await sleep(3 * CHECK_INTERVAL_MS);
     rec.fleet.length = 0;
-    rec.n1.receive({ topic: 'fleet', res: 'response-handle' });
+    rec.n1.receive({ summary: true, res: 'response-handle' });
     const reply = await waitFor('fleet reply', () => rec.fleet.find((m) => m.res === 'response-handle'));
     const summary = reply.payload as FleetSummary;
     assert.deepEqual(
@@ -201,7 +215,24 @@ describe('online-tracker node', function () {
       ],
     );
     assert.deepEqual([summary.total, summary.online, summary.offline], [2, 1, 1]);
-    assert.equal(rec.events.length, 1, 'no event for a fleet request');
+    assert.equal(rec.events.length, 1, 'no event for a summary request');
+  });
+
+  it('devices named "fleet" and "timeouts" are devices like any other: online, then offline', async () => {
+    await helper.load([tracker], trackerFlow({ timeout: '0.1' }));
+    const rec = new Recorder();
+    rec.n1.receive(reading('fleet'));
+    rec.n1.receive({ topic: 'timeouts', payload: 'online' });
+    for (const device of ['fleet', 'timeouts']) assert.equal((await rec.event(device, 'device_offline')).reason, 'timeout');
+    assert.deepEqual(
+      rec.events.map((e) => `${e.event} ${e.device_id} ${e.reason}`).sort(),
+      ['device_offline fleet timeout', 'device_offline timeouts timeout', 'device_online fleet data', 'device_online timeouts status'],
+    );
+    assert.deepEqual(rec.eventTopics.slice(0, 2).sort(), ['fleet', 'timeouts']);
+    assert.equal(rec.errors.length, 0);
+    // Their messages were no requests: output 2 only carries the paced summaries.
+    const summary = await waitFor('summary of both', () => (rec.lastSummary()?.offline === 2 ? rec.lastSummary() : undefined));
+    assert.deepEqual(summary.devices.map((d) => d.device_id), ['fleet', 'timeouts']);
   });
 
   const badInputs: Array<[string, Msg, string]> = [
@@ -226,20 +257,77 @@ describe('online-tracker node', function () {
   it('refuses a control message for a device whose timeout the config fixes', async () => {
     await helper.load([tracker], trackerFlow({ deviceTimeouts: '{"site1": 1800}' }));
     const rec = new Recorder();
-    rec.n1.receive({ topic: 'timeouts', payload: { site1: 10 } });
+    rec.n1.receive({ timeouts: { site1: 10 } });
     const args = await waitFor('error', () => rec.errors[0]);
     assert.equal(String(args[0]).replace(/^Error: /, ''), 'online-tracker.errors.timeout-fixed');
   });
 
-  it('a control message sets a per-device timeout', async () => {
+  it('msg.timeouts sets a per-device timeout, whatever the topic', async () => {
     await helper.load([tracker], trackerFlow({ timeout: '600' }));
     const rec = new Recorder();
-    rec.n1.receive({ topic: 'timeouts', payload: { site1: 0.1 } });
+    rec.n1.receive({ topic: 'site2', timeouts: { site1: 0.1 } });
     rec.n1.receive(reading('site1'));
     rec.n1.receive(reading('site2'));
     await rec.event('site1', 'device_offline');
     await sleep(100);
     assert.equal(rec.events.filter((e) => e.event === 'device_offline').length, 1, 'site2 keeps the 600 s default');
+    assert.deepEqual(rec.events.filter((e) => e.device_id === 'site2').map((e) => e.event), ['device_online'], 'the control message was no sign of life of site2');
+  });
+
+  it('reports transitions and what the device itself sent to the heatpump-fleet node, not what the broker sent', async () => {
+    const fleetNode = { id: 'fleet1', type: 'heatpump-fleet', name: 'fleet' };
+    await helper.load([fleetModule, tracker], trackerFlow({ timeout: '0.3', fleet: 'fleet1' }, [fleetNode]));
+    const rec = new Recorder();
+    const fleet = fleetOf(helper, 'fleet1');
+    assert.ok(fleet, 'the heatpump-fleet node is deployed');
+    const record = (id: string) => (fleet as FleetLink).state.get(id);
+    rec.n1.receive(reading('site1'));
+    rec.n1.receive({ topic: 'heatpump/site2/status/online', payload: 'online' });
+    rec.n1.receive({ topic: 'heatpump/site3/status/online', payload: 'online', retain: true });
+    const online1 = await rec.event('site1', 'device_online');
+    await rec.event('site3', 'device_online');
+    const first = await waitFor('site1..3 in the fleet', () => (record('site3')?.online ? record('site1') : undefined));
+    assert.deepEqual([first.online, first.last_seen, first.online_since], [true, online1.last_seen, online1.timestamp]);
+    assert.equal(record('site2')?.online, true);
+    assert.equal(record('site3')?.last_seen, null, 'a retained online is the broker speaking');
+
+    // A reading while online: no transition, but the fleet's last seen moves on.
+    await sleep(20);
+    rec.n1.receive(reading('site1'));
+    const again = await waitFor('newer last_seen', () => ((record('site1')?.last_seen ?? 0) > (online1.last_seen ?? 0) ? record('site1') : undefined));
+    // The last will takes site2 offline without counting as seen.
+    const seen2 = record('site2')?.last_seen;
+    rec.n1.receive({ topic: 'heatpump/site2/status/online', payload: 'offline' });
+    await waitFor('site2 offline in the fleet', () => (record('site2')?.online === false ? true : undefined));
+    assert.equal(record('site2')?.last_seen, seen2);
+    // Silence: offline by timeout, last seen stays the last reading.
+    const offline1 = await rec.event('site1', 'device_offline');
+    await waitFor('site1 offline in the fleet', () => (record('site1')?.online === false ? true : undefined));
+    assert.deepEqual([record('site1')?.last_seen, record('site1')?.online_since], [again.last_seen, offline1.timestamp]);
+    assert.equal(offline1.last_seen, again.last_seen, 'the event says the same');
+  });
+
+  it('works on without a fleet node when the configured one is not deployed', async () => {
+    await helper.load([tracker], trackerFlow({ fleet: 'no-such-node' }));
+    const rec = new Recorder();
+    rec.n1.receive(reading('site1'));
+    await rec.event('site1', 'device_online');
+    assert.equal(rec.errors.length, 0);
+  });
+
+  it('a store settings.js lacks: memory only, one warning at start and "no store" on the status', async () => {
+    await helper.load([withCatalog(tracker as NodeInit, 'online-tracker')], trackerFlow({ store: 'file' }));
+    const rec = new Recorder();
+    rec.n1.receive(reading('site1'));
+    await rec.event('site1', 'device_online');
+    // from the start, before any device: 0/0
+    assert.deepEqual(rec.statuses.find((s) => (s as { fill?: string }).fill === 'blue'), { fill: 'blue', shape: 'dot', text: '0/0 online, no store' });
+    await waitFor('status 1/1', () => rec.statuses.find((s) => (s as { text?: string }).text === '1/1 online, no store'));
+    const missing = 'Context store "file" is not configured in settings.js';
+    assert.equal(warnings(missing).length, 1);
+    rec.n1.receive(reading('site2'));
+    await rec.event('site2', 'device_online');
+    assert.equal(warnings(missing).length, 1, 'warned once, not per message');
   });
 
   it('reports an invalid configuration once and fails every input', async () => {
@@ -272,6 +360,19 @@ describe('online-tracker node', function () {
     );
   });
 });
+
+/** A context store module whose `presence` key holds `persisted` from the start. */
+function lastingStoreWith(persisted: unknown): () => object {
+  return () => ({
+    open: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+    get: (_scope: string, key: string, callback: (err: null, value: unknown) => void) => callback(null, key === 'presence' ? persisted : undefined),
+    set: (_scope: string, _key: string, _value: unknown, callback: (err: null) => void) => callback(null),
+    keys: (_scope: string, callback: (err: null, keys: string[]) => void) => callback(null, []),
+    delete: () => Promise.resolve(),
+    clean: () => Promise.resolve(),
+  });
+}
 
 describe('online-tracker node with a persistent context store', function () {
   let dir: string;
@@ -312,7 +413,7 @@ describe('online-tracker node with a persistent context store', function () {
 
     await helper.load([tracker, loadStores], flow);
     rec = new Recorder();
-    rec.n1.receive({ topic: 'fleet' });
+    rec.n1.receive({ summary: true });
     const restored = await waitFor('restored summary', () => rec.lastSummary());
     assert.deepEqual(
       restored.devices.map((d) => [d.device_id, d.online, d.last_seen]),
@@ -325,6 +426,17 @@ describe('online-tracker node with a persistent context store', function () {
     assert.equal(offline.last_seen, online.last_seen, 'silence counted from the persisted last_seen');
     assert.ok(offline.timestamp - (online.last_seen ?? 0) < 1500 + 1000, 'timeout kept counting across the restart');
     assert.equal(rec.events.filter((e) => e.device_id === 'site1' && e.event === 'device_online').length, 0, 'no duplicate online');
+    assert.equal(warnings('online-tracker.errors.store-missing').length, 0, 'a configured store is used, no fallback');
+  });
+
+  it('after a restart the restored fleet summary goes out at the first check, unasked', async () => {
+    const persisted = { presence: { version: 1, devices: [['site1', 1, 1, 1, Date.now()], ['site2', 0, 1, 1, 1]] }, timeouts: {} };
+    helper.settings({ onlineTrackerCheckInterval: CHECK_INTERVAL_MS, contextStorage: { keep: { module: lastingStoreWith(persisted) } } });
+    await helper.load([tracker, loadStores], trackerFlow({ store: 'keep' }));
+    const rec = new Recorder();
+    const summary = await waitFor('restored summary', () => rec.lastSummary());
+    assert.deepEqual(summary.devices.map((d) => [d.device_id, d.online]), [['site1', true], ['site2', false]]);
+    assert.equal(rec.events.length, 0, 'nothing announced again');
   });
 
   it('queues messages that arrive while the state loads and handles them in order', async () => {

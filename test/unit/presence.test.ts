@@ -178,6 +178,50 @@ describe('online-tracker PresenceTable', () => {
     assert.deepEqual(table.expired(T0 + 200 * S), []);
   });
 
+  it('expired(now, limit) hands out a mass expiry in chunks: each device once, in deadline order, across queues', () => {
+    const table = new PresenceTable(10 * S, [['slow1', 20 * S], ['slow2', 20 * S]]);
+    const ids = Array.from({ length: 7 }, (_, i) => `d${i}`);
+    ids.forEach((id, i) => table.seen(id, T0 + i));
+    table.seen('slow1', T0);
+    table.seen('slow2', T0);
+    const late = T0 + 60 * S;
+    const chunks: string[][] = [];
+    for (let chunk = table.expired(late, 3); ; chunk = table.expired(late, 3)) {
+      chunks.push(chunk.map((e) => e.device_id));
+      if (chunk.length < 3) break;
+    }
+    assert.deepEqual(chunks, [['d0', 'd1', 'd2'], ['d3', 'd4', 'd5'], ['d6', 'slow1', 'slow2'], []]);
+    assert.equal(table.onlineCount, 0);
+  });
+
+  it('a device heard between two chunks of the same check stays online', () => {
+    const table = new PresenceTable(10 * S);
+    ['a', 'b', 'c'].forEach((id) => table.seen(id, T0));
+    const late = T0 + 11 * S;
+    assert.deepEqual(table.expired(late, 1).map((e) => e.device_id), ['a']);
+    table.seen('c', late);
+    assert.deepEqual(table.expired(late, 1).map((e) => e.device_id), ['b']);
+    assert.deepEqual(table.expired(late, 1), []);
+    assert.equal(table.onlineCount, 1);
+  });
+
+  it('last_seen is the last message from the device, since the last change, everywhere', () => {
+    const table = new PresenceTable(10 * S);
+    table.seen('site1', T0);
+    table.seen('site1', T0 + 5 * S);
+    const [offline] = table.expired(T0 + 16 * S);
+    assert.equal(offline?.last_seen, T0 + 5 * S, 'event: the last reading, not the time it went offline');
+    assert.deepEqual(table.summary(T0 + 17 * S).devices[0], { device_id: 'site1', online: false, last_seen: T0 + 5 * S, since: T0 + 16 * S });
+    // A retained online (from the broker) brings it online without being a sign of life.
+    const online = table.statusMessage('site1', 'online', T0 + 20 * S, true);
+    assert.equal(online?.last_seen, T0 + 5 * S);
+    assert.deepEqual(table.summary(T0 + 21 * S).devices[0], { device_id: 'site1', online: true, last_seen: T0 + 5 * S, since: T0 + 20 * S });
+    // The last will comes from the broker too.
+    const gone = table.statusMessage('site1', 'offline', T0 + 25 * S);
+    assert.equal(gone?.last_seen, T0 + 5 * S);
+    assert.deepEqual(table.summary(T0 + 26 * S).devices[0], { device_id: 'site1', online: false, last_seen: T0 + 5 * S, since: T0 + 25 * S });
+  });
+
   it('rejects timeouts that are not positive finite numbers', () => {
     for (const bad of [0, -1, NaN, Infinity]) {
       assert.throws(() => new PresenceTable(bad), RangeError);
@@ -310,12 +354,23 @@ describe('online-tracker input', () => {
     },
     { name: 'device id topic with payload offline', msg: { topic: 'site1', payload: 'offline' }, expect: { kind: 'status', deviceId: 'site1', status: 'offline', retained: false } },
     { name: 'server command topic ignored', msg: { topic: 'heatpump/site1/cmd', payload: '{"cmd":"STATUS"}' }, expect: { kind: 'ignored', deviceId: 'site1' } },
-    { name: 'fleet request', msg: { topic: 'fleet' }, expect: { kind: 'fleet' } },
+    { name: 'summary request', msg: { summary: true }, expect: { kind: 'control', timeouts: undefined, summary: true } },
+    { name: 'summary request with any topic', msg: { topic: 'site1', summary: true }, expect: { kind: 'control', timeouts: undefined, summary: true } },
     {
       name: 'timeouts control',
-      msg: { topic: 'timeouts', payload: { site1: 1800, site2: null } },
-      expect: { kind: 'timeouts', timeouts: new Map<string, number | null>([['site1', 1800], ['site2', null]]) },
+      msg: { timeouts: { site1: 1800, site2: null } },
+      expect: { kind: 'control', timeouts: new Map<string, number | null>([['site1', 1800], ['site2', null]]), summary: false },
     },
+    {
+      name: 'timeouts control as JSON text, with a summary request',
+      msg: { topic: 'anything', payload: { device_id: 'x' }, timeouts: '{"site1": 60}', summary: true },
+      expect: { kind: 'control', timeouts: new Map<string, number | null>([['site1', 60]]), summary: true },
+    },
+    // No reserved topics: these were requests once, now they are devices like any other.
+    { name: 'a device named "fleet"', msg: { topic: 'fleet', payload: { device_id: 'fleet', timestamp: 1 } }, expect: { kind: 'data', deviceId: 'fleet' } },
+    { name: 'a device named "timeouts"', msg: { topic: 'timeouts', payload: 'offline' }, expect: { kind: 'status', deviceId: 'timeouts', status: 'offline', retained: false } },
+    { name: 'topic "fleet" without payload is a sign of life of device fleet', msg: { topic: 'fleet' }, expect: { kind: 'data', deviceId: 'fleet' } },
+    { name: 'summary other than true is no request', msg: { topic: 'site1', summary: 'yes' }, expect: { kind: 'data', deviceId: 'site1' } },
   ];
   for (const c of cases) {
     it(c.name, () => assert.deepEqual(classifyInput(c.msg), { ok: true, value: c.expect }));
@@ -331,8 +386,9 @@ describe('online-tracker input', () => {
     { name: 'decoded reading claims another device', msg: { topic: 'site1', payload: { device_id: 'site2' } }, key: 'id-mismatch' },
     { name: 'status payload neither online nor offline', msg: { topic: 'heatpump/site1/status/online', payload: 'maybe' }, key: 'bad-status' },
     { name: 'status payload object', msg: { topic: 'heatpump/site1/status/online', payload: { online: true } }, key: 'bad-status' },
-    { name: 'timeouts control with a bad value', msg: { topic: 'timeouts', payload: { site1: -5 } }, key: 'bad-timeouts' },
-    { name: 'timeouts control not an object', msg: { topic: 'timeouts', payload: 1800 }, key: 'bad-timeouts' },
+    { name: 'timeouts control with a bad value', msg: { timeouts: { site1: -5 } }, key: 'bad-timeouts' },
+    { name: 'timeouts control not an object', msg: { timeouts: 1800 }, key: 'bad-timeouts' },
+    { name: 'timeouts control with an unsafe device id', msg: { timeouts: { 'a/b': 10 } }, key: 'bad-timeouts' },
   ];
   for (const c of bad) {
     it(`rejects ${c.name}`, () => {
