@@ -70,7 +70,8 @@ export function systemPayload(source: SystemSource, rates: Rates, t: Translate, 
     const value = rates[name];
     return value === null ? '\u2013' : t(`text.${key}`, { rate: value.toFixed(1) });
   };
-  const total = (name: CounterName, key: string) => t(`text.${key}`, { count: counters[name] });
+  // the widget's label names the counter: the value is the bare number
+  const total = (name: CounterName) => String(counters[name]);
   return {
     status,
     health: { ...health },
@@ -87,13 +88,13 @@ export function systemPayload(source: SystemSource, rates: Rates, t: Translate, 
       points_rate: rate('points_written', 'points-rate'),
       rejected_rate: rate('payloads_rejected', 'rejected-rate'),
       alerts_rate: rate('alerts', 'alerts-rate'),
-      readings_total: total('readings_accepted', 'readings-total'),
-      payloads_rejected: total('payloads_rejected', 'payloads-rejected'),
-      fields_left_out: total('fields_left_out', 'fields-left-out'),
-      alerts_total: total('alerts', 'alerts-total'),
-      points_written: total('points_written', 'points-written'),
-      write_errors: total('write_errors', 'write-errors'),
-      points_lost: total('points_lost', 'points-lost'),
+      readings_total: total('readings_accepted'),
+      payloads_rejected: total('payloads_rejected'),
+      fields_left_out: total('fields_left_out'),
+      alerts_total: total('alerts'),
+      points_written: total('points_written'),
+      write_errors: total('write_errors'),
+      points_lost: total('points_lost'),
     },
     rejections: rejectionRows(source.rejections()),
   };

@@ -272,7 +272,7 @@ describe('fleet-view node', function () {
     fleet.rejected({ scope: 'payload', device_id: null, field: null, reason: 'payload is not JSON' });
     fleet.reading(reading('site1'), [{ field: 'temp_inlet', reason: 'out of range' }]);
     const counted = await out.system.next<NodeMessage & { payload: SystemPayload }>('the counters', (m) => m.payload.counters.readings_accepted === 1);
-    assert.equal(counted.payload.text.readings_total, '1 readings');
+    assert.equal(counted.payload.text.readings_total, '1');
     assert.deepEqual(
       counted.payload.rejections.map((r) => `${r.device_id} ${r.field} ${r.reason}`),
       ['site1 temp_inlet out of range', '\u2013 \u2013 payload is not JSON'],

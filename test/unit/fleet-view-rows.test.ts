@@ -333,7 +333,7 @@ describe('fleet-view system payload', () => {
     assert.equal(payload.rates.readings_accepted, 12);
     assert.equal(payload.text.readings_rate, 'text.readings-rate{"rate":"12.0"}');
     assert.equal(payload.text.points_rate, 'text.points-rate{"rate":"60.0"}');
-    assert.equal(payload.text.payloads_rejected, 'text.payloads-rejected{"count":2}');
+    assert.equal(payload.text.payloads_rejected, '2');
     assert.equal(payload.text.rejected_rate, 'text.rejected-rate{"rate":"0.0"}');
     assert.deepEqual(payload.rejections, [{ time: T0, device_id: '\u2013', field: '\u2013', reason: 'not JSON' }]);
     assert.equal(systemPayload(source({}), noRates, echo, T0).text.readings_rate, '\u2013');
