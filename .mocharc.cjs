@@ -3,5 +3,9 @@ module.exports = {
   spec: ['dist/test/**/*.test.js'],
   timeout: 30000,
   reporter: './dist/test/support/totals-reporter.js',
+  // fails a test/flow test that leaves a timer running after helper.unload (see the file)
+  require: ['./dist/test/support/leak-check.js'],
+  // kept as a safety net for the integration suites (spawned influxd, mosquitto, npm start): a
+  // leftover socket there must not hang CI. Timers the nodes leave are failed by the leak check.
   exit: true,
 };

@@ -22,6 +22,27 @@ export const helperInternals = helper as typeof helper & {
   _redNodes: { stopFlows(): Promise<void> };
 };
 
+const patched = Symbol('unload closes the context stores');
+
+/**
+ * Makes helper.unload() also close the context stores, as Node-RED does when it stops: the helper
+ * stops the flows but leaves the stores open, and a file store then keeps the 30 s flush timer of
+ * the node's last save running (and writes later, into a directory the suite may have removed).
+ * Installed once for all suites by the root hook plugin (leak-check.ts).
+ */
+export function closeStoresOnUnload(): void {
+  const target = helperInternals as typeof helperInternals & { [patched]?: true };
+  if (target[patched]) return;
+  target[patched] = true;
+  const unload = target.unload.bind(target);
+  target.unload = async () => {
+    await unload();
+    // unset until a suite called helper.init()
+    const context = target._context as typeof target._context | undefined;
+    await context?.close();
+  };
+}
+
 /** As an extra "node module" of helper.load(), this runs after the context init and before the flow starts. */
 export const loadContextStores = (): Promise<unknown> => helperInternals._context.load();
 
