@@ -1,6 +1,10 @@
-// The operator dashboard (flows/30-dashboard.json) in headless Chromium against the runtime
-// `npm start` builds: embedded broker, private influxd, shipped flows, simulator off.
+// The operator dashboard (flows/30-dashboard-*.json, one tab per page) in headless Chromium
+// against the runtime `npm start` builds: embedded broker, private influxd, shipped flows,
+// simulator off. Every wait is for a condition (a text, a row, a chart), never for a time.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Page } from 'playwright-core';
 import { requireBinary } from '../support/system';
@@ -39,6 +43,10 @@ function devicePayload(device: string, overrides: { voltage?: number; inlet?: nu
 const gaugeValue = (page: Page, field: string) =>
   page.locator(`#nrdb-ui-widget-hp_dash_gauge_${field} .nrdb-ui-gauge-value span`).first().textContent({ timeout: 500 }).catch(() => null);
 
+/** The text a ui-text widget shows (label and value), or null while it is not rendered. */
+const widgetText = (page: Page, id: string) =>
+  page.locator(`#nrdb-ui-widget-${id}`).first().textContent({ timeout: 500 }).catch(() => null);
+
 /** Opens a page through the navigation drawer's URL and waits for its group titles. */
 async function showPage(page: Page, dashboardUrl: string, path: string, groupTitles: string[]): Promise<void> {
   await page.goto(`${dashboardUrl}${path}`);
@@ -47,10 +55,27 @@ async function showPage(page: Page, dashboardUrl: string, path: string, groupTit
   }
 }
 
-/** Picks a device in the Device page's dropdown (Vuetify v-select: open it, click the option). */
+/**
+ * Picks a device in the Device page's dropdown (Vuetify v-select: open it, click the option) and
+ * waits until the dropdown shows it: on a busy machine the options may arrive after the click.
+ */
 async function chooseDevice(page: Page, device: string): Promise<void> {
-  await page.locator('.hp-device-select .v-field').first().click();
-  await page.locator('.v-overlay .v-list-item', { hasText: device }).first().click();
+  await waitFor(
+    async () => {
+      await page.locator('.hp-device-select .v-field').first().click();
+      const option = page.locator('.v-overlay .v-list-item', { hasText: device }).first();
+      if (!(await option.isVisible().catch(() => false))) {
+        await page.keyboard.press('Escape');
+        return false;
+      }
+      await option.click();
+      return true;
+    },
+    15_000,
+    `${device} in the device dropdown`,
+    250,
+  );
+  await waitFor(async () => ((await page.locator('.hp-device-select').textContent()) ?? '').includes(device), 15_000, `${device} shown as chosen`);
 }
 
 describe('dashboard in headless Chromium (npm start runtime)', function () {
@@ -105,7 +130,7 @@ describe('dashboard in headless Chromium (npm start runtime)', function () {
     await showPage(page, stack.dashboardUrl, '/alerts', ['Active alerts', 'Alert history']);
     await screenshot(page, 'dashboard-alerts');
 
-    await showPage(page, stack.dashboardUrl, '/system', ['Health', 'Throughput']);
+    await showPage(page, stack.dashboardUrl, '/system', ['Health', 'Throughput', 'Last rejections']);
     for (const label of ['MQTT broker', 'InfluxDB', 'Node-RED', 'Simulator', 'Write errors', 'Messages in']) {
       await page.getByText(label, { exact: true }).first().waitFor({ timeout: 5000 });
     }
@@ -160,6 +185,36 @@ describe('dashboard in headless Chromium (npm start runtime)', function () {
     await waitFor(async () => (await activeRow.count()) === 0, 10_000, 'the active row to go when the alert clears');
   });
 
+  it('keeps the alert history filters per browser', async function () {
+    assert.ok(stack);
+    // the first browser still shows the critical alert of the test before in its history table
+    await showPage(page, stack.dashboardUrl, '/alerts', ['Alert history']);
+    const firstRows = page.locator('.hp-alert-history tr', { hasText: 'voltage_high' });
+    await waitFor(async () => {
+      await page.getByText('Refresh', { exact: true }).first().click();
+      return (await firstRows.count()) > 0;
+    }, 20_000, 'the alert in the first browser\'s history', 500);
+
+    const third = await launchBrowser();
+    try {
+      const { page: other } = await openDashboard(third.context, `${stack.dashboardUrl}/alerts`);
+      other.on('pageerror', (err) => pageErrors.push(err.message));
+      await other.locator('.hp-alert-history tr', { hasText: 'voltage_high' }).first().waitFor({ timeout: 15_000 });
+      // warnings only: none, in this browser
+      await other.locator('.hp-alerts-filter [data-form="form-row-level"] .v-field').first().click();
+      await other.locator('.v-overlay .v-list-item', { hasText: 'Warning' }).first().click();
+      await other.getByText('Refresh', { exact: true }).first().click();
+      await waitFor(async () => /0 alerts/.test((await widgetText(other, 'hp_dash_alerts_notice')) ?? ''), 15_000, 'no warnings in the second browser');
+      assert.equal(await other.locator('.hp-alert-history tr', { hasText: 'voltage_high' }).count(), 0);
+      await screenshot(other, 'dashboard-alerts-filtered');
+      // the answer went to that browser only
+      assert.ok((await firstRows.count()) > 0, 'the first browser keeps its rows');
+      assert.match((await widgetText(page, 'hp_dash_alerts_notice')) ?? '', /[1-9]\d* alerts/);
+    } finally {
+      await third.close();
+    }
+  });
+
   it('opens the Device page from a fleet row and draws 24 h of history from InfluxDB', async function () {
     assert.ok(stack && client);
     // 120 known points 10 min apart over the last 20 h: each falls in its own 2-min chart window
@@ -209,18 +264,21 @@ describe('dashboard in headless Chromium (npm start runtime)', function () {
 
     await chooseDevice(page, 'site1');
     await chooseDevice(other, 'site2');
-    await waitFor(async () => (await gaugeValue(page, 'voltage')) === '221.1', 5000, 'site1 voltage in the first browser');
-    await waitFor(async () => (await gaugeValue(other, 'voltage')) === '242.2', 5000, 'site2 voltage in the second browser');
+    await waitFor(async () => (await gaugeValue(page, 'voltage')) === '221.1', 15_000, 'site1 voltage in the first browser');
+    await waitFor(async () => (await gaugeValue(other, 'voltage')) === '242.2', 15_000, 'site2 voltage in the second browser');
 
     await client.publishAsync('heatpump/site1/data', JSON.stringify(devicePayload('site1', { voltage: 225.5 })));
     await client.publishAsync('heatpump/site2/data', JSON.stringify(devicePayload('site2', { voltage: 238.8 })));
-    await waitFor(async () => (await gaugeValue(page, 'voltage')) === '225.5', 5000, 'new site1 voltage in the first browser');
-    await waitFor(async () => (await gaugeValue(other, 'voltage')) === '238.8', 5000, 'new site2 voltage in the second browser');
-    await delay(500); // both readings went through: neither browser switched to the other device
-    assert.equal(await gaugeValue(page, 'voltage'), '225.5');
+    await waitFor(async () => (await gaugeValue(page, 'voltage')) === '225.5', 15_000, 'new site1 voltage in the first browser');
+    await waitFor(async () => (await gaugeValue(other, 'voltage')) === '238.8', 15_000, 'new site2 voltage in the second browser');
+    // one more site1 reading: once the first browser shows it, the same delivery has gone out, and
+    // the second browser, showing site2, must not have switched
+    await client.publishAsync('heatpump/site1/data', JSON.stringify(devicePayload('site1', { voltage: 226.6 })));
+    await waitFor(async () => (await gaugeValue(page, 'voltage')) === '226.6', 15_000, 'the next site1 voltage in the first browser');
     assert.equal(await gaugeValue(other, 'voltage'), '238.8');
     assert.match((await page.locator('.hp-device-select').textContent()) ?? '', /site1/);
     assert.match((await other.locator('.hp-device-select').textContent()) ?? '', /site2/);
+    assert.match((await widgetText(other, 'hp_dash_text_device')) ?? '', /site2/);
     await screenshot(other, 'dashboard-device-second-browser');
     assert.deepEqual(pageErrors, []);
   });
@@ -242,11 +300,89 @@ describe('dashboard without InfluxDB (history off)', function () {
     await stack?.stop();
   });
 
-  it('says plainly on the System page that history is off', async function () {
+  it('says plainly on the System and Device pages that history is off, and why', async function () {
     assert.ok(stack && browser);
     const { page } = await openDashboard(browser.context, `${stack.dashboardUrl}/system`);
-    await page.getByText(/^History is off: no InfluxDB is reachable or configured/).first().waitFor({ timeout: 15_000 });
+    await page.getByText(/^History is off: the InfluxDB node has no host/).first().waitFor({ timeout: 15_000 });
     await page.getByText('degraded (history off)', { exact: true }).first().waitFor({ timeout: 10_000 });
     await screenshot(page, 'dashboard-system-history-off');
+
+    const client = await mqtt.connectAsync(stack.mqttUrl);
+    try {
+      await client.publishAsync('heatpump/site1/data', JSON.stringify(devicePayload('site1')));
+    } finally {
+      await client.endAsync();
+    }
+    await showPage(page, stack.dashboardUrl, '/device', ['Temperatures']);
+    // heatpump-query answers 503 {"error": "history is off: ..."} and the History text shows it
+    await waitFor(async () => /history is off/i.test((await widgetText(page, 'hp_dash_history_notice')) ?? ''), 15_000, 'the history-off notice on the Device page');
+    await screenshot(page, 'dashboard-device-history-off');
+  });
+});
+
+describe('dashboard after a restart (the stored fleet, no new reading)', function () {
+  this.timeout(180_000);
+  let home: string | undefined;
+  let stack: RunningStack | undefined;
+  let browser: RunningBrowser | undefined;
+
+  before(function () {
+    requireBinary(this, 'chromium', 'chromium');
+    requireBinary(this, 'influxd', 'influxdb');
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'hp-dashboard-restart-'));
+  });
+
+  after(async function () {
+    await browser?.close();
+    await stack?.stop();
+    if (home) fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  it('shows the devices, the online count and the active critical alert within 5 s of the restart', async function () {
+    assert.ok(home);
+    stack = await startStack({ home });
+    const client = await mqtt.connectAsync(stack.mqttUrl);
+    try {
+      await client.publishAsync('heatpump/r1/data', JSON.stringify(devicePayload('r1')));
+      await client.publishAsync('heatpump/r2/data', JSON.stringify(devicePayload('r2')));
+      await client.publishAsync('heatpump/r3/data', JSON.stringify(devicePayload('r3', { voltage: 252 })));
+    } finally {
+      await client.endAsync();
+    }
+    // the fleet has all three, r3 with a critical voltage_high (the API reads the same fleet)
+    const base = stack.baseUrl;
+    await waitFor(
+      async () => {
+        const active = (await (await fetch(`${base}/api/alerts/active`)).json()) as Array<{ device_id: string; alert_type: string; level: string }>;
+        const devices = (await (await fetch(`${base}/api/devices`)).json()) as Array<{ device_id: string; is_online: boolean }>;
+        return devices.filter((d) => d.is_online).length === 3 && active.some((a) => a.device_id === 'r3' && a.alert_type === 'voltage_high' && a.level === 'critical');
+      },
+      20_000,
+      'three online devices and the critical alert in the fleet',
+      250,
+    );
+    await stack.stop();
+    browser = await launchBrowser(); // before the restart: the 5 s are the runtime's, not Chromium's start
+
+    stack = await startStack({ home });
+    const started = Date.now();
+    const { page } = await openDashboard(browser.context, `${stack.dashboardUrl}/fleet`);
+    const left = () => Math.max(500, 5000 - (Date.now() - started));
+    await waitFor(async () => /Devices\s*3\b/.test((await widgetText(page, 'hp_dash_count_total')) ?? ''), left(), '3 devices on the Fleet page');
+    await waitFor(async () => /Devices online\s*3\b/.test((await widgetText(page, 'hp_dash_count_online')) ?? ''), left(), '3 online on the Fleet page');
+    await waitFor(async () => (await page.locator('.hp-fleet-table tbody tr').count()) === 3, left(), 'three rows in the fleet table');
+    const fleetShown = Date.now() - started;
+    await screenshot(page, 'dashboard-fleet-after-restart');
+    const r3 = (await page.locator('.hp-fleet-table tr', { hasText: 'r3' }).first().textContent()) ?? '';
+    assert.match(r3, /online/);
+    assert.match(r3, /voltage_high \(critical\)/);
+    assert.doesNotMatch(r3, /never/, 'last seen survives the restart');
+
+    await page.goto(`${stack.dashboardUrl}/alerts`);
+    const row = page.locator('.hp-active-alerts tr', { hasText: 'voltage_high' }).first();
+    await row.waitFor({ timeout: left() });
+    assert.match((await row.textContent()) ?? '', /r3.*critical.*252 V/);
+    console.log(`      (Fleet page complete ${fleetShown} ms, active alert ${Date.now() - started} ms after the restarted runtime was ready)`);
+    await screenshot(page, 'dashboard-alerts-after-restart');
   });
 });

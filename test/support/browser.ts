@@ -27,8 +27,11 @@ export interface RunningStack {
   dashboardUrl: string;
   mqttUrl: string;
   influxUrl: string;
+  /** HEATPUMP_HOME: the Node-RED user directory (context store included) and the InfluxDB data */
+  home: string;
   /** everything the runtime printed so far */
   output(): string;
+  /** SIGTERM (then SIGKILL after 10 s); removes the home unless it was given in the options */
   stop(): Promise<void>;
 }
 
@@ -36,13 +39,15 @@ export interface StackOptions {
   /** extra environment for start.js (SIMULATOR, HEATPUMP_HISTORY, ...) */
   env?: Record<string, string>;
   startTimeoutMs?: number;
+  /** run on this HEATPUMP_HOME (a restart: the same stored fleet, flows and history); kept on stop */
+  home?: string;
 }
 
 /** `npm start`'s runtime with an embedded broker, a private influxd and the simulator off. */
 export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
   const startScript = path.join(projectRoot, 'dist', 'scripts', 'start.js');
   if (!fs.existsSync(startScript)) throw new Error(`${startScript} is missing: run npm run build first`);
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'hp-dashboard-'));
+  const home = options.home ?? fs.mkdtempSync(path.join(os.tmpdir(), 'hp-dashboard-'));
   const [port, mqttPort, influxPort] = [await freePort(), await freePort(), await freePort()];
   const child: ChildProcess = spawn(process.execPath, [startScript], {
     cwd: projectRoot,
@@ -70,7 +75,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       await exited;
       clearTimeout(killer);
     }
-    fs.rmSync(home, { recursive: true, force: true });
+    if (!options.home) fs.rmSync(home, { recursive: true, force: true });
   };
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
@@ -88,6 +93,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     dashboardUrl: `${baseUrl}/dashboard`,
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
     influxUrl: influxLine?.[1] ?? '',
+    home,
     output: () => output,
     stop,
   };
