@@ -1,13 +1,17 @@
-// The Device page's 7-day history in headless Chromium: how long from choosing "7 d" until the
-// temperature chart has drawn every point, and how many points the browser received over
-// the dashboard's socket, beside the raw 7-day point count it would get without downsampling.
+// The dashboard in headless Chromium against npm start's runtime:
+// 1. the Device page's 7-day history: how long from choosing "7 d" until the temperature chart
+//    has drawn every point, and how many points the browser received over the dashboard's socket,
+//    beside the raw 7-day point count it would get without downsampling;
+// 2. 2,000 devices going offline at once (the issue: 352 MB -> 2.29 GB with the old dashboard
+//    flows): the runtime's memory before, at its peak and after, and what the Fleet page received.
+import fs from 'node:fs';
 import mqtt from 'mqtt';
 import { findBinary } from '../test/support/system';
 import { chartSeries, launchBrowser, openDashboard, startStack, waitFor, writeLines } from '../test/support/browser';
 import { aggregateSelect, influxQuery, rowsOf } from '../scripts/lib/influx-setup';
 import { percentile } from './measure';
 
-export const title = 'dashboard: 7-day history chart in Chromium';
+export const title = 'dashboard: 7-day history chart, 2,000 devices going offline (Chromium)';
 
 const DEVICE = 'bench1';
 const DAY = 86_400_000;
@@ -24,6 +28,11 @@ export async function run(): Promise<void> {
     console.log('  skipped: needs chromium and influxd (apt-get install -y chromium influxdb)');
     return;
   }
+  await historyChart();
+  await fleetGoesOffline();
+}
+
+async function historyChart(): Promise<void> {
   const stack = await startStack();
   const browser = await launchBrowser();
   const client = await mqtt.connectAsync(stack.mqttUrl);
@@ -80,6 +89,66 @@ export async function run(): Promise<void> {
     console.log(`  ratio ${((chartPoints / rawCount) * 100).toFixed(1)} % of baseline`);
     console.log(`  browser received for one 7-day load          ${points} rows over 5 charts, ${frames} socket frames, ${(bytes / 1024).toFixed(0)} KiB`);
     console.log(`  without downsampling that would be           ${rawCount * 5} rows (${rawCount * seriesCount} series points)`);
+  } finally {
+    await client.endAsync();
+    await browser.close();
+    await stack.stop();
+  }
+}
+
+const FLEET = 2000;
+const OFFLINE_AFTER_S = 15;
+
+/** Resident memory of a process in MB (Linux /proc). */
+function rssMb(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : NaN;
+}
+
+function devicePayload(device: string): string {
+  return JSON.stringify({
+    device,
+    timestamp: Date.now(),
+    version: '1.0.0',
+    temperature: { inlet: 45.2, outlet: 50.1, ambient: 12, compressor: 70.5 },
+    electrical: { voltage: 231, current: 8.4, power: 1940 },
+    pressure: { high: 280, low: 70 },
+    status: { compressor: true, fan: true, defrost: false },
+    alerts: { voltage: 0, compressor_temp: 0, pressure_high: 0, pressure_low: 0, current: 0 },
+    valid: { temp_inlet: true, temp_outlet: true, temp_ambient: true, temp_compressor: true, voltage: true, current: true, pressure_high: true, pressure_low: true },
+  });
+}
+
+async function fleetGoesOffline(): Promise<void> {
+  const stack = await startStack({ env: { DEVICE_ONLINE_TIMEOUT_SECONDS: String(OFFLINE_AFTER_S) } });
+  const browser = await launchBrowser();
+  const client = await mqtt.connectAsync(stack.mqttUrl);
+  try {
+    const { page, traffic } = await openDashboard(browser.context, `${stack.dashboardUrl}/fleet`);
+    const count = async (id: string) => Number(/(\d+)\s*$/.exec((await page.locator(`#nrdb-ui-widget-${id}`).first().textContent({ timeout: 500 }).catch(() => '')) ?? '')?.[1] ?? -1);
+    const ids = Array.from({ length: FLEET }, (_, i) => `bench${String(i).padStart(4, '0')}`);
+    for (const id of ids) await client.publishAsync(`heatpump/${id}/data`, devicePayload(id));
+    await waitFor(async () => (await count('hp_dash_count_online')) === FLEET, 60_000, `${FLEET} devices online on the Fleet page`, 200);
+    const before = rssMb(stack.pid);
+    const received = { frames: traffic.frames, bytes: traffic.bytes };
+
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssMb(stack.pid))), 100);
+    const waitStarted = performance.now();
+    await waitFor(async () => (await count('hp_dash_count_offline')) === FLEET, (OFFLINE_AFTER_S + 30) * 1000, `${FLEET} devices offline on the Fleet page`, 200);
+    const shownAfter = performance.now() - waitStarted;
+    await waitFor(async () => (await page.locator('.hp-fleet-table tbody tr', { hasText: 'offline' }).count()) > 0, 10_000, 'offline rows in the table');
+    const frames = traffic.frames - received.frames;
+    const kib = (traffic.bytes - received.bytes) / 1024;
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    clearInterval(sampler);
+    const after = rssMb(stack.pid);
+    const line = (label: string, value: string) => console.log(`  ${label.padEnd(46)} ${value}`);
+    line(`runtime memory, ${FLEET} devices online`, `${before.toFixed(0)} MB  (baseline)`);
+    line(`peak while all ${FLEET} go offline`, `${peak.toFixed(0)} MB  (${((peak / before) * 100).toFixed(0)} % of baseline; the issue's old flows: 352 MB -> 2.29 GB, 650 %)`);
+    line('3 s after the Fleet page showed them offline', `${after.toFixed(0)} MB`);
+    line(`Fleet page showed ${FLEET} offline after`, `${(shownAfter / 1000).toFixed(1)} s  (timeout ${OFFLINE_AFTER_S} s, checked every 5 s)`);
+    line('the Fleet page received meanwhile', `${frames} socket frames, ${kib.toFixed(0)} KiB`);
   } finally {
     await client.endAsync();
     await browser.close();

@@ -29,6 +29,8 @@ export interface RunningStack {
   influxUrl: string;
   /** HEATPUMP_HOME: the Node-RED user directory (context store included) and the InfluxDB data */
   home: string;
+  /** the runtime's process id (for its memory in /proc) */
+  pid: number;
   /** everything the runtime printed so far */
   output(): string;
   /** SIGTERM (then SIGKILL after 10 s); removes the home unless it was given in the options */
@@ -94,6 +96,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
     influxUrl: influxLine?.[1] ?? '',
     home,
+    pid: child.pid ?? 0,
     output: () => output,
     stop,
   };
