@@ -196,6 +196,8 @@ class SystemView implements View {
   }
 
   tick(): Outgoing[] {
+    // before the fleet's first delivery its stored state may still be loading: nothing to show
+    if (this.sent === undefined) return [];
     this.rates.sample(this.options.now(), this.source.counters);
     return this.changed();
   }

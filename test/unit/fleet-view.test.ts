@@ -320,6 +320,7 @@ describe('fleet-view views', () => {
     const fleet = new Fleet();
     let now = T0;
     const view = viewOf('system', fleet, { now: () => now });
+    assert.deepEqual(view.tick(), [], 'nothing before the first delivery (the fleet may still be loading)');
     const [start] = view.delivered(fleet.everything());
     assert.equal((start?.payload as { text: { readings_rate: string } }).text.readings_rate, '\u2013');
     assert.deepEqual(view.tick(), [], 'nothing changed');
