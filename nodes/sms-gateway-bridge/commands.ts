@@ -1,6 +1,6 @@
 // SMS commands (seed section 4.5): parse the text, pick the device, build the answer. Pure.
 import type { Reading } from '../shared/contract';
-import { composeHelp, composeStatus, type ActiveAlerts } from './compose';
+import { composeFleetStatus, composeHelp, composeNoReading, composeStatus, type ActiveAlerts, type FleetDeviceView } from './compose';
 
 export type Command = { cmd: 'STATUS' | 'RESET'; device?: string } | { cmd: 'HELP' } | { cmd: 'UNKNOWN'; text: string };
 
@@ -14,10 +14,82 @@ export function parseCommand(text: string): Command {
   return { cmd: 'UNKNOWN', text };
 }
 
+/** The devices a command may name, and their STATUS answers. */
+export interface DeviceDirectory {
+  /** how many devices are known */
+  readonly size: number;
+  /** the known id `requested` means: exact, else ignoring case; undefined when none */
+  match(requested: string): string | undefined;
+  /** at most `limit` known ids, sorted, for replies that list devices */
+  sample(limit: number): string[];
+  /** the STATUS answer for a device, known or not */
+  status(device: string, now: number): string;
+}
+
+/** One SMS cannot list more device ids than this anyway. */
+const LISTED_DEVICES = 30;
+
+const sameIgnoringCase = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+function findIgnoringCase(ids: Iterable<string>, requested: string): string | undefined {
+  for (const id of ids) if (sameIgnoringCase(id, requested)) return id;
+  return undefined;
+}
+
+/** Without a fleet node: the latest reading and the active alerts this bridge saw since its start. */
+export function seenDevices(readings: ReadonlyMap<string, Reading>, activeAlerts: ReadonlyMap<string, ActiveAlerts>): DeviceDirectory {
+  return {
+    get size() {
+      return readings.size;
+    },
+    match: (requested) => (readings.has(requested) ? requested : findIgnoringCase(readings.keys(), requested)),
+    sample: (limit) => [...readings.keys()].sort().slice(0, limit),
+    status: (device, now) => {
+      const reading = readings.get(device);
+      return reading ? composeStatus(reading, activeAlerts.get(device), now) : composeNoReading(device);
+    },
+  };
+}
+
+/** The part of the heatpump-fleet state (FleetState) that STATUS reads. */
+export interface FleetStateView {
+  get(deviceId: string): FleetDeviceView | undefined;
+  all(): Iterable<FleetDeviceView>;
+  readonly size: number;
+}
+
+function* idsOf(devices: Iterable<FleetDeviceView>): Generator<string> {
+  for (const device of devices) yield device.device_id;
+}
+
+/**
+ * With a fleet node: everything it knows, restored over restarts (latest reading, presence, last
+ * seen, active alerts). An exact id is one lookup; only a miss scans the fleet for the id in
+ * another case, and a list takes the first ids it meets, so a command never sorts the fleet.
+ */
+export function fleetDevices(state: FleetStateView): DeviceDirectory {
+  return {
+    get size() {
+      return state.size;
+    },
+    match: (requested) => (state.get(requested) ? requested : findIgnoringCase(idsOf(state.all()), requested)),
+    sample: (limit) => {
+      const ids: string[] = [];
+      for (const id of idsOf(state.all())) {
+        if (ids.length >= limit) break;
+        ids.push(id);
+      }
+      return ids.sort();
+    },
+    status: (device, now) => {
+      const record = state.get(device);
+      return record ? composeFleetStatus(record, now) : composeNoReading(device);
+    },
+  };
+}
+
 export interface CommandContext {
-  /** latest reading per device id */
-  readings: ReadonlyMap<string, Reading>;
-  activeAlerts: ReadonlyMap<string, ActiveAlerts>;
+  devices: DeviceDirectory;
   /** device the SMS came in through (device-modem transport); picked when no id is given */
   viaDevice?: string;
   now: number;
@@ -30,33 +102,32 @@ export interface CommandOutcome {
   device?: string;
 }
 
-function knownDevices(context: CommandContext): string[] {
-  const ids = new Set(context.readings.keys());
+/** Device ids for replies that list them: known ones plus the one the SMS came through. */
+function listed(context: CommandContext): string[] {
+  const ids = new Set(context.devices.sample(LISTED_DEVICES));
   if (context.viaDevice) ids.add(context.viaDevice);
   return [...ids].sort();
 }
 
 /** The device a command means, or the reply explaining why none could be chosen. */
 function pickDevice(requested: string | undefined, context: CommandContext): { device: string } | { reply: string } {
-  const known = knownDevices(context);
+  const { devices, viaDevice } = context;
   if (requested) {
-    const match = known.find((id) => id.toLowerCase() === requested.toLowerCase());
-    return match ? { device: match } : { reply: `Unknown device ${requested}. Devices: ${known.join(', ') || 'none yet'}` };
+    const match = devices.match(requested) ?? (viaDevice && sameIgnoringCase(viaDevice, requested) ? viaDevice : undefined);
+    return match ? { device: match } : { reply: `Unknown device ${requested}. Devices: ${listed(context).join(', ') || 'none yet'}` };
   }
-  if (context.viaDevice) return { device: context.viaDevice };
-  const only = known.length === 1 ? known[0] : undefined;
+  if (viaDevice) return { device: viaDevice };
+  const only = devices.size === 1 ? devices.sample(1)[0] : undefined;
   if (only !== undefined) return { device: only };
-  if (known.length === 0) return { reply: 'No device has reported yet.' };
-  return { reply: `Several devices: send STATUS <device> or RESET <device>. Devices: ${known.join(', ')}` };
+  if (devices.size === 0) return { reply: 'No device has reported yet.' };
+  return { reply: `Several devices: send STATUS <device> or RESET <device>. Devices: ${listed(context).join(', ')}` };
 }
 
 export function runCommand(command: Command, context: CommandContext): CommandOutcome {
-  if (command.cmd === 'HELP' || command.cmd === 'UNKNOWN') return { reply: composeHelp(knownDevices(context)) };
+  if (command.cmd === 'HELP' || command.cmd === 'UNKNOWN') return { reply: composeHelp(listed(context)) };
   const picked = pickDevice(command.device, context);
   if ('reply' in picked) return { reply: picked.reply.slice(0, 160) };
   const { device } = picked;
   if (command.cmd === 'RESET') return { reply: 'Restarting device...', deviceCommand: { device, cmd: 'RESET' }, device };
-  const reading = context.readings.get(device);
-  if (!reading) return { reply: `HEAT PUMP STATUS\nDevice: ${device}\nNo reading received yet.`, device };
-  return { reply: composeStatus(reading, context.activeAlerts.get(device), context.now), device };
+  return { reply: context.devices.status(device, context.now), device };
 }

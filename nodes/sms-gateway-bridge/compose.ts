@@ -76,27 +76,68 @@ function alertsLine(active: ActiveAlerts | undefined): string {
   return `Alerts: ${entries.join(',')}`;
 }
 
+/** "3 min", "5 h", "2 d": how long ago, short enough for one SMS. */
+function age(ms: number): string {
+  const minutes = Math.max(0, Math.round(ms / 60000));
+  if (minutes < 120) return `${minutes} min`;
+  const hours = Math.round(minutes / 60);
+  return hours < 48 ? `${hours} h` : `${Math.round(hours / 24)} d`;
+}
+
+function readingLines(reading: Reading): string[] {
+  const v = (value: number | undefined, decimals: number) => (value === undefined ? '-' : number(value, decimals));
+  const temps = [reading.temp_inlet, reading.temp_outlet, reading.temp_ambient, reading.temp_compressor].map((t) => v(t, 0)).join('/');
+  return [`Temps: ${temps}C`, `V: ${v(reading.voltage, 0)}V I: ${v(reading.current, 1)}A P: ${v(reading.power, 0)}W`];
+}
+
+function dataLine(reading: Reading, now: number): string {
+  const extras = [reading.signal === undefined ? '' : ` Sig ${number(reading.signal, 0)}%`, reading.overflow ? ` Lost ${reading.overflow}` : ''].join('');
+  return `Data: ${age(now - reading.timestamp)} ago${extras}`;
+}
+
 /**
  * The STATUS answer of seed section 4.5. The server does not know the device's buffer fill, so
  * the last line says how old the reading is (plus signal or dropped readings when the device
  * reported them) instead of "Buffer: 12/100 readings".
  */
 export function composeStatus(reading: Reading, active: ActiveAlerts | undefined, now: number): string {
-  const v = (value: number | undefined, decimals: number) => (value === undefined ? '-' : number(value, decimals));
-  const temps = [reading.temp_inlet, reading.temp_outlet, reading.temp_ambient, reading.temp_compressor].map((t) => v(t, 0)).join('/');
-  const ageMinutes = Math.max(0, Math.round((now - reading.timestamp) / 60000));
-  const extras = [
-    reading.signal === undefined ? '' : ` Sig ${v(reading.signal, 0)}%`,
-    reading.overflow ? ` Lost ${reading.overflow}` : '',
-  ].join('');
-  const lines = [
-    'HEAT PUMP STATUS',
-    `Device: ${reading.device_id}`,
-    `Temps: ${temps}C`,
-    `V: ${v(reading.voltage, 0)}V I: ${v(reading.current, 1)}A P: ${v(reading.power, 0)}W`,
-    alertsLine(active),
-    `Data: ${ageMinutes} min ago${extras}`,
-  ];
+  const lines = ['HEAT PUMP STATUS', `Device: ${reading.device_id}`, ...readingLines(reading), alertsLine(active), dataLine(reading, now)];
+  return fitSegments(toGsm7Friendly(lines.join('\n')), 1);
+}
+
+/** The STATUS answer for a device nothing is known about yet. */
+export function composeNoReading(deviceId: string): string {
+  return fitSegments(toGsm7Friendly(`HEAT PUMP STATUS\nDevice: ${deviceId}\nNo reading received yet.`), 1);
+}
+
+/** What the fleet node knows of one device (its DeviceRecord, read only). */
+export interface FleetDeviceView {
+  device_id: string;
+  /** null: no presence report yet */
+  online: boolean | null;
+  /** ms: the last reading or message from the device */
+  last_seen: number | null;
+  reading: Reading | null;
+  alerts: Readonly<Record<string, { level: AlertLevel }>>;
+}
+
+/**
+ * STATUS from the fleet's record: presence on the device line, the active alerts even without a
+ * reading since the restart, and when the device was last heard if that is later than the
+ * reading (a status message, say). Critical alerts come first, so that a cut text keeps them.
+ */
+export function composeFleetStatus(device: FleetDeviceView, now: number): string {
+  const presence = device.online === true ? ' (online)' : device.online === false ? ' (OFFLINE)' : '';
+  const active = new Map<string, AlertLevel>();
+  for (const level of ['critical', 'warning'] as const) {
+    for (const [type, alert] of Object.entries(device.alerts)) if (alert.level === level) active.set(type, level);
+  }
+  const { reading, last_seen: lastSeen } = device;
+  const lines = ['HEAT PUMP STATUS', `Device: ${device.device_id}${presence}`];
+  if (reading) lines.push(...readingLines(reading), alertsLine(active), dataLine(reading, now));
+  else lines.push('No reading received yet.', alertsLine(active));
+  const seenLater = lastSeen !== null && (!reading || age(now - lastSeen) !== age(now - reading.timestamp));
+  if (seenLater) lines.push(`Seen: ${age(now - lastSeen)} ago`);
   return fitSegments(toGsm7Friendly(lines.join('\n')), 1);
 }
 

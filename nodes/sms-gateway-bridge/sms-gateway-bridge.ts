@@ -1,16 +1,18 @@
 // Node-RED glue for sms-gateway-bridge: routes alerts/presence/text out as SMS through the
-// configured transport (ordered queue, limits, retries), answers SMS commands and asks the
-// Android gateway for a message's state. The logic lives in the pure modules beside this file.
+// configured transport (ordered queue, limits, retries), answers SMS commands (from the fleet
+// node's state when one is linked) and asks the Android gateway for a message's state. The logic
+// lives in the pure modules beside this file.
 import { randomUUID } from 'node:crypto';
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { AlertLevel, Reading } from '../shared/contract';
 import { topics } from '../shared/contract';
 import { errorOf, failInput } from '../shared/errors';
-import { loadState, saveState } from '../shared/persist';
+import { fleetOf, type FleetLink } from '../shared/fleet-link';
+import { loadState, resolveStore, saveState } from '../shared/persist';
 import { setStatus, clearStatus } from '../shared/status';
 import { isSmsGatewayConfigNode, type SmsGatewayConfigNode } from '../sms-gateway-config/types';
 import { classifyInput } from './classify';
-import { parseCommand, runCommand } from './commands';
+import { fleetDevices, parseCommand, runCommand, seenDevices } from './commands';
 import { composeAlert, composeHeldBackSummary, composePresence, type ComposeOptions } from './compose';
 import { fitSegments, segmentInfo } from './gsm7';
 import { SmsLimiter, type LimiterConfig } from './limiter';
@@ -73,8 +75,12 @@ function init(RED: NodeAPI): void {
     const maxSegments = Math.max(1, positiveNumber(config.maxSegments, 3));
     const requireSignature = config.requireSignature !== false;
     const compose: ComposeOptions = { timeZone: config.timeZone || Intl.DateTimeFormat().resolvedOptions().timeZone };
-    /** context store for the limits; blank: memory only, a restart starts them afresh */
-    const store = (config.store ?? '').trim();
+    /** context store for the limits; undefined: memory only, a restart starts them afresh */
+    const { store, fallback: storeMissing } = resolveStore(RED.settings, config.store);
+    if (storeMissing) node.warn(t('errors.store-missing', { store: (config.store ?? '').trim() }));
+    // Looked up at first use, and again until found: config nodes start in flow order.
+    let linkedFleet: FleetLink | undefined;
+    const fleet = () => (linkedFleet ??= fleetOf(RED.nodes, config.fleet));
     const limits: LimiterConfig = {
       ratePerRecipient: positiveNumber(config.ratePerHour, 5),
       rateWindowMs: 3600000,
@@ -83,6 +89,8 @@ function init(RED: NodeAPI): void {
     };
     // Replaced by the stored one once loaded; until then only the status reads it.
     let limiter = new SmsLimiter(limits);
+    // What STATUS answers from when no fleet node is linked (with one, its state is used: it
+    // survives restarts and a copy here would only double the memory per device).
     const readings = new Map<string, Reading>();
     const activeAlerts = new Map<string, Map<string, AlertLevel>>();
     const timers = new Set<ReturnType<typeof setTimeout>>();
@@ -120,7 +128,7 @@ function init(RED: NodeAPI): void {
     const updateStatus = () => {
       if (closing) return;
       const counts = limiter.counts();
-      const text = t('status.counts', { sent: counts.sent - failed, held: counts.held + counts.duplicates, failed, queued: queue.length });
+      const text = t(storeMissing ? 'status.counts-no-store' : 'status.counts', { sent: counts.sent - failed, held: counts.held + counts.duplicates, failed, queued: queue.length });
       const full = signalText ? `${signalText} ${text}` : text;
       if (modemProblem) setStatus(node, 'error', modemProblem);
       else if (lastFailed) setStatus(node, 'error', full);
@@ -240,7 +248,9 @@ function init(RED: NodeAPI): void {
         return report({ ...base, accepted: false, reason: 'unknown-number' });
       }
       const command = parseCommand(sms.text);
-      const outcome = runCommand(command, { readings, activeAlerts, viaDevice: sms.device, now: Date.now() });
+      const linked = fleet();
+      const devices = linked ? fleetDevices(linked.state) : seenDevices(readings, activeAlerts);
+      const outcome = runCommand(command, { devices, viaDevice: sms.device, now: Date.now() });
       if (outcome.deviceCommand) node.send(outputs(COMMAND, { topic: topics.cmd(outcome.deviceCommand.device), payload: { cmd: outcome.deviceCommand.cmd } } as NodeMessage));
       offer(number, outcome.reply, 'reply', sendVia(sms.device ?? outcome.device));
       report({ ...base, accepted: true, reason: 'command', command: command.cmd, device: outcome.device, reply: outcome.reply });
@@ -279,7 +289,7 @@ function init(RED: NodeAPI): void {
       done();
     };
 
-    /** topic sms-state: the gateway's answer becomes a delivery result, so messages the webhook missed can be polled. */
+    /** msg.smsState: the gateway's answer becomes a delivery result, so messages the webhook missed can be polled. */
     const queryState = async (id: string, done: (err?: Error) => void) => {
       if (!transport) return failInput(node, done, t('status.no-config'), t('errors.missing-config'));
       if (!(transport instanceof AndroidTransport)) return failInput(node, done, t('status.state-unsupported'), t('errors.state-unsupported', { transport: transport.kind }));
@@ -336,7 +346,7 @@ function init(RED: NodeAPI): void {
 
     const handleInput = (msg: NodeMessageInFlow, done: (err?: Error) => void) => {
       try {
-        const input = classifyInput(msg as NodeMessageInFlow & { to?: unknown; req?: unknown; res?: unknown });
+        const input = classifyInput(msg as NodeMessageInFlow & { to?: unknown; req?: unknown; res?: unknown; smsState?: unknown });
         switch (input.kind) {
           case 'webhook':
             return onWebhook(msg, done);
@@ -349,14 +359,17 @@ function init(RED: NodeAPI): void {
             return done();
           }
           case 'reading':
-            readings.set(input.reading.device_id, input.reading);
+            if (!fleet()) readings.set(input.reading.device_id, input.reading);
             return done();
           case 'alert': {
             const alert = input.alert;
-            const active = activeAlerts.get(alert.device_id) ?? new Map<string, AlertLevel>();
-            if (alert.state === 'cleared') active.delete(alert.alert_type);
-            else active.set(alert.alert_type, alert.level);
-            activeAlerts.set(alert.device_id, active);
+            if (!fleet()) {
+              const active = activeAlerts.get(alert.device_id) ?? new Map<string, AlertLevel>();
+              if (alert.state === 'cleared') active.delete(alert.alert_type);
+              else active.set(alert.alert_type, alert.level);
+              if (active.size > 0) activeAlerts.set(alert.device_id, active);
+              else activeAlerts.delete(alert.device_id);
+            }
             if (levels.includes(alert.level)) for (const to of recipients.numbers) offer(to, composeAlert(alert, compose), 'alert', sendVia(alert.device_id));
             return done();
           }

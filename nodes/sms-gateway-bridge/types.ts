@@ -22,8 +22,10 @@ export interface SmsGatewayBridgeProps {
   timeZone?: string;
   /** reject webhooks without a valid signature (default true) */
   requireSignature?: boolean;
-  /** context store that keeps the limits over a restart (e.g. 'file'); blank = memory only */
+  /** context store that keeps the limits over a restart (e.g. 'file'); blank, or not in settings.js = memory only */
   store?: string;
+  /** id of the heatpump-fleet config node STATUS reads from; blank = what the bridge saw itself */
+  fleet?: string;
 }
 
 export type SmsGatewayBridgeDef = NodeDef & SmsGatewayBridgeProps;

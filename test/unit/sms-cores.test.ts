@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { fitSegments, isGsm7, segmentInfo, toGsm7Friendly } from '../../nodes/sms-gateway-bridge/gsm7';
 import { normalisePhone, parseNumberList } from '../../nodes/sms-gateway-bridge/phone';
-import { composeAlert, composeHeldBackSummary, composePresence, composeStatus, formatTime } from '../../nodes/sms-gateway-bridge/compose';
-import { parseCommand, runCommand, type CommandContext } from '../../nodes/sms-gateway-bridge/commands';
+import { composeAlert, composeFleetStatus, composeHeldBackSummary, composePresence, composeStatus, formatTime, type ActiveAlerts, type FleetDeviceView } from '../../nodes/sms-gateway-bridge/compose';
+import { fleetDevices, parseCommand, runCommand, seenDevices, type CommandContext } from '../../nodes/sms-gateway-bridge/commands';
+import { FleetState } from '../../nodes/heatpump-fleet/fleet-state';
 import { SmsLimiter } from '../../nodes/sms-gateway-bridge/limiter';
 import { parseCmsError } from '../../nodes/sms-gateway-bridge/modem-errors';
 import type { AlertEvent, Reading } from '../../nodes/shared/contract';
@@ -159,7 +160,11 @@ describe('sms commands', function () {
   ];
   for (const [text, expected] of parseCases) it(`parses ${JSON.stringify(text)}`, () => assert.deepEqual(parseCommand(text), expected));
 
-  const context = (over: Partial<CommandContext> = {}): CommandContext => ({ readings: new Map([['site1', reading]]), activeAlerts: new Map(), now: T0, ...over });
+  const context = (over: { readings?: Map<string, Reading>; activeAlerts?: Map<string, ActiveAlerts>; viaDevice?: string } = {}): CommandContext => ({
+    devices: seenDevices(over.readings ?? new Map([['site1', reading]]), over.activeAlerts ?? new Map()),
+    viaDevice: over.viaDevice,
+    now: T0,
+  });
   it('STATUS with one device answers for it', function () {
     assert.match(runCommand({ cmd: 'STATUS' }, context()).reply, /^HEAT PUMP STATUS\nDevice: site1\n/);
   });
@@ -182,6 +187,101 @@ describe('sms commands', function () {
   it('HELP and unknown text list the commands', function () {
     assert.match(runCommand({ cmd: 'HELP' }, context()).reply, /STATUS.*RESET.*HELP/);
     assert.match(runCommand({ cmd: 'UNKNOWN', text: 'hi' }, context()).reply, /^Commands:/);
+  });
+  it('without a fleet, STATUS shows the alerts the bridge saw', function () {
+    const activeAlerts = new Map([['site1', new Map([['compressor_temp', 'critical' as const]])]]);
+    assert.match(runCommand({ cmd: 'STATUS', device: 'site1' }, context({ activeAlerts })).reply, /\nAlerts: compressor_temp!\n/);
+  });
+});
+
+describe('sms STATUS from the fleet node', function () {
+  const record = (over: Partial<FleetDeviceView> = {}): FleetDeviceView => ({ device_id: 'site1', online: true, last_seen: reading.timestamp, reading, alerts: {}, ...over });
+  const critical = { level: 'critical' as const };
+  const warning = { level: 'warning' as const };
+
+  const cases: [string, FleetDeviceView, string][] = [
+    ['online, no alerts', record(), 'HEAT PUMP STATUS\nDevice: site1 (online)\nTemps: 45/50/25/71C\nV: 231V I: 8.5A P: 1959W\nAlerts: OK\nData: 3 min ago'],
+    [
+      'offline with a critical alert; last seen = the reading, so no extra line',
+      record({ online: false, alerts: { compressor_temp: critical } }),
+      'HEAT PUMP STATUS\nDevice: site1 (OFFLINE)\nTemps: 45/50/25/71C\nV: 231V I: 8.5A P: 1959W\nAlerts: compressor_temp!\nData: 3 min ago',
+    ],
+    [
+      'after a restart: the active alert, no reading kept, heard 2 h ago',
+      record({ online: false, reading: null, last_seen: T0 - 2 * 3600000, alerts: { pressure_high: critical } }),
+      'HEAT PUMP STATUS\nDevice: site1 (OFFLINE)\nNo reading received yet.\nAlerts: pressure_high!\nSeen: 2 h ago',
+    ],
+    [
+      'a status message after the reading shows when it was heard',
+      record({ last_seen: T0 - 60000 }),
+      'HEAT PUMP STATUS\nDevice: site1 (online)\nTemps: 45/50/25/71C\nV: 231V I: 8.5A P: 1959W\nAlerts: OK\nData: 3 min ago\nSeen: 1 min ago',
+    ],
+    [
+      'presence not reported yet, reading days old, critical alerts first',
+      record({ online: null, reading: { ...reading, timestamp: T0 - 3 * 86400000, signal: 61 }, last_seen: T0 - 3 * 86400000, alerts: { current: warning, voltage_low: critical } }),
+      'HEAT PUMP STATUS\nDevice: site1\nTemps: 45/50/25/71C\nV: 231V I: 8.5A P: 1959W\nAlerts: voltage_low!,current\nData: 3 d ago Sig 61%',
+    ],
+  ];
+  for (const [name, device, expected] of cases) {
+    it(name, function () {
+      const text = composeFleetStatus(device, T0);
+      assert.equal(text, expected);
+      assert.equal(segmentInfo(text).segments, 1);
+    });
+  }
+
+  it('stays one GSM-7 segment (160 characters) with the longest id and every alert at once', function () {
+    const alerts = Object.fromEntries(['voltage_high', 'voltage_low', 'compressor_temp', 'pressure_high', 'pressure_low', 'current'].map((type) => [type, critical]));
+    const text = composeFleetStatus(record({ device_id: 'x'.repeat(64), online: false, alerts, last_seen: T0 - 60000 }), T0);
+    assert.ok(text.length <= 160, `${text.length} characters`);
+    assert.deepEqual([segmentInfo(text).segments, segmentInfo(text).encoding], [1, 'GSM-7']);
+    assert.match(text, /^HEAT PUMP STATUS\nDevice: x{64} \(OFFLINE\)\n/);
+  });
+
+  it('a long real-world id with three alerts keeps every alert', function () {
+    const alerts = { current: warning, compressor_temp: critical, pressure_high: critical };
+    const text = composeFleetStatus(record({ device_id: 'hp-berlin-mitte-0042', online: false, alerts, reading: { ...reading, signal: 61, overflow: 4 } }), T0);
+    assert.ok(text.length <= 160, `${text.length} characters`);
+    assert.match(text, /\nAlerts: compressor_temp!,pressure_high!,current\n/);
+  });
+
+  /** A fleet as the heatpump-fleet node restores it after a restart: reading, alert, presence. */
+  function restoredFleet(): FleetState {
+    const before = new FleetState(T0 - 3600000, false);
+    before.reading(reading, [], reading.timestamp);
+    before.presence({ event: 'device_online', device_id: 'site1', last_seen: reading.timestamp, reason: 'data', timestamp: reading.timestamp });
+    before.alert({ device_id: 'site1', alert_type: 'compressor_temp', level: 'critical', value: 97.3, threshold: 95, message: 'hot', state: 'raised', timestamp: reading.timestamp });
+    before.reading({ ...reading, device_id: 'Site2' }, [], reading.timestamp);
+    const after = new FleetState(T0, false);
+    assert.deepEqual(after.restore(JSON.parse(JSON.stringify(before.toJSON()))), { skipped: 0 });
+    return after;
+  }
+
+  it('after a restart STATUS includes the active critical alert without a new reading', function () {
+    const outcome = runCommand({ cmd: 'STATUS', device: 'site1' }, { devices: fleetDevices(restoredFleet()), now: T0 });
+    assert.equal(outcome.device, 'site1');
+    assert.equal(outcome.reply, 'HEAT PUMP STATUS\nDevice: site1 (online)\nTemps: 45/50/25/71C\nV: 231V I: 8.5A P: 1959W\nAlerts: compressor_temp!\nData: 3 min ago');
+  });
+
+  it('picks devices from the fleet: exact, another case, unknown, several, the via device', function () {
+    const devices = fleetDevices(restoredFleet());
+    assert.equal(runCommand({ cmd: 'STATUS', device: 'site2' }, { devices, now: T0 }).device, 'Site2');
+    assert.match(runCommand({ cmd: 'STATUS', device: 'site9' }, { devices, now: T0 }).reply, /^Unknown device site9\. Devices: Site2, site1$/);
+    assert.match(runCommand({ cmd: 'STATUS' }, { devices, now: T0 }).reply, /^Several devices/);
+    assert.equal(runCommand({ cmd: 'STATUS' }, { devices, viaDevice: 'site7', now: T0 }).reply, 'HEAT PUMP STATUS\nDevice: site7\nNo reading received yet.');
+    assert.deepEqual(runCommand({ cmd: 'RESET', device: 'SITE1' }, { devices, now: T0 }).deviceCommand, { device: 'site1', cmd: 'RESET' });
+  });
+
+  it('a large fleet: replies list at most 30 ids and stay one SMS', function () {
+    const big = new FleetState(T0, false);
+    for (let i = 0; i < 5000; i++) big.seen(`site${i}`, T0);
+    const devices = fleetDevices(big);
+    const help = runCommand({ cmd: 'HELP' }, { devices, now: T0 }).reply;
+    assert.match(help, /^Commands: STATUS <device>/);
+    assert.ok(help.length <= 160);
+    const unknown = runCommand({ cmd: 'STATUS', device: 'nope' }, { devices, now: T0 }).reply;
+    assert.ok(unknown.startsWith('Unknown device nope. Devices: ') && unknown.length <= 160);
+    assert.equal(runCommand({ cmd: 'STATUS', device: 'site4999' }, { devices, now: T0 }).device, 'site4999');
   });
 });
 
