@@ -1,6 +1,6 @@
 // What arrived on the bridge's input, told apart by shape (no msg.topic convention needed):
-// alert events, presence events, readings, custom text, device-modem MQTT and webhooks; the one
-// exception is topic "sms-state", a state query for a message id. Pure.
+// alert events, presence events, readings, custom text, device-modem MQTT, webhooks, and a state
+// query for a gateway message id in its own property msg.smsState. Pure.
 import { SENSOR_FIELDS, STATE_FIELDS, type AlertEvent, type PresenceEvent, type Reading } from '../shared/contract';
 import { isRecord } from './transports/transport';
 import { isDeviceSmsTopic } from './transports/device-mqtt';
@@ -16,8 +16,8 @@ export type InputKind =
   | { kind: 'bad-state-query'; reason: string }
   | { kind: 'invalid'; reason: string };
 
-/** msg.topic asking the gateway for the state of the message whose id is msg.payload. */
-export const STATE_QUERY_TOPIC = 'sms-state';
+/** The message property asking the gateway for the state of the message with that id. */
+export const STATE_QUERY_PROPERTY = 'smsState';
 
 const LEVELS = ['warning', 'critical'];
 const STATES = ['raised', 'escalated', 'cleared'];
@@ -54,9 +54,10 @@ export function isReading(value: unknown): value is Reading {
 }
 
 function stateQueryOf(id: unknown): InputKind {
-  if (typeof id !== 'string') return { kind: 'bad-state-query', reason: `msg.payload must be the gateway message id (a string), got ${id === null ? 'null' : typeof id}` };
+  const where = `msg.${STATE_QUERY_PROPERTY}`;
+  if (typeof id !== 'string') return { kind: 'bad-state-query', reason: `${where} must be the gateway message id (a string), got ${id === null ? 'null' : typeof id}` };
   const trimmed = id.trim();
-  if (trimmed === '') return { kind: 'bad-state-query', reason: 'msg.payload is an empty message id' };
+  if (trimmed === '') return { kind: 'bad-state-query', reason: `${where} is an empty message id` };
   // "." and ".." would be resolved away as URL path segments and query the wrong resource.
   if (trimmed === '.' || trimmed === '..') return { kind: 'bad-state-query', reason: `"${trimmed}" is not a message id` };
   return { kind: 'state-query', id: trimmed };
@@ -69,11 +70,13 @@ function recipientsOf(to: unknown): string[] | undefined {
   return undefined;
 }
 
-export function classifyInput(msg: { payload?: unknown; topic?: unknown; to?: unknown; req?: unknown; res?: unknown }): InputKind {
+export function classifyInput(msg: { payload?: unknown; topic?: unknown; to?: unknown; req?: unknown; res?: unknown; smsState?: unknown }): InputKind {
   if (msg.req !== undefined && msg.res !== undefined) return { kind: 'webhook' };
   if (isDeviceSmsTopic(msg.topic)) return { kind: 'device-sms' };
+  // A query is told apart by its own property, like the others by their shape: any topic, even
+  // a device named "sms-state", stays free, and the payload is not looked at.
+  if (msg.smsState !== undefined) return stateQueryOf(msg.smsState);
   const { payload } = msg;
-  if (msg.topic === STATE_QUERY_TOPIC) return stateQueryOf(payload);
   if (isAlertEvent(payload)) return { kind: 'alert', alert: payload };
   if (isPresenceEvent(payload)) return { kind: 'presence', presence: payload };
   if (isReading(payload)) return { kind: 'reading', reading: payload };
@@ -83,5 +86,5 @@ export function classifyInput(msg: { payload?: unknown; topic?: unknown; to?: un
     if (!to) return { kind: 'invalid', reason: 'msg.to must be a string or an array of strings' };
     return { kind: 'text', text: payload, to };
   }
-  return { kind: 'invalid', reason: 'expected an alert event, a presence event, a reading, text with msg.to, an SMS webhook, heatpump/{id}/sms/* or topic sms-state with a message id' };
+  return { kind: 'invalid', reason: 'expected an alert event, a presence event, a reading, text with msg.to, an SMS webhook, heatpump/{id}/sms/* or msg.smsState with a message id' };
 }

@@ -2,16 +2,24 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { nodeRedPath } from '../support/node-red';
+import { nodeModule, nodeRedPath } from '../support/node-red';
 import { Collector, bridgeModule, configModule, helper, logged, wait, type NodeInit, type TestNode } from '../support/sms-flow';
 import { helperInternals as internals, lastingStore, loadContextStores } from '../support/context-stores';
+import { withCatalog, type NodeInit as RuntimeNodeInit } from '../support/flow-helper';
+import { fleetOf } from '../../nodes/shared/fleet-link';
+
+const fleetModule = nodeModule('heatpump-fleet') as NodeInit;
+/** The bridge with the real en-US texts instead of the helper's i18n keys (both init types describe the same module). */
+const bridgeWithTexts = withCatalog(nodeModule('sms-gateway-bridge') as RuntimeNodeInit, 'sms-gateway-bridge') as unknown as NodeInit;
+const WARN = 30;
 
 const T0 = Date.now();
 const ADMIN = '+491711234567';
 const SETTINGS = { smsGatewayBridgeSummaryInterval: 50, smsGatewayBridgeRetryDelay: 10 };
 
-function flow(bridge: Record<string, unknown> = {}, config: Record<string, unknown> = {}) {
+function flow(bridge: Record<string, unknown> = {}, config: Record<string, unknown> = {}, extra: Record<string, unknown>[] = []) {
   return [
+    ...extra,
     { id: 'cfg', type: 'sms-gateway-config', transport: 'device-mqtt', defaultCountry: '+49', ackTimeout: 1, ...config },
     { id: 'b', type: 'sms-gateway-bridge', gateway: 'cfg', recipients: '0171 1234567', wires: [['results'], ['commands'], ['transport'], ['inbound']], ...bridge },
     { id: 'results', type: 'helper' },
@@ -48,8 +56,8 @@ describe('sms-gateway-bridge node', function () {
     helper.settings(SETTINGS);
   });
 
-  async function load(bridge: Record<string, unknown> = {}, config: Record<string, unknown> = {}, modules: NodeInit[] = []) {
-    await helper.load([...modules, configModule, bridgeModule], flow(bridge, config));
+  async function load(bridge: Record<string, unknown> = {}, config: Record<string, unknown> = {}, modules: NodeInit[] = [], extra: Record<string, unknown>[] = [], bridgeInit = bridgeModule) {
+    await helper.load([...modules, configModule, bridgeInit], flow(bridge, config, extra));
     b = helper.getNode('b');
     results = new Collector(helper.getNode('results'));
     commands = new Collector(helper.getNode('commands'));
@@ -318,15 +326,15 @@ describe('sms-gateway-bridge node', function () {
     assert.ok(errors.some((e) => e.includes('sms-gateway-bridge.errors.bad-device-sms')));
   });
 
-  it('sms-state needs the Android gateway and a message id: errors with a red status, nothing sent', async function () {
+  it('msg.smsState needs the Android gateway and a message id: errors with a red status, nothing sent', async function () {
     await load();
     const errors: string[] = [];
     const statuses: { fill?: string; text?: string }[] = [];
     b.on('call:error', (call: { args: unknown[] }) => errors.push(String(call.args[0])));
     b.on('call:status', (call: { args: unknown[] }) => statuses.push(call.args[0] as { fill?: string; text?: string }));
-    b.receive({ topic: 'sms-state', payload: 'zXDYfTmTVf3iMd16zzdBj' });
-    b.receive({ topic: 'sms-state', payload: '' });
-    b.receive({ topic: 'sms-state', payload: 12 });
+    b.receive({ smsState: 'zXDYfTmTVf3iMd16zzdBj' });
+    b.receive({ smsState: '' });
+    b.receive({ smsState: 12 });
     await wait(50);
     assert.deepEqual(
       errors.map((e) => e.replace(/^Error: /, '')),
@@ -344,14 +352,83 @@ describe('sms-gateway-bridge node', function () {
     assert.equal(results.messages.length + transport.messages.length, 0);
   });
 
-  it('sms-state without a gateway config is an error', async function () {
+  it('msg.smsState without a gateway config is an error', async function () {
     await helper.load([configModule, bridgeModule], [{ id: 'b', type: 'sms-gateway-bridge' }]);
     const errors: string[] = [];
     helper.getNode('b').on('call:error', (call: { args: unknown[] }) => errors.push(String(call.args[0])));
-    helper.getNode('b').receive({ topic: 'sms-state', payload: 'abc' });
+    helper.getNode('b').receive({ smsState: 'abc' });
     await wait(30);
     // the load itself logs missing-config once; the query's done(err) is the Error
     assert.deepEqual(errors.filter((e) => e.startsWith('Error: ')), ['Error: sms-gateway-bridge.errors.missing-config']);
+  });
+
+  it('a device named "sms-state" is a device: its reading answers STATUS sms-state, no state query is made', async function () {
+    await load();
+    const errors: string[] = [];
+    b.on('call:error', (call: { args: unknown[] }) => errors.push(String(call.args[0])));
+    b.receive({ topic: 'sms-state', payload: { device_id: 'sms-state', timestamp: Date.now(), temp_inlet: 40, voltage: 229 } });
+    b.receive({ topic: 'heatpump/sms-state/sms/received', payload: { from: ADMIN, text: 'STATUS sms-state', timestamp: T0, handled: false } });
+    const reply = await transport.next(1);
+    assert.match(String((reply.payload as Record<string, unknown>).text), /^HEAT PUMP STATUS\nDevice: sms-state\nTemps: 40\/-\/-\/-C\nV: 229V/);
+    assert.deepEqual(errors, []);
+  });
+
+  describe('STATUS from the heatpump-fleet node', function () {
+    const fleetNode = { id: 'fleet1', type: 'heatpump-fleet', name: 'fleet', store: 'keep' };
+    /** STATUS <device>, sent through the modem of `via` */
+    const statusOf = async (device: string, n: number, via = device) => {
+      b.receive({ topic: `heatpump/${via}/sms/received`, payload: { from: ADMIN, text: `STATUS ${device}`, timestamp: T0, handled: false } });
+      return String(((await ack(n)).payload as Record<string, unknown>).text);
+    };
+    /** The fleet node applies reports once its stored state has loaded; a close before drops them. */
+    const fleetLoaded = () => wait(50);
+
+    it('after a restart STATUS includes the active critical alert without a new reading', async function () {
+      helper.settings({ ...SETTINGS, contextStorage: { default: { module: 'memory' }, keep: { module: lastingStore(0) } } });
+      await load({ fleet: 'fleet1' }, {}, [loadContextStores, fleetModule], [fleetNode]);
+      let fleet = fleetOf(helper, 'fleet1');
+      assert.ok(fleet, 'the heatpump-fleet node is deployed');
+      await fleetLoaded();
+      // What heatpump-decode, online-tracker and threshold-alert report into the fleet.
+      const now = Date.now();
+      fleet.reading({ device_id: 'site1', timestamp: now, temp_inlet: 45.2, temp_outlet: 50.1, temp_ambient: 25, temp_compressor: 97.3, voltage: 230.4, current: 8.5, power: 1959 }, []);
+      fleet.presence({ event: 'device_online', device_id: 'site1', last_seen: now, reason: 'data', timestamp: now });
+      fleet.alert({ device_id: 'site1', alert_type: 'compressor_temp', level: 'critical', value: 97.3, threshold: 95, message: 'hot', state: 'raised', timestamp: now });
+      const before = await statusOf('site1', 1);
+      await helper.unload(); // the fleet node saves its state on close
+
+      await load({ fleet: 'fleet1' }, {}, [loadContextStores, fleetModule], [fleetNode]);
+      fleet = fleetOf(helper, 'fleet1');
+      await fleetLoaded();
+      assert.equal(fleet?.state.get('site1')?.alerts.compressor_temp?.level, 'critical', 'restored by the fleet node');
+      const after = await statusOf('site1', 1);
+      assert.equal(after, 'HEAT PUMP STATUS\nDevice: site1 (online)\nTemps: 45/50/25/97C\nV: 230V I: 8.5A P: 1959W\nAlerts: compressor_temp!\nData: 0 min ago');
+      assert.equal(after, before, 'the same answer as before the restart');
+    });
+
+    it('with a fleet the bridge keeps no copy of its own: a reading only the bridge saw is unknown to STATUS', async function () {
+      helper.settings({ ...SETTINGS, contextStorage: { default: { module: 'memory' }, keep: { module: lastingStore(0) } } });
+      await load({ fleet: 'fleet1' }, {}, [loadContextStores, fleetModule], [fleetNode]);
+      await fleetLoaded();
+      fleetOf(helper, 'fleet1')?.seen('site1', Date.now());
+      b.receive({ payload: { device_id: 'site2', timestamp: Date.now(), voltage: 230 } });
+      await wait(20);
+      assert.equal(await statusOf('site2', 1, 'site1'), 'Unknown device site2. Devices: site1');
+      assert.match(await statusOf('site1', 2), /^HEAT PUMP STATUS\nDevice: site1\nNo reading received yet\.\nAlerts: OK\nSeen: 0 min ago$/);
+    });
+  });
+
+  it('a store settings.js lacks: limits in memory, one warning at start, "no store" on the status', async function () {
+    await load({ store: 'file' }, {}, [], [], bridgeWithTexts);
+    const statuses: string[] = [];
+    b.on('call:status', (call: { args: Array<{ text?: string }> }) => statuses.push(String(call.args[0]?.text)));
+    b.receive({ payload: alert() });
+    await ack(1);
+    await results.next(1);
+    await wait(20);
+    assert.equal(statuses.at(-1), 'no store, sent 1 held 0 fail 0');
+    const warned = logged('Context store "file" is not configured in settings.js', WARN);
+    assert.equal(warned.length, 1);
   });
 
   it('close clears the status and finishes with a send still waiting', async function () {

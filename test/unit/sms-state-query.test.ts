@@ -1,7 +1,8 @@
-// topic "sms-state": classification of the query, the GET /messages/{id} request of SMS Gateway
+// msg.smsState: classification of the query, the GET /messages/{id} request of SMS Gateway
 // for Android, parsing its answer (real fixture bodies) and mapping it to a delivery result.
 import assert from 'node:assert/strict';
 import { readFixture } from '../support/fixtures';
+import type { AlertEvent } from '../../nodes/shared/contract';
 import { classifyInput, type InputKind } from '../../nodes/sms-gateway-bridge/classify';
 import { SendError } from '../../nodes/sms-gateway-bridge/queue';
 import {
@@ -16,24 +17,31 @@ import {
 const fixture = (name: string) => readFixture('sms_gateways', 'android_sms_gateway', name);
 const PENDING = fixture('message_state_response_pending_2recipients.json');
 
-const alert = { device_id: 'site1', alert_type: 'current', level: 'critical', value: 16, threshold: 15, state: 'raised', timestamp: 1 };
+const alert: AlertEvent = { device_id: 'site1', alert_type: 'current', level: 'critical', value: 16, threshold: 15, message: 'high current', state: 'raised', timestamp: 1 };
 
 describe('sms state query: classification', function () {
   const cases: [string, Record<string, unknown>, InputKind][] = [
-    ['an id', { topic: 'sms-state', payload: 'zXDYfTmTVf3iMd16zzdBj' }, { kind: 'state-query', id: 'zXDYfTmTVf3iMd16zzdBj' }],
-    ['an id with spaces around is trimmed', { topic: 'sms-state', payload: '  abc-1_2 \n' }, { kind: 'state-query', id: 'abc-1_2' }],
-    ['an id with URL characters is kept (the request encodes it)', { topic: 'sms-state', payload: 'a/b?c' }, { kind: 'state-query', id: 'a/b?c' }],
-    ['empty id', { topic: 'sms-state', payload: '' }, { kind: 'bad-state-query', reason: 'msg.payload is an empty message id' }],
-    ['blank id', { topic: 'sms-state', payload: '   ' }, { kind: 'bad-state-query', reason: 'msg.payload is an empty message id' }],
-    ['number', { topic: 'sms-state', payload: 42 }, { kind: 'bad-state-query', reason: 'msg.payload must be the gateway message id (a string), got number' }],
-    ['null', { topic: 'sms-state', payload: null }, { kind: 'bad-state-query', reason: 'msg.payload must be the gateway message id (a string), got null' }],
-    ['no payload', { topic: 'sms-state' }, { kind: 'bad-state-query', reason: 'msg.payload must be the gateway message id (a string), got undefined' }],
-    ['an array of ids', { topic: 'sms-state', payload: ['a', 'b'] }, { kind: 'bad-state-query', reason: 'msg.payload must be the gateway message id (a string), got object' }],
-    ['a dot segment', { topic: 'sms-state', payload: '..' }, { kind: 'bad-state-query', reason: '".." is not a message id' }],
-    ['the topic wins over an alert-shaped payload', { topic: 'sms-state', payload: alert }, { kind: 'bad-state-query', reason: 'msg.payload must be the gateway message id (a string), got object' }],
-    ['a string without the topic is still a custom text', { payload: 'zXDYfTmTVf3iMd16zzdBj' }, { kind: 'text', text: 'zXDYfTmTVf3iMd16zzdBj', to: [] }],
-    ['another topic is still a custom text', { topic: 'SMS-STATE', payload: 'abc' }, { kind: 'text', text: 'abc', to: [] }],
-    ['a webhook stays a webhook', { topic: 'sms-state', payload: 'abc', req: {}, res: {} }, { kind: 'webhook' }],
+    ['an id', { smsState: 'zXDYfTmTVf3iMd16zzdBj' }, { kind: 'state-query', id: 'zXDYfTmTVf3iMd16zzdBj' }],
+    ['an id with spaces around is trimmed', { smsState: '  abc-1_2 \n' }, { kind: 'state-query', id: 'abc-1_2' }],
+    ['an id with URL characters is kept (the request encodes it)', { smsState: 'a/b?c' }, { kind: 'state-query', id: 'a/b?c' }],
+    ['empty id', { smsState: '' }, { kind: 'bad-state-query', reason: 'msg.smsState is an empty message id' }],
+    ['blank id', { smsState: '   ' }, { kind: 'bad-state-query', reason: 'msg.smsState is an empty message id' }],
+    ['number', { smsState: 42 }, { kind: 'bad-state-query', reason: 'msg.smsState must be the gateway message id (a string), got number' }],
+    ['null', { smsState: null }, { kind: 'bad-state-query', reason: 'msg.smsState must be the gateway message id (a string), got null' }],
+    ['an array of ids', { smsState: ['a', 'b'] }, { kind: 'bad-state-query', reason: 'msg.smsState must be the gateway message id (a string), got object' }],
+    ['a dot segment', { smsState: '..' }, { kind: 'bad-state-query', reason: '".." is not a message id' }],
+    ['the property wins over an alert-shaped payload', { smsState: 'm1', payload: alert }, { kind: 'state-query', id: 'm1' }],
+    ['with any topic', { topic: 'site1', smsState: 'm1', payload: 'ignored' }, { kind: 'state-query', id: 'm1' }],
+    ['a string without the property is still a custom text', { payload: 'zXDYfTmTVf3iMd16zzdBj' }, { kind: 'text', text: 'zXDYfTmTVf3iMd16zzdBj', to: [] }],
+    // No reserved topic: "sms-state" was the query once, now it is a topic like any other.
+    ['topic sms-state with a text is a custom text', { topic: 'sms-state', payload: 'zXDYfTmTVf3iMd16zzdBj' }, { kind: 'text', text: 'zXDYfTmTVf3iMd16zzdBj', to: [] }],
+    ['a reading of a device named sms-state is a reading', { topic: 'sms-state', payload: { device_id: 'sms-state', timestamp: 1, voltage: 230 } }, { kind: 'reading', reading: { device_id: 'sms-state', timestamp: 1, voltage: 230 } }],
+    [
+      'an alert of a device named sms-state is an alert',
+      { topic: 'sms-state', payload: { ...alert, device_id: 'sms-state' } },
+      { kind: 'alert', alert: { ...alert, device_id: 'sms-state' } },
+    ],
+    ['a webhook stays a webhook', { smsState: 'abc', req: {}, res: {} }, { kind: 'webhook' }],
   ];
   for (const [name, msg, expected] of cases) it(name, () => assert.deepEqual(classifyInput(msg), expected));
 });
