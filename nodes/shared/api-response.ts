@@ -64,7 +64,7 @@ function healthResponse(fleet: FleetReader, now: number, historyNote: string): A
     history: health.history,
     timestamp: iso(now),
   };
-  if (!health.history) payload.notice = `${historyNote}: readings are not stored.`;
+  if (!health.history) payload.notice = `${historyNote.charAt(0).toUpperCase()}${historyNote.slice(1)}; readings are not stored.`;
   return { statusCode: status === 'unhealthy' ? 503 : 200, payload };
 }
 
@@ -169,9 +169,9 @@ export function liveResponse(request: LiveRequest, fleet: FleetReader, now: numb
   }
 }
 
-/** History is off: no query is made, and the caller learns why. */
+/** History is off: no query is made, and the caller learns why (the fleet's note, "history is off: ..."). */
 export function historyOffResponse(note: string): ApiResponse {
-  return { statusCode: 503, payload: { error: `history is off: ${note}` } };
+  return { statusCode: 503, payload: { error: note } };
 }
 
 /** The response to a database request from the rows of its `statements` InfluxQL statements. */
