@@ -6,7 +6,7 @@ import path from 'node:path';
 import { loadShippedFlows, projectRoot, type FlowNode } from './lib/shipped-flows';
 
 export const COMPLETE_EXAMPLE = '10 - Heat pump monitor (complete).json';
-const FIRST_COMMENT = 'hp_c_ingest';
+const FIRST_COMMENT = 'hp_c_ingest_devices';
 
 /** The shipped flow with its introductory comment first, as our examples start. */
 export function completeExample(flows: FlowNode[] = loadShippedFlows()): FlowNode[] {
