@@ -1,7 +1,7 @@
 // A SIM800/SIM900 modem on a serial port, in AT text mode. Commands go one at a time; lines
 // that arrive meanwhile are URCs (+CMTI, RDY, Call Ready, SMS Ready, ...) or belong to the
 // running command. A command without an answer within its time-out fails as transient.
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { isGsm7, segmentInfo } from '../gsm7';
 import { SendError, type Scheduler } from '../queue';
 import { parseCmsError } from '../modem-errors';
@@ -32,6 +32,15 @@ interface Running {
   timer: unknown;
 }
 
+/** serialport is an optional dependency (a native binding): loaded only when a serial transport is made. */
+export type SerialPortModule = typeof import('serialport');
+export type SerialPortLoader = () => SerialPortModule;
+
+export const SERIAL_UNAVAILABLE = 'serial transport unavailable: install serialport (npm install serialport)';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const requireSerialPort: SerialPortLoader = () => require('serialport') as SerialPortModule;
+
 const CTRL_Z = '\x1a';
 const ESC = '\x1b';
 const JOIN_WINDOW_MS = 20000;
@@ -47,12 +56,23 @@ export class SerialModemTransport implements Transport {
   private ready: Promise<void> | undefined;
   private closed = false;
   private smsReady = false;
+  /** the SerialPort class, or why it could not be loaded (then start() and send() fail with it) */
+  private readonly binding: { ok: true; SerialPort: typeof SerialPort } | { ok: false; error: SendError };
 
   constructor(
     private readonly settings: SerialSettings,
     private readonly events: ModemEvents,
     private readonly scheduler: Scheduler,
-  ) {}
+    loadSerialPort: SerialPortLoader = requireSerialPort,
+  ) {
+    try {
+      this.binding = { ok: true, SerialPort: loadSerialPort().SerialPort };
+    } catch (error) {
+      // only this transport is off; the node stays up and says why on its status and in the log
+      const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+      this.binding = { ok: false, error: new SendError(`${SERIAL_UNAVAILABLE} (${reason})`, false, 'unavailable') };
+    }
+  }
 
   /** Open the port and initialise the modem; later calls return the same promise until it fails. */
   start(): Promise<void> {
@@ -140,8 +160,10 @@ export class SerialModemTransport implements Transport {
   }
 
   private open(): Promise<void> {
+    const binding = this.binding;
+    if (!binding.ok) return Promise.reject(binding.error);
     return new Promise((resolve, reject) => {
-      const port = new SerialPort({ path: this.settings.path, baudRate: this.settings.baudRate, autoOpen: false });
+      const port = new binding.SerialPort({ path: this.settings.path, baudRate: this.settings.baudRate, autoOpen: false });
       port.on('data', (chunk: Buffer) => this.onData(chunk.toString('latin1')));
       port.on('error', (error: Error) => this.events.onModemState(`error: ${error.message}`));
       port.on('close', () => {
