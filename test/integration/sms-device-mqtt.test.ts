@@ -6,20 +6,27 @@ import type { AddressInfo } from 'node:net';
 import mqtt from 'mqtt';
 import { nodeRedPath } from '../support/node-red';
 import { Collector, bridgeModule, configModule, coreNode, helper } from '../support/sms-flow';
+import { waitFor } from '../support/wait';
 
 const ADMIN = '+491711234567';
+/** generous: the broker, the runtime and the device client share a busy CI machine */
+const DEADLINE_MS = 30_000;
 
 describe('sms-gateway-bridge over MQTT with a real broker (aedes)', function () {
+  this.timeout(5 * DEADLINE_MS);
   let server: net.Server;
   let closeBroker: () => Promise<void>;
   let port: number;
   let device: mqtt.MqttClient;
   const deviceGot: { topic: string; payload: Record<string, unknown> }[] = [];
+  /** "clientId topic" of every subscription the broker granted */
+  const subscribed = new Set<string>();
 
   before(async function () {
     helper.init(nodeRedPath);
     const { Aedes } = await import('aedes');
     const broker = await Aedes.createBroker();
+    broker.on('subscribe', (subscriptions, client) => subscriptions.forEach((s) => subscribed.add(`${client.id} ${s.topic}`)));
     server = net.createServer(broker.handle);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
@@ -57,19 +64,19 @@ describe('sms-gateway-bridge over MQTT with a real broker (aedes)', function () 
     );
     const results = new Collector(helper.getNode('results'));
     const inbound = new Collector(helper.getNode('inbound'));
-    // wait for the mqtt in subscription before the device talks
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // the device talks once the broker has the mqtt in node's subscription
+    await waitFor(() => subscribed.has('nodered-sms heatpump/+/sms/#'), { timeoutMs: DEADLINE_MS, what: () => `the mqtt in subscription (have: ${[...subscribed].join(', ')})` });
     helper.getNode('b').receive({ payload: { device_id: 'site1', alert_type: 'current', level: 'critical', value: 15.6, threshold: 15, message: '', state: 'raised', timestamp: Date.now() } });
-    const sent = (await results.next(1, 8000)).payload as Record<string, unknown>;
+    const sent = (await results.next(1, DEADLINE_MS)).payload as Record<string, unknown>;
     assert.deepEqual([sent.status, sent.ref, sent.to], ['sent', '42', ADMIN]);
     const publish = deviceGot.find((m) => m.topic === 'heatpump/site1/sms/send');
     assert.ok(publish);
     assert.deepEqual(Object.keys(publish.payload).sort(), ['id', 'text', 'to']);
 
     device.publish('heatpump/site1/sms/received', JSON.stringify({ from: ADMIN, text: 'RESET', timestamp: Date.now(), handled: false }));
-    const report = (await inbound.next(1, 8000)).payload as Record<string, unknown>;
+    const report = (await inbound.next(1, DEADLINE_MS)).payload as Record<string, unknown>;
     assert.equal(report.command, 'RESET');
-    const reply = (await results.next(2, 8000)).payload as Record<string, unknown>;
+    const reply = (await results.next(2, DEADLINE_MS)).payload as Record<string, unknown>;
     assert.deepEqual([reply.status, reply.text], ['sent', 'Restarting device...']);
     const cmd = deviceGot.find((m) => m.topic === 'heatpump/site1/cmd');
     assert.deepEqual(cmd?.payload, { cmd: 'RESET' });

@@ -8,8 +8,11 @@ import type { AddressInfo } from 'node:net';
 import { readFixture } from '../support/fixtures';
 import { nodeRedPath } from '../support/node-red';
 import { Collector, bridgeModule, configModule, coreNode, helper, wait, type NodeInit } from '../support/sms-flow';
+import { waitFor } from '../support/wait';
 
 const fixture = (name: string) => readFixture('sms_gateways', name);
+/** for what the bridge does in answer to a test: generous, a busy CI machine can take seconds */
+const DEADLINE_MS = 20_000;
 
 const SID = 'AC' + 'a'.repeat(32);
 const TOKEN = 'twilio-test-token';
@@ -293,7 +296,7 @@ describe('sms-gateway-bridge with SMS Gateway for Android (loopback API, real ht
     };
     watch();
     helper.getNode('b').receive({ topic: 'sms-state', payload: 'no-such-id' });
-    await wait(100);
+    await waitFor(() => errors.length >= 1, { timeoutMs: DEADLINE_MS, what: 'the failed state query' });
     assert.deepEqual(errors, ['Error: sms-gateway-bridge.errors.state-failed']);
     assert.equal(statuses.at(-1)?.fill, 'red');
     assert.equal(api.received[0]?.path, '/3rdparty/v1/messages/no-such-id');
@@ -306,7 +309,7 @@ describe('sms-gateway-bridge with SMS Gateway for Android (loopback API, real ht
     results = new Collector(helper.getNode('results'));
     watch();
     helper.getNode('b').receive({ topic: 'sms-state', payload: PENDING_ID });
-    await wait(100);
+    await waitFor(() => errors.length >= 2, { timeoutMs: DEADLINE_MS, what: 'the state query with the wrong password to fail' });
     assert.deepEqual(errors, ['Error: sms-gateway-bridge.errors.state-failed', 'Error: sms-gateway-bridge.errors.state-failed']);
     assert.equal(api.received.at(-1)?.headers.authorization, `Basic ${Buffer.from('sms:wrong').toString('base64')}`);
     assert.equal(results.messages.length, 0);

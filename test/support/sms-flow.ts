@@ -60,7 +60,8 @@ export class Collector {
     });
   }
 
-  async next(count = this.messages.length + 1, timeoutMs = 3000): Promise<Record<string, unknown>> {
+  /** The default deadline is generous: a busy CI machine can take seconds; a passing test does not wait for it. */
+  async next(count = this.messages.length + 1, timeoutMs = 20_000): Promise<Record<string, unknown>> {
     if (this.messages.length < count)
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`waited for message ${count}, got ${this.messages.length}`)), timeoutMs);
