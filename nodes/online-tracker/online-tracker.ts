@@ -80,7 +80,7 @@ class OnlineTracker {
 
   start(): void {
     const { store, missingStore } = this.options;
-    if (missingStore) this.node.warn(this.t('errors.store-missing', { store: missingStore }));
+    if (missingStore) this.node.warn(this.t('errors.no-store', { store: missingStore }));
     const loading = store ? loadState(this.node.context(), STATE_KEY, store) : Promise.resolve(undefined);
     loading
       .catch((thrown: unknown) => {
@@ -167,22 +167,15 @@ class OnlineTracker {
       const now = Date.now();
       const action = input.value;
       switch (action.kind) {
-        case 'control': {
-          if (action.timeouts) {
-            const fixed = [...action.timeouts.keys()].filter((id) => this.options.configured.has(id));
-            if (fixed.length > 0) return this.fail(done, { key: 'timeout-fixed', params: { devices: fixed.join(', ') } });
-            for (const [id, seconds] of action.timeouts) {
-              if (seconds === null) this.controlTimeouts.delete(id);
-              else this.controlTimeouts.set(id, seconds);
-              table.setDeviceTimeout(id, seconds === null ? undefined : seconds * 1000);
-            }
-            this.dirty = true;
+        case 'timeouts': {
+          const fixed = [...action.timeouts.keys()].filter((id) => this.options.configured.has(id));
+          if (fixed.length > 0) return this.fail(done, { key: 'timeout-fixed', params: { devices: fixed.join(', ') } });
+          for (const [id, seconds] of action.timeouts) {
+            if (seconds === null) this.controlTimeouts.delete(id);
+            else this.controlTimeouts.set(id, seconds);
+            table.setDeviceTimeout(id, seconds === null ? undefined : seconds * 1000);
           }
-          if (action.summary) {
-            // Reply on the request message itself, so msg.req/msg.res of `http in` survive.
-            msg.payload = this.summaryMsg(table, now).payload;
-            send([null, msg]);
-          }
+          this.dirty = true;
           return done();
         }
         case 'ignored':
@@ -281,7 +274,7 @@ class OnlineTracker {
     const { onlineCount: online, size: total } = table;
     if (`${online}/${total}` === this.shown) return;
     this.shown = `${online}/${total}`;
-    const key = this.options.missingStore ? 'status.tracking-no-store' : 'status.tracking';
+    const key = this.options.missingStore ? 'status.tracking-memory' : 'status.tracking';
     this.status.show('tracking', () => this.t(key, { online, total }));
   }
 

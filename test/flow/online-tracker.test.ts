@@ -197,16 +197,12 @@ describe('online-tracker node', function () {
     );
   });
 
-  it('answers msg.summary = true on output 2 in the request message itself', async () => {
+  it('summarises the fleet on output 2 after changes, unasked: devices sorted by id, counts', async () => {
     await helper.load([tracker], trackerFlow());
     const rec = new Recorder();
     rec.n1.receive(reading('site1'));
     rec.n1.receive({ topic: 'heatpump/site2/status/online', payload: 'offline' });
-    await sleep(3 * CHECK_INTERVAL_MS);
-    rec.fleet.length = 0;
-    rec.n1.receive({ summary: true, res: 'response-handle' });
-    const reply = await waitFor('fleet reply', () => rec.fleet.find((m) => m.res === 'response-handle'));
-    const summary = reply.payload as FleetSummary;
+    const summary = await waitFor('summary of both', () => (rec.lastSummary()?.total === 2 ? rec.lastSummary() : undefined));
     assert.deepEqual(
       summary.devices.map((d) => [d.device_id, d.online]),
       [
@@ -215,7 +211,7 @@ describe('online-tracker node', function () {
       ],
     );
     assert.deepEqual([summary.total, summary.online, summary.offline], [2, 1, 1]);
-    assert.equal(rec.events.length, 1, 'no event for a summary request');
+    assert.equal(rec.events.length, 1, 'site2 was known offline from the start: nothing announced');
   });
 
   it('devices named "fleet" and "timeouts" are devices like any other: online, then offline', async () => {
@@ -315,14 +311,14 @@ describe('online-tracker node', function () {
     assert.equal(rec.errors.length, 0);
   });
 
-  it('a store settings.js lacks: memory only, one warning at start and "no store" on the status', async () => {
+  it('a store settings.js lacks: memory only, one warning at start and on the status', async () => {
     await helper.load([withCatalog(tracker as NodeInit, 'online-tracker')], trackerFlow({ store: 'file' }));
     const rec = new Recorder();
     rec.n1.receive(reading('site1'));
     await rec.event('site1', 'device_online');
     // from the start, before any device: 0/0
-    assert.deepEqual(rec.statuses.find((s) => (s as { fill?: string }).fill === 'blue'), { fill: 'blue', shape: 'dot', text: '0/0 online, no store' });
-    await waitFor('status 1/1', () => rec.statuses.find((s) => (s as { text?: string }).text === '1/1 online, no store'));
+    assert.deepEqual(rec.statuses.find((s) => (s as { fill?: string }).fill === 'blue'), { fill: 'blue', shape: 'dot', text: '0/0 online · memory only' });
+    await waitFor('status 1/1', () => rec.statuses.find((s) => (s as { text?: string }).text === '1/1 online · memory only'));
     const missing = 'Context store "file" is not configured in settings.js';
     assert.equal(warnings(missing).length, 1);
     rec.n1.receive(reading('site2'));
@@ -413,7 +409,7 @@ describe('online-tracker node with a persistent context store', function () {
 
     await helper.load([tracker, loadStores], flow);
     rec = new Recorder();
-    rec.n1.receive({ summary: true });
+    // the restored fleet is summarised at the first check
     const restored = await waitFor('restored summary', () => rec.lastSummary());
     assert.deepEqual(
       restored.devices.map((d) => [d.device_id, d.online, d.last_seen]),
@@ -426,7 +422,7 @@ describe('online-tracker node with a persistent context store', function () {
     assert.equal(offline.last_seen, online.last_seen, 'silence counted from the persisted last_seen');
     assert.ok(offline.timestamp - (online.last_seen ?? 0) < 1500 + 1000, 'timeout kept counting across the restart');
     assert.equal(rec.events.filter((e) => e.device_id === 'site1' && e.event === 'device_online').length, 0, 'no duplicate online');
-    assert.equal(warnings('online-tracker.errors.store-missing').length, 0, 'a configured store is used, no fallback');
+    assert.equal(warnings('online-tracker.errors.no-store').length, 0, 'a configured store is used, no fallback');
   });
 
   it('after a restart the restored fleet summary goes out at the first check, unasked', async () => {
