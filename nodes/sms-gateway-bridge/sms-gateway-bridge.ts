@@ -77,7 +77,7 @@ function init(RED: NodeAPI): void {
     const compose: ComposeOptions = { timeZone: config.timeZone || Intl.DateTimeFormat().resolvedOptions().timeZone };
     /** context store for the limits; undefined: memory only, a restart starts them afresh */
     const { store, fallback: storeMissing } = resolveStore(RED.settings, config.store);
-    if (storeMissing) node.warn(t('errors.store-missing', { store: (config.store ?? '').trim() }));
+    if (storeMissing) node.warn(t('errors.no-store', { store: (config.store ?? '').trim() }));
     // Looked up at first use, and again until found: config nodes start in flow order.
     let linkedFleet: FleetLink | undefined;
     const fleet = () => (linkedFleet ??= fleetOf(RED.nodes, config.fleet));
@@ -128,7 +128,7 @@ function init(RED: NodeAPI): void {
     const updateStatus = () => {
       if (closing) return;
       const counts = limiter.counts();
-      const text = t(storeMissing ? 'status.counts-no-store' : 'status.counts', { sent: counts.sent - failed, held: counts.held + counts.duplicates, failed, queued: queue.length });
+      const text = t(storeMissing ? 'status.counts-memory' : 'status.counts', { sent: counts.sent - failed, held: counts.held + counts.duplicates, failed, queued: queue.length });
       const full = signalText ? `${signalText} ${text}` : text;
       if (modemProblem) setStatus(node, 'error', modemProblem);
       else if (lastFailed) setStatus(node, 'error', full);

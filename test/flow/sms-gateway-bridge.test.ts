@@ -418,7 +418,7 @@ describe('sms-gateway-bridge node', function () {
     });
   });
 
-  it('a store settings.js lacks: limits in memory, one warning at start, "no store" on the status', async function () {
+  it('a store settings.js lacks: limits in memory, one warning at start and on the status', async function () {
     await load({ store: 'file' }, {}, [], [], bridgeWithTexts);
     const statuses: string[] = [];
     b.on('call:status', (call: { args: Array<{ text?: string }> }) => statuses.push(String(call.args[0]?.text)));
@@ -426,7 +426,7 @@ describe('sms-gateway-bridge node', function () {
     await ack(1);
     await results.next(1);
     await wait(20);
-    assert.equal(statuses.at(-1), 'no store, sent 1 held 0 fail 0');
+    assert.equal(statuses.at(-1), 'memory only · sent 1 held 0 fai…', 'cut to the editor width, the note first');
     const warned = logged('Context store "file" is not configured in settings.js', WARN);
     assert.equal(warned.length, 1);
   });
