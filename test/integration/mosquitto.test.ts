@@ -140,7 +140,8 @@ describe('Mosquitto with the shipped config (docker/mosquitto)', function () {
 
     const rejected = await started('wrong-password');
     try {
-      await new Promise((resolve) => setTimeout(resolve, 2000));
+      // the mqtt-broker node logs the refused attempt; only then is "not connected" an answer
+      await eventually(() => (/Connection failed to broker/.test(rejected.output()) ? true : undefined), 30_000, () => `the broker to refuse the wrong password:\n${rejected.output().slice(-2000)}`);
       assert.equal((await health(rejected)).mqtt_connected, false, 'a wrong password is refused by the broker');
       const stored = fs.readFileSync(path.join(rejected.home, 'node-red', 'flows_cred.json'), 'utf8');
       assert.doesNotMatch(stored, /wrong-password/, 'the password stays in the environment');
