@@ -19,8 +19,8 @@ export interface Problem {
 }
 
 export type TrackerInput =
-  /** msg.timeouts: sets (seconds) or clears (null) per-device timeouts */
-  | { kind: 'timeouts'; timeouts: Map<string, number | null> }
+  /** msg.timeouts sets or clears per-device timeouts; msg.summary === true asks for the summary */
+  | { kind: 'control'; timeouts: Map<string, number | null> | undefined; summary: boolean }
   | { kind: 'data'; deviceId: string }
   | { kind: 'status'; deviceId: string; status: DeviceStatus; retained: boolean }
   | { kind: 'ignored'; deviceId: string };
@@ -31,16 +31,19 @@ export interface InputMessage {
   retain?: unknown;
   /** per-device timeouts in seconds, null clears one: {"site1": 1800, "site2": null} */
   timeouts?: unknown;
+  /** true: answer with the fleet summary on output 2 */
+  summary?: unknown;
 }
 
 export function classifyInput(msg: InputMessage): Result<TrackerInput, Problem> {
   const { topic, payload } = msg;
-  // Control travels in its own message property (as core nodes do with msg.reset), so every
-  // topic that is a valid device id stays a device, "fleet" and "timeouts" included. The fleet
-  // summary is no request any more: output 2 sends it on change, the fleet node answers queries.
-  if (msg.timeouts !== undefined) {
+  // Control travels in its own message properties (as core nodes do with msg.reset), so every
+  // topic that is a valid device id stays a device, "fleet" and "timeouts" included.
+  const summary = msg.summary === true;
+  if (msg.timeouts !== undefined || summary) {
+    if (msg.timeouts === undefined) return ok({ kind: 'control', timeouts: undefined, summary });
     const timeouts = parseDeviceTimeouts(msg.timeouts, true);
-    return timeouts.ok ? ok({ kind: 'timeouts', timeouts: timeouts.value }) : timeouts;
+    return timeouts.ok ? ok({ kind: 'control', timeouts: timeouts.value, summary }) : timeouts;
   }
   const retained = msg.retain === true;
   const mqtt = parseDeviceTopic(topic);

@@ -167,15 +167,22 @@ class OnlineTracker {
       const now = Date.now();
       const action = input.value;
       switch (action.kind) {
-        case 'timeouts': {
-          const fixed = [...action.timeouts.keys()].filter((id) => this.options.configured.has(id));
-          if (fixed.length > 0) return this.fail(done, { key: 'timeout-fixed', params: { devices: fixed.join(', ') } });
-          for (const [id, seconds] of action.timeouts) {
-            if (seconds === null) this.controlTimeouts.delete(id);
-            else this.controlTimeouts.set(id, seconds);
-            table.setDeviceTimeout(id, seconds === null ? undefined : seconds * 1000);
+        case 'control': {
+          if (action.timeouts) {
+            const fixed = [...action.timeouts.keys()].filter((id) => this.options.configured.has(id));
+            if (fixed.length > 0) return this.fail(done, { key: 'timeout-fixed', params: { devices: fixed.join(', ') } });
+            for (const [id, seconds] of action.timeouts) {
+              if (seconds === null) this.controlTimeouts.delete(id);
+              else this.controlTimeouts.set(id, seconds);
+              table.setDeviceTimeout(id, seconds === null ? undefined : seconds * 1000);
+            }
+            this.dirty = true;
           }
-          this.dirty = true;
+          if (action.summary) {
+            // Reply on the request message itself, so msg.req/msg.res of `http in` survive.
+            msg.payload = this.summaryMsg(table, now).payload;
+            send([null, msg]);
+          }
           return done();
         }
         case 'ignored':

@@ -354,20 +354,23 @@ describe('online-tracker input', () => {
     },
     { name: 'device id topic with payload offline', msg: { topic: 'site1', payload: 'offline' }, expect: { kind: 'status', deviceId: 'site1', status: 'offline', retained: false } },
     { name: 'server command topic ignored', msg: { topic: 'heatpump/site1/cmd', payload: '{"cmd":"STATUS"}' }, expect: { kind: 'ignored', deviceId: 'site1' } },
+    { name: 'summary request', msg: { summary: true }, expect: { kind: 'control', timeouts: undefined, summary: true } },
+    { name: 'summary request with any topic', msg: { topic: 'site1', summary: true }, expect: { kind: 'control', timeouts: undefined, summary: true } },
     {
       name: 'timeouts control',
       msg: { timeouts: { site1: 1800, site2: null } },
-      expect: { kind: 'timeouts', timeouts: new Map<string, number | null>([['site1', 1800], ['site2', null]]) },
+      expect: { kind: 'control', timeouts: new Map<string, number | null>([['site1', 1800], ['site2', null]]), summary: false },
     },
     {
-      name: 'timeouts control as JSON text; topic and payload are not looked at',
-      msg: { topic: 'anything', payload: { device_id: 'x' }, timeouts: '{"site1": 60}' },
-      expect: { kind: 'timeouts', timeouts: new Map<string, number | null>([['site1', 60]]) },
+      name: 'timeouts control as JSON text, with a summary request',
+      msg: { topic: 'anything', payload: { device_id: 'x' }, timeouts: '{"site1": 60}', summary: true },
+      expect: { kind: 'control', timeouts: new Map<string, number | null>([['site1', 60]]), summary: true },
     },
     // No reserved topics: these were requests once, now they are devices like any other.
     { name: 'a device named "fleet"', msg: { topic: 'fleet', payload: { device_id: 'fleet', timestamp: 1 } }, expect: { kind: 'data', deviceId: 'fleet' } },
     { name: 'a device named "timeouts"', msg: { topic: 'timeouts', payload: 'offline' }, expect: { kind: 'status', deviceId: 'timeouts', status: 'offline', retained: false } },
     { name: 'topic "fleet" without payload is a sign of life of device fleet', msg: { topic: 'fleet' }, expect: { kind: 'data', deviceId: 'fleet' } },
+    { name: 'summary other than true is no request', msg: { topic: 'site1', summary: 'yes' }, expect: { kind: 'data', deviceId: 'site1' } },
   ];
   for (const c of cases) {
     it(c.name, () => assert.deepEqual(classifyInput(c.msg), { ok: true, value: c.expect }));
