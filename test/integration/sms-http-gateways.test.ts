@@ -262,8 +262,8 @@ describe('sms-gateway-bridge with SMS Gateway for Android (loopback API, real ht
     assert.equal(((await results.next(2)).payload as Record<string, unknown>).status, 'delivered');
   });
 
-  it('answers topic sms-state with GET /3rdparty/v1/messages/{id} (basic auth) as a pending result with both recipients', async function () {
-    helper.getNode('b').receive({ topic: 'sms-state', payload: PENDING_ID });
+  it('answers msg.smsState with GET /3rdparty/v1/messages/{id} (basic auth) as a pending result with both recipients', async function () {
+    helper.getNode('b').receive({ smsState: PENDING_ID });
     const message = await results.next(1);
     assert.equal(message.topic, 'sms/pending');
     const result = message.payload as Record<string, unknown>;
@@ -280,7 +280,7 @@ describe('sms-gateway-bridge with SMS Gateway for Android (loopback API, real ht
   it('a failed message is a delivery-failed result with the recipient error, not a node error', async function () {
     const errors: unknown[] = [];
     helper.getNode('b').on('call:error', (call: { args: unknown[] }) => errors.push(call.args[0]));
-    helper.getNode('b').receive({ topic: 'sms-state', payload: FAILED_ID });
+    helper.getNode('b').receive({ smsState: FAILED_ID });
     const result = (await results.next(1)).payload as Record<string, unknown>;
     assert.deepEqual([result.status, result.ref, result.reason], ['delivery-failed', FAILED_ID, 'RESULT_ERROR_NO_SERVICE']);
     assert.deepEqual((result.recipients as { state: string }[]).map((r) => r.state), ['Delivered', 'Failed']);
@@ -295,12 +295,12 @@ describe('sms-gateway-bridge with SMS Gateway for Android (loopback API, real ht
       helper.getNode('b').on('call:status', (call: { args: unknown[] }) => statuses.push(call.args[0] as { fill?: string }));
     };
     watch();
-    helper.getNode('b').receive({ topic: 'sms-state', payload: 'no-such-id' });
+    helper.getNode('b').receive({ smsState: 'no-such-id' });
     await waitFor(() => errors.length >= 1, { timeoutMs: DEADLINE_MS, what: 'the failed state query' });
     assert.deepEqual(errors, ['Error: sms-gateway-bridge.errors.state-failed']);
     assert.equal(statuses.at(-1)?.fill, 'red');
     assert.equal(api.received[0]?.path, '/3rdparty/v1/messages/no-such-id');
-    helper.getNode('b').receive({ topic: 'sms-state', payload: PENDING_ID });
+    helper.getNode('b').receive({ smsState: PENDING_ID });
     assert.equal(((await results.next(1)).payload as Record<string, unknown>).status, 'pending');
     assert.equal(statuses.at(-1)?.fill, 'green');
 
@@ -308,7 +308,7 @@ describe('sms-gateway-bridge with SMS Gateway for Android (loopback API, real ht
     await loadAndroid('wrong');
     results = new Collector(helper.getNode('results'));
     watch();
-    helper.getNode('b').receive({ topic: 'sms-state', payload: PENDING_ID });
+    helper.getNode('b').receive({ smsState: PENDING_ID });
     await waitFor(() => errors.length >= 2, { timeoutMs: DEADLINE_MS, what: 'the state query with the wrong password to fail' });
     assert.deepEqual(errors, ['Error: sms-gateway-bridge.errors.state-failed', 'Error: sms-gateway-bridge.errors.state-failed']);
     assert.equal(api.received.at(-1)?.headers.authorization, `Basic ${Buffer.from('sms:wrong').toString('base64')}`);

@@ -42,14 +42,16 @@ type Translate = (key: string, params?: Record<string, unknown>) => string;
 export function withCatalog(init: NodeInit, name: string): NodeInit {
   const file = path.join(projectRoot, 'dist', 'nodes', name, 'locales', 'en-US', `${name}.json`);
   const catalog = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  const translate: Translate = (key, params = {}) => {
-    let entry: unknown = catalog;
-    for (const part of key.split('.')) entry = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>)[part] : undefined;
-    if (typeof entry !== 'string') return `MISSING ${key}`;
-    return entry.replace(/__(\w+)__/g, (_, param: string) => String(params[param]));
-  };
   return (RED) => {
-    (RED as unknown as { _: Translate })._ = translate;
+    const red = RED as unknown as { _: Translate };
+    // several of our modules load into one runtime: each adds its catalog, keys are namespaced by node
+    const previous = red._;
+    red._ = (key, params = {}) => {
+      let entry: unknown = catalog;
+      for (const part of key.split('.')) entry = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>)[part] : undefined;
+      if (typeof entry === 'string') return entry.replace(/__(\w+)__/g, (_, param: string) => String(params[param]));
+      return key.startsWith(`${name}.`) || typeof previous !== 'function' ? `MISSING ${key}` : previous(key, params);
+    };
     return init(RED);
   };
 }

@@ -16,23 +16,47 @@ describe('npm start environment (scripts/lib/runtime-env)', function () {
     assert.throws(() => mqttTarget({ MQTT_PORT: 'abc' }), /MQTT_PORT must be a port number/);
   });
 
-  it('derives the InfluxDB host, port and protocol from INFLUXDB_URL (global environment of the shipped flow)', async function () {
+  describe('global environment of the shipped flow (an unset variable reads as empty or a default)', function () {
     const globalEnv = loadShippedFlows().find((node) => node.type === 'global-config')?.env as { name: string; value: string; type: string }[];
-    const derive = async (url: string | undefined) => {
+    /** Evaluates every entry as Node-RED does at flow start ($env of an unset variable is ""). */
+    const evaluate = async (env: Record<string, string>, names: string[]) => {
       const out: Record<string, unknown> = {};
-      for (const entry of globalEnv) {
+      for (const entry of globalEnv.filter((e) => names.includes(e.name))) {
         assert.equal(entry.type, 'jsonata');
         const expression = jsonata(entry.value);
-        expression.registerFunction('env', (name: string) => (name === 'INFLUXDB_URL' ? (url ?? '') : ''), '<s:s>');
+        expression.registerFunction('env', (name: string) => env[name] ?? '', '<s:s>');
         out[entry.name] = await expression.evaluate({});
       }
       return out;
     };
-    assert.deepEqual(await derive('http://localhost:8086'), { INFLUXDB_PROTOCOL: 'http', INFLUXDB_HOST: 'localhost', INFLUXDB_PORT: '8086' });
-    assert.deepEqual(await derive('https://influx.example.com/'), { INFLUXDB_PROTOCOL: 'https', INFLUXDB_HOST: 'influx.example.com', INFLUXDB_PORT: '443' });
-    assert.deepEqual(await derive('http://influxdb:18086/base'), { INFLUXDB_PROTOCOL: 'http', INFLUXDB_HOST: 'influxdb', INFLUXDB_PORT: '18086' });
-    // unset: no host, so the fleet says history is off and nothing is written or queried
-    assert.deepEqual(await derive(undefined), { INFLUXDB_PROTOCOL: 'http', INFLUXDB_HOST: '', INFLUXDB_PORT: '8086' });
+    const influx = ['INFLUXDB_PROTOCOL', 'INFLUXDB_HOST', 'INFLUXDB_PORT'];
+
+    const cases: [string | undefined, Record<string, string>][] = [
+      ['http://localhost:8086', { INFLUXDB_PROTOCOL: 'http', INFLUXDB_HOST: 'localhost', INFLUXDB_PORT: '8086' }],
+      ['https://influx.example.com/', { INFLUXDB_PROTOCOL: 'https', INFLUXDB_HOST: 'influx.example.com', INFLUXDB_PORT: '443' }],
+      ['http://influxdb:18086/base', { INFLUXDB_PROTOCOL: 'http', INFLUXDB_HOST: 'influxdb', INFLUXDB_PORT: '18086' }],
+      // unset: no host, so the fleet says history is off and nothing is written or queried
+      [undefined, { INFLUXDB_PROTOCOL: 'http', INFLUXDB_HOST: '', INFLUXDB_PORT: '8086' }],
+    ];
+    for (const [url, expected] of cases) {
+      it(`derives host, port and protocol from INFLUXDB_URL=${String(url)}`, async function () {
+        assert.deepEqual(await evaluate(url === undefined ? {} : { INFLUXDB_URL: url }, influx), expected);
+      });
+    }
+
+    it('gives every other ${VAR} of the flows a value: the environment, else a default or empty', async function () {
+      const used = new Set<string>();
+      for (const node of loadShippedFlows()) for (const match of JSON.stringify(node).matchAll(/\$\{([A-Z0-9_]+)\}/g)) used.add(match[1] ?? '');
+      assert.deepEqual([...used].filter((name) => !globalEnv.some((e) => e.name === name)), [], 'every ${VAR} the flows use has a global default');
+      const unset = await evaluate({}, [...used]);
+      assert.equal(unset.MQTT_BROKER, 'localhost');
+      assert.equal(unset.MQTT_PORT, '1883');
+      assert.equal(unset.INFLUXDB_DATABASE, 'heatpump');
+      assert.equal(unset.MQTT_USER, '');
+      assert.equal(unset.SMS_ADMIN_NUMBERS, '');
+      const set = await evaluate({ MQTT_BROKER: 'mosquitto', MQTT_PORT: '8883', INFLUXDB_DATABASE: 'hp' }, ['MQTT_BROKER', 'MQTT_PORT', 'INFLUXDB_DATABASE']);
+      assert.deepEqual(set, { MQTT_BROKER: 'mosquitto', MQTT_PORT: '8883', INFLUXDB_DATABASE: 'hp' });
+    });
   });
 
   it('reads SIMULATOR and SIMULATOR_INTERVAL', function () {
