@@ -8,13 +8,13 @@ import type { Node, NodeAPI } from 'node-red';
 import type { AlertEvent, PresenceEvent, Reading } from '../shared/contract';
 import { errorOf } from '../shared/errors';
 import type { FleetLink } from '../shared/fleet-link';
-import { loadState, resolveStore, saveState, type ResolvedStore } from '../shared/persist';
+import { resolveStore } from '../shared/persist';
 import { FleetState, type FleetChanges, type Rejection } from './fleet-state';
 import { influxPingUrl } from './influx-target';
+import { contextFleetStore, type FleetStore } from './store';
 import type { HeatpumpFleetDef, InfluxConfigLike } from './types';
 
 const TYPE = 'heatpump-fleet';
-const STATE_KEY = 'fleet';
 /** Consumers get changes at most this often. */
 const CHANGE_INTERVAL_MS = 1000;
 /** The state is written at most this often (and on close), never per report. */
@@ -65,7 +65,7 @@ class FleetOwner implements FleetLink {
   constructor(
     private readonly node: Node,
     private readonly t: Translate,
-    private readonly store: ResolvedStore,
+    private readonly store: FleetStore,
     private readonly connections: Connections,
   ) {
     this.fleetState = new FleetState(Date.now(), false);
@@ -101,12 +101,13 @@ class FleetOwner implements FleetLink {
 
   /** Memory-only note when the chosen context store is not configured; empty otherwise. */
   get storeNote(): string {
-    return this.store.fallback ? this.t('notes.memory-only') : '';
+    return this.store.volatile ? this.t('notes.memory-only') : '';
   }
 
   start(storeName: string): void {
-    if (this.store.fallback) this.node.warn(this.t('errors.no-store', { store: storeName }));
-    loadState(this.node.context(), STATE_KEY, this.store.store)
+    if (this.store.volatile) this.node.warn(this.t('errors.no-store', { store: storeName }));
+    this.store
+      .load()
       .catch((thrown: unknown) => {
         this.node.warn(this.t('errors.load-failed', { message: errorOf(thrown).message }));
         return undefined;
@@ -217,7 +218,8 @@ class FleetOwner implements FleetLink {
   private save(): Promise<void> {
     if (this.pending || this.saving || this.state.revision === this.savedRevision) return this.saving ?? Promise.resolve();
     const revision = this.state.revision;
-    this.saving = saveState(this.node.context(), STATE_KEY, this.state.toJSON(), this.store.store)
+    this.saving = this.store
+      .save(this.state.toJSON())
       .then(() => {
         this.savedRevision = revision;
       })
@@ -279,7 +281,7 @@ const init = (RED: NodeAPI): void => {
         return broker ? broker.connected === true : null;
       },
     };
-    const owner = new FleetOwner(this, t, store, connections);
+    const owner = new FleetOwner(this, t, contextFleetStore(this.context(), store), connections);
     this.fleet = owner;
     this.on('close', (_removed: boolean, done: () => void) => owner.close(done));
     owner.start(storeName);
