@@ -9,7 +9,7 @@ export const title = 'heatpump-decode: decode vs JSON.parse';
 
 const NOW = 1706600000000;
 
-/** The seed payload as the index-th of a 100-reading flush: 10 s apart, the ambient temperature varying. */
+/** The example reading of the device contract as the index-th of a 100-reading flush: 10 s apart, the ambient temperature varying. */
 const seedReading = (index: number): DevicePayload =>
   devicePayload({ timestamp: NOW - (100 - index) * 10000, temperature: { ambient: 25.0 + (index % 5) } });
 

@@ -1,6 +1,6 @@
 // A Node-RED runtime in its own process for the end-to-end bench, so CPU time and memory can be
 // read per pipeline: `node node-red-child.js <flows.json> <port>`; prints "ready" when started.
-// Config nodes read their broker and database from the environment (FLOWS.md).
+// Config nodes read their broker and database from the environment (README "Configuration").
 import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -158,7 +158,7 @@ async function main(): Promise<void> {
 
   const history = await prepareInfluxDb({ dataDir });
 
-  // the flows' config nodes read these through ${VAR} (FLOWS.md)
+  // the flows' config nodes read these through ${VAR} (README "Configuration")
   env.PORT = String(uiPort);
   env.MQTT_BROKER = mqtt.host;
   env.MQTT_PORT = String(mqtt.port);

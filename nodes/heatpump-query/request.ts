@@ -6,7 +6,7 @@ import { deviceIdProblem } from '../shared/device-id';
 import { err, ok, type Result } from '../shared/result';
 
 const HOUR = 3_600_000;
-/** Raw readings are kept 30 days (DESIGN.md retention). */
+/** Raw readings are kept 30 days (retention policy `raw`, docs/CONTRACTS.md). */
 export const MAX_READINGS_RANGE_MS = 30 * 24 * HOUR;
 /** History charts draw at most this many points a series (issue 5). */
 export const MAX_CHART_POINTS = 1000;

@@ -72,7 +72,7 @@ export function classifyInput(msg: InputMessage): Result<TrackerInput, Problem> 
   return ok({ kind: 'data', deviceId: claimed });
 }
 
-/** The topic names the device; a payload claiming another id is rejected (DESIGN.md). */
+/** The topic names the device; a payload claiming another id is rejected (device contract). */
 function checkedId(id: string, payload: unknown): Result<string, Problem> {
   const problem = deviceIdProblem(id);
   if (problem) return err({ key: 'bad-device', params: { problem } });

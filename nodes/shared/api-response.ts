@@ -1,4 +1,4 @@
-// Response bodies of the HTTP API (seed 000 sections 5.2 and 7.2), built from InfluxDB rows and
+// Response bodies of the HTTP API (README "HTTP API and WebSocket"), built from InfluxDB rows and
 // the runtime's own state. Pure: no Node-RED import, `now` passed in.
 import type { DatabaseRequest, LiveRequest } from './api-request';
 import { SENSOR_FIELDS, STATE_FIELDS } from './contract';

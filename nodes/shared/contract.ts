@@ -1,4 +1,4 @@
-// The data contracts of ../shared/DESIGN.md that every node, flow and the firmware agree on.
+// The data contracts of docs/CONTRACTS.md that every node, flow and the firmware agree on.
 // Pure data and types: no Node-RED import.
 
 /** Numeric fields of the `sensor_reading` measurement, in the order the contract lists them. */
@@ -24,7 +24,7 @@ export const VALID_FLAGS = ['temp_inlet', 'temp_outlet', 'temp_ambient', 'temp_c
 export type ValidFlag = (typeof VALID_FLAGS)[number];
 
 /**
- * What a device publishes on heatpump/{id}/data (DESIGN.md, seed section 4.4), one reading; the
+ * What a device publishes on heatpump/{id}/data (docs/CONTRACTS.md "Reading"), one reading; the
  * firmware adds `overflow` (readings dropped from its full buffer) and `signal` (GSM %), and sends
  * null for a sensor it flags invalid. heatpump-decode checks every part of what arrives; this type
  * is what a well-formed device sends, as the simulator does.

@@ -1,5 +1,6 @@
 // The one route from a per-message failure to the user: a red status on the node and
-// done(err), which the runtime hands to Catch nodes (STYLE.md B2 rule 1).
+// done(err), which the runtime hands to Catch nodes: a bad message never throws and never stops
+// the node, and the user sees the failure where they look for it.
 import { setStatus, type NodeStatusLike } from './status';
 
 export function failInput(node: NodeStatusLike, done: (err?: Error) => void, statusText: string, error: Error | string): void {

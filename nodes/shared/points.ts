@@ -1,5 +1,5 @@
 // Conversion of our typed messages into the points node-red-contrib-influxdb's `influxdb batch`
-// node writes (storage contract of DESIGN.md). heatpump-decode (points mode) and heatpump-batch
+// node writes (docs/CONTRACTS.md "Storage contract"). heatpump-decode (points mode) and heatpump-batch
 // both go through here, so there is one mapping from a Reading / AlertEvent to a point.
 import {
   MEASUREMENT_ALERT,

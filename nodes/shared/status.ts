@@ -1,5 +1,6 @@
-// One status vocabulary for all our nodes (STYLE.md B3). Depends only on `status`, so it is
-// testable without a runtime.
+// One status vocabulary for all our nodes, so that the same state looks the same (colour, shape,
+// wording) on every node in the editor. Depends only on `status`, so it is testable without a
+// runtime.
 
 export type StatusKind = 'ok' | 'tracking' | 'busy' | 'error' | 'stopped';
 

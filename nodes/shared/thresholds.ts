@@ -1,4 +1,4 @@
-// The alert contract's numbers (DESIGN.md "Alert contract"), in the one place code takes them
+// The alert contract's numbers (docs/CONTRACTS.md "Alert contract"), in the one place code takes them
 // from: threshold-alert's default rules (and through the runtime settings its editor defaults),
 // the simulator, and the checks that the firmware's config.h, the help texts and the shipped
 // flows still agree (test/unit/thresholds-drift.test.ts, thresholdDrift below).

@@ -1,4 +1,4 @@
-// SMS commands (seed section 4.5): parse the text, pick the device, build the answer. Pure.
+// SMS commands (docs/CONTRACTS.md "STATUS text"): parse the text, pick the device, build the answer. Pure.
 import type { Reading } from '../shared/contract';
 import { composeFleetStatus, composeHelp, composeNoReading, composeStatus, type ActiveAlerts, type FleetDeviceView } from './compose';
 

@@ -96,7 +96,7 @@ function dataLine(reading: Reading, now: number): string {
 }
 
 /**
- * The STATUS answer of seed section 4.5. The server does not know the device's buffer fill, so
+ * The STATUS answer (docs/CONTRACTS.md "STATUS text"). The server does not know the device's buffer fill, so
  * the last line says how old the reading is (plus signal or dropped readings when the device
  * reported them) instead of "Buffer: 12/100 readings".
  */

@@ -1,5 +1,5 @@
 // Idempotent InfluxDB 1.x set-up over the v1 HTTP API: database, retention policies and the
-// continuous queries that keep hourly and daily aggregates (FLOWS.md "InfluxDB layout").
+// continuous queries that keep hourly and daily aggregates (docs/CONTRACTS.md "Storage contract").
 // InfluxDB 2.x gets the same layout from docker/influxdb/init/ (buckets + DBRP mappings).
 
 export interface InfluxConnection {

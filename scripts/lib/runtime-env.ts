@@ -1,5 +1,6 @@
 // How `npm start` reads its configuration from the environment (pure: env in, values out).
-// The values it exports for the flows are listed in FLOWS.md; see scripts/start.ts.
+// The values it exports for the flows are the environment variables of README "Configuration";
+// see scripts/start.ts.
 
 export type Env = Record<string, string | undefined>;
 

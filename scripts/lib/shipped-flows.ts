@@ -1,4 +1,4 @@
-// The shipped flow = flows/*.json concatenated in file-name order (FLOWS.md). Used by npm start
+// The shipped flow = flows/*.json concatenated in file-name order (one file per tab). Used by npm start
 // (to seed the user directory) and by the Docker image build (docker/node-red/Dockerfile).
 import fs from 'node:fs';
 import path from 'node:path';

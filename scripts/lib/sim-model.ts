@@ -1,6 +1,6 @@
-// Pure, seeded model of one air-to-water heat pump as its ESP32 reports it (DESIGN.md device
-// contract). No clock and no I/O: `stepDevice(state, now)` advances the physics to `now` and
-// returns the reading the device would publish. Same seed + same times = same readings.
+// Pure, seeded model of one air-to-water heat pump as its ESP32 reports it (docs/CONTRACTS.md
+// "Device contract"). No clock and no I/O: `stepDevice(state, now)` advances the physics to `now`
+// and returns the reading the device would publish. Same seed + same times = same readings.
 import { VALID_FLAGS, type DevicePayload as ContractPayload, type ValidFlag } from '../../nodes/shared/contract';
 import { thresholdOf } from '../../nodes/shared/thresholds';
 
@@ -67,7 +67,7 @@ export const DEFROST_MS = 5 * 60 * 1000;
 const STEP_S = 5;
 const FIRMWARE_VERSION = '1.0.0';
 
-/** Thresholds of DESIGN.md's alert contract, as the firmware checks them (one source: nodes/shared/thresholds.ts). */
+/** Thresholds of the alert contract, as the firmware checks them (one source: nodes/shared/thresholds.ts). */
 const limit = (name: string): { readonly warning: number; readonly critical: number } => {
   const { warning, critical } = thresholdOf(name);
   return Object.freeze({ warning, critical });

@@ -4,7 +4,7 @@
 # admin token and the first bucket. Safe to run again by hand (everything is looked up first):
 #   docker compose exec influxdb bash /docker-entrypoint-initdb.d/10-heatpump.sh
 #
-# Layout (the same as InfluxDB 1.x, see scripts/lib/influx-setup.ts and FLOWS.md):
+# Layout (the same as InfluxDB 1.x, see scripts/lib/influx-setup.ts and docs/CONTRACTS.md):
 #   buckets heatpump/raw (30d), heatpump/hourly (52w = 8736h), heatpump/daily (forever)
 #   DBRP mappings db "heatpump" rp raw (default) / hourly / daily -> those buckets, so the v1
 #     API (/write, /query with InfluxQL) that the flows use works unchanged
