@@ -1,6 +1,6 @@
-// Device configuration (seed section 4.3). Per-site values (APN, broker, credentials, admin
-// numbers, device id) go into include/config.local.h, copied from config.example.h and kept out
-// of git; everything not set there takes the default below.
+// Device configuration (firmware/README.md "Configuration"). Per-site values (APN, broker,
+// credentials, admin numbers, device id) go into include/config.local.h, copied from
+// config.example.h and kept out of git; everything not set there takes the default below.
 #pragma once
 
 #if __has_include("config.local.h")
@@ -65,8 +65,9 @@
 #define HEARTBEAT_INTERVAL 5000
 #define WATCHDOG_TIMEOUT_S 30
 
-// Alert thresholds (seed 4.6): warning / critical. These defaults and ALERT_COOLDOWN are the
-// server's too: they must equal nodes/shared/thresholds.ts (test/unit/thresholds-drift.test.ts).
+// Alert thresholds (docs/CONTRACTS.md "Alert contract"): warning / critical. These defaults and
+// ALERT_COOLDOWN are the server's too: they must equal nodes/shared/thresholds.ts
+// (test/unit/thresholds-drift.test.ts).
 #ifndef VOLTAGE_HIGH_WARNING
 #define VOLTAGE_HIGH_WARNING 245.0
 #endif
@@ -104,7 +105,7 @@
 #define CURRENT_CRITICAL 15.0
 #endif
 
-// Hardware (seed 3.2)
+// Hardware (wiring table in firmware/README.md)
 #define PIN_GSM_RX 16
 #define PIN_GSM_TX 17
 #define PIN_TEMP_INLET 34
@@ -116,7 +117,7 @@
 #define PIN_PRESSURE_HIGH 25
 #define PIN_PRESSURE_LOW 26
 #define PIN_STATUS_LED 2
-// Optional status inputs (not in the seed's pin table); -1 = not wired, reported as false.
+// Optional status inputs (no fixed pin in the wiring table); -1 = not wired, reported as false.
 #ifndef PIN_FAN_RUNNING
 #define PIN_FAN_RUNNING -1
 #endif

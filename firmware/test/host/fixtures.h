@@ -7,7 +7,7 @@
 
 namespace hp::test {
 
-/** The reading of the seed's example payload (section 4.4), all sensors valid. */
+/** The example reading of the device contract (docs/CONTRACTS.md), all sensors valid. */
 inline Reading seedReading() {
   Reading r;
   std::memset(&r, 0, sizeof r);

@@ -11,7 +11,7 @@ static Reading with(Sensor s, float v) {
   return r;
 }
 
-TEST_CASE("alert thresholds of seed section 4.6") {
+TEST_CASE("alert thresholds of the alert contract") {
   struct Row { AlertType type; Sensor sensor; float value; Level expected; };
   const Row rows[] = {
       {ALERT_VOLTAGE_HIGH, VOLTAGE, 245.0f, LEVEL_OK},      {ALERT_VOLTAGE_HIGH, VOLTAGE, 245.1f, LEVEL_WARNING},

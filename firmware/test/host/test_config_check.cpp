@@ -17,7 +17,7 @@ static bool mentions(const std::vector<std::string>& problems, const std::string
   return false;
 }
 
-TEST_CASE("the seed's configuration is valid") { CHECK(validateConfig(good()).empty()); }
+TEST_CASE("the default configuration is valid") { CHECK(validateConfig(good()).empty()); }
 
 TEST_CASE("each broken setting is reported") {
   struct Row { const char* name; void (*breakIt)(DeviceConfig&); const char* expected; };

@@ -1,5 +1,6 @@
-// Transcripts modelled on real SIM800 logs (see ../shared/fixtures/sms_modem: esphome#1015 for
-// the CMGL line, gammu#242 for "+CMGS: 73", TinyGSM#654 for "+CSQ: 25,5", TinyGSM#243 for 500).
+// Transcripts modelled on real SIM800 logs from public GitHub issues: esphome#1015 for the CMGL
+// line, gammu#242 for "+CMGS: 73", TinyGSM#654 for "+CSQ: 25,5", TinyGSM#243 for 500 (the
+// repository keeps some of them in test/fixtures/sms_modem, see SOURCES.md there).
 #include <doctest/doctest.h>
 
 #include "modem_text.h"

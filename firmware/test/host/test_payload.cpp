@@ -11,7 +11,7 @@ using namespace hp;
 static const DeviceInfo kDevice{"site1", "1.0.0"};
 static const ClockSync kNoClock{false, 0, 0, 0};
 
-TEST_CASE("reading payload: exactly the seed's example plus overflow and signal") {
+TEST_CASE("reading payload: exactly the example reading of the device contract") {
   char buf[1024];
   const size_t n = buildReadingPayload(buf, sizeof buf, test::seedReading(), kDevice, kNoClock, 0);
   CHECK(std::string(buf, n) ==

@@ -9,7 +9,7 @@
 
 using namespace hp;
 
-TEST_CASE("STATUS text of seed 7.7 fits one SMS") {
+TEST_CASE("STATUS text fits one SMS") {
   const Reading r = test::seedReading();
   const std::string text = buildStatusText({"site1", &r, 0, kBufferCapacity, 65, 2 * 86400 + 5 * 3600 + 30 * 60});
   CHECK(text ==

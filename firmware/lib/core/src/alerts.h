@@ -1,4 +1,4 @@
-// Alert checks of seed section 4.6 / DESIGN.md "Alert contract", with the per-alert cooldown.
+// Alert checks of the alert contract (docs/CONTRACTS.md), with the per-alert cooldown.
 #pragma once
 #include <cstddef>
 #include <cstdint>

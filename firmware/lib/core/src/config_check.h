@@ -1,4 +1,4 @@
-// Configuration validation printed at boot ("--- Configuration Validation ---", seed 7.7).
+// Configuration validation printed at boot ("--- Configuration Validation ---").
 #pragma once
 #include <cstdint>
 #include <string>

@@ -1,4 +1,4 @@
-// MQTT payloads of the device contract (DESIGN.md / seed section 4.4): a reading, a batch of
+// MQTT payloads of the device contract (docs/CONTRACTS.md): a reading, a batch of
 // readings, a device-raised alert. Built into a caller's fixed buffer.
 #pragma once
 #include <cstddef>
@@ -33,7 +33,7 @@ int64_t clockNow(const ClockSync& clock, uint32_t uptime_ms);
  */
 int64_t resolveTimestamp(const Reading& reading, const ClockSync& clock);
 
-/** Appends one reading object (seed 4.4 plus `overflow` and `signal`). Invalid values are null. */
+/** Appends one reading object (with `overflow` and `signal`). Invalid values are null. */
 void writeReading(JsonWriter& out, const Reading& reading, const DeviceInfo& device, int64_t timestamp,
                   uint32_t overflow);
 

@@ -6,7 +6,7 @@
 
 namespace hp {
 
-/** Sensor slots, in the order of the payload's `valid` object (seed section 4.4). */
+/** Sensor slots, in the order of the payload's `valid` object. */
 enum Sensor : uint8_t {
   TEMP_INLET = 0,
   TEMP_OUTLET,
@@ -35,7 +35,7 @@ extern const char* const kAlertGroupKeys[GROUP_COUNT];
 
 enum Level : uint8_t { LEVEL_OK = 0, LEVEL_WARNING = 1, LEVEL_CRITICAL = 2 };
 
-/** Alert types of the alert contract (DESIGN.md), each checked against one sensor. */
+/** Alert types of the alert contract (docs/CONTRACTS.md), each checked against one sensor. */
 enum AlertType : uint8_t {
   ALERT_VOLTAGE_HIGH = 0,
   ALERT_VOLTAGE_LOW,

@@ -1,5 +1,5 @@
-// Conversion of raw ADC samples to physical values (seed section 3.3). Pure arithmetic, no I/O:
-// the glue samples the pins and passes the counts in.
+// Conversion of raw ADC samples to physical values (sensor rules in firmware/README.md). Pure
+// arithmetic, no I/O: the glue samples the pins and passes the counts in.
 #pragma once
 #include <cstddef>
 #include <cstdint>

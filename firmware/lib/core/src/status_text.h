@@ -1,4 +1,4 @@
-// The STATUS answer of seed sections 4.5 / 7.7, fitted into one SMS (160 characters).
+// The STATUS answer (docs/CONTRACTS.md "STATUS text"), fitted into one SMS (160 characters).
 #pragma once
 #include <cstdint>
 #include <string>
