@@ -15,7 +15,7 @@ type AlertMsg = NodeMessage & { payload: AlertEvent };
 
 const T0 = SEED_TIMESTAMP;
 
-/** The seed's example reading (section 4.4) as the firmware samples send it, decoded. */
+/** The example reading of the device contract (docs/CONTRACTS.md "Reading") as the firmware samples send it, decoded. */
 const firmwareReading = (change: Partial<Reading> = {}): Reading => seedReading({ overflow: 0, signal: 65, ...change });
 
 describe('firmware payloads decoded by heatpump-decode (contract)', function () {
@@ -70,7 +70,7 @@ describe('firmware payloads decoded by heatpump-decode (contract)', function () 
     return { readings, alerts };
   }
 
-  it('a single reading decodes to the seed example, overflow and signal included', async function () {
+  it('a single reading decodes to the example reading, overflow and signal included', async function () {
     const { readings } = await decode([sample('single')], 1, 0);
     assert.deepEqual(readings[0]?.payload, firmwareReading());
     assert.deepEqual(readings[0]?.invalid, []);

@@ -1,6 +1,6 @@
 // The shipped flows and examples as an integrator receives them: parseable, wired to nodes and
 // config nodes that exist, every property our editor defines present, no secret in any file,
-// and the package layout Node-RED's loader needs (STYLE.md B6).
+// and the package layout Node-RED's loader needs.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';

@@ -7,7 +7,7 @@ import { devicePayload, seedReading, type DevicePayload, type PayloadOverrides }
 const decodeInit = nodeModule('heatpump-decode') as NodeInit;
 const decode = withCatalog(decodeInit, 'heatpump-decode');
 
-/** The seed payload, sent a minute ago (a recent timestamp is kept as it is). */
+/** The example reading of the device contract, sent a minute ago (a recent timestamp is kept as it is). */
 const seed = (overrides: PayloadOverrides = {}): DevicePayload => devicePayload({ timestamp: Date.now() - 60000, ...overrides });
 
 const deviceAlert = (): Record<string, unknown> => ({
@@ -49,7 +49,7 @@ describe('heatpump-decode node', function () {
     assert.equal(n1.name, undefined);
   });
 
-  it('works with an empty config: decodes the seed reading from a JSON string', async function () {
+  it('works with an empty config: decodes the example reading from a JSON string', async function () {
     await helper.load([decode, catchInit], [{ id: 'n1', type: 'heatpump-decode', wires: [['readings'], ['alerts']] }, { id: 'readings', type: 'helper' }, { id: 'alerts', type: 'helper' }]);
     const received = collect('readings', 1);
     const status = nextCall<{ fill: string; text: string }>('status');

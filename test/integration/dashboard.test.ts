@@ -21,7 +21,7 @@ import {
   type RunningStack,
 } from '../support/browser';
 
-/** A device payload as the firmware publishes it (DESIGN.md device contract). */
+/** A device payload as the firmware publishes it (device contract, docs/CONTRACTS.md). */
 function devicePayload(device: string, overrides: { voltage?: number; inlet?: number } = {}) {
   const voltage = overrides.voltage ?? 231.5;
   return {

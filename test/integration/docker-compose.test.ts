@@ -80,7 +80,7 @@ describe('docker-compose.yml and docker/', function () {
     }
   });
 
-  it('starts Node-RED after healthy Mosquitto and InfluxDB, with the env of FLOWS.md', function () {
+  it('starts Node-RED after healthy Mosquitto and InfluxDB, with the environment the flows read', function () {
     const nodeRed = services['node-red'];
     assert.deepEqual(nodeRed?.depends_on, { mosquitto: { condition: 'service_healthy' }, influxdb: { condition: 'service_healthy' } });
     for (const service of Object.values(services)) assert.ok(service.healthcheck?.test.length);

@@ -4,7 +4,7 @@ import type { DecodeOptions, DecodeResult, FieldProblem } from '../../nodes/heat
 import type { Reading } from '../../nodes/shared/contract';
 import { devicePayload as seed, seedReading } from '../fixtures/payloads';
 
-const NOW = 1706600060000; // one minute after the seed's timestamp
+const NOW = 1706600060000; // one minute after the example reading's timestamp
 const TOPIC = 'heatpump/site1/data';
 
 /** seed() with `path` (a.b) set to `value`; undefined deletes it. */
@@ -37,14 +37,14 @@ const withoutFields = (reading: Reading, ...fields: string[]): Reading => {
 };
 
 describe('heatpump-decode core: decodeMessage', () => {
-  describe('the seed payload', () => {
+  describe('the example payload of the device contract', () => {
     const inputs: Array<[string, unknown]> = [
       ['a JSON string', JSON.stringify(seed())],
       ['a Buffer', Buffer.from(JSON.stringify(seed()))],
       ['a parsed object', seed()],
     ];
     for (const [label, input] of inputs) {
-      it(`decodes the seed reading given as ${label}`, () => {
+      it(`decodes the example reading given as ${label}`, () => {
         const result = decode(input);
         assert.deepEqual(result.problems, []);
         assert.deepEqual(result.warnings, []);

@@ -31,7 +31,7 @@ function run(options: { hours: number; faultRate?: number; seed?: number; ambien
 }
 
 describe('simulator model (scripts/lib/sim-model)', function () {
-  it('publishes exactly the DESIGN.md payload shape plus overflow and signal', function () {
+  it('publishes exactly the reading shape of the device contract, overflow and signal included', function () {
     const [reading] = run({ hours: 0.01 }).readings;
     assert.ok(reading);
     assert.deepEqual(Object.keys(reading).sort(), [

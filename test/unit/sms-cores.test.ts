@@ -131,7 +131,7 @@ describe('sms compose', function () {
     );
     assert.equal(composePresence({ event: 'device_online', device_id: 'site2', last_seen: T0, reason: 'data', timestamp: T0 }), 'ONLINE site2 again. 2024-01-30 07:33 UTC');
   });
-  it('STATUS follows seed 4.5 and fits one GSM-7 segment', function () {
+  it('STATUS follows the STATUS text of docs/CONTRACTS.md and fits one GSM-7 segment', function () {
     const text = composeStatus(reading, new Map(), T0);
     assert.equal(text, 'HEAT PUMP STATUS\nDevice: site1\nTemps: 45/50/25/71C\nV: 231V I: 8.5A P: 1959W\nAlerts: OK\nData: 3 min ago');
     const withAlerts = composeStatus({ ...reading, signal: 61, overflow: 4, temp_ambient: undefined }, new Map([['compressor_temp', 'critical'], ['current', 'warning']]), T0);

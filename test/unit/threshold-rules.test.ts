@@ -3,7 +3,7 @@ import { ALERT_THRESHOLDS } from '../../nodes/shared/thresholds';
 import { DEFAULT_RULES, applyOverrides, parseControl, parseDeviceOverrides, parseOverrideTable, parseRules, ruleForDeviceAlert } from '../../nodes/threshold-alert/rules';
 
 describe('threshold-alert rules', () => {
-  describe('DEFAULT_RULES (alert contract of DESIGN.md)', () => {
+  describe('DEFAULT_RULES (alert contract of docs/CONTRACTS.md)', () => {
     const table = DEFAULT_RULES.map((r) => [r.name, r.metric, r.direction, r.warning, r.critical, r.hysteresis, r.forSeconds, r.enabled]);
     it('match the contract table with the documented hysteresis', () => {
       assert.deepEqual(table, [
