@@ -60,6 +60,8 @@ class FleetOwner implements FleetLink {
   private saving: Promise<void> | undefined;
   private influxReachable: boolean | undefined;
   private resolvedInflux: { url: string | undefined } | undefined;
+  /** the last write failed and none has succeeded since */
+  private writeFailing = false;
   private closed = false;
 
   constructor(
@@ -176,11 +178,19 @@ class FleetOwner implements FleetLink {
   }
 
   written(points: number): void {
-    this.report(() => this.state.written(points));
+    this.report(() => {
+      this.state.written(points);
+      this.writeFailing = false;
+    });
   }
 
   writeFailed(lostPoints: number): void {
-    this.report(() => this.state.writeFailed(lostPoints));
+    this.report(() => {
+      this.state.writeFailed(lostPoints);
+      // a database that answers /ping but fails or times out on writes is not healthy either
+      this.writeFailing = true;
+      this.state.setHealth({ influxdb_connected: false });
+    });
   }
 
   subscribe(listener: Listener): () => void {
@@ -248,7 +258,7 @@ class FleetOwner implements FleetLink {
     if (!reachable && this.influxReachable !== false) this.node.warn(this.t('errors.influx-unreachable', { url, reason }));
     if (reachable && this.influxReachable === false) this.node.log(this.t('notes.influx-back', { url }));
     this.influxReachable = reachable;
-    this.state.setHealth({ influxdb_connected: reachable });
+    this.state.setHealth({ influxdb_connected: reachable && !this.writeFailing });
   }
 
   close(done: () => void): void {

@@ -171,6 +171,20 @@ describe('the fleet state end to end (npm start, influxd, MQTT, API)', function 
     assert.equal(metric(after, 'fields_left_out_total'), leftOut + 1);
   });
 
+  it('is not healthy while InfluxDB hangs (SIGSTOP), and healthy again when it answers', async () => {
+    const status = async () => ((await api(product, '/api/health')).body as { status: string }).status;
+    assert.equal(await status(), 'healthy');
+    process.kill(influx.pid, 'SIGSTOP');
+    try {
+      const started = Date.now();
+      await eventually(async () => ((await status()) === 'unhealthy' ? true : undefined), 15_000, 'unhealthy while influxd is frozen');
+      console.log(`      unhealthy ${Date.now() - started} ms after influxd froze`);
+    } finally {
+      process.kill(influx.pid, 'SIGCONT');
+    }
+    await eventually(async () => ((await status()) === 'healthy' ? true : undefined), 15_000, 'healthy again');
+  });
+
   it('keeps the readings of an array without timestamps apart: 100 readings, 100 rows, counted as written', async () => {
     const pointsBefore = metric((await api(product, '/metrics')).body, 'points_written_total') ?? 0;
     const batch = Array.from({ length: 100 }, () => {
