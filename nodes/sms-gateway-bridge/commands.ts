@@ -90,7 +90,12 @@ export function fleetDevices(state: FleetStateView): DeviceDirectory {
 
 export interface CommandContext {
   devices: DeviceDirectory;
-  /** device the SMS came in through (device-modem transport); picked when no id is given */
+  /**
+   * the device whose own modem reported the SMS (heatpump/{id}/sms/received). Such a report is
+   * only as trustworthy as that device, so the command may name that device alone: STATUS and
+   * RESET without an id mean it, with another id they are refused ('other-device'). Unset for
+   * the gateways (Twilio, SMS Gateway for Android, serial modem): they may name any device.
+   */
   viaDevice?: string;
   now: number;
 }
@@ -100,23 +105,27 @@ export interface CommandOutcome {
   /** a device command to publish on heatpump/{device}/cmd */
   deviceCommand?: { device: string; cmd: 'RESET' };
   device?: string;
+  /** why the command was not run: a device modem report named another device */
+  refused?: 'other-device';
+  /** the device the refused command named */
+  requested?: string;
 }
 
-/** Device ids for replies that list them: known ones plus the one the SMS came through. */
+/** Device ids for replies that list them: known ones plus the one the SMS came through; only that one for a device report. */
 function listed(context: CommandContext): string[] {
-  const ids = new Set(context.devices.sample(LISTED_DEVICES));
-  if (context.viaDevice) ids.add(context.viaDevice);
-  return [...ids].sort();
+  if (context.viaDevice) return [context.viaDevice];
+  return context.devices.sample(LISTED_DEVICES).sort();
 }
 
 /** The device a command means, or the reply explaining why none could be chosen. */
 function pickDevice(requested: string | undefined, context: CommandContext): { device: string } | { reply: string } {
   const { devices, viaDevice } = context;
+  // runCommand refused a device report naming another device: here it names its own or none.
+  if (viaDevice) return { device: viaDevice };
   if (requested) {
-    const match = devices.match(requested) ?? (viaDevice && sameIgnoringCase(viaDevice, requested) ? viaDevice : undefined);
+    const match = devices.match(requested);
     return match ? { device: match } : { reply: `Unknown device ${requested}. Devices: ${listed(context).join(', ') || 'none yet'}` };
   }
-  if (viaDevice) return { device: viaDevice };
   const only = devices.size === 1 ? devices.sample(1)[0] : undefined;
   if (only !== undefined) return { device: only };
   if (devices.size === 0) return { reply: 'No device has reported yet.' };
@@ -125,6 +134,14 @@ function pickDevice(requested: string | undefined, context: CommandContext): { d
 
 export function runCommand(command: Command, context: CommandContext): CommandOutcome {
   if (command.cmd === 'HELP' || command.cmd === 'UNKNOWN') return { reply: composeHelp(listed(context)) };
+  const { viaDevice } = context;
+  if (viaDevice && command.device && !sameIgnoringCase(viaDevice, command.device))
+    return {
+      reply: `${command.cmd} ${command.device} refused: an SMS to ${viaDevice} may only command ${viaDevice}. Send ${command.cmd} alone.`.slice(0, 160),
+      refused: 'other-device',
+      requested: command.device,
+      device: viaDevice,
+    };
   const picked = pickDevice(command.device, context);
   if ('reply' in picked) return { reply: picked.reply.slice(0, 160) };
   const { device } = picked;

@@ -18,6 +18,7 @@ import { fitSegments, segmentInfo } from './gsm7';
 import { SmsLimiter, type LimiterConfig } from './limiter';
 import { normalisePhone, parseNumberList } from './phone';
 import { SendError, SendQueue, type Scheduler, type Settled } from './queue';
+import { SEEN_IDS_LIMITS, SeenIds } from './replay';
 import { AndroidTransport, androidStateResult } from './transports/android';
 import { DeviceMqttTransport, parseDeviceSmsMessage } from './transports/device-mqtt';
 import { buildTransport, positiveNumber } from './transports/factory';
@@ -38,6 +39,8 @@ const TRANSPORT = 2;
 const INBOUND = 3;
 /** Context key of the persisted limiter state. */
 const STATE_KEY = 'smsLimiter';
+/** Context key of the persisted webhook message ids already run (replays run once). */
+const SEEN_KEY = 'smsSeenIds';
 /** The limiter state is written at most this often (and on close), not per SMS. */
 const SAVE_DELAY_MS = 1000;
 
@@ -89,6 +92,8 @@ function init(RED: NodeAPI): void {
     };
     // Replaced by the stored one once loaded; until then only the status reads it.
     let limiter = new SmsLimiter(limits);
+    // Webhook message ids already run, kept beside the limits.
+    let seenIds = new SeenIds(SEEN_IDS_LIMITS);
     // What STATUS answers from when no fleet node is linked (with one, its state is used: it
     // survives restarts and a copy here would only double the memory per device).
     const readings = new Map<string, Reading>();
@@ -198,30 +203,59 @@ function init(RED: NodeAPI): void {
       scheduler,
     );
 
+    /** what changed since the last save: the limits, the webhook ids already run */
     let dirty = false;
+    let seenDirty = false;
     let saveTimer: ReturnType<typeof setTimeout> | undefined;
     /** saves run one after another, so the last one written is the newest state */
     let saving: Promise<void> = Promise.resolve();
     const save = (): Promise<void> => {
-      if (!dirty) return saving;
+      if (!dirty && !seenDirty) return saving;
+      const writes: Array<() => Promise<void>> = [];
+      if (dirty) {
+        const state = limiter.toJSON();
+        writes.push(() =>
+          saveState(node.context(), STATE_KEY, state, store).catch((thrown: unknown) => {
+            dirty = true;
+            throw thrown;
+          }),
+        );
+      }
+      if (seenDirty) {
+        const seen = seenIds.toJSON();
+        writes.push(() =>
+          saveState(node.context(), SEEN_KEY, seen, store).catch((thrown: unknown) => {
+            seenDirty = true;
+            throw thrown;
+          }),
+        );
+      }
       dirty = false;
-      const state = limiter.toJSON();
+      seenDirty = false;
       saving = saving
-        .then(() => saveState(node.context(), STATE_KEY, state, store))
+        .then(() => Promise.all(writes.map((write) => write())))
+        .then(() => undefined)
         .catch((thrown: unknown) => {
-          dirty = true;
           node.warn(t('errors.save-failed', { error: errorOf(thrown).message }));
         });
       return saving;
     };
     /** Throttled: the first change starts the timer, later ones ride along with it. */
-    const limiterChanged = () => {
-      if (!store) return;
-      dirty = true;
+    const scheduleSave = () => {
       saveTimer ??= setTimeout(() => {
         saveTimer = undefined;
         void save();
       }, SAVE_DELAY_MS);
+    };
+    const limiterChanged = () => {
+      if (!store) return;
+      dirty = true;
+      scheduleSave();
+    };
+    const seenChanged = () => {
+      if (!store) return;
+      seenDirty = true;
+      scheduleSave();
     };
 
     /** Limits first, then into the ordered queue. */
@@ -235,9 +269,18 @@ function init(RED: NodeAPI): void {
 
     const sendVia = (device: string | undefined) => gatewaySettings.sendVia || device;
 
-    function handleInbound(sms: InboundSms) {
+    const inboundBase = (sms: InboundSms) => {
       const number = normalisePhone(sms.from, defaultCountry);
-      const base = { from: sms.from, ...(number ? { number } : {}), text: sms.text, transport: gatewaySettings.transport ?? 'device-mqtt', timestamp: sms.timestamp };
+      return { from: sms.from, ...(number ? { number } : {}), text: sms.text, transport: gatewaySettings.transport ?? 'device-mqtt', timestamp: sms.timestamp };
+    };
+    const reportInbound = (base: ReturnType<typeof inboundBase>, rest: Pick<InboundReport, 'accepted' | 'reason'> & Partial<InboundReport>) => {
+      const payload: InboundReport = { ...base, ...rest };
+      node.send(outputs(INBOUND, { topic: `sms/inbound/${payload.reason}`, payload } as NodeMessage));
+    };
+
+    function handleInbound(sms: InboundSms) {
+      const base = inboundBase(sms);
+      const { number } = base;
       const report = (payload: InboundReport) => node.send(outputs(INBOUND, { topic: `sms/inbound/${payload.reason}`, payload } as NodeMessage));
       if (sms.handled) {
         node.log(t('log.handled-by-device', { from: sms.from, device: sms.device ?? '?' }));
@@ -250,7 +293,13 @@ function init(RED: NodeAPI): void {
       const command = parseCommand(sms.text);
       const linked = fleet();
       const devices = linked ? fleetDevices(linked.state) : seenDevices(readings, activeAlerts);
+      // A device's modem report may command that device alone (commands.ts, viaDevice).
       const outcome = runCommand(command, { devices, viaDevice: sms.device, now: Date.now() });
+      if (outcome.refused) {
+        node.warn(t('errors.other-device', { from: sms.from, device: sms.device ?? '?', requested: outcome.requested ?? '' }));
+        offer(number, outcome.reply, 'reply', sendVia(sms.device));
+        return report({ ...base, accepted: false, reason: outcome.refused, command: command.cmd, device: outcome.device, requested: outcome.requested, reply: outcome.reply });
+      }
       if (outcome.deviceCommand) node.send(outputs(COMMAND, { topic: topics.cmd(outcome.deviceCommand.device), payload: { cmd: outcome.deviceCommand.cmd } } as NodeMessage));
       offer(number, outcome.reply, 'reply', sendVia(sms.device ?? outcome.device));
       report({ ...base, accepted: true, reason: 'command', command: command.cmd, device: outcome.device, reply: outcome.reply });
@@ -279,6 +328,16 @@ function init(RED: NodeAPI): void {
           : handleAndroidWebhook(request, credentials.androidSigningKey, requireSignature, now);
       node.send(outputs(TRANSPORT, { ...msg, statusCode: outcome.answer.statusCode, headers: outcome.answer.headers, payload: outcome.answer.payload } as NodeMessage));
       if (outcome.problem) return failInput(node, done, t(`status.${outcome.problem}`), t(`errors.${outcome.problem}`, { detail: outcome.detail ?? '' }));
+      if (outcome.replayKey && (outcome.inbound || outcome.delivery)) {
+        if (!seenIds.firstSeen(outcome.replayKey, now)) {
+          // Answered like the first time (so the gateway stops retrying), run only once.
+          node.log(t('log.replayed', { id: outcome.replayKey }));
+          if (outcome.inbound) reportInbound(inboundBase(outcome.inbound), { accepted: false, reason: 'replayed' });
+          updateStatus();
+          return done();
+        }
+        seenChanged();
+      }
       if (outcome.inbound) handleInbound(outcome.inbound);
       if (outcome.delivery) {
         const state = outcome.delivery.state;
@@ -315,11 +374,16 @@ function init(RED: NodeAPI): void {
     /** a serial modem shows its own start-up status first */
     const countsAtStart = transport !== undefined && !(transport instanceof SerialModemTransport);
     let summaryTimer: ReturnType<typeof setInterval> | undefined;
-    const begin = (stored: unknown) => {
+    const begin = ([stored, storedSeen]: [unknown, unknown]) => {
       if (closing) return;
       if (stored !== undefined) {
         const restored = SmsLimiter.fromJSON(stored, limits, Date.now());
         if (restored.ok) limiter = restored.value;
+        else node.warn(t('errors.bad-state', { reason: restored.error }));
+      }
+      if (storedSeen !== undefined) {
+        const restored = SeenIds.fromJSON(storedSeen, SEEN_IDS_LIMITS, Date.now());
+        if (restored.ok) seenIds = restored.value;
         else node.warn(t('errors.bad-state', { reason: restored.error }));
       }
       loaded = true;
@@ -332,13 +396,13 @@ function init(RED: NodeAPI): void {
       setStatus(node, 'busy', t('status.connecting'));
       transport.start().then(updateStatus, (error: unknown) => node.warn(t('errors.modem', { state: errorOf(error).message })));
     }
-    if (!store) begin(undefined);
+    if (!store) begin([undefined, undefined]);
     else {
       if (countsAtStart) setStatus(node, 'busy', t('status.loading'));
-      loadState(node.context(), STATE_KEY, store)
-        .catch((thrown: unknown) => {
+      Promise.all([loadState(node.context(), STATE_KEY, store), loadState(node.context(), SEEN_KEY, store)])
+        .catch((thrown: unknown): [unknown, unknown] => {
           node.warn(t('errors.load-failed', { error: errorOf(thrown).message }));
-          return undefined;
+          return [undefined, undefined];
         })
         .then(begin)
         .catch((thrown: unknown) => node.error(errorOf(thrown).message));

@@ -62,9 +62,15 @@ export interface InboundReport {
   number?: string;
   text: string;
   accepted: boolean;
-  reason: 'command' | 'unknown-number' | 'handled-by-device';
+  /**
+   * 'other-device': a device's modem report named another device (refused, answered);
+   * 'replayed': a webhook whose message id already ran (answered 200, not run again)
+   */
+  reason: 'command' | 'unknown-number' | 'handled-by-device' | 'other-device' | 'replayed';
   command?: string;
   device?: string;
+  /** the device a refused command named */
+  requested?: string;
   reply?: string;
   transport: string;
   timestamp: number;

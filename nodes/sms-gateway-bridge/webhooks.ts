@@ -22,6 +22,11 @@ export type WebhookOutcome = {
   inbound?: InboundSms;
   /** delivery report for an earlier send */
   delivery?: { ref: string; state: string; reason?: string; recipient?: string };
+  /**
+   * the gateway's id of this message or event, prefixed with the gateway (and for delivery
+   * reports the state): the glue runs a request whose key it has seen once only
+   */
+  replayKey?: string;
   /** why the request was refused (the glue reports it as an error) */
   problem?: 'bad-signature' | 'bad-body' | 'no-secret';
   detail?: string;
@@ -48,14 +53,26 @@ export function handleTwilioWebhook(request: WebhookRequest, authToken: string |
   }
   const answer = { statusCode: 200, headers: { 'Content-Type': 'text/xml' }, payload: TWIML_EMPTY };
   const inbound = parseTwilioInbound(params, now);
-  if (inbound) return { answer, inbound };
-  const status = params.MessageStatus ?? params.SmsStatus;
   const sid = params.MessageSid ?? params.SmsSid;
+  if (inbound) return { answer, inbound, ...(typeof sid === 'string' && sid ? { replayKey: `twilio:${sid}` } : {}) };
+  const status = params.MessageStatus ?? params.SmsStatus;
   if (typeof status === 'string' && typeof sid === 'string') {
     const code = params.ErrorCode;
-    return { answer, delivery: { ref: sid, state: status, ...(typeof code === 'string' ? { reason: `Twilio ${code}` } : {}) } };
+    return { answer, delivery: { ref: sid, state: status, ...(typeof code === 'string' ? { reason: `Twilio ${code}` } : {}) }, replayKey: `twilio:${sid}:${status}` };
   }
   return refuse(400, 'bad-body', 'neither an incoming SMS (From, Body) nor a status callback (MessageSid, MessageStatus)');
+}
+
+/**
+ * SMS Gateway for Android: the envelope's event id ("id", the same on the gateway's retries),
+ * else the payload's messageId; with the event, since one message has several events.
+ */
+function androidReplayKey(body: unknown, event: string): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { id, payload } = body as { id?: unknown; payload?: { messageId?: unknown } };
+  if (typeof id === 'string' && id) return `android:${event}:${id}`;
+  const messageId = payload?.messageId;
+  return typeof messageId === 'string' && messageId ? `android:${event}:message:${messageId}` : undefined;
 }
 
 export function handleAndroidWebhook(request: WebhookRequest, signingKey: string | undefined, requireSignature: boolean, now: number): WebhookOutcome {
@@ -80,10 +97,12 @@ export function handleAndroidWebhook(request: WebhookRequest, signingKey: string
   const parsed = parseAndroidWebhook(body, now);
   if (typeof parsed === 'string') return refuse(400, 'bad-body', parsed);
   const answer = { statusCode: 200, headers: TEXT, payload: '' };
-  if ('inbound' in parsed) return { answer, inbound: parsed.inbound };
+  const replayKey = androidReplayKey(body, parsed.event);
+  if ('inbound' in parsed) return { answer, inbound: parsed.inbound, ...(replayKey ? { replayKey } : {}) };
   if ('ref' in parsed)
     return {
       answer,
+      ...(replayKey ? { replayKey } : {}),
       delivery: {
         ref: parsed.ref,
         state: parsed.event.slice(4),
