@@ -10,6 +10,29 @@
  * Secrets never live here: the credential key comes from NODE_RED_CREDENTIAL_SECRET.
  * See https://nodered.org/docs/user-guide/runtime/configuration for every option.
  */
+const path = require('node:path');
+
+/**
+ * The front door of the flows' endpoints (nodes/shared/http-guard.ts): JSON 400/404/405 instead
+ * of Express's HTML pages, rate limits (429 + Retry-After) and a request body limit (413).
+ * From the repository (`npm start`) or from the installed package (Docker: /data/node_modules).
+ */
+function loadHttpGuard() {
+    const candidates = [
+        path.join(__dirname, 'dist', 'nodes', 'shared', 'http-guard.js'),
+        'node-red-contrib-heatpump-monitor/dist/nodes/shared/http-guard.js',
+    ];
+    for (const candidate of candidates) {
+        try {
+            return require(candidate);
+        } catch (err) {
+            if (!(err && err.code === 'MODULE_NOT_FOUND' && String(err.message).includes(candidate))) throw err;
+        }
+    }
+    throw new Error(`settings.js: cannot find the HTTP guard (${candidates.join(' or ')}); build the repository or install the package`);
+}
+const httpGuard = loadHttpGuard();
+
 module.exports = {
     /** HTTP port of the editor, dashboard and API. */
     uiPort: Number(process.env.PORT) || 1880,
@@ -45,6 +68,23 @@ module.exports = {
     /** Editor and admin API at /, the flows' HTTP endpoints (/api/..., /dashboard) at / too. */
     httpAdminRoot: '/',
     httpNodeRoot: '/',
+
+    /**
+     * Listening address: Node-RED's default (all interfaces) for the Docker image; `npm start`
+     * listens on HOST instead (default 127.0.0.1, scripts/start.ts).
+     */
+
+    /**
+     * In front of the flows' endpoints (Node-RED mounts httpNodeAuth before them): malformed URLs
+     * answer 400 JSON, unknown /api/ routes 404 JSON, more than HEATPUMP_API_RATE requests a minute
+     * per client IP on /api/* and /metrics (default 600, burst HEATPUMP_API_BURST 120) or
+     * HEATPUMP_SMS_RATE on /api/sms/* (default 120, burst HEATPUMP_SMS_BURST 30) answer 429 with
+     * Retry-After, and bodies over HEATPUMP_HTTP_MAX_BODY bytes (default 65536) answer 413.
+     * Rates of 0 turn the limit off.
+     */
+    httpNodeAuth: httpGuard.createHttpGuard(httpGuard.guardOptionsFromEnv(process.env)),
+    /** The editor and admin API answer a malformed URL with 400 JSON too, not a stack trace. */
+    httpAdminMiddleware: httpGuard.rejectMalformedUrl,
 
     /** `memory` is fast and the default; `file` survives restarts (nodes/shared/persist.ts uses it). */
     contextStorage: {

@@ -7,7 +7,9 @@
 // influxd), SIMULATOR (device count, 0 = off), SIMULATOR_INTERVAL (s), HEATPUMP_HOME (where the
 // Node-RED user directory and the InfluxDB data go; default .node-red/ and .data/ in the repo),
 // HEATPUMP_RESET_FLOWS=1 (replace edited flows with the shipped ones), MQTT_BIND (embedded
-// broker address, default 127.0.0.1), LOCAL_INFLUXD=0 (never start a local influxd).
+// broker address, default 127.0.0.1), LOCAL_INFLUXD=0 (never start a local influxd), HOST (address
+// of the editor, dashboard and API, default 127.0.0.1: this machine only; 0.0.0.0 or :: opens them
+// to the network). The API limits (HEATPUMP_API_RATE, ...) are settings.js's (httpNodeAuth).
 import http from 'node:http';
 import type net from 'node:net';
 import fs from 'node:fs';
@@ -22,6 +24,7 @@ import { portOrFree } from './lib/ports';
 import { mqttTarget, portNumber, simulatorDevices, simulatorIntervalMs } from './lib/runtime-env';
 import { loadShippedFlows, projectRoot, SEED_STATE_FILE, seedUserFlows } from './lib/shipped-flows';
 import { startSimulator, type RunningSimulator } from './lib/simulator';
+import { jsonErrorHandler } from '../nodes/shared/http-guard';
 
 function log(message: string): void {
   const time = new Date().toLocaleString('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit' });
@@ -121,6 +124,7 @@ async function main(): Promise<void> {
   const userDir = home ? path.join(home, 'node-red') : path.join(projectRoot, '.node-red');
   const dataDir = home ? path.join(home, 'influxdb') : path.join(projectRoot, '.data', 'influxdb');
   const uiPort = portNumber('PORT', env.PORT, 1880);
+  const uiHost = env.HOST?.trim() || '127.0.0.1';
   const devices = simulatorDevices(env);
   const intervalMs = simulatorIntervalMs(env);
   const mqtt = mqttTarget(env);
@@ -131,6 +135,7 @@ async function main(): Promise<void> {
   const flowFile = typeof settings.flowFile === 'string' ? settings.flowFile : 'flows.json';
   settings.userDir = userDir;
   settings.uiPort = uiPort;
+  settings.uiHost = uiHost;
   // our package (package.json "node-red") and the third-party node packages the flows use
   settings.nodesDir = [
     projectRoot,
@@ -189,7 +194,12 @@ async function main(): Promise<void> {
   started.server = server;
   RED.init(server, settings as unknown as Parameters<typeof RED.init>[1]);
   app.use(String(settings.httpAdminRoot ?? '/'), RED.httpAdmin);
+  // settings.js's guard in front of the flows' endpoints, as node-red's red.js mounts httpNodeAuth
+  const nodeGuard = settings.httpNodeAuth;
+  if (typeof nodeGuard === 'function' || Array.isArray(nodeGuard)) app.use(String(settings.httpNodeRoot ?? '/'), nodeGuard as express.RequestHandler);
   app.use(String(settings.httpNodeRoot ?? '/'), RED.httpNode);
+  // errors that got past everything answer JSON, never Express's HTML page with a stack trace
+  app.use(jsonErrorHandler as unknown as express.ErrorRequestHandler);
   // RED.start() can resolve before the flows run; the banner below means "ready" (dashboard, API)
   const flowsStarted = new Promise<void>((resolve) => RED.events.once('flows:started', () => resolve()));
   await RED.start();
@@ -197,7 +207,7 @@ async function main(): Promise<void> {
   await Promise.race([flowsStarted, new Promise((resolve) => setTimeout(resolve, 30_000))]);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(uiPort, () => {
+    server.listen(uiPort, uiHost, () => {
       server.off('error', reject);
       resolve();
     });
@@ -213,9 +223,16 @@ async function main(): Promise<void> {
     });
   }
 
-  const base = `http://localhost:${uiPort}`;
+  const loopback = uiHost === 'localhost' || uiHost === '::1' || uiHost.startsWith('127.');
+  const everywhere = uiHost === '0.0.0.0' || uiHost === '::';
+  const base = `http://${loopback || everywhere ? 'localhost' : uiHost.includes(':') ? `[${uiHost}]` : uiHost}:${uiPort}`;
   const lines = [
     'heatpump-monitor is running',
+    loopback
+      ? `  listening  ${uiHost}:${uiPort}, this machine only (HOST=0.0.0.0 opens it to the network)`
+      : `  listening  ${uiHost}:${uiPort}${everywhere ? ', ALL interfaces: anyone on the network' : ''} (HOST)${
+          env.NODE_RED_ADMIN_PASSWORD_HASH ? '' : ' - set NODE_RED_ADMIN_PASSWORD_HASH, the editor has no login'
+        }`,
     `  editor     ${base}/`,
     `  dashboard  ${base}/dashboard`,
     `  API        ${base}/api/health`,
