@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -298,6 +299,99 @@ describe('sms-gateway-bridge node', function () {
     assert.equal(transport.messages.length, 0);
     assert.equal(commands.messages.length, 0);
     assert.equal(logged('sms-gateway-bridge.errors.unknown-number').length, 2);
+  });
+
+  it('a report from sim-002 naming sim-001 cannot reset or query sim-001: refused, answered through sim-002, reported', async function () {
+    await load();
+    b.receive({ topic: 'heatpump/sim-001/sms/received', payload: { from: ADMIN, text: 'STATUS', timestamp: T0, handled: false } });
+    await ack(1);
+    b.receive({ topic: 'heatpump/sim-002/sms/received', payload: { from: ADMIN, text: 'RESET sim-001', timestamp: T0, handled: false } });
+    b.receive({ topic: 'heatpump/sim-002/sms/received', payload: { from: ADMIN, text: 'STATUS sim-001', timestamp: T0, handled: false } });
+    const reports = [await inbound.next(2), await inbound.next(3)].map((m) => m.payload as Record<string, unknown>);
+    assert.deepEqual(
+      reports.map((r) => [r.accepted, r.reason, r.command, r.device, r.requested]),
+      [
+        [false, 'other-device', 'RESET', 'sim-002', 'sim-001'],
+        [false, 'other-device', 'STATUS', 'sim-002', 'sim-001'],
+      ],
+    );
+    const answer = await ack(2);
+    assert.deepEqual([answer.topic, (answer.payload as Record<string, unknown>).text], ['heatpump/sim-002/sms/send', 'RESET sim-001 refused: an SMS to sim-002 may only command sim-002. Send RESET alone.']);
+    await ack(3);
+    assert.equal(commands.messages.length, 0, 'no device command');
+    assert.equal(logged('sms-gateway-bridge.errors.other-device', WARN).length, 2);
+    // RESET alone through sim-002 resets sim-002
+    b.receive({ topic: 'heatpump/sim-002/sms/received', payload: { from: ADMIN, text: 'RESET', timestamp: T0, handled: false } });
+    assert.equal((await commands.next(1)).topic, 'heatpump/sim-002/cmd');
+    assert.equal(commands.messages.length, 1);
+  });
+
+  describe('replayed webhooks', function () {
+    const TOKEN = 'twilio-test-token';
+    const URL = 'https://example.org/sms/hook';
+    const twilioConfig = { transport: 'twilio', twilioAccountSid: 'AC' + 'a'.repeat(32), twilioFrom: '+14155552345', twilioApiBase: 'http://127.0.0.1:9', webhookUrl: URL, timeout: 1 };
+    const loadTwilio = async (store?: string) => {
+      await helper.load([loadContextStores, configModule, bridgeModule], flow({ retries: 0, ...(store ? { store } : {}) }, twilioConfig), { cfg: { twilioAuthToken: TOKEN } });
+      b = helper.getNode('b');
+      // the device RESET names, seen by the bridge
+      b.receive({ payload: { device_id: 'site1', timestamp: Date.now(), voltage: 230 } });
+      commands = new Collector(helper.getNode('commands'));
+      transport = new Collector(helper.getNode('transport'));
+      inbound = new Collector(helper.getNode('inbound'));
+    };
+    /** A signed Twilio webhook as an http in node gives it (req and res). */
+    const webhook = (params: Record<string, string>) => {
+      const data = URL + Object.keys(params).sort().map((k) => k + params[k]).join('');
+      const signature = createHmac('sha1', TOKEN).update(data).digest('base64');
+      b.receive({ payload: params, req: { headers: { 'x-twilio-signature': signature } }, res: {} });
+    };
+    const reset = { From: ADMIN, To: '+14155552345', Body: 'RESET site1', MessageSid: 'SM' + 'c'.repeat(32), AccountSid: 'AC' + 'a'.repeat(32) };
+    const statusCodes = () => transport.messages.filter((m) => m.statusCode !== undefined).map((m) => m.statusCode);
+
+    it('a replayed signed Twilio request is answered 200 but resets the device once, also after a restart', async function () {
+      helper.settings({ ...SETTINGS, contextStorage: { default: { module: 'memory' }, keep: { module: lastingStore(0) } } });
+      await loadTwilio('keep');
+      webhook(reset);
+      webhook(reset);
+      await inbound.next(2);
+      assert.deepEqual(inbound.messages.map((m) => (m.payload as Record<string, unknown>).reason), ['command', 'replayed']);
+      assert.deepEqual(statusCodes(), [200, 200]);
+      assert.equal(commands.messages.length, 1);
+      assert.deepEqual(commands.messages[0]?.payload, { cmd: 'RESET' });
+      assert.equal(logged('sms-gateway-bridge.log.replayed').length, 1);
+      await helper.unload(); // saves the seen ids on close
+
+      await loadTwilio('keep');
+      webhook(reset);
+      webhook({ ...reset, MessageSid: 'SM' + 'd'.repeat(32) });
+      await inbound.next(2);
+      assert.deepEqual(inbound.messages.map((m) => (m.payload as Record<string, unknown>).reason), ['replayed', 'command']);
+      assert.deepEqual(statusCodes(), [200, 200]);
+      assert.equal(commands.messages.length, 1, 'only the new message id resets');
+    });
+
+    it('a replayed status callback gives one delivery result', async function () {
+      await loadTwilio();
+      results = new Collector(helper.getNode('results'));
+      const callback = { MessageSid: 'SM' + 'e'.repeat(32), MessageStatus: 'delivered', AccountSid: 'AC' + 'a'.repeat(32) };
+      webhook(callback);
+      webhook(callback);
+      webhook({ ...callback, MessageStatus: 'failed' });
+      await results.next(2);
+      await wait(30);
+      assert.deepEqual(results.payloads().map((p) => p.status), ['delivered', 'delivery-failed']);
+      assert.deepEqual(statusCodes(), [200, 200, 200]);
+    });
+
+    it('an unsigned or wrongly signed request is refused with 403 and runs nothing', async function () {
+      await loadTwilio();
+      b.receive({ payload: reset, req: { headers: {} }, res: {} });
+      b.receive({ payload: reset, req: { headers: { 'x-twilio-signature': 'AAAA' } }, res: {} });
+      await transport.next(2);
+      await wait(30);
+      assert.deepEqual(statusCodes(), [403, 403]);
+      assert.equal(commands.messages.length + inbound.messages.length, 0);
+    });
   });
 
   it('an SMS the device already answered is only reported', async function () {
