@@ -117,6 +117,7 @@ describe('npm start (dist/scripts/start.js)', function () {
     const base = `http://127.0.0.1:${port}`;
 
     assert.match(running.output(), new RegExp(`editor +http://localhost:${port}/`));
+    assert.match(running.output(), new RegExp(`listening +127\\.0\\.0\\.1:${port}, this machine only`));
     assert.match(running.output(), /simulator +2 devices every 0\.5s/);
     assert.equal((await fetch(`${base}/`)).status, 200);
     assert.equal((await fetch(`${base}/dashboard`)).status, 200); // after its redirect to /dashboard/

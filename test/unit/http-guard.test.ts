@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import express from 'express';
 import {
   createHttpGuard,
@@ -154,6 +157,35 @@ describe('http guard (nodes/shared/http-guard)', function () {
       assert.equal(call(guard, 'POST', '/api/sms/twilio', { 'content-length': '1' }).passed, true, 'own bucket');
       assert.equal(call(guard, 'POST', '/api/sms/twilio', { 'content-length': '1' }).status, 429);
       assert.equal(call(guard, 'GET', '/dashboard/').passed, true, 'the dashboard is not limited');
+    });
+  });
+
+  describe('settings.js', function () {
+    const root = path.resolve(__dirname, '..', '..', '..');
+    const load = (dir: string) => {
+      const file = path.join(dir, 'settings.js');
+      delete require.cache[file];
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return require(file) as Record<string, unknown>;
+    };
+    let dir = '';
+    beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hp-settings-'))));
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it('in the repository (npm start) guards the flows and the editor', function () {
+      const settings = load(root);
+      assert.equal(typeof settings.httpNodeAuth, 'function');
+      assert.equal(typeof settings.httpAdminMiddleware, 'function');
+      assert.equal(settings.uiHost, undefined, 'the Docker image listens on all interfaces (npm start sets HOST)');
+    });
+
+    it('in the Docker layout (/data/settings.js) loads the guard from the installed package', function () {
+      fs.copyFileSync(path.join(root, 'settings.js'), path.join(dir, 'settings.js'));
+      assert.throws(() => load(dir), /cannot find the HTTP guard/);
+      const shared = path.join(dir, 'node_modules', 'node-red-contrib-heatpump-monitor', 'dist', 'nodes', 'shared');
+      fs.mkdirSync(shared, { recursive: true });
+      fs.copyFileSync(path.join(root, 'dist', 'nodes', 'shared', 'http-guard.js'), path.join(shared, 'http-guard.js'));
+      assert.equal(typeof load(dir).httpNodeAuth, 'function');
     });
   });
 
