@@ -48,9 +48,8 @@ describe('sms-gateway-bridge over MQTT with a real broker (aedes)', function () 
     await helper.unload();
   });
 
-  it('alerts go out on sms/send, acks come back on sms/sent, RESET by SMS reaches heatpump/{id}/cmd', async function () {
-    deviceGot.length = 0;
-    await helper.load(
+  const loadFlow = () =>
+    helper.load(
       [configModule, bridgeModule, coreNode('network/10-mqtt.js')],
       [
         { id: 'broker', type: 'mqtt-broker', broker: '127.0.0.1', port: String(port), clientid: 'nodered-sms', protocolVersion: '4', keepalive: '60', cleansession: true, autoConnect: true },
@@ -62,6 +61,10 @@ describe('sms-gateway-bridge over MQTT with a real broker (aedes)', function () 
         { id: 'inbound', type: 'helper' },
       ],
     );
+
+  it('alerts go out on sms/send, acks come back on sms/sent, RESET by SMS reaches heatpump/{id}/cmd', async function () {
+    deviceGot.length = 0;
+    await loadFlow();
     const results = new Collector(helper.getNode('results'));
     const inbound = new Collector(helper.getNode('inbound'));
     // the device talks once the broker has the mqtt in node's subscription
@@ -80,5 +83,26 @@ describe('sms-gateway-bridge over MQTT with a real broker (aedes)', function () 
     assert.deepEqual([reply.status, reply.text], ['sent', 'Restarting device...']);
     const cmd = deviceGot.find((m) => m.topic === 'heatpump/site1/cmd');
     assert.deepEqual(cmd?.payload, { cmd: 'RESET' });
+  });
+
+  it('a forged report on heatpump/site2/sms/received naming site1 does not reset site1', async function () {
+    deviceGot.length = 0;
+    await loadFlow();
+    const inbound = new Collector(helper.getNode('inbound'));
+    await waitFor(() => subscribed.has('nodered-sms heatpump/+/sms/#'), { timeoutMs: DEADLINE_MS, what: () => `the mqtt in subscription (have: ${[...subscribed].join(', ')})` });
+    // any client that may publish as site2 (here another connection) claims an admin sent RESET site1
+    const forger = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'site2-device' });
+    try {
+      await forger.publishAsync('heatpump/site2/sms/received', JSON.stringify({ from: ADMIN, text: 'RESET site1', timestamp: Date.now(), handled: false }), { qos: 1 });
+      const report = (await inbound.next(1, DEADLINE_MS)).payload as Record<string, unknown>;
+      assert.deepEqual([report.accepted, report.reason, report.device, report.requested], [false, 'other-device', 'site2', 'site1']);
+      // the legitimate RESET of site1 afterwards is the first command site1 gets
+      device.publish('heatpump/site1/sms/received', JSON.stringify({ from: ADMIN, text: 'RESET', timestamp: Date.now(), handled: false }));
+      await inbound.next(2, DEADLINE_MS);
+      await waitFor(() => deviceGot.some((m) => m.topic === 'heatpump/site1/cmd'), { timeoutMs: DEADLINE_MS, what: () => 'the RESET of site1' });
+      assert.equal(deviceGot.filter((m) => m.topic === 'heatpump/site1/cmd').length, 1);
+    } finally {
+      await forger.endAsync();
+    }
   });
 });

@@ -153,6 +153,41 @@ describe('sms-gateway-bridge with Twilio (loopback API, real http in)', function
     assert.match(String(new URLSearchParams(api.received[0]?.body).get('Body')), /^HEAT PUMP STATUS\nDevice: site1\nTemps: -\/-\/-\/-C\nV: 231V I: 8.2A P: 1890W\nAlerts: OK/);
   });
 
+  it('runs a replayed signed RESET (same MessageSid) once: both answered 200, one device command, one reply', async function () {
+    const commands = new Collector(helper.getNode('commands'));
+    const inbound = new Collector(helper.getNode('inbound'));
+    helper.getNode('b').receive({ payload: { device_id: 'site1', timestamp: Date.now(), voltage: 231 } });
+    const params = { From: ADMIN, To: '+14155552345', Body: 'RESET site1', MessageSid: 'SM' + 'f'.repeat(32), AccountSid: SID };
+    const url = `${web.url}/sms/hook`;
+    const request = () =>
+      fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': twilioSign(url, params) }, body: new URLSearchParams(params).toString() });
+    const answers = [await request(), await request()];
+    assert.deepEqual(
+      answers.map((r) => r.status),
+      [200, 200],
+    );
+    for (const answer of answers) assert.match(await answer.text(), /<Response><\/Response>/);
+    await inbound.next(2, DEADLINE_MS);
+    assert.deepEqual(inbound.payloads().map((p) => p.reason), ['command', 'replayed']);
+    await results.next(1, DEADLINE_MS);
+    await wait(50);
+    assert.equal(commands.messages.length, 1);
+    assert.deepEqual(commands.messages[0]?.payload, { cmd: 'RESET' });
+    assert.equal(api.received.length, 1, 'one "Restarting device..." SMS');
+  });
+
+  it('refuses an unsigned request with 403 and sends nothing', async function () {
+    const commands = new Collector(helper.getNode('commands'));
+    const response = await fetch(`${web.url}/sms/hook`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ From: ADMIN, Body: 'RESET', MessageSid: 'SM' + '1'.repeat(32) }).toString(),
+    });
+    assert.equal(response.status, 403);
+    await wait(50);
+    assert.equal(api.received.length + commands.messages.length, 0);
+  });
+
   it('refuses a wrong signature with 403 and sends nothing', async function () {
     const params = { From: ADMIN, Body: 'RESET' };
     const response = await fetch(`${web.url}/sms/hook`, {
@@ -315,8 +350,20 @@ describe('sms-gateway-bridge with SMS Gateway for Android (loopback API, real ht
     assert.equal(results.messages.length, 0);
   });
 
+  it('runs a replayed sms:received (same event id) once: both answered 200, one reply', async function () {
+    const body = fixture('android_sms_gateway/webhook_sms_received.json').replace('Android is always a sweet treat!', 'HELP');
+    assert.equal((await post(body, signed(body))).status, 200);
+    assert.equal((await post(body, signed(body))).status, 200);
+    await inbound.next(2, DEADLINE_MS);
+    assert.deepEqual(inbound.payloads().map((p) => p.reason), ['command', 'replayed']);
+    await results.next(1, DEADLINE_MS);
+    await wait(50);
+    assert.equal(api.received.length, 1, 'one HELP answer');
+  });
+
   it('refuses bad signatures, stale timestamps and malformed bodies', async function () {
     const body = fixture('android_sms_gateway/webhook_sms_received.json');
+    assert.equal((await post(body, {})).status, 403, 'unsigned');
     assert.equal((await post(body, { ...signed(body), 'X-Signature': 'ab'.repeat(32) })).status, 403);
     const old = String(Math.floor(Date.now() / 1000) - 3600);
     assert.equal((await post(body, { 'X-Timestamp': old, 'X-Signature': createHmac('sha256', KEY).update(body + old).digest('hex') })).status, 403);
