@@ -176,6 +176,24 @@ describe('sms-gateway-bridge with Twilio (loopback API, real http in)', function
     assert.equal(api.received.length, 1, 'one "Restarting device..." SMS');
   });
 
+  it('a signed RESET from a number not on the whitelist is answered 200, reported, and runs nothing', async function () {
+    const commands = new Collector(helper.getNode('commands'));
+    const inbound = new Collector(helper.getNode('inbound'));
+    helper.getNode('b').receive({ payload: { device_id: 'site1', timestamp: Date.now(), voltage: 231 } });
+    const params = { From: '+16505550000', To: '+14155552345', Body: 'RESET site1', MessageSid: 'SM' + '2'.repeat(32), AccountSid: SID };
+    const url = `${web.url}/sms/hook`;
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': twilioSign(url, params) },
+      body: new URLSearchParams(params).toString(),
+    });
+    assert.equal(response.status, 200);
+    const report = (await inbound.next(1, DEADLINE_MS)).payload as Record<string, unknown>;
+    assert.deepEqual([report.accepted, report.reason], [false, 'unknown-number']);
+    await wait(50);
+    assert.equal(api.received.length + commands.messages.length, 0);
+  });
+
   it('refuses an unsigned request with 403 and sends nothing', async function () {
     const commands = new Collector(helper.getNode('commands'));
     const response = await fetch(`${web.url}/sms/hook`, {
