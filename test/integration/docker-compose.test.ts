@@ -33,7 +33,8 @@ describe('docker-compose.yml and docker/', function () {
   it('has the documented services, images and ports', function () {
     assert.deepEqual(Object.keys(services).sort(), ['influxdb', 'mosquitto', 'node-red']);
     assert.deepEqual(services['node-red']?.ports, ['1880:1880']);
-    assert.deepEqual(services.mosquitto?.ports, ['1883:1883']);
+    // plain MQTT on the host address .env chooses (the firmware has no TLS), MQTT over TLS on 8883
+    assert.deepEqual(services.mosquitto?.ports, ['${MQTT_PLAIN_HOST_IP:-0.0.0.0}:1883:1883', '8883:8883']);
     assert.deepEqual(services.influxdb?.ports, ['127.0.0.1:8086:8086']);
     assert.equal(services.mosquitto?.image, 'eclipse-mosquitto:2');
     assert.equal(services.influxdb?.image, 'influxdb:2.7');
@@ -51,6 +52,12 @@ describe('docker-compose.yml and docker/', function () {
         check(path.join(service.build.context, service.build.dockerfile), `${name} Dockerfile`);
       }
       for (const volume of service.volumes ?? []) {
+        // a host path from .env: required (${VAR:?message}) and documented in .env.example
+        const fromEnv = /^\$\{([A-Z_]+):\?[^}]+\}:/.exec(volume);
+        if (fromEnv) {
+          assert.match(fs.readFileSync(path.join(projectRoot, '.env.example'), 'utf8'), new RegExp(`^${fromEnv[1]}=$`, 'm'), `${name}: ${fromEnv[1]} is not in .env.example`);
+          continue;
+        }
         const source = volume.split(':')[0] ?? '';
         if (source.startsWith('.') || source.startsWith('/')) check(source, `${name} bind mount`);
         else assert.ok(source in compose.volumes, `${name}: named volume ${source} is not declared`);
@@ -89,18 +96,31 @@ describe('docker-compose.yml and docker/', function () {
       assert.ok(key in env, `node-red lacks ${key}`);
     }
     assert.equal(env.MQTT_USER, 'nodered');
+    // the broker replaces the client id with the user name (use_username_as_clientid)
+    assert.equal(env.MQTT_CLIENT_ID, env.MQTT_USER);
     assert.ok(nodeRed?.volumes?.includes('./settings.js:/data/settings.js:ro'));
   });
 
   it('mosquitto: the shipped config requires passwords and the per-device ACL', function () {
     const conf = fs.readFileSync(path.join(projectRoot, 'docker/mosquitto/mosquitto.conf'), 'utf8');
-    for (const line of ['allow_anonymous false', 'persistence true', 'max_queued_messages 10000', 'listener 1883']) {
+    for (const line of ['allow_anonymous false', 'persistence true', 'max_queued_messages 10000', 'listener 1883', 'listener 8883', 'cafile /mosquitto/tls/ca.crt', 'certfile /mosquitto/tls/server.crt', 'keyfile /mosquitto/tls/server.key']) {
       assert.match(conf, new RegExp(`^${line}$`, 'm'));
     }
+    // a listener option: every listener sets it (before the first listener mosquitto 2.0 ignores it)
+    const listeners = conf.split(/^(?=listener )/m);
+    assert.doesNotMatch(listeners[0] ?? '', /^use_username_as_clientid/m);
+    assert.equal(listeners.length, 3);
+    for (const listener of listeners.slice(1)) assert.match(listener, /^use_username_as_clientid true$/m);
     assert.doesNotMatch(conf, /^pid_file/m);
     const acl = fs.readFileSync(path.join(projectRoot, 'docker/mosquitto/acl'), 'utf8');
-    assert.match(acl, /^pattern readwrite heatpump\/%u\/#$/m);
+    assert.doesNotMatch(acl, /^pattern readwrite/m);
+    assert.match(acl, /^pattern read heatpump\/%u\/cmd$/m);
+    assert.match(acl, /^pattern write heatpump\/%u\/data$/m);
     assert.match(acl, /^user nodered\ntopic readwrite heatpump\/#$/m);
+    // the healthcheck logs in as its own user, never as nodered (that would take Node-RED's session over)
+    const healthcheck = services.mosquitto?.healthcheck?.test.join(' ') ?? '';
+    assert.match(healthcheck, /-u healthcheck /);
+    assert.doesNotMatch(healthcheck, /nodered|MQTT_PASSWORD/);
     execFileSync('sh', ['-n', path.join(projectRoot, 'docker/mosquitto/entrypoint.sh')]);
     execFileSync('bash', ['-n', path.join(projectRoot, 'docker/node-red/entrypoint.sh')]);
   });

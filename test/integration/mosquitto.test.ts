@@ -1,11 +1,14 @@
-// Debian's mosquitto with the SHIPPED docker/mosquitto/mosquitto.conf and acl. The temp copy of
-// the config rewrites only what must differ outside the container:
-//   `listener 1883`            -> `listener <free port> 127.0.0.1`
-//   password_file, acl_file, persistence_location -> files/dirs in a temp directory
-// Everything else (allow_anonymous false, persistence, queue limits, ...) is used as shipped;
-// the acl file is copied unchanged.
+// Debian's mosquitto with the SHIPPED docker/mosquitto/mosquitto.conf, acl and entrypoint.sh.
+// The broker is started the way the container starts it: `sh entrypoint.sh` builds the password
+// file and copies the TLS files, then execs mosquitto. What must differ outside the container:
+//   MOSQUITTO_ROOT=<temp dir> (instead of /mosquitto), MOSQUITTO_BIN=<Debian's mosquitto>;
+//   in the temp copy of the config `listener 1883` / `listener 8883` -> free ports on 127.0.0.1
+//   and every /mosquitto/ path -> the temp dir.
+// Everything else (allow_anonymous false, use_username_as_clientid, persistence, queue limits,
+// TLS options, ...) is used as shipped; the acl file is copied unchanged. The CA and the server
+// certificate for 8883 are made with openssl for this run (test/support/tls.ts).
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,27 +17,48 @@ import { freePort } from '../../scripts/lib/ports';
 import { projectRoot } from '../support/node-red';
 import { requireBinary } from '../support/system';
 import { eventually, startProduct, type RunningProduct } from '../support/runtime';
+import { makeTestCertificates } from '../support/tls';
 
 const SHIPPED = path.join(projectRoot, 'docker', 'mosquitto');
+const ENTRYPOINT = path.join(SHIPPED, 'entrypoint.sh');
 
-export function rewriteMosquittoConf(text: string, paths: { port: number; passwords: string; acl: string; data: string }): string {
+export function rewriteMosquittoConf(text: string, paths: { port: number; tlsPort: number; root: string }): string {
   const rules: [RegExp, string][] = [
     [/^listener 1883$/m, `listener ${paths.port} 127.0.0.1`],
-    [/^password_file .*$/m, `password_file ${paths.passwords}`],
-    [/^acl_file .*$/m, `acl_file ${paths.acl}`],
-    [/^persistence_location .*$/m, `persistence_location ${paths.data}/`],
+    [/^listener 8883$/m, `listener ${paths.tlsPort} 127.0.0.1`],
   ];
   let out = text;
   for (const [pattern, replacement] of rules) {
     assert.match(out, pattern, `shipped mosquitto.conf lost ${pattern}`);
     out = out.replace(pattern, replacement);
   }
-  return out;
+  for (const key of ['password_file', 'acl_file', 'persistence_location', 'cafile', 'certfile', 'keyfile']) {
+    assert.match(out, new RegExp(`^${key} /mosquitto/\\S+$`, 'm'), `shipped mosquitto.conf lost ${key} /mosquitto/...`);
+  }
+  return out.replace(/ \/mosquitto\//g, ` ${paths.root}/`);
 }
 
-function connect(port: number, options: IClientOptions): Promise<MqttClient> {
+/** A temp MOSQUITTO_ROOT as docker-compose.yml lays out /mosquitto: config/{mosquitto.conf,acl}, tls-in/. */
+function makeRoot(conf: string, tls?: { ca: string; cert: string; key: string }): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hp-mosquitto-'));
+  // run as root, mosquitto drops to the `mosquitto` user: let it reach the files
+  fs.chmodSync(root, 0o755);
+  fs.mkdirSync(path.join(root, 'config'), { mode: 0o755 });
+  fs.mkdirSync(path.join(root, 'tls-in'), { mode: 0o755 });
+  fs.copyFileSync(path.join(SHIPPED, 'acl'), path.join(root, 'config', 'acl'));
+  fs.writeFileSync(path.join(root, 'config', 'mosquitto.conf'), conf);
+  for (const file of ['acl', 'mosquitto.conf']) fs.chmodSync(path.join(root, 'config', file), 0o644);
+  if (tls) {
+    fs.copyFileSync(tls.ca, path.join(root, 'tls-in', 'ca.crt'));
+    fs.copyFileSync(tls.cert, path.join(root, 'tls-in', 'server.crt'));
+    fs.copyFileSync(tls.key, path.join(root, 'tls-in', 'server.key'));
+  }
+  return root;
+}
+
+function connect(port: number, options: IClientOptions, protocol: 'mqtt' | 'mqtts' = 'mqtt'): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
-    const client = mqtt.connect(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
+    const client = mqtt.connect(`${protocol}://127.0.0.1:${port}`, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
     client.once('connect', () => resolve(client));
     client.once('error', (err) => {
       client.end(true);
@@ -43,11 +67,18 @@ function connect(port: number, options: IClientOptions): Promise<MqttClient> {
   });
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 describe('Mosquitto with the shipped config (docker/mosquitto)', function () {
   this.timeout(30_000);
   let dir = '';
+  let certs = '';
   let port = 0;
+  let tlsPort = 0;
+  let ca = '';
+  let otherCa = '';
   let broker: ChildProcess | undefined;
+  let brokerOutput = '';
   const clients: MqttClient[] = [];
   const open = async (options: IClientOptions) => {
     const client = await connect(port, options);
@@ -56,32 +87,41 @@ describe('Mosquitto with the shipped config (docker/mosquitto)', function () {
   };
 
   before(async function () {
+    this.timeout(60_000);
     const binary = requireBinary(this, 'mosquitto', 'mosquitto');
-    const passwd = requireBinary(this, 'mosquitto_passwd', 'mosquitto');
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hp-mosquitto-'));
+    requireBinary(this, 'mosquitto_passwd', 'mosquitto');
+    const openssl = requireBinary(this, 'openssl', 'openssl');
+    certs = fs.mkdtempSync(path.join(os.tmpdir(), 'hp-mosquitto-certs-'));
+    const made = makeTestCertificates(openssl, certs);
+    ca = made.ca;
+    otherCa = made.otherCa;
     port = await freePort();
-    const paths = { port, passwords: path.join(dir, 'passwords'), acl: path.join(dir, 'acl'), data: path.join(dir, 'data') };
-    fs.mkdirSync(paths.data);
-    fs.copyFileSync(path.join(SHIPPED, 'acl'), paths.acl);
-    fs.writeFileSync(paths.passwords, '');
-    execFileSync(passwd, ['-b', paths.passwords, 'nodered', 'nodered-secret']);
-    execFileSync(passwd, ['-b', paths.passwords, 'site1', 'site1-secret']);
-    execFileSync(passwd, ['-b', paths.passwords, 'site2', 'site2-secret']);
-    const conf = path.join(dir, 'mosquitto.conf');
-    fs.writeFileSync(conf, rewriteMosquittoConf(fs.readFileSync(path.join(SHIPPED, 'mosquitto.conf'), 'utf8'), paths));
-    // run as root, mosquitto drops to the `mosquitto` user: let it read and write the temp files
-    for (const file of [dir, paths.data]) fs.chmodSync(file, 0o777);
-    for (const file of [conf, paths.acl, paths.passwords]) fs.chmodSync(file, 0o644);
+    tlsPort = await freePort();
+    const shipped = fs.readFileSync(path.join(SHIPPED, 'mosquitto.conf'), 'utf8');
+    dir = makeRoot(rewriteMosquittoConf(shipped, { port, tlsPort, root: '@ROOT@' }), made);
+    const confPath = path.join(dir, 'config', 'mosquitto.conf');
+    fs.writeFileSync(confPath, fs.readFileSync(confPath, 'utf8').replaceAll('@ROOT@', dir));
 
-    broker = spawn(binary, ['-c', conf], { stdio: 'ignore' });
+    broker = spawn('sh', [ENTRYPOINT], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        MOSQUITTO_ROOT: dir,
+        MOSQUITTO_BIN: binary,
+        MQTT_PASSWORD: 'nodered-secret',
+        MQTT_DEVICE_CREDENTIALS: 'site1:site1-secret site2:site2-secret',
+      },
+    });
+    broker.stdout?.on('data', (chunk: Buffer) => (brokerOutput += chunk.toString()));
+    broker.stderr?.on('data', (chunk: Buffer) => (brokerOutput += chunk.toString()));
     const deadline = Date.now() + 10_000;
     for (;;) {
       try {
         (await connect(port, { username: 'nodered', password: 'nodered-secret' })).end(true);
         break;
       } catch (err) {
-        if (Date.now() > deadline || broker.exitCode !== null) throw new Error(`mosquitto did not start: ${String(err)}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        if (Date.now() > deadline || broker.exitCode !== null) throw new Error(`mosquitto did not start: ${String(err)}\n${brokerOutput}`);
+        await sleep(100);
       }
     }
   });
@@ -93,7 +133,7 @@ describe('Mosquitto with the shipped config (docker/mosquitto)', function () {
       broker.kill('SIGTERM');
       await exited;
     }
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    for (const temp of [dir, certs]) if (temp) fs.rmSync(temp, { recursive: true, force: true });
   });
 
   it('refuses anonymous clients and wrong passwords', async function () {
@@ -132,6 +172,117 @@ describe('Mosquitto with the shipped config (docker/mosquitto)', function () {
     assert.deepEqual(got, ['heatpump/site1/cmd {"cmd":"STATUS"}']);
   });
 
+  it('no device login takes over Node-RED\'s session: the client id is the user name', async function () {
+    // Node-RED's persistent session, subscribed at QoS 1, then offline (as while it restarts)
+    const first = await open({ username: 'nodered', password: 'nodered-secret', clientId: 'heatpump-monitor-nodered', clean: false });
+    await first.subscribeAsync('heatpump/+/data', { qos: 1 });
+    await first.endAsync();
+
+    const site1 = await open({ username: 'site1', password: 'site1-secret' });
+    for (let i = 0; i < 5; i++) await site1.publishAsync('heatpump/site1/data', `{"n":${i}}`, { qos: 1 });
+    // a device logs in with Node-RED's client id and a clean session: before, the broker handed it
+    // Node-RED's session and dropped the queue; now its id is replaced by "site1"
+    const hijack = await open({ username: 'site1', password: 'site1-secret', clientId: 'heatpump-monitor-nodered', clean: true });
+    await hijack.endAsync();
+
+    // Node-RED comes back: all five readings were kept for it
+    const got: string[] = [];
+    const back = mqtt.connect(`mqtt://127.0.0.1:${port}`, { username: 'nodered', password: 'nodered-secret', clientId: 'heatpump-monitor-nodered', clean: false, reconnectPeriod: 0 });
+    clients.push(back);
+    back.on('message', (_topic, payload) => got.push(payload.toString()));
+    const sessionPresent = await new Promise<boolean>((resolve, reject) => {
+      back.once('connect', (packet) => resolve(packet.sessionPresent));
+      back.once('error', reject);
+    });
+    assert.equal(sessionPresent, true, 'the broker kept Node-RED\'s session');
+    await eventually(() => (got.length === 5 ? true : undefined), 5000, () => `the queued readings (got ${JSON.stringify(got)})`);
+    assert.deepEqual(got, [0, 1, 2, 3, 4].map((n) => `{"n":${n}}`));
+
+    // while Node-RED is connected, a device with its client id does not disconnect it ...
+    let closed = 0;
+    back.on('close', () => closed++);
+    const again = await open({ username: 'site2', password: 'site2-secret', clientId: 'heatpump-monitor-nodered' });
+    await again.publishAsync('heatpump/site2/data', '{"n":5}', { qos: 1 });
+    await eventually(() => (got.length === 6 ? true : undefined), 5000, 'site2\'s reading at the still connected Node-RED');
+    assert.equal(closed, 0);
+    assert.equal(back.connected, true);
+
+    // ... neither does the compose healthcheck, which logs in as "healthcheck"
+    const compose = fs.readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8');
+    const healthcheck = /^\s+test: \["CMD-SHELL", "(mosquitto_pub .*)"\]$/m.exec(compose)?.[1];
+    assert.ok(healthcheck, 'the mosquitto healthcheck in docker-compose.yml');
+    const command = healthcheck.replaceAll('\\"', '"').replaceAll('$$', '$').replace('-p 1883', `-p ${port}`).replaceAll('/mosquitto/', `${dir}/`);
+    assert.notEqual(command, healthcheck);
+    const result = spawnSync('sh', ['-c', command], { encoding: 'utf8', timeout: 10_000 });
+    assert.equal(result.status, 0, `healthcheck failed: ${result.stderr}`);
+    await sleep(300);
+    assert.equal(closed, 0, 'the healthcheck took over Node-RED\'s session');
+
+    // (the check above can see a take-over: a second "nodered" login does take the session over)
+    const second = await open({ username: 'nodered', password: 'nodered-secret', clientId: 'anything' });
+    await eventually(() => (closed > 0 ? true : undefined), 5000, 'the second nodered login to take over');
+    second.end(true);
+  });
+
+  it('a device cannot publish server -> device topics, not even its own', async function () {
+    const nodered = await open({ username: 'nodered', password: 'nodered-secret' });
+    const site1 = await open({ username: 'site1', password: 'site1-secret' });
+    const received: string[] = [];
+    nodered.on('message', (topic) => received.push(topic));
+    await nodered.subscribeAsync('heatpump/#', { qos: 1 });
+    const forbidden = ['heatpump/site1/cmd', 'heatpump/site1/sms/send', 'heatpump/site2/cmd', 'heatpump/site2/status/online', 'heatpump/site1', 'heatpump/site1/other', 'heatpump/x'];
+    for (const topic of forbidden) await site1.publishAsync(topic, 'x', { qos: 1 });
+    const allowed = ['heatpump/site1/alerts', 'heatpump/site1/sms/sent', 'heatpump/site1/sms/received', 'heatpump/site1/status/online', 'heatpump/site1/data'];
+    for (const topic of allowed) await site1.publishAsync(topic, 'x', { qos: 1 });
+    await eventually(() => (received.includes('heatpump/site1/data') ? true : undefined), 5000, 'the allowed publishes');
+    assert.deepEqual(received, allowed);
+  });
+
+  it('a device receives nothing but its own cmd and sms/send, whatever it subscribes to', async function () {
+    // Mosquitto 2.0's ACL grants every SUBSCRIBE (SUBACK 1 here) and checks read access for each
+    // message it would deliver, retained ones included: that is what is tested.
+    const nodered = await open({ username: 'nodered', password: 'nodered-secret' });
+    const site2 = await open({ username: 'site2', password: 'site2-secret' });
+    await site2.publishAsync('heatpump/site2/status/online', 'online', { qos: 1, retain: true });
+    await nodered.publishAsync('heatpump/site2/cmd', 'retained', { qos: 1, retain: true });
+    const site1 = await open({ username: 'site1', password: 'site1-secret' });
+    const got: string[] = [];
+    site1.on('message', (topic) => got.push(topic));
+    await site1.subscribeAsync(['#', 'heatpump/#', 'heatpump/+/cmd', 'heatpump/site2/cmd', 'heatpump/site2/sms/send', 'heatpump/site1/#', 'heatpump/site1/data'], { qos: 1 });
+    for (const topic of ['heatpump/site2/cmd', 'heatpump/site2/sms/send', 'heatpump/site2/data', 'heatpump/site1/data', 'heatpump/site1/alerts', 'heatpump/site1/cmd', 'heatpump/site1/sms/send']) {
+      await nodered.publishAsync(topic, 'x', { qos: 1 });
+    }
+    await site2.publishAsync('heatpump/site2/data', 'x', { qos: 1 });
+    await eventually(() => (got.includes('heatpump/site1/sms/send') ? true : undefined), 5000, 'site1\'s own server -> device messages');
+    await sleep(300);
+    // own cmd and sms/send, once per matching subscription (#, heatpump/#, heatpump/+/cmd, heatpump/site1/#)
+    assert.deepEqual([...new Set(got)], ['heatpump/site1/cmd', 'heatpump/site1/sms/send']);
+    await nodered.publishAsync('heatpump/site2/cmd', '', { qos: 1, retain: true });
+    await site2.publishAsync('heatpump/site2/status/online', '', { qos: 1, retain: true });
+  });
+
+  it('TLS on the 8883 listener: a client with the CA connects, one without it does not', async function () {
+    const tls = (options: IClientOptions) => connect(tlsPort, { username: 'site1', password: 'site1-secret', ...options }, 'mqtts');
+    const good = await tls({ ca: fs.readFileSync(ca), servername: 'localhost' });
+    clients.push(good);
+    await good.publishAsync('heatpump/site1/status/online', 'online', { qos: 1 });
+    await assert.rejects(tls({}), /self[- ]signed|unable to (get|verify)|certificate/i);
+    await assert.rejects(tls({ ca: fs.readFileSync(otherCa) }), /self[- ]signed|unable to (get|verify)|certificate/i);
+    // the TLS listener asks for a login as the plain one does
+    await assert.rejects(connect(tlsPort, { ca: fs.readFileSync(ca) }, 'mqtts'), /Not authorized|Connection refused/i);
+    await assert.rejects(tls({ ca: fs.readFileSync(ca), password: 'wrong' }), /Not authorized|Bad User Name or Password|Connection refused/i);
+    // the client id is the user name on this listener too: a device using Node-RED's id takes nothing over
+    const nodered = await open({ username: 'nodered', password: 'nodered-secret', clientId: 'heatpump-monitor-nodered' });
+    let closed = 0;
+    nodered.on('close', () => closed++);
+    const spoof = await tls({ ca: fs.readFileSync(ca), servername: 'localhost', clientId: 'heatpump-monitor-nodered' });
+    clients.push(spoof);
+    await sleep(300);
+    assert.equal(closed, 0);
+    // and plain MQTT is not spoken on it
+    await assert.rejects(connect(tlsPort, { username: 'site1', password: 'site1-secret', connectTimeout: 2000 }));
+  });
+
   it('the shipped flows log in with MQTT_USER / MQTT_PASSWORD from the environment (credentials, no secret in a file)', async function () {
     this.timeout(60_000);
     const started = async (password: string) =>
@@ -162,5 +313,86 @@ describe('Mosquitto with the shipped config (docker/mosquitto)', function () {
     } finally {
       await product.stop();
     }
+  });
+});
+
+describe('docker/mosquitto/entrypoint.sh (sh in a temp dir, mosquitto replaced by a recorder)', function () {
+  this.timeout(30_000);
+  let certs = '';
+  let made: ReturnType<typeof makeTestCertificates> | undefined;
+  const roots: string[] = [];
+
+  before(function () {
+    requireBinary(this, 'mosquitto_passwd', 'mosquitto');
+    const openssl = requireBinary(this, 'openssl', 'openssl');
+    certs = fs.mkdtempSync(path.join(os.tmpdir(), 'hp-mosquitto-certs-'));
+    made = makeTestCertificates(openssl, certs);
+  });
+  after(function () {
+    for (const temp of [...roots, certs]) if (temp) fs.rmSync(temp, { recursive: true, force: true });
+  });
+
+  const run = (credentials: string, options: { tls?: boolean } = {}) => {
+    const root = makeRoot('# the recorder never reads it\n', options.tls === false ? undefined : made);
+    roots.push(root);
+    const recorder = path.join(root, 'recorder.sh');
+    fs.writeFileSync(recorder, `#!/bin/sh\necho "$@" >"${root}/ran"\n`, { mode: 0o755 });
+    const result = spawnSync('sh', [ENTRYPOINT], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', MOSQUITTO_ROOT: root, MOSQUITTO_BIN: recorder, MQTT_PASSWORD: 'nodered-secret', MQTT_DEVICE_CREDENTIALS: credentials },
+    });
+    return { ...result, root, ran: fs.existsSync(path.join(root, 'ran')) ? fs.readFileSync(path.join(root, 'ran'), 'utf8') : undefined };
+  };
+  const users = (root: string) =>
+    fs.readFileSync(path.join(root, 'auth', 'passwords'), 'utf8').trim().split('\n').map((line) => line.split(':')[0]);
+
+  it('writes nodered, healthcheck and the devices, copies the TLS files, then runs mosquitto', function () {
+    const result = run('site1:secret-1 site-2.b:pass:with:colons');
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.ran, `-c ${result.root}/config/mosquitto.conf\n`);
+    assert.deepEqual(users(result.root), ['nodered', 'healthcheck', 'site1', 'site-2.b']);
+    assert.equal(fs.statSync(path.join(result.root, 'auth', 'passwords')).mode & 0o077, 0);
+    assert.equal(fs.statSync(path.join(result.root, 'auth', 'healthcheck')).mode & 0o077, 0);
+    assert.match(fs.readFileSync(path.join(result.root, 'auth', 'healthcheck'), 'utf8'), /^[0-9a-f]{48}$/);
+    for (const file of ['ca.crt', 'server.crt', 'server.key']) {
+      assert.deepEqual(fs.readFileSync(path.join(result.root, 'tls', file)), fs.readFileSync(path.join(result.root, 'tls-in', file)));
+    }
+    assert.equal(fs.statSync(path.join(result.root, 'tls', 'server.key')).mode & 0o077, 0);
+    assert.doesNotMatch(result.stdout + result.stderr, /secret-1|with:colons/);
+  });
+
+  it('refuses device ids the ACL pattern heatpump/%u/... cannot hold, and reserved or malformed ones', function () {
+    const refused: [string, RegExp][] = [
+      ['si+te', /wildcard or "\/"/],
+      ['site#', /wildcard or "\/"/],
+      ['+', /wildcard or "\/"/],
+      ['site1/cmd', /wildcard or "\/"/],
+      ['nodered', /reserved/],
+      ['healthcheck', /reserved/],
+      ['_internal', /starts with "_"/],
+      ['a,b', /contains one of/],
+      ['x'.repeat(65), /longer than 64/],
+    ];
+    for (const [id, why] of refused) {
+      const result = run(`site1:ok-secret ${id}:device-secret`);
+      assert.equal(result.status, 1, `${id} was not refused`);
+      assert.match(result.stderr, why, id);
+      assert.ok(result.stderr.includes(`"${id}"`), `the message names ${id}: ${result.stderr}`);
+      assert.doesNotMatch(result.stderr, /device-secret|ok-secret/);
+      assert.equal(result.ran, undefined, `mosquitto started with ${id}`);
+      assert.equal(fs.existsSync(path.join(result.root, 'auth', 'passwords')), false, `a password file was written with ${id}`);
+    }
+    for (const entry of ['site1', 'site1:', ':secret']) {
+      const result = run(entry);
+      assert.equal(result.status, 1, `${entry} was not refused`);
+      assert.equal(result.ran, undefined);
+    }
+  });
+
+  it('refuses to start without the TLS files', function () {
+    const result = run('site1:secret-1', { tls: false });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /MQTT_TLS_CA_FILE/);
+    assert.equal(result.ran, undefined);
   });
 });
