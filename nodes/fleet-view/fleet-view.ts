@@ -8,35 +8,12 @@ import { PacedStatus } from '../shared/paced-status';
 import { clearStatus, setStatus } from '../shared/status';
 import { labelsFrom, type Translate } from './format';
 import type { FleetViewDef } from './types';
-import { createView, isViewName, parseMaxRows, SYSTEM_TICK_MS, type FleetSource, type InputLike, type Outgoing, type View, type ViewName } from './views';
+import { createView, isViewName, parseMaxRows, sourceOf, SYSTEM_TICK_MS, type InputLike, type Outgoing, type View, type ViewName } from './views';
 
 const TYPE = 'fleet-view';
 
 type Send = (msg: NodeMessageInFlow) => void;
 type Done = (err?: Error) => void;
-
-/** The fleet's state and notes, read live (the state object stays, its contents change). */
-function sourceOf(fleet: FleetLink): FleetSource {
-  const state = fleet.state;
-  return {
-    get: (id) => state.get(id),
-    all: () => state.all(),
-    summary: () => state.summary(),
-    rejections: () => state.rejections(),
-    get health() {
-      return state.health;
-    },
-    get counters() {
-      return state.counters;
-    },
-    get historyNote() {
-      return fleet.historyNote;
-    },
-    get storeNote() {
-      return fleet.storeNote;
-    },
-  };
-}
 
 class FleetView {
   private unsubscribe: (() => void) | undefined;

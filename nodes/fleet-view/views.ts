@@ -2,7 +2,7 @@
 // messages to send (none when the part it shows did not change) and answering inputs. The glue
 // (fleet-view.ts) only subscribes, sends, paces the status and runs the System view's timer.
 // Pure: no Node-RED import; the clock is passed in.
-import type { DeviceRecord, FleetChanges, FleetSummaryCounts } from '../heatpump-fleet/fleet-state';
+import type { DeviceRecord, FleetChanges, FleetState, FleetSummaryCounts } from '../heatpump-fleet/fleet-state';
 import { HISTORY_RANGES } from '../shared/api-request';
 import { deviceIdProblem } from '../shared/device-id';
 import { err, ok, type Result } from '../shared/result';
@@ -24,6 +24,36 @@ export const SYSTEM_TICK_MS = 5000;
 /** What the views read of the fleet (its state plus the notes of the config node). */
 export interface FleetSource extends SystemSource, DeviceSource {
   summary(): FleetSummaryCounts;
+}
+
+/** What a source reads of a fleet: its live state and its notes (a heatpump-fleet's FleetLink). */
+export interface FleetLike {
+  readonly state: Pick<FleetState, 'get' | 'all' | 'summary' | 'rejections' | 'health' | 'counters'>;
+  readonly historyNote: string;
+  readonly storeNote: string;
+}
+
+/** The fleet's state and notes, read live (the state object stays, its contents change). */
+export function sourceOf(fleet: FleetLike): FleetSource {
+  const state = fleet.state;
+  return {
+    get: (id) => state.get(id),
+    all: () => state.all(),
+    summary: () => state.summary(),
+    rejections: () => state.rejections(),
+    get health() {
+      return state.health;
+    },
+    get counters() {
+      return state.counters;
+    },
+    get historyNote() {
+      return fleet.historyNote;
+    },
+    get storeNote() {
+      return fleet.storeNote;
+    },
+  };
 }
 
 /** Properties of an outgoing message (set on the input message when it is a reply). */

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { FleetState, type FleetChanges } from '../../nodes/heatpump-fleet/fleet-state';
+import { FleetState, type DeviceRecord, type FleetChanges } from '../../nodes/heatpump-fleet/fleet-state';
 import type { AlertEvent, Reading } from '../../nodes/shared/contract';
 import { DeviceViews, deviceView } from '../../nodes/fleet-view/device-view';
 import { labelsFrom, type Translate } from '../../nodes/fleet-view/format';
 import { Selections } from '../../nodes/fleet-view/selection';
-import { createView, parseDeviceInput, parseMaxRows, type FleetSource, type Outgoing, type ViewName } from '../../nodes/fleet-view/views';
+import { createView, parseDeviceInput, parseMaxRows, sourceOf, type FleetSource, type Outgoing, type ViewName } from '../../nodes/fleet-view/views';
 
 const T0 = 1_706_600_000_000;
 const echo: Translate = (key, params) => (params ? `${key}${JSON.stringify(params)}` : key);
@@ -22,43 +22,43 @@ const alert = (id: string, state: AlertEvent['state'], level: AlertEvent['level'
   timestamp: at,
 });
 
-/** A real FleetState, read the way the node reads a heatpump-fleet; counts what views ask of it. */
-class Fleet {
-  readonly state = new FleetState(T0, true);
-  historyNote = '';
-  storeNote = '';
+/** A real FleetState that counts the lookups views make of it. */
+class CountingState extends FleetState {
   gets = 0;
   alls = 0;
-  readonly source: FleetSource;
 
-  constructor() {
-    const state = this.state;
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the source reads the live test fleet
-    const fleet = this;
-    this.source = {
-      get: (id) => {
-        fleet.gets += 1;
-        return state.get(id);
-      },
-      all: () => {
-        fleet.alls += 1;
-        return state.all();
-      },
-      summary: () => state.summary(),
-      rejections: () => state.rejections(),
-      get health() {
-        return state.health;
-      },
-      get counters() {
-        return state.counters;
-      },
-      get historyNote() {
-        return fleet.historyNote;
-      },
-      get storeNote() {
-        return fleet.storeNote;
-      },
-    };
+  override get(id: string): DeviceRecord | undefined {
+    this.gets += 1;
+    return super.get(id);
+  }
+
+  override all(): IterableIterator<DeviceRecord> {
+    this.alls += 1;
+    return super.all();
+  }
+}
+
+/** A real FleetState, read the way the node reads a heatpump-fleet. */
+class Fleet {
+  readonly state = new CountingState(T0, true);
+  historyNote = '';
+  storeNote = '';
+  readonly source: FleetSource = sourceOf(this);
+
+  get gets(): number {
+    return this.state.gets;
+  }
+
+  set gets(value: number) {
+    this.state.gets = value;
+  }
+
+  get alls(): number {
+    return this.state.alls;
+  }
+
+  set alls(value: number) {
+    this.state.alls = value;
   }
 
   /** The whole-fleet delivery a new subscriber gets first. */
