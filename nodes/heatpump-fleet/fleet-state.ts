@@ -44,7 +44,7 @@ export interface DeviceRecord {
   alerts: Record<string, ActiveAlert>;
 }
 
-export const COUNTER_NAMES = ['readings_accepted', 'payloads_rejected', 'fields_left_out', 'alerts', 'points_written', 'write_errors', 'points_lost'] as const;
+export const COUNTER_NAMES = ['readings_accepted', 'payloads_rejected', 'fields_left_out', 'alerts', 'points_written', 'write_errors', 'points_lost', 'mqtt_outages'] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 export type Counters = Record<CounterName, number>;
 
@@ -209,6 +209,12 @@ export class FleetState {
   writeFailed(lostPoints: number): void {
     this.count('write_errors', 1);
     if (lostPoints > 0) this.count('points_lost', lostPoints);
+  }
+
+  /** The broker connection as seen now; a drop from connected counts as one outage. Returns true on a change. */
+  mqtt(connected: boolean): boolean {
+    if (this.health.mqtt_connected === true && !connected) this.count('mqtt_outages', 1);
+    return this.setHealth({ mqtt_connected: connected });
   }
 
   setHealth(part: Partial<Pick<Health, 'mqtt_connected' | 'influxdb_connected' | 'history'>>): boolean {

@@ -127,10 +127,14 @@ class FleetOwner implements FleetLink {
     const waiting = this.pending ?? [];
     this.pending = undefined;
     for (const report of waiting) report();
-    this.every(CHANGE_INTERVAL_MS, () => this.deliver());
+    this.every(CHANGE_INTERVAL_MS, () => {
+      this.checkMqtt();
+      this.deliver();
+    });
     this.every(SAVE_INTERVAL_MS, () => void this.save());
-    this.every(HEALTH_INTERVAL_MS, () => void this.checkHealth());
-    void this.checkHealth();
+    this.every(HEALTH_INTERVAL_MS, () => void this.checkInflux());
+    this.checkMqtt();
+    void this.checkInflux();
     // consumers learn the restored fleet at once, not only at the next change
     this.deliver();
   }
@@ -240,9 +244,15 @@ class FleetOwner implements FleetLink {
     return this.saving;
   }
 
-  private async checkHealth(): Promise<void> {
-    const mqtt = this.connections.mqttConnected();
-    if (mqtt !== null) this.state.setHealth({ mqtt_connected: mqtt });
+  /** Every second (a property read): a broker outage shorter than the InfluxDB check still counts. */
+  private checkMqtt(): void {
+    const connected = this.connections.mqttConnected();
+    if (connected === null || !this.state.mqtt(connected)) return;
+    if (connected) this.node.log(this.t('notes.mqtt-back'));
+    else this.node.warn(this.t('errors.mqtt-lost', { count: this.state.counters.mqtt_outages }));
+  }
+
+  private async checkInflux(): Promise<void> {
     const url = this.influxUrl();
     if (url === undefined) return;
     let reachable = true;

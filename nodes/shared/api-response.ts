@@ -77,6 +77,7 @@ export const METRICS: { name: string; counter: keyof FleetReader['counters']; he
   { name: 'points_written_total', counter: 'points_written', help: 'Points written to InfluxDB.' },
   { name: 'write_errors_total', counter: 'write_errors', help: 'Failed InfluxDB batch writes.' },
   { name: 'points_lost_total', counter: 'points_lost', help: 'Points given up after every write retry failed.' },
+  { name: 'mqtt_outages_total', counter: 'mqtt_outages', help: 'Times the MQTT broker connection was lost.' },
 ];
 
 const labelValue = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');

@@ -155,7 +155,7 @@ describe('heatpump-fleet node', function () {
         voltage_high: { alert_type: 'voltage_high', level: 'critical', value: 251, threshold: 250, message: 'voltage_high escalated', since: t - 400, timestamp: t - 300, source: 'threshold' },
       });
       assert.deepEqual([after.state.get('hp1')?.online, after.state.get('hp1')?.online_since, after.state.get('hp1')?.reading?.timestamp], [true, t - 500, t - 60_000]);
-      assert.deepEqual(after.state.counters, { readings_accepted: 1, payloads_rejected: 1, fields_left_out: 1, alerts: 3, points_written: 12, write_errors: 1, points_lost: 3 });
+      assert.deepEqual(after.state.counters, { readings_accepted: 1, payloads_rejected: 1, fields_left_out: 1, alerts: 3, points_written: 12, write_errors: 1, points_lost: 3, mqtt_outages: 0 });
       assert.deepEqual(after.state.summary(), { total: 3, online: 1, offline: 0, alerting: 1, warning: 0, critical: 1 });
       assert.deepEqual(
         after.state.rejections().map((r) => [r.scope, r.field ?? r.reason]),
@@ -301,8 +301,11 @@ describe('heatpump-fleet node', function () {
         );
         const fleet = fleetLink();
         await eventually(async () => fleet.state.health.mqtt_connected === true || undefined, 7000, 'mqtt_connected true');
+        assert.equal(fleet.state.counters.mqtt_outages, 0);
         await broker.close();
-        await eventually(async () => fleet.state.health.mqtt_connected === false || undefined, 7000, 'mqtt_connected false');
+        await eventually(async () => fleet.state.health.mqtt_connected === false || undefined, 3000, 'mqtt_connected false within the 1 s check');
+        assert.equal(fleet.state.counters.mqtt_outages, 1, 'the outage is counted');
+        assert.ok(helper.log().args.some((args) => /MQTT broker connection lost \(outage 1/.test(String((args[0] as { msg?: unknown }).msg))), 'one log line says so');
       });
     });
   });

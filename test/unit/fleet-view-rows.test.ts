@@ -270,7 +270,7 @@ describe('fleet-view AlertTable', () => {
 });
 
 describe('fleet-view CounterRates', () => {
-  const counters = (readings: number, points = 0) => ({ readings_accepted: readings, payloads_rejected: 0, fields_left_out: 0, alerts: 0, points_written: points, write_errors: 0, points_lost: 0 });
+  const counters = (readings: number, points = 0) => ({ readings_accepted: readings, payloads_rejected: 0, fields_left_out: 0, alerts: 0, points_written: points, write_errors: 0, points_lost: 0, mqtt_outages: 0 });
   const cases: Array<{ name: string; samples: Array<[number, number]>; expect: number | null }> = [
     { name: 'unknown from one sample', samples: [[0, 10]], expect: null },
     { name: 'unknown below a second apart', samples: [[0, 10], [500, 20]], expect: null },
@@ -295,7 +295,7 @@ describe('fleet-view CounterRates', () => {
 describe('fleet-view system payload', () => {
   const source = (health: Partial<SystemSource['health']>, notes: Partial<Pick<SystemSource, 'historyNote' | 'storeNote'>> = {}): SystemSource => ({
     health: { mqtt_connected: true, influxdb_connected: true, history: true, started_at: T0, ...health },
-    counters: { readings_accepted: 7, payloads_rejected: 2, fields_left_out: 1, alerts: 3, points_written: 40, write_errors: 0, points_lost: 0 },
+    counters: { readings_accepted: 7, payloads_rejected: 2, fields_left_out: 1, alerts: 3, points_written: 40, write_errors: 0, points_lost: 0, mqtt_outages: 0 },
     rejections: () => [{ time: T0, scope: 'payload', device_id: null, field: null, reason: 'not JSON' }],
     historyNote: '',
     storeNote: '',
@@ -326,8 +326,8 @@ describe('fleet-view system payload', () => {
 
   it('carries counters, rates, totals and rejection rows', () => {
     const rates = new CounterRates();
-    rates.sample(T0, { readings_accepted: 0, payloads_rejected: 0, fields_left_out: 0, alerts: 0, points_written: 0, write_errors: 0, points_lost: 0 });
-    rates.sample(T0 + 30_000, { readings_accepted: 6, payloads_rejected: 0, fields_left_out: 0, alerts: 0, points_written: 30, write_errors: 0, points_lost: 0 });
+    rates.sample(T0, { readings_accepted: 0, payloads_rejected: 0, fields_left_out: 0, alerts: 0, points_written: 0, write_errors: 0, points_lost: 0, mqtt_outages: 0 });
+    rates.sample(T0 + 30_000, { readings_accepted: 6, payloads_rejected: 0, fields_left_out: 0, alerts: 0, points_written: 30, write_errors: 0, points_lost: 0, mqtt_outages: 0 });
     const payload = systemPayload(source({}), rates.perMinute(), echo, T0);
     assert.equal(payload.counters.readings_accepted, 7);
     assert.equal(payload.rates.readings_accepted, 12);
