@@ -50,6 +50,8 @@ function ping(url: string): Promise<void> {
 
 class FleetOwner implements FleetLink {
   private readonly fleetState: FleetState;
+  readonly ready: Promise<void>;
+  private markReady: () => void = () => undefined;
   /** reports that arrived while the stored state was loading, applied in order once it is */
   private pending: Array<() => void> | undefined = [];
   private readonly listeners = new Set<Listener>();
@@ -71,6 +73,11 @@ class FleetOwner implements FleetLink {
     private readonly connections: Connections,
   ) {
     this.fleetState = new FleetState(Date.now(), false);
+    this.ready = new Promise((resolve) => (this.markReady = resolve));
+  }
+
+  get isReady(): boolean {
+    return this.pending === undefined;
   }
 
   /** The live state, with the history flag settled (the InfluxDB node may start after this one). */
@@ -127,6 +134,7 @@ class FleetOwner implements FleetLink {
     const waiting = this.pending ?? [];
     this.pending = undefined;
     for (const report of waiting) report();
+    this.markReady();
     this.every(CHANGE_INTERVAL_MS, () => {
       this.checkMqtt();
       this.deliver();
@@ -273,6 +281,8 @@ class FleetOwner implements FleetLink {
 
   close(done: () => void): void {
     this.closed = true;
+    // readers waiting for a state that will never load go on with what there is
+    this.markReady();
     for (const timer of this.timers.splice(0)) clearInterval(timer);
     this.listeners.clear();
     this.fresh.clear();

@@ -1,10 +1,10 @@
-import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { influxqlStatements } from './influxql';
 import { parseHttpRequest, parseRequestObject, type HttpRequestLike } from './request';
 import type { HeatpumpQueryDef, QueryContext } from './types';
-import { isDatabaseRequest } from '../shared/api-request';
+import { isDatabaseRequest, type ApiRequest } from '../shared/api-request';
 import { historyOffResponse, liveResponse, type ApiResponse } from '../shared/api-response';
-import { fleetOf } from '../shared/fleet-link';
+import { fleetOf, type FleetLink } from '../shared/fleet-link';
 import { failInput } from '../shared/errors';
 import { setStatus } from '../shared/status';
 
@@ -20,6 +20,14 @@ function httpRequestOf(msg: NodeMessageInFlow): HttpRequestLike | undefined {
   return { route: req.route.path, params: req.params ?? {}, query: req.query ?? {} };
 }
 
+type Send = (msg: Array<NodeMessage | null>) => void;
+type Done = (err?: Error) => void;
+
+/** A ready answer on output 2 (to http response), on the request message itself. */
+function reply(msg: NodeMessageInFlow, send: Send, response: ApiResponse): void {
+  send([null, { ...msg, statusCode: response.statusCode, payload: response.payload, headers: response.headers ?? {} }]);
+}
+
 const init = (RED: NodeAPI): void => {
   function HeatpumpQuery(this: Node, config: HeatpumpQueryDef) {
     RED.nodes.createNode(this, config);
@@ -30,14 +38,13 @@ const init = (RED: NodeAPI): void => {
       const now = Date.now();
       const http = httpRequestOf(msg);
       const parsed = http ? parseHttpRequest(http, now) : parseRequestObject(msg.payload, now);
-      const answer = (response: ApiResponse) => send([null, { ...msg, statusCode: response.statusCode, payload: response.payload, headers: response.headers ?? {} }]);
       if (!parsed.ok) {
         refused += 1;
         const { statusCode, error } = parsed.error;
         if (!http) return failInput(this, done, RED._('heatpump-query.status.bad-request'), RED._('heatpump-query.errors.bad-request', { error }));
         // A bad API call is the caller's mistake, answered with 400/404, not a flow error.
         setStatus(this, 'error', RED._('heatpump-query.status.refused', { answered, refused }));
-        answer({ statusCode, payload: { error } });
+        reply(msg, send, { statusCode, payload: { error } });
         return done();
       }
       const request = parsed.value;
@@ -45,23 +52,33 @@ const init = (RED: NodeAPI): void => {
       if (!fleet) {
         return failInput(this, done, RED._('heatpump-query.status.no-fleet'), RED._('heatpump-query.errors.no-fleet'));
       }
+      // right after a start the saved fleet may still be loading: answer from it, not from an empty one
+      if (!fleet.isReady) {
+        void fleet.ready.then(() => answerFrom(fleet, request, msg, send, done));
+        return;
+      }
+      answerFrom(fleet, request, msg, send, done);
+    });
+
+    const answerFrom = (fleet: FleetLink, request: ApiRequest, msg: NodeMessageInFlow, send: Send, done: Done): void => {
+      const now = Date.now();
       answered += 1;
       const note = fleet.storeNote ? ` (${fleet.storeNote})` : '';
       setStatus(this, 'ok', RED._('heatpump-query.status.answered', { kind: request.kind, answered, refused }) + note);
       if (!isDatabaseRequest(request)) {
-        answer(liveResponse(request, fleet.state, now, fleet.historyNote));
+        reply(msg, send, liveResponse(request, fleet.state, now, fleet.historyNote));
         return done();
       }
       // History off means no query anywhere: the caller learns why instead of reading another database.
       if (!fleet.history) {
-        answer(historyOffResponse(fleet.historyNote));
+        reply(msg, send, historyOffResponse(fleet.historyNote));
         return done();
       }
       const statements = influxqlStatements(request);
       const heatpumpRequest: QueryContext = { request, statements: statements.length };
       send([{ ...msg, query: statements.join('; '), heatpumpRequest }, null]);
       done();
-    });
+    };
 
     this.on('close', (_removed: boolean, done: () => void) => {
       this.status({});

@@ -13,6 +13,10 @@ export interface FleetLink {
   readonly historyNote: string;
   /** 'memory only' when the chosen context store is not configured (state lost at a restart); else empty */
   readonly storeNote: string;
+  /** resolves once the saved state is restored: a read before it would see an empty fleet */
+  readonly ready: Promise<void>;
+  /** true once `ready` has resolved (readers need not wait any more) */
+  readonly isReady: boolean;
   /** the live state; read it, never change it (reports go through the methods below) */
   readonly state: FleetState;
   /** a decoded reading and the fields left out of it (heatpump-decode) */

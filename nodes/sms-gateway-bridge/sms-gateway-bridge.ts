@@ -465,7 +465,14 @@ function init(RED: NodeAPI): void {
       }
     };
 
-    node.on('input', (msg, _send, done) => afterLoad(() => handleInput(msg, done), done));
+    node.on('input', (msg, _send, done) =>
+      afterLoad(() => {
+        // STATUS reads the fleet: right after a start, wait until its saved state is restored
+        const linked = fleet();
+        if (linked && !linked.isReady) void linked.ready.then(() => handleInput(msg, done));
+        else handleInput(msg, done);
+      }, done),
+    );
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closing = true;
