@@ -18,7 +18,7 @@ import path from 'node:path';
 import express from 'express';
 import RED from 'node-red';
 import { startBroker, type RunningBroker } from './lib/broker';
-import { findInfluxd, startInfluxd, type RunningInfluxd } from './lib/influxd';
+import { findInfluxd, startInfluxd, stopStaleInfluxd, type RunningInfluxd } from './lib/influxd';
 import { influxVersion, setupInfluxDb } from './lib/influx-setup';
 import { portOrFree } from './lib/ports';
 import { mqttTarget, portNumber, simulatorDevices, simulatorIntervalMs } from './lib/runtime-env';
@@ -93,6 +93,14 @@ async function prepareInfluxDb(home: { dataDir: string }): Promise<History> {
       return { on: false, url: '', note: 'no INFLUXDB_URL and no influxd installed (apt-get install influxdb)' };
     }
     const wanted = portNumber('INFLUXDB_PORT', env.INFLUXDB_PORT, 8086);
+    // an influxd left on this data directory (a crashed or killed start) goes first: it frees its
+    // port, and two influxd never share the data
+    try {
+      const stale = await stopStaleInfluxd(home.dataDir);
+      if (stale.length > 0) log(`stopped the influxd already running on ${home.dataDir} (pid ${stale.join(', ')})`);
+    } catch (err) {
+      return { on: false, url: '', note: `local influxd failed to start: ${errorText(err)}` };
+    }
     const port = await portOrFree(wanted);
     if (port !== wanted) log(`port ${wanted} is busy: local influxd uses ${port}`);
     try {

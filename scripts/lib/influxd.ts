@@ -14,7 +14,12 @@ export interface InfluxdOptions {
   binary?: string;
   /** how long to wait for /ping (ms) */
   startTimeoutMs?: number;
+  /** false: no watchdog process stopping influxd when this process dies (default true) */
+  watchdog?: boolean;
 }
+
+/** `<dataDir>/influxd.pid`: JSON { pid, port, url } of the influxd running on that directory. */
+export const PID_FILE = 'influxd.pid';
 
 export interface RunningInfluxd {
   url: string;
@@ -74,6 +79,85 @@ bind-address = "127.0.0.1:${rpcPort}"
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The arguments of a running process, or undefined when it is gone, a zombie or unreadable. */
+function commandLine(pid: number): string[] | undefined {
+  try {
+    const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    return args.length > 0 ? args : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isInfluxdOn(pid: number, configFile: string): boolean {
+  const args = commandLine(pid);
+  return !!args && args.some((arg) => path.basename(arg) === 'influxd') && args.includes(configFile);
+}
+
+/**
+ * Pids of the influxd processes running on this data directory (its generated influxdb.conf): the
+ * one the pid file names and any other (Linux /proc; elsewhere none are found).
+ */
+export function influxdPidsOn(dataDir: string): number[] {
+  const configFile = path.join(path.resolve(dataDir), 'influxdb.conf');
+  const pids = new Set<number>();
+  try {
+    const recorded = JSON.parse(fs.readFileSync(path.join(dataDir, PID_FILE), 'utf8')) as { pid?: unknown };
+    if (typeof recorded.pid === 'number') pids.add(recorded.pid);
+  } catch {
+    // no pid file, or a torn one
+  }
+  try {
+    for (const entry of fs.readdirSync('/proc')) if (/^\d+$/.test(entry)) pids.add(Number(entry));
+  } catch {
+    // no /proc
+  }
+  return [...pids].filter((pid) => pid !== process.pid && isInfluxdOn(pid, configFile)).sort((a, b) => a - b);
+}
+
+/**
+ * Stops every influxd left running on this data directory (a crashed or killed `npm start`, a
+ * second start): SIGTERM, then SIGKILL after `timeoutMs`. A fresh start owns its data. Returns the
+ * pids it stopped and removes a stale pid file.
+ */
+export async function stopStaleInfluxd(dataDir: string, timeoutMs = 10_000): Promise<number[]> {
+  const configFile = path.join(path.resolve(dataDir), 'influxdb.conf');
+  const pids = influxdPidsOn(dataDir);
+  const signal = (pid: number, name: NodeJS.Signals) => {
+    try {
+      process.kill(pid, name);
+    } catch {
+      // gone already, or not ours to signal (then the wait below reports it)
+    }
+  };
+  for (const pid of pids) signal(pid, 'SIGTERM');
+  const deadline = Date.now() + timeoutMs;
+  let left = pids;
+  while ((left = left.filter((pid) => isInfluxdOn(pid, configFile))).length > 0 && Date.now() < deadline) await delay(100);
+  for (const pid of left) signal(pid, 'SIGKILL');
+  const killDeadline = Date.now() + 5_000;
+  while ((left = left.filter((pid) => isInfluxdOn(pid, configFile))).length > 0 && Date.now() < killDeadline) await delay(100);
+  if (left.length > 0) throw new Error(`influxd ${left.join(', ')} on ${dataDir} did not stop`);
+  fs.rmSync(path.join(dataDir, PID_FILE), { force: true });
+  return pids;
+}
+
+/** Starts the watchdog (influxd-watchdog.ts) that stops influxd when this process dies. */
+function startWatchdog(pid: number, configFile: string): ChildProcess | undefined {
+  const script = path.join(__dirname, 'influxd-watchdog.js');
+  if (!fs.existsSync(script)) return undefined;
+  const watchdog = spawn(process.execPath, [script, String(pid), configFile], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    detached: true, // its own process group: a terminal's Ctrl-C or a group kill does not take it first
+  });
+  watchdog.on('error', () => undefined);
+  watchdog.stdin?.on('error', () => undefined);
+  // never keeps this process alive
+  watchdog.unref();
+  (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  return watchdog;
+}
+
 async function pingOk(url: string): Promise<boolean> {
   try {
     const res = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1000) });
@@ -98,9 +182,12 @@ export async function startInfluxd(options: InfluxdOptions): Promise<RunningInfl
   const binary = options.binary ?? findInfluxd();
   if (!binary) throw new Error('influxd not found (apt-get install -y influxdb)');
   fs.mkdirSync(options.dataDir, { recursive: true });
+  // never two influxd on one data directory
+  await stopStaleInfluxd(options.dataDir);
   const httpPort = options.port || (await freePort());
   const rpcPort = await freePort();
-  const configFile = path.join(options.dataDir, 'influxdb.conf');
+  const configFile = path.join(path.resolve(options.dataDir), 'influxdb.conf');
+  const pidFile = path.join(options.dataDir, PID_FILE);
   fs.writeFileSync(configFile, influxdConfig(options.dataDir, httpPort, rpcPort));
 
   const child = spawn(binary, ['run', '-config', configFile], {
@@ -114,14 +201,28 @@ export async function startInfluxd(options: InfluxdOptions): Promise<RunningInfl
   });
   let spawnError: Error | undefined;
   child.once('error', (err) => (spawnError = err));
-
   const url = `http://127.0.0.1:${httpPort}`;
+  if (child.pid) fs.writeFileSync(pidFile, `${JSON.stringify({ pid: child.pid, port: httpPort, url })}\n`);
+  const watchdog = options.watchdog === false || !child.pid ? undefined : startWatchdog(child.pid, configFile);
+
   const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    if (!(await waitForExit(child, 10_000))) {
-      child.kill('SIGKILL');
-      await waitForExit(child, 5_000);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      if (!(await waitForExit(child, 10_000))) {
+        child.kill('SIGKILL');
+        await waitForExit(child, 5_000);
+      }
+    }
+    // influxd is gone: the watchdog has nothing left to do
+    if (watchdog?.stdin && !watchdog.stdin.destroyed) {
+      watchdog.stdin.end('release\n');
+      await waitForExit(watchdog, 2_000);
+    }
+    try {
+      const recorded = JSON.parse(fs.readFileSync(pidFile, 'utf8')) as { pid?: unknown };
+      if (recorded.pid === child.pid) fs.rmSync(pidFile, { force: true });
+    } catch {
+      // no pid file (never written, or removed)
     }
   };
 
