@@ -48,11 +48,24 @@ export interface AppendOutcome {
  */
 export const DEFAULT_SPOOL_MB = 100;
 
+/** Spool options from a node's config: on unless switched off; the size in MB (> 0). */
+export function spoolOptionsFromConfig(config: { spool?: unknown; spoolMB?: unknown }): { on: boolean; maxMB: number; problem: string | undefined } {
+  const on = config.spool !== false && config.spool !== 'false';
+  const raw = config.spoolMB;
+  if (raw === undefined || raw === null || raw === '') return { on, maxMB: DEFAULT_SPOOL_MB, problem: undefined };
+  const value = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw.trim()) : NaN;
+  if (Number.isFinite(value) && value > 0) return { on, maxMB: value, problem: undefined };
+  return { on, maxMB: DEFAULT_SPOOL_MB, problem: `spoolMB: ${JSON.stringify(raw)}` };
+}
+
 const NAME = /^(\d{12})\.json$/;
 const fileName = (seq: number): string => `${String(seq).padStart(12, '0')}.json`;
 
+/** ms since the epoch of a Date (or of a number, should a flow have turned the Date into one) */
+const timestampMs = (t: Date | number): number => (typeof t === 'number' ? t : t.getTime());
+
 export function encodeBatch(points: readonly InfluxPoint[]): string {
-  const stored: StoredPoint[] = points.map((p) => ({ measurement: p.measurement, tags: p.tags, fields: p.fields, timestamp: p.timestamp.getTime() }));
+  const stored: StoredPoint[] = points.map((p) => ({ measurement: p.measurement, tags: p.tags, fields: p.fields, timestamp: timestampMs(p.timestamp) }));
   return JSON.stringify(stored);
 }
 
