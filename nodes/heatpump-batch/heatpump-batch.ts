@@ -2,7 +2,12 @@
 // so a flow writes one HTTP request per batch and never one per reading. It also owns what
 // happens after the write: a `complete` node on `influxdb batch` reports a written batch back,
 // a `catch` node a failed one, which is sent again with growing delay and given up (reported as
-// lost) only after the last retry. With a fleet whose history is off it writes nothing.
+// given to the disk spool (spool.ts) after the last retry: while it holds anything, new batches
+// queue behind it and the oldest is replayed one at a time until InfluxDB takes it. With the
+// spool off the points are reported lost. With a fleet whose history is off it writes nothing.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { InfluxPoint } from '../shared/contract';
 import { errorOf } from '../shared/errors';
@@ -10,14 +15,20 @@ import { fleetOf, type FleetLink } from '../shared/fleet-link';
 import { toPoints } from '../shared/points';
 import { PacedStatus } from '../shared/paced-status';
 import { setStatus } from '../shared/status';
-import { PointBuffer, batchOptionsFromConfig, writeOutcomeOf } from './buffer';
+import { PointBuffer, batchOptionsFromConfig, retryDelayMs, writeOutcomeOf } from './buffer';
+import { Spool, spoolOptionsFromConfig } from './spool';
 import type { BatchMsg, HeatpumpBatchDef } from './types';
+
+/** a restored spool starts replaying this long after the start (the flow is wired by then) */
+const REPLAY_START_MS = 1000;
 
 const init = (RED: NodeAPI): void => {
   function HeatpumpBatch(this: Node, config: HeatpumpBatchDef) {
     RED.nodes.createNode(this, config);
     const node = this;
     const { options, problems } = batchOptionsFromConfig(config);
+    const spoolOptions = spoolOptionsFromConfig(config);
+    if (spoolOptions.problem !== undefined) problems.push(spoolOptions.problem);
     if (problems.length > 0) node.error(RED._('heatpump-batch.errors.bad-config', { list: problems.join('; ') }));
     const buffer = new PointBuffer(options);
     let sentPoints = 0;
@@ -34,10 +45,77 @@ const init = (RED: NodeAPI): void => {
       return fleet;
     };
 
-    const statusText = (): string =>
-      RED._('heatpump-batch.status.counts', { buffered: buffer.size + [...retries.values()].reduce((n, m) => n + m.payload.length, 0), sent: sentPoints });
+    let spool: Spool | undefined;
+    if (spoolOptions.on) {
+      const userDir = (RED.settings as { userDir?: unknown }).userDir;
+      const base = typeof userDir === 'string' && userDir !== '' ? userDir : os.tmpdir();
+      const dir = path.join(base, 'heatpump-spool', node.id.replace(/[^\w.-]/g, '_'));
+      if (base !== userDir) node.warn(RED._('heatpump-batch.errors.no-userdir', { dir }));
+      try {
+        spool = new Spool(fs, dir, spoolOptions.maxMB * 1024 * 1024);
+        if (spool.corrupt > 0) node.warn(RED._('heatpump-batch.errors.spool-corrupt', { count: spool.corrupt, dir }));
+      } catch (thrown) {
+        node.error(RED._('heatpump-batch.errors.spool-failed', { dir, error: errorOf(thrown).message }));
+      }
+    }
+    /** the spooled batch sent for replay, waiting for its complete / catch feedback */
+    let inFlight: number | undefined;
+    let replayTimer: NodeJS.Timeout | undefined;
+    let replayFailures = 0;
+    /** points dropped from a full spool since it was last empty (reported once per episode) */
+    let spoolDropped = 0;
+    let closed = false;
+    const spooling = (): boolean => spool !== undefined && spool.batches > 0;
+
+    const statusText = (): string => {
+      const counts = RED._('heatpump-batch.status.counts', { buffered: buffer.size + [...retries.values()].reduce((n, m) => n + m.payload.length, 0), sent: sentPoints });
+      if (!spool || !spooling()) return counts;
+      const key = spoolDropped > 0 ? 'heatpump-batch.status.spool-dropped' : 'heatpump-batch.status.spool';
+      return `${RED._(key, { batches: spool.batches, dropped: spoolDropped })} · ${counts}`;
+    };
     const status = new PacedStatus(node);
-    const showStatus = (): void => status.show(retries.size > 0 ? 'busy' : buffer.size > 0 ? 'tracking' : 'ok', statusText);
+    const showStatus = (): void => status.show(retries.size > 0 || spooling() ? 'busy' : buffer.size > 0 ? 'tracking' : 'ok', statusText);
+
+    /** Sends the oldest spooled batch (one at a time); ends the spooling episode when none is left. */
+    const replayNext = (): void => {
+      replayTimer = undefined;
+      if (!spool || closed || inFlight !== undefined) return;
+      const next = spool.oldest();
+      if (next === undefined) {
+        replayFailures = 0;
+        spoolDropped = 0;
+        showStatus();
+        return;
+      }
+      inFlight = next.seq;
+      sentPoints += next.points.length;
+      const msg: BatchMsg = { payload: next.points, heatpumpBatch: { attempt: 0, spooled: next.seq } };
+      node.send(msg);
+      showStatus();
+    };
+    const replaySoon = (delayMs: number): void => {
+      if (closed || inFlight !== undefined || replayTimer !== undefined) return;
+      replayTimer = setTimeout(replayNext, delayMs);
+    };
+
+    /** Stores a batch on disk behind the others; false when there is no spool. */
+    const toSpool = (points: InfluxPoint[], msg: NodeMessage = {}): boolean => {
+      if (!spool) return false;
+      if (points.length === 0) return true;
+      try {
+        const outcome = spool.append(points);
+        if (outcome.droppedPoints > 0) {
+          linkedFleet()?.writeFailed(outcome.droppedPoints);
+          if (spoolDropped === 0) node.error(RED._('heatpump-batch.errors.spool-full', { mb: spoolOptions.maxMB, count: outcome.droppedPoints }), msg);
+          spoolDropped += outcome.droppedPoints;
+        }
+      } catch (thrown) {
+        linkedFleet()?.writeFailed(points.length);
+        node.error(RED._('heatpump-batch.errors.spool-write', { count: points.length, error: errorOf(thrown).message }), msg);
+      }
+      replaySoon(replayFailures > 0 ? retryDelayMs(replayFailures) : 0);
+      return true;
+    };
 
     const stopTimer = (): void => {
       if (timer !== undefined) clearTimeout(timer);
@@ -46,6 +124,8 @@ const init = (RED: NodeAPI): void => {
 
     const sendBatch = (points: InfluxPoint[], send: (msg: NodeMessage) => void, attempt = 0): void => {
       if (points.length === 0) return;
+      // while the spool holds batches, new ones queue behind them: InfluxDB gets them in order
+      if (spooling() && toSpool(points)) return;
       sentPoints += points.length;
       const msg: BatchMsg = { payload: points, heatpumpBatch: { attempt } };
       send(msg);
@@ -79,6 +159,8 @@ const init = (RED: NodeAPI): void => {
       const outcome = writeOutcomeOf(msg, options.retries);
       if (!outcome.ok) return status.fail(done, statusText(), RED._('heatpump-batch.errors.bad-payload', { detail: outcome.error }));
       const { points, attempt, error, retryIn } = outcome.value;
+      const spooledSeq = (msg.heatpumpBatch as { spooled?: unknown }).spooled;
+      if (typeof spooledSeq === 'number') return replayReported(spooledSeq, points.length, error, done);
       if (error === undefined) {
         linkedFleet()?.written(points.length);
         showStatus();
@@ -98,9 +180,47 @@ const init = (RED: NodeAPI): void => {
         showStatus();
         return done();
       }
+      if (spool) {
+        // the database is down for a while: keep the batch on disk and replay it later
+        linkedFleet()?.writeFailed(0);
+        if (!spooling() && inFlight === undefined && replayTimer === undefined) replayFailures = Math.max(replayFailures, options.retries + 1);
+        node.warn(RED._('heatpump-batch.errors.spooled', { count: points.length, tries: attempt + 1, error }));
+        toSpool(points, msg);
+        showStatus();
+        return done();
+      }
       linkedFleet()?.writeFailed(points.length);
       status.fail(done, statusText(), RED._('heatpump-batch.errors.lost', { count: points.length, tries: attempt + 1, error }));
     };
+
+    /** Feedback for a replayed batch: written -> delete it and send the next; failed -> the same one again later. */
+    const replayReported = (seq: number, count: number, error: string | undefined, done: (err?: Error) => void): void => {
+      if (error === undefined) {
+        spool?.remove(seq);
+        linkedFleet()?.written(count);
+        replayFailures = 0;
+        if (inFlight === seq) {
+          inFlight = undefined;
+          replayNext();
+        }
+      } else {
+        linkedFleet()?.writeFailed(0);
+        if (inFlight === seq) {
+          inFlight = undefined;
+          replayFailures += 1;
+          const wait = retryDelayMs(replayFailures);
+          node.warn(RED._('heatpump-batch.errors.replay-failed', { count, error, seconds: wait / 1000, batches: spool?.batches ?? 0 }));
+          replaySoon(wait);
+        }
+      }
+      showStatus();
+      done();
+    };
+
+    if (spool && spool.batches > 0) {
+      replaySoon(REPLAY_START_MS);
+      showStatus();
+    }
 
     node.on('input', (msg, send, done) => {
       try {
@@ -130,15 +250,34 @@ const init = (RED: NodeAPI): void => {
       }
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
-      // Send what is held and what waits for a retry before closing: nothing is lost on a redeploy.
+    node.on('close', (removed: boolean, done: () => void) => {
       stopTimer();
-      sendBatch(buffer.takeAll(), (out) => node.send(out));
-      for (const [pending, retry] of retries) {
-        clearTimeout(pending);
-        node.send(retry);
+      clearTimeout(replayTimer);
+      replayTimer = undefined;
+      closed = true;
+      if (spool && !removed) {
+        // Batches waiting for a retry failed already: on disk they survive the restart, and what is
+        // held follows them when the spool is not empty (order). The next start replays the spool.
+        for (const [pending, retry] of retries) {
+          clearTimeout(pending);
+          toSpool(retry.payload);
+        }
+        retries.clear();
+        const held = buffer.takeAll();
+        if (!spooling() || !toSpool(held)) sendBatch(held, (out) => node.send(out));
+      } else {
+        // Send what is held and what waits for a retry before closing: nothing is lost on a redeploy.
+        const held = buffer.takeAll();
+        if (held.length > 0) {
+          sentPoints += held.length;
+          node.send({ payload: held, heatpumpBatch: { attempt: 0 } });
+        }
+        for (const [pending, retry] of retries) {
+          clearTimeout(pending);
+          node.send(retry);
+        }
+        retries.clear();
       }
-      retries.clear();
       status.cancel();
       node.status({});
       done();

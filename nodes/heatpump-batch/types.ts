@@ -9,6 +9,10 @@ export interface HeatpumpBatchProps {
   maxBuffered?: string | number;
   /** how often a failed write is tried again before its points are reported lost */
   retries?: string | number;
+  /** keep batches whose last retry failed on disk and replay them (default on) */
+  spool?: boolean | string;
+  /** size limit of the spool in MB; beyond it the oldest batches are dropped (default 100) */
+  spoolMB?: string | number;
   /** heatpump-fleet config node: points written, write errors and history on/off */
   fleet?: string;
 }
@@ -28,5 +32,5 @@ export interface BatchOptions {
 export interface BatchMsg extends NodeMessage {
   payload: InfluxPoint[];
   /** which attempt this is; comes back through complete / catch so the node knows the outcome */
-  heatpumpBatch: { attempt: number };
+  heatpumpBatch: { attempt: number; spooled?: number };
 }

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { NodeMessage } from 'node-red';
 import type { InfluxPoint, Reading } from '../../nodes/shared/contract';
 import { catchModule, collect, flowSuiteHooks, flowWithCatch, helper, nodeById as get, sleep, withCatalog, type NodeInit, type Spied, type TestNode } from '../support/flow-helper';
 import { nodeModule } from '../support/node-red';
+import { readingToPoint } from '../../nodes/shared/points';
 
 const batch = withCatalog(nodeModule('heatpump-batch') as NodeInit, 'heatpump-batch');
 
@@ -12,8 +16,26 @@ const flow = (config: Record<string, unknown> = {}): Array<Record<string, unknow
 
 const points = (msg: NodeMessage | undefined): InfluxPoint[] => msg?.payload as InfluxPoint[];
 
+/** what comes back from influxdb batch: points, with Date timestamps */
+const pointOf = (i: number): InfluxPoint => readingToPoint(reading(i));
+const tag = (msg: NodeMessage | undefined): unknown => (msg as { heatpumpBatch?: unknown } | undefined)?.heatpumpBatch;
+const failed = (msg: NodeMessage | undefined, message = 'connect ECONNREFUSED'): Record<string, unknown> => ({ ...msg, error: { message } });
+const written = (msg: NodeMessage | undefined): Record<string, unknown> => ({ ...msg });
+const stamps = (msg: NodeMessage | undefined): number[] => points(msg).map((p) => p.timestamp.getTime());
+
 describe('heatpump-batch node', function () {
   flowSuiteHooks();
+  let userDir: string;
+  beforeEach(function () {
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hp-batch-flow-'));
+    helper.settings({ userDir });
+  });
+  afterEach(function () {
+    fs.rmSync(userDir, { recursive: true, force: true });
+  });
+  after(function () {
+    helper.settings({});
+  });
 
   it('should be loaded with correct defaults', async function () {
     await helper.load(batch, [{ id: 'n1', type: 'heatpump-batch', wires: [[]] }]);
@@ -144,21 +166,137 @@ describe('heatpump-batch node', function () {
     assert.deepEqual(points(retry).map((p) => p.timestamp.getTime()), points(sent).map((p) => p.timestamp.getTime()), 'same timestamps: a retry never duplicates rows');
   });
 
-  it('reports the points as lost with done(err) when the last retry failed', async function () {
-    await helper.load([batch, catchModule], flow({ maxWaitMs: 0, retries: 1 }));
+  it('with the spool off, reports the points as lost with done(err) when the last retry failed', async function () {
+    await helper.load([batch, catchModule], flow({ maxWaitMs: 0, retries: 1, spool: false }));
     const caught = collect('caught', 1);
     get('n1').receive({ payload: [reading(0)], heatpumpBatch: { attempt: 1 }, error: { message: 'HTTP 500' } });
     const [error] = await caught;
     assert.match((error?.error as { message: string }).message, /1 points lost, InfluxDB write failed 2 times: HTTP 500/);
   });
 
-  it('sends a batch that waits for a retry when it closes', async function () {
-    await helper.load([batch, catchModule], flow({ maxWaitMs: 0, retries: 5 }));
+  it('with the spool off, sends a batch that waits for a retry when it closes', async function () {
+    await helper.load([batch, catchModule], flow({ maxWaitMs: 0, retries: 5, spool: false }));
     const received = collect('out', 1);
     get('n1').receive({ payload: [reading(3)], heatpumpBatch: { attempt: 3 }, error: { message: 'timeout' } });
     await sleep(50);
     await get('n1').close(false);
     const [msg] = await received;
     assert.deepEqual((msg as { heatpumpBatch?: unknown }).heatpumpBatch, { attempt: 4 });
+  });
+
+  describe('spool', function () {
+    const spoolDir = (): string => path.join(userDir, 'heatpump-spool', 'n1');
+
+    it('spools a batch whose last retry failed (no loss, no done(err)), replays it with the same points and timestamps, and queues new batches behind it in order', async function () {
+      await helper.load([batch, catchModule], flow({ maxWaitMs: 0, retries: 0 }));
+      const caught = collect('caught', 1, 4000).then(
+        () => 'caught',
+        () => 'none',
+      );
+      const first = collect('out', 1);
+      get('n1').receive({ payload: [reading(0), reading(1)], flush: true });
+      const [sent] = await first;
+      const replay = collect('out', 1, 5000);
+      get('n1').receive(failed(sent));
+      await sleep(50);
+      assert.equal(fs.readdirSync(spoolDir()).length, 1, 'the batch is on disk');
+      const [replayed] = await replay;
+      assert.deepEqual(tag(replayed), { attempt: 0, spooled: 1 });
+      assert.deepEqual(stamps(replayed), stamps(sent), 'same timestamps: no duplicates in InfluxDB');
+      assert.deepEqual(points(replayed), points(sent));
+
+      // a new batch while the spool is not empty goes behind it, not out
+      const next = collect('out', 1, 3000);
+      get('n1').receive({ payload: [reading(2)], flush: true });
+      await sleep(100);
+      assert.equal(fs.readdirSync(spoolDir()).length, 2);
+      get('n1').receive(written(replayed)); // complete feedback: delete it, send the next
+      const [second] = await next;
+      assert.deepEqual(tag(second), { attempt: 0, spooled: 2 });
+      assert.deepEqual(stamps(second), [reading(2).timestamp]);
+      assert.equal(fs.readdirSync(spoolDir()).length, 1);
+      get('n1').receive(written(second));
+      await sleep(50);
+      assert.deepEqual(fs.readdirSync(spoolDir()), [], 'written batches are deleted');
+
+      // the spool is empty: batches go out directly again
+      const direct = collect('out', 1);
+      get('n1').receive({ payload: [reading(3)], flush: true });
+      assert.deepEqual(tag((await direct)[0]), { attempt: 0 });
+      assert.equal(await caught, 'none', 'nothing was reported lost');
+    });
+
+    it('keeps a replayed batch whose write failed and tries the same one again after a back-off', async function () {
+      await helper.load([batch, catchModule], flow({ maxWaitMs: 0, retries: 0 }));
+      get('n1').receive({ payload: [pointOf(5)], heatpumpBatch: { attempt: 0 }, error: { message: 'HTTP 503' } });
+      const [replayed] = await collect('out', 1, 5000);
+      const again = collect('out', 1, 6000);
+      const failedAt = Date.now();
+      get('n1').receive(failed(replayed, 'HTTP 503'));
+      const [retry] = await again;
+      assert.ok(Date.now() - failedAt >= 1900, 'waited the back-off (2 s after the second failure)');
+      assert.deepEqual(tag(retry), { attempt: 0, spooled: 1 });
+      assert.deepEqual(stamps(retry), [reading(5).timestamp]);
+    });
+
+    it('shows the spooled batches in the status', async function () {
+      await helper.load([batch, catchModule], flow({ maxWaitMs: 0, retries: 0 }));
+      const statuses: string[] = [];
+      get('n1').on('call:status', (call: Spied<{ text?: string }>) => statuses.push(call.args[0]?.text ?? ''));
+      get('n1').receive({ payload: [pointOf(5)], heatpumpBatch: { attempt: 0 }, error: { message: 'HTTP 503' } });
+      await sleep(300);
+      assert.ok(
+        statuses.some((text) => text.startsWith('spool 1 batches')),
+        statuses.join(' | '),
+      );
+    });
+
+    it('on close spools what waits for a retry, and a new node on the same directory replays it', async function () {
+      await helper.load([batch, catchModule], flow({ maxWaitMs: 0, retries: 5 }));
+      const out = collect('out', 1, 500).then(
+        () => 'sent',
+        () => 'none',
+      );
+      get('n1').receive({ payload: [pointOf(3), pointOf(4)], heatpumpBatch: { attempt: 3 }, error: { message: 'timeout' } });
+      get('n1').receive({ payload: [reading(6)] }); // held: follows the spooled batch on close
+      await sleep(50);
+      await get('n1').close(false);
+      assert.equal(await out, 'none', 'nothing sent into a closing flow');
+      assert.equal(fs.readdirSync(spoolDir()).length, 2);
+
+      await helper.unload();
+      await helper.load([batch, catchModule], flow({ maxWaitMs: 0, retries: 5 }));
+      const [first] = await collect('out', 1, 5000);
+      assert.deepEqual(tag(first), { attempt: 0, spooled: 1 });
+      assert.deepEqual(stamps(first), [reading(3).timestamp, reading(4).timestamp]);
+      assert.ok(points(first)[0]?.timestamp instanceof Date);
+      const next = collect('out', 1);
+      get('n1').receive(written(first));
+      const [second] = await next;
+      assert.deepEqual(tag(second), { attempt: 0, spooled: 2 });
+      assert.deepEqual(stamps(second), [reading(6).timestamp]);
+    });
+
+    it('drops the oldest batches when the spool is full, counts them and reports it once', async function () {
+      // one 1-point batch of a reading is ~190 bytes: 0.0005 MB (524 bytes) hold two
+      await helper.load([batch, catchModule], flow({ maxWaitMs: 0, retries: 0, spoolMB: 0.0005 }));
+      const errors: string[] = [];
+      get('caught').on('input', (msg: NodeMessage) => errors.push((msg.error as { message: string }).message));
+      for (let i = 0; i < 5; i += 1) get('n1').receive({ payload: [pointOf(i)], heatpumpBatch: { attempt: 0 }, error: { message: 'HTTP 503' } });
+      await sleep(100);
+      const files = fs.readdirSync(spoolDir());
+      assert.ok(files.length >= 1 && files.length < 5, files.join());
+      assert.equal(errors.length, 1, errors.join(' | '));
+      assert.match(errors[0] ?? '', /spool over 0.0005 MB, dropped the oldest 1 points/);
+      const [replayed] = await collect('out', 1, 5000);
+      assert.deepEqual(stamps(replayed), [reading(5 - files.length).timestamp], 'the oldest kept batch comes first');
+    });
+
+    it('warns and spools under the temp directory when the Node-RED user directory is unknown', async function () {
+      helper.settings({ userDir: '' });
+      await helper.load([batch, catchModule], flow({}));
+      const logged = helper.log().args.map((args) => args[0] as { type?: string; msg?: unknown });
+      assert.ok(logged.some((entry) => entry.type === 'heatpump-batch' && String(entry.msg).includes(`user directory unknown: spooling to ${path.join(os.tmpdir(), 'heatpump-spool', 'n1')}`)));
+    });
   });
 });
