@@ -74,7 +74,16 @@ const init = (RED: NodeAPI): void => {
       return `${RED._(key, { batches: spool.batches, dropped: spoolDropped })} · ${counts}`;
     };
     const status = new PacedStatus(node);
-    const showStatus = (): void => status.show(retries.size > 0 || spooling() ? 'busy' : buffer.size > 0 ? 'tracking' : 'ok', statusText);
+    let reportedSpool = 0;
+    const showStatus = (): void => {
+      // the fleet's health is degraded while points wait on disk
+      const held = spool?.points ?? 0;
+      if (held !== reportedSpool) {
+        reportedSpool = held;
+        linkedFleet()?.spooled(node.id, held);
+      }
+      status.show(retries.size > 0 || spooling() ? 'busy' : buffer.size > 0 ? 'tracking' : 'ok', statusText);
+    };
 
     /** Sends the oldest spooled batch (one at a time); ends the spooling episode when none is left. */
     const replayNext = (): void => {

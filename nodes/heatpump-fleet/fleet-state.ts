@@ -54,6 +54,8 @@ export interface Health {
   influxdb_connected: boolean | null;
   /** false: no InfluxDB configured, nothing is written or queried */
   history: boolean;
+  /** points waiting in write spools on disk for InfluxDB to take them (heatpump-batch) */
+  spooled_points: number;
   /** ms: when this runtime started the fleet node */
   started_at: number;
 }
@@ -123,7 +125,7 @@ export class FleetState {
     history: boolean,
     private readonly maxDevices = DEFAULT_MAX_DEVICES,
   ) {
-    this.health = { mqtt_connected: null, influxdb_connected: null, history, started_at: started };
+    this.health = { mqtt_connected: null, influxdb_connected: null, history, spooled_points: 0, started_at: started };
   }
 
   // ---- reports -------------------------------------------------------------------------------
@@ -217,11 +219,12 @@ export class FleetState {
     return this.setHealth({ mqtt_connected: connected });
   }
 
-  setHealth(part: Partial<Pick<Health, 'mqtt_connected' | 'influxdb_connected' | 'history'>>): boolean {
+  setHealth(part: Partial<Pick<Health, 'mqtt_connected' | 'influxdb_connected' | 'history' | 'spooled_points'>>): boolean {
     let changed = false;
-    for (const [key, value] of Object.entries(part) as [keyof typeof part, boolean][]) {
-      if (this.health[key] !== value) {
-        this.health[key] = value;
+    const health = this.health as unknown as Record<string, unknown>;
+    for (const [key, value] of Object.entries(part)) {
+      if (health[key] !== value) {
+        health[key] = value;
         changed = true;
       }
     }

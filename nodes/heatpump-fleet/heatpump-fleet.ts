@@ -62,6 +62,8 @@ class FleetOwner implements FleetLink {
   private saving: Promise<void> | undefined;
   private influxReachable: boolean | undefined;
   private resolvedInflux: { url: string | undefined } | undefined;
+  /** points held on disk by each reporting heatpump-batch */
+  private readonly spools = new Map<string, number>();
   /** the last write failed and none has succeeded since */
   private writeFailing = false;
   private closed = false;
@@ -202,6 +204,16 @@ class FleetOwner implements FleetLink {
       // a database that answers /ping but fails or times out on writes is not healthy either
       this.writeFailing = true;
       this.state.setHealth({ influxdb_connected: false });
+    });
+  }
+
+  spooled(reporter: string, points: number): void {
+    this.report(() => {
+      if (points > 0) this.spools.set(reporter, points);
+      else this.spools.delete(reporter);
+      let total = 0;
+      for (const held of this.spools.values()) total += held;
+      this.state.setHealth({ spooled_points: total });
     });
   }
 

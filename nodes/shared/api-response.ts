@@ -51,6 +51,8 @@ export function healthStatus(health: Health): 'healthy' | 'degraded' | 'unhealth
   // Without InfluxDB on purpose (history off) the live pipeline still works: degraded, not down.
   if (!health.history) return 'degraded';
   if (health.influxdb_connected !== true) return 'unhealthy';
+  // readings wait on disk for the database: nothing is lost, but history is behind
+  if (health.spooled_points > 0) return 'degraded';
   return health.mqtt_connected === true ? 'healthy' : 'degraded';
 }
 
@@ -62,6 +64,7 @@ function healthResponse(fleet: FleetReader, now: number, historyNote: string): A
     influxdb_connected: health.influxdb_connected === true,
     mqtt_connected: health.mqtt_connected === true,
     history: health.history,
+    spooled_points: health.spooled_points,
     timestamp: iso(now),
   };
   if (!health.history) payload.notice = `${historyNote.charAt(0).toUpperCase()}${historyNote.slice(1)}; readings are not stored.`;
@@ -106,6 +109,7 @@ export function prometheusText(fleet: FleetReader): string {
     })();
   metric('device_online', 'gauge', '1 when the device is online.', perDevice((d) => (d.online === null ? null : d.online ? 1 : 0)));
   metric('device_last_seen_seconds', 'gauge', 'When the device last sent a reading or message, in seconds since the epoch.', perDevice((d) => (d.last_seen === null ? null : d.last_seen / 1000)));
+  metric('spooled_points', 'gauge', 'Points waiting in write spools on disk for InfluxDB.', [['', fleet.health.spooled_points]]);
   metric('mqtt_connected', 'gauge', '1 when the MQTT broker connection is up.', [['', fleet.health.mqtt_connected ? 1 : 0]]);
   metric('influxdb_connected', 'gauge', '1 when InfluxDB answers.', [['', fleet.health.influxdb_connected ? 1 : 0]]);
   return `${lines.join('\n')}\n`;

@@ -33,6 +33,8 @@ export interface FleetLink {
   written(points: number): void;
   /** a failed write; lostPoints > 0 when its points were given up (heatpump-batch) */
   writeFailed(lostPoints: number): void;
+  /** how many points this reporter's spool holds now (heatpump-batch); health is degraded while any does */
+  spooled(reporter: string, points: number): void;
   /**
    * Changes once per interval; the first call after subscribing (and after a restart's restore)
    * carries every known device. Returns the unsubscribe function (call it on close).

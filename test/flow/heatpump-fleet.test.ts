@@ -310,6 +310,16 @@ describe('heatpump-fleet node', function () {
     });
   });
 
+  it('sums the points each heatpump-batch holds in its spool into the health', async function () {
+    await helper.load(fleetModule, [{ id: 'fleet', type: 'heatpump-fleet', name: '', store: '' }]);
+    const fleet = fleetLink();
+    fleet.spooled('batch1', 5000);
+    fleet.spooled('batch2', 300);
+    await eventually(async () => fleet.state.health.spooled_points === 5300 || undefined, 3000, 'both spools counted');
+    fleet.spooled('batch1', 0);
+    await eventually(async () => fleet.state.health.spooled_points === 300 || undefined, 3000, 'an emptied spool no longer counts');
+  });
+
   describe('delivery', function () {
     it('batches changes: 1000 reports on 10 devices reach a subscriber as one delivery of 10 records', async function () {
       await helper.load(fleetModule, [{ id: 'fleet', type: 'heatpump-fleet', name: '', store: '' }]);

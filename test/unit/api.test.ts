@@ -129,11 +129,13 @@ describe('API responses', () => {
     assert.equal(health({ influxdb_connected: false }), 'unhealthy');
     assert.equal(health({ influxdb_connected: null }), 'unhealthy');
     assert.equal(health({ history: false, influxdb_connected: null }), 'degraded');
+    assert.equal(health({ spooled_points: 5000 }), 'degraded', 'readings wait on disk: nothing lost, history behind');
+    assert.equal(health({ spooled_points: 5000, influxdb_connected: false }), 'unhealthy');
     const fleet = makeFleet();
     fleet.setHealth({ influxdb_connected: false });
     const unhealthy = liveResponse({ kind: 'health' }, fleet, NOW);
     assert.equal(unhealthy.statusCode, 503);
-    assert.deepEqual(unhealthy.payload, { status: 'unhealthy', influxdb_connected: false, mqtt_connected: true, history: true, timestamp: '2024-01-30T10:00:00.000Z' });
+    assert.deepEqual(unhealthy.payload, { status: 'unhealthy', influxdb_connected: false, mqtt_connected: true, history: true, spooled_points: 0, timestamp: '2024-01-30T10:00:00.000Z' });
     const off = liveResponse({ kind: 'health' }, makeFleet(false), NOW, 'history is off: no InfluxDB');
     assert.equal(off.statusCode, 200);
     assert.equal((off.payload as { notice: string }).notice, 'History is off: no InfluxDB; readings are not stored.');

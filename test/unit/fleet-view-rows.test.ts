@@ -294,7 +294,7 @@ describe('fleet-view CounterRates', () => {
 
 describe('fleet-view system payload', () => {
   const source = (health: Partial<SystemSource['health']>, notes: Partial<Pick<SystemSource, 'historyNote' | 'storeNote'>> = {}): SystemSource => ({
-    health: { mqtt_connected: true, influxdb_connected: true, history: true, started_at: T0, ...health },
+    health: { mqtt_connected: true, influxdb_connected: true, history: true, spooled_points: 0, started_at: T0, ...health } as SystemSource['health'],
     counters: { readings_accepted: 7, payloads_rejected: 2, fields_left_out: 1, alerts: 3, points_written: 40, write_errors: 0, points_lost: 0, mqtt_outages: 0 },
     rejections: () => [{ time: T0, scope: 'payload', device_id: null, field: null, reason: 'not JSON' }],
     historyNote: '',
