@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AlertEvent, Reading } from '../../nodes/shared/contract';
 import type { FleetChanges, FleetLink } from '../../nodes/shared/fleet-link';
 import { startBroker, type RunningBroker } from '../../scripts/lib/broker';
 import { startInfluxd, type RunningInfluxd } from '../../scripts/lib/influxd';
@@ -12,6 +11,7 @@ import { flowSuiteHooks, helper, nodeById, sleep, withCatalog, type NodeInit } f
 import { nodeModule, nodeRedPath } from '../support/node-red';
 import { eventually } from '../support/runtime';
 import { requireBinary } from '../support/system';
+import { alert, reading } from '../fixtures/fleet-events';
 
 const requireFromNodeRed = (request: string): unknown =>
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -72,18 +72,6 @@ class Deliveries {
   }
 }
 
-const reading = (deviceId: string, timestamp: number, values: Partial<Reading> = {}): Reading => ({ device_id: deviceId, timestamp, voltage: 231, ...values });
-
-const alert = (deviceId: string, alertType: string, state: AlertEvent['state'], level: AlertEvent['level'], timestamp: number): AlertEvent => ({
-  device_id: deviceId,
-  alert_type: alertType,
-  level,
-  value: 251,
-  threshold: 250,
-  message: `${alertType} ${state}`,
-  state,
-  timestamp,
-});
 
 const timeouts = (): number => process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length;
 
@@ -183,7 +171,7 @@ describe('heatpump-fleet node', function () {
       const next = await subscriber.nth(1);
       assert.deepEqual(
         next.devices.map((d) => [d.device_id, d.reading?.voltage]),
-        [['hp1', 231]],
+        [['hp1', 230]],
       );
 
       // close saves into the default (memory) store

@@ -2,47 +2,13 @@
 // (scripts/lib/influxd-watchdog.ts), and a start never runs a second influxd on a data directory
 // (the pid file and stopStaleInfluxd in scripts/lib/influxd.ts).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../scripts/lib/ports';
 import { influxdPidsOn, PID_FILE, startInfluxd, type RunningInfluxd } from '../../scripts/lib/influxd';
-import { projectRoot } from '../support/node-red';
 import { requireBinary } from '../support/system';
+import { spawnNpmStart, type StartedProcess } from '../support/runtime';
 
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  exit: Promise<number | null>;
-}
-
-async function startApp(home: string): Promise<Started> {
-  const env: Record<string, string | undefined> = {
-    ...process.env,
-    HEATPUMP_HOME: home,
-    PORT: String(await freePort()),
-    MQTT_PORT: String(await freePort()),
-    INFLUXDB_PORT: String(await freePort()),
-    SIMULATOR: '0',
-  };
-  for (const key of ['MQTT_BROKER', 'INFLUXDB_URL', 'MQTT_USER', 'MQTT_PASSWORD', 'LOCAL_INFLUXD']) delete env[key];
-  const child = spawn(process.execPath, [path.join(projectRoot, 'dist', 'scripts', 'start.js')], {
-    cwd: projectRoot,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 60_000;
-  while (!output.includes('heatpump-monitor is running')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return { child, output: () => output, exit };
-}
 
 function alive(pid: number): boolean {
   try {
@@ -69,7 +35,7 @@ function recordedPid(dataDir: string): number {
 describe('npm start: influxd processes', function () {
   this.timeout(120_000);
   const homes: string[] = [];
-  let running: Started | undefined;
+  let running: StartedProcess | undefined;
   let orphan: RunningInfluxd | undefined;
   const newHome = () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'hp-procs-'));
@@ -99,7 +65,7 @@ describe('npm start: influxd processes', function () {
   it('kill -9 of npm start takes its influxd with it', async function () {
     const home = newHome();
     const dataDir = path.join(home, 'influxdb');
-    running = await startApp(home);
+    running = await spawnNpmStart(home, { SIMULATOR: '0' }, ['LOCAL_INFLUXD']);
     const pid = recordedPid(dataDir);
     assert.deepEqual(influxdPidsOn(dataDir), [pid]);
     running.child.kill('SIGKILL');
@@ -116,7 +82,7 @@ describe('npm start: influxd processes', function () {
     assert.equal(recordedPid(dataDir), orphan.pid);
     assert.equal((await fetch(`${orphan.url}/ping`)).status, 204);
 
-    running = await startApp(home);
+    running = await spawnNpmStart(home, { SIMULATOR: '0' }, ['LOCAL_INFLUXD']);
     assert.match(running.output(), new RegExp(`stopped the influxd already running on .*\\(pid ${orphan.pid}\\)`));
     assert.ok(await gone(orphan.pid, 5_000), 'the leftover influxd is stopped');
     const pids = influxdPidsOn(dataDir);

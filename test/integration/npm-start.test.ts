@@ -1,48 +1,13 @@
 // Smoke test of `npm start` (dist/scripts/start.js) as a user runs it: real Node-RED with the
 // shipped flows, the embedded broker, Debian's influxd (when installed) and the simulator.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../scripts/lib/ports';
-import { projectRoot } from '../support/node-red';
 import { findBinary } from '../support/system';
+import { spawnNpmStart, type StartedProcess } from '../support/runtime';
 
-interface Started {
-  child: ChildProcess;
-  port: number;
-  output: () => string;
-  exit: Promise<number | null>;
-}
-
-async function startApp(home: string, extraEnv: Record<string, string>): Promise<Started> {
-  const port = await freePort();
-  const env: Record<string, string | undefined> = {
-    ...process.env,
-    HEATPUMP_HOME: home,
-    PORT: String(port),
-    MQTT_PORT: String(await freePort()),
-    INFLUXDB_PORT: String(await freePort()),
-    ...extraEnv,
-  };
-  for (const key of ['MQTT_BROKER', 'INFLUXDB_URL', 'MQTT_USER', 'MQTT_PASSWORD']) delete env[key];
-  const child = spawn(process.execPath, [path.join(projectRoot, 'dist', 'scripts', 'start.js')], {
-    cwd: projectRoot,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 60_000;
-  while (!output.includes('heatpump-monitor is running')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return { child, port, output: () => output, exit };
-}
 
 async function getJson(url: string): Promise<{ status: number; body: unknown }> {
   const res = await fetch(url);
@@ -91,7 +56,7 @@ function alive(pid: number): boolean {
 describe('npm start (dist/scripts/start.js)', function () {
   this.timeout(120_000);
   const homes: string[] = [];
-  let running: Started | undefined;
+  let running: StartedProcess | undefined;
   const newHome = () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'hp-start-'));
     homes.push(home);
@@ -112,7 +77,7 @@ describe('npm start (dist/scripts/start.js)', function () {
   it('serves editor, dashboard and API with simulated devices, then stops cleanly on SIGTERM', async function () {
     const withInflux = findBinary('influxd') !== undefined;
     const home = newHome();
-    running = await startApp(home, { SIMULATOR: '2', SIMULATOR_INTERVAL: '0.5' });
+    running = await spawnNpmStart(home, { SIMULATOR: '2', SIMULATOR_INTERVAL: '0.5' });
     const { port, child } = running;
     const base = `http://127.0.0.1:${port}`;
 
@@ -151,7 +116,7 @@ describe('npm start (dist/scripts/start.js)', function () {
   });
 
   it('runs without history when there is no InfluxDB, and says so', async function () {
-    running = await startApp(newHome(), { SIMULATOR: '0', LOCAL_INFLUXD: '0' });
+    running = await spawnNpmStart(newHome(), { SIMULATOR: '0', LOCAL_INFLUXD: '0' });
     const base = `http://127.0.0.1:${running.port}`;
     assert.match(running.output(), /HISTORY OFF: no INFLUXDB_URL and LOCAL_INFLUXD=0/);
     assert.match(running.output(), /InfluxDB +history off/);
@@ -171,7 +136,7 @@ describe('npm start (dist/scripts/start.js)', function () {
   it('asks for the editor login when NODE_RED_ADMIN_PASSWORD_HASH is set, and accepts it', async function () {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const bcrypt = require('bcryptjs') as { hashSync(password: string, rounds: number): string };
-    running = await startApp(newHome(), {
+    running = await spawnNpmStart(newHome(), {
       SIMULATOR: '0',
       LOCAL_INFLUXD: '0',
       NODE_RED_ADMIN_USER: 'operator',

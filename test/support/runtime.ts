@@ -80,3 +80,43 @@ export async function startProduct(env: Record<string, string>, options: Product
 
 // moved to wait.ts; still exported here for the suites that import it from this file
 export { eventually } from './wait';
+
+export interface StartedProcess {
+  child: ChildProcess;
+  port: number;
+  output: () => string;
+  exit: Promise<number | null>;
+}
+
+/**
+ * `npm start` (dist/scripts/start.js) as a bare child process on free ports, for tests of the
+ * process itself (banner, signals, children): no broker, InfluxDB or remote database from the
+ * calling environment; `unset` removes further variables. Resolves once the banner is printed.
+ */
+export async function spawnNpmStart(home: string, extraEnv: Record<string, string> = {}, unset: string[] = []): Promise<StartedProcess> {
+  const port = await freePort();
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    HEATPUMP_HOME: home,
+    PORT: String(port),
+    MQTT_PORT: String(await freePort()),
+    INFLUXDB_PORT: String(await freePort()),
+    ...extraEnv,
+  };
+  for (const key of ['MQTT_BROKER', 'INFLUXDB_URL', 'MQTT_USER', 'MQTT_PASSWORD', ...unset]) delete env[key];
+  const child = spawn(process.execPath, [path.join(projectRoot, 'dist', 'scripts', 'start.js')], {
+    cwd: projectRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 60_000;
+  while (!output.includes('heatpump-monitor is running')) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return { child, port, output: () => output, exit };
+}

@@ -1,23 +1,11 @@
 import assert from 'node:assert/strict';
-import type { AlertEvent, AlertLevel, AlertState, PresenceEvent, Reading } from '../../nodes/shared/contract';
+import type { AlertEvent, AlertLevel, PresenceEvent } from '../../nodes/shared/contract';
+import { alert, reading } from '../fixtures/fleet-events';
 import { COUNTER_NAMES, FleetState, MAX_REJECTIONS, type Counters, type DeviceRecord, type FleetSummaryCounts } from '../../nodes/heatpump-fleet/fleet-state';
 
 const S = 1000;
 const T0 = 1_706_600_000_000;
 
-const reading = (deviceId: string, at: number, values: Partial<Reading> = {}): Reading => ({ device_id: deviceId, timestamp: at, voltage: 230, ...values });
-
-const alert = (deviceId: string, alertType: string, state: AlertState, level: AlertLevel, at: number, extra: Partial<AlertEvent> = {}): AlertEvent => ({
-  device_id: deviceId,
-  alert_type: alertType,
-  level,
-  value: 251,
-  threshold: 250,
-  message: `${alertType} ${state}`,
-  state,
-  timestamp: at,
-  ...extra,
-});
 
 const presence = (deviceId: string, online: boolean, at: number, lastSeen: number | null): PresenceEvent => ({
   event: online ? 'device_online' : 'device_offline',
