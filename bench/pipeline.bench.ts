@@ -2,7 +2,6 @@
 // land against the readings sent. The shipped main flow is measured beside the same pipeline
 // built from stock nodes (mqtt in -> json -> function -> influxdb out, one write per message) in
 // the same run, against the same broker and database server.
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,8 +9,8 @@ import mqtt from 'mqtt';
 import { startBroker } from '../scripts/lib/broker';
 import { findInfluxd, startInfluxd } from '../scripts/lib/influxd';
 import { influxQuery, rowsOf, setupInfluxDb } from '../scripts/lib/influx-setup';
-import { freePort } from '../scripts/lib/ports';
 import { loadShippedFlows } from '../scripts/lib/shipped-flows';
+import { processUsage, startNodeRedChild } from './child';
 import { percentile } from './measure';
 
 export const title = 'End-to-end pipeline: devices -> MQTT -> Node-RED -> InfluxDB';
@@ -57,16 +56,6 @@ return msg;`;
   ];
 }
 
-/** utime + stime of a process in seconds, and its peak resident memory in MiB (Linux /proc). */
-function processUsage(pid: number): { cpuSeconds: number; peakRssMiB: number } {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
-  return { cpuSeconds: ticks / 100, peakRssMiB: hwm / 1024 };
-}
-
 interface PipelineResult {
   name: string;
   /** deliveries between nodes per reading sent, and the path of the first reading */
@@ -87,24 +76,9 @@ async function runPipeline(
   count: (database: string) => Promise<number>,
   database: string,
 ): Promise<PipelineResult> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'heatpump-bench-'));
-  const flowFile = path.join(dir, 'flows.json');
-  fs.writeFileSync(flowFile, JSON.stringify(flows));
-  const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [path.join(__dirname, 'node-red-child.js'), flowFile, String(port)], {
-    env: { ...process.env, ...env, INFLUXDB_DATABASE: database },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let printed = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      printed += chunk.toString();
-      if (printed.includes('ready')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`${name}: Node-RED exited with ${code}`)));
-  });
+  const child = await startNodeRedChild(name, flows, { ...env, INFLUXDB_DATABASE: database });
   await new Promise((resolve) => setTimeout(resolve, 1500)); // MQTT subscriptions settle
-  const before = processUsage(child.pid ?? 0);
+  const before = processUsage(child.process.pid ?? 0);
 
   const client = mqtt.connect(`mqtt://127.0.0.1:${env.MQTT_PORT}`, { clientId: `bench-${name}` });
   await new Promise((resolve) => client.once('connect', resolve));
@@ -133,12 +107,10 @@ async function runPipeline(
   while (landed < READINGS && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   clearInterval(poller);
   const end = landed > 0 ? (landedAt[landed - 1] ?? performance.now()) : performance.now();
-  const after = processUsage(child.pid ?? 0);
+  const after = processUsage(child.process.pid ?? 0);
   await client.endAsync();
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
-  fs.rmSync(dir, { recursive: true, force: true });
-  const hops = JSON.parse(/^hops (.*)$/m.exec(printed)?.[1] ?? '{"deliveries":0,"path":[]}') as { deliveries: number; path: string[] };
+  await child.stop();
+  const hops = JSON.parse(/^hops (.*)$/m.exec(child.printed())?.[1] ?? '{"deliveries":0,"path":[]}') as { deliveries: number; path: string[] };
 
   const latencies = landedAt.slice(0, landed).map((t, i) => t - (publishedAt[i] ?? t)).sort((a, b) => a - b);
   return {

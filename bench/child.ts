@@ -1,0 +1,64 @@
+// Starting and stopping bench/node-red-child.js (a Node-RED runtime in its own process) for the
+// end-to-end benches, and reading its CPU time and memory from /proc.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../scripts/lib/ports';
+
+export interface NodeRedChild {
+  process: ChildProcess;
+  port: number;
+  /** what the child printed on stdout so far */
+  printed(): string;
+  /** SIGTERM, then waits for the exit; the child prints its hop count before it goes */
+  stop(): Promise<void>;
+}
+
+/** Runs `flows` in a fresh Node-RED process with `env` added to this one's; resolves once it is ready. */
+export async function startNodeRedChild(name: string, flows: object[], env: Record<string, string>): Promise<NodeRedChild> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'heatpump-bench-'));
+  const flowFile = path.join(dir, 'flows.json');
+  fs.writeFileSync(flowFile, JSON.stringify(flows));
+  const port = await freePort();
+  const child = spawn(process.execPath, [path.join(__dirname, 'node-red-child.js'), flowFile, String(port)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let printed = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    printed += chunk.toString();
+  });
+  await new Promise<void>((resolve, reject) => {
+    const ready = () => {
+      if (!printed.includes('ready')) return;
+      child.stdout?.off('data', ready);
+      child.off('exit', exited);
+      resolve();
+    };
+    const exited = (code: number | null) => reject(new Error(`${name}: Node-RED exited with ${code}`));
+    child.stdout?.on('data', ready);
+    child.once('exit', exited);
+  });
+  return {
+    process: child,
+    port,
+    printed: () => printed,
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** utime + stime of a process in seconds, and its peak resident memory in MiB (Linux /proc). */
+export function processUsage(pid: number): { cpuSeconds: number; peakRssMiB: number } {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+  return { cpuSeconds: ticks / 100, peakRssMiB: hwm / 1024 };
+}
