@@ -5,10 +5,15 @@
 // (the npm start demo on localhost) everything is open.
 import assert from 'node:assert/strict';
 import bcrypt from 'bcryptjs';
+import mqtt from 'mqtt';
+import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
 import { loadShippedFlows } from '../../scripts/lib/shipped-flows';
 import { CHALLENGE } from '../../nodes/shared/http-auth';
+import { devicePayload } from '../fixtures/payloads';
+import { CHROMIUM_PATH } from '../support/browser';
 import { startProduct, type RunningProduct } from '../support/runtime';
+import { requireBinary } from '../support/system';
 
 const ADMIN_USER = 'operator';
 const ADMIN_PASSWORD = 'let-me-in-please';
@@ -239,6 +244,35 @@ describe('authentication matrix (settings.js login for flows, WebSocket, dashboa
     const write = await fetch(`${product.baseUrl}/dashboard`, { method: 'POST', headers: { ...nodeHeaders.read, 'content-length': '0' } });
     assert.equal(write.status, 403);
     assert.deepEqual(await write.json(), { error: 'the read-only token may only read (GET)' });
+  });
+
+  it('a browser logs in to the dashboard with the read token (Basic prompt) and gets live data over its socket', async function () {
+    requireBinary(this, 'chromium', 'chromium');
+    product = await startProduct(
+      { ...common, NODE_RED_ADMIN_PASSWORD_HASH: bcrypt.hashSync(ADMIN_PASSWORD, 8), HEATPUMP_READ_TOKEN: READ_TOKEN },
+      { ready: async (running) => [200, 503].includes((await fetch(`${running.baseUrl}/api/health`, { headers: nodeHeaders.read })).status) },
+    );
+    const device = await mqtt.connectAsync(product.mqttUrl, { clientId: 'auth-browser-device' });
+    await device.publishAsync('heatpump/auth-site/data', JSON.stringify(devicePayload({ device: 'auth-site', timestamp: Date.now() })), { qos: 1 });
+    await device.endAsync();
+    const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+    try {
+      // a browser without a login is challenged and has nothing to give (Chromium cancels the prompt)
+      const anonymous = await browser.newContext();
+      await assert.rejects((await anonymous.newPage()).goto(`${product.baseUrl}/dashboard/fleet`), /ERR_INVALID_AUTH_CREDENTIALS/);
+      // the prompt answered with any user name and the read token
+      const viewer = await browser.newContext({ httpCredentials: { username: 'viewer', password: READ_TOKEN } });
+      const page = await viewer.newPage();
+      const socketErrors: string[] = [];
+      page.on('console', (message) => /connect_error|authentication required/i.test(message.text()) && socketErrors.push(message.text()));
+      const opened = await page.goto(`${product.baseUrl}/dashboard/fleet`);
+      assert.equal(opened?.status(), 200);
+      // the device table only fills over socket.io: the connection got through the login
+      await page.getByText('auth-site', { exact: true }).first().waitFor({ timeout: 20_000 });
+      assert.deepEqual(socketErrors, []);
+    } finally {
+      await browser.close();
+    }
   });
 
   it('without it (the npm start demo on localhost): everything is open, and the banner says so', async function () {
