@@ -85,8 +85,8 @@ module.exports = {
      * Rates of 0 turn the limit off. HEATPUMP_TRUSTED_PROXIES (addresses / CIDR ranges) keys requests
      * from those reverse proxies on X-Forwarded-For. Then, with authentication on, the login (the
      * SMS webhooks excepted: their signatures are checked by sms-gateway-bridge). The guard comes
-     * first so that guessing passwords is rate limited too. The dashboard's pages are routes of the
-     * flows' app, so this covers them.
+     * first, so guessing passwords on /api/ and /metrics is rate limited too. The dashboard's pages
+     * are routes of the flows' app, so the login covers them.
      */
     httpNodeAuth: auth.httpNodeAuth ? [guard, auth.httpNodeAuth] : guard,
     /** The websocket-listener nodes (/api/ws): read access (header, or ?access_token= for browsers). */
