@@ -13,14 +13,13 @@
 const path = require('node:path');
 
 /**
- * The front door of the flows' endpoints (nodes/shared/http-guard.ts): JSON 400/404/405 instead
- * of Express's HTML pages, rate limits (429 + Retry-After) and a request body limit (413).
- * From the repository (`npm start`) or from the installed package (Docker: /data/node_modules).
+ * A module of this package's dist/nodes/shared/: from the repository (`npm start`) or from the
+ * installed package (Docker: /data/node_modules).
  */
-function loadHttpGuard() {
+function loadShared(name) {
     const candidates = [
-        path.join(__dirname, 'dist', 'nodes', 'shared', 'http-guard.js'),
-        'node-red-contrib-heatpump-monitor/dist/nodes/shared/http-guard.js',
+        path.join(__dirname, 'dist', 'nodes', 'shared', `${name}.js`),
+        `node-red-contrib-heatpump-monitor/dist/nodes/shared/${name}.js`,
     ];
     for (const candidate of candidates) {
         try {
@@ -29,9 +28,18 @@ function loadHttpGuard() {
             if (!(err && err.code === 'MODULE_NOT_FOUND' && String(err.message).includes(candidate))) throw err;
         }
     }
-    throw new Error(`settings.js: cannot find the HTTP guard (${candidates.join(' or ')}); build the repository or install the package`);
+    throw new Error(`settings.js: cannot find ${name} (${candidates.join(' or ')}); build the repository or install the package`);
 }
-const httpGuard = loadHttpGuard();
+/** JSON 400/404/405 instead of Express's HTML pages, rate limits (429 + Retry-After), a body limit (413). */
+const httpGuard = loadShared('http-guard');
+/**
+ * Who may use the flows' endpoints, /api/ws and the dashboard (nodes/shared/http-auth.ts): off
+ * while NODE_RED_ADMIN_PASSWORD_HASH is unset (the npm start demo on localhost); on with it: the
+ * admin by HTTP Basic, HEATPUMP_READ_TOKEN read-only (Bearer, or as the Basic password). A
+ * half-done set-up (a read token without the admin hash, a bad hash, a short token) stops here.
+ */
+const auth = loadShared('http-auth').authSettingsFromEnv(process.env);
+const guard = httpGuard.createHttpGuard(httpGuard.guardOptionsFromEnv(process.env));
 
 module.exports = {
     /** HTTP port of the editor, dashboard and API. */
@@ -50,18 +58,12 @@ module.exports = {
     /**
      * Editor login: set NODE_RED_ADMIN_PASSWORD_HASH to a bcrypt hash (`npx node-red admin hash-pw`)
      * and optionally NODE_RED_ADMIN_USER (default admin). docker-compose requires it; `npm start`
-     * on a workstation runs without a login unless it is set.
+     * on a workstation runs without a login unless it is set. The read token never opens the editor.
      */
-    adminAuth: process.env.NODE_RED_ADMIN_PASSWORD_HASH
+    adminAuth: auth.config.enabled
         ? {
               type: 'credentials',
-              users: [
-                  {
-                      username: process.env.NODE_RED_ADMIN_USER || 'admin',
-                      password: process.env.NODE_RED_ADMIN_PASSWORD_HASH,
-                      permissions: '*',
-                  },
-              ],
+              users: [{ username: auth.config.adminUser, password: auth.config.adminPasswordHash, permissions: '*' }],
           }
         : undefined,
 
@@ -80,9 +82,17 @@ module.exports = {
      * per client IP on /api/* and /metrics (default 600, burst HEATPUMP_API_BURST 120) or
      * HEATPUMP_SMS_RATE on /api/sms/* (default 120, burst HEATPUMP_SMS_BURST 30) answer 429 with
      * Retry-After, and bodies over HEATPUMP_HTTP_MAX_BODY bytes (default 65536) answer 413.
-     * Rates of 0 turn the limit off.
+     * Rates of 0 turn the limit off. HEATPUMP_TRUSTED_PROXIES (addresses / CIDR ranges) keys requests
+     * from those reverse proxies on X-Forwarded-For. Then, with authentication on, the login (the
+     * SMS webhooks excepted: their signatures are checked by sms-gateway-bridge). The guard comes
+     * first, so guessing passwords on /api/ and /metrics is rate limited too. The dashboard's pages
+     * are routes of the flows' app, so the login covers them.
      */
-    httpNodeAuth: httpGuard.createHttpGuard(httpGuard.guardOptionsFromEnv(process.env)),
+    httpNodeAuth: auth.httpNodeAuth ? [guard, auth.httpNodeAuth] : guard,
+    /** The websocket-listener nodes (/api/ws): read access (header, or ?access_token= for browsers). */
+    webSocketNodeVerifyClient: auth.webSocketNodeVerifyClient,
+    /** Dashboard 2.0's socket.io connection (outside Express): read access. */
+    dashboard: auth.dashboard,
     /** The editor and admin API answer a malformed URL with 400 JSON too, not a stack trace. */
     httpAdminMiddleware: httpGuard.rejectMalformedUrl,
 

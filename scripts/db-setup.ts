@@ -1,16 +1,14 @@
 // `npm run db:setup`: applies the InfluxDB 1.x layout (database, retention policies, continuous
-// queries) to INFLUXDB_URL. Safe to run again: only what is missing or different changes.
-import { influxVersion, setupInfluxDb } from './lib/influx-setup';
+// queries) to INFLUXDB_URL, and with INFLUXDB_WRITE_USER / INFLUXDB_READ_USER (+ _PASSWORD) the
+// write-only and read-only users Node-RED logs in with (needs an admin: INFLUXDB_ADMIN_USER /
+// INFLUXDB_ADMIN_PASSWORD, else INFLUXDB_USER / INFLUXDB_PASSWORD). Safe to run again: only what
+// is missing or different changes.
+import { influxVersion, setupInfluxDb, setupOptionsFromEnv } from './lib/influx-setup';
 
 async function main(): Promise<void> {
-  const url = process.env.INFLUXDB_URL || 'http://localhost:8086';
-  const connection = {
-    url,
-    username: process.env.INFLUXDB_USER || undefined,
-    password: process.env.INFLUXDB_PASSWORD || undefined,
-    token: process.env.INFLUXDB_TOKEN || undefined,
-  };
-  const version = await influxVersion(connection);
+  const options = setupOptionsFromEnv(process.env);
+  const { url } = options;
+  const version = await influxVersion(options);
   if (/^v?[23]\./.test(version)) {
     console.log(
       `InfluxDB ${version} at ${url}: buckets, DBRP mappings and downsampling tasks come from ` +
@@ -18,7 +16,7 @@ async function main(): Promise<void> {
     );
     return;
   }
-  const report = await setupInfluxDb({ ...connection, database: process.env.INFLUXDB_DATABASE || 'heatpump' });
+  const report = await setupInfluxDb(options);
   if (report.actions.length === 0) console.log(`InfluxDB ${url}: database "${report.database}" already set up.`);
   for (const action of report.actions) console.log(`applied: ${action}`);
 }

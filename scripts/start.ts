@@ -25,6 +25,7 @@ import { mqttTarget, portNumber, simulatorDevices, simulatorIntervalMs } from '.
 import { loadShippedFlows, projectRoot, SEED_STATE_FILE, seedUserFlows } from './lib/shipped-flows';
 import { startSimulator, type RunningSimulator } from './lib/simulator';
 import { jsonErrorHandler } from '../nodes/shared/http-guard';
+import { authConfigFromEnv } from '../nodes/shared/http-auth';
 
 function log(message: string): void {
   const time = new Date().toLocaleString('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit' });
@@ -234,13 +235,19 @@ async function main(): Promise<void> {
   const loopback = uiHost === 'localhost' || uiHost === '::1' || uiHost.startsWith('127.');
   const everywhere = uiHost === '0.0.0.0' || uiHost === '::';
   const base = `http://${loopback || everywhere ? 'localhost' : uiHost.includes(':') ? `[${uiHost}]` : uiHost}:${uiPort}`;
+  const login = authConfigFromEnv(env);
   const lines = [
     'heatpump-monitor is running',
     loopback
       ? `  listening  ${uiHost}:${uiPort}, this machine only (HOST=0.0.0.0 opens it to the network)`
       : `  listening  ${uiHost}:${uiPort}${everywhere ? ', ALL interfaces: anyone on the network' : ''} (HOST)${
-          env.NODE_RED_ADMIN_PASSWORD_HASH ? '' : ' - set NODE_RED_ADMIN_PASSWORD_HASH, the editor has no login'
+          login.enabled ? '' : ' - set NODE_RED_ADMIN_PASSWORD_HASH, the editor has no login'
         }`,
+    login.enabled
+      ? `  login      editor, API, /metrics, WebSocket and dashboard: ${login.adminUser} (NODE_RED_ADMIN_PASSWORD_HASH)${
+          login.readToken ? ', read-only with HEATPUMP_READ_TOKEN' : ''
+        }; SMS webhooks: their signatures`
+      : '  login      none: editor, API, WebSocket and dashboard are open (a demo; NODE_RED_ADMIN_PASSWORD_HASH turns the login on)',
     `  editor     ${base}/`,
     `  dashboard  ${base}/dashboard`,
     `  API        ${base}/api/health`,

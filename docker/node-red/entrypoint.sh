@@ -1,9 +1,14 @@
 #!/bin/bash
-# Node-RED container start: picks up the InfluxDB API token that docker/influxdb/init wrote into
-# the shared volume (unless INFLUXDB_TOKEN is set), then hands over to the image's entrypoint.
+# Node-RED container start: picks up the InfluxDB API tokens that docker/influxdb/init wrote into
+# the shared volume (a write-only and a read-only one; unless INFLUXDB_WRITE_TOKEN /
+# INFLUXDB_READ_TOKEN are set), then hands over to the image's entrypoint.
 set -e
-if [ -z "${INFLUXDB_TOKEN:-}" ] && [ -n "${HEATPUMP_TOKEN_FILE:-}" ] && [ -r "$HEATPUMP_TOKEN_FILE" ]; then
-  INFLUXDB_TOKEN="$(head -n 1 "$HEATPUMP_TOKEN_FILE")"
-  export INFLUXDB_TOKEN
-fi
+token_from_file() { # variable file
+  if [ -z "${!1:-}" ] && [ -n "${2:-}" ] && [ -r "$2" ]; then
+    printf -v "$1" '%s' "$(head -n 1 "$2")"
+    export "${1?}"
+  fi
+}
+token_from_file INFLUXDB_WRITE_TOKEN "${INFLUXDB_WRITE_TOKEN_FILE:-}"
+token_from_file INFLUXDB_READ_TOKEN "${INFLUXDB_READ_TOKEN_FILE:-}"
 exec /usr/src/node-red/entrypoint.sh "$@"

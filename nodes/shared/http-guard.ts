@@ -13,7 +13,10 @@
 //
 // Environment (guardOptionsFromEnv): HEATPUMP_API_RATE (requests per minute per client IP, default
 // 600, 0 = no limit), HEATPUMP_API_BURST (default 120), HEATPUMP_SMS_RATE (default 120),
-// HEATPUMP_SMS_BURST (default 30), HEATPUMP_HTTP_MAX_BODY (bytes, default 65536).
+// HEATPUMP_SMS_BURST (default 30), HEATPUMP_HTTP_MAX_BODY (bytes, default 65536),
+// HEATPUMP_TRUSTED_PROXIES (opt-in: addresses or CIDR ranges of reverse proxies, comma separated;
+// only a request from one of them is keyed on its X-Forwarded-For, anything else on its own address).
+import net from 'node:net';
 
 export type Env = Record<string, string | undefined>;
 
@@ -95,6 +98,8 @@ export interface GuardOptions {
   maxBodyBytes: number;
   /** the Express app of the flows' endpoints (RED.httpNode); default: looked up in the loaded runtime */
   httpNode?: () => RouterApp | undefined;
+  /** reverse proxies whose X-Forwarded-For names the client (addresses or CIDR ranges); default none */
+  trustedProxies?: string[];
 }
 
 function whole(env: Env, name: string, fallback: number, min = 0): number {
@@ -110,6 +115,10 @@ export function guardOptionsFromEnv(env: Env): GuardOptions {
     api: { ratePerMinute: whole(env, 'HEATPUMP_API_RATE', 600), burst: whole(env, 'HEATPUMP_API_BURST', 120, 1) },
     sms: { ratePerMinute: whole(env, 'HEATPUMP_SMS_RATE', 120), burst: whole(env, 'HEATPUMP_SMS_BURST', 30, 1) },
     maxBodyBytes: whole(env, 'HEATPUMP_HTTP_MAX_BODY', 65_536, 1),
+    trustedProxies: (env.HEATPUMP_TRUSTED_PROXIES ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
   };
 }
 
@@ -187,9 +196,44 @@ export function routeMatch(app: RouterApp | undefined, method: string, path: str
   return otherMethod ? 'other-method' : 'none';
 }
 
-export function clientKey(req: GuardRequest): string {
-  const ip = req.ip || req.socket.remoteAddress || 'unknown';
-  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+const plainAddress = (ip: string) => (ip.startsWith('::ffff:') ? ip.slice(7) : ip);
+
+/** A set of addresses and CIDR ranges; throws on an entry that is neither. */
+export function proxyList(entries: string[]): (ip: string) => boolean {
+  const list = new net.BlockList();
+  for (const entry of entries) {
+    const [address = '', prefix] = entry.split('/');
+    const family = net.isIPv4(address) ? 'ipv4' : net.isIPv6(address) ? 'ipv6' : undefined;
+    const bits = prefix === undefined ? undefined : Number(prefix);
+    if (!family || (bits !== undefined && !(Number.isInteger(bits) && bits >= 0 && bits <= (family === 'ipv4' ? 32 : 128)))) {
+      throw new Error(`HEATPUMP_TRUSTED_PROXIES: "${entry}" is not an IP address or CIDR range`);
+    }
+    if (bits === undefined) list.addAddress(address, family);
+    else list.addSubnet(address, bits, family);
+  }
+  return (ip) => {
+    const family = net.isIPv4(ip) ? 'ipv4' : net.isIPv6(ip) ? 'ipv6' : undefined;
+    return family !== undefined && list.check(ip, family);
+  };
+}
+
+/**
+ * The client a request is counted against: its peer address, or, when the peer is a trusted proxy,
+ * the nearest address in X-Forwarded-For that is not one (the entries before it can be forged).
+ */
+export function clientKey(req: GuardRequest, isTrustedProxy: (ip: string) => boolean = () => false): string {
+  const peer = plainAddress(req.socket.remoteAddress || req.ip || 'unknown');
+  if (!isTrustedProxy(peer)) return peer;
+  const forwarded = ([] as string[])
+    .concat(req.headers['x-forwarded-for'] ?? [])
+    .flatMap((value) => value.split(','))
+    .map((hop) => plainAddress(hop.trim()))
+    .filter(Boolean);
+  for (let i = forwarded.length - 1; i >= 0; i--) {
+    const hop = forwarded[i] as string;
+    if (!isTrustedProxy(hop)) return hop;
+  }
+  return forwarded[0] ?? peer;
 }
 
 /** 400 for a URL with bad %-encoding; everything else passes. Also for the editor (httpAdminMiddleware). */
@@ -210,6 +254,7 @@ export function createHttpGuard(options: GuardOptions): Guard {
   const api = new RateLimiter(options.api);
   const sms = new RateLimiter(options.sms);
   const httpNode = options.httpNode ?? runtimeHttpNode;
+  const isTrustedProxy = proxyList(options.trustedProxies ?? []);
   const guard = (req: GuardRequest, res: GuardResponse, next: Next): void => {
     const pathname = req.url.split('?')[0] ?? '';
     let path: string;
@@ -225,7 +270,7 @@ export function createHttpGuard(options: GuardOptions): Guard {
       return;
     }
     const limiter = path.startsWith('/api/sms/') ? sms : api;
-    const taken = limiter.take(clientKey(req));
+    const taken = limiter.take(clientKey(req, isTrustedProxy));
     if (!taken.ok) {
       sendJson(res, 429, { error: 'too many requests, retry later', retry_after_seconds: taken.retryAfterSeconds }, { 'Retry-After': taken.retryAfterSeconds });
       return;

@@ -1,6 +1,8 @@
 // Idempotent InfluxDB 1.x set-up over the v1 HTTP API: database, retention policies and the
-// continuous queries that keep hourly and daily aggregates (docs/CONTRACTS.md "Storage contract").
-// InfluxDB 2.x gets the same layout from docker/influxdb/init/ (buckets + DBRP mappings).
+// continuous queries that keep hourly and daily aggregates (docs/CONTRACTS.md "Storage contract"),
+// and, given admin credentials, least-privilege logins for Node-RED: a user that may only write
+// the database and one that may only read it. InfluxDB 2.x gets the same layout from
+// docker/influxdb/init/ (buckets + DBRP mappings, write-only and read-only v1 users and tokens).
 
 export interface InfluxConnection {
   url: string;
@@ -9,10 +11,44 @@ export interface InfluxConnection {
   token?: string;
 }
 
+export interface Login {
+  username: string;
+  password: string;
+}
+
 export interface SetupOptions extends InfluxConnection {
   /** default `heatpump` */
   database?: string;
+  /** users to create or update with exactly WRITE / READ on the database (needs an admin connection) */
+  writer?: Login;
+  reader?: Login;
 }
+
+/** The logins `npm run db:setup` works with, from the environment (README "Configuration"). */
+export function setupOptionsFromEnv(env: Record<string, string | undefined>): SetupOptions {
+  const login = (prefix: string): Login | undefined => {
+    const username = env[`${prefix}_USER`]?.trim();
+    if (!username) return undefined;
+    const password = env[`${prefix}_PASSWORD`] ?? '';
+    if (password === '') throw new Error(`${prefix}_USER is set but ${prefix}_PASSWORD is not`);
+    return { username, password };
+  };
+  // the set-up needs an admin; without INFLUXDB_ADMIN_USER the shared login (INFLUXDB_USER) is tried
+  const admin = login('INFLUXDB_ADMIN');
+  return {
+    url: env.INFLUXDB_URL || 'http://localhost:8086',
+    username: admin?.username ?? (env.INFLUXDB_USER || undefined),
+    password: admin?.password ?? (env.INFLUXDB_PASSWORD || undefined),
+    token: env.INFLUXDB_TOKEN || undefined,
+    database: env.INFLUXDB_DATABASE || 'heatpump',
+    writer: login('INFLUXDB_WRITE'),
+    reader: login('INFLUXDB_READ'),
+  };
+}
+
+/** InfluxQL quoting: identifiers in double quotes, strings in single quotes, backslash escapes. */
+const identifier = (name: string) => `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+const literal = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 export interface RetentionPolicySpec {
   name: string;
@@ -126,12 +162,24 @@ export interface SetupReport {
   actions: string[];
 }
 
+/** Whether InfluxDB accepts this login (a query that any user may run). */
+async function loginWorks(url: string, login: Login): Promise<boolean> {
+  try {
+    await influxQuery({ url, ...login }, 'SHOW DATABASES');
+    return true;
+  } catch (err) {
+    if (err instanceof Error && /authorization failed|authentication/.test(err.message)) return false;
+    throw err;
+  }
+}
+
 export async function setupInfluxDb(options: SetupOptions): Promise<SetupReport> {
   const database = options.database ?? 'heatpump';
   const actions: string[] = [];
-  const run = async (q: string) => {
+  /** `shown` instead of the statement in the report: never a password */
+  const run = async (q: string, shown = q) => {
     await influxQuery(options, q);
-    actions.push(q);
+    actions.push(shown);
   };
 
   const databases = rowsOf(await influxQuery(options, 'SHOW DATABASES')).map((row) => row.name);
@@ -161,6 +209,30 @@ export async function setupInfluxDb(options: SetupOptions): Promise<SetupReport>
     if (shown !== undefined && normalizeQuery(shown) === normalizeQuery(cq.statement)) continue;
     if (shown !== undefined) await run(`DROP CONTINUOUS QUERY "${cq.name}" ON "${database}"`);
     await run(cq.statement);
+  }
+
+  const wanted: [Login | undefined, 'WRITE' | 'READ'][] = [
+    [options.writer, 'WRITE'],
+    [options.reader, 'READ'],
+  ];
+  if (options.writer && options.writer.username === options.reader?.username) {
+    throw new Error(`the writer and the reader must be two users (both are "${options.writer.username}")`);
+  }
+  for (const [login, privilege] of wanted) {
+    if (!login) continue;
+    const user = identifier(login.username);
+    const users = rowsOf(await influxQuery(options, 'SHOW USERS'));
+    const existing = users.find((row) => row.user === login.username);
+    if (!existing) {
+      await run(`CREATE USER ${user} WITH PASSWORD ${literal(login.password)}`, `CREATE USER ${user} WITH PASSWORD '…'`);
+    } else {
+      if (existing.admin === true) await run(`REVOKE ALL PRIVILEGES FROM ${user}`);
+      if (!(await loginWorks(options.url, login))) await run(`SET PASSWORD FOR ${user} = ${literal(login.password)}`, `SET PASSWORD FOR ${user} = '…'`);
+    }
+    const grant = rowsOf(await influxQuery(options, `SHOW GRANTS FOR ${user}`)).find((row) => row.database === database);
+    if (grant?.privilege === privilege) continue;
+    if (grant && grant.privilege !== 'NO PRIVILEGES') await run(`REVOKE ALL ON "${database}" FROM ${user}`);
+    await run(`GRANT ${privilege} ON "${database}" TO ${user}`);
   }
   return { database, actions };
 }

@@ -3,8 +3,10 @@
 // literal secret; the InfluxDB 2.x init script is syntax-checked and run against a recording
 // fake `influx` CLI (a real influxdb:2.7 container was NOT available to test it).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../support/node-red';
@@ -76,7 +78,7 @@ describe('docker-compose.yml and docker/', function () {
     const secretKey = /PASSWORD|TOKEN|SECRET/;
     for (const [name, service] of Object.entries(services)) {
       for (const [key, value] of Object.entries(service.environment ?? {})) {
-        if (!secretKey.test(key) || key === 'HEATPUMP_TOKEN_FILE') continue;
+        if (!secretKey.test(key) || key.endsWith('_FILE')) continue;
         assert.match(String(value), /^\$\{[A-Z_]+:\?[^}]+\}$/, `${name}.${key} must be \${VAR:?message}`);
       }
     }
@@ -92,13 +94,73 @@ describe('docker-compose.yml and docker/', function () {
     assert.deepEqual(nodeRed?.depends_on, { mosquitto: { condition: 'service_healthy' }, influxdb: { condition: 'service_healthy' } });
     for (const service of Object.values(services)) assert.ok(service.healthcheck?.test.length);
     const env = nodeRed?.environment ?? {};
-    for (const key of ['MQTT_BROKER', 'MQTT_PORT', 'MQTT_USER', 'MQTT_PASSWORD', 'INFLUXDB_URL', 'INFLUXDB_DATABASE', 'INFLUXDB_USER', 'INFLUXDB_PASSWORD', 'HEATPUMP_SIMULATOR_DEVICES', 'DEVICE_ONLINE_TIMEOUT_SECONDS', 'NODE_RED_CREDENTIAL_SECRET']) {
+    const flowsRead = ['MQTT_BROKER', 'MQTT_PORT', 'MQTT_USER', 'MQTT_PASSWORD', 'INFLUXDB_URL', 'INFLUXDB_DATABASE', 'HEATPUMP_SIMULATOR_DEVICES', 'DEVICE_ONLINE_TIMEOUT_SECONDS', 'NODE_RED_CREDENTIAL_SECRET'];
+    const leastPrivilege = ['INFLUXDB_WRITE_USER', 'INFLUXDB_WRITE_PASSWORD', 'INFLUXDB_READ_USER', 'INFLUXDB_READ_PASSWORD'];
+    for (const key of [...flowsRead, ...leastPrivilege, 'NODE_RED_ADMIN_PASSWORD_HASH', 'HEATPUMP_READ_TOKEN']) {
       assert.ok(key in env, `node-red lacks ${key}`);
     }
     assert.equal(env.MQTT_USER, 'nodered');
+    // one login would do both: the split users are the only InfluxDB logins it gets
+    assert.equal(env.INFLUXDB_USER, undefined);
+    assert.equal(env.INFLUXDB_PASSWORD, undefined);
     // the broker replaces the client id with the user name (use_username_as_clientid)
     assert.equal(env.MQTT_CLIENT_ID, env.MQTT_USER);
     assert.ok(nodeRed?.volumes?.includes('./settings.js:/data/settings.js:ro'));
+  });
+
+  it('login is mandatory: the admin hash and the read token are required, and the healthcheck uses the token', async function () {
+    const env = services['node-red']?.environment ?? {};
+    assert.match(String(env.NODE_RED_ADMIN_PASSWORD_HASH), /^\$\{NODE_RED_ADMIN_PASSWORD_HASH:\?/);
+    assert.match(String(env.HEATPUMP_READ_TOKEN), /^\$\{HEATPUMP_READ_TOKEN:\?/);
+    // run the healthcheck's script against a stand-in that asks for the token, as settings.js does
+    const test = services['node-red']?.healthcheck?.test ?? [];
+    assert.deepEqual(test.slice(0, 3), ['CMD', 'node', '-e']);
+    const token = 'read-token-for-the-healthcheck';
+    const server = http.createServer((req, res) => {
+      res.statusCode = req.url === '/api/health' && req.headers.authorization === `Bearer ${token}` ? 200 : 401;
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const script = String(test[3]).replace('http://127.0.0.1:1880/', `http://127.0.0.1:${port}/`);
+    assert.notEqual(script, test[3]);
+    const exitCode = (readToken: string) =>
+      new Promise<number | null>((resolve) => {
+        const child = spawn(process.execPath, ['-e', script], { env: { PATH: process.env.PATH ?? '', HEATPUMP_READ_TOKEN: readToken }, stdio: 'ignore' });
+        child.once('exit', resolve);
+      });
+    try {
+      assert.equal(await exitCode(token), 0, 'healthy with the token');
+      assert.equal(await exitCode('wrong'), 1, 'a refused request is unhealthy');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('node-red entrypoint exports the InfluxDB tokens from the files the init script wrote', function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hp-entry-'));
+    try {
+      // the image's own entrypoint replaced by a stand-in that prints what it was given
+      const entry = fs.readFileSync(path.join(projectRoot, 'docker/node-red/entrypoint.sh'), 'utf8');
+      const exec = 'exec /usr/src/node-red/entrypoint.sh "$@"';
+      assert.ok(entry.includes(exec));
+      fs.writeFileSync(path.join(dir, 'entry.sh'), entry.replace(exec, 'exec env'));
+      fs.writeFileSync(path.join(dir, 'write'), 'write-token\n');
+      fs.writeFileSync(path.join(dir, 'read'), 'read-token\n');
+      const run = (extra: Record<string, string>) => {
+        const printed = execFileSync('bash', [path.join(dir, 'entry.sh')], {
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH ?? '', INFLUXDB_WRITE_TOKEN_FILE: path.join(dir, 'write'), INFLUXDB_READ_TOKEN_FILE: path.join(dir, 'read'), ...extra },
+        });
+        return Object.fromEntries(printed.split('\n').filter((line) => line.startsWith('INFLUXDB_')).map((line) => line.split('=')));
+      };
+      assert.deepEqual(run({}), { INFLUXDB_WRITE_TOKEN: 'write-token', INFLUXDB_READ_TOKEN: 'read-token', INFLUXDB_WRITE_TOKEN_FILE: path.join(dir, 'write'), INFLUXDB_READ_TOKEN_FILE: path.join(dir, 'read') });
+      assert.equal(run({ INFLUXDB_READ_TOKEN: 'set-in-env' }).INFLUXDB_READ_TOKEN, 'set-in-env', 'the environment wins');
+      fs.rmSync(path.join(dir, 'write'));
+      assert.equal(run({}).INFLUXDB_WRITE_TOKEN, undefined, 'no file, no token');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('mosquitto: the shipped config requires passwords and the per-device ACL', function () {
@@ -142,8 +204,8 @@ case "$1 $2" in
   "v1 dbrp") if [ "$3" = list ]; then rp="$(sed -n 's/.*--rp \\([^ ]*\\).*/\\1/p' <<<"$args")"; if grep -qx "$rp" "$state/dbrps" 2>/dev/null; then echo '[{"bucketID": "x"}]'; else echo '[]'; fi; else sed -n 's/.*--rp \\([^ ]*\\).*/\\1/p' <<<"$args" >>"$state/dbrps"; fi ;;
   "task list") cat "$state/tasks" 2>/dev/null || echo '[]' ;;
   "task create") f="$(sed -n 's/.*--file \\([^ ]*\\).*/\\1/p' <<<"$args")"; cat "$f" >>"$state/flux"; n="$(sed -n 's/^option task = {name: "\\([^"]*\\)".*/\\1/p' "$f")"; echo "{\\"name\\": \\"$n\\"}" >>"$state/tasks" ;;
-  "v1 auth") if [ "$3" = list ]; then cat "$state/v1auth" 2>/dev/null || echo '[]'; elif [ "$3" = create ]; then echo '[{"userName": "nodered"}]' >"$state/v1auth"; fi ;;
-  "auth create") printf '{\\n  "id": "tok1",\\n  "token": "fake-token-123",\\n  "status": "active"\\n}\\n' ;;
+  "v1 auth") if [ "$3" = list ]; then cat "$state/v1auth" 2>/dev/null || echo '[]'; elif [ "$3" = create ]; then echo "{\\"userName\\": \\"$(sed -n 's/.*--username \\([^ ]*\\).*/\\1/p' <<<"$args")\\"}" >>"$state/v1auth"; fi ;;
+  "auth create") case "$args" in *--write-bucket*) kind=write ;; *) kind=read ;; esac; printf '{\\n  "id": "tok1",\\n  "token": "fake-%s-token",\\n  "status": "active"\\n}\\n' "$kind" ;;
   *) echo "fake influx: unexpected $args" >&2; exit 3 ;;
 esac
 `;
@@ -155,9 +217,12 @@ esac
           PATH: `${path.join(dir, 'bin')}:${process.env.PATH ?? ''}`,
           FAKE_STATE: path.join(dir, 'state'),
           DOCKER_INFLUXDB_INIT_ORG: 'heatpump',
-          INFLUXDB_USER: 'nodered',
-          INFLUXDB_PASSWORD: 'test-password',
-          HEATPUMP_TOKEN_FILE: path.join(dir, 'secrets', 'influxdb-token'),
+          INFLUXDB_WRITE_USER: 'writer',
+          INFLUXDB_WRITE_PASSWORD: 'write-password',
+          INFLUXDB_READ_USER: 'reader',
+          INFLUXDB_READ_PASSWORD: 'read-password',
+          INFLUXDB_WRITE_TOKEN_FILE: path.join(dir, 'secrets', 'influxdb-write-token'),
+          INFLUXDB_READ_TOKEN_FILE: path.join(dir, 'secrets', 'influxdb-read-token'),
         },
       });
     const calls = () => fs.readFileSync(path.join(dir, 'state', 'calls'), 'utf8').trim().split('\n');
@@ -176,7 +241,7 @@ esac
       execFileSync('bash', ['-n', script]);
     });
 
-    it('creates buckets, DBRP mappings, tasks, the v1 user and the token', function () {
+    it('creates buckets, DBRP mappings, tasks, a write-only and a read-only v1 user and token', function () {
       const output = run();
       const made = calls();
       const has = (call: string) => assert.ok(made.includes(call), `missing: ${call}\nin:\n${made.join('\n')}`);
@@ -186,11 +251,21 @@ esac
       has('v1 dbrp create --org heatpump --db heatpump --rp raw --bucket-id id-heatpump-raw --default');
       has('v1 dbrp create --org heatpump --db heatpump --rp hourly --bucket-id id-heatpump-hourly');
       has('v1 dbrp create --org heatpump --db heatpump --rp daily --bucket-id id-heatpump-daily');
-      const rights = ['raw', 'hourly', 'daily'].map((rp) => `--read-bucket id-heatpump-${rp} --write-bucket id-heatpump-${rp}`).join(' ');
-      assert.ok(made.some((call) => call.startsWith('v1 auth create --org heatpump --username nodered --password test-password') && call.endsWith(rights)));
-      assert.ok(made.some((call) => call.startsWith('auth create --org heatpump') && call.includes(rights)));
-      assert.equal(fs.readFileSync(path.join(dir, 'secrets', 'influxdb-token'), 'utf8'), 'fake-token-123\n');
-      assert.equal(fs.statSync(path.join(dir, 'secrets', 'influxdb-token')).mode & 0o077, 0);
+      // the writer writes the raw bucket (the default retention policy) and reads nothing; the reader reads all three
+      const writeRights = '--write-bucket id-heatpump-raw';
+      const readRights = ['raw', 'hourly', 'daily'].map((rp) => `--read-bucket id-heatpump-${rp}`).join(' ');
+      has(`v1 auth create --org heatpump --username writer --password write-password --description heatpump-monitor Node-RED writes (write-only) ${writeRights}`);
+      has(`v1 auth create --org heatpump --username reader --password read-password --description heatpump-monitor Node-RED queries (read-only) ${readRights}`);
+      has(`auth create --org heatpump --description heatpump-monitor write-only ${writeRights} --json`);
+      has(`auth create --org heatpump --description heatpump-monitor read-only ${readRights} --json`);
+      for (const call of made.filter((line) => /^(v1 )?auth create/.test(line))) {
+        assert.ok(!(call.includes('--write-bucket') && call.includes('--read-bucket')), `one right per login: ${call}`);
+      }
+      for (const kind of ['write', 'read']) {
+        const file = path.join(dir, 'secrets', `influxdb-${kind}-token`);
+        assert.equal(fs.readFileSync(file, 'utf8'), `fake-${kind}-token\n`);
+        assert.equal(fs.statSync(file).mode & 0o077, 0);
+      }
 
       const flux = fs.readFileSync(path.join(dir, 'state', 'flux'), 'utf8');
       assert.match(flux, /option task = \{name: "heatpump_hourly", every: 1h, offset: 5m\}/);
@@ -207,7 +282,8 @@ esac
       run();
       const second = calls().slice(before);
       assert.deepEqual(second.filter((call) => / create /.test(` ${call} `)), []);
-      assert.ok(second.some((call) => call.startsWith('v1 auth set-password --username nodered')));
+      assert.ok(second.some((call) => call.startsWith('v1 auth set-password --username writer --password write-password')));
+      assert.ok(second.some((call) => call.startsWith('v1 auth set-password --username reader --password read-password')));
     });
   });
 });

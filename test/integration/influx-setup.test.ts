@@ -2,8 +2,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import jsonata from 'jsonata';
+import mqtt from 'mqtt';
 import { startInfluxd, type RunningInfluxd } from '../../scripts/lib/influxd';
-import { aggregateSelect, influxQuery, rowsOf, setupInfluxDb } from '../../scripts/lib/influx-setup';
+import { aggregateSelect, influxQuery, rowsOf, setupInfluxDb, setupOptionsFromEnv, type InfluxConnection } from '../../scripts/lib/influx-setup';
+import { loadShippedFlows } from '../../scripts/lib/shipped-flows';
+import { devicePayload } from '../fixtures/payloads';
+import { eventually, startProduct, type RunningProduct } from '../support/runtime';
 import { requireBinary } from '../support/system';
 
 describe('InfluxDB 1.x set-up (scripts/lib/influx-setup) against a real influxd', function () {
@@ -100,5 +105,173 @@ describe('InfluxDB 1.x set-up (scripts/lib/influx-setup) against a real influxd'
     assert.equal(first.max_compressor_running, true);
     const devices = rowsOf(await influxQuery(conn(), 'SHOW TAG VALUES ON "heatpump" FROM "hourly"."sensor_reading" WITH KEY = "device_id"'));
     assert.deepEqual(devices.map((row) => row.value).sort(), ['sim-001', 'sim-002']);
+  });
+});
+
+describe('InfluxDB 1.x least privilege (auth-enabled influxd): a write-only and a read-only user', function () {
+  this.timeout(120_000);
+  let influxd: RunningInfluxd | undefined;
+  let dataDir = '';
+  const admin = { username: 'admin', password: "adm'in\\pw" };
+  const writer = { username: 'hp-writer', password: 'write-secret' };
+  const reader = { username: 'hp-reader', password: 'read-secret' };
+  const as = (login: { username: string; password: string }): InfluxConnection => ({ url: influxd?.url ?? '', ...login });
+  const write = (login: { username: string; password: string }, line: string) =>
+    fetch(`${influxd?.url}/write?db=heatpump&precision=ms`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${login.username}:${login.password}`).toString('base64')}` },
+      body: line,
+    });
+  const refusal = async (run: Promise<unknown>) => {
+    try {
+      await run;
+    } catch (err) {
+      return String(err instanceof Error ? err.message : err);
+    }
+    return 'allowed';
+  };
+
+  before(async function () {
+    const binary = requireBinary(this, 'influxd', 'influxdb');
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hp-influx-auth-'));
+    influxd = await startInfluxd({ dataDir, port: 0, binary, authEnabled: true });
+    // the first user of an auth-enabled influxd must be an admin, and may be created without a login
+    await influxQuery({ url: influxd.url }, `CREATE USER "admin" WITH PASSWORD 'adm\\'in\\\\pw' WITH ALL PRIVILEGES`);
+  });
+  after(async function () {
+    await influxd?.stop();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('reads the logins from the environment (npm run db:setup)', function () {
+    assert.deepEqual(
+      setupOptionsFromEnv({ INFLUXDB_URL: 'http://db:8086', INFLUXDB_ADMIN_USER: 'root', INFLUXDB_ADMIN_PASSWORD: 'r', INFLUXDB_USER: 'old', INFLUXDB_PASSWORD: 'o', INFLUXDB_WRITE_USER: 'w', INFLUXDB_WRITE_PASSWORD: 'wp', INFLUXDB_READ_USER: 'r', INFLUXDB_READ_PASSWORD: 'rp' }),
+      { url: 'http://db:8086', username: 'root', password: 'r', token: undefined, database: 'heatpump', writer: { username: 'w', password: 'wp' }, reader: { username: 'r', password: 'rp' } },
+    );
+    // without an admin login the shared one is tried; no split users, none created
+    assert.deepEqual(setupOptionsFromEnv({ INFLUXDB_USER: 'old', INFLUXDB_PASSWORD: 'o' }), {
+      url: 'http://localhost:8086', username: 'old', password: 'o', token: undefined, database: 'heatpump', writer: undefined, reader: undefined,
+    });
+    assert.throws(() => setupOptionsFromEnv({ INFLUXDB_WRITE_USER: 'w' }), /INFLUXDB_WRITE_USER is set but INFLUXDB_WRITE_PASSWORD is not/);
+  });
+
+  it('the set-up needs the admin, creates both users with one privilege each, and a rerun changes nothing', async function () {
+    assert.match(await refusal(setupInfluxDb({ url: influxd?.url ?? '', writer, reader })), /unable to parse authentication credentials|authorization failed/);
+    const first = await setupInfluxDb({ ...as(admin), writer, reader });
+    const users = first.actions.filter((action) => /USER|GRANT|PASSWORD/.test(action));
+    assert.deepEqual(users, [
+      `CREATE USER "hp-writer" WITH PASSWORD '…'`,
+      'GRANT WRITE ON "heatpump" TO "hp-writer"',
+      `CREATE USER "hp-reader" WITH PASSWORD '…'`,
+      'GRANT READ ON "heatpump" TO "hp-reader"',
+    ]);
+    assert.ok(!first.actions.join('\n').includes('secret'), 'no password in the report');
+    assert.deepEqual((await setupInfluxDb({ ...as(admin), writer, reader })).actions, []);
+    const shown = rowsOf(await influxQuery(as(admin), 'SHOW USERS'));
+    assert.deepEqual(shown.map((row) => [row.user, row.admin]).sort(), [['admin', true], ['hp-reader', false], ['hp-writer', false]]);
+  });
+
+  it('the writer can write but not read; the reader can read but not write', async function () {
+    const now = Date.now();
+    const byWriter = await write(writer, `sensor_reading,device_id=lp-1 temp_inlet=41.5 ${now}`);
+    assert.equal(byWriter.status, 204, await byWriter.text());
+    assert.match(await refusal(influxQuery(as(writer), 'SELECT * FROM "raw"."sensor_reading"', 'heatpump')), /not authorized to execute statement 'SELECT/);
+    const rows = rowsOf(await influxQuery(as(reader), `SELECT "temp_inlet" FROM "raw"."sensor_reading" WHERE "device_id" = 'lp-1'`, 'heatpump'));
+    assert.deepEqual(rows.map((row) => row.temp_inlet), [41.5]);
+    const byReader = await write(reader, `sensor_reading,device_id=lp-1 temp_inlet=99 ${now + 1}`);
+    assert.equal(byReader.status, 403, 'the reader may not write');
+    assert.match(await byReader.text(), /not authorized to write/);
+    // neither may change the database
+    for (const login of [writer, reader]) {
+      assert.match(await refusal(influxQuery(as(login), 'DROP MEASUREMENT "sensor_reading"', 'heatpump')), /not authorized|requires admin privilege/);
+      assert.match(await refusal(influxQuery(as(login), 'CREATE DATABASE "other"')), /requires admin privilege/);
+    }
+  });
+
+  it('repairs a drifted password and privilege, and takes admin rights away', async function () {
+    await influxQuery(as(admin), `SET PASSWORD FOR "hp-writer" = 'changed-elsewhere'`);
+    await influxQuery(as(admin), 'REVOKE READ ON "heatpump" FROM "hp-reader"');
+    await influxQuery(as(admin), 'GRANT ALL ON "heatpump" TO "hp-reader"');
+    await influxQuery(as(admin), 'GRANT ALL PRIVILEGES TO "hp-writer"');
+    const report = await setupInfluxDb({ ...as(admin), writer, reader });
+    assert.deepEqual(report.actions, [
+      'REVOKE ALL PRIVILEGES FROM "hp-writer"',
+      `SET PASSWORD FOR "hp-writer" = '…'`,
+      'REVOKE ALL ON "heatpump" FROM "hp-reader"',
+      'GRANT READ ON "heatpump" TO "hp-reader"',
+    ]);
+    assert.deepEqual((await setupInfluxDb({ ...as(admin), writer, reader })).actions, []);
+    assert.equal((await write(writer, `sensor_reading,device_id=lp-1 temp_inlet=42 ${Date.now()}`)).status, 204);
+  });
+
+  it("the shipped flow's config nodes: writes as INFLUXDB_WRITE_USER, queries as INFLUXDB_READ_USER, else both as INFLUXDB_USER", async function () {
+    const flows = loadShippedFlows();
+    const configs = Object.fromEntries(flows.filter((node) => node.type === 'influxdb').map((node) => [node.id, node.credentials]));
+    assert.deepEqual(configs, {
+      hp_influxdb: { username: '${INFLUXDB_READ_USER}', password: '${INFLUXDB_READ_PASSWORD}' },
+      hp_influxdb_write: { username: '${INFLUXDB_WRITE_USER}', password: '${INFLUXDB_WRITE_PASSWORD}' },
+    });
+    const uses = (type: string) => [...new Set(flows.filter((node) => node.type === type).map((node) => node.influxdb))];
+    assert.deepEqual(uses('influxdb batch'), ['hp_influxdb_write']);
+    assert.deepEqual(uses('influxdb in'), ['hp_influxdb']);
+    const globalEnv = flows.find((node) => node.type === 'global-config')?.env as { name: string; value: string }[];
+    // as Node-RED evaluates them at flow start: $env of an unset variable is ""
+    const logins = async (env: Record<string, string>) => {
+      const out: Record<string, unknown> = {};
+      for (const entry of globalEnv.filter((e) => /^INFLUXDB_(WRITE|READ)_(USER|PASSWORD)$/.test(e.name))) {
+        const expression = jsonata(entry.value);
+        expression.registerFunction('env', (name: string) => env[name] ?? '', '<s:s>');
+        out[entry.name] = await expression.evaluate({});
+      }
+      return out;
+    };
+    const shared = { INFLUXDB_USER: 'nodered', INFLUXDB_PASSWORD: 'pw' };
+    assert.deepEqual(await logins(shared), { INFLUXDB_WRITE_USER: 'nodered', INFLUXDB_WRITE_PASSWORD: 'pw', INFLUXDB_READ_USER: 'nodered', INFLUXDB_READ_PASSWORD: 'pw' });
+    assert.deepEqual(await logins({ ...shared, INFLUXDB_WRITE_USER: 'w', INFLUXDB_WRITE_PASSWORD: 'wp', INFLUXDB_READ_USER: 'r', INFLUXDB_READ_PASSWORD: 'rp' }), {
+      INFLUXDB_WRITE_USER: 'w', INFLUXDB_WRITE_PASSWORD: 'wp', INFLUXDB_READ_USER: 'r', INFLUXDB_READ_PASSWORD: 'rp',
+    });
+    // a split user never gets the shared password
+    assert.deepEqual(await logins({ ...shared, INFLUXDB_READ_USER: 'r' }), { INFLUXDB_WRITE_USER: 'nodered', INFLUXDB_WRITE_PASSWORD: 'pw', INFLUXDB_READ_USER: 'r', INFLUXDB_READ_PASSWORD: '' });
+    assert.deepEqual(await logins({}), { INFLUXDB_WRITE_USER: '', INFLUXDB_WRITE_PASSWORD: '', INFLUXDB_READ_USER: '', INFLUXDB_READ_PASSWORD: '' });
+  });
+
+  describe('the shipped flows with the split logins (npm start)', function () {
+    let product: RunningProduct | undefined;
+    after(async function () {
+      await product?.stop();
+    });
+
+    it('store a reading as the writer and answer /api/devices/:id/readings as the reader', async function () {
+      product = await startProduct({
+        INFLUXDB_URL: influxd?.url ?? '',
+        INFLUXDB_USER: '',
+        INFLUXDB_PASSWORD: '',
+        INFLUXDB_WRITE_USER: writer.username,
+        INFLUXDB_WRITE_PASSWORD: writer.password,
+        INFLUXDB_READ_USER: reader.username,
+        INFLUXDB_READ_PASSWORD: reader.password,
+      });
+      const device = await mqtt.connectAsync(product.mqttUrl, { clientId: 'lp-device-1' });
+      const timestamp = Date.now() - 5_000;
+      try {
+        await device.publishAsync('heatpump/lp-flow-1/data', JSON.stringify(devicePayload({ device: 'lp-flow-1', timestamp })), { qos: 1 });
+      } finally {
+        await device.endAsync();
+      }
+      const stored = await eventually(async () => {
+        const rows = rowsOf(await influxQuery(as(reader), `SELECT "voltage" FROM "raw"."sensor_reading" WHERE "device_id" = 'lp-flow-1'`, 'heatpump'));
+        return rows.length > 0 ? rows : undefined;
+      }, 20_000, 'the reading written by the flows');
+      assert.equal(stored.length, 1);
+      const answer = await fetch(`${product.baseUrl}/api/devices/lp-flow-1/readings?hours=1`);
+      const body = (await answer.json()) as { count?: number; readings?: { timestamp?: unknown; voltage?: number }[] };
+      assert.equal(answer.status, 200, JSON.stringify(body));
+      assert.equal(body.count, 1);
+      assert.equal(body.readings?.[0]?.voltage, 230.5);
+      // nothing was written or refused under the shared login
+      const metrics = await (await fetch(`${product.baseUrl}/metrics`)).text();
+      assert.match(metrics, /^heatpump_write_errors_total 0$/m);
+      assert.match(metrics, /^heatpump_points_written_total [1-9]/m);
+    });
   });
 });

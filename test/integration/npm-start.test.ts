@@ -154,8 +154,10 @@ describe('npm start (dist/scripts/start.js)', function () {
     const token = ((await (await login('s3cret-pass')).json()) as { access_token?: string }).access_token;
     assert.ok(token, 'a token for the right password');
     assert.equal((await fetch(`${base}/flows`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
-    // the flows' own endpoints stay reachable for devices, dashboards and monitoring
-    assert.equal((await fetch(`${base}/api/health`)).status, 200);
+    // the flows' own endpoints need the login too (test/integration/auth-matrix.test.ts has every one)
+    assert.equal((await fetch(`${base}/api/health`)).status, 401);
+    const basic = `Basic ${Buffer.from('operator:s3cret-pass').toString('base64')}`;
+    assert.equal((await fetch(`${base}/api/health`, { headers: { authorization: basic } })).status, 200);
     running.child.kill('SIGTERM');
     assert.equal(await running.exit, 0);
   });

@@ -4,9 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import {
+  clientKey,
   createHttpGuard,
   guardOptionsFromEnv,
   jsonErrorHandler,
+  proxyList,
   RateLimiter,
   routeMatch,
   type GuardRequest,
@@ -73,11 +75,66 @@ describe('http guard (nodes/shared/http-guard)', function () {
         api: { ratePerMinute: 600, burst: 120 },
         sms: { ratePerMinute: 120, burst: 30 },
         maxBodyBytes: 65_536,
+        trustedProxies: [],
       });
-      const env = { HEATPUMP_API_RATE: '5', HEATPUMP_API_BURST: '2', HEATPUMP_SMS_RATE: '0', HEATPUMP_SMS_BURST: '1', HEATPUMP_HTTP_MAX_BODY: '1000' };
-      assert.deepEqual(guardOptionsFromEnv(env), { api: { ratePerMinute: 5, burst: 2 }, sms: { ratePerMinute: 0, burst: 1 }, maxBodyBytes: 1000 });
+      const env = {
+        HEATPUMP_API_RATE: '5',
+        HEATPUMP_API_BURST: '2',
+        HEATPUMP_SMS_RATE: '0',
+        HEATPUMP_SMS_BURST: '1',
+        HEATPUMP_HTTP_MAX_BODY: '1000',
+        HEATPUMP_TRUSTED_PROXIES: ' 10.0.0.1, 172.16.0.0/12 ,',
+      };
+      assert.deepEqual(guardOptionsFromEnv(env), {
+        api: { ratePerMinute: 5, burst: 2 },
+        sms: { ratePerMinute: 0, burst: 1 },
+        maxBodyBytes: 1000,
+        trustedProxies: ['10.0.0.1', '172.16.0.0/12'],
+      });
       assert.throws(() => guardOptionsFromEnv({ HEATPUMP_API_RATE: 'lots' }), /HEATPUMP_API_RATE must be a whole number/);
       assert.throws(() => guardOptionsFromEnv({ HEATPUMP_API_BURST: '0' }), /HEATPUMP_API_BURST must be a whole number >= 1/);
+    });
+  });
+
+  describe('client key behind a reverse proxy (HEATPUMP_TRUSTED_PROXIES)', function () {
+    const trusted = proxyList(['10.0.0.1', '172.16.0.0/12', 'fd00::/8']);
+    // [what, trusted proxies on?, peer address, X-Forwarded-For, expected key]
+    const cases: [string, boolean, string, string | string[] | undefined, string][] = [
+      ['off (the default): the peer, X-Forwarded-For ignored', false, '10.0.0.1', '203.0.113.5', '10.0.0.1'],
+      ['from a trusted proxy: the client it names', true, '10.0.0.1', '203.0.113.5', '203.0.113.5'],
+      ['IPv4-mapped peer and hop', true, '::ffff:10.0.0.1', '::ffff:203.0.113.5', '203.0.113.5'],
+      ['from an untrusted peer: the peer (a client cannot pick its own key)', true, '198.51.100.7', '203.0.113.5', '198.51.100.7'],
+      ['a forged first entry is skipped: the nearest untrusted hop counts', true, '10.0.0.1', '1.2.3.4, 203.0.113.5', '203.0.113.5'],
+      ['chained trusted proxies (a CIDR range) are skipped', true, '10.0.0.1', '203.0.113.5, 172.20.1.2', '203.0.113.5'],
+      ['several headers are one list', true, '10.0.0.1', ['1.2.3.4', '203.0.113.9, 172.16.0.9'], '203.0.113.9'],
+      ['IPv6 range', true, 'fd00::1', '2001:db8::7', '2001:db8::7'],
+      ['only trusted hops: the farthest one', true, '10.0.0.1', '172.16.0.2, 172.16.0.3', '172.16.0.2'],
+      ['a trusted proxy without the header: the proxy', true, '10.0.0.1', undefined, '10.0.0.1'],
+    ];
+    for (const [what, on, peer, forwarded, expected] of cases) {
+      it(what, function () {
+        const req: GuardRequest = { method: 'GET', url: '/api/health', headers: forwarded === undefined ? {} : { 'x-forwarded-for': forwarded }, socket: { remoteAddress: peer } };
+        assert.equal(clientKey(req, on ? trusted : undefined), expected);
+      });
+    }
+
+    it('refuses an entry that is not an address or range', function () {
+      for (const bad of ['proxy.local', '10.0.0.0/33', '10.0.0.1/x', 'fd00::/129']) assert.throws(() => proxyList([bad]), /HEATPUMP_TRUSTED_PROXIES: ".*" is not an IP address or CIDR range/, bad);
+    });
+
+    it('the limiter counts each client behind the proxy on its own, only when the proxy is trusted', function () {
+      const options = { api: { ratePerMinute: 60, burst: 1 }, sms: { ratePerMinute: 60, burst: 1 }, maxBodyBytes: 1000, httpNode: () => undefined };
+      const request = (forwarded: string): GuardRequest => ({ method: 'GET', url: '/metrics', headers: { 'x-forwarded-for': forwarded }, socket: { remoteAddress: '10.0.0.1' } });
+      const passes = (guard: ReturnType<typeof createHttpGuard>, forwarded: string) => {
+        let passed = false;
+        const res: GuardResponse = { headersSent: false, statusCode: 200, setHeader: () => undefined, end: () => undefined };
+        guard(request(forwarded), res, () => (passed = true));
+        return passed;
+      };
+      const behindProxy = createHttpGuard({ ...options, trustedProxies: ['10.0.0.1'] });
+      assert.deepEqual(['203.0.113.1', '203.0.113.2', '203.0.113.1'].map((ip) => passes(behindProxy, ip)), [true, true, false]);
+      const notTrusted = createHttpGuard(options);
+      assert.deepEqual(['203.0.113.1', '203.0.113.2'].map((ip) => passes(notTrusted, ip)), [true, false], 'one bucket: the proxy');
     });
   });
 
@@ -172,20 +229,57 @@ describe('http guard (nodes/shared/http-guard)', function () {
     beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hp-settings-'))));
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-    it('in the repository (npm start) guards the flows and the editor', function () {
-      const settings = load(root);
+    const authEnv = ['NODE_RED_ADMIN_PASSWORD_HASH', 'NODE_RED_ADMIN_USER', 'HEATPUMP_READ_TOKEN'];
+    const saved = Object.fromEntries(authEnv.map((name) => [name, process.env[name]]));
+    const withEnv = <T>(env: Record<string, string>, body: () => T): T => {
+      for (const name of authEnv) delete process.env[name];
+      Object.assign(process.env, env);
+      try {
+        return body();
+      } finally {
+        for (const name of authEnv) if (saved[name] === undefined) delete process.env[name];
+        Object.assign(process.env, Object.fromEntries(Object.entries(saved).filter(([, value]) => value !== undefined)));
+      }
+    };
+    const hash = '$2b$08$' + 'a'.repeat(53);
+
+    it('in the repository (npm start) guards the flows and the editor; no login without the admin hash', function () {
+      const settings = withEnv({}, () => load(root));
       assert.equal(typeof settings.httpNodeAuth, 'function');
       assert.equal(typeof settings.httpAdminMiddleware, 'function');
+      assert.equal(settings.adminAuth, undefined);
+      assert.equal(settings.webSocketNodeVerifyClient, undefined);
+      assert.equal(settings.dashboard, undefined, "the dashboard keeps its own socket.io check");
       assert.equal(settings.uiHost, undefined, 'the Docker image listens on all interfaces (npm start sets HOST)');
     });
 
-    it('in the Docker layout (/data/settings.js) loads the guard from the installed package', function () {
+    it('with the admin hash: the editor login, then guard and login on the flows, the WebSocket and the dashboard socket', function () {
+      const settings = withEnv({ NODE_RED_ADMIN_PASSWORD_HASH: hash, NODE_RED_ADMIN_USER: 'ops', HEATPUMP_READ_TOKEN: 'r'.repeat(16) }, () => load(root));
+      assert.deepEqual(settings.adminAuth, { type: 'credentials', users: [{ username: 'ops', password: hash, permissions: '*' }] });
+      const chain = settings.httpNodeAuth as unknown[];
+      assert.equal(chain.length, 2);
+      assert.ok(chain.every((middleware) => typeof middleware === 'function'));
+      assert.equal(typeof settings.webSocketNodeVerifyClient, 'function');
+      assert.equal(typeof (settings.dashboard as { ioMiddleware?: unknown }).ioMiddleware, 'function');
+      assert.throws(() => withEnv({ HEATPUMP_READ_TOKEN: 'r'.repeat(16) }, () => load(root)), /NODE_RED_ADMIN_PASSWORD_HASH is not/);
+    });
+
+    it('in the Docker layout (/data/settings.js) loads the guard and the login from the installed package', function () {
       fs.copyFileSync(path.join(root, 'settings.js'), path.join(dir, 'settings.js'));
-      assert.throws(() => load(dir), /cannot find the HTTP guard/);
+      assert.throws(() => load(dir), /cannot find http-guard/);
       const shared = path.join(dir, 'node_modules', 'node-red-contrib-heatpump-monitor', 'dist', 'nodes', 'shared');
       fs.mkdirSync(shared, { recursive: true });
       fs.copyFileSync(path.join(root, 'dist', 'nodes', 'shared', 'http-guard.js'), path.join(shared, 'http-guard.js'));
-      assert.equal(typeof load(dir).httpNodeAuth, 'function');
+      assert.throws(() => load(dir), /cannot find http-auth/);
+      fs.copyFileSync(path.join(root, 'dist', 'nodes', 'shared', 'http-auth.js'), path.join(shared, 'http-auth.js'));
+      assert.equal(typeof withEnv({}, () => load(dir)).httpNodeAuth, 'function');
+    });
+
+    it('bcryptjs, which the login needs, is a dependency of the package (the Docker image installs it with --omit=dev)', function () {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const manifest = require(path.join(root, 'package.json')) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+      assert.ok(manifest.dependencies?.bcryptjs, JSON.stringify(manifest.dependencies));
+      assert.equal(manifest.devDependencies?.bcryptjs, undefined);
     });
   });
 

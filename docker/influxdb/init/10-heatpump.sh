@@ -10,16 +10,22 @@
 #     API (/write, /query with InfluxQL) that the flows use works unchanged
 #   tasks heatpump_hourly / heatpump_daily: mean/min/max per field -> mean_<field>, min_<field>,
 #     max_<field>, like the InfluxQL continuous queries
-#   a v1 user (INFLUXDB_USER / INFLUXDB_PASSWORD from .env) that may read and write only these
-#     buckets: Node-RED's influxdb config node logs in with it
-#   an API token with the same rights for Flux/2.x clients, written to $HEATPUMP_TOKEN_FILE
+#   least privilege for Node-RED, two v1 users (from .env) for the v1 API the flows use:
+#     INFLUXDB_WRITE_USER may only write heatpump/raw (the flows' writes),
+#     INFLUXDB_READ_USER may only read heatpump/raw, /hourly and /daily (the API and dashboard)
+#   two API tokens with the same rights for Flux/2.x clients, written to $INFLUXDB_WRITE_TOKEN_FILE
+#     and $INFLUXDB_READ_TOKEN_FILE (the node-red container's entrypoint exports them as
+#     INFLUXDB_WRITE_TOKEN / INFLUXDB_READ_TOKEN)
 set -euo pipefail
 
 ORG="${DOCKER_INFLUXDB_INIT_ORG:?DOCKER_INFLUXDB_INIT_ORG is not set}"
 DB="${INFLUXDB_DATABASE:-heatpump}"
-V1_USER="${INFLUXDB_USER:-nodered}"
-V1_PASSWORD="${INFLUXDB_PASSWORD:?INFLUXDB_PASSWORD is not set (see .env.example)}"
-TOKEN_FILE="${HEATPUMP_TOKEN_FILE:-/var/lib/influxdb2/heatpump-nodered.token}"
+WRITE_USER="${INFLUXDB_WRITE_USER:-nodered-writer}"
+WRITE_PASSWORD="${INFLUXDB_WRITE_PASSWORD:?INFLUXDB_WRITE_PASSWORD is not set (see .env.example)}"
+READ_USER="${INFLUXDB_READ_USER:-nodered-reader}"
+READ_PASSWORD="${INFLUXDB_READ_PASSWORD:?INFLUXDB_READ_PASSWORD is not set (see .env.example)}"
+WRITE_TOKEN_FILE="${INFLUXDB_WRITE_TOKEN_FILE:-/var/lib/influxdb2/heatpump-write.token}"
+READ_TOKEN_FILE="${INFLUXDB_READ_TOKEN_FILE:-/var/lib/influxdb2/heatpump-read.token}"
 NUMERIC_FIELDS='"temp_inlet", "temp_outlet", "temp_ambient", "temp_compressor", "voltage", "current", "power", "pressure_high", "pressure_low"'
 
 # to stderr: stdout of ensure_bucket is the bucket id
@@ -97,23 +103,36 @@ ensure_dbrp daily "$DAILY_ID" false
 ensure_task heatpump_hourly 1h 5m "$DB/hourly"
 ensure_task heatpump_daily 1d 15m "$DB/daily"
 
-bucket_rights=()
-for id in "$RAW_ID" "$HOURLY_ID" "$DAILY_ID"; do bucket_rights+=(--read-bucket "$id" --write-bucket "$id"); done
+# writes go to the default retention policy (raw) only; reads span all three
+write_rights=(--write-bucket "$RAW_ID")
+read_rights=()
+for id in "$RAW_ID" "$HOURLY_ID" "$DAILY_ID"; do read_rights+=(--read-bucket "$id"); done
 
-if influx v1 auth list --json 2>/dev/null | grep -q "\"$V1_USER\""; then
-  influx v1 auth set-password --username "$V1_USER" --password "$V1_PASSWORD" >/dev/null
-else
-  influx v1 auth create --org "$ORG" --username "$V1_USER" --password "$V1_PASSWORD" \
-    --description "heatpump-monitor Node-RED (v1 API)" "${bucket_rights[@]}" >/dev/null
-  log "v1 user $V1_USER created (read/write heatpump buckets only)"
-fi
+ensure_v1_user() { # user password description rights...
+  local user="$1" password="$2" description="$3"
+  shift 3
+  if influx v1 auth list --json 2>/dev/null | grep -q "\"$user\""; then
+    influx v1 auth set-password --username "$user" --password "$password" >/dev/null
+  else
+    influx v1 auth create --org "$ORG" --username "$user" --password "$password" --description "$description" "$@" >/dev/null
+    log "v1 user $user created ($description)"
+  fi
+}
 
-if [ ! -s "$TOKEN_FILE" ]; then
-  token="$(influx auth create --org "$ORG" --description "heatpump-monitor Node-RED" "${bucket_rights[@]}" --json |
+ensure_token() { # file description rights...
+  local file="$1" description="$2" token
+  shift 2
+  [ -s "$file" ] && return
+  token="$(influx auth create --org "$ORG" --description "$description" "$@" --json |
     sed -n 's/^[[:space:]]*"token":[[:space:]]*"\([^"]*\)".*/\1/p' | head -n 1)"
   [ -n "$token" ] || { echo "heatpump init: no token in the answer of influx auth create" >&2; exit 1; }
-  mkdir -p "$(dirname "$TOKEN_FILE")"
-  (umask 077 && printf '%s\n' "$token" >"$TOKEN_FILE")
-  log "read/write token for Node-RED written to $TOKEN_FILE"
-fi
+  mkdir -p "$(dirname "$file")"
+  (umask 077 && printf '%s\n' "$token" >"$file")
+  log "$description token written to $file"
+}
+
+ensure_v1_user "$WRITE_USER" "$WRITE_PASSWORD" "heatpump-monitor Node-RED writes (write-only)" "${write_rights[@]}"
+ensure_v1_user "$READ_USER" "$READ_PASSWORD" "heatpump-monitor Node-RED queries (read-only)" "${read_rights[@]}"
+ensure_token "$WRITE_TOKEN_FILE" "heatpump-monitor write-only" "${write_rights[@]}"
+ensure_token "$READ_TOKEN_FILE" "heatpump-monitor read-only" "${read_rights[@]}"
 log "done"
