@@ -4,6 +4,7 @@
 // Node-RED's persistent session is back (see admission below).
 import fs from 'node:fs';
 import net from 'node:net';
+import { Duplex } from 'node:stream';
 
 /** Node-RED's MQTT login: the one client id whose session holds every reading. */
 export interface NodeRedLogin {
@@ -91,6 +92,82 @@ async function openPersistence(dataDir: string): Promise<Persistence> {
   return completeInOrder(levelPersistence(db));
 }
 
+const PUBACK = 4;
+
+/**
+ * The connection as aedes sees it: aedes 1.2 writes the PUBACK of a QoS 1 message before it
+ * stores the message, so a crash right after a PUBACK lost a reading the device had already
+ * dropped from its buffer (measured: the last of 200 in 4 of 5 kill -9s). This holds every
+ * PUBACK, and what aedes writes after it (the order of acknowledgements is part of MQTT), until
+ * aedes has stored that message (its `published` hook, see stored()).
+ */
+class PubackAfterStore extends Duplex {
+  private pending = Buffer.alloc(0);
+  private readonly held: { frame: Buffer; pubackId?: number }[] = [];
+  private readonly storedIds = new Set<number>();
+
+  constructor(private readonly socket: net.Socket) {
+    super();
+    socket.on('data', (chunk: Buffer) => {
+      if (!this.push(chunk)) socket.pause();
+    });
+    socket.on('end', () => this.push(null));
+    socket.on('error', (err) => this.destroy(err));
+    socket.on('close', () => this.destroy());
+  }
+
+  /** aedes has stored the QoS 1 message with this id: its PUBACK may go. */
+  stored(messageId: number): void {
+    this.storedIds.add(messageId);
+    this.release();
+  }
+
+  override _read(): void {
+    this.socket.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.pending = Buffer.concat([this.pending, chunk]);
+    for (let frame = nextFrame(this.pending); frame; frame = nextFrame(this.pending)) {
+      this.pending = this.pending.subarray(frame.length);
+      this.held.push({ frame, pubackId: frame[0]! >> 4 === PUBACK ? frame.readUInt16BE(2) : undefined });
+    }
+    this.release();
+    callback();
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.socket.end(callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.socket.destroy(error ?? undefined);
+    callback(error);
+  }
+
+  private release(): void {
+    while (this.held.length > 0) {
+      const { frame, pubackId } = this.held[0]!;
+      if (pubackId !== undefined) {
+        if (!this.storedIds.has(pubackId)) return;
+        this.storedIds.delete(pubackId);
+      }
+      this.held.shift();
+      this.socket.write(frame);
+    }
+  }
+}
+
+/** One whole MQTT packet from the start of `buffer` (fixed header + remaining length), or undefined. */
+function nextFrame(buffer: Buffer): Buffer | undefined {
+  let length = 0;
+  for (let i = 1, shift = 0; i < buffer.length && i <= 4; i++, shift += 7) {
+    length += (buffer[i]! & 0x7f) << shift;
+    if ((buffer[i]! & 0x80) === 0) return buffer.length >= i + 1 + length ? buffer.subarray(0, i + 1 + length) : undefined;
+  }
+  return undefined;
+}
+
 export async function startBroker({ port, host = '127.0.0.1', dataDir, nodeRed }: BrokerOptions): Promise<RunningBroker> {
   // aedes 1.x is ESM-only; tsc (module node16) keeps this import() as a real dynamic import.
   const { Aedes } = await import('aedes');
@@ -108,6 +185,10 @@ export async function startBroker({ port, host = '127.0.0.1', dataDir, nodeRed }
       const reason = code === REFUSED.serverUnavailable ? 'Node-RED has not subscribed yet' : `wrong login for ${client.id}`;
       done(Object.assign(new Error(reason), { returnCode: code }), false);
     },
+    published: (packet, client, done) => {
+      if (client && packet.qos === 1 && packet.messageId !== undefined && client.conn instanceof PubackAfterStore) client.conn.stored(packet.messageId);
+      done();
+    },
   });
   if (nodeRed && !devicesAccepted) {
     const nodeRedReady = (clientId: string | undefined) => {
@@ -119,7 +200,7 @@ export async function startBroker({ port, host = '127.0.0.1', dataDir, nodeRed }
     // a restored session (session present) has its subscriptions back before the CONNACK
     broker.on('connackSent', (packet, client) => packet.sessionPresent && nodeRedReady(client.id));
   }
-  const server = net.createServer(broker.handle);
+  const server = net.createServer((socket) => broker.handle(persistence ? new PubackAfterStore(socket) : socket));
   const sockets = new Set<net.Socket>();
   server.on('connection', (socket) => {
     sockets.add(socket);
