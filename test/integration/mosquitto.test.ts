@@ -434,12 +434,13 @@ describe('docker/mosquitto/entrypoint.sh (sh in a temp dir, mosquitto replaced b
     for (const temp of [...roots, certs]) if (temp) fs.rmSync(temp, { recursive: true, force: true });
   });
 
-  const run = (credentials: string, options: { tls?: boolean } = {}) => {
+  const run = (credentials: string, options: { tls?: boolean; shell?: string[] } = {}) => {
     const root = makeRoot('# the recorder never reads it\n', options.tls === false ? undefined : made);
     roots.push(root);
     const recorder = path.join(root, 'recorder.sh');
     fs.writeFileSync(recorder, `#!/bin/sh\necho "$@" >"${root}/ran"\n`, { mode: 0o755 });
-    const result = spawnSync('sh', [ENTRYPOINT], {
+    const [shell = 'sh', ...shellArgs] = options.shell ?? ['sh'];
+    const result = spawnSync(shell, [...shellArgs, ENTRYPOINT], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', MOSQUITTO_ROOT: root, MOSQUITTO_BIN: recorder, MQTT_PASSWORD: 'nodered-secret', MQTT_DEVICE_CREDENTIALS: credentials },
     });
@@ -489,6 +490,23 @@ describe('docker/mosquitto/entrypoint.sh (sh in a temp dir, mosquitto replaced b
       assert.equal(result.status, 1, `${entry} was not refused`);
       assert.equal(result.ran, undefined);
     }
+  });
+
+  it('the same under busybox sh, the shell of the Alpine image (eclipse-mosquitto:2)', function () {
+    const busybox = requireBinary(this, 'busybox', 'busybox');
+    const shell = [busybox, 'sh'];
+    const result = run('site1:secret-1 site-2.b:pass:with:colons', { shell });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.ran, `-c ${result.root}/config/mosquitto.conf\n`);
+    assert.deepEqual(users(result.root), ['nodered', 'healthcheck', 'site1', 'site-2.b']);
+    assert.match(fs.readFileSync(path.join(result.root, 'auth', 'healthcheck'), 'utf8'), /^[0-9a-f]{48}$/);
+    for (const [id, why] of [['si+te', /wildcard or "\/"/], ['nodered', /reserved/], ['a,b', /contains one of/], ['x'.repeat(65), /longer than 64/]] as const) {
+      const refused = run(`site1:ok-secret ${id}:device-secret`, { shell });
+      assert.equal(refused.status, 1, `${id} was not refused`);
+      assert.match(refused.stderr, why, id);
+      assert.equal(refused.ran, undefined);
+    }
+    assert.match(run('site1:secret-1', { tls: false, shell }).stderr, /MQTT_TLS_CA_FILE/);
   });
 
   it('refuses to start without the TLS files', function () {
