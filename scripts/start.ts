@@ -69,6 +69,27 @@ async function stopAll(): Promise<void> {
   if (started.influxd) await step('influxd', () => started.influxd?.stop());
 }
 
+const GATE_WAIT_MS = 30_000;
+
+/**
+ * Before the API answers: devices get in once Node-RED's session is back (it subscribed), or,
+ * for flows that never subscribe, after GATE_WAIT_MS, said in the log.
+ */
+async function letDevicesIn(broker: RunningBroker): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const subscribed = await Promise.race([
+    broker.devicesAccepted.then(() => true),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), GATE_WAIT_MS))),
+  ]);
+  clearTimeout(timer);
+  if (subscribed) {
+    log('embedded MQTT broker: Node-RED subscribed, devices accepted');
+  } else {
+    broker.acceptDevices();
+    log(`embedded MQTT broker: Node-RED did not subscribe within ${GATE_WAIT_MS / 1000} s (no mqtt in node on this broker, or a different MQTT_CLIENT_ID?): devices accepted anyway`);
+  }
+}
+
 interface History {
   on: boolean;
   url: string;
@@ -182,10 +203,6 @@ async function main(): Promise<void> {
     });
     mqtt.port = started.broker.port;
     log(`embedded MQTT broker: sessions and queued messages in ${mqttDir}; devices wait until Node-RED has subscribed`);
-    started.broker.devicesAccepted.then(
-      () => log('embedded MQTT broker: Node-RED subscribed, devices accepted'),
-      () => {},
-    );
   }
 
   const history = await prepareInfluxDb({ dataDir });
@@ -230,6 +247,7 @@ async function main(): Promise<void> {
   await RED.start();
   started.nodeRed = true;
   await Promise.race([flowsStarted, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+  if (started.broker) await letDevicesIn(started.broker);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(uiPort, uiHost, () => {

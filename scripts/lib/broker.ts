@@ -28,6 +28,8 @@ export interface RunningBroker {
   port: number;
   /** resolves when devices are let in (at once without a gate) */
   devicesAccepted: Promise<void>;
+  /** opens the gate without Node-RED (for flows that never subscribe) */
+  acceptDevices(): void;
   close(): Promise<void>;
 }
 
@@ -172,10 +174,14 @@ export async function startBroker({ port, host = '127.0.0.1', dataDir, nodeRed }
   // aedes 1.x is ESM-only; tsc (module node16) keeps this import() as a real dynamic import.
   const { Aedes } = await import('aedes');
   const persistence = dataDir ? await openPersistence(dataDir) : undefined;
-  let devicesAccepted = !nodeRed;
-  let acceptDevices = () => {};
-  const accepted = new Promise<void>((resolve) => (acceptDevices = resolve));
-  if (devicesAccepted) acceptDevices();
+  let devicesAccepted = false;
+  let resolveAccepted = () => {};
+  const accepted = new Promise<void>((resolve) => (resolveAccepted = resolve));
+  const acceptDevices = () => {
+    devicesAccepted = true;
+    resolveAccepted();
+  };
+  if (!nodeRed) acceptDevices();
 
   const broker = await Aedes.createBroker({
     persistence,
@@ -190,11 +196,9 @@ export async function startBroker({ port, host = '127.0.0.1', dataDir, nodeRed }
       done();
     },
   });
-  if (nodeRed && !devicesAccepted) {
+  if (nodeRed) {
     const nodeRedReady = (clientId: string | undefined) => {
-      if (devicesAccepted || clientId !== nodeRed.clientId) return;
-      devicesAccepted = true;
-      acceptDevices();
+      if (clientId === nodeRed.clientId) acceptDevices();
     };
     broker.on('subscribe', (_subscriptions, client) => nodeRedReady(client?.id));
     // a restored session (session present) has its subscriptions back before the CONNACK
@@ -231,6 +235,7 @@ export async function startBroker({ port, host = '127.0.0.1', dataDir, nodeRed }
     url: `mqtt://${host}:${boundPort}`,
     port: boundPort,
     devicesAccepted: accepted,
+    acceptDevices,
     close() {
       closing ??= (async () => {
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
