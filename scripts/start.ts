@@ -72,10 +72,18 @@ async function stopAll(): Promise<void> {
 const GATE_WAIT_MS = 30_000;
 
 /**
- * Before the API answers: devices get in once Node-RED's session is back (it subscribed), or,
- * for flows that never subscribe, after GATE_WAIT_MS, said in the log.
+ * Before the API answers: devices get in once Node-RED's session is back (it subscribed). Flows
+ * without an `mqtt in` node never subscribe: devices get in at once; flows whose `mqtt in` nodes
+ * use another broker or client id: after GATE_WAIT_MS, said in the log.
  */
 async function letDevicesIn(broker: RunningBroker): Promise<void> {
+  const { flows } = (await RED.runtime.flows.getFlows({})) as { flows: { type?: string; d?: boolean }[] };
+  // d: disabled in the editor
+  if (!flows.some((node) => node.type === 'mqtt in' && !node.d)) {
+    broker.acceptDevices();
+    log('embedded MQTT broker: the flows have no mqtt in node, devices accepted');
+    return;
+  }
   let timer: NodeJS.Timeout | undefined;
   const subscribed = await Promise.race([
     broker.devicesAccepted.then(() => true),
