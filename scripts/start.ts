@@ -5,11 +5,13 @@
 // Configuration (environment): PORT, MQTT_BROKER/MQTT_PORT/MQTT_USER/MQTT_PASSWORD, INFLUXDB_URL
 // (+ INFLUXDB_USER/INFLUXDB_PASSWORD/INFLUXDB_TOKEN/INFLUXDB_DATABASE), INFLUXDB_PORT (local
 // influxd), SIMULATOR (device count, 0 = off), SIMULATOR_INTERVAL (s), HEATPUMP_HOME (where the
-// Node-RED user directory and the InfluxDB data go; default .node-red/ and .data/ in the repo),
+// Node-RED user directory, the InfluxDB data and the embedded broker's sessions go; default
+// .node-red/ and .data/ in the repo),
 // HEATPUMP_RESET_FLOWS=1 (replace edited flows with the shipped ones), MQTT_BIND (embedded
 // broker address, default 127.0.0.1), LOCAL_INFLUXD=0 (never start a local influxd), HOST (address
 // of the editor, dashboard and API, default 127.0.0.1: this machine only; 0.0.0.0 or :: opens them
 // to the network). The API limits (HEATPUMP_API_RATE, ...) are settings.js's (httpNodeAuth).
+import crypto from 'node:crypto';
 import http from 'node:http';
 import type net from 'node:net';
 import fs from 'node:fs';
@@ -66,6 +68,35 @@ async function stopAll(): Promise<void> {
   }
   if (started.broker) await step('MQTT broker', () => started.broker?.close());
   if (started.influxd) await step('influxd', () => started.influxd?.stop());
+}
+
+const GATE_WAIT_MS = 30_000;
+
+/**
+ * Before the API answers: devices get in once Node-RED's session is back (it subscribed). Flows
+ * without an `mqtt in` node never subscribe: devices get in at once; flows whose `mqtt in` nodes
+ * use another broker or client id: after GATE_WAIT_MS, said in the log.
+ */
+async function letDevicesIn(broker: RunningBroker): Promise<void> {
+  const { flows } = (await RED.runtime.flows.getFlows({})) as { flows: { type?: string; d?: boolean }[] };
+  // d: disabled in the editor
+  if (!flows.some((node) => node.type === 'mqtt in' && !node.d)) {
+    broker.acceptDevices();
+    log('embedded MQTT broker: the flows have no mqtt in node, devices accepted');
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const subscribed = await Promise.race([
+    broker.devicesAccepted.then(() => true),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), GATE_WAIT_MS))),
+  ]);
+  clearTimeout(timer);
+  if (subscribed) {
+    log('embedded MQTT broker: Node-RED subscribed, devices accepted');
+  } else {
+    broker.acceptDevices();
+    log(`embedded MQTT broker: Node-RED did not subscribe within ${GATE_WAIT_MS / 1000} s (no mqtt in node on this broker, or a different MQTT_CLIENT_ID?): devices accepted anyway`);
+  }
 }
 
 interface History {
@@ -132,6 +163,7 @@ async function main(): Promise<void> {
   const home = env.HEATPUMP_HOME ? path.resolve(env.HEATPUMP_HOME) : undefined;
   const userDir = home ? path.join(home, 'node-red') : path.join(projectRoot, '.node-red');
   const dataDir = home ? path.join(home, 'influxdb') : path.join(projectRoot, '.data', 'influxdb');
+  const mqttDir = home ? path.join(home, 'mqtt') : path.join(projectRoot, '.data', 'mqtt');
   const uiPort = portNumber('PORT', env.PORT, 1880);
   const uiHost = env.HOST?.trim() || '127.0.0.1';
   const devices = simulatorDevices(env);
@@ -163,11 +195,23 @@ async function main(): Promise<void> {
     log(`shipped flows ${outcome === 'written' ? 'written to' : 'updated in'} ${path.join(userDir, flowFile)}`);
   }
 
+  // a stable client id keeps Node-RED's persistent MQTT session across restarts
+  env.MQTT_CLIENT_ID ||= `heatpump-monitor-${os.hostname()}`;
   if (!mqtt.external) {
+    // Node-RED's login to the embedded broker: a password no device knows (new every start unless
+    // MQTT_PASSWORD is set), so no device can take over Node-RED's session or open the gate
+    env.MQTT_USER ||= 'nodered';
+    env.MQTT_PASSWORD ||= crypto.randomBytes(18).toString('base64url');
     const port = await portOrFree(mqtt.port, env.MQTT_BIND || '127.0.0.1');
     if (port !== mqtt.port) log(`port ${mqtt.port} is busy: the embedded MQTT broker uses ${port}`);
-    started.broker = await startBroker({ port, host: env.MQTT_BIND || '127.0.0.1' });
+    started.broker = await startBroker({
+      port,
+      host: env.MQTT_BIND || '127.0.0.1',
+      dataDir: mqttDir,
+      nodeRed: { clientId: env.MQTT_CLIENT_ID, username: env.MQTT_USER, password: env.MQTT_PASSWORD },
+    });
     mqtt.port = started.broker.port;
+    log(`embedded MQTT broker: sessions and queued messages in ${mqttDir}; devices wait until Node-RED has subscribed`);
   }
 
   const history = await prepareInfluxDb({ dataDir });
@@ -176,8 +220,6 @@ async function main(): Promise<void> {
   env.PORT = String(uiPort);
   env.MQTT_BROKER = mqtt.host;
   env.MQTT_PORT = String(mqtt.port);
-  // a stable client id keeps Node-RED's persistent MQTT session across restarts
-  env.MQTT_CLIENT_ID ||= `heatpump-monitor-${os.hostname()}`;
   env.MQTT_USER ??= '';
   env.MQTT_PASSWORD ??= '';
   // the one database setting: the flows derive host, port and protocol from it (global
@@ -214,6 +256,7 @@ async function main(): Promise<void> {
   await RED.start();
   started.nodeRed = true;
   await Promise.race([flowsStarted, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+  if (started.broker) await letDevicesIn(started.broker);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(uiPort, uiHost, () => {
@@ -227,8 +270,9 @@ async function main(): Promise<void> {
       brokerUrl: `mqtt://${mqtt.host}:${mqtt.port}`,
       devices,
       intervalMs,
-      username: env.MQTT_USER || undefined,
-      password: env.MQTT_PASSWORD || undefined,
+      // Node-RED's login is not the simulator's: the embedded broker takes any other client
+      username: (mqtt.external && env.MQTT_USER) || undefined,
+      password: (mqtt.external && env.MQTT_PASSWORD) || undefined,
     });
   }
 

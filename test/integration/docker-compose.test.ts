@@ -165,7 +165,7 @@ describe('docker-compose.yml and docker/', function () {
 
   it('mosquitto: the shipped config requires passwords and the per-device ACL', function () {
     const conf = fs.readFileSync(path.join(projectRoot, 'docker/mosquitto/mosquitto.conf'), 'utf8');
-    for (const line of ['allow_anonymous false', 'persistence true', 'max_queued_messages 10000', 'listener 1883', 'listener 8883', 'cafile /mosquitto/tls/ca.crt', 'certfile /mosquitto/tls/server.crt', 'keyfile /mosquitto/tls/server.key']) {
+    for (const line of ['allow_anonymous false', 'persistence true', 'max_queued_messages 100000', 'max_queued_bytes 268435456', 'listener 1883', 'listener 8883', 'cafile /mosquitto/tls/ca.crt', 'certfile /mosquitto/tls/server.crt', 'keyfile /mosquitto/tls/server.key']) {
       assert.match(conf, new RegExp(`^${line}$`, 'm'));
     }
     // a listener option: every listener sets it (before the first listener mosquitto 2.0 ignores it)

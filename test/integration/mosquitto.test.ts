@@ -16,6 +16,9 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { freePort } from '../../scripts/lib/ports';
 import { projectRoot } from '../support/node-red';
 import { requireBinary } from '../support/system';
+import { influxdPidsOn } from '../../scripts/lib/influxd';
+import { devicePayload } from '../fixtures/payloads';
+import { countAfterKill, startPublishingDevice, storedTimestamps, type PublishingDevice } from '../support/device';
 import { eventually, startProduct, type RunningProduct } from '../support/runtime';
 import { makeTestCertificates } from '../support/tls';
 
@@ -78,6 +81,7 @@ describe('Mosquitto with the shipped config (docker/mosquitto)', function () {
   let ca = '';
   let otherCa = '';
   let broker: ChildProcess | undefined;
+  let binaryPath = '';
   let brokerOutput = '';
   const clients: MqttClient[] = [];
   const open = async (options: IClientOptions) => {
@@ -102,37 +106,49 @@ describe('Mosquitto with the shipped config (docker/mosquitto)', function () {
     const confPath = path.join(dir, 'config', 'mosquitto.conf');
     fs.writeFileSync(confPath, fs.readFileSync(confPath, 'utf8').replaceAll('@ROOT@', dir));
 
-    broker = spawn('sh', [ENTRYPOINT], {
+    binaryPath = binary;
+    await startMosquitto();
+  });
+
+  /** `sh entrypoint.sh` as the container runs it, on the same root (and data) every time. */
+  async function startMosquitto(): Promise<void> {
+    brokerOutput = '';
+    const started = spawn('sh', [ENTRYPOINT], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
         MOSQUITTO_ROOT: dir,
-        MOSQUITTO_BIN: binary,
+        MOSQUITTO_BIN: binaryPath,
         MQTT_PASSWORD: 'nodered-secret',
         MQTT_DEVICE_CREDENTIALS: 'site1:site1-secret site2:site2-secret',
       },
     });
-    broker.stdout?.on('data', (chunk: Buffer) => (brokerOutput += chunk.toString()));
-    broker.stderr?.on('data', (chunk: Buffer) => (brokerOutput += chunk.toString()));
+    broker = started;
+    started.stdout?.on('data', (chunk: Buffer) => (brokerOutput += chunk.toString()));
+    started.stderr?.on('data', (chunk: Buffer) => (brokerOutput += chunk.toString()));
     const deadline = Date.now() + 10_000;
     for (;;) {
       try {
-        (await connect(port, { username: 'nodered', password: 'nodered-secret' })).end(true);
-        break;
+        (await connect(port, { username: 'healthcheck', password: fs.readFileSync(path.join(dir, 'auth', 'healthcheck'), 'utf8') })).end(true);
+        return;
       } catch (err) {
-        if (Date.now() > deadline || broker.exitCode !== null) throw new Error(`mosquitto did not start: ${String(err)}\n${brokerOutput}`);
+        if (Date.now() > deadline || started.exitCode !== null) throw new Error(`mosquitto did not start: ${String(err)}\n${brokerOutput}`);
         await sleep(100);
       }
     }
-  });
+  }
+
+  async function stopMosquitto(): Promise<void> {
+    const running = broker;
+    if (!running || running.exitCode !== null) return;
+    const exited = new Promise((resolve) => running.once('exit', resolve));
+    running.kill('SIGTERM');
+    await exited;
+  }
 
   after(async function () {
     for (const client of clients) client.end(true);
-    if (broker && broker.exitCode === null) {
-      const exited = new Promise((resolve) => broker?.once('exit', resolve));
-      broker.kill('SIGTERM');
-      await exited;
-    }
+    await stopMosquitto();
     for (const temp of [dir, certs]) if (temp) fs.rmSync(temp, { recursive: true, force: true });
   });
 
@@ -314,6 +330,92 @@ describe('Mosquitto with the shipped config (docker/mosquitto)', function () {
       await product.stop();
     }
   });
+
+  describe('faults: Node-RED killed, mosquitto restarted (npm start with MQTT_BROKER, a local influxd)', function () {
+    const RATE = 200;
+    const homes: string[] = [];
+    let product: RunningProduct | undefined;
+    let device: PublishingDevice | undefined;
+    const nodeRedEnv = () => ({
+      MQTT_BROKER: '127.0.0.1',
+      MQTT_PORT: String(port),
+      MQTT_USER: 'nodered',
+      MQTT_PASSWORD: 'nodered-secret',
+      // as docker-compose.yml: mosquitto makes the user name the client id anyway
+      MQTT_CLIENT_ID: 'nodered',
+      LOCAL_INFLUXD: '1',
+      SIMULATOR: '0',
+    });
+    const mqttConnected = async (running: RunningProduct) =>
+      ((await (await fetch(`${running.baseUrl}/api/health`)).json()) as { mqtt_connected: boolean }).mqtt_connected;
+    const startNodeRed = async (home: string, influxPort: number) =>
+      startProduct({ ...nodeRedEnv(), INFLUXDB_PORT: String(influxPort) }, { home, ready: mqttConnected });
+
+    before(function () {
+      requireBinary(this, 'influxd', 'influxdb');
+    });
+    afterEach(async function () {
+      await device?.end();
+      device = undefined;
+      await product?.stop();
+      product = undefined;
+    });
+    after(function () {
+      for (const home of homes) {
+        for (const pid of influxdPidsOn(path.join(home, 'influxdb'))) process.kill(pid, 'SIGKILL');
+        fs.rmSync(home, { recursive: true, force: true });
+      }
+    });
+    const newHome = () => {
+      const home = fs.mkdtempSync(path.join(os.tmpdir(), 'hp-mosquitto-faults-'));
+      homes.push(home);
+      return home;
+    };
+
+    it(`Node-RED killed (SIGKILL) for 15 s while a device publishes ${RATE} readings/s: every reading sent after the kill is stored`, async function () {
+      this.timeout(120_000);
+      const home = newHome();
+      const influxPort = await freePort();
+      product = await startNodeRed(home, influxPort);
+      device = startPublishingDevice(`mqtt://127.0.0.1:${port}`, 'site1', RATE, Date.now() - 3_600_000, { username: 'site1', password: 'site1-secret' });
+      await sleep(5_000);
+      const killedAt = device.sent.length;
+      product.child.kill('SIGKILL');
+      await new Promise((resolve) => (product?.child.exitCode !== null ? resolve(undefined) : product.child.once('exit', resolve)));
+      await sleep(15_000);
+      const duringOutage = device.sent.length - killedAt;
+      product = await startNodeRed(home, influxPort);
+      await sleep(3_000);
+      device.stopPublishing();
+      const outcome = await countAfterKill(device, 'site1', killedAt, RATE, `http://127.0.0.1:${influxPort}`);
+      console.log(`      ${outcome.line}; ${duringOutage} of them sent while Node-RED was down (queued by mosquitto in the session "nodered")`);
+      assert.equal(outcome.lostAfterKill, 0, 'readings sent after the kill were lost');
+      assert.ok(outcome.oldestLostBeforeKillMs <= 2_000, 'a reading older than what Node-RED holds in memory was lost');
+    });
+
+    it('mosquitto restarted while Node-RED runs: back within 10 s, subscriptions restored, the outage counted', async function () {
+      this.timeout(90_000);
+      const influxPort = await freePort();
+      product = await startNodeRed(newHome(), influxPort);
+      const running = product;
+      const outages = async () => Number(/^heatpump_mqtt_outages_total (\d+)$/m.exec(await (await fetch(`${running.baseUrl}/metrics`)).text())?.[1]);
+      const before = await outages();
+      await stopMosquitto();
+      await eventually(async () => ((await mqttConnected(running)) ? undefined : true), 10_000, 'Node-RED to see the broker gone');
+      await startMosquitto();
+      const restartedAt = Date.now();
+      await eventually(() => mqttConnected(running).then((up) => (up ? true : undefined)), 10_000, 'Node-RED to reconnect within 10 s');
+      const reconnectMs = Date.now() - restartedAt;
+      // a reading after the restart arrives: Node-RED's subscriptions are back
+      const site1 = await open({ username: 'site1', password: 'site1-secret' });
+      const timestamp = Date.now() - 60_000;
+      await site1.publishAsync('heatpump/site1/data', JSON.stringify(devicePayload({ device: 'site1', timestamp })), { qos: 1 });
+      await eventually(async () => ((await storedTimestamps(`http://127.0.0.1:${influxPort}`, 'site1')).has(timestamp) ? true : undefined), 15_000, 'the reading published after the restart in InfluxDB');
+      const counted = await outages();
+      console.log(`      mosquitto restarted: Node-RED reconnected ${reconnectMs} ms after mosquitto was back, a reading after it stored, mqtt_outages ${before} -> ${counted}`);
+      assert.equal(counted, before + 1);
+    });
+  });
 });
 
 describe('docker/mosquitto/entrypoint.sh (sh in a temp dir, mosquitto replaced by a recorder)', function () {
@@ -332,12 +434,13 @@ describe('docker/mosquitto/entrypoint.sh (sh in a temp dir, mosquitto replaced b
     for (const temp of [...roots, certs]) if (temp) fs.rmSync(temp, { recursive: true, force: true });
   });
 
-  const run = (credentials: string, options: { tls?: boolean } = {}) => {
+  const run = (credentials: string, options: { tls?: boolean; shell?: string[] } = {}) => {
     const root = makeRoot('# the recorder never reads it\n', options.tls === false ? undefined : made);
     roots.push(root);
     const recorder = path.join(root, 'recorder.sh');
     fs.writeFileSync(recorder, `#!/bin/sh\necho "$@" >"${root}/ran"\n`, { mode: 0o755 });
-    const result = spawnSync('sh', [ENTRYPOINT], {
+    const [shell = 'sh', ...shellArgs] = options.shell ?? ['sh'];
+    const result = spawnSync(shell, [...shellArgs, ENTRYPOINT], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', MOSQUITTO_ROOT: root, MOSQUITTO_BIN: recorder, MQTT_PASSWORD: 'nodered-secret', MQTT_DEVICE_CREDENTIALS: credentials },
     });
@@ -387,6 +490,23 @@ describe('docker/mosquitto/entrypoint.sh (sh in a temp dir, mosquitto replaced b
       assert.equal(result.status, 1, `${entry} was not refused`);
       assert.equal(result.ran, undefined);
     }
+  });
+
+  it('the same under busybox sh, the shell of the Alpine image (eclipse-mosquitto:2)', function () {
+    const busybox = requireBinary(this, 'busybox', 'busybox');
+    const shell = [busybox, 'sh'];
+    const result = run('site1:secret-1 site-2.b:pass:with:colons', { shell });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.ran, `-c ${result.root}/config/mosquitto.conf\n`);
+    assert.deepEqual(users(result.root), ['nodered', 'healthcheck', 'site1', 'site-2.b']);
+    assert.match(fs.readFileSync(path.join(result.root, 'auth', 'healthcheck'), 'utf8'), /^[0-9a-f]{48}$/);
+    for (const [id, why] of [['si+te', /wildcard or "\/"/], ['nodered', /reserved/], ['a,b', /contains one of/], ['x'.repeat(65), /longer than 64/]] as const) {
+      const refused = run(`site1:ok-secret ${id}:device-secret`, { shell });
+      assert.equal(refused.status, 1, `${id} was not refused`);
+      assert.match(refused.stderr, why, id);
+      assert.equal(refused.ran, undefined);
+    }
+    assert.match(run('site1:secret-1', { tls: false, shell }).stderr, /MQTT_TLS_CA_FILE/);
   });
 
   it('refuses to start without the TLS files', function () {
