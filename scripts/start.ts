@@ -21,7 +21,7 @@ import express from 'express';
 import RED from 'node-red';
 import { startBroker, type RunningBroker } from './lib/broker';
 import { findInfluxd, startInfluxd, stopStaleInfluxd, type RunningInfluxd } from './lib/influxd';
-import { influxVersion, setupInfluxDb } from './lib/influx-setup';
+import { influxVersion, setupInfluxDb, setupOptionsFromEnv } from './lib/influx-setup';
 import { portOrFree } from './lib/ports';
 import { mqttTarget, portNumber, simulatorDevices, simulatorIntervalMs } from './lib/runtime-env';
 import { loadShippedFlows, projectRoot, SEED_STATE_FILE, seedUserFlows } from './lib/shipped-flows';
@@ -108,12 +108,6 @@ interface History {
 /** Uses INFLUXDB_URL, else a local influxd, else no history; applies the database set-up. */
 async function prepareInfluxDb(home: { dataDir: string }): Promise<History> {
   const env = process.env;
-  const credentials = {
-    username: env.INFLUXDB_USER || undefined,
-    password: env.INFLUXDB_PASSWORD || undefined,
-    token: env.INFLUXDB_TOKEN || undefined,
-    database: env.INFLUXDB_DATABASE || 'heatpump',
-  };
   let url = env.INFLUXDB_URL?.trim();
   let note = '';
   if (url) {
@@ -144,11 +138,14 @@ async function prepareInfluxDb(home: { dataDir: string }): Promise<History> {
     note = `local influxd, data in ${home.dataDir}`;
   }
   try {
-    const version = await influxVersion({ url, ...credentials });
+    // the same logins as `npm run db:setup`: an admin (INFLUXDB_ADMIN_USER, else INFLUXDB_USER) and
+    // the write-only / read-only users it creates
+    const options = { ...setupOptionsFromEnv(env), url };
+    const version = await influxVersion(options);
     if (/^v?[23]\./.test(version)) {
       note += `, InfluxDB ${version} (set up by docker/influxdb/init)`;
     } else {
-      const report = await setupInfluxDb({ url, ...credentials });
+      const report = await setupInfluxDb(options);
       if (report.actions.length > 0) log(`InfluxDB set-up applied ${report.actions.length} change(s) to "${report.database}"`);
     }
   } catch (err) {
