@@ -1,8 +1,13 @@
-// Devices for the outage and overload tests: publishes readings at a steady rate into the product's
-// broker (arrays of readings per device, QoS 1) and remembers what the broker took, per device, so
-// a test can compare what was sent with what InfluxDB stored.
+// Devices for the outage and overload tests and benches: Feeder publishes readings at a steady rate
+// into the product's broker (arrays of readings per device, QoS 1, paced by the broker's
+// acknowledgements) and remembers what the broker took, per device, so a test can compare what was
+// sent with what InfluxDB stored; flood() offers a rate without waiting, as devices do.
+import fs from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { devicePayload } from '../fixtures/payloads';
+
+const TICK_MS = 100;
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface FeedOptions {
   /** readings per second over all devices */
@@ -13,8 +18,6 @@ export interface FeedOptions {
   /** the first reading's timestamp (ms); each device's readings are 1000 / (rate / devices) ms apart */
   start: number;
 }
-
-const TICK_MS = 100;
 
 export class Feeder {
   /** readings the broker acknowledged, by device */
@@ -69,4 +72,64 @@ export class Feeder {
     await this.client?.endAsync();
     this.client = undefined;
   }
+}
+
+/** Resident memory of a process in MiB (Linux /proc). */
+export function rssMiB(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+const CLIENTS = 10;
+
+/** The example reading with values that move like a real device's (they compress like them in the spool). */
+function varied(device: string, timestamp: number, n: number) {
+  const wobble = (scale: number, salt: number) => Math.round(((Math.sin(n * 0.37 + salt) + Math.sin(n * 1.91 + salt * 3)) * scale + Number.EPSILON) * 10) / 10;
+  return devicePayload({
+    device,
+    timestamp,
+    temperature: { inlet: 45 + wobble(2, 1), outlet: 50 + wobble(2, 2), ambient: 8 + wobble(3, 3), compressor: 70 + wobble(4, 4) },
+    electrical: { voltage: 230 + wobble(3, 5), current: 8.5 + wobble(0.5, 6), power: 1950 + wobble(60, 7) },
+    pressure: { high: 280 + wobble(5, 8), low: 70 + wobble(3, 9) },
+  });
+}
+
+/**
+ * Publishes `rate` readings/s from `devices` devices (one array per device per tick) for
+ * `seconds`, without waiting for acknowledgements; `sent` counts the acknowledged readings.
+ */
+export async function flood(mqttUrl: string, options: { rate: number; seconds: number; devices: number; prefix: string; onSecond?: (second: number) => void }): Promise<number> {
+  const clients: MqttClient[] = await Promise.all(Array.from({ length: CLIENTS }, () => mqtt.connectAsync(mqttUrl)));
+  const perDevice = Math.max(1, Math.round((options.rate * TICK_MS) / 1000 / options.devices));
+  const spacing = 1000 / (options.rate / options.devices);
+  const start = Date.now() - options.seconds * 1000 - 60_000;
+  const counts = new Array<number>(options.devices).fill(0);
+  let acknowledged = 0;
+  let pending = 0;
+  const began = Date.now();
+  let lastSecond = 0;
+  while (Date.now() - began < options.seconds * 1000) {
+    const tickStart = Date.now();
+    for (let d = 0; d < options.devices; d += 1) {
+      const device = `${options.prefix}${d}`;
+      const first = counts[d] ?? 0;
+      const readings = Array.from({ length: perDevice }, (_, i) => varied(device, Math.round(start + (first + i) * spacing), first + i + d * 7919));
+      counts[d] = first + perDevice;
+      pending += 1;
+      clients[d % CLIENTS]?.publish(`heatpump/${device}/data`, JSON.stringify(readings), { qos: 1 }, (error) => {
+        pending -= 1;
+        if (!error) acknowledged += perDevice;
+      });
+    }
+    const second = Math.floor((Date.now() - began) / 1000);
+    if (second !== lastSecond) {
+      lastSecond = second;
+      options.onSecond?.(second);
+    }
+    await delay(Math.max(0, TICK_MS - (Date.now() - tickStart)));
+  }
+  // the broker acknowledges what the publishers still hold once it reads it
+  while (pending > 0) await delay(200);
+  await Promise.all(clients.map((client) => client.endAsync()));
+  return acknowledged;
 }
