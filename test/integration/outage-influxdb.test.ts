@@ -105,7 +105,7 @@ describe('InfluxDB outages (real influxd, npm start)', function () {
     const text = await metrics();
     const written = Number(/^heatpump_points_written_total (\d+)$/m.exec(text)?.[1]);
     const lost = Number(/^heatpump_points_lost_total (\d+)$/m.exec(text)?.[1]);
-    console.log(`      ${RATE} readings/s from ${DEVICES} devices, influxd stopped ${outageS.toFixed(0)} s with a Node-RED restart in it: sent ${sent}, stored ${total}, lost ${sent - total}, duplicates ${total - sent} (points_written ${written}, points_lost ${lost})`);
+    console.log(`      ${RATE} readings/s from ${DEVICES} devices, influxd stopped ${outageS.toFixed(0)} s with a Node-RED restart in it: sent ${sent}, stored ${total}, lost ${sent - total}, duplicates ${written - total} (points written ${written} - rows stored; points_lost ${lost})`);
     for (const [device, count] of feeder.sent) assert.equal(stored.get(device), count, `${device}: every reading once`);
     assert.equal(total, sent);
     assert.equal(lost, 0);
