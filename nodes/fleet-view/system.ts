@@ -1,7 +1,7 @@
 // The System page: connection health, the fleet's counters, per-minute rates and the last
 // rejections, as raw values and as ready texts. Pure: the translator and the time are passed in.
 import { healthStatus } from '../shared/api-response';
-import type { CounterName, Counters, Health, Rejection } from '../heatpump-fleet/fleet-state';
+import type { CounterName, Counters, Dropped, Health, Rejection } from '../heatpump-fleet/fleet-state';
 import type { Translate } from './format';
 import type { Rates } from './rates';
 import { rejectionRows, type RejectionRow } from './rows';
@@ -10,6 +10,7 @@ import { rejectionRows, type RejectionRow } from './rows';
 export interface SystemSource {
   health: Health;
   counters: Counters;
+  dropped(): Dropped;
   rejections(): readonly Rejection[];
   /** why history is off; empty when it is on */
   historyNote: string;
@@ -41,6 +42,8 @@ export interface SystemPayload {
   status: 'healthy' | 'degraded' | 'unhealthy';
   health: Health;
   counters: Counters;
+  /** what the pipeline gave up, by reason */
+  dropped: Dropped;
   /** per minute over the last minute; null while there are too few samples */
   rates: Rates;
   text: SystemTexts;
@@ -65,6 +68,11 @@ const yesNo = (t: Translate, value: boolean | null, yes: string, no: string) => 
 
 export function systemPayload(source: SystemSource, rates: Rates, t: Translate, now: number): SystemPayload {
   const { health, counters } = source;
+  const dropped = source.dropped();
+  // points lost with their reasons, e.g. "5000 (spool_full 5000)": the names are the /metrics labels
+  const lostBy = Object.entries(dropped)
+    .filter(([reason, count]) => reason !== 'payload_rejected' && count > 0)
+    .map(([reason, count]) => `${reason} ${count}`);
   const status = healthStatus(health);
   const rate = (name: CounterName, key: string) => {
     const value = rates[name];
@@ -76,6 +84,7 @@ export function systemPayload(source: SystemSource, rates: Rates, t: Translate, 
     status,
     health: { ...health },
     counters: { ...counters },
+    dropped,
     rates: { ...rates },
     text: {
       status: health.history ? t(`text.${status}`) : t('text.status-history-off', { status: t(`text.${status}`) }),
@@ -94,7 +103,7 @@ export function systemPayload(source: SystemSource, rates: Rates, t: Translate, 
       alerts_total: total('alerts'),
       points_written: total('points_written'),
       write_errors: total('write_errors'),
-      points_lost: total('points_lost'),
+      points_lost: lostBy.length > 0 ? `${total('points_lost')} (${lostBy.join(', ')})` : total('points_lost'),
     },
     rejections: rejectionRows(source.rejections()),
   };

@@ -28,7 +28,7 @@ export interface FleetSource extends SystemSource, DeviceSource {
 
 /** What a source reads of a fleet: its live state and its notes (a heatpump-fleet's FleetLink). */
 export interface FleetLike {
-  readonly state: Pick<FleetState, 'get' | 'all' | 'summary' | 'rejections' | 'health' | 'counters'>;
+  readonly state: Pick<FleetState, 'get' | 'all' | 'summary' | 'rejections' | 'health' | 'counters' | 'dropped'>;
   readonly historyNote: string;
   readonly storeNote: string;
 }
@@ -41,6 +41,7 @@ export function sourceOf(fleet: FleetLike): FleetSource {
     all: () => state.all(),
     summary: () => state.summary(),
     rejections: () => state.rejections(),
+    dropped: () => state.dropped(),
     get health() {
       return state.health;
     },

@@ -4,7 +4,7 @@ import type { InfluxPoint } from '../shared/contract';
 import { err, ok, type Result } from '../shared/result';
 import type { BatchOptions } from './types';
 
-export const DEFAULT_BATCH_OPTIONS: Readonly<BatchOptions> = Object.freeze({ maxPoints: 5000, maxWaitMs: 1000, maxBuffered: 100000, retries: 5 });
+export const DEFAULT_BATCH_OPTIONS: Readonly<BatchOptions> = Object.freeze({ maxPoints: 5000, maxWaitMs: 1000, maxBuffered: 100000, retries: 5, writeTimeoutS: 30 });
 
 /** Delay before retry number `attempt` (1, 2, ...): 1, 2, 4, 8, 16 s, then at most a minute. */
 export function retryDelayMs(attempt: number): number {
@@ -48,7 +48,7 @@ export interface AddOutcome {
 export class PointBuffer {
   private points: InfluxPoint[] = [];
 
-  constructor(private readonly options: BatchOptions) {}
+  constructor(private readonly options: Pick<BatchOptions, 'maxPoints' | 'maxBuffered'>) {}
 
   get size(): number {
     return this.points.length;
@@ -82,10 +82,10 @@ export class PointBuffer {
  * Options from a node's config: blank or missing values keep the defaults. Returns the problems
  * of values that are set but unusable (they fall back to the default too).
  */
-export function batchOptionsFromConfig(config: Partial<Record<'maxPoints' | 'maxWaitMs' | 'maxBuffered' | 'retries', unknown>>): { options: BatchOptions; problems: string[] } {
+export function batchOptionsFromConfig(config: Partial<Record<keyof BatchOptions, unknown>>): { options: BatchOptions; problems: string[] } {
   const options: BatchOptions = { ...DEFAULT_BATCH_OPTIONS };
   const problems: string[] = [];
-  for (const key of ['maxPoints', 'maxWaitMs', 'maxBuffered', 'retries'] as const) {
+  for (const key of ['maxPoints', 'maxWaitMs', 'maxBuffered', 'retries', 'writeTimeoutS'] as const) {
     const raw = config[key];
     if (raw === undefined || raw === null || raw === '') continue;
     const value = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw.trim()) : NaN;

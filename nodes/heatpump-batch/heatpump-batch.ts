@@ -4,7 +4,9 @@
 // a `catch` node a failed one, which is sent again with growing delay and given up (reported as
 // given to the disk spool (spool.ts) after the last retry: while it holds anything, new batches
 // queue behind it and the oldest is replayed one at a time until InfluxDB takes it. With the
-// spool off the points are reported lost. With a fleet whose history is off it writes nothing.
+// spool off the points are reported lost. A write that gets no answer within writeTimeoutS (a hung
+// database may never answer) counts as failed and goes to the spool at once; a late answer for it
+// is ignored, so nothing is counted twice. With a fleet whose history is off it writes nothing.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +20,11 @@ import { setStatus } from '../shared/status';
 import { PointBuffer, batchOptionsFromConfig, retryDelayMs, writeOutcomeOf } from './buffer';
 import { Spool, spoolOptionsFromConfig } from './spool';
 import type { BatchMsg, HeatpumpBatchDef } from './types';
+
+type Done = (err?: Error) => void;
+
+/** node instances started in this process: an answer names the instance that sent its write */
+let instances = 0;
 
 /** a restored spool starts replaying this long after the start (the flow is wired by then) */
 const REPLAY_START_MS = 1000;
@@ -58,6 +65,24 @@ const init = (RED: NodeAPI): void => {
         node.error(RED._('heatpump-batch.errors.spool-failed', { dir, error: errorOf(thrown).message }));
       }
     }
+    /** writes sent and not answered yet, by their `sent` number, with their deadline timers */
+    const awaiting = new Map<number, { msg: BatchMsg; deadline: NodeJS.Timeout | undefined }>();
+    const instance = ++instances;
+    let lastSent = 0;
+    /** answers that came after their write's deadline (ignored), counted for the log */
+    let lateAnswers = 0;
+    /** Sends a write to `influxdb batch` and waits at most writeTimeoutS for its answer. */
+    const write = (payload: InfluxPoint[], tag: { attempt: number; spooled?: number }, send: (msg: NodeMessage) => void = (out) => node.send(out)): void => {
+      sentPoints += payload.length;
+      // sent while closing: the answer goes to the next instance, which takes it as it comes
+      if (closed) return send({ payload, heatpumpBatch: tag });
+      const sent = ++lastSent;
+      const msg: BatchMsg = { payload, heatpumpBatch: { ...tag, sent, by: instance } };
+      const deadline = options.writeTimeoutS > 0 ? setTimeout(() => writeTimedOut(sent), options.writeTimeoutS * 1000) : undefined;
+      awaiting.set(sent, { msg, deadline });
+      send(msg);
+    };
+
     /** the spooled batch sent for replay, waiting for its complete / catch feedback */
     let inFlight: number | undefined;
     let replayTimer: NodeJS.Timeout | undefined;
@@ -90,6 +115,8 @@ const init = (RED: NodeAPI): void => {
       replayTimer = undefined;
       if (!spool || closed || inFlight !== undefined) return;
       const next = spool.oldest();
+      const damaged = spool.takeDamaged();
+      if (damaged > 0) linkedFleet()?.writeFailed(damaged, 'spool_failed');
       if (next === undefined) {
         replayFailures = 0;
         spoolDropped = 0;
@@ -97,9 +124,7 @@ const init = (RED: NodeAPI): void => {
         return;
       }
       inFlight = next.seq;
-      sentPoints += next.points.length;
-      const msg: BatchMsg = { payload: next.points, heatpumpBatch: { attempt: 0, spooled: next.seq } };
-      node.send(msg);
+      write(next.points, { attempt: 0, spooled: next.seq });
       showStatus();
     };
     const replaySoon = (delayMs: number): void => {
@@ -114,12 +139,12 @@ const init = (RED: NodeAPI): void => {
       try {
         const outcome = spool.append(points);
         if (outcome.droppedPoints > 0) {
-          linkedFleet()?.writeFailed(outcome.droppedPoints);
+          linkedFleet()?.writeFailed(outcome.droppedPoints, 'spool_full');
           if (spoolDropped === 0) node.error(RED._('heatpump-batch.errors.spool-full', { mb: spoolOptions.maxMB, count: outcome.droppedPoints }), msg);
           spoolDropped += outcome.droppedPoints;
         }
       } catch (thrown) {
-        linkedFleet()?.writeFailed(points.length);
+        linkedFleet()?.writeFailed(points.length, 'spool_failed');
         node.error(RED._('heatpump-batch.errors.spool-write', { count: points.length, error: errorOf(thrown).message }), msg);
       }
       replaySoon(replayFailures > 0 ? retryDelayMs(replayFailures) : 0);
@@ -135,9 +160,7 @@ const init = (RED: NodeAPI): void => {
       if (points.length === 0) return;
       // while the spool holds batches, new ones queue behind them: InfluxDB gets them in order
       if (spooling() && toSpool(points)) return;
-      sentPoints += points.length;
-      const msg: BatchMsg = { payload: points, heatpumpBatch: { attempt } };
-      send(msg);
+      write(points, { attempt }, send);
     };
 
     /** Sends everything held (timer, msg.flush, close). */
@@ -151,7 +174,7 @@ const init = (RED: NodeAPI): void => {
       const outcome = buffer.add(points);
       for (const batch of outcome.batches) sendBatch(batch, send);
       if (outcome.dropped > 0) {
-        linkedFleet()?.writeFailed(outcome.dropped);
+        linkedFleet()?.writeFailed(outcome.dropped, 'buffer_full');
         node.error(RED._('heatpump-batch.errors.dropped', { count: outcome.dropped, max: options.maxBuffered }), msg);
       }
       if (buffer.size === 0) stopTimer();
@@ -164,12 +187,43 @@ const init = (RED: NodeAPI): void => {
     };
 
     /** A batch came back from `influxdb batch` through a complete node (written) or a catch node (failed). */
-    const writeReported = (msg: NodeMessageInFlow, done: (err?: Error) => void): void => {
+    const writeReported = (msg: NodeMessageInFlow, done: Done): void => {
       const outcome = writeOutcomeOf(msg, options.retries);
       if (!outcome.ok) return status.fail(done, statusText(), RED._('heatpump-batch.errors.bad-payload', { detail: outcome.error }));
       const { points, attempt, error, retryIn } = outcome.value;
-      const spooledSeq = (msg.heatpumpBatch as { spooled?: unknown }).spooled;
-      if (typeof spooledSeq === 'number') return replayReported(spooledSeq, points.length, error, done);
+      const tag = msg.heatpumpBatch as { spooled?: unknown; sent?: unknown; by?: unknown };
+      // an answer for a write of an earlier instance (sent before a redeploy) is taken as it comes
+      if (tag.by === instance && typeof tag.sent === 'number') {
+        const waiting = awaiting.get(tag.sent);
+        if (waiting === undefined) {
+          // past its deadline the write was taken as failed and spooled: its replay counts it, once
+          lateAnswers += 1;
+          node.warn(RED._('heatpump-batch.errors.late-answer', { count: points.length, seconds: options.writeTimeoutS, total: lateAnswers }));
+          return done();
+        }
+        clearTimeout(waiting.deadline);
+        awaiting.delete(tag.sent);
+      }
+      const spooledSeq = typeof tag.spooled === 'number' ? tag.spooled : undefined;
+      writeAnswered(points, attempt, spooledSeq, error, retryIn, msg, done);
+    };
+
+    /** No answer within writeTimeoutS: the write counts as failed; with a spool it goes there at once (the database hangs: retries would hang too). */
+    const writeTimedOut = (sent: number): void => {
+      const waiting = awaiting.get(sent);
+      if (waiting === undefined) return;
+      awaiting.delete(sent);
+      const { payload, heatpumpBatch } = waiting.msg;
+      const error = RED._('heatpump-batch.errors.no-answer', { seconds: options.writeTimeoutS });
+      const retryIn = spool || heatpumpBatch.attempt >= options.retries ? undefined : retryDelayMs(heatpumpBatch.attempt + 1);
+      writeAnswered(payload, heatpumpBatch.attempt, heatpumpBatch.spooled, error, retryIn, waiting.msg, (err) => {
+        if (err) node.error(err.message, waiting.msg);
+      });
+    };
+
+    /** What to do with a write's outcome: count it, retry it, spool it or report its points lost. */
+    const writeAnswered = (points: InfluxPoint[], attempt: number, spooledSeq: number | undefined, error: string | undefined, retryIn: number | undefined, msg: NodeMessage, done: Done): void => {
+      if (spooledSeq !== undefined) return replayReported(spooledSeq, points.length, error, done);
       if (error === undefined) {
         linkedFleet()?.written(points.length);
         showStatus();
@@ -181,8 +235,8 @@ const init = (RED: NodeAPI): void => {
         const retry: BatchMsg = { payload: points, heatpumpBatch: { attempt: attempt + 1 } };
         const pending = setTimeout(() => {
           retries.delete(pending);
-          sentPoints += points.length;
-          node.send(retry);
+          // behind a spool that filled meanwhile, in order
+          sendBatch(points, (out) => node.send(out), attempt + 1);
           showStatus();
         }, retryIn);
         retries.set(pending, retry);
@@ -192,21 +246,22 @@ const init = (RED: NodeAPI): void => {
       if (spool) {
         // the database is down for a while: keep the batch on disk and replay it later
         linkedFleet()?.writeFailed(0);
-        if (!spooling() && inFlight === undefined && replayTimer === undefined) replayFailures = Math.max(replayFailures, options.retries + 1);
+        // the first replay waits as long as the next retry would have (a timed-out write skips its retries)
+        if (!spooling() && inFlight === undefined && replayTimer === undefined) replayFailures = Math.max(replayFailures, attempt + 1);
         node.warn(RED._('heatpump-batch.errors.spooled', { count: points.length, tries: attempt + 1, error }));
         toSpool(points, msg);
         showStatus();
         return done();
       }
-      linkedFleet()?.writeFailed(points.length);
+      linkedFleet()?.writeFailed(points.length, 'retries_exhausted');
       status.fail(done, statusText(), RED._('heatpump-batch.errors.lost', { count: points.length, tries: attempt + 1, error }));
     };
 
     /** Feedback for a replayed batch: written -> delete it and send the next; failed -> the same one again later. */
-    const replayReported = (seq: number, count: number, error: string | undefined, done: (err?: Error) => void): void => {
+    const replayReported = (seq: number, count: number, error: string | undefined, done: Done): void => {
       if (error === undefined) {
-        spool?.remove(seq);
-        linkedFleet()?.written(count);
+        // a batch deleted already (dropped from a full spool meanwhile) is not counted again
+        if (spool?.remove(seq)) linkedFleet()?.written(count);
         replayFailures = 0;
         if (inFlight === seq) {
           inFlight = undefined;
@@ -264,6 +319,9 @@ const init = (RED: NodeAPI): void => {
       clearTimeout(replayTimer);
       replayTimer = undefined;
       closed = true;
+      // answers after the close go to a node that is gone: writes still waiting are not followed up
+      for (const { deadline } of awaiting.values()) clearTimeout(deadline);
+      awaiting.clear();
       if (spool && !removed) {
         // Batches waiting for a retry failed already: on disk they survive the restart, and what is
         // held follows them when the spool is not empty (order). The next start replays the spool.

@@ -9,9 +9,11 @@ export interface HeatpumpBatchProps {
   maxBuffered?: string | number;
   /** how often a failed write is tried again before its points are reported lost */
   retries?: string | number;
+  /** a write without an answer (complete / catch) after this many seconds counts as failed; 0: wait forever */
+  writeTimeoutS?: string | number;
   /** keep batches whose last retry failed on disk and replay them (default on) */
   spool?: boolean | string;
-  /** size limit of the spool in MB; beyond it the oldest batches are dropped (default 100) */
+  /** size limit of the spool in MB; beyond it the oldest batches are dropped (default 150) */
   spoolMB?: string | number;
   /** heatpump-fleet config node: points written, write errors and history on/off */
   fleet?: string;
@@ -27,10 +29,16 @@ export interface BatchOptions {
   /** hard cap on buffered points: beyond it the oldest are dropped (and reported) */
   maxBuffered: number;
   retries: number;
+  /** seconds to wait for a write's complete / catch answer before it counts as failed; 0 = no deadline */
+  writeTimeoutS: number;
 }
 
 export interface BatchMsg extends NodeMessage {
   payload: InfluxPoint[];
-  /** which attempt this is; comes back through complete / catch so the node knows the outcome */
-  heatpumpBatch: { attempt: number; spooled?: number };
+  /**
+   * comes back through complete / catch so the node knows the outcome: which attempt this is, the
+   * spool sequence number of a replayed batch, and `sent`, the number of this write by node
+   * instance `by` (an answer for a write past its deadline is ignored)
+   */
+  heatpumpBatch: { attempt: number; spooled?: number; sent?: number; by?: number };
 }

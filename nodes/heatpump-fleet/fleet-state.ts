@@ -48,6 +48,22 @@ export const COUNTER_NAMES = ['readings_accepted', 'payloads_rejected', 'fields_
 export type CounterName = (typeof COUNTER_NAMES)[number];
 export type Counters = Record<CounterName, number>;
 
+/**
+ * Why points were given up on the way to InfluxDB (each also counts in points_lost):
+ * buffer_full: heatpump-batch held more than maxBuffered; retries_exhausted: every retry failed
+ * with the spool off; spool_full: the oldest spooled batches made room for newer ones;
+ * spool_failed: a batch could not be written to, or read back from, the spool.
+ */
+export const WRITE_DROP_REASONS = ['buffer_full', 'retries_exhausted', 'spool_full', 'spool_failed'] as const;
+export type WriteDropReason = (typeof WRITE_DROP_REASONS)[number];
+/** Points lost before this count existed (a state saved by 0.1.x): counted, but not by reason. */
+export const UNATTRIBUTED = 'unattributed';
+/**
+ * Everything the pipeline sheds, by reason: rejected payloads and readings (heatpump-decode) and
+ * the write drops. `unattributed` only appears when a 0.1.x state had points lost.
+ */
+export type Dropped = Record<'payload_rejected' | WriteDropReason, number> & { unattributed?: number };
+
 export interface Health {
   /** null until the first check */
   mqtt_connected: boolean | null;
@@ -95,6 +111,8 @@ export interface PersistedFleet {
   counters: Counters;
   rejections: Rejection[];
   readings_range: [number, number] | null;
+  /** write drops by reason (missing in states saved by 0.1.x) */
+  dropped?: Partial<Record<WriteDropReason | typeof UNATTRIBUTED, number>>;
 }
 
 /** One active alert per alert type, and per sensor for sensor faults (as threshold-alert's msg.alerts). */
@@ -103,6 +121,8 @@ export function activeAlertKey(alert: { alert_type: string; field?: string | und
 }
 
 const zeroCounters = (): Counters => Object.fromEntries(COUNTER_NAMES.map((name) => [name, 0])) as Counters;
+const zeroWriteDrops = (): Record<WriteDropReason, number> => Object.fromEntries(WRITE_DROP_REASONS.map((reason) => [reason, 0])) as Record<WriteDropReason, number>;
+const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0;
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const isTime = (value: unknown): value is number | null => value === null || (typeof value === 'number' && Number.isFinite(value));
@@ -112,6 +132,8 @@ export class FleetState {
   private readonly changed = new Set<string>();
   private readonly flags = { counters: false, health: false, rejections: false, alerts: false };
   readonly counters: Counters = zeroCounters();
+  private readonly writeDrops = zeroWriteDrops();
+  private unattributed = 0;
   readonly health: Health;
   private readonly rejectionRing: Rejection[] = [];
   private readonly summaryCounts: FleetSummaryCounts = { total: 0, online: 0, offline: 0, alerting: 0, warning: 0, critical: 0 };
@@ -207,10 +229,13 @@ export class FleetState {
     this.count('points_written', points);
   }
 
-  /** A failed write; `lostPoints` > 0 when its points were given up. */
-  writeFailed(lostPoints: number): void {
+  /** A failed write; `lostPoints` > 0 when its points were given up, for `reason`. */
+  writeFailed(lostPoints: number, reason: WriteDropReason = 'retries_exhausted'): void {
     this.count('write_errors', 1);
-    if (lostPoints > 0) this.count('points_lost', lostPoints);
+    if (lostPoints > 0) {
+      this.writeDrops[reason] += lostPoints;
+      this.count('points_lost', lostPoints);
+    }
   }
 
   /** The broker connection as seen now; a drop from connected counts as one outage. Returns true on a change. */
@@ -240,6 +265,8 @@ export class FleetState {
     if (deviceId === undefined) {
       for (const id of [...this.devices.keys()]) this.remove(id);
       Object.assign(this.counters, zeroCounters());
+      Object.assign(this.writeDrops, zeroWriteDrops());
+      this.unattributed = 0;
       this.rejectionRing.length = 0;
       this.range = null;
       Object.assign(this.flags, { counters: true, rejections: true, alerts: true });
@@ -274,6 +301,13 @@ export class FleetState {
     return this.range;
   }
 
+  /** Everything shed so far, by reason (see Dropped). */
+  dropped(): Dropped {
+    const dropped: Dropped = { payload_rejected: this.counters.payloads_rejected, ...this.writeDrops };
+    if (this.unattributed > 0) dropped.unattributed = this.unattributed;
+    return dropped;
+  }
+
   /** What changed since the last call; resets the change marks. */
   takeChanges(): FleetChanges {
     const devices: DeviceRecord[] = [];
@@ -295,7 +329,9 @@ export class FleetState {
   // ---- persistence ---------------------------------------------------------------------------
 
   toJSON(): PersistedFleet {
-    return { version: STATE_VERSION, devices: [...this.devices.values()], counters: { ...this.counters }, rejections: [...this.rejectionRing], readings_range: this.range };
+    const dropped: PersistedFleet['dropped'] = { ...this.writeDrops };
+    if (this.unattributed > 0) dropped[UNATTRIBUTED] = this.unattributed;
+    return { version: STATE_VERSION, devices: [...this.devices.values()], counters: { ...this.counters }, rejections: [...this.rejectionRing], readings_range: this.range, dropped };
   }
 
   /** Takes over a persisted state; returns how many device entries had to be skipped. */
@@ -320,8 +356,18 @@ export class FleetState {
     }
     for (const name of COUNTER_NAMES) {
       const value = raw.counters[name];
-      if (typeof value === 'number' && Number.isFinite(value) && value >= 0) this.counters[name] = value;
+      if (isCount(value)) this.counters[name] = value;
     }
+    const dropped = isRecord(raw.dropped) ? raw.dropped : {};
+    let attributed = 0;
+    for (const reason of WRITE_DROP_REASONS) {
+      const value = dropped[reason];
+      if (isCount(value)) this.writeDrops[reason] = value;
+      attributed += this.writeDrops[reason];
+    }
+    // a 0.1.x state has points_lost but no reasons: keep the sum right without inventing one
+    const unattributed = dropped[UNATTRIBUTED];
+    this.unattributed = isCount(unattributed) ? unattributed : Math.max(0, this.counters.points_lost - attributed);
     if (Array.isArray(raw.rejections)) {
       for (const rejection of raw.rejections.slice(-MAX_REJECTIONS)) if (isRejection(rejection)) this.rejectionRing.push(rejection);
     }

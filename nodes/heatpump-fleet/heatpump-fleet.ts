@@ -9,7 +9,7 @@ import type { AlertEvent, PresenceEvent, Reading } from '../shared/contract';
 import { errorOf } from '../shared/errors';
 import type { FleetLink } from '../shared/fleet-link';
 import { resolveStore } from '../shared/persist';
-import { FleetState, type FleetChanges, type Rejection } from './fleet-state';
+import { FleetState, type FleetChanges, type Rejection, type WriteDropReason } from './fleet-state';
 import { influxPingUrl } from './influx-target';
 import { contextFleetStore, type FleetStore } from './store';
 import type { HeatpumpFleetDef, InfluxConfigLike } from './types';
@@ -198,9 +198,9 @@ class FleetOwner implements FleetLink {
     });
   }
 
-  writeFailed(lostPoints: number): void {
+  writeFailed(lostPoints: number, reason?: WriteDropReason): void {
     this.report(() => {
-      this.state.writeFailed(lostPoints);
+      this.state.writeFailed(lostPoints, reason);
       // a database that answers /ping but fails or times out on writes is not healthy either
       this.writeFailing = true;
       this.state.setHealth({ influxdb_connected: false });

@@ -11,7 +11,7 @@ export interface ApiResponse {
 }
 
 /** What the live answers read: the fleet's state (heatpump-fleet). */
-export type FleetReader = Pick<FleetState, 'get' | 'all' | 'size' | 'summary' | 'counters' | 'health' | 'readingsRange' | 'rejections'>;
+export type FleetReader = Pick<FleetState, 'get' | 'all' | 'size' | 'summary' | 'counters' | 'health' | 'readingsRange' | 'rejections' | 'dropped'>;
 
 export type Row = Record<string, unknown>;
 
@@ -65,6 +65,7 @@ function healthResponse(fleet: FleetReader, now: number, historyNote: string): A
     mqtt_connected: health.mqtt_connected === true,
     history: health.history,
     spooled_points: health.spooled_points,
+    dropped: fleet.dropped(),
     timestamp: iso(now),
   };
   if (!health.history) payload.notice = `${historyNote.charAt(0).toUpperCase()}${historyNote.slice(1)}; readings are not stored.`;
@@ -109,6 +110,12 @@ export function prometheusText(fleet: FleetReader): string {
     })();
   metric('device_online', 'gauge', '1 when the device is online.', perDevice((d) => (d.online === null ? null : d.online ? 1 : 0)));
   metric('device_last_seen_seconds', 'gauge', 'When the device last sent a reading or message, in seconds since the epoch.', perDevice((d) => (d.last_seen === null ? null : d.last_seen / 1000)));
+  metric(
+    'dropped_total',
+    'counter',
+    'Readings and points the pipeline gave up, by reason: payload_rejected (heatpump-decode), buffer_full, retries_exhausted, spool_full, spool_failed (heatpump-batch).',
+    Object.entries(fleet.dropped()).map(([reason, count]) => [`{reason="${labelValue(reason)}"}`, count]),
+  );
   metric('spooled_points', 'gauge', 'Points waiting in write spools on disk for InfluxDB.', [['', fleet.health.spooled_points]]);
   metric('mqtt_connected', 'gauge', '1 when the MQTT broker connection is up.', [['', fleet.health.mqtt_connected ? 1 : 0]]);
   metric('influxdb_connected', 'gauge', '1 when InfluxDB answers.', [['', fleet.health.influxdb_connected ? 1 : 0]]);
@@ -153,6 +160,8 @@ export function liveResponse(request: LiveRequest, fleet: FleetReader, now: numb
           devices_online: fleet.summary().online,
           oldest_reading: iso(range?.[0]),
           newest_reading: iso(range?.[1]),
+          points_written: fleet.counters.points_written,
+          dropped: fleet.dropped(),
         },
       };
     }

@@ -2,7 +2,7 @@
 // into it and read from it through this interface only, so the owner's storage can change
 // (local context store today, a shared store for several instances later) without them.
 import type { AlertEvent, PresenceEvent, Reading } from './contract';
-import type { FleetChanges, FleetState, Rejection } from '../heatpump-fleet/fleet-state';
+import type { FleetChanges, FleetState, Rejection, WriteDropReason } from '../heatpump-fleet/fleet-state';
 
 export type { FleetChanges, FleetState };
 
@@ -31,8 +31,8 @@ export interface FleetLink {
   presence(event: PresenceEvent): void;
   /** points that reached InfluxDB (heatpump-batch) */
   written(points: number): void;
-  /** a failed write; lostPoints > 0 when its points were given up (heatpump-batch) */
-  writeFailed(lostPoints: number): void;
+  /** a failed write; lostPoints > 0 when its points were given up, for `reason` (heatpump-batch) */
+  writeFailed(lostPoints: number, reason?: WriteDropReason): void;
   /** how many points this reporter's spool holds now (heatpump-batch); health is degraded while any does */
   spooled(reporter: string, points: number): void;
   /**

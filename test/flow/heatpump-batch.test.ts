@@ -7,8 +7,12 @@ import type { InfluxPoint, Reading } from '../../nodes/shared/contract';
 import { catchModule, collect, flowSuiteHooks, flowWithCatch, helper, nodeById as get, sleep, withCatalog, type NodeInit, type Spied, type TestNode } from '../support/flow-helper';
 import { nodeModule } from '../support/node-red';
 import { readingToPoint } from '../../nodes/shared/points';
+import type { FleetLink } from '../../nodes/shared/fleet-link';
 
 const batch = withCatalog(nodeModule('heatpump-batch') as NodeInit, 'heatpump-batch');
+const fleetModule = withCatalog(nodeModule('heatpump-fleet') as NodeInit, 'heatpump-fleet');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const influxModule = require('node-red-contrib-influxdb/influxdb.js') as NodeInit;
 
 const reading = (i: number): Reading => ({ device_id: 'site1', timestamp: 1706600000000 + i * 1000, voltage: 230 + i, fan_running: true });
 
@@ -18,7 +22,13 @@ const points = (msg: NodeMessage | undefined): InfluxPoint[] => msg?.payload as 
 
 /** what comes back from influxdb batch: points, with Date timestamps */
 const pointOf = (i: number): InfluxPoint => readingToPoint(reading(i));
-const tag = (msg: NodeMessage | undefined): unknown => (msg as { heatpumpBatch?: unknown } | undefined)?.heatpumpBatch;
+/** msg.heatpumpBatch without the write's own number (sent, by), which only the node compares */
+const tag = (msg: NodeMessage | undefined): unknown => {
+  const { sent, by, ...rest } = (msg as { heatpumpBatch?: Record<string, unknown> } | undefined)?.heatpumpBatch ?? {};
+  assert.equal(typeof sent, 'number', 'each write is numbered');
+  assert.equal(typeof by, 'number', 'by the instance that sent it');
+  return rest;
+};
 const failed = (msg: NodeMessage | undefined, message = 'connect ECONNREFUSED'): Record<string, unknown> => ({ ...msg, error: { message } });
 const written = (msg: NodeMessage | undefined): Record<string, unknown> => ({ ...msg });
 const stamps = (msg: NodeMessage | undefined): number[] => points(msg).map((p) => p.timestamp.getTime());
@@ -155,14 +165,14 @@ describe('heatpump-batch node', function () {
     get('n1').receive({ payload: [reading(0), reading(1)] });
     get('n1').receive({ flush: true });
     const [sent] = await first;
-    assert.deepEqual((sent as { heatpumpBatch?: unknown }).heatpumpBatch, { attempt: 0 });
+    assert.deepEqual(tag(sent), { attempt: 0 });
     const again = collect('out', 1, 5000);
     const failedAt = Date.now();
     // what a catch node scoped to `influxdb batch` hands back
     get('n1').receive({ ...sent, error: { message: 'connect ECONNREFUSED' } });
     const [retry] = await again;
     assert.ok(Date.now() - failedAt >= 900, 'waited the first back-off (1 s)');
-    assert.deepEqual((retry as { heatpumpBatch?: unknown }).heatpumpBatch, { attempt: 1 });
+    assert.deepEqual(tag(retry), { attempt: 1 });
     assert.deepEqual(points(retry).map((p) => p.timestamp.getTime()), points(sent).map((p) => p.timestamp.getTime()), 'same timestamps: a retry never duplicates rows');
   });
 
@@ -290,6 +300,74 @@ describe('heatpump-batch node', function () {
       assert.match(errors[0] ?? '', /spool over 0.0005 MB, dropped the oldest 1 points/);
       const [replayed] = await collect('out', 1, 5000);
       assert.deepEqual(stamps(replayed), [reading(5 - files.length).timestamp], 'the oldest kept batch comes first');
+    });
+
+    /** heatpump-batch linked to a real fleet with history on (an InfluxDB config node nobody answers on) */
+    const fleetFlow = (config: Record<string, unknown>): Array<Record<string, unknown>> => [
+      ...flow({ fleet: 'fleet', ...config }),
+      { id: 'fleet', type: 'heatpump-fleet', name: '', store: '', broker: '', influxdb: 'idb' },
+      { id: 'idb', type: 'influxdb', hostname: '127.0.0.1', port: '9', database: 'heatpump', name: '', usetls: false, influxdbVersion: '1.x' },
+    ];
+    const fleet = (): FleetLink => (get('fleet') as unknown as { fleet: FleetLink }).fleet;
+
+    it('spools a write with no answer within the deadline, ignores its late answer and counts the points written once, by the replay', async function () {
+      await helper.load([batch, catchModule, influxModule, fleetModule], fleetFlow({ maxWaitMs: 0, retries: 5, writeTimeoutS: 1 }));
+      await fleet().ready;
+      const first = collect('out', 1);
+      get('n1').receive({ payload: [reading(0), reading(1)], flush: true });
+      const [sent] = await first;
+      // influxdb batch hangs: neither complete nor catch answers; after the deadline it is on disk and replayed
+      const [replayed] = await collect('out', 1, 4000);
+      assert.deepEqual(tag(replayed), { attempt: 0, spooled: 1 });
+      assert.deepEqual(stamps(replayed), stamps(sent));
+      const state = fleet().state;
+      assert.equal(state.counters.write_errors, 1, 'the timed-out write counts as failed');
+      get('n1').receive(written(sent)); // the hung write answers at last: ignored
+      await sleep(50);
+      assert.equal(fs.readdirSync(spoolDir()).length, 1, 'the spooled batch stays until its replay is written');
+      assert.equal(state.counters.points_written, 0);
+      assert.ok(helper.log().args.some((args) => String((args[0] as { msg?: unknown }).msg).includes('came after the 1 s deadline and is ignored')));
+      get('n1').receive(written(replayed));
+      await sleep(50);
+      assert.deepEqual(fs.readdirSync(spoolDir()), []);
+      assert.equal(state.counters.points_written, 2, 'counted once');
+      assert.equal(state.counters.points_lost, 0);
+    });
+
+    it('a replay without an answer within the deadline is sent again later, the same batch, and counted once', async function () {
+      await helper.load([batch, catchModule, influxModule, fleetModule], fleetFlow({ maxWaitMs: 0, retries: 0, writeTimeoutS: 1 }));
+      await fleet().ready;
+      get('n1').receive({ payload: [pointOf(5)], heatpumpBatch: { attempt: 0 }, error: { message: 'HTTP 503' } });
+      const [replayed] = await collect('out', 1, 5000);
+      const [again] = await collect('out', 1, 8000); // 1 s deadline, then the back-off
+      assert.deepEqual([tag(replayed), tag(again)], [
+        { attempt: 0, spooled: 1 },
+        { attempt: 0, spooled: 1 },
+      ]);
+      get('n1').receive(written(replayed)); // late: ignored
+      get('n1').receive(written(again));
+      await sleep(50);
+      assert.deepEqual(fs.readdirSync(spoolDir()), []);
+      assert.equal(fleet().state.counters.points_written, 1);
+    });
+
+    it('counts what it gives up by reason in the fleet: spool_full and, with the spool off, buffer_full and retries_exhausted', async function () {
+      await helper.load([batch, catchModule, influxModule, fleetModule], fleetFlow({ maxWaitMs: 0, retries: 0, spoolMB: 0.0005 }));
+      await fleet().ready;
+      for (let i = 0; i < 8; i += 1) get('n1').receive({ payload: [pointOf(i)], heatpumpBatch: { attempt: 0 }, error: { message: 'HTTP 503' } });
+      await sleep(100);
+      const kept = fleet().state.health.spooled_points;
+      assert.ok(kept >= 1 && kept < 8, String(kept));
+      assert.equal(fleet().state.dropped().spool_full, 8 - kept);
+      await helper.unload();
+
+      await helper.load([batch, catchModule, influxModule, fleetModule], fleetFlow({ maxWaitMs: 0, maxPoints: 0, maxBuffered: 3, retries: 0, spool: false }));
+      await fleet().ready;
+      get('n1').receive({ payload: [reading(0), reading(1), reading(2), reading(3), reading(4)] });
+      get('n1').receive({ payload: [pointOf(9)], heatpumpBatch: { attempt: 0 }, error: { message: 'HTTP 503' } });
+      await sleep(50);
+      const dropped = fleet().state.dropped();
+      assert.deepEqual([dropped.buffer_full, dropped.retries_exhausted, fleet().state.counters.points_lost], [2, 1, 3]);
     });
 
     it('warns and spools under the temp directory when the Node-RED user directory is unknown', async function () {

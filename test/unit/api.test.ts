@@ -135,7 +135,15 @@ describe('API responses', () => {
     fleet.setHealth({ influxdb_connected: false });
     const unhealthy = liveResponse({ kind: 'health' }, fleet, NOW);
     assert.equal(unhealthy.statusCode, 503);
-    assert.deepEqual(unhealthy.payload, { status: 'unhealthy', influxdb_connected: false, mqtt_connected: true, history: true, spooled_points: 0, timestamp: '2024-01-30T10:00:00.000Z' });
+    assert.deepEqual(unhealthy.payload, {
+      status: 'unhealthy',
+      influxdb_connected: false,
+      mqtt_connected: true,
+      history: true,
+      spooled_points: 0,
+      dropped: { payload_rejected: 0, buffer_full: 0, retries_exhausted: 0, spool_full: 0, spool_failed: 0 },
+      timestamp: '2024-01-30T10:00:00.000Z',
+    });
     const off = liveResponse({ kind: 'health' }, makeFleet(false), NOW, 'history is off: no InfluxDB');
     assert.equal(off.statusCode, 200);
     assert.equal((off.payload as { notice: string }).notice, 'History is off: no InfluxDB; readings are not stored.');
@@ -201,6 +209,8 @@ describe('API responses', () => {
       devices_online: 1,
       oldest_reading: new Date(NOW - 61_000).toISOString(),
       newest_reading: new Date(NOW - 61_000).toISOString(),
+      points_written: 0,
+      dropped: { payload_rejected: 0, buffer_full: 0, retries_exhausted: 0, spool_full: 0, spool_failed: 0 },
     });
     const text = prometheusText(fleet);
     assert.match(text, /^heatpump_readings_total 1$/m);
@@ -241,5 +251,28 @@ describe('API responses', () => {
     assert.match(text, /^heatpump_device_online\{device_id="site1"\} 1$/m);
     assert.match(text, /^heatpump_device_online\{device_id="site2"\} 0$/m);
     assert.match(text, new RegExp(`^heatpump_device_last_seen_seconds\\{device_id="site1"\\} ${(NOW - 60_000) / 1000}$`, 'm'));
+  });
+
+  it('counts every drop by its reason on /metrics, /api/health and /api/stats', () => {
+    const fleet = makeFleet();
+    fleet.rejected({ time: NOW, scope: 'payload', device_id: null, field: null, reason: 'not JSON' });
+    fleet.writeFailed(5000, 'spool_full');
+    fleet.writeFailed(200, 'buffer_full');
+    fleet.writeFailed(7, 'retries_exhausted');
+    fleet.writeFailed(3, 'spool_failed');
+    const text = prometheusText(fleet);
+    const samples = [...text.matchAll(/^heatpump_dropped_total\{reason="(\w+)"\} (\d+)$/gm)].map((m) => [m[1], Number(m[2])]);
+    assert.deepEqual(samples, [
+      ['payload_rejected', 1],
+      ['buffer_full', 200],
+      ['retries_exhausted', 7],
+      ['spool_full', 5000],
+      ['spool_failed', 3],
+    ]);
+    assert.match(text, /^# TYPE heatpump_dropped_total counter$/m);
+    assert.match(text, /^heatpump_points_lost_total 5210$/m, 'points lost is the sum of the write drops');
+    const expected = { payload_rejected: 1, buffer_full: 200, retries_exhausted: 7, spool_full: 5000, spool_failed: 3 };
+    assert.deepEqual((liveResponse({ kind: 'health' }, fleet, NOW).payload as { dropped: unknown }).dropped, expected);
+    assert.deepEqual((liveResponse({ kind: 'stats' }, fleet, NOW).payload as { dropped: unknown }).dropped, expected);
   });
 });

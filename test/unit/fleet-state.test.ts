@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { AlertEvent, AlertLevel, PresenceEvent } from '../../nodes/shared/contract';
 import { alert, reading } from '../fixtures/fleet-events';
-import { COUNTER_NAMES, FleetState, MAX_REJECTIONS, type Counters, type DeviceRecord, type FleetSummaryCounts } from '../../nodes/heatpump-fleet/fleet-state';
+import { COUNTER_NAMES, FleetState, MAX_REJECTIONS, type Counters, type DeviceRecord, type FleetSummaryCounts, type PersistedFleet } from '../../nodes/heatpump-fleet/fleet-state';
 
 const S = 1000;
 const T0 = 1_706_600_000_000;
@@ -415,6 +415,38 @@ describe('heatpump-fleet FleetState', () => {
         assert.equal(state.takeChanges().counters, true);
       });
     }
+
+    // table: drops reported, then the points lost and the drops by reason
+    const drops: Array<{ name: string; run: (state: FleetState) => void; lost: number; dropped: Partial<ReturnType<FleetState['dropped']>> }> = [
+      { name: 'nothing dropped: every reason at 0', run: () => undefined, lost: 0, dropped: {} },
+      { name: 'a write error that keeps its points drops nothing', run: (s) => s.writeFailed(0, 'spool_full'), lost: 0, dropped: {} },
+      { name: 'lost points without a reason: retries exhausted', run: (s) => s.writeFailed(4), lost: 4, dropped: { retries_exhausted: 4 } },
+      {
+        name: 'each reason on its own, points lost is their sum',
+        run: (s) => {
+          s.writeFailed(5000, 'spool_full');
+          s.writeFailed(5000, 'spool_full');
+          s.writeFailed(10, 'buffer_full');
+          s.writeFailed(1, 'spool_failed');
+        },
+        lost: 10011,
+        dropped: { spool_full: 10000, buffer_full: 10, spool_failed: 1 },
+      },
+      {
+        name: 'rejected payloads count as payload_rejected, not as points lost',
+        run: (s) => s.rejected({ time: T0, scope: 'reading', device_id: 'hp1', field: null, reason: 'no timestamp' }),
+        lost: 0,
+        dropped: { payload_rejected: 1 },
+      },
+    ];
+    for (const { name, run, lost, dropped } of drops) {
+      it(`drops by reason: ${name}`, () => {
+        const state = new FleetState(T0, true);
+        run(state);
+        assert.equal(state.counters.points_lost, lost);
+        assert.deepEqual(state.dropped(), { payload_rejected: 0, buffer_full: 0, retries_exhausted: 0, spool_full: 0, spool_failed: 0, ...dropped });
+      });
+    }
   });
 
   describe('toJSON() / restore()', () => {
@@ -452,6 +484,29 @@ describe('heatpump-fleet FleetState', () => {
       restored.alert(alert('hp2', 'compressor_temp', 'escalated', 'critical', T0 + 60 * S));
       assert.deepEqual([restored.get('hp2')?.alerts.compressor_temp?.since, restored.get('hp2')?.alerts.compressor_temp?.source], [T0 + 5 * S, 'device']);
       assert.equal(restored.counters.alerts, 4);
+    });
+
+    it('keeps the drops by reason across a restart, and a reset clears them', () => {
+      const original = busyState();
+      original.writeFailed(5000, 'spool_full');
+      const restored = new FleetState(T0, false);
+      restored.restore(roundTrip(original.toJSON()));
+      assert.deepEqual(restored.dropped(), { payload_rejected: 1, buffer_full: 0, retries_exhausted: 2, spool_full: 5000, spool_failed: 0 });
+      restored.reset();
+      assert.deepEqual(restored.dropped(), { payload_rejected: 0, buffer_full: 0, retries_exhausted: 0, spool_full: 0, spool_failed: 0 });
+    });
+
+    it('restores a 0.1.x state without drops by reason: its points lost stay counted as unattributed', () => {
+      const saved: Partial<PersistedFleet> = roundTrip(busyState().toJSON());
+      delete saved.dropped;
+      const restored = new FleetState(T0, false);
+      assert.deepEqual(restored.restore(saved), { skipped: 0 });
+      assert.equal(restored.counters.points_lost, 2);
+      assert.deepEqual(restored.dropped(), { payload_rejected: 1, buffer_full: 0, retries_exhausted: 0, spool_full: 0, spool_failed: 0, unattributed: 2 });
+      restored.writeFailed(3, 'buffer_full');
+      const again = new FleetState(T0, false);
+      again.restore(roundTrip(restored.toJSON()));
+      assert.deepEqual(again.dropped(), { payload_rejected: 1, buffer_full: 3, retries_exhausted: 0, spool_full: 0, spool_failed: 0, unattributed: 2 });
     });
 
     const unusable: Array<[string, unknown]> = [

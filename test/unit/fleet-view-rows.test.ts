@@ -293,10 +293,12 @@ describe('fleet-view CounterRates', () => {
 });
 
 describe('fleet-view system payload', () => {
-  const source = (health: Partial<SystemSource['health']>, notes: Partial<Pick<SystemSource, 'historyNote' | 'storeNote'>> = {}): SystemSource => ({
+  const noDrops = { payload_rejected: 2, buffer_full: 0, retries_exhausted: 0, spool_full: 0, spool_failed: 0 };
+  const source = (health: Partial<SystemSource['health']>, notes: Partial<Pick<SystemSource, 'historyNote' | 'storeNote' | 'dropped'>> = {}): SystemSource => ({
     health: { mqtt_connected: true, influxdb_connected: true, history: true, spooled_points: 0, started_at: T0, ...health } as SystemSource['health'],
     counters: { readings_accepted: 7, payloads_rejected: 2, fields_left_out: 1, alerts: 3, points_written: 40, write_errors: 0, points_lost: 0, mqtt_outages: 0 },
     rejections: () => [{ time: T0, scope: 'payload', device_id: null, field: null, reason: 'not JSON' }],
+    dropped: () => noDrops,
     historyNote: '',
     storeNote: '',
     ...notes,
@@ -316,6 +318,16 @@ describe('fleet-view system payload', () => {
     { name: 'InfluxDB down', source: source({ influxdb_connected: false }), expect: { status: 'text.unhealthy', influxdb: 'text.not-reachable' } },
     { name: 'MQTT not checked yet', source: source({ mqtt_connected: null }), expect: { status: 'text.degraded', mqtt: 'text.unknown' } },
     { name: 'memory only', source: source({}, { storeNote: 'memory only' }), expect: { store: 'text.memory-only' } },
+    { name: 'nothing lost: the bare count', source: source({}), expect: { points_lost: '0' } },
+    {
+      name: 'points lost: the count with its reasons (rejected payloads have their own line)',
+      source: {
+        ...source({}),
+        counters: { readings_accepted: 7, payloads_rejected: 2, fields_left_out: 0, alerts: 0, points_written: 0, write_errors: 3, points_lost: 5200, mqtt_outages: 0 },
+        dropped: () => ({ ...noDrops, spool_full: 5000, buffer_full: 200 }),
+      },
+      expect: { points_lost: '5200 (buffer_full 200, spool_full 5000)', payloads_rejected: '2' },
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {

@@ -109,14 +109,14 @@ describe('heatpump-batch core: PointBuffer', () => {
     Array.from({ length: n }, (_, i) => ({ ...READING_POINT, timestamp: new Date(1706600000000 + (start + i) * 1000) }));
 
   it('holds points below maxPoints and asks for the timer once', () => {
-    const buffer = new PointBuffer({ maxPoints: 5, maxWaitMs: 1000, maxBuffered: 100, retries: 5 });
+    const buffer = new PointBuffer({ maxPoints: 5, maxBuffered: 100 });
     assert.deepEqual(buffer.add(points(2)), { batches: [], dropped: 0, startTimer: true });
     assert.deepEqual(buffer.add(points(2)), { batches: [], dropped: 0, startTimer: false });
     assert.equal(buffer.size, 4);
   });
 
   it('sends full batches of maxPoints in order and keeps the rest', () => {
-    const buffer = new PointBuffer({ maxPoints: 5, maxWaitMs: 1000, maxBuffered: 100, retries: 5 });
+    const buffer = new PointBuffer({ maxPoints: 5, maxBuffered: 100 });
     const incoming = points(12);
     const outcome = buffer.add(incoming);
     assert.deepEqual(outcome.batches, [incoming.slice(0, 5), incoming.slice(5, 10)]);
@@ -126,7 +126,7 @@ describe('heatpump-batch core: PointBuffer', () => {
   });
 
   it('drops the oldest points beyond maxBuffered and counts them', () => {
-    const buffer = new PointBuffer({ maxPoints: 0, maxWaitMs: 1000, maxBuffered: 10, retries: 5 });
+    const buffer = new PointBuffer({ maxPoints: 0, maxBuffered: 10 });
     buffer.add(points(8));
     const outcome = buffer.add(points(5, 8));
     assert.equal(outcome.dropped, 3);
@@ -138,8 +138,9 @@ describe('heatpump-batch core: PointBuffer', () => {
 
   it('reads options from config, blank keeps the default, bad values are reported', () => {
     assert.deepEqual(batchOptionsFromConfig({}), { options: DEFAULT_BATCH_OPTIONS, problems: [] });
-    assert.deepEqual(batchOptionsFromConfig({ maxPoints: '10', maxWaitMs: 0, maxBuffered: '' }).options, { maxPoints: 10, maxWaitMs: 0, maxBuffered: 100000, retries: 5 });
-    assert.deepEqual(batchOptionsFromConfig({ maxPoints: -1, maxBuffered: 0, maxWaitMs: 'soon' }).problems, ['maxPoints: -1', 'maxWaitMs: "soon"', 'maxBuffered: 0']);
+    assert.deepEqual(batchOptionsFromConfig({ maxPoints: '10', maxWaitMs: 0, maxBuffered: '' }).options, { maxPoints: 10, maxWaitMs: 0, maxBuffered: 100000, retries: 5, writeTimeoutS: 30 });
+    assert.deepEqual(batchOptionsFromConfig({ writeTimeoutS: '0' }).options.writeTimeoutS, 0, '0: no write deadline');
+    assert.deepEqual(batchOptionsFromConfig({ maxPoints: -1, maxBuffered: 0, maxWaitMs: 'soon', writeTimeoutS: 1.5 }).problems, ['maxPoints: -1', 'maxWaitMs: "soon"', 'maxBuffered: 0', 'writeTimeoutS: 1.5']);
   });
 });
 
