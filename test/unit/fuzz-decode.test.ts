@@ -142,6 +142,8 @@ function expectedReadingLine(reading: Reading): ParsedLine | undefined {
   const fields: Record<string, number | boolean> = {};
   for (const field of [...SENSOR_FIELDS, ...STATE_FIELDS]) if (reading[field] !== undefined) fields[field] = reading[field];
   if (Object.keys(fields).length === 0) return undefined;
+  // the client writes -0 as "0", the same float for InfluxDB
+  for (const [field, value] of Object.entries(fields)) if (Object.is(value, -0)) fields[field] = 0;
   return { measurement: 'sensor_reading', tags: { device_id: reading.device_id }, fields, timestamp: BigInt(Math.trunc(reading.timestamp)) * 1_000_000n };
 }
 
