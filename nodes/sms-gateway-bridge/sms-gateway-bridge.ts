@@ -63,6 +63,9 @@ function unsentOf(stored: unknown): QueuedSms[] {
   );
 }
 
+/** How long the SMS that waited at a restart wait for the broker connection of a device-modem transport. */
+const MQTT_WAIT_MS = 30_000;
+
 /** The limiter state is written at most this often (and on close), not per SMS. */
 const SAVE_DELAY_MS = 1000;
 
@@ -425,6 +428,28 @@ function init(RED: NodeAPI): void {
       setStatus(node, 'busy', t('status.connecting'));
       transport.start().then(updateStatus, (error: unknown) => node.warn(t('errors.modem', { state: errorOf(error).message })));
     }
+    /**
+     * Device modems are reached through an mqtt out node, which drops what it gets before its broker
+     * connection is up: the SMS that waited at a restart wait for it too (the fleet reads it every
+     * second), at most MQTT_WAIT_MS.
+     */
+    const brokerConnected = (): Promise<void> => {
+      const linked = fleet();
+      if (!(transport instanceof DeviceMqttTransport) || linked === undefined) return Promise.resolve();
+      const deadline = Date.now() + MQTT_WAIT_MS;
+      return new Promise((resolve) => {
+        const check = () => {
+          if (closing || linked.state.health.mqtt_connected === true || Date.now() >= deadline) return resolve();
+          const timer = setTimeout(() => {
+            timers.delete(timer);
+            check();
+          }, 250);
+          timers.add(timer);
+        };
+        check();
+      });
+    };
+
     if (!store) begin([undefined, undefined, undefined]);
     else {
       if (countsAtStart) setStatus(node, 'busy', t('status.loading'));
@@ -433,6 +458,7 @@ function init(RED: NodeAPI): void {
           node.warn(t('errors.load-failed', { error: errorOf(thrown).message }));
           return [undefined, undefined, undefined];
         })
+        .then((values) => (unsentOf(values[2]).length > 0 ? brokerConnected().then(() => values) : values))
         .then(begin)
         .catch((thrown: unknown) => node.error(errorOf(thrown).message));
     }
