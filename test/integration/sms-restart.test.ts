@@ -65,6 +65,7 @@ describe('SMS alerts across restart and redeploy (npm start, file store, device 
   const critical = (id: string, voltage: number) =>
     device?.publishAsync(`heatpump/${id}/data`, JSON.stringify(devicePayload({ device: id, timestamp: Date.now() - 500, electrical: { voltage } })), { qos: 1 });
   const acknowledge = (sms: SmsSend) => device?.publishAsync(`heatpump/${sms.device}/sms/sent`, JSON.stringify({ id: sms.id, ok: true, ref: 7 }), { qos: 1 });
+  const alertsTotal = async () => Number(/^heatpump_alerts_total (\d+)$/m.exec(await (await fetch(`${product?.baseUrl ?? ''}/metrics`)).text())?.[1]);
   const quiet = () => new Promise((resolve) => setTimeout(resolve, QUIET_MS));
   /** POST /flows with the running flows, changed by `edit` (Node-RED-Deployment-Type full or nodes) */
   const redeploy = async (type: 'full' | 'nodes', edit: (node: Record<string, unknown>) => void = () => undefined) => {
@@ -145,6 +146,19 @@ describe('SMS alerts across restart and redeploy (npm start, file store, device 
 
     const metrics = await (await fetch(`${product?.baseUrl ?? ''}/metrics`)).text();
     assert.match(metrics, /^heatpump_alerts_active\{level="critical"\} 8$/m, 'all eight devices are alerting');
+
+    // the cooldown (300 s) holds across a restart: rs4 clears, and going critical again right
+    // after the restart raises no alert (the rate limit alone would hide a second SMS, so the fleet's alert counter is read)
+    await critical('rs4', 230);
+    await quiet();
+    assert.match(await (await fetch(`${product?.baseUrl ?? ''}/metrics`)).text(), /^heatpump_alerts_active\{level="critical"\} 7$/m, 'rs4 cleared');
+    await stop();
+    await start();
+    const alertsBefore = await alertsTotal();
+    await critical('rs4', 252);
+    await quiet();
+    assert.equal(await alertsTotal(), alertsBefore, 'no alert raised again within the cooldown after the restart');
+    assert.equal(sends.length, 5);
     await stop();
   });
 });
