@@ -260,6 +260,25 @@ describe('sms-gateway-bridge node', function () {
       assert.equal(transport.messages.length, 1, 'sent once after the restart');
     });
 
+    it('a critical alert waiting for a retry at a restart goes out once after it', async function () {
+      // a long back-off: the restart comes while the retry waits
+      helper.settings({ ...SETTINGS, smsGatewayBridgeRetryDelay: 60_000, contextStorage: { default: { module: 'memory' }, keep: { module: lastingStore(0) } } });
+      await load({ store: 'keep' }, {}, [loadContextStores]);
+      b.receive({ payload: alert() });
+      const failed = await ack(1, { ok: false, error: '+CMS ERROR: 500' }); // transient: retried later
+      await wait(50);
+      await helper.unload();
+      assert.equal(results.messages.length, 0, 'not reported failed: it is kept for after the restart');
+
+      await load({ store: 'keep' }, {}, [loadContextStores]);
+      const again = await ack(1);
+      assert.equal((again.payload as { id: string }).id, (failed.payload as { id: string }).id);
+      await results.next(1);
+      assert.deepEqual(statuses(), ['sent']);
+      await wait(100);
+      assert.equal(transport.messages.length, 1, 'sent once after the restart');
+    });
+
     it('without a store a restart starts the limits afresh', async function () {
       await load({ ratePerHour: 1 });
       b.receive({ payload: alert() });
