@@ -137,13 +137,17 @@ function lineProtocolOf(points: InfluxPoint[]): string {
 
 const READING_KEYS = new Set<string>(['device_id', 'timestamp', ...SENSOR_FIELDS, ...STATE_FIELDS, 'firmware_version', 'overflow', 'signal']);
 
+/** The client writes -0 as "0": the same float for InfluxDB. */
+const asWritten = (value: number): number => (Object.is(value, -0) ? 0 : value);
+
 /** The row a reading must become: built here from the storage contract, not by the code under test. */
 function expectedReadingLine(reading: Reading): ParsedLine | undefined {
   const fields: Record<string, number | boolean> = {};
-  for (const field of [...SENSOR_FIELDS, ...STATE_FIELDS]) if (reading[field] !== undefined) fields[field] = reading[field];
+  for (const field of [...SENSOR_FIELDS, ...STATE_FIELDS]) {
+    const value = reading[field];
+    if (value !== undefined) fields[field] = typeof value === 'number' ? asWritten(value) : value;
+  }
   if (Object.keys(fields).length === 0) return undefined;
-  // the client writes -0 as "0", the same float for InfluxDB
-  for (const [field, value] of Object.entries(fields)) if (Object.is(value, -0)) fields[field] = 0;
   return { measurement: 'sensor_reading', tags: { device_id: reading.device_id }, fields, timestamp: BigInt(Math.trunc(reading.timestamp)) * 1_000_000n };
 }
 
@@ -151,7 +155,7 @@ function expectedAlertLine(alert: AlertEvent): ParsedLine {
   return {
     measurement: 'alert',
     tags: { alert_type: alert.alert_type, device_id: alert.device_id, level: alert.level, source: alert.source ?? 'threshold' },
-    fields: { message: alert.message, value: alert.value },
+    fields: { message: alert.message, value: asWritten(alert.value) },
     timestamp: BigInt(Math.trunc(alert.timestamp)) * 1_000_000n,
   };
 }
