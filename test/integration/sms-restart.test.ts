@@ -30,6 +30,8 @@ describe('SMS alerts across restart and redeploy (npm start, file store, device 
   let device: MqttClient | undefined;
   /** every alert SMS the server asked a modem to send, in order */
   const sends: SmsSend[] = [];
+  /** the commands the server sent to devices (topics) */
+  const commands: string[] = [];
 
   const start = async () => {
     let subscribed = false;
@@ -44,11 +46,12 @@ describe('SMS alerts across restart and redeploy (npm start, file store, device 
             const client = mqtt.connect(running.mqttUrl, { clientId: `test-modems-${Date.now()}`, reconnectPeriod: 100 });
             device = client;
             client.on('message', (topic, payload) => {
+              if (topic.endsWith('/cmd')) return void commands.push(topic);
               const body = JSON.parse(payload.toString()) as { id: string; to: string; text: string };
               // alert texts only: a held-back summary is not an alert
               if (/^CRITICAL/.test(body.text)) sends.push({ device: topic.split('/')[1] ?? '', ...body });
             });
-            client.on('connect', () => void client.subscribeAsync('heatpump/+/sms/send', { qos: 1 }).then(() => (subscribed = true)));
+            client.on('connect', () => void client.subscribeAsync(['heatpump/+/sms/send', 'heatpump/+/cmd'], { qos: 1 }).then(() => (subscribed = true)));
           }
           if (!subscribed) return false;
           return (await fetch(`${running.baseUrl}/api/health`, { signal: AbortSignal.timeout(1000) })).ok;
@@ -106,6 +109,27 @@ describe('SMS alerts across restart and redeploy (npm start, file store, device 
     assert.deepEqual(sends.map((s) => s.device), ['rs1'], 'one SMS in flight, the others queued behind it');
     assert.equal(sends[0]?.to, ADMIN);
     const inFlight = sends[0] as SmsSend;
+
+    // the shipped webhooks refuse an unsigned and a wrongly signed RESET from the admin's number (with
+    // the shipped transport, the device modems, every gateway webhook is refused; the signature checks
+    // of Twilio and SMS Gateway for Android are in sms-http-gateways.test.ts)
+    const form = new URLSearchParams({ From: ADMIN, Body: 'RESET rs1', MessageSid: 'SM00000000000000000000000000000001' }).toString();
+    for (const signature of [undefined, 'd3Jvbmc=']) {
+      const res = await fetch(`${product?.baseUrl ?? ''}/api/sms/twilio`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...(signature ? { 'X-Twilio-Signature': signature } : {}) },
+        body: form,
+      });
+      assert.ok(res.status === 403 || res.status === 404, `signature ${String(signature)}: ${res.status}`);
+    }
+    const android = await fetch(`${product?.baseUrl ?? ''}/api/sms/android`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Signature': '00', 'X-Timestamp': String(Math.floor(Date.now() / 1000)) },
+      body: JSON.stringify({ event: 'sms:received', id: 'ev1', payload: { messageId: 'm1', phoneNumber: ADMIN, message: 'RESET rs1' } }),
+    });
+    assert.ok(android.status === 403 || android.status === 404, String(android.status));
+    await quiet();
+    assert.deepEqual(commands, [], 'no device command from a refused webhook');
 
     // restart with the gateway still silent: nothing may be lost, nothing sent twice
     await stop();
