@@ -153,6 +153,9 @@ export function decodeMessage(input: unknown, topic: unknown, options: DecodeOpt
     if (parsedTopic.rest === 'data') kind = 'reading';
     else if (parsedTopic.rest === 'alerts') kind = 'alert';
     else return messageProblem('bad-topic', { topic: String(topic) }, parsedTopic.deviceId);
+  } else if (typeof topic === 'string' && topic.startsWith('heatpump/')) {
+    // heatpump//data (an empty id, which `heatpump/+/data` matches) must not let the payload name any device
+    return messageProblem('bad-topic', { topic });
   }
   const device = result.topicDevice ?? '';
 

@@ -53,10 +53,14 @@ export function parseWindow(text: string): number | undefined {
   return Number(match[1]) * unit;
 }
 
-/** An ISO 8601 date or milliseconds since the epoch. */
+/** The latest time InfluxDB can hold (int64 ns since the epoch, 2262-04-11), in whole ms. */
+export const MAX_INSTANT_MS = 9_223_372_036_854;
+
+/** An ISO 8601 date or milliseconds since the epoch, from 1970 to the latest time InfluxDB holds. */
 function parseInstant(text: string): number | undefined {
   const value = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-  return Number.isFinite(value) ? value : undefined;
+  // outside it InfluxDB fails the query (a 503 for what is a bad parameter) or the number prints as 1e+21
+  return Number.isFinite(value) && value >= 0 && value <= MAX_INSTANT_MS ? value : undefined;
 }
 
 function parseReadings(deviceId: string, query: Record<string, unknown>, now: number): Parsed<ApiRequest> {
@@ -69,8 +73,8 @@ function parseReadings(deviceId: string, query: Record<string, unknown>, now: nu
   if (startText !== undefined || endText !== undefined) {
     const parsedStart = startText === undefined ? undefined : parseInstant(startText);
     const parsedEnd = endText === undefined ? now : parseInstant(endText);
-    if (parsedStart === undefined) return badRequest('start must be an ISO 8601 time or milliseconds since the epoch');
-    if (parsedEnd === undefined) return badRequest('end must be an ISO 8601 time or milliseconds since the epoch');
+    if (parsedStart === undefined) return badRequest('start must be an ISO 8601 time or milliseconds since the epoch, from 1970 to 2262');
+    if (parsedEnd === undefined) return badRequest('end must be an ISO 8601 time or milliseconds since the epoch, from 1970 to 2262');
     [start, end] = [parsedStart, parsedEnd];
   } else {
     const hours = intParam(query, 'hours', 1, 720, 24);

@@ -105,6 +105,8 @@ function addAlert(item: Item, outcome: PointsOutcome): string | undefined {
   if (!isFiniteNumber(item.value)) return `${who}: value must be a finite number, got ${describe(item.value)}`;
   if (!isFiniteNumber(item.timestamp)) return `${who}: timestamp must be ms since the epoch, got ${describe(item.timestamp)}`;
   if (typeof item.message !== 'string') return `${who}: message must be a string, got ${describe(item.message)}`;
+  // a tag value: only the two the storage contract knows (absent is stored as `threshold`)
+  if (item.source !== undefined && item.source !== 'device') return `${who}: source must be "device" or absent, got ${describe(item.source)}`;
   // an `alert` row records that an alert fired; its end is in the live state, not a row
   if (item.state === 'cleared') {
     outcome.empty++;

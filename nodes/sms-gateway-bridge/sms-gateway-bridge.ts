@@ -41,6 +41,31 @@ const INBOUND = 3;
 const STATE_KEY = 'smsLimiter';
 /** Context key of the persisted webhook message ids already run (replays run once). */
 const SEEN_KEY = 'smsSeenIds';
+/**
+ * Context key of the SMS the limits let through that are not sent yet (waiting, or waiting for a
+ * retry): a restart or redeploy sends them, with the same id (a device modem sends an id once).
+ */
+const UNSENT_KEY = 'smsUnsent';
+const SMS_KINDS: ReadonlySet<string> = new Set<QueuedSms['kind']>(['alert', 'presence', 'custom', 'reply', 'summary']);
+
+/** The stored unsent SMS that have the QueuedSms shape; anything else is dropped. */
+function unsentOf(stored: unknown): QueuedSms[] {
+  if (!Array.isArray(stored)) return [];
+  return stored.filter(
+    (sms: unknown): sms is QueuedSms =>
+      typeof sms === 'object' &&
+      sms !== null &&
+      typeof (sms as QueuedSms).id === 'string' &&
+      typeof (sms as QueuedSms).to === 'string' &&
+      typeof (sms as QueuedSms).text === 'string' &&
+      SMS_KINDS.has((sms as QueuedSms).kind) &&
+      ['string', 'undefined'].includes(typeof (sms as QueuedSms).device),
+  );
+}
+
+/** How long the SMS that waited at a restart wait for the broker connection of a device-modem transport. */
+const MQTT_WAIT_MS = 30_000;
+
 /** The limiter state is written at most this often (and on close), not per SMS. */
 const SAVE_DELAY_MS = 1000;
 
@@ -173,8 +198,15 @@ function init(RED: NodeAPI): void {
       setStatus(node, 'error', t('status.no-config'));
     }
 
+    /** SMS the limits let through and not yet sent or given up, by id (kept in the store) */
+    const unsent = new Map<string, QueuedSms>();
     const settle = (result: Settled<QueuedSms, SendReceipt>) => {
       const sms = result.item;
+      // Stopped before it went out (closed while waiting or between retries): it stays unsent and
+      // goes out after the restart. Without a store it would be lost, so it is reported failed.
+      if (closing && store && !result.ok) return;
+      unsent.delete(sms.id);
+      unsentChanged();
       const info = segmentInfo(sms.text);
       const common = { to: sms.to, text: sms.text, kind: sms.kind, device: sms.device, segments: info.segments, encoding: info.encoding, attempts: result.attempts };
       lastFailed = !result.ok;
@@ -203,35 +235,28 @@ function init(RED: NodeAPI): void {
       scheduler,
     );
 
-    /** what changed since the last save: the limits, the webhook ids already run */
-    let dirty = false;
-    let seenDirty = false;
+    /** what each stored key holds now: the limits, the webhook ids already run, the unsent SMS */
+    const snapshots: Record<string, () => unknown> = {
+      [STATE_KEY]: () => limiter.toJSON(),
+      [SEEN_KEY]: () => seenIds.toJSON(),
+      [UNSENT_KEY]: () => [...unsent.values()],
+    };
+    /** the keys changed since the last save */
+    const dirty = new Set<string>();
     let saveTimer: ReturnType<typeof setTimeout> | undefined;
     /** saves run one after another, so the last one written is the newest state */
     let saving: Promise<void> = Promise.resolve();
     const save = (): Promise<void> => {
-      if (!dirty && !seenDirty) return saving;
-      const writes: Array<() => Promise<void>> = [];
-      if (dirty) {
-        const state = limiter.toJSON();
-        writes.push(() =>
-          saveState(node.context(), STATE_KEY, state, store).catch((thrown: unknown) => {
-            dirty = true;
+      if (dirty.size === 0) return saving;
+      const writes = [...dirty].map((key) => {
+        const value = snapshots[key]?.();
+        return () =>
+          saveState(node.context(), key, value, store).catch((thrown: unknown) => {
+            dirty.add(key);
             throw thrown;
-          }),
-        );
-      }
-      if (seenDirty) {
-        const seen = seenIds.toJSON();
-        writes.push(() =>
-          saveState(node.context(), SEEN_KEY, seen, store).catch((thrown: unknown) => {
-            seenDirty = true;
-            throw thrown;
-          }),
-        );
-      }
-      dirty = false;
-      seenDirty = false;
+          });
+      });
+      dirty.clear();
       saving = saving
         .then(() => Promise.all(writes.map((write) => write())))
         .then(() => undefined)
@@ -247,22 +272,27 @@ function init(RED: NodeAPI): void {
         void save();
       }, SAVE_DELAY_MS);
     };
-    const limiterChanged = () => {
+    const changed = (key: string) => {
       if (!store) return;
-      dirty = true;
+      dirty.add(key);
       scheduleSave();
     };
-    const seenChanged = () => {
-      if (!store) return;
-      seenDirty = true;
-      scheduleSave();
+    const limiterChanged = () => changed(STATE_KEY);
+    const seenChanged = () => changed(SEEN_KEY);
+    function unsentChanged() {
+      changed(UNSENT_KEY);
+    }
+    const enqueue = (sms: QueuedSms) => {
+      unsent.set(sms.id, sms);
+      unsentChanged();
+      queue.push(sms);
     };
 
     /** Limits first, then into the ordered queue. */
     const offer = (to: string, text: string, kind: QueuedSms['kind'], device?: string) => {
       const verdict = limiter.admit(to, text, Date.now(), kind === 'reply' ? 'reply' : 'alert');
       limiterChanged();
-      if (verdict.verdict === 'send') queue.push({ id: randomUUID(), to, text, kind, device });
+      if (verdict.verdict === 'send') enqueue({ id: randomUUID(), to, text, kind, device });
       else emitResult({ status: verdict.verdict, to, text, kind, device, reason: verdict.verdict === 'held' ? verdict.reason : 'duplicate' });
       updateStatus();
     };
@@ -366,7 +396,7 @@ function init(RED: NodeAPI): void {
 
     const sendSummaries = () => {
       const due = limiter.dueSummaries(Date.now());
-      for (const held of due) queue.push({ id: randomUUID(), to: held.to, text: composeHeldBackSummary(held.count, held.since, compose), kind: 'summary', device: sendVia(undefined) });
+      for (const held of due) enqueue({ id: randomUUID(), to: held.to, text: composeHeldBackSummary(held.count, held.since, compose), kind: 'summary', device: sendVia(undefined) });
       if (due.length) limiterChanged();
       if (queue.length) updateStatus();
     };
@@ -374,7 +404,7 @@ function init(RED: NodeAPI): void {
     /** a serial modem shows its own start-up status first */
     const countsAtStart = transport !== undefined && !(transport instanceof SerialModemTransport);
     let summaryTimer: ReturnType<typeof setInterval> | undefined;
-    const begin = ([stored, storedSeen]: [unknown, unknown]) => {
+    const begin = ([stored, storedSeen, storedUnsent]: [unknown, unknown, unknown]) => {
       if (closing) return;
       if (stored !== undefined) {
         const restored = SmsLimiter.fromJSON(stored, limits, Date.now());
@@ -386,6 +416,8 @@ function init(RED: NodeAPI): void {
         if (restored.ok) seenIds = restored.value;
         else node.warn(t('errors.bad-state', { reason: restored.error }));
       }
+      // before anything new: they were let through first
+      for (const sms of unsentOf(storedUnsent)) enqueue(sms);
       loaded = true;
       summaryTimer = setInterval(sendSummaries, summaryInterval);
       if (countsAtStart) updateStatus();
@@ -396,14 +428,37 @@ function init(RED: NodeAPI): void {
       setStatus(node, 'busy', t('status.connecting'));
       transport.start().then(updateStatus, (error: unknown) => node.warn(t('errors.modem', { state: errorOf(error).message })));
     }
-    if (!store) begin([undefined, undefined]);
+    /**
+     * Device modems are reached through an mqtt out node, which drops what it gets before its broker
+     * connection is up: the SMS that waited at a restart wait for it too (the fleet reads it every
+     * second), at most MQTT_WAIT_MS.
+     */
+    const brokerConnected = (): Promise<void> => {
+      const linked = fleet();
+      if (!(transport instanceof DeviceMqttTransport) || linked === undefined) return Promise.resolve();
+      const deadline = Date.now() + MQTT_WAIT_MS;
+      return new Promise((resolve) => {
+        const check = () => {
+          if (closing || linked.state.health.mqtt_connected === true || Date.now() >= deadline) return resolve();
+          const timer = setTimeout(() => {
+            timers.delete(timer);
+            check();
+          }, 250);
+          timers.add(timer);
+        };
+        check();
+      });
+    };
+
+    if (!store) begin([undefined, undefined, undefined]);
     else {
       if (countsAtStart) setStatus(node, 'busy', t('status.loading'));
-      Promise.all([loadState(node.context(), STATE_KEY, store), loadState(node.context(), SEEN_KEY, store)])
-        .catch((thrown: unknown): [unknown, unknown] => {
+      Promise.all([loadState(node.context(), STATE_KEY, store), loadState(node.context(), SEEN_KEY, store), loadState(node.context(), UNSENT_KEY, store)])
+        .catch((thrown: unknown): [unknown, unknown, unknown] => {
           node.warn(t('errors.load-failed', { error: errorOf(thrown).message }));
-          return [undefined, undefined];
+          return [undefined, undefined, undefined];
         })
+        .then((values) => (unsentOf(values[2]).length > 0 ? brokerConnected().then(() => values) : values))
         .then(begin)
         .catch((thrown: unknown) => node.error(errorOf(thrown).message));
     }

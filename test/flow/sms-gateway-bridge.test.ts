@@ -189,6 +189,7 @@ describe('sms-gateway-bridge node', function () {
       await load(bridge, {}, [loadContextStores]);
       b.receive({ payload: alert() });
       await ack(1);
+      await results.next(1); // sent: an SMS still unsent at the restart would go out again after it
       await helper.unload();
 
       await load(bridge, {}, [loadContextStores]);
@@ -234,12 +235,48 @@ describe('sms-gateway-bridge node', function () {
       await wait(300);
       assert.equal(writes.length, 0, 'not saved per message');
       await wait(1200);
-      assert.equal(writes.length, 1);
+      assert.equal(writes.length, 2, 'the limits and the unsent SMS, once each');
       const saved = writes[0] as { daily: number[]; texts: unknown[] };
       assert.equal(saved.daily.length, 2);
       assert.equal(saved.texts.length, 2);
+      assert.equal((writes[1] as unknown[]).length, 2, 'the two SMS not sent yet');
       await helper.unload();
-      assert.equal(writes.length, 1, 'nothing changed since the save');
+      assert.equal(writes.length, 2, 'nothing changed since the save: the SMS stopped by the close stay unsent');
+    });
+
+    it('an SMS still waiting for its acknowledgement at a restart goes out once after it, with the same id', async function () {
+      helper.settings({ ...SETTINGS, contextStorage: { default: { module: 'memory' }, keep: { module: lastingStore(0) } } });
+      await load({ store: 'keep' }, {}, [loadContextStores]);
+      b.receive({ payload: alert() });
+      const first = await transport.next(1); // the device never answers before the restart
+      await helper.unload();
+
+      await load({ store: 'keep' }, {}, [loadContextStores]);
+      const again = await ack(1);
+      assert.equal((again.payload as { id: string }).id, (first.payload as { id: string }).id, 'the same id: a device modem sends it once');
+      await results.next(1);
+      assert.deepEqual(statuses(), ['sent']);
+      await wait(100);
+      assert.equal(transport.messages.length, 1, 'sent once after the restart');
+    });
+
+    it('a critical alert waiting for a retry at a restart goes out once after it', async function () {
+      // a long back-off: the restart comes while the retry waits
+      helper.settings({ ...SETTINGS, smsGatewayBridgeRetryDelay: 60_000, contextStorage: { default: { module: 'memory' }, keep: { module: lastingStore(0) } } });
+      await load({ store: 'keep' }, {}, [loadContextStores]);
+      b.receive({ payload: alert() });
+      const failed = await ack(1, { ok: false, error: '+CMS ERROR: 500' }); // transient: retried later
+      await wait(50);
+      await helper.unload();
+      assert.equal(results.messages.length, 0, 'not reported failed: it is kept for after the restart');
+
+      await load({ store: 'keep' }, {}, [loadContextStores]);
+      const again = await ack(1);
+      assert.equal((again.payload as { id: string }).id, (failed.payload as { id: string }).id);
+      await results.next(1);
+      assert.deepEqual(statuses(), ['sent']);
+      await wait(100);
+      assert.equal(transport.messages.length, 1, 'sent once after the restart');
     });
 
     it('without a store a restart starts the limits afresh', async function () {

@@ -45,6 +45,9 @@ describe('API requests (heatpump-query core)', () => {
     ['end before start', http('/api/devices/:id/readings', { id: 's' }, { start: String(NOW), end: String(NOW - 1) }), 400, /end must be after start/],
     ['range beyond retention', http('/api/devices/:id/readings', { id: 's' }, { hours: '721' }), 400, /hours must be between 1 and 720/],
     ['bad start', http('/api/devices/:id/readings', { id: 's' }, { start: 'yesterday' }), 400, /start must be/],
+    ['a range after 2262, the last time InfluxDB holds', http('/api/devices/:id/readings', { id: 's' }, { start: '9223372036000', end: '9223372037000' }), 400, /end must be .* from 1970 to 2262/],
+    ['a start of 20 digits (1e+20 in InfluxQL)', http('/api/devices/:id/readings', { id: 's' }, { start: '99999999999999999999', end: '99999999999999999999' }), 400, /start must be/],
+    ['a range before 1970', http('/api/devices/:id/readings', { id: 's' }, { start: '1969-12-31T00:00:00Z', end: '1970-01-01T00:00:00Z' }), 400, /start must be .* from 1970 to 2262/],
     ['unknown route', http('/api/nothing'), 404, /no API endpoint/],
   ];
   for (const [name, result, statusCode, message] of refused) {

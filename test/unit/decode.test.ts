@@ -138,6 +138,8 @@ describe('heatpump-decode core: decodeMessage', () => {
       ['a status topic', seed(), 'heatpump/site1/status/online', 'message:bad-topic'],
       ['a topic id with a space', seed(), 'heatpump/site 1/data', 'message:topic-device'],
       ['a topic id of 65 characters', seed(), `heatpump/${'a'.repeat(65)}/data`, 'message:topic-device'],
+      ['an empty topic id (heatpump/+/data matches it) whose payload names a device', seed(), 'heatpump//data', 'message:bad-topic'],
+      ['a heatpump topic without a device level', seed(), 'heatpump/data', 'message:bad-topic'],
     ];
     for (const [label, input, topic, expected] of cases) {
       it(`rejects ${label}`, () => {

@@ -88,6 +88,7 @@ describe('shared/points', () => {
       ['an alert with a bad level', { ...ALERT, level: 'info' }, /AlertEvent site1: level must be/],
       ['an alert with a bad type', { ...ALERT, alert_type: 'X' }, /alert_type must match/],
       ['an alert without message', { ...ALERT, message: undefined }, /message must be a string/],
+      ['an alert whose source would inject a tag', { ...ALERT, source: 'device,level=warning' }, /AlertEvent site1: source must be "device" or absent/],
       ['a point without fields', { ...READING_POINT, fields: {} }, /at least one field/],
       ['a point with a numeric tag', { ...READING_POINT, tags: { device_id: 1 } }, /tag device_id must be a string/],
       ['a point with an invalid Date', { ...READING_POINT, timestamp: new Date(NaN) }, /timestamp must be a Date/],
