@@ -38,7 +38,8 @@ export interface BatchMsg extends NodeMessage {
   /**
    * comes back through complete / catch so the node knows the outcome: which attempt this is, the
    * spool sequence number of a replayed batch, and `sent`, the number of this write by node
-   * instance `by` (an answer for a write past its deadline is ignored)
+   * instance `by` (an answer for a write past its deadline is ignored), and the write-ahead
+   * `journal` segment the batch was cut from (deleted once its batches are confirmed)
    */
-  heatpumpBatch: { attempt: number; spooled?: number; sent?: number; by?: number };
+  heatpumpBatch: { attempt: number; spooled?: number; sent?: number; by?: number; journal?: number };
 }
