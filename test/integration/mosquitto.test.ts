@@ -18,7 +18,7 @@ import { projectRoot } from '../support/node-red';
 import { requireBinary } from '../support/system';
 import { influxdPidsOn } from '../../scripts/lib/influxd';
 import { devicePayload } from '../fixtures/payloads';
-import { countAfterKill, startPublishingDevice, storedTimestamps, type PublishingDevice } from '../support/device';
+import { countAfterKill, journalReplayed, startPublishingDevice, storedTimestamps, type PublishingDevice } from '../support/device';
 import { eventually, startProduct, type RunningProduct } from '../support/runtime';
 import { makeTestCertificates } from '../support/tls';
 
@@ -388,7 +388,9 @@ describe('Mosquitto with the shipped config (docker/mosquitto)', function () {
       await sleep(3_000);
       device.stopPublishing();
       const outcome = await countAfterKill(device, 'site1', killedAt, `http://127.0.0.1:${influxPort}`);
-      console.log(`      ${outcome.line}; ${duringOutage} sent while Node-RED was down (queued by mosquitto in the session "nodered")`);
+      const replayed = journalReplayed(product.output());
+      console.log(`      ${outcome.line}; ${duringOutage} sent while Node-RED was down (queued by mosquitto in the session "nodered"); ${replayed} replayed from heatpump-batch's journal`);
+      assert.ok(replayed > 0, 'the restart replayed nothing from the journal');
       // readings the killed Node-RED had taken come back from heatpump-batch's journal
       assert.equal(outcome.lost, 0, 'readings were lost');
       assert.equal(outcome.duplicateRows, 0, 'a replay added rows (a point replayed under other tags)');

@@ -63,6 +63,11 @@ export async function storedTimestamps(influxUrl: string, deviceId: string): Pro
   return (await storedRows(influxUrl, deviceId)).timestamps;
 }
 
+/** Points heatpump-batch replayed from its write-ahead journal at a start, as its warning in the log says. */
+export function journalReplayed(log: string): number {
+  return [...log.matchAll(/(\d+) points a stopped run had not seen confirmed are replayed from the journal/g)].reduce((sum, match) => sum + Number(match[1]), 0);
+}
+
 export interface KillOutcome {
   /** the report line: sent / confirmed / stored / lost */
   line: string;
