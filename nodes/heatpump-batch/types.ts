@@ -11,7 +11,7 @@ export interface HeatpumpBatchProps {
   retries?: string | number;
   /** a write without an answer (complete / catch) after this many seconds counts as failed; 0: wait forever */
   writeTimeoutS?: string | number;
-  /** keep batches whose last retry failed on disk and replay them (default on) */
+  /** keep on disk what is not written yet (the journal of accepted points, batches whose last retry failed) and replay it (default on) */
   spool?: boolean | string;
   /** size limit of the spool in MB; beyond it the oldest batches are dropped (default 150) */
   spoolMB?: string | number;
