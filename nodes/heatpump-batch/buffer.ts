@@ -70,6 +70,11 @@ export class PointBuffer {
     return { batches, dropped, startTimer: wasEmpty && this.points.length > 0 };
   }
 
+  /** The points held, oldest first (not taken). */
+  held(): readonly InfluxPoint[] {
+    return this.points;
+  }
+
   /** Everything held, for a timer, flush or close; the buffer is empty afterwards. */
   takeAll(): InfluxPoint[] {
     const all = this.points;

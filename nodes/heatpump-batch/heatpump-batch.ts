@@ -7,6 +7,8 @@
 // spool off the points are reported lost. A write that gets no answer within writeTimeoutS (a hung
 // database may never answer) counts as failed and goes to the spool at once; a late answer for it
 // is ignored, so nothing is counted twice. With a fleet whose history is off it writes nothing.
+// With the spool on, every accepted point is first appended to a write-ahead journal (journal.ts)
+// kept until InfluxDB confirmed its batch: a Node-RED killed meanwhile replays it at the next start.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +20,7 @@ import { toPoints } from '../shared/points';
 import { PacedStatus } from '../shared/paced-status';
 import { setStatus } from '../shared/status';
 import { PointBuffer, batchOptionsFromConfig, retryDelayMs, writeOutcomeOf } from './buffer';
+import { Journal } from './journal';
 import { Spool, spoolOptionsFromConfig } from './spool';
 import type { BatchMsg, HeatpumpBatchDef } from './types';
 
@@ -53,6 +56,8 @@ const init = (RED: NodeAPI): void => {
     };
 
     let spool: Spool | undefined;
+    /** write-ahead journal of accepted points (with the spool only: it replays through the spool) */
+    let journal: Journal | undefined;
     if (spoolOptions.on) {
       const userDir = (RED.settings as { userDir?: unknown }).userDir;
       const base = typeof userDir === 'string' && userDir !== '' ? userDir : os.tmpdir();
@@ -61,6 +66,7 @@ const init = (RED: NodeAPI): void => {
       try {
         spool = new Spool(fs, dir, spoolOptions.maxMB * 1024 * 1024);
         if (spool.corrupt > 0) node.warn(RED._('heatpump-batch.errors.spool-corrupt', { count: spool.corrupt, dir }));
+        journal = new Journal(fs, dir);
       } catch (thrown) {
         node.error(RED._('heatpump-batch.errors.spool-failed', { dir, error: errorOf(thrown).message }));
       }
@@ -72,7 +78,7 @@ const init = (RED: NodeAPI): void => {
     /** answers that came after their write's deadline (ignored), counted for the log */
     let lateAnswers = 0;
     /** Sends a write to `influxdb batch` and waits at most writeTimeoutS for its answer. */
-    const write = (payload: InfluxPoint[], tag: { attempt: number; spooled?: number }, send: (msg: NodeMessage) => void = (out) => node.send(out)): void => {
+    const write = (payload: InfluxPoint[], tag: { attempt: number; spooled?: number; journal?: number }, send: (msg: NodeMessage) => void = (out) => node.send(out)): void => {
       sentPoints += payload.length;
       // sent while closing: the answer goes to the next instance, which takes it as it comes
       if (closed) return send({ payload, heatpumpBatch: tag });
@@ -156,23 +162,36 @@ const init = (RED: NodeAPI): void => {
       timer = undefined;
     };
 
-    const sendBatch = (points: InfluxPoint[], send: (msg: NodeMessage) => void, attempt = 0): void => {
+    /** Sends a batch cut from journal `segment` (or queues it behind the spool). */
+    const sendBatch = (points: InfluxPoint[], send: (msg: NodeMessage) => void, attempt = 0, segment: number | undefined = undefined): void => {
       if (points.length === 0) return;
       // while the spool holds batches, new ones queue behind them: InfluxDB gets them in order
-      if (spooling() && toSpool(points)) return;
-      write(points, { attempt }, send);
+      if (spooling() && toSpool(points)) return journal?.release(segment);
+      write(points, segment === undefined ? { attempt } : { attempt, journal: segment }, send);
     };
 
     /** Sends everything held (timer, msg.flush, close). */
     const flush = (send: (msg: NodeMessage) => void): void => {
       stopTimer();
-      sendBatch(buffer.takeAll(), send);
+      const held = buffer.takeAll();
+      sendBatch(held, send, 0, journal?.cut(held.length > 0 ? 1 : 0, []));
       showStatus();
     };
 
+    /** a failing journal is reported once until it works again (the points stay in memory) */
+    let journalFailing = false;
     const add = (points: InfluxPoint[], msg: NodeMessage, send: (msg: NodeMessage) => void): void => {
+      try {
+        journal?.append(points);
+        journalFailing = false;
+      } catch (thrown) {
+        if (!journalFailing) node.error(RED._('heatpump-batch.errors.journal-write', { error: errorOf(thrown).message }), msg);
+        journalFailing = true;
+      }
       const outcome = buffer.add(points);
-      for (const batch of outcome.batches) sendBatch(batch, send);
+      // the journal segment ends with the batches cut from it; what is still held goes on in the next one
+      const segment = outcome.batches.length > 0 || outcome.dropped > 0 ? journal?.cut(outcome.batches.length, buffer.held()) : undefined;
+      for (const batch of outcome.batches) sendBatch(batch, send, 0, segment);
       if (outcome.dropped > 0) {
         linkedFleet()?.writeFailed(outcome.dropped, 'buffer_full');
         node.error(RED._('heatpump-batch.errors.dropped', { count: outcome.dropped, max: options.maxBuffered }), msg);
@@ -193,6 +212,7 @@ const init = (RED: NodeAPI): void => {
       const { points, attempt, error, retryIn } = outcome.value;
       const tag = msg.heatpumpBatch as { spooled?: unknown; sent?: unknown; by?: unknown };
       // an answer for a write of an earlier instance (sent before a redeploy) is taken as it comes
+      let segment: number | undefined;
       if (tag.by === instance && typeof tag.sent === 'number') {
         const waiting = awaiting.get(tag.sent);
         if (waiting === undefined) {
@@ -203,9 +223,10 @@ const init = (RED: NodeAPI): void => {
         }
         clearTimeout(waiting.deadline);
         awaiting.delete(tag.sent);
+        segment = waiting.msg.heatpumpBatch.journal;
       }
       const spooledSeq = typeof tag.spooled === 'number' ? tag.spooled : undefined;
-      writeAnswered(points, attempt, spooledSeq, error, retryIn, msg, done);
+      writeAnswered(points, attempt, spooledSeq, segment, error, retryIn, msg, done);
     };
 
     /** No answer within writeTimeoutS: the write counts as failed; with a spool it goes there at once (the database hangs: retries would hang too). */
@@ -216,15 +237,21 @@ const init = (RED: NodeAPI): void => {
       const { payload, heatpumpBatch } = waiting.msg;
       const error = RED._('heatpump-batch.errors.no-answer', { seconds: options.writeTimeoutS });
       const retryIn = spool || heatpumpBatch.attempt >= options.retries ? undefined : retryDelayMs(heatpumpBatch.attempt + 1);
-      writeAnswered(payload, heatpumpBatch.attempt, heatpumpBatch.spooled, error, retryIn, waiting.msg, (err) => {
+      writeAnswered(payload, heatpumpBatch.attempt, heatpumpBatch.spooled, heatpumpBatch.journal, error, retryIn, waiting.msg, (err) => {
         if (err) node.error(err.message, waiting.msg);
       });
     };
 
-    /** What to do with a write's outcome: count it, retry it, spool it or report its points lost. */
-    const writeAnswered = (points: InfluxPoint[], attempt: number, spooledSeq: number | undefined, error: string | undefined, retryIn: number | undefined, msg: NodeMessage, done: Done): void => {
+    /**
+     * What to do with a write's outcome: count it, retry it, spool it or report its points lost.
+     * Its journal segment goes once the batch is counted, spooled or lost, never while it waits
+     * for a retry. Written points are counted in the same step their journal goes: a replay after
+     * a kill counts only points whose write was never confirmed.
+     */
+    const writeAnswered = (points: InfluxPoint[], attempt: number, spooledSeq: number | undefined, segment: number | undefined, error: string | undefined, retryIn: number | undefined, msg: NodeMessage, done: Done): void => {
       if (spooledSeq !== undefined) return replayReported(spooledSeq, points.length, error, done);
       if (error === undefined) {
+        journal?.release(segment);
         linkedFleet()?.written(points.length);
         showStatus();
         return done();
@@ -232,11 +259,11 @@ const init = (RED: NodeAPI): void => {
       if (retryIn !== undefined) {
         linkedFleet()?.writeFailed(0);
         node.warn(RED._('heatpump-batch.errors.retry', { count: points.length, error, attempt: attempt + 1, retries: options.retries, seconds: retryIn / 1000 }));
-        const retry: BatchMsg = { payload: points, heatpumpBatch: { attempt: attempt + 1 } };
+        const retry: BatchMsg = { payload: points, heatpumpBatch: segment === undefined ? { attempt: attempt + 1 } : { attempt: attempt + 1, journal: segment } };
         const pending = setTimeout(() => {
           retries.delete(pending);
           // behind a spool that filled meanwhile, in order
-          sendBatch(points, (out) => node.send(out), attempt + 1);
+          sendBatch(points, (out) => node.send(out), attempt + 1, segment);
           showStatus();
         }, retryIn);
         retries.set(pending, retry);
@@ -250,9 +277,11 @@ const init = (RED: NodeAPI): void => {
         if (!spooling() && inFlight === undefined && replayTimer === undefined) replayFailures = Math.max(replayFailures, attempt + 1);
         node.warn(RED._('heatpump-batch.errors.spooled', { count: points.length, tries: attempt + 1, error }));
         toSpool(points, msg);
+        journal?.release(segment);
         showStatus();
         return done();
       }
+      journal?.release(segment);
       linkedFleet()?.writeFailed(points.length, 'retries_exhausted');
       status.fail(done, statusText(), RED._('heatpump-batch.errors.lost', { count: points.length, tries: attempt + 1, error }));
     };
@@ -281,6 +310,22 @@ const init = (RED: NodeAPI): void => {
       done();
     };
 
+    if (spool && journal) {
+      // a killed run's unconfirmed points become spool batches (written again: InfluxDB overwrites
+      // a point with the same series and timestamp, so a batch whose write had succeeded adds no row)
+      try {
+        const { points, unreadableLines } = journal.leftover();
+        const size = options.maxPoints > 0 ? options.maxPoints : points.length;
+        let dropped = 0;
+        for (let from = 0; from < points.length; from += size) dropped += spool.append(points.slice(from, from + size)).droppedPoints;
+        if (dropped > 0) linkedFleet()?.writeFailed(dropped, 'spool_full');
+        journal.discardLeftover();
+        if (points.length > 0 || unreadableLines > 0) node.warn(RED._('heatpump-batch.errors.journal-replayed', { count: points.length, unreadable: unreadableLines }));
+      } catch (thrown) {
+        // the journal files stay: the next start tries again
+        node.error(RED._('heatpump-batch.errors.journal-read', { dir: spool.dir, error: errorOf(thrown).message }));
+      }
+    }
     if (spool && spool.batches > 0) {
       replaySoon(REPLAY_START_MS);
       showStatus();
@@ -345,6 +390,8 @@ const init = (RED: NodeAPI): void => {
         }
         retries.clear();
       }
+      // what the journal held is written, sent or spooled above
+      journal?.discardAll();
       status.cancel();
       node.status({});
       done();

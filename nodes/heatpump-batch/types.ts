@@ -11,7 +11,7 @@ export interface HeatpumpBatchProps {
   retries?: string | number;
   /** a write without an answer (complete / catch) after this many seconds counts as failed; 0: wait forever */
   writeTimeoutS?: string | number;
-  /** keep batches whose last retry failed on disk and replay them (default on) */
+  /** keep on disk what is not written yet (the journal of accepted points, batches whose last retry failed) and replay it (default on) */
   spool?: boolean | string;
   /** size limit of the spool in MB; beyond it the oldest batches are dropped (default 150) */
   spoolMB?: string | number;
@@ -38,7 +38,8 @@ export interface BatchMsg extends NodeMessage {
   /**
    * comes back through complete / catch so the node knows the outcome: which attempt this is, the
    * spool sequence number of a replayed batch, and `sent`, the number of this write by node
-   * instance `by` (an answer for a write past its deadline is ignored)
+   * instance `by` (an answer for a write past its deadline is ignored), and the write-ahead
+   * `journal` segment the batch was cut from (deleted once its batches are confirmed)
    */
-  heatpumpBatch: { attempt: number; spooled?: number; sent?: number; by?: number };
+  heatpumpBatch: { attempt: number; spooled?: number; sent?: number; by?: number; journal?: number };
 }

@@ -22,9 +22,9 @@ const points = (msg: NodeMessage | undefined): InfluxPoint[] => msg?.payload as 
 
 /** what comes back from influxdb batch: points, with Date timestamps */
 const pointOf = (i: number): InfluxPoint => readingToPoint(reading(i));
-/** msg.heatpumpBatch without the write's own number (sent, by), which only the node compares */
+/** msg.heatpumpBatch without the write's own number (sent, by) and journal segment, which only the node compares */
 const tag = (msg: NodeMessage | undefined): unknown => {
-  const { sent, by, ...rest } = (msg as { heatpumpBatch?: Record<string, unknown> } | undefined)?.heatpumpBatch ?? {};
+  const { sent, by, journal: _journal, ...rest } = (msg as { heatpumpBatch?: Record<string, unknown> } | undefined)?.heatpumpBatch ?? {};
   assert.equal(typeof sent, 'number', 'each write is numbered');
   assert.equal(typeof by, 'number', 'by the instance that sent it');
   return rest;
@@ -196,6 +196,9 @@ describe('heatpump-batch node', function () {
 
   describe('spool', function () {
     const spoolDir = (): string => path.join(userDir, 'heatpump-spool', 'n1');
+    /** the spooled batches (the write-ahead journal's files lie beside them) */
+    const spoolFiles = (): string[] => fs.readdirSync(spoolDir()).filter((name) => !name.startsWith('journal-'));
+    const journalFiles = (): string[] => (fs.existsSync(spoolDir()) ? fs.readdirSync(spoolDir()).filter((name) => name.startsWith('journal-')) : []);
 
     it('spools a batch whose last retry failed (no loss, no done(err)), replays it with the same points and timestamps, and queues new batches behind it in order', async function () {
       await helper.load([batch, catchModule], flow({ maxWaitMs: 0, retries: 0 }));
@@ -209,7 +212,7 @@ describe('heatpump-batch node', function () {
       const replay = collect('out', 1, 5000);
       get('n1').receive(failed(sent));
       await sleep(50);
-      assert.equal(fs.readdirSync(spoolDir()).length, 1, 'the batch is on disk');
+      assert.equal(spoolFiles().length, 1, 'the batch is on disk');
       const [replayed] = await replay;
       assert.deepEqual(tag(replayed), { attempt: 0, spooled: 1 });
       assert.deepEqual(stamps(replayed), stamps(sent), 'same timestamps: no duplicates in InfluxDB');
@@ -219,15 +222,15 @@ describe('heatpump-batch node', function () {
       const next = collect('out', 1, 3000);
       get('n1').receive({ payload: [reading(2)], flush: true });
       await sleep(100);
-      assert.equal(fs.readdirSync(spoolDir()).length, 2);
+      assert.equal(spoolFiles().length, 2);
       get('n1').receive(written(replayed)); // complete feedback: delete it, send the next
       const [second] = await next;
       assert.deepEqual(tag(second), { attempt: 0, spooled: 2 });
       assert.deepEqual(stamps(second), [reading(2).timestamp]);
-      assert.equal(fs.readdirSync(spoolDir()).length, 1);
+      assert.equal(spoolFiles().length, 1);
       get('n1').receive(written(second));
       await sleep(50);
-      assert.deepEqual(fs.readdirSync(spoolDir()), [], 'written batches are deleted');
+      assert.deepEqual(spoolFiles(), [], 'written batches are deleted');
 
       // the spool is empty: batches go out directly again
       const direct = collect('out', 1);
@@ -272,7 +275,7 @@ describe('heatpump-batch node', function () {
       await sleep(50);
       await get('n1').close(false);
       assert.equal(await out, 'none', 'nothing sent into a closing flow');
-      assert.equal(fs.readdirSync(spoolDir()).length, 2);
+      assert.equal(spoolFiles().length, 2);
 
       await helper.unload();
       await helper.load([batch, catchModule], flow({ maxWaitMs: 0, retries: 5 }));
@@ -294,7 +297,7 @@ describe('heatpump-batch node', function () {
       get('caught').on('input', (msg: NodeMessage) => errors.push((msg.error as { message: string }).message));
       for (let i = 0; i < 5; i += 1) get('n1').receive({ payload: [pointOf(i)], heatpumpBatch: { attempt: 0 }, error: { message: 'HTTP 503' } });
       await sleep(100);
-      const files = fs.readdirSync(spoolDir());
+      const files = spoolFiles();
       assert.ok(files.length >= 1 && files.length < 5, files.join());
       assert.equal(errors.length, 1, errors.join(' | '));
       assert.match(errors[0] ?? '', /spool over 0.0005 MB, dropped the oldest 1 points/);
@@ -324,12 +327,12 @@ describe('heatpump-batch node', function () {
       assert.equal(state.counters.write_errors, 1, 'the timed-out write counts as failed');
       get('n1').receive(written(sent)); // the hung write answers at last: ignored
       await sleep(50);
-      assert.equal(fs.readdirSync(spoolDir()).length, 1, 'the spooled batch stays until its replay is written');
+      assert.equal(spoolFiles().length, 1, 'the spooled batch stays until its replay is written');
       assert.equal(state.counters.points_written, 0);
       assert.ok(helper.log().args.some((args) => String((args[0] as { msg?: unknown }).msg).includes('came after the 1 s deadline and is ignored')));
       get('n1').receive(written(replayed));
       await sleep(50);
-      assert.deepEqual(fs.readdirSync(spoolDir()), []);
+      assert.deepEqual(spoolFiles(), []);
       assert.equal(state.counters.points_written, 2, 'counted once');
       assert.equal(state.counters.points_lost, 0);
     });
@@ -347,7 +350,7 @@ describe('heatpump-batch node', function () {
       get('n1').receive(written(replayed)); // late: ignored
       get('n1').receive(written(again));
       await sleep(50);
-      assert.deepEqual(fs.readdirSync(spoolDir()), []);
+      assert.deepEqual(spoolFiles(), []);
       assert.equal(fleet().state.counters.points_written, 1);
     });
 
@@ -368,6 +371,66 @@ describe('heatpump-batch node', function () {
       await sleep(50);
       const dropped = fleet().state.dropped();
       assert.deepEqual([dropped.buffer_full, dropped.retries_exhausted, fleet().state.counters.points_lost], [2, 1, 3]);
+    });
+
+    it('journals every accepted point before the next message and deletes a segment once InfluxDB confirmed its batches', async function () {
+      await helper.load([batch, catchModule], flow({ maxWaitMs: 0, maxPoints: 3 }));
+      const journaled = (): number[] =>
+        journalFiles()
+          .flatMap((name) => fs.readFileSync(path.join(spoolDir(), name), 'utf8').trim().split('\n'))
+          .filter((line) => line !== '')
+          .flatMap((line) => (JSON.parse(line) as Array<{ timestamp: number }>).map((p) => p.timestamp));
+      const out = collect('out', 1);
+      get('n1').receive({ payload: [reading(0), reading(1)] });
+      await sleep(20);
+      assert.deepEqual(journaled(), [reading(0).timestamp, reading(1).timestamp], 'held in the buffer, on disk');
+      get('n1').receive({ payload: [reading(2), reading(3)] });
+      const [sent] = await out;
+      assert.deepEqual(stamps(sent), [0, 1, 2].map((i) => reading(i).timestamp));
+      assert.equal(journalFiles().length, 2, 'the cut segment (its batch in flight) and the next one, holding what is still buffered');
+      assert.deepEqual(journaled(), [0, 1, 2, 3, 3].map((i) => reading(i).timestamp));
+      get('n1').receive(written(sent));
+      await sleep(50);
+      assert.equal(journalFiles().length, 1, 'the confirmed batch left the journal');
+      assert.deepEqual(journaled(), [reading(3).timestamp]);
+      await get('n1').close(false);
+      assert.deepEqual(journalFiles(), [], 'a close sends or spools what it holds: nothing is left in the journal');
+    });
+
+    it('replays at start what a killed run journaled and never saw confirmed, once per point', async function () {
+      await helper.load([batch, catchModule], flow({ maxWaitMs: 0, maxPoints: 2, retries: 5 }));
+      const out = collect('out', 1);
+      get('n1').receive({ payload: [reading(0)] });
+      get('n1').receive({ payload: [reading(1), reading(2)] });
+      await out; // batch [0, 1] in flight, [2] buffered: a kill now leaves both in the journal
+      const killed = fs.mkdtempSync(path.join(os.tmpdir(), 'hp-batch-killed-'));
+      try {
+        for (const name of journalFiles()) fs.copyFileSync(path.join(spoolDir(), name), path.join(killed, name));
+        await helper.unload();
+        fs.rmSync(spoolDir(), { recursive: true, force: true });
+        fs.cpSync(killed, spoolDir(), { recursive: true });
+      } finally {
+        fs.rmSync(killed, { recursive: true, force: true });
+      }
+      await helper.load([batch, catchModule], flow({ maxWaitMs: 0, maxPoints: 2, retries: 5 }));
+      assert.deepEqual(journalFiles(), [], 'the journal became spool batches');
+      assert.equal(spoolFiles().length, 2);
+      const logged = helper.log().args.map((args) => String((args[0] as { msg?: unknown }).msg));
+      assert.ok(logged.some((text) => text.includes('3 points a stopped run had not seen confirmed are replayed from the journal (0 unreadable lines)')), logged.join(' | '));
+      const [first] = await collect('out', 1, 5000);
+      assert.deepEqual(tag(first), { attempt: 0, spooled: 1 });
+      assert.deepEqual(stamps(first), [reading(0).timestamp, reading(1).timestamp]);
+      const next = collect('out', 1);
+      get('n1').receive(written(first));
+      const [second] = await next;
+      assert.deepEqual(stamps(second), [reading(2).timestamp], 'the buffered point, once although it was in two segments');
+    });
+
+    it('with the spool off keeps no journal', async function () {
+      await helper.load([batch, catchModule], flow({ maxWaitMs: 0, spool: false }));
+      get('n1').receive({ payload: [reading(0)] });
+      await sleep(20);
+      assert.equal(fs.existsSync(spoolDir()), false);
     });
 
     it('warns and spools under the temp directory when the Node-RED user directory is unknown', async function () {

@@ -51,46 +51,52 @@ export function startPublishingDevice(url: string, deviceId: string, ratePerSeco
   };
 }
 
-/** The timestamps of a device's rows in `sensor_reading` (one row per timestamp: they are unique). */
-export async function storedTimestamps(influxUrl: string, deviceId: string): Promise<Set<number>> {
+/** A device's rows in `sensor_reading`: how many, and their distinct timestamps. */
+export async function storedRows(influxUrl: string, deviceId: string): Promise<{ rows: number; timestamps: Set<number> }> {
   const response = await influxQuery({ url: influxUrl }, `SELECT "voltage" FROM "raw"."sensor_reading" WHERE "device_id" = '${deviceId}'`, 'heatpump');
-  return new Set(rowsOf(response).map((row) => Date.parse(String(row.time))));
+  const rows = rowsOf(response);
+  return { rows: rows.length, timestamps: new Set(rows.map((row) => Date.parse(String(row.time)))) };
+}
+
+/** The timestamps of a device's rows. */
+export async function storedTimestamps(influxUrl: string, deviceId: string): Promise<Set<number>> {
+  return (await storedRows(influxUrl, deviceId)).timestamps;
+}
+
+/** Points heatpump-batch replayed from its write-ahead journal at a start, as its warning in the log says. */
+export function journalReplayed(log: string): number {
+  return [...log.matchAll(/(\d+) points a stopped run had not seen confirmed are replayed from the journal/g)].reduce((sum, match) => sum + Number(match[1]), 0);
 }
 
 export interface KillOutcome {
   /** the report line: sent / confirmed / stored / lost */
   line: string;
-  /** readings sent after the kill (they went through the broker's queue) and not stored */
-  lostAfterKill: number;
-  /** how far before the kill the oldest lost reading was sent (ms); 0 when none */
-  oldestLostBeforeKillMs: number;
+  /** readings sent and not stored */
+  lost: number;
+  /** rows beyond one per timestamp (a replay must overwrite, never add) */
+  duplicateRows: number;
 }
 
 /**
  * After a kill of Node-RED at reading `killedAt` and a restart: waits until every reading is
- * confirmed and every reading sent after the kill is stored (the pipeline writes in batches and
- * retries), then counts. Readings sent before the kill may have been taken by the killed Node-RED
- * (a PUBACK can still arrive after kill() is called) and gone with its memory: counted apart.
+ * confirmed and stored (the pipeline writes in batches, retries, and replays what the killed
+ * Node-RED had journaled), then counts. Readings sent after the kill went through the broker's
+ * queue; those sent before it that the killed Node-RED had taken come back from its journal.
  */
-export async function countAfterKill(device: PublishingDevice, deviceId: string, killedAt: number, ratePerSecond: number, influxUrl: string): Promise<KillOutcome> {
+export async function countAfterKill(device: PublishingDevice, deviceId: string, killedAt: number, influxUrl: string): Promise<KillOutcome> {
   await eventually(() => (device.confirmed.size === device.sent.length ? true : undefined), 30_000, () => `every reading confirmed (${device.confirmed.size} of ${device.sent.length})`);
-  const sentBeforeKill = new Set(device.sent.slice(0, killedAt));
-  const sentAfterKill = device.sent.slice(killedAt);
-  let stored = new Set<number>();
+  let stored = { rows: 0, timestamps: new Set<number>() };
   await eventually(async () => {
-    stored = await storedTimestamps(influxUrl, deviceId);
-    return sentAfterKill.every((timestamp) => stored.has(timestamp)) ? true : undefined;
-  }, 40_000, 'the readings sent after the kill in InfluxDB', 1_000).catch(() => 'counted below');
-  const lostAfterKill = sentAfterKill.filter((timestamp) => !stored.has(timestamp)).length;
-  const lostBeforeKill = [...sentBeforeKill].filter((timestamp) => !stored.has(timestamp));
-  const oldestLost = lostBeforeKill.length > 0 ? killedAt - device.sent.indexOf(Math.min(...lostBeforeKill)) : 0;
-  const oldestLostBeforeKillMs = Math.round((oldestLost / ratePerSecond) * 1000);
+    stored = await storedRows(influxUrl, deviceId);
+    return device.sent.every((timestamp) => stored.timestamps.has(timestamp)) ? true : undefined;
+  }, 40_000, 'every reading in InfluxDB', 1_000).catch(() => 'counted below');
+  const lost = device.sent.filter((timestamp) => !stored.timestamps.has(timestamp));
+  const lostBeforeKill = lost.filter((timestamp) => device.sent.indexOf(timestamp) < killedAt).length;
   return {
     line:
-      `sent ${device.sent.length}, confirmed ${device.confirmed.size}, stored ${stored.size}; ` +
-      `sent after the kill ${sentAfterKill.length}, lost ${lostAfterKill}; ` +
-      `sent before it and lost with the killed Node-RED's memory ${lostBeforeKill.length} (the oldest ${oldestLostBeforeKillMs} ms before the kill)`,
-    lostAfterKill,
-    oldestLostBeforeKillMs,
+      `sent ${device.sent.length}, confirmed ${device.confirmed.size}, stored ${stored.timestamps.size} (${stored.rows} rows), lost ${lost.length} ` +
+      `(${lostBeforeKill} of them sent before the kill, ${lost.length - lostBeforeKill} after it)`,
+    lost: lost.length,
+    duplicateRows: stored.rows - stored.timestamps.size,
   };
 }
