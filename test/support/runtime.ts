@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../scripts/lib/ports';
+import { writeCredentialsFile, type FlowNode } from '../../scripts/lib/shipped-flows';
 import { projectRoot } from './node-red';
 
 export interface RunningProduct {
@@ -38,7 +39,10 @@ export async function startProduct(env: Record<string, string>, options: Product
   const home = options.home ?? fs.mkdtempSync(path.join(os.tmpdir(), 'heatpump-product-'));
   if (options.flows) {
     fs.mkdirSync(path.join(home, 'node-red'), { recursive: true });
-    fs.writeFileSync(path.join(home, 'node-red', 'flows.json'), JSON.stringify(options.flows));
+    const flowPath = path.join(home, 'node-red', 'flows.json');
+    fs.writeFileSync(flowPath, JSON.stringify(options.flows));
+    // Node-RED reads credentials (the broker login among them) only from flows_cred.json
+    writeCredentialsFile(flowPath, options.flows as FlowNode[]);
   }
   const port = await freePort();
   const mqttPort = await freePort();
