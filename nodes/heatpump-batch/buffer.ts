@@ -19,7 +19,16 @@ export interface WriteOutcome {
   error: string | undefined;
   /** when it failed: ms until the next try, or undefined when every retry is used up */
   retryIn: number | undefined;
+  /** points InfluxDB dropped from a write it otherwise took, as older than its retention policy */
+  beyondRetention: number;
 }
+
+/**
+ * InfluxDB takes a batch with points older than its retention policy keeps as a partial write: it
+ * stores the rest and answers an error (1.x 400, 2.x 422) naming how many it dropped. Retrying
+ * cannot store them, and would hold every later batch behind this one.
+ */
+const BEYOND_RETENTION = /points beyond retention policy dropped=(\d+)/;
 
 /**
  * What a batch message that came back from `influxdb batch` says: through a `complete` node it
@@ -31,9 +40,11 @@ export function writeOutcomeOf(msg: { payload?: unknown; heatpumpBatch?: unknown
   if (typeof attempt !== 'number' || !Number.isInteger(attempt) || attempt < 0) return err('msg.heatpumpBatch.attempt must be a whole number >= 0');
   if (!Array.isArray(msg.payload)) return err('a reported batch must carry its points in msg.payload');
   const points = msg.payload as InfluxPoint[];
-  if (msg.error === undefined || msg.error === null) return ok({ points, attempt, error: undefined, retryIn: undefined });
+  if (msg.error === undefined || msg.error === null) return ok({ points, attempt, error: undefined, retryIn: undefined, beyondRetention: 0 });
   const error = typeof msg.error === 'object' && 'message' in msg.error ? String((msg.error as { message: unknown }).message) : String(msg.error);
-  return ok({ points, attempt, error, retryIn: attempt < retries ? retryDelayMs(attempt + 1) : undefined });
+  const beyondRetention = Number(BEYOND_RETENTION.exec(error)?.[1] ?? NaN);
+  if (beyondRetention > 0 && beyondRetention <= points.length) return ok({ points, attempt, error: undefined, retryIn: undefined, beyondRetention });
+  return ok({ points, attempt, error, retryIn: attempt < retries ? retryDelayMs(attempt + 1) : undefined, beyondRetention: 0 });
 }
 
 export interface AddOutcome {

@@ -19,7 +19,7 @@ import { fleetOf, type FleetLink } from '../shared/fleet-link';
 import { toPoints } from '../shared/points';
 import { PacedStatus } from '../shared/paced-status';
 import { setStatus } from '../shared/status';
-import { PointBuffer, batchOptionsFromConfig, retryDelayMs, writeOutcomeOf } from './buffer';
+import { PointBuffer, batchOptionsFromConfig, retryDelayMs, writeOutcomeOf, type WriteOutcome } from './buffer';
 import { Journal } from './journal';
 import { Spool, spoolOptionsFromConfig } from './spool';
 import type { BatchMsg, HeatpumpBatchDef } from './types';
@@ -209,7 +209,7 @@ const init = (RED: NodeAPI): void => {
     const writeReported = (msg: NodeMessageInFlow, done: Done): void => {
       const outcome = writeOutcomeOf(msg, options.retries);
       if (!outcome.ok) return status.fail(done, statusText(), RED._('heatpump-batch.errors.bad-payload', { detail: outcome.error }));
-      const { points, attempt, error, retryIn } = outcome.value;
+      const { points, attempt, error, retryIn, beyondRetention } = outcome.value;
       const tag = msg.heatpumpBatch as { spooled?: unknown; sent?: unknown; by?: unknown };
       // an answer for a write of an earlier instance (sent before a redeploy) is taken as it comes
       let segment: number | undefined;
@@ -226,7 +226,8 @@ const init = (RED: NodeAPI): void => {
         segment = waiting.msg.heatpumpBatch.journal;
       }
       const spooledSeq = typeof tag.spooled === 'number' ? tag.spooled : undefined;
-      writeAnswered(points, attempt, spooledSeq, segment, error, retryIn, msg, done);
+      if (beyondRetention > 0) node.warn(RED._('heatpump-batch.errors.beyond-retention', { count: beyondRetention, total: points.length }));
+      writeAnswered(points, attempt, spooledSeq, segment, { error, retryIn, beyondRetention }, msg, done);
     };
 
     /** No answer within writeTimeoutS: the write counts as failed; with a spool it goes there at once (the database hangs: retries would hang too). */
@@ -237,7 +238,7 @@ const init = (RED: NodeAPI): void => {
       const { payload, heatpumpBatch } = waiting.msg;
       const error = RED._('heatpump-batch.errors.no-answer', { seconds: options.writeTimeoutS });
       const retryIn = spool || heatpumpBatch.attempt >= options.retries ? undefined : retryDelayMs(heatpumpBatch.attempt + 1);
-      writeAnswered(payload, heatpumpBatch.attempt, heatpumpBatch.spooled, heatpumpBatch.journal, error, retryIn, waiting.msg, (err) => {
+      writeAnswered(payload, heatpumpBatch.attempt, heatpumpBatch.spooled, heatpumpBatch.journal, { error, retryIn, beyondRetention: 0 }, waiting.msg, (err) => {
         if (err) node.error(err.message, waiting.msg);
       });
     };
@@ -248,11 +249,19 @@ const init = (RED: NodeAPI): void => {
      * for a retry. Written points are counted in the same step their journal goes: a replay after
      * a kill counts only points whose write was never confirmed.
      */
-    const writeAnswered = (points: InfluxPoint[], attempt: number, spooledSeq: number | undefined, segment: number | undefined, error: string | undefined, retryIn: number | undefined, msg: NodeMessage, done: Done): void => {
-      if (spooledSeq !== undefined) return replayReported(spooledSeq, points.length, error, done);
+    const writeAnswered = (
+      points: InfluxPoint[],
+      attempt: number,
+      spooledSeq: number | undefined,
+      segment: number | undefined,
+      { error, retryIn, beyondRetention }: Pick<WriteOutcome, 'error' | 'retryIn' | 'beyondRetention'>,
+      msg: NodeMessage,
+      done: Done,
+    ): void => {
+      if (spooledSeq !== undefined) return replayReported(spooledSeq, points.length, error, beyondRetention, done);
       if (error === undefined) {
         journal?.release(segment);
-        linkedFleet()?.written(points.length);
+        linkedFleet()?.written(points.length - beyondRetention, beyondRetention);
         showStatus();
         return done();
       }
@@ -287,10 +296,10 @@ const init = (RED: NodeAPI): void => {
     };
 
     /** Feedback for a replayed batch: written -> delete it and send the next; failed -> the same one again later. */
-    const replayReported = (seq: number, count: number, error: string | undefined, done: Done): void => {
+    const replayReported = (seq: number, count: number, error: string | undefined, beyondRetention: number, done: Done): void => {
       if (error === undefined) {
         // a batch deleted already (dropped from a full spool meanwhile) is not counted again
-        if (spool?.remove(seq)) linkedFleet()?.written(count);
+        if (spool?.remove(seq)) linkedFleet()?.written(count - beyondRetention, beyondRetention);
         replayFailures = 0;
         if (inFlight === seq) {
           inFlight = undefined;

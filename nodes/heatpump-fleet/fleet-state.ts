@@ -53,8 +53,9 @@ export type Counters = Record<CounterName, number>;
  * buffer_full: heatpump-batch held more than maxBuffered; retries_exhausted: every retry failed
  * with the spool off; spool_full: the oldest spooled batches made room for newer ones;
  * spool_failed: a batch could not be written to, or read back from, the spool.
+ * beyond_retention: InfluxDB wrote the batch but dropped these points, older than its retention policy keeps.
  */
-export const WRITE_DROP_REASONS = ['buffer_full', 'retries_exhausted', 'spool_full', 'spool_failed'] as const;
+export const WRITE_DROP_REASONS = ['buffer_full', 'retries_exhausted', 'spool_full', 'spool_failed', 'beyond_retention'] as const;
 export type WriteDropReason = (typeof WRITE_DROP_REASONS)[number];
 /** Points lost before this count existed (a state saved by 0.1.x): counted, but not by reason. */
 export const UNATTRIBUTED = 'unattributed';
@@ -224,9 +225,13 @@ export class FleetState {
     this.touch(device.device_id);
   }
 
-  /** Points that reached InfluxDB (the write path). */
-  written(points: number): void {
+  /** Points that reached InfluxDB (the write path), and those of the same write it dropped as older than its retention. */
+  written(points: number, beyondRetention = 0): void {
     this.count('points_written', points);
+    if (beyondRetention > 0) {
+      this.writeDrops.beyond_retention += beyondRetention;
+      this.count('points_lost', beyondRetention);
+    }
   }
 
   /** A failed write; `lostPoints` > 0 when its points were given up, for `reason`. */

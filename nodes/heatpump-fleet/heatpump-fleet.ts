@@ -191,9 +191,9 @@ class FleetOwner implements FleetLink {
     this.report(() => this.state.presence(event));
   }
 
-  written(points: number): void {
+  written(points: number, beyondRetention?: number): void {
     this.report(() => {
-      this.state.written(points);
+      this.state.written(points, beyondRetention);
       this.writeFailing = false;
     });
   }

@@ -113,7 +113,7 @@ export function prometheusText(fleet: FleetReader): string {
   metric(
     'dropped_total',
     'counter',
-    'Readings and points the pipeline gave up, by reason: payload_rejected (heatpump-decode), buffer_full, retries_exhausted, spool_full, spool_failed (heatpump-batch).',
+    'Readings and points the pipeline gave up, by reason: payload_rejected (heatpump-decode), buffer_full, retries_exhausted, spool_full, spool_failed, beyond_retention (heatpump-batch).',
     Object.entries(fleet.dropped()).map(([reason, count]) => [`{reason="${labelValue(reason)}"}`, count]),
   );
   metric('spooled_points', 'gauge', 'Points waiting in write spools on disk for InfluxDB.', [['', fleet.health.spooled_points]]);

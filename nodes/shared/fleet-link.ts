@@ -29,8 +29,8 @@ export interface FleetLink {
   alert(event: AlertEvent): void;
   /** online / offline (online-tracker) */
   presence(event: PresenceEvent): void;
-  /** points that reached InfluxDB (heatpump-batch) */
-  written(points: number): void;
+  /** points that reached InfluxDB, and those of the same write it dropped as older than its retention (heatpump-batch) */
+  written(points: number, beyondRetention?: number): void;
   /** a failed write; lostPoints > 0 when its points were given up, for `reason` (heatpump-batch) */
   writeFailed(lostPoints: number, reason?: WriteDropReason): void;
   /** how many points this reporter's spool holds now (heatpump-batch); health is degraded while any does */

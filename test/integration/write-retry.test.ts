@@ -62,4 +62,24 @@ describe('main flow while InfluxDB is down', function () {
     await eventually(async () => ((await api('/api/health')).status === 200 ? true : undefined), 15_000, 'healthy again');
     assert.doesNotMatch(product?.output() ?? '', /points lost/);
   });
+  it('a reading older than the retention policy is counted and dropped, not retried: the readings around it are stored and nothing waits behind it', async () => {
+    assert.ok(influx && device);
+    const url = influx.url;
+    const now = Date.now();
+    // a device whose clock is 40 days behind, beside one that is right, in the same batch
+    await device.publishAsync('heatpump/oldclock/data', JSON.stringify(devicePayload({ device: 'oldclock', timestamp: now - 40 * 86_400_000 })), { qos: 1 });
+    await device.publishAsync('heatpump/rightclock/data', JSON.stringify(devicePayload({ device: 'rightclock', timestamp: now - 500 })), { qos: 1 });
+    const health = async () => JSON.parse((await api('/api/health')).text) as { status: string; spooled_points: number; dropped: Record<string, number> };
+    await eventually(async () => ((await health()).dropped.beyond_retention === 1 ? true : undefined), 15_000, 'one point dropped as beyond retention');
+    await device.publishAsync('heatpump/rightclock/data', JSON.stringify(devicePayload({ device: 'rightclock', timestamp: now })), { qos: 1 });
+    const rows = await eventually(async () => {
+      const found = rowsOf(await influxQuery({ url }, `SELECT "voltage" FROM "raw"."sensor_reading" WHERE "device_id" = 'rightclock'`, 'heatpump'));
+      return found.length === 2 ? found : undefined;
+    }, 15_000, 'both readings of the device with the right clock');
+    assert.equal(rows.length, 2);
+    const after = await health();
+    assert.equal(after.spooled_points, 0, 'nothing spooled behind the refused point');
+    assert.equal(after.status, 'healthy');
+    assert.match((await api('/metrics')).text, /^heatpump_dropped_total\{reason="beyond_retention"\} 1$/m);
+  });
 });

@@ -144,7 +144,7 @@ describe('API responses', () => {
       mqtt_connected: true,
       history: true,
       spooled_points: 0,
-      dropped: { payload_rejected: 0, buffer_full: 0, retries_exhausted: 0, spool_full: 0, spool_failed: 0 },
+      dropped: { payload_rejected: 0, buffer_full: 0, retries_exhausted: 0, spool_full: 0, spool_failed: 0, beyond_retention: 0 },
       timestamp: '2024-01-30T10:00:00.000Z',
     });
     const off = liveResponse({ kind: 'health' }, makeFleet(false), NOW, 'history is off: no InfluxDB');
@@ -213,7 +213,7 @@ describe('API responses', () => {
       oldest_reading: new Date(NOW - 61_000).toISOString(),
       newest_reading: new Date(NOW - 61_000).toISOString(),
       points_written: 0,
-      dropped: { payload_rejected: 0, buffer_full: 0, retries_exhausted: 0, spool_full: 0, spool_failed: 0 },
+      dropped: { payload_rejected: 0, buffer_full: 0, retries_exhausted: 0, spool_full: 0, spool_failed: 0, beyond_retention: 0 },
     });
     const text = prometheusText(fleet);
     assert.match(text, /^heatpump_readings_total 1$/m);
@@ -263,6 +263,7 @@ describe('API responses', () => {
     fleet.writeFailed(200, 'buffer_full');
     fleet.writeFailed(7, 'retries_exhausted');
     fleet.writeFailed(3, 'spool_failed');
+    fleet.written(10, 2);
     const text = prometheusText(fleet);
     const samples = [...text.matchAll(/^heatpump_dropped_total\{reason="(\w+)"\} (\d+)$/gm)].map((m) => [m[1], Number(m[2])]);
     assert.deepEqual(samples, [
@@ -271,10 +272,11 @@ describe('API responses', () => {
       ['retries_exhausted', 7],
       ['spool_full', 5000],
       ['spool_failed', 3],
+      ['beyond_retention', 2],
     ]);
     assert.match(text, /^# TYPE heatpump_dropped_total counter$/m);
-    assert.match(text, /^heatpump_points_lost_total 5210$/m, 'points lost is the sum of the write drops');
-    const expected = { payload_rejected: 1, buffer_full: 200, retries_exhausted: 7, spool_full: 5000, spool_failed: 3 };
+    assert.match(text, /^heatpump_points_lost_total 5212$/m, 'points lost is the sum of the write drops');
+    const expected = { payload_rejected: 1, buffer_full: 200, retries_exhausted: 7, spool_full: 5000, spool_failed: 3, beyond_retention: 2 };
     assert.deepEqual((liveResponse({ kind: 'health' }, fleet, NOW).payload as { dropped: unknown }).dropped, expected);
     assert.deepEqual((liveResponse({ kind: 'stats' }, fleet, NOW).payload as { dropped: unknown }).dropped, expected);
   });

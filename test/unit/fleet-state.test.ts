@@ -444,7 +444,7 @@ describe('heatpump-fleet FleetState', () => {
         const state = new FleetState(T0, true);
         run(state);
         assert.equal(state.counters.points_lost, lost);
-        assert.deepEqual(state.dropped(), { payload_rejected: 0, buffer_full: 0, retries_exhausted: 0, spool_full: 0, spool_failed: 0, ...dropped });
+        assert.deepEqual(state.dropped(), { payload_rejected: 0, buffer_full: 0, retries_exhausted: 0, spool_full: 0, spool_failed: 0, beyond_retention: 0, ...dropped });
       });
     }
   });
@@ -491,9 +491,9 @@ describe('heatpump-fleet FleetState', () => {
       original.writeFailed(5000, 'spool_full');
       const restored = new FleetState(T0, false);
       restored.restore(roundTrip(original.toJSON()));
-      assert.deepEqual(restored.dropped(), { payload_rejected: 1, buffer_full: 0, retries_exhausted: 2, spool_full: 5000, spool_failed: 0 });
+      assert.deepEqual(restored.dropped(), { payload_rejected: 1, buffer_full: 0, retries_exhausted: 2, spool_full: 5000, spool_failed: 0, beyond_retention: 0 });
       restored.reset();
-      assert.deepEqual(restored.dropped(), { payload_rejected: 0, buffer_full: 0, retries_exhausted: 0, spool_full: 0, spool_failed: 0 });
+      assert.deepEqual(restored.dropped(), { payload_rejected: 0, buffer_full: 0, retries_exhausted: 0, spool_full: 0, spool_failed: 0, beyond_retention: 0 });
     });
 
     it('restores a 0.1.x state without drops by reason: its points lost stay counted as unattributed', () => {
@@ -502,11 +502,11 @@ describe('heatpump-fleet FleetState', () => {
       const restored = new FleetState(T0, false);
       assert.deepEqual(restored.restore(saved), { skipped: 0 });
       assert.equal(restored.counters.points_lost, 2);
-      assert.deepEqual(restored.dropped(), { payload_rejected: 1, buffer_full: 0, retries_exhausted: 0, spool_full: 0, spool_failed: 0, unattributed: 2 });
+      assert.deepEqual(restored.dropped(), { payload_rejected: 1, buffer_full: 0, retries_exhausted: 0, spool_full: 0, spool_failed: 0, beyond_retention: 0, unattributed: 2 });
       restored.writeFailed(3, 'buffer_full');
       const again = new FleetState(T0, false);
       again.restore(roundTrip(restored.toJSON()));
-      assert.deepEqual(again.dropped(), { payload_rejected: 1, buffer_full: 3, retries_exhausted: 0, spool_full: 0, spool_failed: 0, unattributed: 2 });
+      assert.deepEqual(again.dropped(), { payload_rejected: 1, buffer_full: 3, retries_exhausted: 0, spool_full: 0, spool_failed: 0, beyond_retention: 0, unattributed: 2 });
     });
 
     const unusable: Array<[string, unknown]> = [

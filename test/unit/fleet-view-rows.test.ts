@@ -293,7 +293,7 @@ describe('fleet-view CounterRates', () => {
 });
 
 describe('fleet-view system payload', () => {
-  const noDrops = { payload_rejected: 2, buffer_full: 0, retries_exhausted: 0, spool_full: 0, spool_failed: 0 };
+  const noDrops = { payload_rejected: 2, buffer_full: 0, retries_exhausted: 0, spool_full: 0, spool_failed: 0, beyond_retention: 0 };
   const source = (health: Partial<SystemSource['health']>, notes: Partial<Pick<SystemSource, 'historyNote' | 'storeNote' | 'dropped'>> = {}): SystemSource => ({
     health: { mqtt_connected: true, influxdb_connected: true, history: true, spooled_points: 0, started_at: T0, ...health } as SystemSource['health'],
     counters: { readings_accepted: 7, payloads_rejected: 2, fields_left_out: 1, alerts: 3, points_written: 40, write_errors: 0, points_lost: 0, mqtt_outages: 0 },

@@ -148,10 +148,25 @@ describe('heatpump-batch core: PointBuffer', () => {
 describe('heatpump-batch core: write outcomes', () => {
   const batch = [READING_POINT];
   const cases: [string, Parameters<typeof writeOutcomeOf>[0], unknown][] = [
-    ['a written batch (complete node)', { payload: batch, heatpumpBatch: { attempt: 0 } }, { points: batch, attempt: 0, error: undefined, retryIn: undefined }],
-    ['a first failure: retry in 1 s', { payload: batch, heatpumpBatch: { attempt: 0 }, error: { message: 'ECONNREFUSED' } }, { points: batch, attempt: 0, error: 'ECONNREFUSED', retryIn: 1000 }],
-    ['the fourth retry failed: next in 16 s', { payload: batch, heatpumpBatch: { attempt: 4 }, error: { message: 'timeout' } }, { points: batch, attempt: 4, error: 'timeout', retryIn: 16000 }],
-    ['the last retry failed: lost', { payload: batch, heatpumpBatch: { attempt: 5 }, error: 'HTTP 500' }, { points: batch, attempt: 5, error: 'HTTP 500', retryIn: undefined }],
+    ['a written batch (complete node)', { payload: batch, heatpumpBatch: { attempt: 0 } }, { points: batch, attempt: 0, error: undefined, retryIn: undefined, beyondRetention: 0 }],
+    ['a first failure: retry in 1 s', { payload: batch, heatpumpBatch: { attempt: 0 }, error: { message: 'ECONNREFUSED' } }, { points: batch, attempt: 0, error: 'ECONNREFUSED', retryIn: 1000, beyondRetention: 0 }],
+    ['the fourth retry failed: next in 16 s', { payload: batch, heatpumpBatch: { attempt: 4 }, error: { message: 'timeout' } }, { points: batch, attempt: 4, error: 'timeout', retryIn: 16000, beyondRetention: 0 }],
+    ['the last retry failed: lost', { payload: batch, heatpumpBatch: { attempt: 5 }, error: 'HTTP 500' }, { points: batch, attempt: 5, error: 'HTTP 500', retryIn: undefined, beyondRetention: 0 }],
+    [
+      'InfluxDB 1.x took the batch but dropped a point older than its retention: written, 1 beyond retention, no retry',
+      { payload: [...batch, ...batch], heatpumpBatch: { attempt: 0 }, error: { message: 'A 400 Bad Request error occurred: {"error":"partial write: points beyond retention policy dropped=1"}' } },
+      { points: [...batch, ...batch], attempt: 0, error: undefined, retryIn: undefined, beyondRetention: 1 },
+    ],
+    [
+      'InfluxDB 2.x (422) the same',
+      { payload: batch, heatpumpBatch: { attempt: 2 }, error: '{"code":"unprocessable entity","message":"failure writing points to database: partial write: points beyond retention policy dropped=1"}' },
+      { points: batch, attempt: 2, error: undefined, retryIn: undefined, beyondRetention: 1 },
+    ],
+    [
+      'a drop count larger than the batch is not this batch\'s answer: an ordinary failure',
+      { payload: batch, heatpumpBatch: { attempt: 0 }, error: 'partial write: points beyond retention policy dropped=7' },
+      { points: batch, attempt: 0, error: 'partial write: points beyond retention policy dropped=7', retryIn: 1000, beyondRetention: 0 },
+    ],
   ];
   for (const [name, msg, expected] of cases) it(name, () => assert.deepEqual(writeOutcomeOf(msg, 5), { ok: true, value: expected }));
 
