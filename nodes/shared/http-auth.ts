@@ -13,6 +13,7 @@
 // The SMS webhooks (/api/sms/...) stay outside the login: gateways cannot send it, and the
 // sms-gateway-bridge node checks their signatures and replays.
 import crypto from 'node:crypto';
+import { sendJson, type GuardResponse } from './http-guard';
 
 export type Env = Record<string, string | undefined>;
 
@@ -145,13 +146,6 @@ export interface AuthRequest {
   headers: Record<string, string | string[] | undefined>;
 }
 
-export interface AuthResponse {
-  headersSent: boolean;
-  statusCode: number;
-  setHeader(name: string, value: string | number): unknown;
-  end(body?: string): unknown;
-}
-
 type Next = (err?: unknown) => void;
 
 export const CHALLENGE = 'Basic realm="heatpump-monitor", charset="UTF-8", Bearer realm="heatpump-monitor"';
@@ -167,7 +161,7 @@ function refusalHeaders(decision: Extract<Decision, { allow: false }>): Record<s
 
 /** Express middleware for the flows' endpoints and the dashboard pages (httpNodeAuth). */
 export function createHttpAuth(check: CredentialChecker) {
-  return (req: AuthRequest, res: AuthResponse, next: Next): void => {
+  return (req: AuthRequest, res: GuardResponse, next: Next): void => {
     const required = requiredAccess(req.method ?? 'GET', pathOf(req.url));
     if (required === 'open') {
       next();
@@ -180,12 +174,7 @@ export function createHttpAuth(check: CredentialChecker) {
           next();
           return;
         }
-        if (res.headersSent) return;
-        res.statusCode = decision.status;
-        res.setHeader('Content-Type', 'application/json; charset=utf-8');
-        res.setHeader('Cache-Control', 'no-store');
-        for (const [name, value] of Object.entries(refusalHeaders(decision))) res.setHeader(name, value);
-        res.end(JSON.stringify({ error: decision.error }));
+        sendJson(res, decision.status, { error: decision.error }, refusalHeaders(decision));
       },
       () => next(new Error('authentication failed')),
     );

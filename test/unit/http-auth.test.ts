@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import bcrypt from 'bcryptjs';
+import { recordingResponse } from '../support/recording-response';
 import {
   authConfigFromEnv,
   authSettingsFromEnv,
@@ -14,7 +15,6 @@ import {
   sameSecret,
   upgradeCredentials,
   type AuthConfig,
-  type AuthResponse,
   type Credential,
   type Required,
 } from '../../nodes/shared/http-auth';
@@ -152,20 +152,11 @@ describe('http auth (nodes/shared/http-auth)', function () {
   describe('the HTTP middleware', function () {
     const http = createHttpAuth(createCredentialChecker(enabled()));
     async function call(method: string, url: string, authorization?: string) {
-      const out = { status: 0, headers: {} as Record<string, string | number>, body: undefined as unknown, passed: false };
-      await new Promise<void>((resolve) => {
-        const res: AuthResponse = {
-          headersSent: false,
-          statusCode: 200,
-          setHeader: (name, value) => (out.headers[name.toLowerCase()] = value),
-          end: (body) => {
-            out.status = res.statusCode;
-            out.body = body === undefined ? undefined : JSON.parse(body);
-            resolve();
-          },
-        };
-        http({ method, url, headers: authorization ? { authorization } : {} }, res, () => ((out.passed = true), resolve()));
-      });
+      let answered = () => undefined as void;
+      const settled = new Promise<void>((resolve) => (answered = resolve));
+      const { res, out } = recordingResponse(answered);
+      http({ method, url, headers: authorization ? { authorization } : {} }, res, () => ((out.passed = true), answered()));
+      await settled;
       return out;
     }
     const cases: [string, string, string | undefined, number | 'next', string?][] = [

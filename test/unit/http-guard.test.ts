@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
+import { recordingResponse } from '../support/recording-response';
 import {
   clientKey,
   createHttpGuard,
@@ -147,17 +148,8 @@ describe('http guard (nodes/shared/http-guard)', function () {
     const routes = app as unknown as RouterApp;
 
     function call(guard: ReturnType<typeof createHttpGuard>, method: string, url: string, headers: Record<string, string> = {}, ip = '10.0.0.9') {
-      const out = { status: 0, headers: {} as Record<string, string | number>, body: undefined as unknown, passed: false };
       const req: GuardRequest = { method, url, headers, socket: { remoteAddress: ip } };
-      const res: GuardResponse = {
-        headersSent: false,
-        statusCode: 200,
-        setHeader: (name, value) => (out.headers[name.toLowerCase()] = value),
-        end: (body) => {
-          out.status = res.statusCode;
-          out.body = body === undefined ? undefined : JSON.parse(body);
-        },
-      };
+      const { res, out } = recordingResponse();
       guard(req, res, () => (out.passed = true));
       return out;
     }
