@@ -3,6 +3,7 @@
 // and, given admin credentials, least-privilege logins for Node-RED: a user that may only write
 // the database and one that may only read it. InfluxDB 2.x gets the same layout from
 // docker/influxdb/init/ (buckets + DBRP mappings, write-only and read-only v1 users and tokens).
+import { STATE_FIELDS } from '../../nodes/shared/contract';
 
 export interface InfluxConnection {
   url: string;
@@ -67,6 +68,9 @@ export const RETENTION_POLICIES: readonly RetentionPolicySpec[] = [
 
 export const MEASUREMENT = 'sensor_reading';
 
+/** mean(*) skips the boolean state fields: the aggregates keep each one's last state as last_<field>. */
+const LAST_STATES = STATE_FIELDS.map((field) => `last("${field}") AS "last_${field}"`).join(', ');
+
 /**
  * The aggregation both continuous queries run, and a manual backfill with a `where` time range.
  * Both read raw data: min/max/mean of raw points are exact, a daily mean of hourly means is not
@@ -75,7 +79,7 @@ export const MEASUREMENT = 'sensor_reading';
 export function aggregateSelect(database: string, target: 'hourly' | 'daily', where = ''): string {
   const interval = target === 'hourly' ? '1h' : '1d';
   return (
-    `SELECT mean(*), min(*), max(*) INTO "${database}"."${target}"."${MEASUREMENT}" ` +
+    `SELECT mean(*), min(*), max(*), ${LAST_STATES} INTO "${database}"."${target}"."${MEASUREMENT}" ` +
     `FROM "${database}"."raw"."${MEASUREMENT}"${where ? ` WHERE ${where}` : ''} GROUP BY time(${interval}), *`
   );
 }

@@ -48,7 +48,10 @@ describe('InfluxDB 1.x set-up (scripts/lib/influx-setup) against a real influxd'
       cqs.map((row) => row.name),
       ['cq_hourly', 'cq_daily'],
     );
-    assert.match(String(cqs[0]?.query), /SELECT mean\(\*\), min\(\*\), max\(\*\) INTO heatpump\.hourly\.sensor_reading FROM heatpump\.raw\.sensor_reading GROUP BY time\(1h\), \*/);
+    assert.match(
+      String(cqs[0]?.query),
+      /SELECT mean\(\*\), min\(\*\), max\(\*\), last\(compressor_running\) AS last_compressor_running, last\(fan_running\) AS last_fan_running, last\(defrost_active\) AS last_defrost_active INTO heatpump\.hourly\.sensor_reading FROM heatpump\.raw\.sensor_reading GROUP BY time\(1h\), \*/,
+    );
     assert.match(String(cqs[1]?.query), /INTO heatpump\.daily\.sensor_reading FROM heatpump\.raw\.sensor_reading GROUP BY time\(1d\), \*/);
   });
 
@@ -69,17 +72,18 @@ describe('InfluxDB 1.x set-up (scripts/lib/influx-setup) against a real influxd'
     assert.deepEqual((await setupInfluxDb(conn())).actions, []);
   });
 
-  it('the continuous-query aggregation writes hourly mean/min/max fields per device', async function () {
+  it('the continuous-query aggregation writes hourly mean/min/max fields and the last state per device', async function () {
     // recent full hours: older points would fall outside the 30-day raw retention
     const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
     const lines: string[] = [];
-    // two devices, two hours, one reading every 10 minutes; temp_inlet = 40 + minute/10
+    // two devices, two hours, one reading every 10 minutes; temp_inlet = 40 + minute/10; the
+    // compressor stops for the last reading of each hour
     for (const device of ['sim-001', 'sim-002']) {
       for (let minute = 0; minute < 120; minute += 10) {
         const time = hour + minute * 60_000;
         const inlet = 40 + (minute % 60) / 10;
         lines.push(
-          `sensor_reading,device_id=${device} temp_inlet=${inlet},voltage=230.5,compressor_running=true ${time * 1e6}`,
+          `sensor_reading,device_id=${device} temp_inlet=${inlet},voltage=230.5,compressor_running=${minute % 60 !== 50} ${time * 1e6}`,
         );
       }
     }
@@ -103,6 +107,9 @@ describe('InfluxDB 1.x set-up (scripts/lib/influx-setup) against a real influxd'
     // InfluxQL averages no booleans; min/max keep them (did it stop / run at all that hour)
     assert.ok(!('mean_compressor_running' in first), Object.keys(first).join(','));
     assert.equal(first.max_compressor_running, true);
+    assert.equal(first.min_compressor_running, false);
+    // the state at the end of the hour, for readings windows answered from the aggregates
+    assert.equal(first.last_compressor_running, false);
     const devices = rowsOf(await influxQuery(conn(), 'SHOW TAG VALUES ON "heatpump" FROM "hourly"."sensor_reading" WITH KEY = "device_id"'));
     assert.deepEqual(devices.map((row) => row.value).sort(), ['sim-001', 'sim-002']);
   });
