@@ -195,7 +195,7 @@ describe('heatpump-query and heatpump-response nodes', () => {
       { id: 'q', z: 'tab', type: 'heatpump-query', name: '', fleet: 'f', wires: [['h'], []] },
       { id: 'h', z: 'tab', type: 'helper' },
     ]);
-    const received = new Promise<NodeMessage & { query?: string; heatpumpRequest?: { statements: number; request: { kind: string } } }>((resolve) =>
+    const received = new Promise<NodeMessage & { query?: string; precision?: string; heatpumpRequest?: { statements: number; request: { kind: string } } }>((resolve) =>
       helper.getNode('h')?.on('input', resolve),
     );
     helper.getNode('q')?.receive({ payload: { kind: 'history', device_id: 'site1', range: '24h' } });
@@ -203,6 +203,8 @@ describe('heatpump-query and heatpump-response nodes', () => {
     assert.match(msg.query ?? '', /GROUP BY time\(2m\) fill\(none\)$/);
     assert.equal(msg.heatpumpRequest?.statements, 1);
     assert.equal(msg.heatpumpRequest?.request.kind, 'history');
+    // influxdb in asks InfluxDB for epoch milliseconds instead of RFC 3339 strings to parse
+    assert.equal(msg.precision, 'ms');
   });
 
   it('reports a missing heatpumpRequest on heatpump-response', async () => {

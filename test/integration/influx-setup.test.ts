@@ -280,5 +280,49 @@ describe('InfluxDB 1.x least privilege (auth-enabled influxd): a write-only and 
       assert.match(metrics, /^heatpump_write_errors_total 0$/m);
       assert.match(metrics, /^heatpump_points_written_total [1-9]/m);
     });
+
+    it('answer whole-hour readings windows from the hourly aggregates the same as from raw data', async function () {
+      assert.ok(product, 'the product started by the test before');
+      const HOUR = 3_600_000;
+      const now = Date.now();
+      const hour = Math.floor(now / HOUR) * HOUR;
+      // 8 hours of readings every 10 minutes; the compressor stops for the last one of odd hours
+      const lines: string[] = [];
+      for (let time = hour - 8 * HOUR; time < now; time += 600_000) {
+        const minute = (time - (hour - 8 * HOUR)) / 60_000;
+        const odd = Math.floor(minute / 60) % 2 === 1;
+        lines.push(`sensor_reading,device_id=lp-window-1 temp_inlet=${40 + (minute % 60) / 10},voltage=${225 + (minute % 7)},compressor_running=${!(odd && minute % 60 === 50)} ${time}`);
+      }
+      const write = await fetch(`${influxd?.url}/write?db=heatpump&rp=raw&precision=ms&u=${encodeURIComponent(admin.username)}&p=${encodeURIComponent(admin.password)}`, { method: 'POST', body: lines.join('\n') });
+      assert.equal(write.status, 204, await write.text());
+      // what cq_hourly would have written for those hours
+      await influxQuery(as(admin), aggregateSelect('heatpump', 'hourly', `time >= ${hour - 8 * HOUR}ms AND time < ${hour}ms`));
+      // a marker in one aggregated hour shows the answer read it from the aggregates
+      const marked = hour - 5 * HOUR;
+      const mark = await fetch(`${influxd?.url}/write?db=heatpump&rp=hourly&precision=ms&u=${encodeURIComponent(admin.username)}&p=${encodeURIComponent(admin.password)}`, {
+        method: 'POST',
+        body: `sensor_reading,device_id=lp-window-1 mean_voltage=999 ${marked}`,
+      });
+      assert.equal(mark.status, 204, await mark.text());
+
+      // an unaligned start: its partial first window comes from raw data like the newest ones
+      const start = hour - 8 * HOUR + 30 * 60_000;
+      const answer = await fetch(`${product.baseUrl}/api/devices/lp-window-1/readings?start=${start}&end=${now}&window=1h`);
+      const body = (await answer.json()) as { window?: string; count?: number; readings?: Record<string, unknown>[] };
+      assert.equal(answer.status, 200, JSON.stringify(body));
+      assert.equal(body.window, '3600s');
+      const fromRaw = rowsOf(
+        await influxQuery(
+          as(reader),
+          `SELECT mean("temp_inlet") AS "temp_inlet", mean("voltage") AS "voltage", last("compressor_running") AS "compressor_running" FROM "raw"."sensor_reading" ` +
+            `WHERE "device_id" = 'lp-window-1' AND time >= ${start}ms AND time <= ${now}ms GROUP BY time(1h) fill(none)`,
+          'heatpump',
+        ),
+      );
+      const expected = fromRaw.map((row) => [row.time, row.temp_inlet, Date.parse(String(row.time)) === marked ? 999 : row.voltage, row.compressor_running]);
+      const answered = (body.readings ?? []).map((r) => [String(r.timestamp).replace('.000Z', 'Z'), r.temp_inlet, r.voltage, r.compressor_running]);
+      assert.ok(expected.length >= 9, `windows from raw: ${expected.length}`);
+      assert.deepEqual(answered, expected);
+    });
   });
 });
