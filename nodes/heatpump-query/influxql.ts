@@ -58,8 +58,12 @@ export function windowedReadings(start: number, end: number, windowMs: number, n
   return parts;
 }
 
-/** The statements for a request at `now`; several are joined with `;` and come back as one result each. */
-export function influxqlStatements(request: DatabaseRequest, now: number): string[] {
+/**
+ * The statements for a request at `now`; several are joined with `;` and come back as one result
+ * each. `knownDevice`: the fleet knows the device, so readings need no look-up to tell an unknown
+ * device (404) from a known one without data in the range.
+ */
+export function influxqlStatements(request: DatabaseRequest, now: number, knownDevice = false): string[] {
   switch (request.kind) {
     case 'readings': {
       const { window_ms: windowMs, limit } = request;
@@ -72,7 +76,7 @@ export function influxqlStatements(request: DatabaseRequest, now: number): strin
           : windowedReadings(request.start, request.end, windowMs, now).map(({ source, start, end }) =>
               select(source === 'hourly' ? WINDOWED_HOURLY_FIELDS : WINDOWED_FIELDS, source === 'hourly' ? HOURLY : RAW, `time >= ${start}ms AND time ${end.inclusive ? '<=' : '<'} ${end.at}ms`, true),
             );
-      // The last statement tells an unknown device (404) from a known one with no data in range.
+      if (knownDevice) return selects;
       return [...selects, `SHOW TAG VALUES FROM "${MEASUREMENT_READING}" WITH KEY = "device_id" WHERE ${deviceIs(request.device_id)}`];
     }
     case 'history': {
@@ -93,6 +97,6 @@ export function influxqlStatements(request: DatabaseRequest, now: number): strin
   }
 }
 
-export function influxql(request: DatabaseRequest, now: number): string {
-  return influxqlStatements(request, now).join('; ');
+export function influxql(request: DatabaseRequest, now: number, knownDevice = false): string {
+  return influxqlStatements(request, now, knownDevice).join('; ');
 }

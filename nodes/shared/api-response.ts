@@ -212,10 +212,10 @@ export function databaseResponse(request: DatabaseRequest, results: unknown, fle
   const first = sets[0] ?? [];
   switch (request.kind) {
     case 'readings': {
-      // the statements read parts of the range; the last one looks the device up
-      const parts = sets.slice(0, -1);
-      const readings = readingsOf(parts, request.limit);
-      if (readings.length === 0 && !fleet?.get(request.device_id) && (sets[sets.length - 1] ?? []).length === 0) return notFound(request.device_id);
+      // the statements read parts of the range, and for a device the fleet does not know, look it
+      // up (SHOW TAG VALUES rows have no time: they count as found, never as readings)
+      const readings = readingsOf(sets, request.limit);
+      if (readings.length === 0 && !fleet?.get(request.device_id) && sets.every((set) => set.length === 0)) return notFound(request.device_id);
       return {
         statusCode: 200,
         payload: {

@@ -50,7 +50,9 @@ async function report(apply: (fleet: FleetLink) => void, shows: (fleet: FleetLin
 /** The rows a stand-in database answers with, keyed by the start of the InfluxQL. */
 const fakeInflux = `
 const site1 = msg.query.includes('"device_id" = \\'site1\\'');
-msg.payload = site1 ? [[{ time: new Date(1706600000000), device_id: 'site1', voltage: 230.5, temp_inlet: 45.2, compressor_running: true }], [{ key: 'device_id', value: 'site1' }]] : [[], []];
+const rows = site1 ? [{ time: new Date(1706600000000), device_id: 'site1', voltage: 230.5, temp_inlet: 45.2, compressor_running: true }] : [];
+// like node-influx: one row array for one statement, one per statement for several
+msg.payload = msg.heatpumpRequest.statements === 1 ? rows : [rows, site1 ? [{ key: 'device_id', value: 'site1' }] : []];
 return msg;`;
 
 function apiFlow(history = true): Array<Record<string, unknown>> {

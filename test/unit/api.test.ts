@@ -138,6 +138,12 @@ describe('InfluxQL (heatpump-query core)', () => {
     assert.match(statements[2] ?? '', /^SHOW TAG VALUES FROM "sensor_reading"/);
   });
 
+  it('looks the device up only when the fleet does not know it', () => {
+    const request: DatabaseRequest = { kind: 'readings', device_id: 'site1', start: NOW - 3_600_000, end: NOW, window_ms: null, limit: 10 };
+    assert.deepEqual(influxqlStatements(request, NOW, false).map((q) => q.split(' ')[0]), ['SELECT', 'SHOW']);
+    assert.deepEqual(influxqlStatements(request, NOW, true).map((q) => q.split(' ')[0]), ['SELECT']);
+  });
+
   it('reads long history from the hourly aggregates and the raw tail', () => {
     const parsed = parseRequestObject({ kind: 'history', device_id: 'site1', range: '7d' }, NOW);
     assert.ok(parsed.ok && parsed.value.kind === 'history');
