@@ -28,6 +28,8 @@ const WINDOWED_HOURLY_FIELDS = [
   ...SENSOR_FIELDS.map((f) => `mean("mean_${f}") AS "${f}"`),
   ...STATE_FIELDS.map((f) => `last("last_${f}") AS "${f}"`),
 ].join(', ');
+/** One-hour windows are the hourly aggregates themselves: read as they are, far faster than grouped. */
+const HOURLY_READING_FIELDS = [...SENSOR_FIELDS.map((f) => `"mean_${f}" AS "${f}"`), ...STATE_FIELDS.map((f) => `"last_${f}" AS "${f}"`)].join(', ');
 const MEAN_FIELDS = SENSOR_FIELDS.map((f) => `mean("${f}") AS "${f}"`).join(', ');
 const HOURLY_FIELDS = SENSOR_FIELDS.map((f) => `"mean_${f}" AS "${f}"`).join(', ');
 
@@ -73,9 +75,11 @@ export function influxqlStatements(request: DatabaseRequest, now: number, knownD
       const selects =
         windowMs === null
           ? [select(RAW_FIELDS, RAW, between(request.start, request.end), false)]
-          : windowedReadings(request.start, request.end, windowMs, now).map(({ source, start, end }) =>
-              select(source === 'hourly' ? WINDOWED_HOURLY_FIELDS : WINDOWED_FIELDS, source === 'hourly' ? HOURLY : RAW, `time >= ${start}ms AND time ${end.inclusive ? '<=' : '<'} ${end.at}ms`, true),
-            );
+          : windowedReadings(request.start, request.end, windowMs, now).map(({ source, start, end }) => {
+              const range = `time >= ${start}ms AND time ${end.inclusive ? '<=' : '<'} ${end.at}ms`;
+              if (source === 'raw') return select(WINDOWED_FIELDS, RAW, range, true);
+              return windowMs === HOUR ? select(HOURLY_READING_FIELDS, HOURLY, range, false) : select(WINDOWED_HOURLY_FIELDS, HOURLY, range, true);
+            });
       if (knownDevice) return selects;
       return [...selects, `SHOW TAG VALUES FROM "${MEASUREMENT_READING}" WITH KEY = "device_id" WHERE ${deviceIs(request.device_id)}`];
     }

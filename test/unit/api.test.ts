@@ -127,15 +127,22 @@ describe('InfluxQL (heatpump-query core)', () => {
   it('reads hourly windows of readings from the aggregates with the last state', () => {
     const statements = influxqlStatements({ kind: 'readings', device_id: 'site1', start: NOW - 720 * HOUR, end: NOW, window_ms: HOUR, limit: 1000 }, NOW);
     assert.equal(statements.length, 3);
+    // one-hour windows are the aggregates as stored
     assert.equal(
       statements[0],
-      `SELECT mean("mean_temp_inlet") AS "temp_inlet", mean("mean_temp_outlet") AS "temp_outlet", mean("mean_temp_ambient") AS "temp_ambient", mean("mean_temp_compressor") AS "temp_compressor", ` +
-        `mean("mean_voltage") AS "voltage", mean("mean_current") AS "current", mean("mean_power") AS "power", mean("mean_pressure_high") AS "pressure_high", mean("mean_pressure_low") AS "pressure_low", ` +
-        `last("last_compressor_running") AS "compressor_running", last("last_fan_running") AS "fan_running", last("last_defrost_active") AS "defrost_active" ` +
-        `FROM "hourly"."sensor_reading" WHERE "device_id" = 'site1' AND time >= ${NOW - 720 * HOUR}ms AND time < ${NOW - 2 * HOUR}ms GROUP BY time(1h) fill(none) ORDER BY time DESC LIMIT 1000`,
+      `SELECT "mean_temp_inlet" AS "temp_inlet", "mean_temp_outlet" AS "temp_outlet", "mean_temp_ambient" AS "temp_ambient", "mean_temp_compressor" AS "temp_compressor", ` +
+        `"mean_voltage" AS "voltage", "mean_current" AS "current", "mean_power" AS "power", "mean_pressure_high" AS "pressure_high", "mean_pressure_low" AS "pressure_low", ` +
+        `"last_compressor_running" AS "compressor_running", "last_fan_running" AS "fan_running", "last_defrost_active" AS "defrost_active" ` +
+        `FROM "hourly"."sensor_reading" WHERE "device_id" = 'site1' AND time >= ${NOW - 720 * HOUR}ms AND time < ${NOW - 2 * HOUR}ms ORDER BY time DESC LIMIT 1000`,
     );
     assert.match(statements[1] ?? '', new RegExp(`FROM "raw"."sensor_reading" WHERE "device_id" = 'site1' AND time >= ${NOW - 2 * HOUR}ms AND time <= ${NOW}ms GROUP BY time\\(1h\\) fill\\(none\\) ORDER BY time DESC LIMIT 1000$`));
     assert.match(statements[2] ?? '', /^SHOW TAG VALUES FROM "sensor_reading"/);
+  });
+
+  it('groups the hourly aggregates into longer whole-hour windows', () => {
+    // NOW - 720 h is 10:00, not on a 6 h boundary: the partial first window comes first, from raw
+    const [, hourly] = influxqlStatements({ kind: 'readings', device_id: 'site1', start: NOW - 720 * HOUR, end: NOW, window_ms: 6 * HOUR, limit: 100 }, NOW);
+    assert.match(hourly ?? '', /^SELECT mean\("mean_temp_inlet"\) AS "temp_inlet", .*last\("last_defrost_active"\) AS "defrost_active" FROM "hourly"."sensor_reading" .* GROUP BY time\(6h\) fill\(none\) ORDER BY time DESC LIMIT 100$/);
   });
 
   it('looks the device up only when the fleet does not know it', () => {
