@@ -177,6 +177,19 @@ async function loginWorks(url: string, login: Login): Promise<boolean> {
   }
 }
 
+const HOUR_MS = 3_600_000;
+const RAW_RETENTION_DAYS = 30;
+
+/** Re-aggregates every complete hour raw data still holds, a day per query to bound influxd's memory. */
+async function backfillHourly(conn: InfluxConnection, database: string, actions: string[]): Promise<void> {
+  const end = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
+  for (let day = 0; day < RAW_RETENTION_DAYS; day++) {
+    const to = end - day * 24 * HOUR_MS;
+    await influxQuery(conn, aggregateSelect(database, 'hourly', `time >= ${to - 24 * HOUR_MS}ms AND time < ${to}ms`));
+  }
+  actions.push(`backfilled "${database}"."hourly" from the last ${RAW_RETENTION_DAYS} days of raw data`);
+}
+
 export async function setupInfluxDb(options: SetupOptions): Promise<SetupReport> {
   const database = options.database ?? 'heatpump';
   const actions: string[] = [];
@@ -213,6 +226,9 @@ export async function setupInfluxDb(options: SetupOptions): Promise<SetupReport>
     if (shown !== undefined && normalizeQuery(shown) === normalizeQuery(cq.statement)) continue;
     if (shown !== undefined) await run(`DROP CONTINUOUS QUERY "${cq.name}" ON "${database}"`);
     await run(cq.statement);
+    // Readings windows read the hourly aggregates: a changed aggregation (such as the added last_
+    // states) is redone over the raw retention, or older windows would miss the new fields.
+    if (shown !== undefined && cq.name === 'cq_hourly') await backfillHourly(options, database, actions);
   }
 
   const wanted: [Login | undefined, 'WRITE' | 'READ'][] = [

@@ -113,6 +113,31 @@ describe('InfluxDB 1.x set-up (scripts/lib/influx-setup) against a real influxd'
     const devices = rowsOf(await influxQuery(conn(), 'SHOW TAG VALUES ON "heatpump" FROM "hourly"."sensor_reading" WITH KEY = "device_id"'));
     assert.deepEqual(devices.map((row) => row.value).sort(), ['sim-001', 'sim-002']);
   });
+
+  it('replacing the hourly continuous query re-aggregates the hours raw data still holds', async function () {
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 5 * 3_600_000;
+    const write = await fetch(`${conn().url}/write?db=heatpump&rp=raw&precision=ms`, {
+      method: 'POST',
+      body: [`sensor_reading,device_id=bf-1 voltage=230,compressor_running=true ${hour}`, `sensor_reading,device_id=bf-1 voltage=232,compressor_running=false ${hour + 1_800_000}`].join('\n'),
+    });
+    assert.equal(write.status, 204, await write.text());
+    // the aggregation of an older release: no last_ states
+    await influxQuery(conn(), 'DROP CONTINUOUS QUERY "cq_hourly" ON "heatpump"');
+    await influxQuery(
+      conn(),
+      'CREATE CONTINUOUS QUERY "cq_hourly" ON "heatpump" BEGIN SELECT mean(*), min(*), max(*) INTO "heatpump"."hourly"."sensor_reading" FROM "heatpump"."raw"."sensor_reading" GROUP BY time(1h), * END',
+    );
+    await influxQuery(conn(), `SELECT mean(*), min(*), max(*) INTO "heatpump"."hourly"."sensor_reading" FROM "heatpump"."raw"."sensor_reading" WHERE time >= ${hour}ms AND time < ${hour + 3_600_000}ms GROUP BY time(1h), *`);
+    const report = await setupInfluxDb(conn());
+    assert.deepEqual(report.actions.slice(0, 2), ['DROP CONTINUOUS QUERY "cq_hourly" ON "heatpump"', report.actions[1]]);
+    assert.match(String(report.actions[1]), /^CREATE CONTINUOUS QUERY "cq_hourly"/);
+    assert.equal(report.actions[2], 'backfilled "heatpump"."hourly" from the last 30 days of raw data');
+    const rows = rowsOf(await influxQuery(conn(), `SELECT * FROM "heatpump"."hourly"."sensor_reading" WHERE device_id = 'bf-1'`));
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]?.mean_voltage, 231);
+    assert.equal(rows[0]?.last_compressor_running, false);
+    assert.deepEqual((await setupInfluxDb(conn())).actions, [], 'an unchanged query is not backfilled again');
+  });
 });
 
 describe('InfluxDB 1.x least privilege (auth-enabled influxd): a write-only and a read-only user', function () {
