@@ -71,7 +71,8 @@ async function loadYear(influxUrl: string, now: number): Promise<{ rows: number;
     const t = hourlyStart + Math.floor(i / DEVICES) * HOUR;
     const values = sensors(d, t / MINUTE);
     const fields = SENSOR_FIELDS.flatMap((f, k) => [`mean_${f}=${values[k]}`, `min_${f}=${(values[k] ?? 0) - 1}`, `max_${f}=${(values[k] ?? 0) + 1}`]).join(',');
-    return `${MEASUREMENT_READING},device_id=${deviceId(d)} ${fields} ${t}`;
+    // what the continuous query writes: mean/min/max of each sensor and the last state of each boolean
+    return `${MEASUREMENT_READING},device_id=${deviceId(d)} ${fields},last_compressor_running=true,last_fan_running=true,last_defrost_active=false ${t}`;
   });
   // two alerts a day per device over the raw retention
   const alerts = DEVICES * RAW_DAYS * 2;

@@ -74,9 +74,10 @@ const init = (RED: NodeAPI): void => {
         reply(msg, send, historyOffResponse(fleet.historyNote));
         return done();
       }
-      const statements = influxqlStatements(request);
+      const statements = influxqlStatements(request, now, 'device_id' in request && request.device_id !== null && fleet.state.get(request.device_id) !== undefined);
       const heatpumpRequest: QueryContext = { request, statements: statements.length };
-      send([{ ...msg, query: statements.join('; '), heatpumpRequest }, null]);
+      // epoch milliseconds: node-influx turns them into Dates far faster than RFC 3339 strings
+      send([{ ...msg, query: statements.join('; '), precision: 'ms', heatpumpRequest }, null]);
       done();
     };
 

@@ -4,6 +4,7 @@
 import type { DatabaseRequest } from '../shared/api-request';
 import { MEASUREMENT_ALERT, MEASUREMENT_READING, SENSOR_FIELDS, STATE_FIELDS } from '../shared/contract';
 
+const HOUR = 3_600_000;
 const RAW = `"raw"."${MEASUREMENT_READING}"`;
 const HOURLY = `"hourly"."${MEASUREMENT_READING}"`;
 const ALERTS = `"raw"."${MEASUREMENT_ALERT}"`;
@@ -22,20 +23,65 @@ const WINDOWED_FIELDS = [
   ...SENSOR_FIELDS.map((f) => `mean("${f}") AS "${f}"`),
   ...STATE_FIELDS.map((f) => `last("${f}") AS "${f}"`),
 ].join(', ');
+/** The same windows from the hourly aggregates: mean of the hourly means, last of the hourly last states. */
+const WINDOWED_HOURLY_FIELDS = [
+  ...SENSOR_FIELDS.map((f) => `mean("mean_${f}") AS "${f}"`),
+  ...STATE_FIELDS.map((f) => `last("last_${f}") AS "${f}"`),
+].join(', ');
+/** One-hour windows are the hourly aggregates themselves: read as they are, far faster than grouped. */
+const HOURLY_READING_FIELDS = [...SENSOR_FIELDS.map((f) => `"mean_${f}" AS "${f}"`), ...STATE_FIELDS.map((f) => `"last_${f}" AS "${f}"`)].join(', ');
 const MEAN_FIELDS = SENSOR_FIELDS.map((f) => `mean("${f}") AS "${f}"`).join(', ');
 const HOURLY_FIELDS = SENSOR_FIELDS.map((f) => `"mean_${f}" AS "${f}"`).join(', ');
 
-/** The statements for a request; several are joined with `;` and come back as one result each. */
-export function influxqlStatements(request: DatabaseRequest): string[] {
+/** Hourly continuous queries lag up to an hour (they run after each hour ends): newer windows come from raw data. */
+export const AGGREGATE_LAG_MS = 2 * HOUR;
+
+interface ReadingsPart {
+  source: 'raw' | 'hourly';
+  start: number;
+  end: { at: number; inclusive: boolean };
+}
+
+/**
+ * Where the windows of a windowed readings request come from. Whole-hour windows that lie entirely
+ * within the aggregated past are read from the hourly aggregates (a few hundred points instead of
+ * tens of thousands of raw rows); a partial first window and the newest windows the continuous
+ * query has not aggregated yet come from raw data. Windows align to the epoch like GROUP BY time,
+ * so no window is split between two sources.
+ */
+export function windowedReadings(start: number, end: number, windowMs: number, now: number): ReadingsPart[] {
+  const [from, to] = [Math.floor(start), Math.floor(end)];
+  const whole = Math.ceil(from / windowMs) * windowMs;
+  const split = Math.floor((Math.min(to, now) - AGGREGATE_LAG_MS) / windowMs) * windowMs;
+  if (windowMs % HOUR !== 0 || whole >= split) return [{ source: 'raw', start: from, end: { at: to, inclusive: true } }];
+  const parts: ReadingsPart[] = [];
+  if (from < whole) parts.push({ source: 'raw', start: from, end: { at: whole, inclusive: false } });
+  parts.push({ source: 'hourly', start: whole, end: { at: split, inclusive: false } }, { source: 'raw', start: split, end: { at: to, inclusive: true } });
+  return parts;
+}
+
+/**
+ * The statements for a request at `now`; several are joined with `;` and come back as one result
+ * each. `knownDevice`: the fleet knows the device, so readings need no look-up to tell an unknown
+ * device (404) from a known one without data in the range.
+ */
+export function influxqlStatements(request: DatabaseRequest, now: number, knownDevice = false): string[] {
   switch (request.kind) {
     case 'readings': {
-      const where = `WHERE ${deviceIs(request.device_id)} AND ${between(request.start, request.end)}`;
-      const select =
-        request.window_ms === null
-          ? `SELECT ${RAW_FIELDS} FROM ${RAW} ${where} ORDER BY time DESC LIMIT ${request.limit}`
-          : `SELECT ${WINDOWED_FIELDS} FROM ${RAW} ${where} GROUP BY time(${duration(request.window_ms)}) fill(none) ORDER BY time DESC LIMIT ${request.limit}`;
-      // The second statement tells an unknown device (404) from a known one with no data in range.
-      return [select, `SHOW TAG VALUES FROM "${MEASUREMENT_READING}" WITH KEY = "device_id" WHERE ${deviceIs(request.device_id)}`];
+      const { window_ms: windowMs, limit } = request;
+      const newest = `ORDER BY time DESC LIMIT ${limit}`;
+      const select = (fields: string, from: string, range: string, grouped: boolean) =>
+        `SELECT ${fields} FROM ${from} WHERE ${deviceIs(request.device_id)} AND ${range}${grouped ? ` GROUP BY time(${duration(windowMs ?? 0)}) fill(none)` : ''} ${newest}`;
+      const selects =
+        windowMs === null
+          ? [select(RAW_FIELDS, RAW, between(request.start, request.end), false)]
+          : windowedReadings(request.start, request.end, windowMs, now).map(({ source, start, end }) => {
+              const range = `time >= ${start}ms AND time ${end.inclusive ? '<=' : '<'} ${end.at}ms`;
+              if (source === 'raw') return select(WINDOWED_FIELDS, RAW, range, true);
+              return windowMs === HOUR ? select(HOURLY_READING_FIELDS, HOURLY, range, false) : select(WINDOWED_HOURLY_FIELDS, HOURLY, range, true);
+            });
+      if (knownDevice) return selects;
+      return [...selects, `SHOW TAG VALUES FROM "${MEASUREMENT_READING}" WITH KEY = "device_id" WHERE ${deviceIs(request.device_id)}`];
     }
     case 'history': {
       const grouped = (start: number) =>
@@ -55,6 +101,6 @@ export function influxqlStatements(request: DatabaseRequest): string[] {
   }
 }
 
-export function influxql(request: DatabaseRequest): string {
-  return influxqlStatements(request).join('; ');
+export function influxql(request: DatabaseRequest, now: number, knownDevice = false): string {
+  return influxqlStatements(request, now, knownDevice).join('; ');
 }

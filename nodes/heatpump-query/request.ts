@@ -3,6 +3,7 @@
 import type { ApiProblem, ApiRequest, HistoryRange } from '../shared/api-request';
 import { HISTORY_RANGES } from '../shared/api-request';
 import { deviceIdProblem } from '../shared/device-id';
+import { AGGREGATE_LAG_MS } from './influxql';
 import { err, ok, type Result } from '../shared/result';
 
 const HOUR = 3_600_000;
@@ -10,8 +11,6 @@ const HOUR = 3_600_000;
 export const MAX_READINGS_RANGE_MS = 30 * 24 * HOUR;
 /** History charts draw at most this many points a series (issue 5). */
 export const MAX_CHART_POINTS = 1000;
-/** Hourly continuous queries lag up to an hour; the newest part of a long range comes from raw data. */
-const AGGREGATE_LAG_MS = 2 * HOUR;
 
 export interface HttpRequestLike {
   /** the Express route of the `http in` node, e.g. `/api/devices/:id/status` */

@@ -36,13 +36,31 @@ export function resultSets(results: unknown, statements: number): Row[][] {
   return Array.from({ length: statements }, (_, i) => (isRows(results[i]) ? (results[i] as Row[]) : []));
 }
 
-function readingValues(row: Row): Row {
-  const values: Row = {};
-  for (const field of [...SENSOR_FIELDS, ...STATE_FIELDS]) {
+const READING_FIELDS = [...SENSOR_FIELDS, ...STATE_FIELDS];
+
+/** Copies the reading fields of `row` onto `into` (null where missing or of the wrong type). */
+function readingValues(row: Row, into: Row = {}): Row {
+  for (const field of READING_FIELDS) {
     const value = row[field];
-    values[field] = typeof value === 'number' || typeof value === 'boolean' ? value : null;
+    into[field] = typeof value === 'number' || typeof value === 'boolean' ? value : null;
   }
-  return values;
+  return into;
+}
+
+/**
+ * The newest `limit` readings of all result sets (the statements' parts of the range, each
+ * already limited), oldest first.
+ */
+function readingsOf(sets: Row[][], limit: number): Row[] {
+  const timed: { time: number; row: Row }[] = [];
+  for (const set of sets) {
+    for (const row of set) {
+      const time = rowTime(row);
+      if (time !== null) timed.push({ time, row });
+    }
+  }
+  timed.sort((a, b) => a.time - b.time);
+  return timed.slice(Math.max(0, timed.length - limit)).map(({ time, row }) => readingValues(row, { timestamp: iso(time) }));
 }
 
 const notFound = (id: string): ApiResponse => ({ statusCode: 404, payload: { error: `unknown device ${JSON.stringify(id)}` } });
@@ -194,12 +212,10 @@ export function databaseResponse(request: DatabaseRequest, results: unknown, fle
   const first = sets[0] ?? [];
   switch (request.kind) {
     case 'readings': {
-      if (first.length === 0 && !fleet?.get(request.device_id) && (sets[1] ?? []).length === 0) return notFound(request.device_id);
-      const readings = first
-        .map((row) => ({ time: rowTime(row), values: readingValues(row) }))
-        .filter((r): r is { time: number; values: Row } => r.time !== null)
-        .sort((a, b) => a.time - b.time)
-        .map((r) => ({ timestamp: iso(r.time), ...r.values }));
+      // the statements read parts of the range, and for a device the fleet does not know, look it
+      // up (SHOW TAG VALUES rows have no time: they count as found, never as readings)
+      const readings = readingsOf(sets, request.limit);
+      if (readings.length === 0 && !fleet?.get(request.device_id) && sets.every((set) => set.length === 0)) return notFound(request.device_id);
       return {
         statusCode: 200,
         payload: {

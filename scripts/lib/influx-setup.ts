@@ -3,6 +3,7 @@
 // and, given admin credentials, least-privilege logins for Node-RED: a user that may only write
 // the database and one that may only read it. InfluxDB 2.x gets the same layout from
 // docker/influxdb/init/ (buckets + DBRP mappings, write-only and read-only v1 users and tokens).
+import { STATE_FIELDS } from '../../nodes/shared/contract';
 
 export interface InfluxConnection {
   url: string;
@@ -67,6 +68,9 @@ export const RETENTION_POLICIES: readonly RetentionPolicySpec[] = [
 
 export const MEASUREMENT = 'sensor_reading';
 
+/** mean(*) skips the boolean state fields: the aggregates keep each one's last state as last_<field>. */
+const LAST_STATES = STATE_FIELDS.map((field) => `last("${field}") AS "last_${field}"`).join(', ');
+
 /**
  * The aggregation both continuous queries run, and a manual backfill with a `where` time range.
  * Both read raw data: min/max/mean of raw points are exact, a daily mean of hourly means is not
@@ -75,7 +79,7 @@ export const MEASUREMENT = 'sensor_reading';
 export function aggregateSelect(database: string, target: 'hourly' | 'daily', where = ''): string {
   const interval = target === 'hourly' ? '1h' : '1d';
   return (
-    `SELECT mean(*), min(*), max(*) INTO "${database}"."${target}"."${MEASUREMENT}" ` +
+    `SELECT mean(*), min(*), max(*), ${LAST_STATES} INTO "${database}"."${target}"."${MEASUREMENT}" ` +
     `FROM "${database}"."raw"."${MEASUREMENT}"${where ? ` WHERE ${where}` : ''} GROUP BY time(${interval}), *`
   );
 }
@@ -173,6 +177,19 @@ async function loginWorks(url: string, login: Login): Promise<boolean> {
   }
 }
 
+const HOUR_MS = 3_600_000;
+const RAW_RETENTION_DAYS = 30;
+
+/** Re-aggregates every complete hour raw data still holds, a day per query to bound influxd's memory. */
+async function backfillHourly(conn: InfluxConnection, database: string, actions: string[]): Promise<void> {
+  const end = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
+  for (let day = 0; day < RAW_RETENTION_DAYS; day++) {
+    const to = end - day * 24 * HOUR_MS;
+    await influxQuery(conn, aggregateSelect(database, 'hourly', `time >= ${to - 24 * HOUR_MS}ms AND time < ${to}ms`));
+  }
+  actions.push(`backfilled "${database}"."hourly" from the last ${RAW_RETENTION_DAYS} days of raw data`);
+}
+
 export async function setupInfluxDb(options: SetupOptions): Promise<SetupReport> {
   const database = options.database ?? 'heatpump';
   const actions: string[] = [];
@@ -209,6 +226,9 @@ export async function setupInfluxDb(options: SetupOptions): Promise<SetupReport>
     if (shown !== undefined && normalizeQuery(shown) === normalizeQuery(cq.statement)) continue;
     if (shown !== undefined) await run(`DROP CONTINUOUS QUERY "${cq.name}" ON "${database}"`);
     await run(cq.statement);
+    // Readings windows read the hourly aggregates: a changed aggregation (such as the added last_
+    // states) is redone over the raw retention, or older windows would miss the new fields.
+    if (shown !== undefined && cq.name === 'cq_hourly') await backfillHourly(options, database, actions);
   }
 
   const wanted: [Login | undefined, 'WRITE' | 'READ'][] = [

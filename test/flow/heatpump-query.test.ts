@@ -50,7 +50,9 @@ async function report(apply: (fleet: FleetLink) => void, shows: (fleet: FleetLin
 /** The rows a stand-in database answers with, keyed by the start of the InfluxQL. */
 const fakeInflux = `
 const site1 = msg.query.includes('"device_id" = \\'site1\\'');
-msg.payload = site1 ? [[{ time: new Date(1706600000000), device_id: 'site1', voltage: 230.5, temp_inlet: 45.2, compressor_running: true }], [{ key: 'device_id', value: 'site1' }]] : [[], []];
+const rows = site1 ? [{ time: new Date(1706600000000), device_id: 'site1', voltage: 230.5, temp_inlet: 45.2, compressor_running: true }] : [];
+// like node-influx: one row array for one statement, one per statement for several
+msg.payload = msg.heatpumpRequest.statements === 1 ? rows : [rows, site1 ? [{ key: 'device_id', value: 'site1' }] : []];
 return msg;`;
 
 function apiFlow(history = true): Array<Record<string, unknown>> {
@@ -195,7 +197,7 @@ describe('heatpump-query and heatpump-response nodes', () => {
       { id: 'q', z: 'tab', type: 'heatpump-query', name: '', fleet: 'f', wires: [['h'], []] },
       { id: 'h', z: 'tab', type: 'helper' },
     ]);
-    const received = new Promise<NodeMessage & { query?: string; heatpumpRequest?: { statements: number; request: { kind: string } } }>((resolve) =>
+    const received = new Promise<NodeMessage & { query?: string; precision?: string; heatpumpRequest?: { statements: number; request: { kind: string } } }>((resolve) =>
       helper.getNode('h')?.on('input', resolve),
     );
     helper.getNode('q')?.receive({ payload: { kind: 'history', device_id: 'site1', range: '24h' } });
@@ -203,6 +205,8 @@ describe('heatpump-query and heatpump-response nodes', () => {
     assert.match(msg.query ?? '', /GROUP BY time\(2m\) fill\(none\)$/);
     assert.equal(msg.heatpumpRequest?.statements, 1);
     assert.equal(msg.heatpumpRequest?.request.kind, 'history');
+    // influxdb in asks InfluxDB for epoch milliseconds instead of RFC 3339 strings to parse
+    assert.equal(msg.precision, 'ms');
   });
 
   it('reports a missing heatpumpRequest on heatpump-response', async () => {

@@ -270,7 +270,10 @@ esac
       const flux = fs.readFileSync(path.join(dir, 'state', 'flux'), 'utf8');
       assert.match(flux, /option task = \{name: "heatpump_hourly", every: 1h, offset: 5m\}/);
       assert.match(flux, /option task = \{name: "heatpump_daily", every: 1d, offset: 15m\}/);
-      assert.match(flux, /aggregate\(fn: mean, prefix: "mean_"\), aggregate\(fn: min, prefix: "min_"\), aggregate\(fn: max, prefix: "max_"\)/);
+      for (const [fn, set] of [['mean', 'fields'], ['min', 'fields'], ['max', 'fields'], ['last', 'states']]) {
+        assert.match(flux, new RegExp(`aggregate\\(fn: ${fn}, prefix: "${fn}_", set: ${set}\\)`));
+      }
+      assert.match(flux, /states = \["compressor_running", "fan_running", "defrost_active"\]/);
       assert.match(flux, /to\(bucket: "heatpump\/hourly", org: "heatpump"\)/);
       assert.match(flux, /to\(bucket: "heatpump\/daily", org: "heatpump"\)/);
       assert.match(flux, /from\(bucket: "heatpump\/raw"\)/);

@@ -48,7 +48,10 @@ describe('InfluxDB 1.x set-up (scripts/lib/influx-setup) against a real influxd'
       cqs.map((row) => row.name),
       ['cq_hourly', 'cq_daily'],
     );
-    assert.match(String(cqs[0]?.query), /SELECT mean\(\*\), min\(\*\), max\(\*\) INTO heatpump\.hourly\.sensor_reading FROM heatpump\.raw\.sensor_reading GROUP BY time\(1h\), \*/);
+    assert.match(
+      String(cqs[0]?.query),
+      /SELECT mean\(\*\), min\(\*\), max\(\*\), last\(compressor_running\) AS last_compressor_running, last\(fan_running\) AS last_fan_running, last\(defrost_active\) AS last_defrost_active INTO heatpump\.hourly\.sensor_reading FROM heatpump\.raw\.sensor_reading GROUP BY time\(1h\), \*/,
+    );
     assert.match(String(cqs[1]?.query), /INTO heatpump\.daily\.sensor_reading FROM heatpump\.raw\.sensor_reading GROUP BY time\(1d\), \*/);
   });
 
@@ -69,17 +72,18 @@ describe('InfluxDB 1.x set-up (scripts/lib/influx-setup) against a real influxd'
     assert.deepEqual((await setupInfluxDb(conn())).actions, []);
   });
 
-  it('the continuous-query aggregation writes hourly mean/min/max fields per device', async function () {
+  it('the continuous-query aggregation writes hourly mean/min/max fields and the last state per device', async function () {
     // recent full hours: older points would fall outside the 30-day raw retention
     const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
     const lines: string[] = [];
-    // two devices, two hours, one reading every 10 minutes; temp_inlet = 40 + minute/10
+    // two devices, two hours, one reading every 10 minutes; temp_inlet = 40 + minute/10; the
+    // compressor stops for the last reading of each hour
     for (const device of ['sim-001', 'sim-002']) {
       for (let minute = 0; minute < 120; minute += 10) {
         const time = hour + minute * 60_000;
         const inlet = 40 + (minute % 60) / 10;
         lines.push(
-          `sensor_reading,device_id=${device} temp_inlet=${inlet},voltage=230.5,compressor_running=true ${time * 1e6}`,
+          `sensor_reading,device_id=${device} temp_inlet=${inlet},voltage=230.5,compressor_running=${minute % 60 !== 50} ${time * 1e6}`,
         );
       }
     }
@@ -103,8 +107,36 @@ describe('InfluxDB 1.x set-up (scripts/lib/influx-setup) against a real influxd'
     // InfluxQL averages no booleans; min/max keep them (did it stop / run at all that hour)
     assert.ok(!('mean_compressor_running' in first), Object.keys(first).join(','));
     assert.equal(first.max_compressor_running, true);
+    assert.equal(first.min_compressor_running, false);
+    // the state at the end of the hour, for readings windows answered from the aggregates
+    assert.equal(first.last_compressor_running, false);
     const devices = rowsOf(await influxQuery(conn(), 'SHOW TAG VALUES ON "heatpump" FROM "hourly"."sensor_reading" WITH KEY = "device_id"'));
     assert.deepEqual(devices.map((row) => row.value).sort(), ['sim-001', 'sim-002']);
+  });
+
+  it('replacing the hourly continuous query re-aggregates the hours raw data still holds', async function () {
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 5 * 3_600_000;
+    const write = await fetch(`${conn().url}/write?db=heatpump&rp=raw&precision=ms`, {
+      method: 'POST',
+      body: [`sensor_reading,device_id=bf-1 voltage=230,compressor_running=true ${hour}`, `sensor_reading,device_id=bf-1 voltage=232,compressor_running=false ${hour + 1_800_000}`].join('\n'),
+    });
+    assert.equal(write.status, 204, await write.text());
+    // the aggregation of an older release: no last_ states
+    await influxQuery(conn(), 'DROP CONTINUOUS QUERY "cq_hourly" ON "heatpump"');
+    await influxQuery(
+      conn(),
+      'CREATE CONTINUOUS QUERY "cq_hourly" ON "heatpump" BEGIN SELECT mean(*), min(*), max(*) INTO "heatpump"."hourly"."sensor_reading" FROM "heatpump"."raw"."sensor_reading" GROUP BY time(1h), * END',
+    );
+    await influxQuery(conn(), `SELECT mean(*), min(*), max(*) INTO "heatpump"."hourly"."sensor_reading" FROM "heatpump"."raw"."sensor_reading" WHERE time >= ${hour}ms AND time < ${hour + 3_600_000}ms GROUP BY time(1h), *`);
+    const report = await setupInfluxDb(conn());
+    assert.deepEqual(report.actions.slice(0, 2), ['DROP CONTINUOUS QUERY "cq_hourly" ON "heatpump"', report.actions[1]]);
+    assert.match(String(report.actions[1]), /^CREATE CONTINUOUS QUERY "cq_hourly"/);
+    assert.equal(report.actions[2], 'backfilled "heatpump"."hourly" from the last 30 days of raw data');
+    const rows = rowsOf(await influxQuery(conn(), `SELECT * FROM "heatpump"."hourly"."sensor_reading" WHERE device_id = 'bf-1'`));
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]?.mean_voltage, 231);
+    assert.equal(rows[0]?.last_compressor_running, false);
+    assert.deepEqual((await setupInfluxDb(conn())).actions, [], 'an unchanged query is not backfilled again');
   });
 });
 
@@ -272,6 +304,50 @@ describe('InfluxDB 1.x least privilege (auth-enabled influxd): a write-only and 
       const metrics = await (await fetch(`${product.baseUrl}/metrics`)).text();
       assert.match(metrics, /^heatpump_write_errors_total 0$/m);
       assert.match(metrics, /^heatpump_points_written_total [1-9]/m);
+    });
+
+    it('answer whole-hour readings windows from the hourly aggregates the same as from raw data', async function () {
+      assert.ok(product, 'the product started by the test before');
+      const HOUR = 3_600_000;
+      const now = Date.now();
+      const hour = Math.floor(now / HOUR) * HOUR;
+      // 8 hours of readings every 10 minutes; the compressor stops for the last one of odd hours
+      const lines: string[] = [];
+      for (let time = hour - 8 * HOUR; time < now; time += 600_000) {
+        const minute = (time - (hour - 8 * HOUR)) / 60_000;
+        const odd = Math.floor(minute / 60) % 2 === 1;
+        lines.push(`sensor_reading,device_id=lp-window-1 temp_inlet=${40 + (minute % 60) / 10},voltage=${225 + (minute % 7)},compressor_running=${!(odd && minute % 60 === 50)} ${time}`);
+      }
+      const write = await fetch(`${influxd?.url}/write?db=heatpump&rp=raw&precision=ms&u=${encodeURIComponent(admin.username)}&p=${encodeURIComponent(admin.password)}`, { method: 'POST', body: lines.join('\n') });
+      assert.equal(write.status, 204, await write.text());
+      // what cq_hourly would have written for those hours
+      await influxQuery(as(admin), aggregateSelect('heatpump', 'hourly', `time >= ${hour - 8 * HOUR}ms AND time < ${hour}ms`));
+      // a marker in one aggregated hour shows the answer read it from the aggregates
+      const marked = hour - 5 * HOUR;
+      const mark = await fetch(`${influxd?.url}/write?db=heatpump&rp=hourly&precision=ms&u=${encodeURIComponent(admin.username)}&p=${encodeURIComponent(admin.password)}`, {
+        method: 'POST',
+        body: `sensor_reading,device_id=lp-window-1 mean_voltage=999 ${marked}`,
+      });
+      assert.equal(mark.status, 204, await mark.text());
+
+      // an unaligned start: its partial first window comes from raw data like the newest ones
+      const start = hour - 8 * HOUR + 30 * 60_000;
+      const answer = await fetch(`${product.baseUrl}/api/devices/lp-window-1/readings?start=${start}&end=${now}&window=1h`);
+      const body = (await answer.json()) as { window?: string; count?: number; readings?: Record<string, unknown>[] };
+      assert.equal(answer.status, 200, JSON.stringify(body));
+      assert.equal(body.window, '3600s');
+      const fromRaw = rowsOf(
+        await influxQuery(
+          as(reader),
+          `SELECT mean("temp_inlet") AS "temp_inlet", mean("voltage") AS "voltage", last("compressor_running") AS "compressor_running" FROM "raw"."sensor_reading" ` +
+            `WHERE "device_id" = 'lp-window-1' AND time >= ${start}ms AND time <= ${now}ms GROUP BY time(1h) fill(none)`,
+          'heatpump',
+        ),
+      );
+      const expected = fromRaw.map((row) => [row.time, row.temp_inlet, Date.parse(String(row.time)) === marked ? 999 : row.voltage, row.compressor_running]);
+      const answered = (body.readings ?? []).map((r) => [String(r.timestamp).replace('.000Z', 'Z'), r.temp_inlet, r.voltage, r.compressor_running]);
+      assert.ok(expected.length >= 9, `windows from raw: ${expected.length}`);
+      assert.deepEqual(answered, expected);
     });
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { parseHttpRequest, parseRequestObject, historyWindow, parseWindow } from '../../nodes/heatpump-query/request';
-import { influxqlStatements, stringLiteral } from '../../nodes/heatpump-query/influxql';
+import { AGGREGATE_LAG_MS, influxqlStatements, stringLiteral, windowedReadings } from '../../nodes/heatpump-query/influxql';
 import { databaseResponse, healthStatus, historyOffResponse, liveResponse, prometheusText } from '../../nodes/shared/api-response';
 import type { DatabaseRequest } from '../../nodes/shared/api-request';
 import { FleetState } from '../../nodes/heatpump-fleet/fleet-state';
@@ -89,12 +89,12 @@ describe('InfluxQL (heatpump-query core)', () => {
   });
 
   it('reads alerts with every filter', () => {
-    const [statement] = influxqlStatements({ kind: 'alerts', device_id: 'site1', level: 'critical', hours: 12, limit: 5 });
+    const [statement] = influxqlStatements({ kind: 'alerts', device_id: 'site1', level: 'critical', hours: 12, limit: 5 }, NOW);
     assert.equal(statement, `SELECT * FROM "raw"."alert" WHERE time > now() - 12h AND "device_id" = 'site1' AND "level" = 'critical' ORDER BY time DESC LIMIT 5`);
   });
 
   it('averages readings over a window and keeps the last boolean state', () => {
-    const statements = influxqlStatements({ kind: 'readings', device_id: 'site1', start: 0, end: 3_600_000, window_ms: 300_000, limit: 10 });
+    const statements = influxqlStatements({ kind: 'readings', device_id: 'site1', start: 0, end: 3_600_000, window_ms: 300_000, limit: 10 }, NOW);
     assert.equal(statements.length, 2);
     assert.match(statements[0] ?? '', /mean\("voltage"\) AS "voltage"/);
     assert.match(statements[0] ?? '', /last\("compressor_running"\) AS "compressor_running"/);
@@ -102,11 +102,63 @@ describe('InfluxQL (heatpump-query core)', () => {
     assert.match(statements[1] ?? '', /^SHOW TAG VALUES FROM "sensor_reading" WITH KEY = "device_id" WHERE "device_id" = 'site1'$/);
   });
 
+  const HOUR = 3_600_000;
+  const part = (source: 'raw' | 'hourly', start: number, at: number, inclusive: boolean) => ({ source, start, end: { at, inclusive } });
+  const windowedCases: [string, number, number, number, ReturnType<typeof part>[]][] = [
+    ['minute windows read raw data', NOW - 720 * HOUR, NOW, 300_000, [part('raw', NOW - 720 * HOUR, NOW, true)]],
+    ['90 min is not whole hours: raw', NOW - 720 * HOUR, NOW, 90 * 60_000, [part('raw', NOW - 720 * HOUR, NOW, true)]],
+    ['a range within the aggregation lag: raw', NOW - 2 * HOUR, NOW, HOUR, [part('raw', NOW - 2 * HOUR, NOW, true)]],
+    ['30 d of aligned 1 h windows: hourly, then the raw tail', NOW - 720 * HOUR, NOW, HOUR, [part('hourly', NOW - 720 * HOUR, NOW - AGGREGATE_LAG_MS, false), part('raw', NOW - AGGREGATE_LAG_MS, NOW, true)]],
+    [
+      'an unaligned start: its partial window from raw',
+      NOW - 720 * HOUR - 1800_000,
+      NOW,
+      HOUR,
+      [part('raw', NOW - 720 * HOUR - 1800_000, NOW - 720 * HOUR, false), part('hourly', NOW - 720 * HOUR, NOW - 2 * HOUR, false), part('raw', NOW - 2 * HOUR, NOW, true)],
+    ],
+    // NOW is 10:00 UTC: whole days before today from the aggregates, the partial first day and today from raw
+    ['1 d windows split at a day boundary', NOW - 30 * 24 * HOUR, NOW, 24 * HOUR, [part('raw', NOW - 30 * 24 * HOUR, NOW - 10 * HOUR - 29 * 24 * HOUR, false), part('hourly', NOW - 10 * HOUR - 29 * 24 * HOUR, NOW - 10 * HOUR, false), part('raw', NOW - 10 * HOUR, NOW, true)]],
+    ['an end in the future splits at now', NOW - 48 * HOUR, NOW + 24 * HOUR, HOUR, [part('hourly', NOW - 48 * HOUR, NOW - 2 * HOUR, false), part('raw', NOW - 2 * HOUR, NOW + 24 * HOUR, true)]],
+    ['a past range ends in hourly data but for its last window', NOW - 100 * HOUR, NOW - 50 * HOUR, HOUR, [part('hourly', NOW - 100 * HOUR, NOW - 52 * HOUR, false), part('raw', NOW - 52 * HOUR, NOW - 50 * HOUR, true)]],
+  ];
+  for (const [name, start, end, windowMs, parts] of windowedCases) {
+    it(`splits windowed readings between sources: ${name}`, () => {
+      assert.deepEqual(windowedReadings(start, end, windowMs, NOW), parts);
+    });
+  }
+
+  it('reads hourly windows of readings from the aggregates with the last state', () => {
+    const statements = influxqlStatements({ kind: 'readings', device_id: 'site1', start: NOW - 720 * HOUR, end: NOW, window_ms: HOUR, limit: 1000 }, NOW);
+    assert.equal(statements.length, 3);
+    // one-hour windows are the aggregates as stored
+    assert.equal(
+      statements[0],
+      `SELECT "mean_temp_inlet" AS "temp_inlet", "mean_temp_outlet" AS "temp_outlet", "mean_temp_ambient" AS "temp_ambient", "mean_temp_compressor" AS "temp_compressor", ` +
+        `"mean_voltage" AS "voltage", "mean_current" AS "current", "mean_power" AS "power", "mean_pressure_high" AS "pressure_high", "mean_pressure_low" AS "pressure_low", ` +
+        `"last_compressor_running" AS "compressor_running", "last_fan_running" AS "fan_running", "last_defrost_active" AS "defrost_active" ` +
+        `FROM "hourly"."sensor_reading" WHERE "device_id" = 'site1' AND time >= ${NOW - 720 * HOUR}ms AND time < ${NOW - 2 * HOUR}ms ORDER BY time DESC LIMIT 1000`,
+    );
+    assert.match(statements[1] ?? '', new RegExp(`FROM "raw"."sensor_reading" WHERE "device_id" = 'site1' AND time >= ${NOW - 2 * HOUR}ms AND time <= ${NOW}ms GROUP BY time\\(1h\\) fill\\(none\\) ORDER BY time DESC LIMIT 1000$`));
+    assert.match(statements[2] ?? '', /^SHOW TAG VALUES FROM "sensor_reading"/);
+  });
+
+  it('groups the hourly aggregates into longer whole-hour windows', () => {
+    // NOW - 720 h is 10:00, not on a 6 h boundary: the partial first window comes first, from raw
+    const [, hourly] = influxqlStatements({ kind: 'readings', device_id: 'site1', start: NOW - 720 * HOUR, end: NOW, window_ms: 6 * HOUR, limit: 100 }, NOW);
+    assert.match(hourly ?? '', /^SELECT mean\("mean_temp_inlet"\) AS "temp_inlet", .*last\("last_defrost_active"\) AS "defrost_active" FROM "hourly"."sensor_reading" .* GROUP BY time\(6h\) fill\(none\) ORDER BY time DESC LIMIT 100$/);
+  });
+
+  it('looks the device up only when the fleet does not know it', () => {
+    const request: DatabaseRequest = { kind: 'readings', device_id: 'site1', start: NOW - 3_600_000, end: NOW, window_ms: null, limit: 10 };
+    assert.deepEqual(influxqlStatements(request, NOW, false).map((q) => q.split(' ')[0]), ['SELECT', 'SHOW']);
+    assert.deepEqual(influxqlStatements(request, NOW, true).map((q) => q.split(' ')[0]), ['SELECT']);
+  });
+
   it('reads long history from the hourly aggregates and the raw tail', () => {
     const parsed = parseRequestObject({ kind: 'history', device_id: 'site1', range: '7d' }, NOW);
     assert.ok(parsed.ok && parsed.value.kind === 'history');
     if (!parsed.ok || parsed.value.kind !== 'history') return;
-    const statements = influxqlStatements(parsed.value);
+    const statements = influxqlStatements(parsed.value, NOW);
     assert.equal(statements.length, 2);
     assert.match(statements[0] ?? '', /"mean_temp_inlet" AS "temp_inlet".* FROM "hourly"."sensor_reading"/);
     assert.match(statements[1] ?? '', /FROM "raw"."sensor_reading".*GROUP BY time\(1h\) fill\(none\)$/);
@@ -231,6 +283,29 @@ describe('API responses', () => {
 
   it('answers history requests with 503 when history is off', () => {
     assert.deepEqual(historyOffResponse('history is off: no InfluxDB is set'), { statusCode: 503, payload: { error: 'history is off: no InfluxDB is set' } });
+  });
+
+  it('merges the parts of windowed readings into the newest `limit` windows, oldest first', () => {
+    const request: DatabaseRequest = { kind: 'readings', device_id: 'site1', start: 0, end: NOW, window_ms: 3_600_000, limit: 3 };
+    const hourly = [
+      { time: new Date(3 * 3_600_000), temp_inlet: 43, compressor_running: true },
+      { time: new Date(2 * 3_600_000), temp_inlet: 42, compressor_running: false },
+    ];
+    const tail = [{ time: new Date(5 * 3_600_000), temp_inlet: 45, compressor_running: true }, { time: new Date(4 * 3_600_000), temp_inlet: 44 }];
+    const response = databaseResponse(request, [hourly, tail, [{ key: 'device_id', value: 'site1' }]], undefined, 3);
+    assert.equal(response.statusCode, 200);
+    const payload = response.payload as { count: number; window: string; readings: Record<string, unknown>[] };
+    assert.equal(payload.window, '3600s');
+    assert.equal(payload.count, 3);
+    assert.deepEqual(
+      payload.readings.map((r) => [r.timestamp, r.temp_inlet, r.compressor_running, r.voltage]),
+      [
+        [new Date(3 * 3_600_000).toISOString(), 43, true, null],
+        [new Date(4 * 3_600_000).toISOString(), 44, null, null],
+        [new Date(5 * 3_600_000).toISOString(), 45, true, null],
+      ],
+    );
+    assert.deepEqual(Object.keys(payload.readings[0] ?? {}), ['timestamp', 'temp_inlet', 'temp_outlet', 'temp_ambient', 'temp_compressor', 'voltage', 'current', 'power', 'pressure_high', 'pressure_low', 'compressor_running', 'fan_running', 'defrost_active']);
   });
 
   it('merges hourly aggregates and the raw tail into one ascending history series', () => {

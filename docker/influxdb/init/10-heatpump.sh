@@ -9,7 +9,8 @@
 #   DBRP mappings db "heatpump" rp raw (default) / hourly / daily -> those buckets, so the v1
 #     API (/write, /query with InfluxQL) that the flows use works unchanged
 #   tasks heatpump_hourly / heatpump_daily: mean/min/max per field -> mean_<field>, min_<field>,
-#     max_<field>, like the InfluxQL continuous queries
+#     max_<field>, and the last state of each boolean -> last_<field>, like the InfluxQL
+#     continuous queries
 #   least privilege for Node-RED, two v1 users (from .env) for the v1 API the flows use:
 #     INFLUXDB_WRITE_USER may only write heatpump/raw (the flows' writes),
 #     INFLUXDB_READ_USER may only read heatpump/raw, /hourly and /daily (the API and dashboard)
@@ -27,6 +28,7 @@ READ_PASSWORD="${INFLUXDB_READ_PASSWORD:?INFLUXDB_READ_PASSWORD is not set (see 
 WRITE_TOKEN_FILE="${INFLUXDB_WRITE_TOKEN_FILE:-/var/lib/influxdb2/heatpump-write.token}"
 READ_TOKEN_FILE="${INFLUXDB_READ_TOKEN_FILE:-/var/lib/influxdb2/heatpump-read.token}"
 NUMERIC_FIELDS='"temp_inlet", "temp_outlet", "temp_ambient", "temp_compressor", "voltage", "current", "power", "pressure_high", "pressure_low"'
+STATE_FIELDS='"compressor_running", "fan_running", "defrost_active"'
 
 # to stderr: stdout of ensure_bucket is the bucket id
 log() { echo "heatpump init: $*" >&2; }
@@ -66,16 +68,23 @@ task_flux() { # name every offset target-bucket
 option task = {name: "$1", every: $2, offset: $3}
 
 fields = [$NUMERIC_FIELDS]
+states = [$STATE_FIELDS]
 
-data = from(bucket: "heatpump/raw")
+readings = from(bucket: "heatpump/raw")
     |> range(start: -task.every)
-    |> filter(fn: (r) => r._measurement == "sensor_reading" and contains(value: r._field, set: fields))
+    |> filter(fn: (r) => r._measurement == "sensor_reading")
 
-aggregate = (fn, prefix) => data
+aggregate = (fn, prefix, set) => readings
+    |> filter(fn: (r) => contains(value: r._field, set: set))
     |> aggregateWindow(every: task.every, fn: fn, timeSrc: "_start", createEmpty: false)
     |> map(fn: (r) => ({r with _field: prefix + r._field}))
 
-union(tables: [aggregate(fn: mean, prefix: "mean_"), aggregate(fn: min, prefix: "min_"), aggregate(fn: max, prefix: "max_")])
+union(tables: [
+    aggregate(fn: mean, prefix: "mean_", set: fields),
+    aggregate(fn: min, prefix: "min_", set: fields),
+    aggregate(fn: max, prefix: "max_", set: fields),
+    aggregate(fn: last, prefix: "last_", set: states)
+])
     |> to(bucket: "$4", org: "$ORG")
 FLUX
 }
