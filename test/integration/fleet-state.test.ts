@@ -98,7 +98,13 @@ describe('the fleet state end to end (npm start, influxd, MQTT, API)', function 
 
     // SMS STATUS reads the fleet too: it names the active alert without a new reading
     const received: { topic: string; text: string }[] = [];
-    device.on('message', (topic, payload) => received.push({ topic, text: String((JSON.parse(payload.toString()) as { text?: unknown }).text) }));
+    device.on('message', (topic, payload) => {
+      const sms = JSON.parse(payload.toString()) as { id?: unknown; text?: unknown };
+      received.push({ topic, text: String(sms.text) });
+      // the modem's answer: the alert SMS left unanswered before the restart is sent again after it,
+      // and the bridge sends one SMS at a time per modem
+      void device.publishAsync(topic.replace(/\/sms\/send$/, '/sms/sent'), JSON.stringify({ id: sms.id, ok: true, ref: received.length }), { qos: 1 });
+    });
     await device.subscribeAsync('heatpump/+/sms/send', { qos: 1 });
     await publish(device, 'heatpump/site1/sms/received', { from: ADMIN, text: 'STATUS', timestamp: Date.now(), handled: false });
     const answer = await eventually(async () => received.find((m) => /STATUS/.test(m.text)), 10_000, 'the STATUS answer');

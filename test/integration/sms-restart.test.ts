@@ -43,7 +43,10 @@ describe('SMS alerts across restart and redeploy (npm start, file store, device 
         // the modems listen from the moment the broker is up: the bridge sends what waited at once
         ready: async (running) => {
           if (device === undefined) {
-            const client = mqtt.connect(running.mqttUrl, { clientId: `test-modems-${Date.now()}`, reconnectPeriod: 100 });
+            // as a device does: the embedded broker refuses devices ("server unavailable") until
+            // Node-RED's session is back, and the modems keep trying
+            const client = mqtt.connect(running.mqttUrl, { clientId: `test-modems-${Date.now()}`, reconnectPeriod: 100, reconnectOnConnackError: true });
+            client.on('error', () => undefined);
             device = client;
             client.on('message', (topic, payload) => {
               if (topic.endsWith('/cmd')) return void commands.push(topic);
