@@ -52,6 +52,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       password: options.password,
       clean: true,
       reconnectPeriod: 2000,
+      // like the firmware: keep trying when a broker refuses for now (npm start's gate: "server unavailable")
+      reconnectOnConnackError: true,
       will: { topic: topics.online(id), payload: Buffer.from('offline'), qos: 1, retain: true },
     });
     client.on('connect', () => {
