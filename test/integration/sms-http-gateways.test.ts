@@ -60,6 +60,15 @@ function twilioSign(url: string, params: Record<string, string>): string {
   return createHmac('sha1', TOKEN).update(data).digest('base64');
 }
 
+/** POSTs `params` to `url` as Twilio does: form-encoded, signed. */
+function postSignedTwilio(url: string, params: Record<string, string>): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': twilioSign(url, params) },
+    body: new URLSearchParams(params).toString(),
+  });
+}
+
 function flow(config: Record<string, unknown>, skipBodyParsing: boolean) {
   return [
     { id: 'cfg', type: 'sms-gateway-config', defaultCountry: '+1', timeout: 5, ...config },
@@ -141,11 +150,7 @@ describe('sms-gateway-bridge with Twilio (loopback API, real http in)', function
     helper.getNode('b').receive({ payload: { device_id: 'site1', timestamp: Date.now(), voltage: 231, current: 8.2, power: 1890 } });
     const params = { From: ADMIN, To: '+14155552345', Body: 'status', MessageSid: 'SM' + 'b'.repeat(32), AccountSid: SID };
     const url = `${web.url}/sms/hook`;
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': twilioSign(url, params) },
-      body: new URLSearchParams(params).toString(),
-    });
+    const response = await postSignedTwilio(url, params);
     assert.equal(response.status, 200);
     assert.match(await response.text(), /<Response><\/Response>/);
     const result = (await results.next(1)).payload as Record<string, unknown>;
@@ -159,8 +164,7 @@ describe('sms-gateway-bridge with Twilio (loopback API, real http in)', function
     helper.getNode('b').receive({ payload: { device_id: 'site1', timestamp: Date.now(), voltage: 231 } });
     const params = { From: ADMIN, To: '+14155552345', Body: 'RESET site1', MessageSid: 'SM' + 'f'.repeat(32), AccountSid: SID };
     const url = `${web.url}/sms/hook`;
-    const request = () =>
-      fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': twilioSign(url, params) }, body: new URLSearchParams(params).toString() });
+    const request = () => postSignedTwilio(url, params);
     const answers = [await request(), await request()];
     assert.deepEqual(
       answers.map((r) => r.status),
@@ -182,11 +186,7 @@ describe('sms-gateway-bridge with Twilio (loopback API, real http in)', function
     helper.getNode('b').receive({ payload: { device_id: 'site1', timestamp: Date.now(), voltage: 231 } });
     const params = { From: '+16505550000', To: '+14155552345', Body: 'RESET site1', MessageSid: 'SM' + '2'.repeat(32), AccountSid: SID };
     const url = `${web.url}/sms/hook`;
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': twilioSign(url, params) },
-      body: new URLSearchParams(params).toString(),
-    });
+    const response = await postSignedTwilio(url, params);
     assert.equal(response.status, 200);
     const report = (await inbound.next(1, DEADLINE_MS)).payload as Record<string, unknown>;
     assert.deepEqual([report.accepted, report.reason], [false, 'unknown-number']);
