@@ -35,6 +35,8 @@ export interface RegisterDef {
   /** plausible range after scaling: a value outside is left out and counted */
   min?: number;
   max?: number;
+  /** the raw value (before scale) the device sends for "no value", e.g. 0x8000 on a Stiebel ISG: left out and counted */
+  unavailable?: number;
   description?: string;
 }
 
@@ -118,7 +120,7 @@ export function isBitType(registerType: RegisterType): boolean {
 const METRIC_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 const REGISTER_KEYS = new Set([
   'name', 'address', 'register_type', 'data_type', 'unit', 'scale', 'offset', 'word_order', 'byte_order',
-  'interval_s', 'setting', 'min', 'max', 'description',
+  'interval_s', 'setting', 'min', 'max', 'unavailable', 'description',
 ]);
 const MODEL_KEYS = new Set(['description', 'registers', 'alerts']);
 const ALERT_KEYS = new Set(['name', 'label', 'metric', 'direction', 'warning', 'critical', 'hysteresis', 'forSeconds', 'enabled']);
@@ -189,6 +191,7 @@ function readRegister(model: string, raw: unknown, index: number, problems: MapP
     if (raw[key] !== undefined && raw[key] !== null && typeof raw[key] !== 'string') problem(`${key} must be text`);
   }
   if (raw.setting !== undefined && typeof raw.setting !== 'boolean') problem('setting must be true or false');
+  if (raw.unavailable !== undefined && !Number.isInteger(raw.unavailable)) problem('unavailable must be a whole number (the raw value)');
   if (problems.length > before) return undefined;
 
   const def: RegisterDef = {
@@ -206,6 +209,7 @@ function readRegister(model: string, raw: unknown, index: number, problems: MapP
   if (raw.setting !== undefined) def.setting = raw.setting as boolean;
   if (raw.min !== undefined) def.min = raw.min as number;
   if (raw.max !== undefined) def.max = raw.max as number;
+  if (raw.unavailable !== undefined) def.unavailable = raw.unavailable as number;
   if (typeof raw.description === 'string') def.description = raw.description;
   return def;
 }

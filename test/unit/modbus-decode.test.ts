@@ -85,7 +85,7 @@ describe('modbus register-decode', () => {
       assert.deepEqual(decodeBlock(block, [true, false, false]), { values: { pump: true, heater: false }, rejected: [] });
     });
 
-    const rejections: Array<[string, DataType, number[], Partial<RegisterDef>, 'nan' | 'out_of_range']> = [
+    const rejections: Array<[string, DataType, number[], Partial<RegisterDef>, 'nan' | 'out_of_range' | 'unavailable']> = [
       ['float32 NaN', 'float32', [0x7fc0, 0x0000], {}, 'nan'],
       ['float32 +Infinity', 'float32', [0x7f80, 0x0000], {}, 'nan'],
       ['float32 -Infinity', 'float32', [0xff80, 0x0000], {}, 'nan'],
@@ -93,6 +93,8 @@ describe('modbus register-decode', () => {
       ['float64 finite but infinite after scaling', 'float64', [0x7fef, 0xffff, 0xffff, 0xffff], { scale: 10 }, 'nan'],
       ['above max after scaling', 'int16', [1000], { scale: 0.1, max: 90 }, 'out_of_range'],
       ['below min after scaling', 'int16', [0x8000], { scale: 0.1, min: -3276.7 }, 'out_of_range'],
+      ['the unavailable raw value of an int16 (Stiebel 0x8000)', 'int16', [0x8000], { scale: 0.1, unavailable: -32768 }, 'unavailable'],
+      ['the unavailable raw value of a uint16', 'uint16', [0x8000], { unavailable: 32768 }, 'unavailable'],
     ];
     for (const [title, dataType, words, extra, reason] of rejections) {
       it(`leaves out and counts: ${title}`, () => {
