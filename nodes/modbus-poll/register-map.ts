@@ -1,4 +1,4 @@
-// Register maps and heat pump lists in seed 002's (HPManager) YAML format, read as they are, plus
+// Register maps and heat pump lists in HPManager's YAML format (registers.yml, heatpumps.yml), read as they are, plus
 // the fields the poll node adds (offset, word/byte order, per-register interval, settings, range,
 // per-model alert defaults). Every problem names the model and register it is about.
 // Pure: no Node-RED import, no clock.
@@ -13,9 +13,9 @@ export const REGISTER_TYPES: readonly RegisterType[] = ['holding', 'input', 'coi
 export const DATA_TYPES: readonly DataType[] = ['int16', 'uint16', 'int32', 'uint32', 'float32', 'int64', 'uint64', 'float64', 'bool'];
 
 export interface RegisterDef {
-  /** metric name, unique in a map (seed names are kept as given) */
+  /** metric name, unique in a map (HPManager names are kept as given) */
   name: string;
-  /** zero-based PDU address 0..65535 (seed 002 addresses are used as given) */
+  /** zero-based PDU address 0..65535 (HPManager addresses are used as given) */
   address: number;
   register_type: RegisterType;
   /** coil/discrete are 'bool' */
@@ -254,7 +254,7 @@ function readAlerts(model: string, raw: unknown, problems: MapProblem[]): Profil
   return rules;
 }
 
-/** Seed 002's registers.yml: `models: <model>: {description, registers: [...], alerts?: [...]}`. */
+/** HPManager's registers.yml: `models: <model>: {description, registers: [...], alerts?: [...]}`. */
 export function parseRegistersYaml(text: string): Result<Map<string, RegisterMap>, MapProblem[]> {
   const parsed = parseYaml(text);
   if (!parsed.ok) return parsed;
@@ -363,7 +363,7 @@ const DEFAULT_TCP_PORT = 502;
 const HEATPUMP_KEYS = new Set(['id', 'name', 'location', 'model', 'enabled', 'modbus']);
 const MODBUS_KEYS = new Set(['type', 'host', 'port', 'serial_port', 'baudrate', 'parity', 'stopbits', 'bytesize', 'unit_id', 'timeout', 'timeout_s', 'retries']);
 
-/** Seed 002's heatpumps.yml: `heatpumps: [{id, name, location, model, enabled, modbus: {type, host, port, unit_id, timeout, retries}}]`. */
+/** HPManager's heatpumps.yml: `heatpumps: [{id, name, location, model, enabled, modbus: {type, host, port, unit_id, timeout, retries}}]`. */
 export function parseHeatpumpsYaml(text: string): Result<HeatpumpEntry[], MapProblem[]> {
   const parsed = parseYaml(text);
   if (!parsed.ok) return parsed;
@@ -419,7 +419,7 @@ function readModbus(raw: unknown, problem: (message: string) => void): ModbusSet
   };
   integerIn('unit_id', raw.unit_id, 0, 255);
   integerIn('retries', raw.retries, 0, 100);
-  // the seed writes `timeout` (seconds); `timeout_s` is accepted as the explicit spelling
+  // HPManager writes `timeout` (seconds); `timeout_s` is accepted as the explicit spelling
   const timeout = raw.timeout_s ?? raw.timeout;
   if (timeout !== undefined && !(isFiniteNumber(timeout) && timeout > 0)) problem('modbus: timeout must be a number of seconds above 0');
   const settings: ModbusSettings = {

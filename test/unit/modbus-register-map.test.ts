@@ -18,7 +18,7 @@ function problemsOf(text: string): string[] {
 }
 
 describe('modbus register-map', () => {
-  describe("seed 002's YAML files as printed in its README", () => {
+  describe("HPManager's YAML files as printed in its README", () => {
     it('reads registers.yml with the defaults filled in', () => {
       const parsed = parseRegistersYaml(readFixture('modbus', 'hpmanager', 'registers.yml'));
       assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.error));
