@@ -3,6 +3,7 @@
 // per-model alert defaults). Every problem names the model and register it is about.
 // Pure: no Node-RED import, no clock.
 import { parseDocument } from 'yaml';
+import { deviceIdProblem } from '../shared/device-id';
 import { err, ok, type Result } from '../shared/result';
 
 export type RegisterType = 'holding' | 'input' | 'coil' | 'discrete';
@@ -328,6 +329,7 @@ export function validateMap(map: RegisterMap): MapProblem[] {
     if (def.byte_order !== 'big' && def.byte_order !== 'little') problem('byte_order must be "big" or "little"');
     if (def.interval_s !== undefined && !(isFiniteNumber(def.interval_s) && def.interval_s > 0)) problem('interval_s must be a number of seconds above 0');
     if (def.min !== undefined && def.max !== undefined && def.min > def.max) problem(`min ${def.min} is above max ${def.max}`);
+    if (def.unavailable !== undefined && !Number.isInteger(def.unavailable)) problem('unavailable must be a whole number (the raw value)');
   }
   problems.push(...overlapProblems(map));
   for (const rule of map.alerts ?? []) {
@@ -384,7 +386,9 @@ export function parseHeatpumpsYaml(text: string): Result<HeatpumpEntry[], MapPro
       continue;
     }
     for (const key of Object.keys(raw)) if (!HEATPUMP_KEYS.has(key)) problem(`unknown field "${key}"`);
+    // the id becomes the device id of the readings (MQTT topics, InfluxDB tags): the shared rule decides
     if (typeof raw.id !== 'string' && typeof raw.id !== 'number') problem('missing field "id"');
+    else if (deviceIdProblem(label)) problem(`id: ${deviceIdProblem(label)}`);
     else if (ids.has(label)) problem('duplicate id');
     ids.add(label);
     if (typeof raw.model !== 'string' || raw.model === '') problem('missing field "model"');
@@ -447,4 +451,11 @@ function readModbus(raw: unknown, problem: (message: string) => void): ModbusSet
   settings.stopbits = (raw.stopbits as 1 | 2 | undefined) ?? 1;
   settings.bytesize = (raw.bytesize as 7 | 8 | undefined) ?? 8;
   return settings;
+}
+
+/** Heat pumps whose model is not one of the register maps, e.g. heatpumps.yml against registers.yml. */
+export function unknownModels(entries: readonly HeatpumpEntry[], maps: ReadonlyMap<string, RegisterMap>): MapProblem[] {
+  return entries
+    .filter((entry) => !maps.has(entry.model))
+    .map((entry) => ({ message: `heat pump "${entry.id}": model "${entry.model}" is not in the register maps (${[...maps.keys()].join(', ') || 'none'})` }));
 }

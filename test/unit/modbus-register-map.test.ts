@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parseHeatpumpsYaml, parseRegistersYaml, validateMap, type RegisterDef, type RegisterMap } from '../../nodes/modbus-poll/register-map';
+import { parseHeatpumpsYaml, parseRegistersYaml, unknownModels, validateMap, type RegisterDef, type RegisterMap } from '../../nodes/modbus-poll/register-map';
 import { readFixture } from '../support/fixtures';
 
 function reg(name: string, address: number, extra: Partial<RegisterDef> = {}): RegisterDef {
@@ -172,6 +172,7 @@ describe('modbus register-map', () => {
       ['scale NaN', [reg('a', 0, { scale: Number.NaN })], ['model "m", register "a": scale NaN must be a number other than 0']],
       ['unknown data type', [reg('a', 0, { data_type: 'int8' as never })], ['model "m", register "a": unknown data_type "int8"']],
       ['fractional address', [reg('a', 1.5)], ['model "m", register "a": address 1.5 is not a whole number 0..65535']],
+      ['fractional unavailable value', [reg('a', 0, { unavailable: 0.5 })], ['model "m", register "a": unavailable must be a whole number (the raw value)']],
     ];
     for (const [title, registers, expected] of cases) {
       it(title, () => assert.deepEqual(validateMap(map(registers)).map((p) => p.message), expected));
@@ -201,6 +202,7 @@ describe('modbus register-map', () => {
       ['unit id 300', '{id: a, model: m, modbus: {host: h, unit_id: 300}}', 'heat pump "a": modbus: unit_id must be a whole number 0..255'],
       ['timeout 0', '{id: a, model: m, modbus: {host: h, timeout: 0}}', 'heat pump "a": modbus: timeout must be a number of seconds above 0'],
       ['missing id', '{model: m, modbus: {host: h}}', 'heat pump "#1": missing field "id"'],
+      ['an id unsafe as a device id', '{id: "hp/1", model: m, modbus: {host: h}}', 'heat pump "hp/1": id: device id contains the unsafe character "/"'],
     ];
     for (const [title, entry, expected] of cases) {
       it(`refuses: ${title}`, () => {
@@ -209,6 +211,15 @@ describe('modbus register-map', () => {
         assert.deepEqual(parsed.error.map((p) => p.message), [expected]);
       });
     }
+    it('matches the seed files: every heat pump has its model in registers.yml', () => {
+      const maps = parseRegistersYaml(readFixture('modbus', 'hpmanager', 'registers.yml'));
+      const entries = parseHeatpumpsYaml(readFixture('modbus', 'hpmanager', 'heatpumps.yml'));
+      assert.ok(maps.ok && entries.ok);
+      assert.deepEqual(unknownModels(entries.value, maps.value), []);
+      assert.deepEqual(unknownModels([{ ...entries.value[0]!, id: 'hp9', model: 'other' }], maps.value), [
+        { message: 'heat pump "hp9": model "other" is not in the register maps (your_model_name)' },
+      ]);
+    });
     it('refuses duplicate ids', () => {
       const parsed = parseHeatpumpsYaml('heatpumps:\n  - {id: a, model: m, modbus: {host: h}}\n  - {id: a, model: m, modbus: {host: g}}\n');
       assert.ok(!parsed.ok);
