@@ -157,6 +157,17 @@ describe('modbus shipped profiles', () => {
     }
   });
 
+  it('nibe-f-series: a 32-bit counter low word first, a missing sensor left out', () => {
+    const map = loadProfile('nibe-f-series');
+    const [block] = planReads(map.registers.filter((r) => ['compressor_starts', 'compressor_operating_hours'].includes(r.name)), { maxGap: 2 });
+    assert.ok(block);
+    assert.deepEqual([block.address, block.count], [3415, 6]);
+    // 43416 = 100000 starts (0x000186A0, low word first), 43420 = s32 -2^31: no value
+    const decoded = decodeBlock(block, [0x86a0, 0x0001, 0, 0, 0x0000, 0x8000]);
+    assert.deepEqual(decoded.values, { compressor_starts: 100000 });
+    assert.deepEqual(decoded.rejected, [{ register: 'compressor_operating_hours', reason: 'unavailable', raw: -2147483648 }]);
+  });
+
   describe('generic-example', () => {
     it('shows every field of a register definition', () => {
       const map = loadProfile('generic-example');
