@@ -170,8 +170,8 @@ export interface StiebelRegister {
   register_type: 'input' | 'holding';
   data_type: 'int16' | 'uint16';
   scale: number;
-  /** the raw value the ISG sends for an object the controller does not have (0x8000) */
-  unavailable: number;
+  /** the raw value the ISG sends for an object the controller does not have (0x8000); none for bit-coded words, where bit 15 is a state */
+  unavailable?: number;
 }
 
 /** The registers of a profile, in table order; commands are left out. */
@@ -190,7 +190,9 @@ export function stiebelRegisters(kind: StiebelKind, tables: Record<string, strin
       let name = stiebelName(kind, row);
       if (seen.has(name)) name = `${name}_${row.address}`;
       seen.add(name);
-      out.push({ row, name, register_type: row.writable ? 'holding' : 'input', data_type: dataType, scale: type.scale, unavailable: dataType === 'int16' ? -0x8000 : 0x8000 });
+      const register: StiebelRegister = { row, name, register_type: row.writable ? 'holding' : 'input', data_type: dataType, scale: type.scale };
+      if (!/bit-coded/i.test(row.comments)) register.unavailable = dataType === 'int16' ? -0x8000 : 0x8000;
+      out.push(register);
     }
   }
   return out;
@@ -231,8 +233,9 @@ export function stiebelProfileYaml(kind: StiebelKind, tables: Record<string, str
     ...Object.entries(STIEBEL_TYPES).map(([code, t]) => `#   ${code} = ${t.meaning} -> ${t.data_type}${t.scale === 1 ? '' : `, scale ${t.scale}`}`),
     '#   A type 6 whose documented minimum is negative (BUS STATUS -4..0) is read as int16.',
     '# `unavailable`: the ISG answers 0x8000 for an object this controller does not have; such a value',
-    '# is left out and counted, never stored. Settings carry the manual\'s value range as min/max (a value',
-    '# outside is left out and counted); for measured values the range is only quoted in the description,',
+    '# is left out and counted, never stored (not for bit-coded status words, where 0x8000 is bit 15 set).',
+    '# Settings carry the manual\'s value range as min/max (a value outside is left out and counted);',
+    '# for measured values the range is only quoted in the description,',
     '# as the manual\'s ranges are not always plausible limits (e.g. ACTUAL TEMPERATURE HK 1 0..40).',
     '# Energy totals come as two registers, as the ISG sends them: ..._kwh (LOW word, 0..999 kWh) and',
     '# ..._mwh (HI word, MWh): the total in kWh is mwh * 1000 + kwh. COMPRESSOR STARTS likewise',
@@ -264,7 +267,7 @@ export function stiebelProfileYaml(kind: StiebelKind, tables: Record<string, str
       ...(reg.scale === 1 ? [] : [`scale: ${reg.scale}`]),
       ...(setting && row.min !== undefined ? [`min: ${row.min}`] : []),
       ...(setting && row.max !== undefined ? [`max: ${row.max}`] : []),
-      `unavailable: ${reg.unavailable}`,
+      ...(reg.unavailable === undefined ? [] : [`unavailable: ${reg.unavailable}`]),
       ...(setting ? ['setting: true'] : []),
       `description: ${yamlString(description)}`,
     ];
