@@ -5,7 +5,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Node, NodeAPI } from 'node-red';
-import type { AlertEvent, PresenceEvent, Reading } from '../shared/contract';
+import type { AlertEvent, MetricsReading, PresenceEvent, Reading } from '../shared/contract';
 import { errorOf } from '../shared/errors';
 import type { FleetLink } from '../shared/fleet-link';
 import { resolveStore } from '../shared/persist';
@@ -172,6 +172,11 @@ class FleetOwner implements FleetLink {
   reading(reading: Reading, leftOut: readonly { field: string; reason: string }[]): void {
     const now = Date.now();
     this.report(() => this.state.reading(reading, leftOut, now));
+  }
+
+  metrics(reading: MetricsReading): void {
+    const now = Date.now();
+    this.report(() => this.state.metrics(reading, now));
   }
 
   rejected(rejection: Omit<Rejection, 'time'>): void {
