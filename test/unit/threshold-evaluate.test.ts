@@ -478,6 +478,19 @@ describe('threshold-alert AlertEngine', () => {
     assert.equal(engine.process(input(10, { voltage: 251 })).events.length, 1);
   });
 
+  it('snapshot -> restore keeps a metric rule\'s alert and cooldown (no duplicate raise), cleared by a later reading', () => {
+    const metricsConfig = () => ({ rules: [...DEFAULT_RULES, FLOW_HOT], overrides: new Map(), cooldownSeconds: 300, faultAfterSeconds: 600 });
+    const engine = new AlertEngine(metricsConfig());
+    assert.deepEqual(engine.process(metricsInput(0, { flow_temperature: 61 })).events.map((e) => e.alert_type), ['flow_hot']);
+    const stored: unknown = JSON.parse(JSON.stringify(engine.snapshot()));
+    const restarted = new AlertEngine(metricsConfig());
+    assert.deepEqual(restarted.restore(stored), []);
+    assert.deepEqual(restarted.counts(), { warning: 0, critical: 1 });
+    assert.deepEqual(restarted.process(metricsInput(10, { flow_temperature: 62 })).events, []);
+    assert.deepEqual(restarted.process(metricsInput(20, { return_temperature: 30 })).alerts, { flow_hot: 'critical' }, 'an absent metric keeps the level');
+    assert.deepEqual(restarted.process(metricsInput(30, { flow_temperature: 50 })).events.map((e) => `${e.alert_type} ${e.state}`), ['flow_hot cleared']);
+  });
+
   it('snapshot -> restore keeps active alerts (no duplicate raise) and run-time overrides', () => {
     const engine = new AlertEngine(config());
     engine.process(input(0, { voltage: 251 }));
