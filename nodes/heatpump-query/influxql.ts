@@ -8,7 +8,7 @@ const HOUR = 3_600_000;
 const RAW = `"raw"."${MEASUREMENT_READING}"`;
 const HOURLY = `"hourly"."${MEASUREMENT_READING}"`;
 const ALERTS = `"raw"."${MEASUREMENT_ALERT}"`;
-/** Seed 002's measurement: no continuous queries aggregate it, so every read is of raw data. */
+/** Readings of polled sources: no continuous queries aggregate them, so every read is of raw data. */
 const METRICS = `"raw"."${MEASUREMENT_METRICS}"`;
 
 export function stringLiteral(value: string): string {

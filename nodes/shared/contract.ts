@@ -76,12 +76,12 @@ export type Reading = {
 
 export const MEASUREMENT_READING = 'sensor_reading';
 export const MEASUREMENT_ALERT = 'alert';
-/** Seed 002: readings of polled and third-party sources (Modbus, Shelly, Viessmann, ...). */
+/** Readings of polled and third-party sources (Modbus, Shelly, Viessmann, ...), docs/CONTRACTS.md. */
 export const MEASUREMENT_METRICS = 'heatpump_metrics';
 
 /** Metric names: field keys in InfluxDB, rule metrics in threshold-alert; plain so no quoting is needed anywhere. */
 export const METRIC_NAME_PATTERN = /^[A-Za-z0-9_]{1,64}$/;
-/** The `info` members stored as tags of `heatpump_metrics` (seed 002); `source` is not a tag. */
+/** The `info` members stored as tags of `heatpump_metrics`; `source` is not a tag. */
 export const METRICS_TAGS = ['name', 'location', 'model'] as const;
 export const METRICS_INFO_KEYS = [...METRICS_TAGS, 'source'] as const;
 export type MetricsInfo = Partial<Record<(typeof METRICS_INFO_KEYS)[number], string>>;
@@ -100,7 +100,7 @@ export interface MetricsReading {
   metrics: Record<string, number | boolean>;
   /** metric name -> unit ('°C', 'bar', 'kWh', ...) */
   units?: Record<string, string>;
-  /** tags name, location, model of seed 002, and the source kind, e.g. 'modbus' */
+  /** the tags name, location, model of `heatpump_metrics`, and the source kind, e.g. 'modbus' */
   info?: MetricsInfo;
 }
 

@@ -36,7 +36,7 @@ export function readingToPoint(r: Reading): InfluxPoint {
 }
 
 /**
- * A MetricsReading as a `heatpump_metrics` point (seed 002): tag heatpump_id, and name, location,
+ * A MetricsReading as a `heatpump_metrics` point: tag heatpump_id, and name, location,
  * model where the reading has them (an empty tag value is not allowed in line protocol); one field
  * per metric, numbers as floats, booleans as booleans.
  */

@@ -1,6 +1,6 @@
 // Metrics readings (what modbus-poll and the other polled sources emit) through the shipped flow as
 // `npm start` runs it, with Debian's influxd: into the ingest tab's `metrics readings` link in,
-// out as `heatpump_metrics` rows with seed 002's tags, alerts on a metric rule and on a default
+// out as `heatpump_metrics` rows with their tags, alerts on a metric rule and on a default
 // rule whose metric name matches, `sensor_data` on /api/ws, and a bad metric refused, never stored. The test adds one tab: POST /test/metrics -> link out to that link in (a
 // polled source's node sits where that tab is).
 import assert from 'node:assert/strict';

@@ -67,7 +67,7 @@ describe('shared/contract: isMetricsReading', () => {
 });
 
 describe('shared/points', () => {
-  it('metricsToPoint maps seed 002: tag heatpump_id plus the tags present, one field per metric', () => {
+  it('metricsToPoint maps the storage contract: tag heatpump_id plus the tags present, one field per metric', () => {
     assert.deepEqual(metricsToPoint(METRICS), METRICS_POINT);
     assert.deepEqual(metricsToPoint({ device_id: 'hp1', timestamp: 1, metrics: { a: 1 }, info: { name: '', source: 'modbus' } }).tags, { heatpump_id: 'hp1' }, 'no empty tags, source is not a tag');
   });
