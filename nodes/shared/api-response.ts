@@ -125,7 +125,7 @@ function healthResponse(fleet: FleetReader, now: number, historyNote: string): A
 
 /** Fleet counters exposed on /metrics, by their Prometheus name. */
 export const METRICS: { name: string; counter: keyof FleetReader['counters']; help: string }[] = [
-  { name: 'readings_total', counter: 'readings_accepted', help: 'Readings accepted by heatpump-decode.' },
+  { name: 'readings_total', counter: 'readings_accepted', help: 'Readings accepted: decoded by heatpump-decode, and metrics readings of polled sources.' },
   { name: 'readings_rejected_total', counter: 'payloads_rejected', help: 'Payloads and readings rejected by heatpump-decode.' },
   { name: 'fields_left_out_total', counter: 'fields_left_out', help: 'Fields left out of accepted readings (out of range, wrong type).' },
   { name: 'alerts_total', counter: 'alerts', help: 'Alerts raised or escalated (threshold and device-raised, one per episode).' },

@@ -23,7 +23,8 @@ export interface FleetLink {
   reading(reading: Reading, leftOut: readonly { field: string; reason: string }[]): void;
   /**
    * a metrics reading of a polled or third-party source (modbus-poll, once per answered poll): the
-   * device's latest metrics, last seen, readings_accepted. Pass a checked one (isMetricsReading).
+   * device's latest metrics, last seen, readings_accepted. One that fails isMetricsReading is not
+   * kept but counted and listed as a rejected reading (payloads_rejected, the last rejections).
    */
   metrics(reading: MetricsReading): void;
   /** a payload or one reading rejected (heatpump-decode) */

@@ -327,6 +327,14 @@ describe('heatpump-fleet node', function () {
       );
       assert.equal(fleet.state.counters.readings_accepted, 3);
       assert.ok((fleet.state.get('nibe1')?.last_seen ?? 0) >= t, 'last seen: when it was heard');
+      // a source's bug: not kept, counted and listed as a rejected reading
+      fleet.metrics({ device_id: 'nibe1', timestamp: t, metrics: { flow_temperature: Number.NaN } });
+      assert.equal(fleet.state.get('nibe1')?.metrics?.metrics.flow_temperature, 37);
+      assert.equal(fleet.state.counters.payloads_rejected, 1);
+      assert.deepEqual(
+        fleet.state.rejections().map((r) => [r.scope, r.device_id, r.reason]),
+        [['reading', 'nibe1', 'metrics reading: metric flow_temperature must be a finite number or a boolean, got NaN']],
+      );
     });
 
     it('batches changes: 1000 reports on 10 devices reach a subscriber as one delivery of 10 records', async function () {
