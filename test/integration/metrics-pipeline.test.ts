@@ -1,8 +1,9 @@
 // Metrics readings (what modbus-poll and the other polled sources emit) through the shipped flow as
-// `npm start` runs it, with Debian's influxd: into the ingest tab's `metrics readings` link in,
-// out as `heatpump_metrics` rows with their tags, alerts on a metric rule and on a default
-// rule whose metric name matches, `sensor_data` on /api/ws, and a bad metric refused, never stored. The test adds one tab: POST /test/metrics -> link out to that link in (a
-// polled source's node sits where that tab is).
+// `npm start` runs it, with Debian's influxd: into the ingest tab's `metrics readings` link in, out
+// as `heatpump_metrics` rows with their tags, alerts on a metric rule and on a default rule whose
+// metric name matches, `sensor_data` on /api/ws, a bad metric refused and never stored; and a
+// unit's offline / online through the `source presence` link in. The test adds one tab that posts
+// into both link ins, where a polled source's node would sit.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,6 +18,7 @@ import { eventually, startProduct, type RunningProduct } from '../support/runtim
 
 const DB = 'heatpump';
 const METRICS_IN = 'hp_in_metrics';
+const PRESENCE_IN = 'hp_in_source_presence';
 const FLOW_HOT = { name: 'flow_hot', label: 'Flow temperature', metric: 'flow_temperature', direction: 'above', warning: 55, critical: 60, hysteresis: 2, forSeconds: 0, enabled: true };
 
 /** The shipped flow, a flow_hot rule added to its threshold-alert, plus a tab that posts into the metrics link in. */
@@ -25,29 +27,39 @@ function flowsWithSource(): FlowNode[] {
   const threshold = flows.find((node) => node.type === 'threshold-alert');
   assert.ok(threshold && Array.isArray(threshold.rules), 'the shipped flow has a threshold-alert with rules');
   threshold.rules = [...(threshold.rules as unknown[]), FLOW_HOT];
-  const linkIn = flows.find((node) => node.id === METRICS_IN);
-  assert.ok(linkIn, `the shipped flow has the link in ${METRICS_IN}`);
-  linkIn.links = ['t_metrics_out'];
-  return [
-    ...flows,
-    { id: 't_tab', type: 'tab', label: 'test source' },
-    { id: 't_metrics_http', type: 'http in', z: 't_tab', url: '/test/metrics', method: 'post', x: 150, y: 80, wires: [['t_metrics_ok', 't_metrics_plain']] },
-    { id: 't_metrics_ok', type: 'http response', z: 't_tab', statusCode: '204', x: 400, y: 60, wires: [] },
-    // what a source node sends: the reading alone, no HTTP request riding along
-    {
-      id: 't_metrics_plain',
-      type: 'change',
-      z: 't_tab',
-      rules: [
-        { t: 'delete', p: 'req', pt: 'msg' },
-        { t: 'delete', p: 'res', pt: 'msg' },
-      ],
-      x: 400,
-      y: 120,
-      wires: [['t_metrics_out']],
-    },
-    { id: 't_metrics_out', type: 'link out', z: 't_tab', mode: 'link', links: [METRICS_IN], x: 600, y: 120 },
-  ];
+  /**
+   * POST /test/<name> -> the body alone (no HTTP request riding along, as a source node sends it)
+   * -> link out to `target`; with `asMessage` the body is `{topic, payload}` of the message
+   */
+  const endpoint = (name: string, target: string, y: number, asMessage = false): FlowNode[] => {
+    const linkIn = flows.find((node) => node.id === target);
+    assert.ok(linkIn, `the shipped flow has the link in ${target}`);
+    linkIn.links = [`t_${name}_out`];
+    return [
+      { id: `t_${name}_http`, type: 'http in', z: 't_tab', url: `/test/${name}`, method: 'post', x: 150, y, wires: [[`t_${name}_ok`, `t_${name}_plain`]] },
+      { id: `t_${name}_ok`, type: 'http response', z: 't_tab', statusCode: '204', x: 400, y: y - 20, wires: [] },
+      {
+        id: `t_${name}_plain`,
+        type: 'change',
+        z: 't_tab',
+        rules: [
+          ...(asMessage
+            ? [
+                { t: 'set', p: 'topic', pt: 'msg', to: 'payload.topic', tot: 'msg' },
+                { t: 'set', p: 'payload', pt: 'msg', to: 'payload.payload', tot: 'msg' },
+              ]
+            : []),
+          { t: 'delete', p: 'req', pt: 'msg' },
+          { t: 'delete', p: 'res', pt: 'msg' },
+        ],
+        x: 400,
+        y: y + 20,
+        wires: [[`t_${name}_out`]],
+      },
+      { id: `t_${name}_out`, type: 'link out', z: 't_tab', mode: 'link', links: [target], x: 600, y: y + 20 },
+    ];
+  };
+  return [...flows, { id: 't_tab', type: 'tab', label: 'test source' }, ...endpoint('metrics', METRICS_IN, 80), ...endpoint('presence', PRESENCE_IN, 200, true)];
 }
 
 describe('metrics readings end to end (shipped flow, InfluxDB, alerts, WebSocket)', function () {
@@ -60,8 +72,8 @@ describe('metrics readings end to end (shipped flow, InfluxDB, alerts, WebSocket
 
   const query = async (q: string): Promise<Record<string, unknown>[]> =>
     rowsOf(await influxQuery({ url: influx.url }, q, DB)).map((row) => ({ ...row, time: Date.parse(String(row.time)) }));
-  const post = async (payload: unknown): Promise<void> => {
-    const res = await fetch(`${product.baseUrl}/test/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+  const post = async (payload: unknown, endpoint = 'metrics'): Promise<void> => {
+    const res = await fetch(`${product.baseUrl}/test/${endpoint}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
     assert.equal(res.status, 204);
   };
   const reading = (deviceId: string, timestamp: number, metrics: MetricsReading['metrics']): MetricsReading => ({
@@ -137,6 +149,15 @@ describe('metrics readings end to end (shipped flow, InfluxDB, alerts, WebSocket
     assert.deepEqual((sensor.data as MetricsReading).metrics, { flow_temperature: 61.5, voltage: 251 });
     assert.deepEqual(sensor.alerts, { flow_hot: 'critical', voltage_high: 'critical' });
     assert.match(String(sensor.timestamp), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  it('takes a polled unit offline and online again on {topic: id, payload: offline | online} (source presence)', async () => {
+    await eventually(async () => wsMessages.find((m) => m.type === 'device_online' && m.device_id === 'nibe1'), 5000, 'nibe1 online from its readings');
+    await post({ topic: 'nibe1', payload: 'offline' }, 'presence');
+    const offline = await eventually(async () => wsMessages.find((m) => m.type === 'device_offline' && m.device_id === 'nibe1'), 5000, 'nibe1 offline');
+    assert.equal(offline.reason, 'status');
+    await post({ topic: 'nibe1', payload: 'online' }, 'presence');
+    await eventually(async () => (wsMessages.filter((m) => m.type === 'device_online' && m.device_id === 'nibe1').length === 2 ? true : undefined), 5000, 'nibe1 online again');
   });
 
   it('refuses a metrics reading with a value that is not a number or boolean: nothing of it is stored', async () => {
