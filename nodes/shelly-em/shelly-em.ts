@@ -84,10 +84,12 @@ class ShellyEm {
       this.schedule(step.delayMs);
       return;
     }
+    // an answer, whatever it says, means the meter is there
     const step = this.reachability.polled('answered');
-    if (step.transition === 'online' && this.wasOffline) {
+    if (step.transition === 'online') {
+      if (this.wasOffline) this.node.log(this.t(`${TYPE}.log.online`, { url: base.href }));
       this.wasOffline = false;
-      this.node.log(this.t(`${TYPE}.log.online`, { url: base.href }));
+      if (this.polledDeviceId !== undefined) this.announce(this.polledDeviceId, 'online');
     }
     this.schedule(step.delayMs);
     if (result.kind === 'auth') return this.badAnswer(result.reason);
