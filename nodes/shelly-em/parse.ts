@@ -189,7 +189,7 @@ export function parseShellyStatus(body: unknown, profile: Profile | 'auto'): Res
 
 /** What an MQTT status message of a Shelly says. */
 export type MqttStatus =
-  | { kind: 'meter'; prefix: string; values: MeterValues }
+  | { kind: 'meter'; prefix: string; values: MeterValues; derivedDeviceId?: string }
   | { kind: 'sys'; prefix: string; derivedDeviceId?: string }
   | { kind: 'online'; prefix: string; online: boolean }
   /** another component of the device (switch:0, wifi, ...): nothing to read */
@@ -212,9 +212,34 @@ function payloadValue(payload: unknown, what: string): Result<unknown, string> {
 }
 
 /**
+ * `<prefix>/events/rpc`, which a Gen2 device publishes by default ("RPC status notifications"):
+ * NotifyStatus carries the changed values of the components that changed, NotifyFullStatus all
+ * of them (and sys.mac); other notifications (NotifyEvent) carry no readings.
+ */
+function parseNotification(topic: string, prefix: string, payload: unknown): Result<MqttStatus, string> {
+  const value = payloadValue(payload, topic);
+  if (!value.ok) return value;
+  const frame = value.value;
+  if (!isPlainObject(frame) || typeof frame.method !== 'string') return err(`${topic}: the payload must be a JSON-RPC notification {method, params}`);
+  if (frame.method !== 'NotifyStatus' && frame.method !== 'NotifyFullStatus') return ok({ kind: 'other', prefix });
+  if (!isPlainObject(frame.params)) return err(`${topic}: ${frame.method} without params`);
+  const params = frame.params;
+  const derivedDeviceId = deviceIdFromMac(isPlainObject(params.sys) ? params.sys.mac : undefined);
+  const withId = derivedDeviceId !== undefined ? { derivedDeviceId } : {};
+  const components = meterComponents(params);
+  if (components.length === 0) return ok(derivedDeviceId !== undefined ? { kind: 'sys', prefix, ...withId } : { kind: 'other', prefix });
+  const values = emptyValues();
+  for (const component of components) {
+    const added = addComponent(values, component, params[component]);
+    if (!added.ok) return err(`${topic}: ${added.error}`);
+  }
+  return ok({ kind: 'meter', prefix, values, ...withId });
+}
+
+/**
  * A message of `mqtt in` on the device's own topics: `<prefix>/status/<component>` (the
- * component's status as JSON, the same as its GetStatus answer) or `<prefix>/online` (true /
- * false, the device's last will).
+ * component's status as JSON, the same as its GetStatus answer), `<prefix>/events/rpc`
+ * (notifications) or `<prefix>/online` (true / false, the device's last will).
  */
 export function parseMqttStatus(topic: unknown, payload: unknown): Result<MqttStatus, string> {
   if (typeof topic !== 'string' || topic === '') return err('msg.topic must be the MQTT topic <prefix>/status/<component> of the Shelly');
@@ -225,8 +250,10 @@ export function parseMqttStatus(topic: unknown, payload: unknown): Result<MqttSt
     if (typeof value.value !== 'boolean') return err(`${topic}: the payload must be true or false`);
     return ok({ kind: 'online', prefix: online[1] ?? '', online: value.value });
   }
+  const events = /^(.+)\/events\/rpc$/.exec(topic);
+  if (events) return parseNotification(topic, events[1] ?? '', payload);
   const status = /^(.+)\/status\/([^/]+)$/.exec(topic);
-  if (!status) return err(`${JSON.stringify(topic.slice(0, 80))} is not a Shelly status topic <prefix>/status/<component>`);
+  if (!status) return err(`${JSON.stringify(topic.slice(0, 80))} is not a Shelly topic <prefix>/status/<component>, <prefix>/events/rpc or <prefix>/online`);
   const prefix = status[1] ?? '';
   const component = status[2] ?? '';
   if (component !== 'sys' && !COMPONENT_KEY.test(component)) return ok({ kind: 'other', prefix });

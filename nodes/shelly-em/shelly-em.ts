@@ -119,10 +119,8 @@ class ShellyEm {
     if (!parsed.ok) return failInput(this.node, done, this.t(`${TYPE}.status.bad-input`), parsed.error);
     const status = parsed.value;
     if (status.kind === 'other') return done();
-    if (status.kind === 'sys') {
-      if (status.derivedDeviceId !== undefined) this.idByPrefix.set(status.prefix, status.derivedDeviceId);
-      return done();
-    }
+    if ((status.kind === 'sys' || status.kind === 'meter') && status.derivedDeviceId !== undefined) this.idByPrefix.set(status.prefix, status.derivedDeviceId);
+    if (status.kind === 'sys') return done();
     const deviceId = this.options.deviceId ?? this.idByPrefix.get(status.prefix) ?? deviceIdFromPrefix(status.prefix);
     if (deviceId === undefined) return failInput(this.node, done, this.t(`${TYPE}.status.bad-input`), this.t(`${TYPE}.errors.no-mqtt-device-id`, { prefix: status.prefix }));
     if (status.kind === 'online') {

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NodeMessage } from 'node-red';
-import type { MetricsReading } from '../../nodes/shared/contract';
+import { metricsReadingProblem, type MetricsReading } from '../../nodes/shared/contract';
 import { verifyDigest } from '../../nodes/shelly-em/digest';
 import { catchModule, collect, flowSuiteHooks, flowWithCatch, helper, nodeById as get, withCatalog, type NodeInit, type Spied } from '../support/flow-helper';
 import { readFixture } from '../support/fixtures';
@@ -128,6 +128,7 @@ describe('shelly-em node (polling a replayed Shelly)', function () {
     const [first, second] = await readings;
     const reading = payloadOf(first);
     assert.equal(first?.topic, 'shelly-aabbccddeeff');
+    assert.equal(metricsReadingProblem(reading), undefined);
     assert.deepEqual([reading.device_id, reading.info], ['shelly-aabbccddeeff', { source: 'shelly' }]);
     assert.equal(reading.metrics.total_act_power, 558.965);
     assert.equal(reading.metrics.a_total_act_energy, 2034616.71);

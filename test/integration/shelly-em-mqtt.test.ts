@@ -46,7 +46,7 @@ describe('shelly-em on the Shelly MQTT status topics, through a real broker (aed
     await helper.unload();
   });
 
-  it('power and energy arrive separately: one reading each with what it carries; the last will takes it offline', async () => {
+  it('power, energy and notified changes arrive separately: one reading each with what it carries; the last will takes it offline', async () => {
     await helper.load(
       [shellyEm, catchModule, mqttNodes],
       [
@@ -73,10 +73,15 @@ describe('shelly-em on the Shelly MQTT status topics, through a real broker (aed
     await device.publishAsync(`${PREFIX}/status/switch:0`, '{"id":0,"output":false}', { qos: 1 });
     await device.publishAsync(`${PREFIX}/status/emdata:0`, readFixture('shelly', 'aioshelly_pro3em_EMData.GetStatus_emdata0.json'), { qos: 1 });
     await waitFor(() => readings.length === 2, { timeoutMs: DEADLINE_MS, what: 'the energy reading' });
+    // the default notification topic: only what changed
+    const notify = { src: PREFIX, dst: `${PREFIX}/events`, method: 'NotifyStatus', params: { ts: 1707326930.12, 'em:0': { id: 0, c_act_power: -15.2, total_act_power: 530.5 } } };
+    await device.publishAsync(`${PREFIX}/events/rpc`, JSON.stringify(notify), { qos: 1 });
+    await waitFor(() => readings.length === 3, { timeoutMs: DEADLINE_MS, what: 'the notified change' });
     await device.publishAsync(`${PREFIX}/online`, 'false', { qos: 1 });
     await waitFor(() => presence.length === 2, { timeoutMs: DEADLINE_MS, what: () => `offline (presence ${JSON.stringify(presence)})` });
 
-    const [power, energy] = readings;
+    const [power, energy, change] = readings;
+    assert.deepEqual(change?.metrics, { c_act_power: -15.2, c_act_power_negative: true, total_act_power: 530.5, total_act_power_negative: false });
     assert.equal(power?.device_id, 'shelly-aabbccddeeff', 'from the default topic prefix');
     assert.deepEqual([power?.metrics.total_act_power, power?.units?.total_act_power, power?.metrics.total_act], [558.965, 'W', undefined]);
     assert.deepEqual([energy?.metrics.total_act, energy?.units?.total_act, energy?.metrics.total_act_power], [2589773.39, 'Wh', undefined]);

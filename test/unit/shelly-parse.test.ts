@@ -229,6 +229,30 @@ describe('Shelly Gen2 answers -> metrics (shelly-em parse)', () => {
       });
     }
 
+    it('reads NotifyStatus on <prefix>/events/rpc: only the values that changed', () => {
+      const frame = { src: 'shellypro3em-aabbccddeeff', dst: 'shellypro3em-aabbccddeeff/events', method: 'NotifyStatus', params: { ts: 1707326930.12, 'em:0': { id: 0, a_act_power: -12.5, total_act_power: 300.1 } } };
+      const result = parseMqttStatus('shellypro3em-aabbccddeeff/events/rpc', JSON.stringify(frame));
+      assert.ok(result.ok && result.value.kind === 'meter');
+      assert.deepEqual(result.value.values.metrics, { a_act_power: -12.5, a_act_power_negative: true, total_act_power: 300.1, total_act_power_negative: false });
+      assert.deepEqual(result.value.values.negative, ['a_act_power']);
+    });
+
+    it('reads NotifyFullStatus: every meter value of the recorded Pro 3EM, and the device id from sys.mac', () => {
+      const result = parseMqttStatus('home/meter/events/rpc', { method: 'NotifyFullStatus', params: { ts: 1707326927.5, ...PRO3EM_STATUS } });
+      assert.ok(result.ok && result.value.kind === 'meter');
+      assert.deepEqual(result.value.values.metrics, expectedValues({ ...EM0_EXPECTED, ...EMDATA0_EXPECTED }).metrics);
+      assert.equal(result.value.derivedDeviceId, 'shelly-aabbccddeeff');
+    });
+
+    it('passes over notifications without readings (NotifyEvent, NotifyStatus of another component)', () => {
+      const event = parseMqttStatus('p/events/rpc', { method: 'NotifyEvent', params: { ts: 1, events: [{ component: 'sys', event: 'scheduled_restart' }] } });
+      const other = parseMqttStatus('p/events/rpc', { method: 'NotifyStatus', params: { ts: 1, 'switch:0': { id: 0, output: true } } });
+      assert.deepEqual([event, other], [
+        { ok: true, value: { kind: 'other', prefix: 'p' } },
+        { ok: true, value: { kind: 'other', prefix: 'p' } },
+      ]);
+    });
+
     it('emdata:0 over MQTT gives the energy half only (nothing invented)', () => {
       const result = parseMqttStatus('p/status/emdata:0', EMDATA0);
       assert.ok(result.ok && result.value.kind === 'meter');
@@ -237,7 +261,9 @@ describe('Shelly Gen2 answers -> metrics (shelly-em parse)', () => {
 
     const refused: Array<[string, unknown, unknown, RegExp]> = [
       ['no topic', undefined, EM0, /msg.topic must be the MQTT topic/],
-      ['not a status topic', 'heatpump/site1/data', EM0, /is not a Shelly status topic/],
+      ['not a Shelly topic', 'heatpump/site1/data', EM0, /is not a Shelly topic <prefix>\/status\/<component>/],
+      ['a notification without method', 'p/events/rpc', { params: {} }, /must be a JSON-RPC notification/],
+      ['NotifyStatus without params', 'p/events/rpc', { method: 'NotifyStatus' }, /NotifyStatus without params/],
       ['garbage JSON', 'p/status/em:0', '{"a_act', /p\/status\/em:0: the payload is not JSON/],
       ['a number as the status', 'p/status/em:0', 42, /em:0: the status must be a JSON object, got number/],
       ['online that is not a boolean', 'p/online', 'maybe', /the payload is not JSON|must be true or false/],
