@@ -34,6 +34,8 @@ class ShellyEm {
   private badAnswers = 0;
   private lastBadAnswer = '';
   private wasOffline = false;
+  /** the device's own error flags last logged */
+  private lastWarnings = '';
 
   constructor(
     private readonly node: Node,
@@ -134,10 +136,17 @@ class ShellyEm {
 
   /** `send` is the input handler's for readings from messages, the node's own for polls. */
   private emit(deviceId: string, values: MeterValues, send: Send = (msg) => this.node.send(msg)): void {
-    const reading: MetricsReading = { device_id: deviceId, timestamp: Date.now(), metrics: values.metrics, units: values.units, info: { source: 'shelly' } };
-    const out: MetricsMsg = { topic: deviceId, payload: reading };
     this.announce(deviceId, 'online', send);
-    send([out, null]);
+    // what the device flags is logged once per change, not per reading
+    const warnings = values.warnings.join('; ');
+    if (warnings !== '' && warnings !== this.lastWarnings) this.node.warn(this.t(`${TYPE}.log.device-errors`, { errors: warnings }));
+    this.lastWarnings = warnings;
+    // a meter that reports a failure may leave nothing to send; an empty reading helps no one
+    if (Object.keys(values.metrics).length > 0) {
+      const reading: MetricsReading = { device_id: deviceId, timestamp: Date.now(), metrics: values.metrics, units: values.units, info: { source: 'shelly' } };
+      const out: MetricsMsg = { topic: deviceId, payload: reading };
+      send([out, null]);
+    }
     const power = totalPower(values);
     const shown = power === undefined ? this.t(`${TYPE}.status.reading`, { count: Object.keys(values.metrics).length }) : `${power} W`;
     if (values.warnings.length > 0) setStatus(this.node, 'error', this.t(`${TYPE}.status.warning`, { text: shown }));

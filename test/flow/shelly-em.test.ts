@@ -212,6 +212,23 @@ describe('shelly-em node (polling a replayed Shelly)', function () {
     });
   }
 
+  it('a meter that flags power_meter_failure: its power is left out, the energy still read, one warning line, ⚠ on the status', async () => {
+    const status = JSON.parse(PRO3EM_STATUS) as Record<string, Record<string, unknown>>;
+    meter.answer = { status: 200, body: JSON.stringify({ ...status, 'em:0': { ...status['em:0'], errors: ['power_meter_failure'] } }) };
+    const statuses: string[] = [];
+    let readings: Promise<NodeMessage[]> = Promise.resolve([]);
+    await load({}, {}, () => {
+      readings = collect('readings', 3, DEADLINE_MS);
+      onStatus(statuses);
+    });
+    for (const msg of await readings) {
+      const { metrics } = payloadOf(msg);
+      assert.deepEqual([metrics.total_act_power, metrics.total_act], [undefined, 2589773.39]);
+    }
+    assert.deepEqual(logLines(WARN), ['The meter reports errors; the values concerned are left out: em:0: power_meter_failure']);
+    assert.ok(statuses.includes('8 metrics ⚠ device errors'), statuses.join(' | '));
+  });
+
   it('a meter that disappears and returns: one offline, one online, one log line each, backoff on the status', async () => {
     const statuses: string[] = [];
     const presence: unknown[] = [];
