@@ -226,7 +226,7 @@ describe('shelly-em node (polling a replayed Shelly)', function () {
       assert.deepEqual([metrics.total_act_power, metrics.total_act], [undefined, 2589773.39]);
     }
     assert.deepEqual(logLines(WARN), ['The meter reports errors; the values concerned are left out: em:0: power_meter_failure']);
-    assert.ok(statuses.includes('8 metrics ⚠ device errors'), statuses.join(' | '));
+    assert.ok(statuses.includes('8 metrics ⚠ errors'), statuses.join(' | '));
   });
 
   it('a meter that disappears and returns: one offline, one online, one log line each, backoff on the status', async () => {
