@@ -16,6 +16,9 @@ export const VIESSMANN_SCOPE = 'IoT User offline_access';
 /** How long before its expiry an access token is renewed. */
 export const RENEW_BEFORE_MS = 2 * 60 * 1000;
 
+/** A token must live at least this long when its call is made (after waiting for the budget). */
+export const CALL_MARGIN_MS = 15 * 1000;
+
 /** How long a started login waits for its callback. */
 export const LOGIN_TTL_MS = 10 * 60 * 1000;
 
@@ -96,8 +99,9 @@ export function parseTokenResponse(status: number, body: unknown, now: number): 
   return ok({ accessToken, expiresAt: now + seconds * 1000, ...(typeof refreshToken === 'string' && refreshToken !== '' ? { refreshToken } : {}) });
 }
 
-export function needsRenewal(tokens: Tokens | undefined, now: number): boolean {
-  return tokens === undefined || now >= tokens.expiresAt - RENEW_BEFORE_MS;
+/** Whether to renew before a call: at RENEW_BEFORE_MS before the expiry, or `marginMs` when given. */
+export function needsRenewal(tokens: Tokens | undefined, now: number, marginMs = RENEW_BEFORE_MS): boolean {
+  return tokens === undefined || now >= tokens.expiresAt - marginMs;
 }
 
 export interface PendingLogin {

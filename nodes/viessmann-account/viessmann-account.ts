@@ -11,6 +11,8 @@ import { apiPaths, classifyApiError, devicesOf, gatewaysOf, type ApiError, type 
 import { budgetStateOf, CallBudget, VIESSMANN_LIMITS, type CallPriority, type Remaining, type Ticket } from './budget';
 import {
   authorizeUrlOf,
+  CALL_MARGIN_MS,
+  RENEW_BEFORE_MS,
   codeGrantBody,
   createPkce,
   createState,
@@ -117,15 +119,16 @@ class Account {
     const fail = (error: ApiError | AccountProblem): ApiAnswer => ({ ok: false, error, remaining: this.remaining() });
     if (this.loginProblem) return fail(this.loginProblem);
     // a token first: without one, no call of the budget is spent
-    const before = await this.accessToken(false);
+    const before = await this.accessToken('early');
     if (!before.ok) return fail(before.error);
     if (!(await this.acquire(priority))) return fail({ kind: 'closed', message: 'closed' });
-    let token = await this.accessToken(false);
+    // the wait for the budget may have been long: renew only if the token would not last the call
+    let token = await this.accessToken('for-call');
     if (!token.ok) return fail(token.error);
     let answer = await this.fetchApi(path, token.value);
     if (!answer.ok && answer.error.kind === 'expired-token') {
       // the API refused the token before its announced expiry: renew once and call once more
-      token = await this.accessToken(true);
+      token = await this.accessToken('now');
       if (!token.ok) return fail(token.error);
       if (!(await this.acquire(priority))) return fail({ kind: 'closed', message: 'closed' });
       answer = await this.fetchApi(path, token.value);
@@ -189,8 +192,10 @@ class Account {
       .catch((error: unknown) => this.node.warn(this.t(`${TYPE}.log.store-failed`, { reason: errorOf(error).message })));
   }
 
-  private async accessToken(force: boolean): Promise<Result<string, AccountProblem>> {
-    if (!force && this.tokens && !needsRenewal(this.tokens, Date.now())) return ok(this.tokens.accessToken);
+  /** 'early': renewed RENEW_BEFORE_MS ahead of its expiry; 'for-call': when it would not last a call; 'now': the API refused it. */
+  private async accessToken(when: 'early' | 'for-call' | 'now'): Promise<Result<string, AccountProblem>> {
+    const margin = when === 'early' ? RENEW_BEFORE_MS : CALL_MARGIN_MS;
+    if (when !== 'now' && this.tokens && !needsRenewal(this.tokens, Date.now(), margin)) return ok(this.tokens.accessToken);
     // one renewal at a time, whatever number of devices asks
     this.renewal ??= this.renew().finally(() => (this.renewal = undefined));
     const renewed = await this.renewal;
@@ -288,7 +293,7 @@ function init(RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const credentials = (this.credentials ?? {}) as ViessmannAccountCredentials;
     const { store, fallback } = resolveStore(RED.settings, config.store);
-    if (fallback || store === undefined) this.warn(t(`${TYPE}.log.memory-only`, { store: config.store || '-' }));
+    if (fallback) this.warn(t(`${TYPE}.log.memory-only`, { store: config.store || '-' }));
     const account = new Account(
       this,
       RED,
