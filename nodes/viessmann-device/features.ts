@@ -42,7 +42,7 @@ interface NumberRule {
   unit: string;
 }
 
-/** Number readings of a feature (by its exact name), seed 004's table. */
+/** Number readings of a feature (by its exact name): the temperatures and compressor figures of the performance analytics. */
 const NUMBER_READINGS: Record<string, NumberRule> = {
   'heating.sensors.temperature.outside': { metric: 'outside_temperature', property: 'value', unit: '°C' },
   'heating.sensors.temperature.return': { metric: 'return_temperature', property: 'value', unit: '°C' },

@@ -4,7 +4,7 @@ import { err, ok, type Result } from '../shared/result';
 import type { DeviceAddress } from '../viessmann-account/api';
 import type { ViessmannDeviceProps } from './types';
 
-/** Seed 004: every 5 minutes, well within 1,450 calls a day for up to 5 devices of one account. */
+/** Every 5 minutes: 288 calls a day, so up to 5 devices of one account fit Viessmann's 1,450. */
 export const DEFAULT_INTERVAL_S = 300;
 export const MIN_INTERVAL_S = 10;
 

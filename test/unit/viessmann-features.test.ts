@@ -41,7 +41,7 @@ describe('viessmann features', () => {
     ],
   ];
   for (const [name, metrics, units] of expected) {
-    it(`${name}: the readings of seed 004, disabled circuits and absent features skipped`, () => {
+    it(`${name}: temperatures, compressor and pumps; disabled circuits and absent features skipped`, () => {
       const value = decoded(name);
       assert.deepEqual(value.metrics, metrics);
       assert.deepEqual(value.units, units);
