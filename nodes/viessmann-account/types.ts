@@ -33,4 +33,6 @@ export type ApiAnswer = { ok: true; body: unknown; remaining: Remaining } | { ok
 /** What a viessmann-device borrows from its account: budgeted, authenticated GETs. */
 export interface ViessmannAccountNode extends Node {
   get(path: string, priority: CallPriority): Promise<ApiAnswer>;
+  /** the calls left now in each window, and a 429 block */
+  remaining(): Remaining;
 }

@@ -289,7 +289,7 @@ function init(RED: NodeAPI): void {
   const pending = new PendingLogins();
   const accounts = new Map<string, Account>();
 
-  function ViessmannAccount(this: Node & { get?: ViessmannAccountNode['get'] }, config: ViessmannAccountDef) {
+  function ViessmannAccount(this: Node & Partial<Pick<ViessmannAccountNode, 'get' | 'remaining'>>, config: ViessmannAccountDef) {
     RED.nodes.createNode(this, config);
     const credentials = (this.credentials ?? {}) as ViessmannAccountCredentials;
     const { store, fallback } = resolveStore(RED.settings, config.store);
@@ -309,6 +309,7 @@ function init(RED: NodeAPI): void {
     );
     accounts.set(this.id, account);
     this.get = (path, priority) => account.get(path, priority);
+    this.remaining = () => account.remaining();
     this.on('close', (_removed: boolean, done: () => void) => {
       accounts.delete(this.id);
       account.close().finally(done);

@@ -64,7 +64,11 @@ class ViessmannDevice {
 
   /** One poll at a time: a request while one runs (waiting for the budget, say) joins it. */
   private poll(send: Send): Promise<PollResult> {
-    this.inFlight ??= this.account
+    if (this.inFlight) return this.inFlight;
+    const remaining = this.account.remaining();
+    // the call will wait for the budget (or a 429 reset): say so rather than show a stale state
+    if (remaining.day === 0 || remaining.burst === 0 || remaining.blockedUntil > 0) setStatus(this.node, 'busy', this.t(`${TYPE}.status.waiting`));
+    this.inFlight = this.account
       .get(apiPaths.features(this.options.address), 'reading')
       .then((answer) => this.handle(answer, send))
       .finally(() => (this.inFlight = undefined));
@@ -124,7 +128,7 @@ function init(RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const account = RED.nodes.getNode(config.account) as ViessmannAccountNode | null;
     const options = resolveDeviceOptions(config);
-    if (account === null || typeof account.get !== 'function' || !options.ok) {
+    if (account === null || typeof account.get !== 'function' || typeof account.remaining !== 'function' || !options.ok) {
       const reason = options.ok ? t(`${TYPE}.errors.no-account`) : options.error;
       this.error(t(`${TYPE}.errors.config`, { reason }));
       setStatus(this, 'error', t(`${TYPE}.status.config-error`));

@@ -225,7 +225,9 @@ describe('viessmann-account and viessmann-device (stand-in API)', function () {
     assert.match(String((await pollNow())?.message), /HTTP 429 RATE_LIMIT_EXCEEDED/);
     assert.match(String(seen.at(-1)?.text), /^rate limited until \d\d:\d\d$/);
     const calls = standIn.log.api.length;
-    assert.equal(await pollNow(), undefined, 'the next poll waits for the reset, then reads');
+    const waiting = pollNow();
+    await eventually(() => (seen.at(-1)?.text === 'waiting for call budget' ? true : undefined), 1000, 'the status "waiting for call budget"');
+    assert.equal(await waiting, undefined, 'the next poll waits for the reset, then reads');
     assert.equal(standIn.log.api.length, calls + 1);
     assert.ok(standIn.log.api.at(-1)!.at >= reset, 'no call before the reset');
     assert.equal(readings.length, 2);
