@@ -7,21 +7,12 @@ import { isMetricsReading, type MetricsReading } from '../../nodes/shared/contra
 import { isCommonMetric } from '../../nodes/shared/metric-names';
 import { ReadingAssembler, snakeCaseName } from '../../nodes/shared/reading-assembly';
 import { decodeFrame, frameBytes, FRAME_LENGTH } from '../../nodes/heishamon-decode/frame';
+import { buildFrame } from '../support/heishamon';
 import { HeishamonDecoder, deviceIdFromBase, type HeishamonOptions } from '../../nodes/heishamon-decode/decode';
 import { errorCodeOf, MAIN_METRICS, MAIN_TOPICS, RENAMED_TOPICS } from '../../nodes/heishamon-decode/topics';
 
 const BASE = 'panasonic_heat_pump';
 const options = (more: Partial<HeishamonOptions> = {}): HeishamonOptions => ({ base: BASE, deviceId: 'heishamon', raw: false, ...more });
-
-/** A main-block frame: header, the given bytes (index → value), the rest 0, and the checksum. */
-function buildFrame(bytes: Record<number, number>, block = 0x10): Uint8Array {
-  const frame = new Uint8Array(FRAME_LENGTH);
-  frame.set([0x71, 0xc8, 0x01, block]);
-  for (const [index, value] of Object.entries(bytes)) frame[Number(index)] = value;
-  const sum = frame.subarray(0, FRAME_LENGTH - 1).reduce((total, b) => (total + b) & 0xff, 0);
-  frame[FRAME_LENGTH - 1] = (0x100 - sum) & 0xff;
-  return frame;
-}
 
 const valuesOf = (frame: Uint8Array): Record<string, string> => {
   const decoded = decodeFrame(frame);
