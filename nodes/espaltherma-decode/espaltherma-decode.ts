@@ -36,7 +36,15 @@ function init(RED: NodeAPI): void {
     }
     // config nodes may start after this one: the fleet is looked up when a reading is reported
     let fleet: FleetLink | undefined;
-    const linkedFleet = (): FleetLink | undefined => (fleet ??= fleetOf(RED.nodes, config.fleet));
+    let fleetMissingLogged = false;
+    const linkedFleet = (): FleetLink | undefined => {
+      fleet ??= fleetOf(RED.nodes, config.fleet);
+      if (fleet === undefined && config.fleet && !fleetMissingLogged) {
+        fleetMissingLogged = true;
+        node.warn(t('errors.no-fleet', { id: config.fleet }));
+      }
+      return fleet;
+    };
     const glue = new GatewayGlue(
       node,
       new EspalthermaDecoder(options),
