@@ -137,14 +137,8 @@ export class HeishamonDecoder {
       if ('error' in decoded) return err(decoded.error);
       values.push(...decoded.values);
     }
-    // a main frame is a whole cycle by itself; the extra block belongs to the cycle it follows
-    const outcome = this.collect(deviceId, values, now);
-    if (frame.value.block === 'main') {
-      const reading = this.flush(deviceId);
-      if (reading !== undefined) outcome.readings.push(reading);
-      outcome.collecting = false;
-    }
-    return ok(outcome);
+    // the extra block follows its main block, and 1wire or s0 values may come between: one cycle
+    return ok(this.collect(deviceId, values, now));
   }
 
   private collect(deviceId: string, values: CollectedValue[], now: number): InputOutcome {

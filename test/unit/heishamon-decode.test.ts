@@ -94,9 +94,8 @@ describe('heishamon-decode: raw frames (ProtocolByteDecrypt.md)', function () {
       113: 0x21, 114: 0x53,
     });
     const decoder = new HeishamonDecoder(options({ raw: true }));
-    const readings = feed(decoder, [[`${BASE}/raw/data`, Buffer.from(frame)]]);
-    assert.equal(readings.length, 1);
-    const reading = readings[0]!;
+    assert.deepEqual(feed(decoder, [[`${BASE}/raw/data`, Buffer.from(frame)]]), [], 'the cycle stays open for the extra block');
+    const reading = decoder.flush('heishamon')!;
     assert.ok(isMetricsReading(reading));
     const { metrics } = reading;
     assert.deepEqual(
@@ -162,9 +161,21 @@ describe('heishamon-decode: raw frames (ProtocolByteDecrypt.md)', function () {
     assert.equal(new HeishamonDecoder(options()).input(`${BASE}/raw/data`, buildFrame({}), 0), undefined);
     assert.equal(new HeishamonDecoder(options({ raw: true })).input(`${BASE}/main/Outside_Temp`, '5', 0), undefined);
     // older firmware published the frame on main/raw
-    const outcome = new HeishamonDecoder(options({ raw: true })).input(`${BASE}/main/raw`, buildFrame({ 142: 0x85 }), 0);
-    assert.ok(outcome?.ok);
-    assert.equal(outcome.value.readings[0]?.metrics.outdoor_temperature, 5);
+    const decoder = new HeishamonDecoder(options({ raw: true }));
+    assert.ok(decoder.input(`${BASE}/main/raw`, buildFrame({ 142: 0x85 }), 0)?.ok);
+    assert.equal(decoder.flush('heishamon')?.metrics.outdoor_temperature, 5);
+  });
+
+  it('the extra block joins the cycle of its main block; the next main frame ends the cycle', function () {
+    const decoder = new HeishamonDecoder(options({ raw: true }));
+    const readings = feed(decoder, [
+      [`${BASE}/raw/data`, buildFrame({ 142: 0x85 }), 0],
+      [`${BASE}/raw/dataextra`, buildFrame({ 20: 0x48, 21: 0x07 }, 0x21), 100],
+      [`${BASE}/raw/data`, buildFrame({ 142: 0x86 }), 30_000],
+    ]);
+    assert.equal(readings.length, 1);
+    assert.deepEqual([readings[0]!.timestamp, readings[0]!.metrics.outdoor_temperature, readings[0]!.metrics.heat_power_production_extra], [0, 5, 1864]);
+    assert.equal(decoder.flush('heishamon')?.metrics.outdoor_temperature, 6);
   });
 });
 
