@@ -38,7 +38,7 @@ export class EspalthermaDecoder {
     if (!topic.startsWith(`${base}/`)) return undefined;
     const rest = topic.slice(base.length + 1);
     const deviceId = this.options.deviceId !== '' ? this.options.deviceId : (base.split('/').pop() ?? DEFAULT_DEVICE_ID);
-    const collecting = (): boolean => this.assembler.pending().includes(deviceId);
+    const collecting = (): boolean => this.assembler.isCollecting(deviceId);
     if (rest === 'LWT') {
       const text = textOf(payload).trim().toLowerCase();
       if (text !== 'online' && text !== 'offline') return err(`${topic}: expected Online or Offline, got "${textOf(payload).slice(0, 40)}"`);

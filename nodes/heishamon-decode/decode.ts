@@ -65,7 +65,7 @@ export class HeishamonDecoder {
     if (level === 'LWT') {
       const text = textOf(payload).trim().toLowerCase();
       if (text !== 'online' && text !== 'offline') return err(`${topic}: expected Online or Offline, got "${textOf(payload).slice(0, 40)}"`);
-      return ok({ deviceId, readings: [], presence: text, collecting: this.assembler.pending().includes(deviceId) });
+      return ok({ deviceId, readings: [], presence: text, collecting: this.assembler.isCollecting(deviceId) });
     }
     if (level === 'raw' || (level === 'main' && name === 'raw')) {
       if (!this.options.raw || (level === 'raw' && name !== 'data' && name !== 'dataextra')) return undefined;
@@ -83,11 +83,6 @@ export class HeishamonDecoder {
     return collected === undefined ? undefined : this.reading(collected);
   }
 
-  /** Devices with an open cycle (for the node's close). */
-  pending(): string[] {
-    return this.assembler.pending();
-  }
-
   private split(topic: string): { base: string; levels: string[] } | undefined {
     const levels = topic.split('/');
     if (this.options.base !== '') {
@@ -96,8 +91,8 @@ export class HeishamonDecoder {
       const rest = levels.slice(baseLevels.length);
       return LEVELS.has(rest[0]!) ? { base: this.options.base, levels: rest } : undefined;
     }
-    // without a configured base, the base is what comes before the last HeishaMon level found
-    for (let i = levels.length - 1; i >= 1; i -= 1) {
+    // without a configured base, the base is what comes before the first HeishaMon level
+    for (let i = 1; i < levels.length; i += 1) {
       if (LEVELS.has(levels[i]!)) return { base: levels.slice(0, i).join('/'), levels: levels.slice(i) };
     }
     return undefined;
@@ -143,7 +138,7 @@ export class HeishamonDecoder {
 
   private collect(deviceId: string, values: CollectedValue[], now: number): InputOutcome {
     const finished = values.length === 0 ? undefined : this.assembler.add(deviceId, values, now);
-    return { deviceId, readings: finished === undefined ? [] : [this.reading(finished)], collecting: this.assembler.pending().includes(deviceId) };
+    return { deviceId, readings: finished === undefined ? [] : [this.reading(finished)], collecting: this.assembler.isCollecting(deviceId) };
   }
 
   /** The reading of a finished cycle, with the power totals summed from the latest per-mode values. */

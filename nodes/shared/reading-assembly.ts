@@ -49,9 +49,9 @@ export class ReadingAssembler {
     return reading;
   }
 
-  /** Devices with a cycle in progress. */
-  pending(): string[] {
-    return [...this.open.keys()];
+  /** True while the device has a cycle in progress. */
+  isCollecting(deviceId: string): boolean {
+    return this.open.has(deviceId);
   }
 }
 

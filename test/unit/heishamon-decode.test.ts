@@ -284,8 +284,8 @@ describe('heishamon-decode: topics (MQTT-Topics.md)', function () {
 
   it('without a configured base, finds it in the topic and derives the device id from it', function () {
     const decoder = new HeishamonDecoder({ base: '', deviceId: '', raw: false });
-    feed(decoder, [['home/heishamon-garage/main/Outside_Temp', '4'], ['panasonic_heat_pump/main/Outside_Temp', '6']]);
-    assert.equal(decoder.flush('heishamon-garage')?.metrics.outdoor_temperature, 4);
+    feed(decoder, [['home/heishamon-garage/main/Outside_Temp', '4'], ['panasonic_heat_pump/main/Outside_Temp', '6'], ['home/heishamon-garage/1wire/28aa', '20']]);
+    assert.deepEqual(decoder.flush('heishamon-garage')?.metrics, { outdoor_temperature: 4, onewire_28aa: 20 });
     assert.equal(decoder.flush('panasonic_heat_pump')?.metrics.outdoor_temperature, 6);
     assert.deepEqual(['panasonic_heat_pump', 'a/b c', '_x', ''].map(deviceIdFromBase), ['panasonic_heat_pump', 'b-c', 'x', 'heishamon']);
     assert.match(HeishamonDecoder.check({ base: '', deviceId: 'a/b', raw: false }) ?? '', /unsafe character/);
@@ -355,10 +355,10 @@ describe('heishamon-decode: one reading per cycle', function () {
     const assembler = new ReadingAssembler();
     assert.equal(assembler.add('a', [{ name: 'x', value: 1 }], 5), undefined);
     assert.equal(assembler.add('b', [{ name: 'x', value: 2, unit: 'W' }], 6), undefined);
-    assert.deepEqual(assembler.pending(), ['a', 'b']);
+    assert.deepEqual([assembler.isCollecting('a'), assembler.isCollecting('b'), assembler.isCollecting('c')], [true, true, false]);
     assert.deepEqual(assembler.add('a', [{ name: 'x', value: 3 }], 7), { deviceId: 'a', startedAt: 5, metrics: { x: 1 }, units: {} });
     assert.deepEqual(assembler.flush('b'), { deviceId: 'b', startedAt: 6, metrics: { x: 2 }, units: { x: 'W' } });
-    assert.deepEqual(assembler.pending(), ['a']);
+    assert.deepEqual([assembler.isCollecting('a'), assembler.isCollecting('b')], [true, false]);
   });
 
   it('snake_case names for gateway names', function () {
