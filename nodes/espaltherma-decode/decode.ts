@@ -2,7 +2,7 @@
 // reading) and, with ESPAltherma's ONEVAL_ONETOPIC option, one topic per label (OneATTR/<label>),
 // collected into one reading per cycle. Pure: the node's glue owns the quiet timer.
 import type { MetricsReading } from '../shared/contract';
-import { deviceIdProblem } from '../shared/device-id';
+import { deviceIdFromBase, deviceIdProblem } from '../shared/device-id';
 import { ReadingAssembler, type CollectedReading, type CollectedValue } from '../shared/reading-assembly';
 import { err, ok, type Result } from '../shared/result';
 import type { GatewayOutcome } from '../shared/gateway-glue';
@@ -37,7 +37,7 @@ export class EspalthermaDecoder {
     const base = this.options.base.replace(/\/+$/, '');
     if (!topic.startsWith(`${base}/`)) return undefined;
     const rest = topic.slice(base.length + 1);
-    const deviceId = this.options.deviceId !== '' ? this.options.deviceId : (base.split('/').pop() ?? DEFAULT_DEVICE_ID);
+    const deviceId = this.options.deviceId !== '' ? this.options.deviceId : deviceIdFromBase(base, DEFAULT_DEVICE_ID);
     const collecting = (): boolean => this.assembler.isCollecting(deviceId);
     if (rest === 'LWT') {
       const text = textOf(payload).trim().toLowerCase();

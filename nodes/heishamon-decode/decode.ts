@@ -2,13 +2,14 @@
 // (frame.ts), and the assembly of the per-value topics of one cycle into one reading. Pure: the
 // node's glue owns the quiet timer and calls flush when it fires.
 import type { MetricsReading } from '../shared/contract';
-import { deviceIdProblem } from '../shared/device-id';
+import { deviceIdFromBase, deviceIdProblem } from '../shared/device-id';
 import { err, ok, type Result } from '../shared/result';
 import { ReadingAssembler, snakeCaseName, type CollectedReading, type CollectedValue } from '../shared/reading-assembly';
 import { decodeFrame, frameBytes } from './frame';
 import { EXTRA_TOPICS, MODEL_TOPIC, OPTIONAL_TOPICS, RENAMED_TOPICS, TOTALS, mainValues, numberOf } from './topics';
 
 export const DEFAULT_BASE = 'panasonic_heat_pump';
+export const DEFAULT_DEVICE_ID = 'heishamon';
 
 export interface HeishamonOptions {
   /** topic base; blank: any base, found before the first level HeishaMon uses (main, extra, LWT, …) */
@@ -31,14 +32,6 @@ export interface InputOutcome {
 /** The levels under the base that HeishaMon publishes; anything else (commands, log, stats, …) is none of ours. */
 const LEVELS = new Set(['main', 'sdc', 'extra', 'optional', 'opt', '1wire', 's0', 'LWT', 'raw']);
 
-/** A device id from the base topic: its last level, with characters that ids may not hold replaced. */
-export function deviceIdFromBase(base: string): string {
-  const last = base.split('/').filter((level) => level !== '').pop() ?? 'heishamon';
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what is replaced
-  const id = last.replace(/[+#/,="\\\s\u0000-\u001f\u007f]/g, '-').replace(/^_+/, '').slice(0, 64);
-  return id === '' ? 'heishamon' : id;
-}
-
 export class HeishamonDecoder {
   private readonly assembler = new ReadingAssembler();
   /** per device: the model text, and the latest per-mode power values the totals are summed from */
@@ -59,7 +52,7 @@ export class HeishamonDecoder {
     const split = this.split(topic);
     if (split === undefined) return undefined;
     const { base, levels } = split;
-    const deviceId = this.options.deviceId !== '' ? this.options.deviceId : deviceIdFromBase(base);
+    const deviceId = this.options.deviceId !== '' ? this.options.deviceId : deviceIdFromBase(base, DEFAULT_DEVICE_ID);
     const [level, ...rest] = levels;
     const name = rest.join('/');
     if (level === 'LWT') {

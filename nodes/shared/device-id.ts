@@ -19,3 +19,14 @@ export function deviceIdProblem(id: unknown): string | undefined {
 export function isValidDeviceId(id: unknown): id is string {
   return deviceIdProblem(id) === undefined;
 }
+
+/**
+ * A device id from a gateway's MQTT base topic (`home/heishamon-garage` → `heishamon-garage`): its
+ * last level, with the characters ids may not hold replaced; `fallback` when nothing is left.
+ */
+export function deviceIdFromBase(base: string, fallback: string): string {
+  const last = base.split('/').filter((level) => level !== '').pop() ?? '';
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is replaced
+  const id = last.replace(/[+#/,="\\\s\u0000-\u001f\u007f]/g, '-').replace(/^_+/, '').slice(0, MAX_DEVICE_ID_LENGTH);
+  return id === '' ? fallback : id;
+}

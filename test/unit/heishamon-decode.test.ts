@@ -4,11 +4,12 @@
 // and the assembly of per-value topics into one reading per cycle.
 import assert from 'node:assert/strict';
 import { isMetricsReading, type MetricsReading } from '../../nodes/shared/contract';
+import { deviceIdFromBase } from '../../nodes/shared/device-id';
 import { isCommonMetric } from '../../nodes/shared/metric-names';
 import { ReadingAssembler, snakeCaseName } from '../../nodes/shared/reading-assembly';
 import { decodeFrame, frameBytes, FRAME_LENGTH } from '../../nodes/heishamon-decode/frame';
 import { buildFrame } from '../support/heishamon';
-import { HeishamonDecoder, deviceIdFromBase, type HeishamonOptions } from '../../nodes/heishamon-decode/decode';
+import { HeishamonDecoder, type HeishamonOptions } from '../../nodes/heishamon-decode/decode';
 import { errorCodeOf, MAIN_METRICS, MAIN_TOPICS, RENAMED_TOPICS } from '../../nodes/heishamon-decode/topics';
 
 const BASE = 'panasonic_heat_pump';
@@ -287,7 +288,7 @@ describe('heishamon-decode: topics (MQTT-Topics.md)', function () {
     feed(decoder, [['home/heishamon-garage/main/Outside_Temp', '4'], ['panasonic_heat_pump/main/Outside_Temp', '6'], ['home/heishamon-garage/1wire/28aa', '20']]);
     assert.deepEqual(decoder.flush('heishamon-garage')?.metrics, { outdoor_temperature: 4, onewire_28aa: 20 });
     assert.equal(decoder.flush('panasonic_heat_pump')?.metrics.outdoor_temperature, 6);
-    assert.deepEqual(['panasonic_heat_pump', 'a/b c', '_x', ''].map(deviceIdFromBase), ['panasonic_heat_pump', 'b-c', 'x', 'heishamon']);
+    assert.deepEqual(['panasonic_heat_pump', 'a/b c', '_x', ''].map((base) => deviceIdFromBase(base, 'heishamon')), ['panasonic_heat_pump', 'b-c', 'x', 'heishamon']);
     assert.match(HeishamonDecoder.check({ base: '', deviceId: 'a/b', raw: false }) ?? '', /unsafe character/);
   });
 });
