@@ -125,6 +125,14 @@ describe('heishamon-decode in a flow', function () {
     const [error] = await caught;
     assert.match(String((error as { error?: { message?: string } }).error?.message), /^Error: Invalid configuration: device id contains the unsafe character "\/"$/);
   });
+
+  it('a quiet time that is no positive number of seconds is a configuration error', async function () {
+    await helper.load([heishamon, fleetInit, catchModule], heishamonFlow({ quiet: '0' }));
+    const caught = collect('caught', 1);
+    get('n1').receive({ topic: `${BASE}/main/Outside_Temp`, payload: '3' });
+    const [error] = await caught;
+    assert.equal((error as { error?: { message?: string } }).error?.message, 'Error: Invalid configuration: the quiet time "0" is not a number of seconds above 0 and up to 3600');
+  });
 });
 
 describe('espaltherma-decode in a flow', function () {

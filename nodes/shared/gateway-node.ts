@@ -1,0 +1,67 @@
+// The Node-RED node both MQTT gateway decoders are (heishamon-decode, espaltherma-decode): the same
+// configuration checks, fleet lookup, input and close handling around a decoder of their own.
+// Glue, not pure: the node-red import is for types only.
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import { errorOf, failInput } from './errors';
+import { fleetOf, type FleetLink } from './fleet-link';
+import { GatewayGlue, quietMsOf, type Done, type GatewayDecoder, type Send } from './gateway-glue';
+import { clearStatus, setStatus } from './status';
+
+const DEFAULT_QUIET_S = 5;
+
+export interface GatewayNodeDef extends NodeDef {
+  base?: string;
+  deviceId?: string;
+  /** seconds without a value that end a cycle */
+  quiet?: string;
+  fleet?: string;
+}
+
+/** Registers `type`; `decoderOf` makes the node's decoder from its configuration, or says what is wrong with it. */
+export function registerGatewayNode<Def extends GatewayNodeDef>(RED: NodeAPI, type: string, decoderOf: (config: Def) => GatewayDecoder | { problem: string }): void {
+  function GatewayNode(this: Node, config: Def) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const t = (key: string, params?: Record<string, string | number>): string => RED._(`${type}.${key}`, params);
+    const decoder = decoderOf(config);
+    const quietMs = quietMsOf(config.quiet, DEFAULT_QUIET_S);
+    if ('problem' in decoder || quietMs === undefined) {
+      const text = t('errors.config', { reason: 'problem' in decoder ? decoder.problem : t('errors.quiet', { value: config.quiet ?? '' }) });
+      node.error(text);
+      setStatus(node, 'error', t('status.config-error'));
+      node.on('input', (_msg: NodeMessageInFlow, _send: Send, done: Done) => done(new Error(text)));
+      return;
+    }
+    // config nodes may start after this one: the fleet is looked up when a reading is reported
+    let fleet: FleetLink | undefined;
+    let fleetMissingLogged = false;
+    const linkedFleet = (): FleetLink | undefined => {
+      fleet ??= fleetOf(RED.nodes, config.fleet);
+      if (fleet === undefined && config.fleet && !fleetMissingLogged) {
+        fleetMissingLogged = true;
+        node.warn(t('errors.no-fleet', { id: config.fleet }));
+      }
+      return fleet;
+    };
+    const glue = new GatewayGlue(
+      node,
+      decoder,
+      { badInput: t('status.bad-input'), reading: (count) => t('status.reading', { count }), collecting: t('status.collecting'), offline: t('status.offline') },
+      quietMs,
+      linkedFleet,
+    );
+    node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
+      try {
+        glue.input(msg, send, done);
+      } catch (error) {
+        failInput(node, done, t('status.bad-input'), errorOf(error));
+      }
+    });
+    node.on('close', (_removed: boolean, done: () => void) => {
+      glue.close();
+      clearStatus(node);
+      done();
+    });
+  }
+  RED.nodes.registerType(type, GatewayNode);
+}
