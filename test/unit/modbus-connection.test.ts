@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { Backoff, backoffDelay } from '../../nodes/modbus-connection/backoff';
 import { SerialQueue } from '../../nodes/modbus-connection/request-queue';
+import { connectionSettings, type ModbusConnectionProps } from '../../nodes/modbus-connection/settings';
 
 describe('backoffDelay', () => {
   const options = { initialMs: 10_000, maxMs: 300_000 };
@@ -96,4 +97,31 @@ describe('SerialQueue', () => {
     gate.resolve('done');
     assert.equal(await inFlight, 'done');
   });
+});
+
+describe('connectionSettings', () => {
+  const cases: [string, ModbusConnectionProps, string | RegExp][] = [
+    ['TCP with defaults', { transport: 'tcp', host: ' 10.0.0.5 ' }, '{"kind":"tcp","host":"10.0.0.5","port":502}|1000|2'],
+    ['time-out in seconds', { transport: 'tcp', host: 'h', port: '1502', timeout: '2.5', timeoutUnit: 's', retries: '0' }, '{"kind":"tcp","host":"h","port":1502}|2500|0'],
+    ['RTU', { transport: 'rtu', serialPort: '/dev/ttyUSB0', baudRate: '19200', parity: 'even', dataBits: '8', stopBits: '1' }, '{"kind":"rtu","serialPort":"/dev/ttyUSB0","baudRate":19200,"parity":"even","dataBits":8,"stopBits":1}|1000|2'],
+    ['TCP without host', { transport: 'tcp', host: '' }, /host is missing/],
+    ['a port out of range', { transport: 'tcp', host: 'h', port: 70000 }, /port must be 1 .. 65535/],
+    ['RTU without port', { transport: 'rtu' }, /serial port is missing/],
+    ['bad parity', { transport: 'rtu', serialPort: '/dev/x', parity: 'mark' as 'none' }, /parity must be none, even or odd/],
+    ['bad data bits', { transport: 'rtu', serialPort: '/dev/x', dataBits: 6 }, /data bits must be 7 or 8/],
+    ['a time-out of 0', { transport: 'tcp', host: 'h', timeout: 0 }, /time-out must be 10 ms .. 60 s/],
+    ['too many retries', { transport: 'tcp', host: 'h', retries: 11 }, /retries must be 0 .. 10/],
+  ];
+  for (const [title, props, expected] of cases) {
+    it(title, () => {
+      const result = connectionSettings(props);
+      if (typeof expected === 'string') {
+        assert.ok(result.ok, result.ok ? '' : result.error);
+        assert.equal(`${JSON.stringify(result.value.endpoint)}|${result.value.options.timeoutMs}|${result.value.options.retries}`, expected);
+      } else {
+        assert.ok(!result.ok);
+        assert.match(result.error, expected);
+      }
+    });
+  }
 });
