@@ -20,12 +20,14 @@ commands from stdin, one per line, and answers each with one line "OK <json>" or
   {"cmd": "answer", "server": "a", "unit": 1}      and answers again
   {"cmd": "except", "server": "a", "unit": 1, "table": "holding", "from": 10, "to": 12}
   {"cmd": "stats"}   read requests served per server and unit: {"a": {"1": 12}}
-  {"cmd": "reset"}   zero the request counts
+  {"cmd": "times"}   when each read request came (time.monotonic() s): {"a": {"1": [12.5, ...]}}
+  {"cmd": "reset"}   zero the request counts and times
 """
 import asyncio
 import json
 import logging
 import sys
+import time
 
 from pymodbus.datastore import ModbusSequentialDataBlock, ModbusServerContext, ModbusSlaveContext
 from pymodbus.framer.rtu_framer import ModbusRtuFramer
@@ -49,10 +51,12 @@ class UnitContext(ModbusSlaveContext):
             blocks[key] = ModbusSequentialDataBlock(0, values)
         super().__init__(hr=blocks["h"], ir=blocks["i"], co=blocks["c"], di=blocks["d"], zero_mode=True)
         self.requests = 0
+        self.times = []
         self.exceptions = [(e["table"], int(e["from"]), int(e["to"])) for e in spec.get("exceptions", [])]
 
     def validate(self, fc_as_hex, address, count=1):
         self.requests += 1
+        self.times.append(time.monotonic())
         key = self.decode(fc_as_hex)
         for table, first, last in self.exceptions:
             if TABLES[table] == key and address <= last and address + count - 1 >= first:
@@ -106,10 +110,13 @@ def run_command(servers, command):
     cmd = command.get("cmd")
     if cmd == "stats":
         return {name: {str(u): ctx.requests for u, ctx in s["units"].items()} for name, s in servers.items()}
+    if cmd == "times":
+        return {name: {str(u): ctx.times for u, ctx in s["units"].items()} for name, s in servers.items()}
     if cmd == "reset":
         for s in servers.values():
             for ctx in s["units"].values():
                 ctx.requests = 0
+                ctx.times = []
         return {}
     server = servers[command["server"]]
     unit = int(command["unit"])

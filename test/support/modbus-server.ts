@@ -116,6 +116,11 @@ export class ModbusServer {
     return (await this.command({ cmd: 'stats' })) as Record<string, Record<string, number>>;
   }
 
+  /** when each read request came, per server and unit (the server's monotonic clock, seconds) */
+  async times(): Promise<Record<string, Record<string, number[]>>> {
+    return (await this.command({ cmd: 'times' })) as Record<string, Record<string, number[]>>;
+  }
+
   resetStats(): Promise<unknown> {
     return this.command({ cmd: 'reset' });
   }

@@ -1,0 +1,149 @@
+// 100 heat pumps x 60 registers polled every 10 s, one Modbus TCP connection per heat pump, against
+// one pymodbus process serving 100 ports: Node-RED CPU %, poll cadence jitter (p99, from the
+// times the server saw the requests) and requests per poll, with block coalescing and, in the same
+// run, with one request per register as the baseline (the same 60 registers spread one address
+// apart, so that no two can share a read).
+import { execFileSync } from 'node:child_process';
+import { PYTHON, ModbusServer, type ServerSpec } from '../test/support/modbus-server';
+import { processUsage, startNodeRedChild } from './child';
+import { percentile } from './measure';
+
+export const title = 'modbus-poll: 100 heat pumps x 60 registers every 10 s';
+
+const PUMPS = Number(process.env.BENCH_MODBUS_PUMPS ?? 100);
+const SECONDS = Number(process.env.BENCH_MODBUS_SECONDS ?? 30);
+const INTERVAL_S = 10;
+/** 60 registers: 6 clusters of 10 neighbours (input int16), as a pump's documented blocks tend to be */
+const REGISTERS = 60;
+const CLUSTER = 10;
+const CLUSTER_GAP = 20;
+
+interface Layout {
+  name: string;
+  /** address of register i */
+  address: (i: number) => number;
+}
+
+const COALESCED: Layout = { name: 'coalesced', address: (i) => Math.floor(i / CLUSTER) * (CLUSTER + CLUSTER_GAP) + (i % CLUSTER) };
+const SINGLE: Layout = { name: 'one request per register', address: (i) => i * 2 };
+
+function registersYaml(layout: Layout): string {
+  const lines = ['models:', '  bench:', '    registers:'];
+  for (let i = 0; i < REGISTERS; i++) lines.push(`      - {name: r${i}, address: ${layout.address(i)}, register_type: input, data_type: int16, scale: 0.1}`);
+  return lines.join('\n');
+}
+
+function bank(layout: Layout): Record<number, number> {
+  const words: Record<number, number> = {};
+  for (let i = 0; i < REGISTERS; i++) words[layout.address(i)] = 200 + i;
+  return words;
+}
+
+function flows(layout: Layout, ports: number[]): object[] {
+  const yaml = registersYaml(layout);
+  return [
+    { id: 'bench-tab', type: 'tab', label: 'modbus bench' },
+    ...ports.flatMap((port, i) => [
+      { id: `conn-${i}`, type: 'modbus-connection', transport: 'tcp', host: '127.0.0.1', port, timeout: 2000, timeoutUnit: 'ms', retries: 1 },
+      {
+        id: `poll-${i}`,
+        type: 'modbus-poll',
+        z: 'bench-tab',
+        x: 200,
+        y: 40 + i * 40,
+        connection: `conn-${i}`,
+        deviceId: `hp-${String(i).padStart(3, '0')}`,
+        unitId: 1,
+        interval: INTERVAL_S,
+        mapSource: 'yaml',
+        yaml,
+        wires: [[], [], []],
+      },
+    ]),
+  ];
+}
+
+interface PhaseResult {
+  layout: string;
+  cpuPercent: number;
+  peakRssMiB: number;
+  polls: number;
+  requestsPerPoll: number;
+  jitterP50: number;
+  jitterP99: number;
+  jitterMax: number;
+}
+
+/**
+ * Poll starts per unit: a request more than half an interval after the previous one starts a new
+ * poll (the requests of one poll can spread over a second or more while the server serves 100).
+ */
+function pollStarts(times: number[]): number[] {
+  const starts: number[] = [];
+  let last = -Infinity;
+  for (const t of times) {
+    if (t - last > INTERVAL_S / 2) starts.push(t);
+    last = t;
+  }
+  return starts;
+}
+
+async function phase(layout: Layout): Promise<PhaseResult> {
+  const servers: ServerSpec[] = Array.from({ length: PUMPS }, (_, i) => ({ name: String(i), tcp: { port: 0 }, units: { 1: { input: bank(layout) } } }));
+  const server = await ModbusServer.start(servers);
+  try {
+    const child = await startNodeRedChild(`modbus ${layout.name}`, flows(layout, server.ports), {});
+    // the first poll of each node connects; measure from the second interval on
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await server.resetStats();
+    const before = processUsage(child.process.pid ?? 0);
+    const start = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
+    const after = processUsage(child.process.pid ?? 0);
+    const wall = (performance.now() - start) / 1000;
+    const times = await server.times();
+    await child.stop();
+    let polls = 0;
+    let requests = 0;
+    const deviations: number[] = [];
+    for (const units of Object.values(times)) {
+      const unitTimes = units['1'] ?? [];
+      requests += unitTimes.length;
+      const starts = pollStarts(unitTimes);
+      polls += starts.length;
+      for (let i = 1; i < starts.length; i++) deviations.push(Math.abs((starts[i]! - starts[i - 1]!) * 1000 - INTERVAL_S * 1000));
+    }
+    deviations.sort((a, b) => a - b);
+    return {
+      layout: layout.name,
+      cpuPercent: ((after.cpuSeconds - before.cpuSeconds) / wall) * 100,
+      peakRssMiB: after.peakRssMiB,
+      polls,
+      requestsPerPoll: requests / Math.max(1, polls),
+      jitterP50: percentile(deviations, 50),
+      jitterP99: percentile(deviations, 99),
+      jitterMax: deviations[deviations.length - 1] ?? NaN,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+export async function run(): Promise<void> {
+  try {
+    execFileSync(PYTHON, ['-c', 'import pymodbus.server.async_io'], { stdio: 'ignore' });
+  } catch {
+    console.log(`  skipped: ${PYTHON} cannot import pymodbus (apt-get install -y python3-pymodbus)`);
+    return;
+  }
+  console.log(`  ${PUMPS} heat pumps, ${REGISTERS} registers each, every ${INTERVAL_S} s, one connection each; ${SECONDS} s measured per layout`);
+  const results = [await phase(COALESCED), await phase(SINGLE)];
+  for (const r of results) {
+    console.log(
+      `  ${r.layout.padEnd(26)} Node-RED CPU ${r.cpuPercent.toFixed(1)} %  peak RSS ${r.peakRssMiB.toFixed(0)} MiB  ` +
+        `${r.polls} polls  ${r.requestsPerPoll.toFixed(1)} requests/poll  cadence jitter p50 ${r.jitterP50.toFixed(0)} ms p99 ${r.jitterP99.toFixed(0)} ms max ${r.jitterMax.toFixed(0)} ms`,
+    );
+  }
+  const [coalesced, single] = results;
+  if (coalesced && single) console.log(`  coalescing: ${(single.requestsPerPoll / coalesced.requestsPerPoll).toFixed(1)}x fewer requests, CPU ${(single.cpuPercent / Math.max(0.01, coalesced.cpuPercent)).toFixed(1)}x lower`);
+}
