@@ -86,7 +86,8 @@ module.exports = {
      * from those reverse proxies on X-Forwarded-For. Then, with authentication on, the login (the
      * SMS webhooks excepted: their signatures are checked by sms-gateway-bridge). The guard comes
      * first, so guessing passwords on /api/ and /metrics is rate limited too. The dashboard's pages
-     * are routes of the flows' app, so the login covers them.
+     * are routes of the flows' app, so the login covers them; wrong logins are limited per client
+     * everywhere (HEATPUMP_LOGIN_FAILURES a minute, default 10: then 429 before any password check).
      */
     httpNodeAuth: auth.httpNodeAuth ? [guard, auth.httpNodeAuth] : guard,
     /** The websocket-listener nodes (/api/ws): read access (header, or ?access_token= for browsers). */

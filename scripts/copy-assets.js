@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Node-RED loads each node's .html, locales/ and icons/ from beside its .js (loader.js),
-// so the build copies them from nodes/ into dist/nodes/ next to the compiled runtime.
+// so the build copies them from nodes/ into dist/nodes/ next to the compiled runtime, together with
+// the data a runtime module reads beside it (the Modbus register profiles, .yml).
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 
-const ASSET = /\.(html|json|svg|png)$/;
+const ASSET = /\.(html|json|svg|png|yml)$/;
 const root = path.join(__dirname, '..');
 
 function copyAssets(from, to) {

@@ -21,6 +21,11 @@ const CHANGE_INTERVAL_MS = 1000;
 const SAVE_INTERVAL_MS = 5000;
 const HEALTH_INTERVAL_MS = 5000;
 const PING_TIMEOUT_MS = 3000;
+/**
+ * A failed or timed-out query keeps InfluxDB unhealthy this long unless a query succeeds: queries
+ * come only when someone asks, so the next one may be far off, and /ping alone says too little.
+ */
+const QUERY_FAILURE_HOLD_MS = 60_000;
 
 type Translate = (key: string, params?: Record<string, string | number>) => string;
 type Listener = (changes: FleetChanges) => void;
@@ -66,6 +71,8 @@ class FleetOwner implements FleetLink {
   private readonly spools = new Map<string, number>();
   /** the last write failed and none has succeeded since */
   private writeFailing = false;
+  /** when the last query failed, if none has succeeded since */
+  private queryFailedAt: number | undefined;
   private closed = false;
 
   constructor(
@@ -217,6 +224,24 @@ class FleetOwner implements FleetLink {
     });
   }
 
+  queryAnswered(): void {
+    this.report(() => {
+      if (this.queryFailedAt === undefined) return;
+      this.queryFailedAt = undefined;
+      this.node.log(this.t('notes.queries-back'));
+      this.updateInfluxHealth();
+    });
+  }
+
+  queryFailed(reason: string): void {
+    this.report(() => {
+      // one log line per failing period, not one per failed query
+      if (this.queryFailedAt === undefined) this.node.warn(this.t('errors.query-failed', { reason }));
+      this.queryFailedAt = Date.now();
+      this.state.setHealth({ influxdb_connected: false });
+    });
+  }
+
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener);
     this.fresh.add(listener);
@@ -288,7 +313,14 @@ class FleetOwner implements FleetLink {
     if (!reachable && this.influxReachable !== false) this.node.warn(this.t('errors.influx-unreachable', { url, reason }));
     if (reachable && this.influxReachable === false) this.node.log(this.t('notes.influx-back', { url }));
     this.influxReachable = reachable;
-    this.state.setHealth({ influxdb_connected: reachable && !this.writeFailing });
+    this.updateInfluxHealth();
+  }
+
+  /** InfluxDB is healthy when /ping answers and neither the last write nor a recent query failed. */
+  private updateInfluxHealth(): void {
+    if (this.queryFailedAt !== undefined && Date.now() - this.queryFailedAt >= QUERY_FAILURE_HOLD_MS) this.queryFailedAt = undefined;
+    if (this.influxReachable === undefined) return;
+    this.state.setHealth({ influxdb_connected: this.influxReachable && !this.writeFailing && this.queryFailedAt === undefined });
   }
 
   close(done: () => void): void {

@@ -1,7 +1,7 @@
 import type { Node, NodeAPI } from 'node-red';
 import type { HeatpumpResponseDef } from './types';
 import type { QueryContext } from '../heatpump-query/types';
-import { databaseResponse } from '../shared/api-response';
+import { databaseResponse, queryFailedResponse } from '../shared/api-response';
 import { fleetOf } from '../shared/fleet-link';
 import { failInput } from '../shared/errors';
 import { setStatus } from '../shared/status';
@@ -15,6 +15,13 @@ function queryContextOf(value: unknown): QueryContext | undefined {
     : undefined;
 }
 
+/** The error a Catch node adds (msg.error.message), or undefined for a message with rows. */
+function queryFailureOf(msg: object): string | undefined {
+  const error = (msg as { error?: { message?: unknown } }).error;
+  if (typeof error !== 'object' || error === null) return undefined;
+  return typeof error.message === 'string' && error.message !== '' ? error.message : 'unknown error';
+}
+
 const init = (RED: NodeAPI): void => {
   function HeatpumpResponse(this: Node, config: HeatpumpResponseDef) {
     RED.nodes.createNode(this, config);
@@ -25,8 +32,13 @@ const init = (RED: NodeAPI): void => {
       if (!context) {
         return failInput(this, done, RED._('heatpump-response.status.no-request'), RED._('heatpump-response.errors.no-request'));
       }
+      const fleet = fleetOf(RED.nodes, config.fleet);
+      // a Catch node on `influxdb in` brings the failed query here: the caller gets 503, health knows
+      const failure = queryFailureOf(msg);
+      if (failure !== undefined) fleet?.queryFailed(failure);
+      else fleet?.queryAnswered();
       // the fleet tells an unknown device (404) from a known one without rows in the range
-      const response = databaseResponse(context.request, msg.payload, fleetOf(RED.nodes, config.fleet)?.state, context.statements);
+      const response = failure !== undefined ? queryFailedResponse(failure) : databaseResponse(context.request, msg.payload, fleet?.state, context.statements);
       responses += 1;
       setStatus(this, response.statusCode < 400 ? 'ok' : 'error', RED._('heatpump-response.status.sent', { code: response.statusCode, count: responses }));
       send({ ...msg, statusCode: response.statusCode, payload: response.payload, headers: response.headers ?? {} });

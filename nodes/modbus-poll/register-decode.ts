@@ -5,7 +5,8 @@
 import type { ReadBlock } from './block-plan';
 import { isBitType, registerWidth, type RegisterDef } from './register-map';
 
-export type RejectReason = 'nan' | 'out_of_range';
+/** nan: NaN or infinite; out_of_range: outside min/max after scaling; unavailable: the register's `unavailable` raw value */
+export type RejectReason = 'nan' | 'out_of_range' | 'unavailable';
 
 export interface DecodedBlock {
   values: Record<string, number | boolean>;
@@ -61,8 +62,9 @@ export function scaled(def: Pick<RegisterDef, 'scale' | 'offset'>, raw: number):
 
 /**
  * Decodes a block read: `data` holds the block's words (uint16) for holding/input, its bits for
- * coil/discrete, from `block.address` on. A register whose value is NaN or infinite, or outside
- * its min/max after scaling, is left out of `values` and listed in `rejected`.
+ * coil/discrete, from `block.address` on. A register whose value is NaN or infinite, its
+ * `unavailable` raw value, or outside its min/max after scaling, is left out of `values` and
+ * listed in `rejected`.
  */
 export function decodeBlock(block: ReadBlock, data: readonly number[] | readonly boolean[]): DecodedBlock {
   const decoded: DecodedBlock = { values: {}, rejected: [] };
@@ -79,6 +81,10 @@ export function decodeBlock(block: ReadBlock, data: readonly number[] | readonly
     const raw = rawValue(def, (data as readonly number[]).slice(start, start + width));
     if (!Number.isFinite(raw)) {
       decoded.rejected.push({ register: def.name, reason: 'nan', raw });
+      continue;
+    }
+    if (raw === def.unavailable) {
+      decoded.rejected.push({ register: def.name, reason: 'unavailable', raw });
       continue;
     }
     const value = scaled(def, raw);

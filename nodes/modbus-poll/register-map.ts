@@ -1,8 +1,9 @@
-// Register maps and heat pump lists in seed 002's (HPManager) YAML format, read as they are, plus
+// Register maps and heat pump lists in HPManager's YAML format (registers.yml, heatpumps.yml), read as they are, plus
 // the fields the poll node adds (offset, word/byte order, per-register interval, settings, range,
 // per-model alert defaults). Every problem names the model and register it is about.
 // Pure: no Node-RED import, no clock.
 import { parseDocument } from 'yaml';
+import { deviceIdProblem } from '../shared/device-id';
 import { err, ok, type Result } from '../shared/result';
 
 export type RegisterType = 'holding' | 'input' | 'coil' | 'discrete';
@@ -13,9 +14,9 @@ export const REGISTER_TYPES: readonly RegisterType[] = ['holding', 'input', 'coi
 export const DATA_TYPES: readonly DataType[] = ['int16', 'uint16', 'int32', 'uint32', 'float32', 'int64', 'uint64', 'float64', 'bool'];
 
 export interface RegisterDef {
-  /** metric name, unique in a map (seed names are kept as given) */
+  /** metric name, unique in a map (HPManager names are kept as given) */
   name: string;
-  /** zero-based PDU address 0..65535 (seed 002 addresses are used as given) */
+  /** zero-based PDU address 0..65535 (HPManager addresses are used as given) */
   address: number;
   register_type: RegisterType;
   /** coil/discrete are 'bool' */
@@ -35,6 +36,8 @@ export interface RegisterDef {
   /** plausible range after scaling: a value outside is left out and counted */
   min?: number;
   max?: number;
+  /** the raw value (before scale) the device sends for "no value", e.g. 0x8000 on a Stiebel ISG: left out and counted */
+  unavailable?: number;
   description?: string;
 }
 
@@ -118,7 +121,7 @@ export function isBitType(registerType: RegisterType): boolean {
 const METRIC_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 const REGISTER_KEYS = new Set([
   'name', 'address', 'register_type', 'data_type', 'unit', 'scale', 'offset', 'word_order', 'byte_order',
-  'interval_s', 'setting', 'min', 'max', 'description',
+  'interval_s', 'setting', 'min', 'max', 'unavailable', 'description',
 ]);
 const MODEL_KEYS = new Set(['description', 'registers', 'alerts']);
 const ALERT_KEYS = new Set(['name', 'label', 'metric', 'direction', 'warning', 'critical', 'hysteresis', 'forSeconds', 'enabled']);
@@ -189,6 +192,7 @@ function readRegister(model: string, raw: unknown, index: number, problems: MapP
     if (raw[key] !== undefined && raw[key] !== null && typeof raw[key] !== 'string') problem(`${key} must be text`);
   }
   if (raw.setting !== undefined && typeof raw.setting !== 'boolean') problem('setting must be true or false');
+  if (raw.unavailable !== undefined && !Number.isInteger(raw.unavailable)) problem('unavailable must be a whole number (the raw value)');
   if (problems.length > before) return undefined;
 
   const def: RegisterDef = {
@@ -206,6 +210,7 @@ function readRegister(model: string, raw: unknown, index: number, problems: MapP
   if (raw.setting !== undefined) def.setting = raw.setting as boolean;
   if (raw.min !== undefined) def.min = raw.min as number;
   if (raw.max !== undefined) def.max = raw.max as number;
+  if (raw.unavailable !== undefined) def.unavailable = raw.unavailable as number;
   if (typeof raw.description === 'string') def.description = raw.description;
   return def;
 }
@@ -250,7 +255,7 @@ function readAlerts(model: string, raw: unknown, problems: MapProblem[]): Profil
   return rules;
 }
 
-/** Seed 002's registers.yml: `models: <model>: {description, registers: [...], alerts?: [...]}`. */
+/** HPManager's registers.yml: `models: <model>: {description, registers: [...], alerts?: [...]}`. */
 export function parseRegistersYaml(text: string): Result<Map<string, RegisterMap>, MapProblem[]> {
   const parsed = parseYaml(text);
   if (!parsed.ok) return parsed;
@@ -324,6 +329,7 @@ export function validateMap(map: RegisterMap): MapProblem[] {
     if (def.byte_order !== 'big' && def.byte_order !== 'little') problem('byte_order must be "big" or "little"');
     if (def.interval_s !== undefined && !(isFiniteNumber(def.interval_s) && def.interval_s > 0)) problem('interval_s must be a number of seconds above 0');
     if (def.min !== undefined && def.max !== undefined && def.min > def.max) problem(`min ${def.min} is above max ${def.max}`);
+    if (def.unavailable !== undefined && !Number.isInteger(def.unavailable)) problem('unavailable must be a whole number (the raw value)');
   }
   problems.push(...overlapProblems(map));
   for (const rule of map.alerts ?? []) {
@@ -359,7 +365,7 @@ const DEFAULT_TCP_PORT = 502;
 const HEATPUMP_KEYS = new Set(['id', 'name', 'location', 'model', 'enabled', 'modbus']);
 const MODBUS_KEYS = new Set(['type', 'host', 'port', 'serial_port', 'baudrate', 'parity', 'stopbits', 'bytesize', 'unit_id', 'timeout', 'timeout_s', 'retries']);
 
-/** Seed 002's heatpumps.yml: `heatpumps: [{id, name, location, model, enabled, modbus: {type, host, port, unit_id, timeout, retries}}]`. */
+/** HPManager's heatpumps.yml: `heatpumps: [{id, name, location, model, enabled, modbus: {type, host, port, unit_id, timeout, retries}}]`. */
 export function parseHeatpumpsYaml(text: string): Result<HeatpumpEntry[], MapProblem[]> {
   const parsed = parseYaml(text);
   if (!parsed.ok) return parsed;
@@ -380,7 +386,9 @@ export function parseHeatpumpsYaml(text: string): Result<HeatpumpEntry[], MapPro
       continue;
     }
     for (const key of Object.keys(raw)) if (!HEATPUMP_KEYS.has(key)) problem(`unknown field "${key}"`);
+    // the id becomes the device id of the readings (MQTT topics, InfluxDB tags): the shared rule decides
     if (typeof raw.id !== 'string' && typeof raw.id !== 'number') problem('missing field "id"');
+    else if (deviceIdProblem(label)) problem(`id: ${deviceIdProblem(label)}`);
     else if (ids.has(label)) problem('duplicate id');
     ids.add(label);
     if (typeof raw.model !== 'string' || raw.model === '') problem('missing field "model"');
@@ -415,7 +423,7 @@ function readModbus(raw: unknown, problem: (message: string) => void): ModbusSet
   };
   integerIn('unit_id', raw.unit_id, 0, 255);
   integerIn('retries', raw.retries, 0, 100);
-  // the seed writes `timeout` (seconds); `timeout_s` is accepted as the explicit spelling
+  // HPManager writes `timeout` (seconds); `timeout_s` is accepted as the explicit spelling
   const timeout = raw.timeout_s ?? raw.timeout;
   if (timeout !== undefined && !(isFiniteNumber(timeout) && timeout > 0)) problem('modbus: timeout must be a number of seconds above 0');
   const settings: ModbusSettings = {
@@ -443,4 +451,11 @@ function readModbus(raw: unknown, problem: (message: string) => void): ModbusSet
   settings.stopbits = (raw.stopbits as 1 | 2 | undefined) ?? 1;
   settings.bytesize = (raw.bytesize as 7 | 8 | undefined) ?? 8;
   return settings;
+}
+
+/** Heat pumps whose model is not one of the register maps, e.g. heatpumps.yml against registers.yml. */
+export function unknownModels(entries: readonly HeatpumpEntry[], maps: ReadonlyMap<string, RegisterMap>): MapProblem[] {
+  return entries
+    .filter((entry) => !maps.has(entry.model))
+    .map((entry) => ({ message: `heat pump "${entry.id}": model "${entry.model}" is not in the register maps (${[...maps.keys()].join(', ') || 'none'})` }));
 }

@@ -206,6 +206,11 @@ export function historyOffResponse(note: string): ApiResponse {
   return { statusCode: 503, payload: { error: note } };
 }
 
+/** 503 for a query InfluxDB failed or did not answer in time (the influxdb config node's timeout). */
+export function queryFailedResponse(reason: string): ApiResponse {
+  return { statusCode: 503, payload: { error: `InfluxDB query failed: ${reason}` } };
+}
+
 /** The response to a database request from the rows of its `statements` InfluxQL statements. */
 export function databaseResponse(request: DatabaseRequest, results: unknown, fleet: FleetReader | undefined, statements: number): ApiResponse {
   const sets = resultSets(results, statements);

@@ -35,6 +35,10 @@ export interface FleetLink {
   writeFailed(lostPoints: number, reason?: WriteDropReason): void;
   /** how many points this reporter's spool holds now (heatpump-batch); health is degraded while any does */
   spooled(reporter: string, points: number): void;
+  /** an InfluxDB query answered (heatpump-response): clears a query failure from health */
+  queryAnswered(): void;
+  /** an InfluxDB query failed or timed out (heatpump-response): InfluxDB is unhealthy for a while */
+  queryFailed(reason: string): void;
   /**
    * Changes once per interval; the first call after subscribing (and after a restart's restore)
    * carries every known device. Returns the unsubscribe function (call it on close).

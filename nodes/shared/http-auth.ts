@@ -13,7 +13,16 @@
 // The SMS webhooks (/api/sms/...) stay outside the login: gateways cannot send it, and the
 // sms-gateway-bridge node checks their signatures and replays.
 import crypto from 'node:crypto';
-import { sendJson, type GuardResponse } from './http-guard';
+import {
+  clientKey,
+  loginFailuresFromEnv,
+  proxyList,
+  RateLimiter,
+  sendJson,
+  trustedProxiesFromEnv,
+  type GuardRequest,
+  type GuardResponse,
+} from './http-guard';
 
 export type Env = Record<string, string | undefined>;
 
@@ -144,7 +153,33 @@ export interface AuthRequest {
   method?: string;
   url?: string;
   headers: Record<string, string | string[] | undefined>;
+  /** the peer, for the failed-login limit (Express and ws requests have it) */
+  socket?: { remoteAddress?: string };
 }
+
+/**
+ * Wrong logins per client: once a client has used up its failures, whatever it presents is refused
+ * with 429 before any bcrypt work, so passwords cannot be guessed at speed (on the dashboard's pages
+ * too, which the API rate limit does not cover) and guessing costs the server nothing.
+ */
+export interface LoginThrottle {
+  failures: RateLimiter;
+  clientOf(req: AuthRequest): string;
+}
+
+type Verdict = { credential: Credential } | { retryAfterSeconds: number };
+
+async function verdictOf(check: CredentialChecker, throttle: LoginThrottle | undefined, req: AuthRequest, presented: Presented): Promise<Verdict> {
+  if (!throttle || presented.scheme === 'none') return { credential: await check(presented) };
+  const client = throttle.clientOf(req);
+  const allowed = throttle.failures.peek(client);
+  if (!allowed.ok) return { retryAfterSeconds: allowed.retryAfterSeconds };
+  const credential = await check(presented);
+  if (credential === 'wrong') throttle.failures.take(client);
+  return { credential };
+}
+
+const TOO_MANY_FAILURES = 'too many failed logins, retry later';
 
 type Next = (err?: unknown) => void;
 
@@ -160,16 +195,21 @@ function refusalHeaders(decision: Extract<Decision, { allow: false }>): Record<s
 }
 
 /** Express middleware for the flows' endpoints and the dashboard pages (httpNodeAuth). */
-export function createHttpAuth(check: CredentialChecker) {
+export function createHttpAuth(check: CredentialChecker, throttle?: LoginThrottle) {
   return (req: AuthRequest, res: GuardResponse, next: Next): void => {
     const required = requiredAccess(req.method ?? 'GET', pathOf(req.url));
     if (required === 'open') {
       next();
       return;
     }
-    check(parseAuthorization(req.headers.authorization)).then(
-      (credential) => {
-        const decision = decide(required, credential);
+    verdictOf(check, throttle, req, parseAuthorization(req.headers.authorization)).then(
+      (verdict) => {
+        if ('retryAfterSeconds' in verdict) {
+          const wait = verdict.retryAfterSeconds;
+          sendJson(res, 429, { error: TOO_MANY_FAILURES, retry_after_seconds: wait }, { 'Retry-After': wait });
+          return;
+        }
+        const decision = decide(required, verdict.credential);
         if (decision.allow) {
           next();
           return;
@@ -196,11 +236,15 @@ export function upgradeCredentials(req: AuthRequest): Presented {
 type VerifyCallback = (result: boolean, code?: number, message?: string, headers?: Record<string, string>) => void;
 
 /** settings.webSocketNodeVerifyClient (the ws library's asynchronous verifyClient) for /api/ws. */
-export function createWebSocketVerifier(check: CredentialChecker) {
+export function createWebSocketVerifier(check: CredentialChecker, throttle?: LoginThrottle) {
   return (info: { req: AuthRequest }, done: VerifyCallback): void => {
-    check(upgradeCredentials(info.req)).then(
-      (credential) => {
-        const decision = decide('read', credential);
+    verdictOf(check, throttle, info.req, upgradeCredentials(info.req)).then(
+      (verdict) => {
+        if ('retryAfterSeconds' in verdict) {
+          done(false, 429, TOO_MANY_FAILURES, { 'Retry-After': String(verdict.retryAfterSeconds) });
+          return;
+        }
+        const decision = decide('read', verdict.credential);
         if (decision.allow) done(true);
         else done(false, decision.status, decision.error, refusalHeaders(decision));
       },
@@ -221,7 +265,7 @@ type IoNext = (err?: Error & { data?: unknown }) => void;
  * browser sends the Basic login it gave the page). Setting ioMiddleware replaces the dashboard's
  * own check, so this keeps it: polling first (no direct websocket) and same origin only.
  */
-export function createDashboardIoMiddleware(check: CredentialChecker) {
+export function createDashboardIoMiddleware(check: CredentialChecker, throttle?: LoginThrottle) {
   return (socket: IoSocket, next: IoNext): void => {
     if ((socket.request.url ?? '').includes('transport=websocket')) {
       next(new Error('the dashboard connects by polling first'));
@@ -231,9 +275,13 @@ export function createDashboardIoMiddleware(check: CredentialChecker) {
       next(new Error('the dashboard accepts its own origin only'));
       return;
     }
-    check(parseAuthorization(socket.request.headers.authorization)).then(
-      (credential) => {
-        const decision = decide('read', credential);
+    verdictOf(check, throttle, socket.request, parseAuthorization(socket.request.headers.authorization)).then(
+      (verdict) => {
+        if ('retryAfterSeconds' in verdict) {
+          next(Object.assign(new Error(TOO_MANY_FAILURES), { data: { status: 429, retry_after_seconds: verdict.retryAfterSeconds } }));
+          return;
+        }
+        const decision = decide('read', verdict.credential);
         if (decision.allow) next();
         else next(Object.assign(new Error(decision.error), { data: { status: decision.status } }));
       },
@@ -255,10 +303,15 @@ export function authSettingsFromEnv(env: Env, options: CheckerOptions = {}): Aut
   const config = authConfigFromEnv(env);
   if (!config.enabled) return { config };
   const check = createCredentialChecker(config, options);
+  const isTrustedProxy = proxyList(trustedProxiesFromEnv(env));
+  const throttle: LoginThrottle = {
+    failures: new RateLimiter(loginFailuresFromEnv(env)),
+    clientOf: (req) => clientKey({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, socket: req.socket ?? {} } satisfies GuardRequest, isTrustedProxy),
+  };
   return {
     config,
-    httpNodeAuth: createHttpAuth(check),
-    webSocketNodeVerifyClient: createWebSocketVerifier(check),
-    dashboard: { ioMiddleware: createDashboardIoMiddleware(check) },
+    httpNodeAuth: createHttpAuth(check, throttle),
+    webSocketNodeVerifyClient: createWebSocketVerifier(check, throttle),
+    dashboard: { ioMiddleware: createDashboardIoMiddleware(check, throttle) },
   };
 }

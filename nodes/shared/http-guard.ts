@@ -65,6 +65,16 @@ export class RateLimiter {
     return this.buckets.size;
   }
 
+  /** Whether `take` would succeed now, without taking a token or touching the client's bucket. */
+  peek(key: string): TakeResult {
+    if (!this.enabled) return { ok: true, remaining: Infinity };
+    const previous = this.buckets.get(key);
+    if (!previous) return { ok: true, remaining: this.burst };
+    const tokens = Math.min(this.burst, previous.tokens + Math.max(0, this.now() - previous.at) * this.perMs);
+    if (tokens >= 1) return { ok: true, remaining: Math.floor(tokens) };
+    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / this.perMs / 1000)) };
+  }
+
   take(key: string): TakeResult {
     if (!this.enabled) return { ok: true, remaining: Infinity };
     const now = this.now();
@@ -110,15 +120,26 @@ function whole(env: Env, name: string, fallback: number, min = 0): number {
   return value;
 }
 
+/** The comma-separated HEATPUMP_TRUSTED_PROXIES entries. */
+export function trustedProxiesFromEnv(env: Env): string[] {
+  return (env.HEATPUMP_TRUSTED_PROXIES ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+}
+
+/** Wrong logins allowed per client and minute (HEATPUMP_LOGIN_FAILURES, burst as many); 0 = no limit. */
+export function loginFailuresFromEnv(env: Env): BucketOptions {
+  const perMinute = whole(env, 'HEATPUMP_LOGIN_FAILURES', 10);
+  return { ratePerMinute: perMinute, burst: Math.max(1, perMinute) };
+}
+
 export function guardOptionsFromEnv(env: Env): GuardOptions {
   return {
     api: { ratePerMinute: whole(env, 'HEATPUMP_API_RATE', 600), burst: whole(env, 'HEATPUMP_API_BURST', 120, 1) },
     sms: { ratePerMinute: whole(env, 'HEATPUMP_SMS_RATE', 120), burst: whole(env, 'HEATPUMP_SMS_BURST', 30, 1) },
     maxBodyBytes: whole(env, 'HEATPUMP_HTTP_MAX_BODY', 65_536, 1),
-    trustedProxies: (env.HEATPUMP_TRUSTED_PROXIES ?? '')
-      .split(',')
-      .map((entry) => entry.trim())
-      .filter(Boolean),
+    trustedProxies: trustedProxiesFromEnv(env),
   };
 }
 

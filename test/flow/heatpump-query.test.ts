@@ -68,7 +68,7 @@ function apiFlow(history = true): Array<Record<string, unknown>> {
   ];
 }
 
-const apiModules = [httpInModule, functionModule, fleetModule, influxModule, query, response];
+const apiModules = [httpInModule, functionModule, fleetModule, influxModule, query, response, catchModule];
 
 describe('heatpump-query and heatpump-response nodes', () => {
   before((done) => {
@@ -207,6 +207,32 @@ describe('heatpump-query and heatpump-response nodes', () => {
     assert.equal(msg.heatpumpRequest?.request.kind, 'history');
     // influxdb in asks InfluxDB for epoch milliseconds instead of RFC 3339 strings to parse
     assert.equal(msg.precision, 'ms');
+  });
+
+  it('answers a failed or timed-out query with 503 and keeps InfluxDB unhealthy until a query succeeds', async () => {
+    // InfluxDB's /ping answers, so only the failed query can make it unhealthy
+    const pingServer = http.createServer((_req, res) => res.writeHead(204).end());
+    await new Promise<void>((resolve) => pingServer.listen(0, '127.0.0.1', resolve));
+    try {
+      const flow = apiFlow().map((node) => (node.id === 'idb' ? { ...node, port: String((pingServer.address() as AddressInfo).port) } : node));
+      // the stand-in database fails for site2 the way influxdb in does: node.error with the message
+      const failing = `if (msg.query.includes("'site2'")) { node.error('timeout of 10000ms exceeded', msg); return null; }\n${fakeInflux}`;
+      await helper.load(apiModules, [
+        ...flow.map((node) => (node.id === 'db' ? { ...node, func: failing } : node)),
+        { id: 'c', z: 'tab', type: 'catch', scope: ['db'], uncaught: false, wires: [['r']] },
+      ]);
+      await report(() => undefined, (fleet) => fleet.state.health.influxdb_connected === true);
+      const failed = await get('/api/devices/site2/readings?hours=1');
+      assert.equal(failed.status, 503);
+      assert.deepEqual(JSON.parse(failed.text), { error: 'InfluxDB query failed: timeout of 10000ms exceeded' });
+      await report(() => undefined, (fleet) => fleet.state.health.influxdb_connected === false);
+      assert.equal((await get('/api/health')).status, 503);
+      const answered = await get('/api/devices/site1/readings?hours=1');
+      assert.equal(answered.status, 200);
+      await report(() => undefined, (fleet) => fleet.state.health.influxdb_connected === true);
+    } finally {
+      await new Promise((resolve) => pingServer.close(resolve));
+    }
   });
 
   it('reports a missing heatpumpRequest on heatpump-response', async () => {

@@ -220,7 +220,8 @@ describe('authentication matrix (settings.js login for flows, WebSocket, dashboa
     product = undefined;
   });
 
-  const common = { LOCAL_INFLUXD: '0', HEATPUMP_API_RATE: '0', HEATPUMP_SMS_RATE: '0' };
+  // the matrix sends many wrong logins from one address: the failed-login limit has its own test below
+  const common = { LOCAL_INFLUXD: '0', HEATPUMP_API_RATE: '0', HEATPUMP_SMS_RATE: '0', HEATPUMP_LOGIN_FAILURES: '0' };
 
   it('with the production environment: every endpoint x {none, wrong, read-only token, admin}', async function () {
     const hash = bcrypt.hashSync(ADMIN_PASSWORD, 8);
@@ -273,6 +274,24 @@ describe('authentication matrix (settings.js login for flows, WebSocket, dashboa
     } finally {
       await browser.close();
     }
+  });
+
+  it('refuses a client that guessed wrong too often (429, even on the dashboard), before checking its password', async function () {
+    product = await startProduct(
+      { ...common, HEATPUMP_LOGIN_FAILURES: '3', NODE_RED_ADMIN_PASSWORD_HASH: bcrypt.hashSync(ADMIN_PASSWORD, 8), HEATPUMP_READ_TOKEN: READ_TOKEN },
+      { ready: async (running) => [200, 503].includes((await fetch(`${running.baseUrl}/api/health`, { headers: nodeHeaders.read })).status) },
+    );
+    const guesses: number[] = [];
+    for (const password of ['guess1', 'guess2', 'guess3']) guesses.push((await fetch(`${product.baseUrl}/dashboard`, { headers: { authorization: basic(ADMIN_USER, password) } })).status);
+    assert.deepEqual(guesses, [401, 401, 401]);
+    // the fourth try is refused whatever it carries, the right password included
+    const refused = await fetch(`${product.baseUrl}/dashboard`, { headers: { authorization: basic(ADMIN_USER, ADMIN_PASSWORD) } });
+    assert.equal(refused.status, 429);
+    assert.ok(Number(refused.headers.get('retry-after')) >= 1, `Retry-After: ${refused.headers.get('retry-after')}`);
+    assert.deepEqual(await refused.json(), { error: 'too many failed logins, retry later', retry_after_seconds: Number(refused.headers.get('retry-after')) });
+    assert.equal((await fetch(`${product.baseUrl}/api/health`, { headers: { authorization: `Bearer ${READ_TOKEN}` } })).status, 429, 'the API too');
+    // a request without credentials still learns it must log in
+    assert.equal((await fetch(`${product.baseUrl}/dashboard`)).status, 401);
   });
 
   it('without it (the npm start demo on localhost): everything is open, and the banner says so', async function () {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import bcrypt from 'bcryptjs';
 import { recordingResponse } from '../support/recording-response';
+import { RateLimiter } from '../../nodes/shared/http-guard';
 import {
   authConfigFromEnv,
   authSettingsFromEnv,
@@ -15,7 +16,9 @@ import {
   sameSecret,
   upgradeCredentials,
   type AuthConfig,
+  type AuthRequest,
   type Credential,
+  type LoginThrottle,
   type Required,
 } from '../../nodes/shared/http-auth';
 
@@ -228,6 +231,53 @@ describe('http auth (nodes/shared/http-auth)', function () {
         assert.equal(await connect(url, authorization, xdomain), expected);
       });
     }
+  });
+
+  describe('the failed-login limit', function () {
+    // two wrong logins per client and minute; clients told apart by their address
+    const throttle = (): LoginThrottle => ({ failures: new RateLimiter({ ratePerMinute: 2, burst: 2 }), clientOf: (req: AuthRequest) => req.socket?.remoteAddress ?? '?' });
+    const request = (peer: string, authorization?: string) => ({ method: 'GET', url: '/dashboard', headers: authorization ? { authorization } : {}, socket: { remoteAddress: peer } });
+    async function call(http: ReturnType<typeof createHttpAuth>, peer: string, authorization?: string) {
+      let answered = () => undefined as void;
+      const settled = new Promise<void>((resolve) => (answered = resolve));
+      const { res, out } = recordingResponse(answered);
+      http(request(peer, authorization), res, () => ((out.passed = true), answered()));
+      await settled;
+      return out.passed ? 'next' : `${out.status} ${(out.body as { error: string }).error}`;
+    }
+
+    it('answers 429 with Retry-After once a client used up its failures, even for the right password', async function () {
+      const compared: string[] = [];
+      const check = createCredentialChecker(enabled(), { compare: async (password, hash) => (compared.push(password), bcrypt.compare(password, hash)) });
+      const http = createHttpAuth(check, throttle());
+      const steps: [string, string | undefined, string][] = [
+        ['10.0.0.1', basic('admin', PASSWORD), 'next'],
+        ['10.0.0.1', basic('admin', 'guess-1'), '401 wrong credentials'],
+        ['10.0.0.1', 'Bearer wrong-token-xxxxxxxx', '401 wrong credentials'],
+        ['10.0.0.1', basic('admin', 'guess-2'), '429 too many failed logins, retry later'],
+        ['10.0.0.1', `Bearer ${READ_TOKEN}`, '429 too many failed logins, retry later'],
+        ['10.0.0.1', undefined, '401 authentication required'],
+        ['10.0.0.2', `Bearer ${READ_TOKEN}`, 'next'],
+      ];
+      for (const [i, [peer, authorization, expected]] of steps.entries()) assert.equal(await call(http, peer, authorization), expected, `step ${i}`);
+      assert.deepEqual(compared, [PASSWORD, 'guess-1'], 'a refused client costs no bcrypt work');
+    });
+
+    it('refuses the WebSocket upgrade and the dashboard socket of a refused client', async function () {
+      const limit = throttle();
+      const check = createCredentialChecker(enabled());
+      const verify = createWebSocketVerifier(check, limit);
+      const io = createDashboardIoMiddleware(check, limit);
+      const upgrade = (authorization: string) => new Promise<unknown[]>((resolve) => verify({ req: request('10.0.0.9', authorization) }, (...args) => resolve(args)));
+      assert.deepEqual(await upgrade('Bearer nope-nope-nope-nope'), [false, 401, 'wrong credentials', { 'WWW-Authenticate': CHALLENGE }]);
+      assert.deepEqual(await upgrade('Bearer nope-nope-nope-nope'), [false, 401, 'wrong credentials', { 'WWW-Authenticate': CHALLENGE }]);
+      const refused = await upgrade(`Bearer ${READ_TOKEN}`);
+      assert.deepEqual(refused.slice(0, 2), [false, 429]);
+      const socket = { request: { ...request('10.0.0.9', `Bearer ${READ_TOKEN}`), url: '/dashboard/socket.io/?EIO=4&transport=polling' }, handshake: { xdomain: false } };
+      const ioError = await new Promise<Error & { data?: unknown }>((resolve) => io(socket, (err) => resolve(err as Error & { data?: unknown })));
+      assert.equal(ioError.message, 'too many failed logins, retry later');
+      assert.equal((ioError.data as { status: number }).status, 429);
+    });
   });
 
   it('authSettingsFromEnv: nothing to install when off, everything when on', function () {

@@ -64,6 +64,20 @@ describe('http guard (nodes/shared/http-guard)', function () {
       assert.equal(limiter.size, 3);
     });
 
+    it('peek tells what take would answer without taking a token', function () {
+      const time = clock();
+      const limiter = new RateLimiter({ ratePerMinute: 6, burst: 2, now: time.now });
+      assert.deepEqual(limiter.peek('a'), { ok: true, remaining: 2 });
+      assert.equal(limiter.size, 0, 'peeking tracks nobody');
+      limiter.take('a');
+      limiter.take('a');
+      assert.deepEqual(limiter.peek('a'), { ok: false, retryAfterSeconds: 10 });
+      assert.deepEqual(limiter.peek('a'), { ok: false, retryAfterSeconds: 10 }, 'twice: nothing was taken');
+      time.advance(10_000);
+      assert.deepEqual(limiter.peek('a'), { ok: true, remaining: 1 });
+      assert.equal(limiter.take('a').ok, true);
+    });
+
     it('refuses a nonsense configuration', function () {
       assert.throws(() => new RateLimiter({ ratePerMinute: -1, burst: 1 }), /rate limit/);
       assert.throws(() => new RateLimiter({ ratePerMinute: 60, burst: 0 }), /rate limit/);
