@@ -3,7 +3,7 @@
 // way ends in validateMap, so a bad map is refused the same way whatever its source. Pure: the
 // file read and the profile loader are passed in.
 import { err, ok, type Result } from '../shared/result';
-import { parseNibeCsv } from './nibe-csv';
+import { nibeCsvText, parseNibeCsv } from './nibe-csv';
 import { parseRegistersYaml, validateMap, type MapProblem, type RegisterMap } from './register-map';
 
 export type MapSourceKind = 'profile' | 'yaml' | 'file';
@@ -22,7 +22,8 @@ export interface MapSource {
 
 export interface MapSourceDeps {
   loadProfile: (name: string) => RegisterMap;
-  readFile: (path: string) => string;
+  /** the file's bytes (a NIBE export is Latin-1, a registers.yml UTF-8) */
+  readFile: (path: string) => Uint8Array;
 }
 
 export function resolveMap(source: MapSource, deps: MapSourceDeps): Result<RegisterMap, MapProblem[]> {
@@ -48,14 +49,14 @@ function findMap(source: MapSource, deps: MapSourceDeps): Result<RegisterMap, Ma
     case 'file': {
       const file = (source.file ?? '').trim();
       if (file === '') return err([{ message: 'no register map file given' }]);
-      let text: string;
+      let bytes: Uint8Array;
       try {
-        text = deps.readFile(file);
+        bytes = deps.readFile(file);
       } catch (thrown) {
         return err([{ message: `cannot read ${file}: ${(thrown as Error).message}` }]);
       }
-      if (/\.csv$/i.test(file)) return parseNibeCsv(text, source.model?.trim() || undefined);
-      return modelOf(parseRegistersYaml(text), source.model);
+      if (/\.csv$/i.test(file)) return parseNibeCsv(nibeCsvText(bytes), source.model?.trim() || undefined);
+      return modelOf(parseRegistersYaml(new TextDecoder().decode(bytes)), source.model);
     }
     default:
       return err([{ message: `unknown register map source ${JSON.stringify(source.kind)}` }]);

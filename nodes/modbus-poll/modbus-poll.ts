@@ -31,7 +31,7 @@ function init(RED: NodeAPI): void {
 
     const map = resolveMap(
       { kind: config.mapSource ?? 'profile', profile: config.profile, yaml: config.yaml, file: config.file, model: config.model },
-      { loadProfile, readFile: (file) => fs.readFileSync(file, 'utf8') },
+      { loadProfile, readFile: (file) => fs.readFileSync(file) },
     );
     if (!map.ok) {
       const first = map.error[0];
@@ -110,7 +110,7 @@ function init(RED: NodeAPI): void {
     const body = (req.body ?? {}) as ModbusPollDef;
     const map = resolveMap(
       { kind: body.mapSource ?? 'profile', profile: body.profile, yaml: body.yaml, file: body.file, model: body.model },
-      { loadProfile, readFile: (file) => fs.readFileSync(file, 'utf8') },
+      { loadProfile, readFile: (file) => fs.readFileSync(file) },
     );
     res.json(map.ok ? { ok: true, model: map.value.model, registers: map.value.registers.length } : { ok: false, problems: map.error.map((p) => p.message) });
   });

@@ -2,9 +2,11 @@
 // a unit on another connection (cadence measured), reconnect after the server restarts, RTU, and
 // an HPManager user's seed 002 heatpumps.yml + registers.yml as printed in the seed.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { NodeMessage } from 'node-red';
 import { catchModule, flowSuiteHooks, helper, nodeById, withCatalog, type NodeInit } from '../support/flow-helper';
-import { nodeModule } from '../support/node-red';
+import { nodeModule, projectRoot } from '../support/node-red';
 import { ModbusServer, PtyPair, requirePymodbus } from '../support/modbus-server';
 import { waitFor } from '../support/wait';
 import { parseHeatpumpsYaml } from '../../nodes/modbus-poll/register-map';
@@ -22,6 +24,7 @@ const YAML = [
 const BANK = { input: { 0: 351, 4: 0, 5: 77 } };
 
 const at = { z: 'tab', x: 100, y: 100 };
+const HPMANAGER = path.join(projectRoot, 'test', 'fixtures', 'modbus', 'hpmanager');
 
 /** One poll node per entry, each with its own connection, outputs to helpers `<id>-readings` / `<id>-presence`. */
 function pollNodes(entries: { id: string; conn: Record<string, unknown>; poll: Record<string, unknown> }[]) {
@@ -138,34 +141,9 @@ describe('modbus-poll against pymodbus (integration)', function () {
   });
 
   it("an HPManager user's seed 002 heatpumps.yml and registers.yml, as printed in the seed", async () => {
-    // seed 002 README, "Heat Pump Configuration" and "Register Mapping", verbatim
-    const heatpumpsYml = [
-      'heatpumps:',
-      '  - id: hp1',
-      '    name: Main Heat Pump',
-      '    location: Basement',
-      '    model: your_model_name',
-      '    enabled: true',
-      '    modbus:',
-      '      type: tcp',
-      '      host: 192.168.1.100',
-      '      port: 502',
-      '      unit_id: 1',
-      '      timeout: 5',
-      '      retries: 3',
-    ].join('\n');
-    const registersYml = [
-      'models:',
-      '  your_model_name:',
-      '    description: "Your heat pump model"',
-      '    registers:',
-      '      - name: supply_temperature',
-      '        address: 100  # Your register address',
-      '        register_type: holding',
-      '        data_type: int16',
-      '        unit: celsius',
-      '        scale: 0.1',
-    ].join('\n');
+    // seed 002 README, "Heat Pump Configuration" and "Register Mapping", as printed (test/fixtures/modbus/hpmanager)
+    const heatpumpsYml = fs.readFileSync(path.join(HPMANAGER, 'heatpumps.yml'), 'utf8');
+    const registersYml = fs.readFileSync(path.join(HPMANAGER, 'registers.yml'), 'utf8');
     const parsed = parseHeatpumpsYaml(heatpumpsYml);
     assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.error));
     const entry = parsed.value[0]!;

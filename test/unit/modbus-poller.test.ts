@@ -187,7 +187,8 @@ describe('resolveMap', () => {
       return found;
     },
     readFile: (file: string) => {
-      if (file === '/maps/registers.yml') return TWO_MODELS;
+      if (file === '/maps/registers.yml') return new TextEncoder().encode(TWO_MODELS);
+      if (file === '/maps/export.csv') return new TextEncoder().encode('not an export');
       throw new Error('ENOENT: no such file');
     },
   };
@@ -208,6 +209,7 @@ describe('resolveMap', () => {
     ['pasted YAML, the model chosen', { kind: 'yaml', yaml: TWO_MODELS, model: 'b' }, 'b'],
     ['pasted YAML, a model it lacks', { kind: 'yaml', yaml: TWO_MODELS, model: 'c' }, /model "c" is not in the YAML/],
     ['a registers.yml file', { kind: 'file', file: '/maps/registers.yml', model: 'a' }, 'a'],
+    ['a .csv file is read as a NIBE export', { kind: 'file', file: '/maps/export.csv' }, /not a NIBE register export/],
     ['a file that is not there', { kind: 'file', file: '/maps/missing.yml' }, /cannot read \/maps\/missing.yml: ENOENT/],
     [
       'an unknown data type names the register',
