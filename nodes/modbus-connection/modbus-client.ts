@@ -78,18 +78,17 @@ export interface ClientDeps {
   hasSerialPort: () => boolean;
 }
 
-const defaultDeps: ClientDeps = {
-  now: Date.now,
-  createClient: () => new ModbusRTU(),
-  hasSerialPort: () => {
-    try {
-      require.resolve('serialport');
-      return true;
-    } catch {
-      return false;
-    }
-  },
-};
+/** serialport is an optional dependency (a native binding), needed for RTU only */
+export function hasSerialPort(): boolean {
+  try {
+    require.resolve('serialport');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const defaultDeps: ClientDeps = { now: Date.now, createClient: () => new ModbusRTU(), hasSerialPort };
 
 interface ModbusErrorLike {
   name?: string;

@@ -7,7 +7,7 @@ import { deviceIdProblem } from '../shared/device-id';
 import { clearStatus, setStatus } from '../shared/status';
 import { isModbusConnectionNode } from '../modbus-connection/types';
 import { resolveMap } from './map-source';
-import { Poller, pollBlocks, type PollEvents } from './poller';
+import { Poller, pollBlocks, type PollEvents, type PollOutcome } from './poller';
 import { loadProfile, PROFILES } from './profiles';
 import type { ModbusPollDef, PresenceMsg, ReadingMsg, SettingMsg } from './types';
 
@@ -52,15 +52,21 @@ function init(RED: NodeAPI): void {
     const tickMs = Math.min(intervalS, ...map.value.registers.map((r) => r.interval_s ?? intervalS)) * 1000;
     let polling = false;
     let closed = false;
+    let unavailableTold = false;
 
-    const report = (events: PollEvents, registers: number, requests: number) => {
+    const report = (events: PollEvents, registers: number, requests: number, failure: PollOutcome['failure']) => {
       for (const refused of events.newlyRefused) this.warn(RED._('modbus-poll.warnings.refused', { register: refused.register, message: refused.message }));
       const reading: ReadingMsg | null = events.reading ? { payload: events.reading } : null;
       const presence: PresenceMsg | null = events.presence ? { topic: deviceId, payload: events.presence } : null;
       const settings: SettingMsg[] = events.settings.map((change) => ({ payload: change }));
       if (reading || presence || settings.length > 0) this.send([reading, presence, settings.length > 0 ? settings : null]);
       if (events.reading) fleet?.seen(deviceId, events.reading.timestamp);
-      if (events.retryInMs !== undefined) {
+      if (failure?.kind === 'unavailable') {
+        // not the unit: the runtime lacks what the connection needs (serialport for RTU)
+        setStatus(this, 'error', RED._('modbus-poll.status.unavailable'));
+        if (!unavailableTold) this.error(failure.message);
+        unavailableTold = true;
+      } else if (events.retryInMs !== undefined) {
         setStatus(this, 'error', RED._('modbus-poll.status.offline', { unit: String(unitId), seconds: String(Math.round(events.retryInMs / 1000)) }));
       } else if (registers > 0) {
         setStatus(this, 'ok', RED._('modbus-poll.status.polled', { registers: String(registers), requests: String(requests), time: new Date().toLocaleTimeString('en-GB') }));
@@ -79,7 +85,7 @@ function init(RED: NodeAPI): void {
       pollBlocks(plan.blocks, (table, address, count) => modbus.read(unitId, table, address, count))
         .then((outcome) => {
           if (closed) return;
-          report(poller.complete(startedAt, Date.now(), outcome), plan.registers - outcome.refused.length, outcome.requests);
+          report(poller.complete(startedAt, Date.now(), outcome), plan.registers - outcome.refused.length, outcome.requests, outcome.failure);
         })
         .catch((thrown: unknown) => {
           if (!closed) refuse(RED._('common.status.error'), String(thrown));

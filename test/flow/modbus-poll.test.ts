@@ -160,6 +160,19 @@ describe('modbus-poll (node) refusing a bad map at deploy', function () {
     });
   }
 
+  it('a connection with bad settings: both the connection and the poll node say why', async () => {
+    await helper.load([poll, connection, catchModule], flow(1, {}, { host: '' }));
+    const logged = helper.log().args.map((args) => args[0] as { msg?: unknown; type?: string });
+    const said = logged.filter((e) => e.type === 'modbus-connection' || e.type === 'modbus-poll').map((e) => `${e.type}: ${String(e.msg)}`);
+    assert.deepEqual(said, ['modbus-connection: Modbus connection not usable: host is missing', 'modbus-poll: Modbus connection not usable: host is missing']);
+  });
+
+  it('no connection chosen', async () => {
+    await helper.load([poll, connection, catchModule], flow(1, { connection: '' }));
+    const logged = helper.log().args.map((args) => String((args[0] as { msg?: unknown }).msg));
+    assert.ok(logged.includes('no Modbus connection chosen (a modbus-connection config node)'), logged.join(' | '));
+  });
+
   it('an invalid heat pump id is refused', async () => {
     await helper.load([poll, connection, catchModule], flow(1, { deviceId: 'a/b' }));
     const logged = helper.log().args.map((args) => String((args[0] as { msg?: unknown }).msg));

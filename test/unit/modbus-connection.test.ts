@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { Backoff, backoffDelay } from '../../nodes/modbus-connection/backoff';
 import { SerialQueue } from '../../nodes/modbus-connection/request-queue';
+import { ModbusClient, ModbusReadError, SERIALPORT_MISSING } from '../../nodes/modbus-connection/modbus-client';
 import { connectionSettings, type ModbusConnectionProps } from '../../nodes/modbus-connection/settings';
 
 describe('backoffDelay', () => {
@@ -124,4 +125,17 @@ describe('connectionSettings', () => {
       }
     });
   }
+});
+
+describe('ModbusClient without the serialport package', () => {
+  it('an RTU read fails with the install hint, without touching a port', async () => {
+    const client = new ModbusClient(
+      { kind: 'rtu', serialPort: '/dev/ttyUSB0', baudRate: 9600, parity: 'none', dataBits: 8, stopBits: 1 },
+      { timeoutMs: 100, retries: 0, reconnect: { initialMs: 1000, maxMs: 1000 } },
+      { now: () => 0, hasSerialPort: () => false, createClient: () => assert.fail('no client is made') },
+    );
+    await assert.rejects(client.read(1, 'holding', 0, 1), (error: ModbusReadError) => error.failure === 'unavailable' && error.message === SERIALPORT_MISSING);
+    assert.match(SERIALPORT_MISSING, /npm install serialport/);
+    await client.close();
+  });
 });
