@@ -69,6 +69,12 @@ export interface ModbusReader {
   readonly label: string;
 }
 
+/**
+ * Requests in a row that got no answer after all attempts, after which a TCP connection is opened
+ * anew: a gateway that rebooted or a half-open socket never answers again on the old one.
+ */
+export const SILENT_REQUESTS_BEFORE_RECONNECT = 3;
+
 export const SERIALPORT_MISSING = 'Modbus RTU needs the serialport package: install it with npm install serialport';
 
 export interface ClientDeps {
@@ -106,6 +112,7 @@ export class ModbusClient implements ModbusReader {
   private readonly backoff: Backoff;
   private client: ModbusRTU | undefined;
   private closed = false;
+  private silentInARow = 0;
   private counts = { timeouts: 0, exceptions: 0, connects: 0 };
   readonly label: string;
 
@@ -141,16 +148,24 @@ export class ModbusClient implements ModbusReader {
       client.setID(unitId);
       client.setTimeout(this.options.timeoutMs);
       try {
-        return await readTable(client, table, address, count);
+        const data = await readTable(client, table, address, count);
+        this.silentInARow = 0;
+        return data;
       } catch (thrown) {
         const error = thrown as ModbusErrorLike;
         if (typeof error.modbusCode === 'number') {
+          this.silentInARow = 0;
           this.counts.exceptions += 1;
           throw new ModbusReadError('exception', `unit ${unitId}: ${error.message ?? 'Modbus exception'}`, error.modbusCode);
         }
         if (error.name === 'TransactionTimedOutError') {
           this.counts.timeouts += 1;
           if (attempt < this.options.retries) continue;
+          this.silentInARow += 1;
+          if (this.endpoint.kind === 'tcp' && this.silentInARow >= SILENT_REQUESTS_BEFORE_RECONNECT && this.client === client) {
+            this.silentInARow = 0;
+            await this.drop();
+          }
           throw new ModbusReadError('timeout', `unit ${unitId} did not answer (${this.options.retries + 1} attempts of ${this.options.timeoutMs} ms)`);
         }
         // the port closed under the request (server went away): reconnect on the next attempt

@@ -75,6 +75,17 @@ describe('Modbus client against pymodbus (TCP)', function () {
     assert.deepEqual(await c.read(1, 'holding', 0, 1), [215]);
   });
 
+  it('after three requests in a row without an answer, a TCP connection is opened anew', async () => {
+    server = await ModbusServer.start([{ name: 'a', tcp: { port: 0 }, units: { 1: BANK } }]);
+    const c = client(server.port, 0, 200);
+    await c.read(1, 'holding', 0, 1);
+    await server.silence('a', 1);
+    for (let i = 0; i < 3; i++) assert.equal((await failureOf(c.read(1, 'holding', 0, 1))).failure, 'timeout');
+    await server.answer('a', 1);
+    assert.deepEqual(await c.read(1, 'holding', 0, 1), [215]);
+    assert.equal(c.counters.connects, 2);
+  });
+
   it('requests on one connection are serialised: one in flight', async () => {
     server = await ModbusServer.start([{ name: 'a', tcp: { port: 0 }, units: { 1: BANK } }]);
     const c = client(server.port);
