@@ -8,62 +8,15 @@ import path from 'node:path';
 import type { NodeMessage } from 'node-red';
 import { catchModule, flowSuiteHooks, helper, nodeById, withCatalog, type NodeInit } from '../support/flow-helper';
 import { nodeModule, projectRoot } from '../support/node-red';
-import { ModbusServer, requirePymodbus, wordsOf, type UnitSpec } from '../support/modbus-server';
+import { ModbusServer, requirePymodbus } from '../support/modbus-server';
+import { bankFor } from '../fixtures/modbus-bank';
 import { waitFor } from '../support/wait';
 import { PROFILES, loadProfile } from '../../nodes/modbus-poll/profiles';
 import { resolveMap, type MapSource } from '../../nodes/modbus-poll/map-source';
-import type { RegisterDef, RegisterMap } from '../../nodes/modbus-poll/register-map';
 
 const poll = withCatalog(nodeModule('modbus-poll') as NodeInit, 'modbus-poll');
 const connection = withCatalog(nodeModule('modbus-connection') as NodeInit, 'modbus-connection');
 const NIBE = path.join(projectRoot, 'test', 'fixtures', 'modbus', 'nibe');
-
-/** The raw value k a register holds, as the bytes of its data type (most significant first). */
-function bytesOf(def: RegisterDef, k: number): Buffer {
-  const b = Buffer.alloc(8);
-  switch (def.data_type) {
-    case 'int16':
-    case 'uint16':
-      b.writeUInt16BE(k);
-      return b.subarray(0, 2);
-    case 'int32':
-    case 'uint32':
-      b.writeUInt32BE(k);
-      return b.subarray(0, 4);
-    case 'float32':
-      b.writeFloatBE(k);
-      return b.subarray(0, 4);
-    case 'int64':
-    case 'uint64':
-      b.writeBigUInt64BE(BigInt(k));
-      return b;
-    case 'float64':
-      b.writeDoubleBE(k);
-      return b;
-    default:
-      throw new Error(`no words for ${def.data_type}`);
-  }
-}
-
-/** A bank holding raw k = 1, 2, 3 ... (bits alternating) and the metrics the node should send. */
-function bankFor(map: RegisterMap): { unit: UnitSpec; expected: Record<string, number | boolean> } {
-  const unit: Required<Pick<UnitSpec, 'holding' | 'input' | 'coil' | 'discrete'>> = { holding: {}, input: {}, coil: {}, discrete: {} };
-  const expected: Record<string, number | boolean> = {};
-  map.registers.forEach((def, index) => {
-    if (def.register_type === 'coil' || def.register_type === 'discrete') {
-      unit[def.register_type][def.address] = index % 2 === 0;
-      expected[def.name] = index % 2 === 0;
-      return;
-    }
-    const k = (index % 40) + 1;
-    let words = wordsOf(bytesOf(def, k), def.word_order);
-    if (def.byte_order === 'little') words = words.map((w) => ((w & 0xff) << 8) | (w >> 8));
-    words.forEach((word, i) => (unit[def.register_type as 'holding' | 'input'][def.address + i] = word));
-    const value = k * def.scale + def.offset;
-    if ((def.min === undefined || value >= def.min) && (def.max === undefined || value <= def.max)) expected[def.name] = value;
-  });
-  return { unit, expected };
-}
 
 function assertClose(actual: Record<string, unknown>, expected: Record<string, number | boolean>, label: string): void {
   assert.deepEqual(Object.keys(actual).sort(), Object.keys(expected).sort(), `${label}: the metrics`);
