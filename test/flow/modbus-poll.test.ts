@@ -57,6 +57,12 @@ function flow(port: number, config: Record<string, unknown>, connectionConfig: R
   ];
 }
 
+/** supertest, as node-red-node-test-helper's request() returns it */
+interface SuperTest {
+  get(url: string): { expect(status: number): Promise<{ body: unknown }> };
+  post(url: string): { send(body: object): { expect(status: number): Promise<{ body: unknown }> } };
+}
+
 const payloadOf = (msg: NodeMessage | undefined) => msg?.payload as { metrics: Record<string, unknown>; units: Record<string, string>; info: Record<string, string>; device_id: string };
 
 describe('modbus-poll (node) against pymodbus', function () {
@@ -171,6 +177,17 @@ describe('modbus-poll (node) refusing a bad map at deploy', function () {
     await helper.load([poll, connection, catchModule], flow(1, { connection: '' }));
     const logged = helper.log().args.map((args) => String((args[0] as { msg?: unknown }).msg));
     assert.ok(logged.includes('no Modbus connection chosen (a modbus-connection config node)'), logged.join(' | '));
+  });
+
+  it("the editor's endpoints: the shipped profiles, and the map check naming the register", async () => {
+    await helper.load([poll, connection, catchModule], flow(1, {}));
+    const admin = (helper as unknown as { request(): SuperTest }).request();
+    const profiles = await admin.get('/modbus-poll/profiles').expect(200);
+    assert.ok((profiles.body as { name: string }[]).some((p) => p.name === 'stiebel-eltron-isg-wpm'));
+    const good = await admin.post('/modbus-poll/check').send({ mapSource: 'profile', profile: 'nibe-f-series' }).expect(200);
+    assert.equal((good.body as { ok: boolean }).ok, true);
+    const bad = await admin.post('/modbus-poll/check').send({ mapSource: 'yaml', yaml: badMaps[0]![1] }).expect(200);
+    assert.deepEqual(bad.body, { ok: false, problems: ['model "m", register "flow": unknown data_type "int24" (int16, uint16, int32, uint32, float32, int64, uint64, float64, bool)'] });
   });
 
   it('an invalid heat pump id is refused', async () => {
