@@ -2,7 +2,7 @@
 // chooses a device (or adopts the first known one); later changes of that device go to every
 // browser showing it, each message addressed to one browser. Pure: no Node-RED import.
 import type { ActiveAlert, DeviceRecord } from '../heatpump-fleet/fleet-state';
-import type { Reading } from '../shared/contract';
+import type { MetricsReading, Reading } from '../shared/contract';
 import { utcText, type Labels } from './format';
 import { compareIds } from './rows';
 import { Selections, type Browser } from './selection';
@@ -20,6 +20,15 @@ export interface DeviceTexts {
   alerts: string;
 }
 
+/** One metric of a polled source's device, as the Device page's metrics table shows it. */
+export interface MetricRow {
+  metric: string;
+  /** the number as the source sent it, a boolean as on / off (translated) */
+  value: string;
+  /** empty when the source gave none */
+  unit: string;
+}
+
 /**
  * The latest reading's fields at the top level (as heatpump-decode sends them, so gauges read
  * `payload.voltage`), plus presence, active alerts and ready texts. No reading: no sensor fields
@@ -33,13 +42,31 @@ export type DeviceView = Omit<Partial<Reading>, 'device_id'> & {
   online: boolean | null;
   last_seen: number | null;
   alerts: ActiveAlert[];
+  /**
+   * 'metrics': a device the fleet knows by the metrics readings of a polled source (modbus-poll)
+   * and by no ESP32 reading; the page shows its metrics table instead of the sensor groups
+   */
+  kind: 'sensors' | 'metrics';
+  /** the latest metrics reading's metrics in the source's order; empty for an ESP32 device */
+  metrics_rows: MetricRow[];
   text: DeviceTexts;
 };
+
+function metricRows(reading: MetricsReading | undefined, labels: Labels): MetricRow[] {
+  if (reading === undefined) return [];
+  return Object.entries(reading.metrics).map(([metric, value]) => ({
+    metric,
+    value: typeof value === 'boolean' ? (value ? labels.on : labels.off) : String(value),
+    unit: (reading.units !== undefined && Object.hasOwn(reading.units, metric) ? reading.units[metric] : undefined) ?? '',
+  }));
+}
 
 const stateText = (value: boolean | undefined, on: string, off: string, labels: Labels) => (value === undefined ? labels.unknown : value ? on : off);
 
 export function deviceView(deviceId: string | undefined, record: DeviceRecord | undefined, labels: Labels): DeviceView {
   const reading = record?.reading ?? undefined;
+  // an ESP32 reading wins: a device that has one is shown with its sensors
+  const metrics = reading === undefined ? record?.metrics : undefined;
   const alerts = record ? Object.values(record.alerts).sort((a, b) => compareIds(a.alert_type, b.alert_type)) : [];
   const online = record?.online ?? null;
   const lastSeen = record?.last_seen ?? null;
@@ -50,11 +77,13 @@ export function deviceView(deviceId: string | undefined, record: DeviceRecord | 
     online,
     last_seen: lastSeen,
     alerts: alerts.map((alert) => ({ ...alert })),
+    kind: metrics === undefined ? 'sensors' : 'metrics',
+    metrics_rows: metricRows(metrics, labels),
     text: {
       device: deviceId ?? labels.noDevice,
       status: online === null ? labels.unknown : online ? labels.online : labels.offline,
       last_seen: lastSeen === null ? labels.never : utcText(lastSeen),
-      reading_time: reading ? utcText(reading.timestamp) : labels.noReading,
+      reading_time: reading ? utcText(reading.timestamp) : metrics ? utcText(metrics.timestamp) : labels.noReading,
       compressor: stateText(reading?.compressor_running, labels.running, labels.stopped, labels),
       fan: stateText(reading?.fan_running, labels.running, labels.stopped, labels),
       defrost: stateText(reading?.defrost_active, labels.active, labels.off, labels),

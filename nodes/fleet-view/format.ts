@@ -19,6 +19,7 @@ export interface Labels {
   running: string;
   stopped: string;
   active: string;
+  on: string;
   off: string;
   noReading: string;
   noDevice: string;
@@ -40,6 +41,7 @@ export function labelsFrom(t: Translate): Labels {
     running: text('running'),
     stopped: text('stopped'),
     active: text('active'),
+    on: text('on'),
     off: text('off'),
     noReading: text('no-reading'),
     noDevice: text('no-device'),

@@ -1,11 +1,11 @@
 // The live state of the fleet, owned by one heatpump-fleet config node: per device presence, last
-// seen, latest reading and active alerts; counters; connection health; the last rejections.
+// seen, latest reading (ESP32 Reading and/or MetricsReading of a polled source) and active alerts; counters; connection health; the last rejections.
 // Pure: no Node-RED, no clock, no timers (every report carries its time).
 //
 // Cost model: every report touches one device and marks it changed; takeChanges() hands the
 // changed devices to the consumers once per interval, so work per event is O(1) and work per
 // interval is O(devices that changed), never O(fleet). Summary counts are kept incrementally.
-import type { AlertEvent, AlertLevel, PresenceEvent, Reading } from '../shared/contract';
+import { isMetricsReading, type AlertEvent, type AlertLevel, type MetricsReading, type PresenceEvent, type Reading } from '../shared/contract';
 import { isValidDeviceId } from '../shared/device-id';
 import { SENSOR_FAULT } from '../threshold-alert/rules';
 
@@ -38,8 +38,13 @@ export interface DeviceRecord {
   online_since: number | null;
   /** ms: the last reading or message from the device */
   last_seen: number | null;
-  /** the newest decoded reading */
+  /** the newest decoded reading (ESP32) */
   reading: Reading | null;
+  /**
+   * the newest metrics reading of a polled or third-party source (modbus-poll, ...); absent for a
+   * device that never sent one, so ESP32 records and states saved before it keep their shape
+   */
+  metrics?: MetricsReading;
   /** active alerts by activeAlertKey() */
   alerts: Record<string, ActiveAlert>;
 }
@@ -161,11 +166,25 @@ export class FleetState {
     // last seen is when we heard from it; a buffered reading may be minutes old
     device.last_seen = Math.max(device.last_seen ?? 0, now);
     this.count('readings_accepted', 1);
-    this.range = this.range ? [Math.min(this.range[0], reading.timestamp), Math.max(this.range[1], reading.timestamp)] : [reading.timestamp, reading.timestamp];
+    this.extendRange(reading.timestamp);
     if (leftOut.length > 0) {
       this.count('fields_left_out', leftOut.length);
       for (const { field, reason } of leftOut) this.reject({ time: now, scope: 'field', device_id: reading.device_id, field, reason });
     }
+    this.touch(device.device_id);
+  }
+
+  /**
+   * A metrics reading of a polled or third-party source (modbus-poll calls this through its
+   * FleetLink). Kept as a copy: the caller may reuse its objects for the next poll.
+   */
+  metrics(reading: MetricsReading, now: number): void {
+    const device = this.device(reading.device_id);
+    if (!device) return;
+    if (!device.metrics || reading.timestamp >= device.metrics.timestamp) device.metrics = copyMetrics(reading);
+    device.last_seen = Math.max(device.last_seen ?? 0, now);
+    this.count('readings_accepted', 1);
+    this.extendRange(reading.timestamp);
     this.touch(device.device_id);
   }
 
@@ -406,6 +425,10 @@ export class FleetState {
     this.touch(deviceId);
   }
 
+  private extendRange(timestamp: number): void {
+    this.range = this.range ? [Math.min(this.range[0], timestamp), Math.max(this.range[1], timestamp)] : [timestamp, timestamp];
+  }
+
   private touch(deviceId: string): void {
     this.changed.add(deviceId);
     this.revision += 1;
@@ -473,5 +496,15 @@ function restoredDevice(entry: unknown): DeviceRecord | undefined {
   const reading = isRecord(entry.reading) && entry.reading.device_id === entry.device_id && typeof entry.reading.timestamp === 'number' ? (entry.reading as Reading) : null;
   const alerts: Record<string, ActiveAlert> = {};
   if (isRecord(entry.alerts)) for (const [type, alert] of Object.entries(entry.alerts)) if (isActiveAlert(alert) && activeAlertKey(alert) === type) alerts[type] = alert;
-  return { device_id: entry.device_id, online: entry.online, online_since: entry.online_since, last_seen: entry.last_seen, reading, alerts };
+  const device: DeviceRecord = { device_id: entry.device_id, online: entry.online, online_since: entry.online_since, last_seen: entry.last_seen, reading, alerts };
+  // a malformed or foreign metrics reading is dropped, the device is kept
+  if (isMetricsReading(entry.metrics) && entry.metrics.device_id === entry.device_id) device.metrics = copyMetrics(entry.metrics);
+  return device;
+}
+
+function copyMetrics(reading: MetricsReading): MetricsReading {
+  const copy: MetricsReading = { device_id: reading.device_id, timestamp: reading.timestamp, metrics: { ...reading.metrics } };
+  if (reading.units !== undefined) copy.units = { ...reading.units };
+  if (reading.info !== undefined) copy.info = { ...reading.info };
+  return copy;
 }

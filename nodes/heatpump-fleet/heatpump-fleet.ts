@@ -5,7 +5,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Node, NodeAPI } from 'node-red';
-import type { AlertEvent, PresenceEvent, Reading } from '../shared/contract';
+import { metricsReadingProblem, type AlertEvent, type MetricsReading, type PresenceEvent, type Reading } from '../shared/contract';
+import { isValidDeviceId } from '../shared/device-id';
 import { errorOf } from '../shared/errors';
 import type { FleetLink } from '../shared/fleet-link';
 import { resolveStore } from '../shared/persist';
@@ -179,6 +180,18 @@ class FleetOwner implements FleetLink {
   reading(reading: Reading, leftOut: readonly { field: string; reason: string }[]): void {
     const now = Date.now();
     this.report(() => this.state.reading(reading, leftOut, now));
+  }
+
+  metrics(reading: MetricsReading): void {
+    const now = Date.now();
+    // a source's bug must not put a value into the state that a restart would not restore
+    const problem = metricsReadingProblem(reading);
+    if (problem !== undefined) {
+      const deviceId = isValidDeviceId(reading?.device_id) ? reading.device_id : null;
+      this.report(() => this.state.rejected({ time: now, scope: 'reading', device_id: deviceId, field: null, reason: `metrics reading: ${problem}` }));
+      return;
+    }
+    this.report(() => this.state.metrics(reading, now));
   }
 
   rejected(rejection: Omit<Rejection, 'time'>): void {

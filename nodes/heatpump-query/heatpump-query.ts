@@ -3,7 +3,7 @@ import { influxqlStatements } from './influxql';
 import { parseHttpRequest, parseRequestObject, type HttpRequestLike } from './request';
 import type { HeatpumpQueryDef, QueryContext } from './types';
 import { isDatabaseRequest, type ApiRequest } from '../shared/api-request';
-import { historyOffResponse, liveResponse, type ApiResponse } from '../shared/api-response';
+import { historyOffResponse, isMetricsDevice, liveResponse, type ApiResponse } from '../shared/api-response';
 import { fleetOf, type FleetLink } from '../shared/fleet-link';
 import { failInput } from '../shared/errors';
 import { setStatus } from '../shared/status';
@@ -74,8 +74,11 @@ const init = (RED: NodeAPI): void => {
         reply(msg, send, historyOffResponse(fleet.historyNote));
         return done();
       }
-      const statements = influxqlStatements(request, now, 'device_id' in request && request.device_id !== null && fleet.state.get(request.device_id) !== undefined);
-      const heatpumpRequest: QueryContext = { request, statements: statements.length };
+      const device = 'device_id' in request && request.device_id !== null ? fleet.state.get(request.device_id) : undefined;
+      // a polled source's device has its readings in heatpump_metrics, an ESP32's in sensor_reading
+      const query = request.kind === 'readings' && isMetricsDevice(device) ? { ...request, source: 'metrics' as const } : request;
+      const statements = influxqlStatements(query, now, device !== undefined);
+      const heatpumpRequest: QueryContext = { request: query, statements: statements.length };
       // epoch milliseconds: node-influx turns them into Dates far faster than RFC 3339 strings
       send([{ ...msg, query: statements.join('; '), precision: 'ms', heatpumpRequest }, null]);
       done();

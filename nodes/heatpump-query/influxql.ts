@@ -2,18 +2,21 @@
 // policies raw (default, 30 d), hourly and daily with continuous queries writing mean_/min_/max_
 // fields. Device ids reach here validated (deviceIdProblem), and are still escaped as literals.
 import type { DatabaseRequest } from '../shared/api-request';
-import { MEASUREMENT_ALERT, MEASUREMENT_READING, SENSOR_FIELDS, STATE_FIELDS } from '../shared/contract';
+import { MEASUREMENT_ALERT, MEASUREMENT_METRICS, MEASUREMENT_READING, SENSOR_FIELDS, STATE_FIELDS } from '../shared/contract';
 
 const HOUR = 3_600_000;
 const RAW = `"raw"."${MEASUREMENT_READING}"`;
 const HOURLY = `"hourly"."${MEASUREMENT_READING}"`;
 const ALERTS = `"raw"."${MEASUREMENT_ALERT}"`;
+/** Readings of polled sources: no continuous queries aggregate them, so every read is of raw data. */
+const METRICS = `"raw"."${MEASUREMENT_METRICS}"`;
 
 export function stringLiteral(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 const deviceIs = (id: string) => `"device_id" = ${stringLiteral(id)}`;
+const heatpumpIs = (id: string) => `"heatpump_id" = ${stringLiteral(id)}`;
 const between = (start: number, end: number) => `time >= ${Math.floor(start)}ms AND time <= ${Math.floor(end)}ms`;
 const duration = (ms: number) => (ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`);
 
@@ -69,6 +72,12 @@ export function influxqlStatements(request: DatabaseRequest, now: number, knownD
   switch (request.kind) {
     case 'readings': {
       const { window_ms: windowMs, limit } = request;
+      if (request.source === 'metrics') {
+        // the metrics are whatever the source sends: every field, windows as means of the numeric ones
+        const grouped = windowMs === null ? '' : ` GROUP BY time(${duration(windowMs)}) fill(none)`;
+        const fields = windowMs === null ? '*' : 'mean(*)';
+        return [`SELECT ${fields} FROM ${METRICS} WHERE ${heatpumpIs(request.device_id)} AND ${between(request.start, request.end)}${grouped} ORDER BY time DESC LIMIT ${limit}`];
+      }
       const newest = `ORDER BY time DESC LIMIT ${limit}`;
       const select = (fields: string, from: string, range: string, grouped: boolean) =>
         `SELECT ${fields} FROM ${from} WHERE ${deviceIs(request.device_id)} AND ${range}${grouped ? ` GROUP BY time(${duration(windowMs ?? 0)}) fill(none)` : ''} ${newest}`;

@@ -7,7 +7,11 @@ export type HistoryRange = keyof typeof HISTORY_RANGES;
 
 /** Requests answered from InfluxDB (heatpump-query output 1 -> influxdb in -> heatpump-response). */
 export type DatabaseRequest =
-  | { kind: 'readings'; device_id: string; start: number; end: number; window_ms: number | null; limit: number }
+  /**
+   * `source: 'metrics'` (set by heatpump-query for a device the fleet knows by its metrics readings):
+   * read `heatpump_metrics` instead of `sensor_reading`
+   */
+  | { kind: 'readings'; device_id: string; start: number; end: number; window_ms: number | null; limit: number; source?: 'metrics' }
   | { kind: 'history'; device_id: string; range: HistoryRange; start: number; end: number; window_ms: number; split: number | null }
   | { kind: 'alerts'; device_id: string | null; level: AlertLevel | null; hours: number; limit: number };
 

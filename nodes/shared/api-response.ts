@@ -1,7 +1,7 @@
 // Response bodies of the HTTP API (README "HTTP API and WebSocket"), built from InfluxDB rows and
 // the runtime's own state. Pure: no Node-RED import, `now` passed in.
 import type { DatabaseRequest, LiveRequest } from './api-request';
-import { SENSOR_FIELDS, STATE_FIELDS } from './contract';
+import { METRICS_TAGS, SENSOR_FIELDS, STATE_FIELDS, type MetricsReading } from './contract';
 import type { DeviceRecord, FleetState, Health } from '../heatpump-fleet/fleet-state';
 
 export interface ApiResponse {
@@ -63,6 +63,39 @@ function readingsOf(sets: Row[][], limit: number): Row[] {
   return timed.slice(Math.max(0, timed.length - limit)).map(({ time, row }) => readingValues(row, { timestamp: iso(time) }));
 }
 
+const METRICS_TAG_COLUMNS: ReadonlySet<string> = new Set(['heatpump_id', ...METRICS_TAGS]);
+const MEAN_PREFIX = 'mean_';
+
+/**
+ * Rows of `heatpump_metrics` (newest first per statement) as readings, oldest first: `{timestamp,
+ * <metric>: value}` with the tag columns left out; windowed rows (mean(*)) named by their metric.
+ */
+function metricsRowsOf(sets: Row[][], limit: number, windowed: boolean): Row[] {
+  const readings: { time: number; row: Row }[] = [];
+  for (const row of sets.flat()) {
+    const time = rowTime(row);
+    if (time === null) continue;
+    const values: Row = { timestamp: iso(time) };
+    for (const [column, value] of Object.entries(row)) {
+      if (column === 'time' || METRICS_TAG_COLUMNS.has(column) || value === null || value === undefined) continue;
+      values[windowed && column.startsWith(MEAN_PREFIX) ? column.slice(MEAN_PREFIX.length) : column] = value;
+    }
+    readings.push({ time, row: values });
+  }
+  readings.sort((a, b) => a.time - b.time);
+  return readings.slice(Math.max(0, readings.length - limit)).map(({ row }) => row);
+}
+
+/** The latest metrics reading as the API shows it: metrics, units and info (source, model, name, location). */
+function metricsValues(reading: MetricsReading): Row {
+  return { timestamp: iso(reading.timestamp), metrics: { ...reading.metrics }, units: { ...reading.units }, info: { ...reading.info } };
+}
+
+/** A device the fleet knows by the metrics readings of a polled source, and by no ESP32 reading. */
+export function isMetricsDevice(device: DeviceRecord | undefined): device is DeviceRecord & { metrics: MetricsReading } {
+  return device !== undefined && device.reading === null && device.metrics !== undefined;
+}
+
 const notFound = (id: string): ApiResponse => ({ statusCode: 404, payload: { error: `unknown device ${JSON.stringify(id)}` } });
 
 export function healthStatus(health: Health): 'healthy' | 'degraded' | 'unhealthy' {
@@ -92,7 +125,7 @@ function healthResponse(fleet: FleetReader, now: number, historyNote: string): A
 
 /** Fleet counters exposed on /metrics, by their Prometheus name. */
 export const METRICS: { name: string; counter: keyof FleetReader['counters']; help: string }[] = [
-  { name: 'readings_total', counter: 'readings_accepted', help: 'Readings accepted by heatpump-decode.' },
+  { name: 'readings_total', counter: 'readings_accepted', help: 'Readings accepted: decoded by heatpump-decode, and metrics readings of polled sources.' },
   { name: 'readings_rejected_total', counter: 'payloads_rejected', help: 'Payloads and readings rejected by heatpump-decode.' },
   { name: 'fields_left_out_total', counter: 'fields_left_out', help: 'Fields left out of accepted readings (out of range, wrong type).' },
   { name: 'alerts_total', counter: 'alerts', help: 'Alerts raised or escalated (threshold and device-raised, one per episode).' },
@@ -145,9 +178,18 @@ function deviceStatus(device: DeviceRecord): Row {
     device_id: device.device_id,
     is_online: device.online === true,
     last_seen: iso(device.last_seen),
-    ...readingValues((device.reading ?? {}) as Row),
+    ...(isMetricsDevice(device) ? metricsValues(device.metrics) : readingValues((device.reading ?? {}) as Row)),
     alerts: Object.values(device.alerts).map((alert) => ({ ...alert, since: iso(alert.since), timestamp: iso(alert.timestamp) })),
   };
+}
+
+/** One device of /api/devices; a polled source's device also says which source and model it is. */
+function deviceListEntry(device: DeviceRecord): Row {
+  const entry: Row = { device_id: device.device_id, is_online: device.online === true, last_seen: iso(device.last_seen) };
+  const info = device.metrics?.info;
+  if (info?.source !== undefined) entry.source = info.source;
+  if (info?.model !== undefined) entry.model = info.model;
+  return entry;
 }
 
 function activeAlerts(fleet: FleetReader, deviceId: string | null): Row[] {
@@ -185,14 +227,16 @@ export function liveResponse(request: LiveRequest, fleet: FleetReader, now: numb
     }
     case 'devices': {
       const devices = [...fleet.all()].sort((a, b) => (a.device_id < b.device_id ? -1 : a.device_id > b.device_id ? 1 : 0));
-      return { statusCode: 200, payload: devices.map((d) => ({ device_id: d.device_id, is_online: d.online === true, last_seen: iso(d.last_seen) })) };
+      return { statusCode: 200, payload: devices.map(deviceListEntry) };
     }
     case 'status': {
       const device = fleet.get(request.device_id);
       return device ? { statusCode: 200, payload: deviceStatus(device) } : notFound(request.device_id);
     }
     case 'latest': {
-      const reading = fleet.get(request.device_id)?.reading;
+      const device = fleet.get(request.device_id);
+      if (isMetricsDevice(device)) return { statusCode: 200, payload: { device_id: request.device_id, ...metricsValues(device.metrics) } };
+      const reading = device?.reading;
       if (!reading) return { statusCode: 404, payload: { error: `no reading from device ${JSON.stringify(request.device_id)}` } };
       return { statusCode: 200, payload: { device_id: request.device_id, timestamp: iso(reading.timestamp), ...readingValues(reading as Row) } };
     }
@@ -219,7 +263,7 @@ export function databaseResponse(request: DatabaseRequest, results: unknown, fle
     case 'readings': {
       // the statements read parts of the range, and for a device the fleet does not know, look it
       // up (SHOW TAG VALUES rows have no time: they count as found, never as readings)
-      const readings = readingsOf(sets, request.limit);
+      const readings = request.source === 'metrics' ? metricsRowsOf(sets, request.limit, request.window_ms !== null) : readingsOf(sets, request.limit);
       if (readings.length === 0 && !fleet?.get(request.device_id) && sets.every((set) => set.length === 0)) return notFound(request.device_id);
       return {
         statusCode: 200,

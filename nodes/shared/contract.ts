@@ -1,5 +1,6 @@
 // The data contracts of docs/CONTRACTS.md that every node, flow and the firmware agree on.
-// Pure data and types: no Node-RED import.
+// Pure data and types (and the one shape check of a metrics reading): no Node-RED import.
+import { deviceIdProblem } from './device-id';
 
 /** Numeric fields of the `sensor_reading` measurement, in the order the contract lists them. */
 export const SENSOR_FIELDS = [
@@ -75,6 +76,73 @@ export type Reading = {
 
 export const MEASUREMENT_READING = 'sensor_reading';
 export const MEASUREMENT_ALERT = 'alert';
+/** Readings of polled and third-party sources (Modbus, Shelly, Viessmann, ...), docs/CONTRACTS.md. */
+export const MEASUREMENT_METRICS = 'heatpump_metrics';
+
+/** Metric names: field keys in InfluxDB, rule metrics in threshold-alert; plain so no quoting is needed anywhere. */
+export const METRIC_NAME_PATTERN = /^[A-Za-z0-9_]{1,64}$/;
+/** The `info` members stored as tags of `heatpump_metrics`; `source` is not a tag. */
+export const METRICS_TAGS = ['name', 'location', 'model'] as const;
+export const METRICS_INFO_KEYS = [...METRICS_TAGS, 'source'] as const;
+export type MetricsInfo = Partial<Record<(typeof METRICS_INFO_KEYS)[number], string>>;
+
+/**
+ * A reading of a polled or third-party source: any named metrics. `msg.payload` of modbus-poll
+ * (and later the Shelly, Viessmann, HeishaMon and ESPAltherma sources). A message carries either a
+ * Reading or a MetricsReading (or an array of them) in msg.payload; `metrics` tells them apart.
+ */
+export interface MetricsReading {
+  /** same id rules as devices (./device-id.ts) */
+  device_id: string;
+  /** ms since the epoch */
+  timestamp: number;
+  /** metric name (METRIC_NAME_PATTERN) -> value */
+  metrics: Record<string, number | boolean>;
+  /** metric name -> unit ('°C', 'bar', 'kWh', ...) */
+  units?: Record<string, string>;
+  /** the tags name, location, model of `heatpump_metrics`, and the source kind, e.g. 'modbus' */
+  info?: MetricsInfo;
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Why `value` is not a MetricsReading (naming the metric or member at fault), or undefined when it is one. */
+export function metricsReadingProblem(value: unknown): string | undefined {
+  if (!isPlainObject(value)) return 'a metrics reading must be an object';
+  const idProblem = deviceIdProblem(value.device_id);
+  if (idProblem !== undefined) return idProblem;
+  const { timestamp, metrics, units, info } = value;
+  if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0) return 'timestamp must be ms since the epoch';
+  if (!isPlainObject(metrics)) return 'metrics must be an object {name: value}';
+  for (const [name, metric] of Object.entries(metrics)) {
+    if (!METRIC_NAME_PATTERN.test(name)) return `metric name ${JSON.stringify(name.slice(0, 70))} must be 1 to 64 of A-Z a-z 0-9 _`;
+    if (!(typeof metric === 'boolean' || (typeof metric === 'number' && Number.isFinite(metric)))) {
+      return `metric ${name} must be a finite number or a boolean, got ${metric === null ? 'null' : typeof metric === 'number' ? String(metric) : typeof metric}`;
+    }
+  }
+  if (units !== undefined) {
+    if (!isPlainObject(units)) return 'units must be an object {metric name: unit}';
+    for (const [name, unit] of Object.entries(units)) if (typeof unit !== 'string') return `unit of ${name} must be a string`;
+  }
+  if (info !== undefined) {
+    if (!isPlainObject(info)) return 'info must be an object {name, location, model, source}';
+    for (const [key, text] of Object.entries(info)) {
+      if (!(METRICS_INFO_KEYS as readonly string[]).includes(key)) return `info.${key} is unknown (allowed: ${METRICS_INFO_KEYS.join(', ')})`;
+      if (typeof text !== 'string') return `info.${key} must be a string`;
+    }
+  }
+  return undefined;
+}
+
+/** The one shape check of a MetricsReading. */
+export function isMetricsReading(value: unknown): value is MetricsReading {
+  return metricsReadingProblem(value) === undefined;
+}
+
+/** A payload meant as a metrics reading (valid or not): it has `metrics`; a Reading never has. */
+export function hasMetrics(value: unknown): value is Record<string, unknown> & { metrics: unknown } {
+  return isPlainObject(value) && value.metrics !== undefined;
+}
 
 /** The point shape node-red-contrib-influxdb's `influxdb batch` node takes. */
 export interface InfluxPoint {
@@ -100,8 +168,8 @@ export interface AlertEvent {
   timestamp: number;
   /** 'device' when the device raised it itself (heatpump/{id}/alerts), else absent */
   source?: 'device';
-  /** the sensor field the alert is about, where there is one */
-  field?: SensorField;
+  /** the sensor field or metric the alert is about, where there is one */
+  field?: string;
 }
 
 export type PresenceEventType = 'device_online' | 'device_offline';

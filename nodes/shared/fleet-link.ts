@@ -1,7 +1,7 @@
 // How working nodes reach the fleet's state owner (a heatpump-fleet config node): they report
 // into it and read from it through this interface only, so the owner's storage can change
 // (local context store today, a shared store for several instances later) without them.
-import type { AlertEvent, PresenceEvent, Reading } from './contract';
+import type { AlertEvent, MetricsReading, PresenceEvent, Reading } from './contract';
 import type { FleetChanges, FleetState, Rejection, WriteDropReason } from '../heatpump-fleet/fleet-state';
 
 export type { FleetChanges, FleetState };
@@ -21,6 +21,12 @@ export interface FleetLink {
   readonly state: FleetState;
   /** a decoded reading and the fields left out of it (heatpump-decode) */
   reading(reading: Reading, leftOut: readonly { field: string; reason: string }[]): void;
+  /**
+   * a metrics reading of a polled or third-party source (modbus-poll, once per answered poll): the
+   * device's latest metrics, last seen, readings_accepted. One that fails isMetricsReading is not
+   * kept but counted and listed as a rejected reading (payloads_rejected, the last rejections).
+   */
+  metrics(reading: MetricsReading): void;
   /** a payload or one reading rejected (heatpump-decode) */
   rejected(rejection: Omit<Rejection, 'time'>): void;
   /** any message from a device: it is alive (online-tracker) */

@@ -3,12 +3,17 @@
 // both go through here, so there is one mapping from a Reading / AlertEvent to a point.
 import {
   MEASUREMENT_ALERT,
+  MEASUREMENT_METRICS,
   MEASUREMENT_READING,
+  METRICS_TAGS,
   SENSOR_FIELDS,
   STATE_FIELDS,
   type AlertEvent,
   type InfluxPoint,
+  type MetricsReading,
   type Reading,
+  hasMetrics,
+  metricsReadingProblem,
 } from './contract';
 import { deviceIdProblem } from './device-id';
 import { err, ok, type Result } from './result';
@@ -28,6 +33,20 @@ export function readingToPoint(r: Reading): InfluxPoint {
     if (value !== undefined) fields[field] = value;
   }
   return { measurement: MEASUREMENT_READING, tags: { device_id: r.device_id }, fields, timestamp: new Date(r.timestamp) };
+}
+
+/**
+ * A MetricsReading as a `heatpump_metrics` point: tag heatpump_id, and name, location,
+ * model where the reading has them (an empty tag value is not allowed in line protocol); one field
+ * per metric, numbers as floats, booleans as booleans.
+ */
+export function metricsToPoint(r: MetricsReading): InfluxPoint {
+  const tags: Record<string, string> = { heatpump_id: r.device_id };
+  for (const tag of METRICS_TAGS) {
+    const value = r.info?.[tag];
+    if (value !== undefined && value !== '') tags[tag] = value;
+  }
+  return { measurement: MEASUREMENT_METRICS, tags, fields: { ...r.metrics }, timestamp: new Date(r.timestamp) };
 }
 
 /**
@@ -56,22 +75,24 @@ const isItem = (value: unknown): value is Item => typeof value === 'object' && v
 
 const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
 
-/** Accepts a Reading, an AlertEvent, an InfluxPoint, or an array of these; says what is wrong otherwise. */
+/** Accepts a Reading, a MetricsReading, an AlertEvent, an InfluxPoint, or an array of these; says what is wrong otherwise. */
 export function toPoints(payload: unknown): Result<PointsOutcome, string> {
   const items = Array.isArray(payload) ? payload : [payload];
   const outcome: PointsOutcome = { points: [], empty: 0 };
   for (let index = 0; index < items.length; index++) {
     const where = Array.isArray(payload) ? `[${index}] ` : '';
     const item: unknown = items[index];
-    if (!isItem(item)) return err(`${where}expected a Reading, AlertEvent or InfluxPoint object, got ${describe(item)}`);
+    if (!isItem(item)) return err(`${where}expected a Reading, MetricsReading, AlertEvent or InfluxPoint object, got ${describe(item)}`);
     const problem =
       'measurement' in item
         ? addPoint(item, outcome)
         : 'alert_type' in item
           ? addAlert(item, outcome)
-          : 'device_id' in item
-            ? addReading(item, outcome)
-            : 'has neither measurement (InfluxPoint), alert_type (AlertEvent) nor device_id (Reading)';
+          : hasMetrics(item)
+            ? addMetrics(item, outcome)
+            : 'device_id' in item
+              ? addReading(item, outcome)
+              : 'has neither measurement (InfluxPoint), alert_type (AlertEvent), metrics (MetricsReading) nor device_id (Reading)';
     if (problem !== undefined) return err(`${where}${problem}`);
   }
   return ok(outcome);
@@ -91,6 +112,15 @@ function addReading(item: Item, outcome: PointsOutcome): string | undefined {
   }
   // Checked field by field above, so the item has the Reading shape.
   const point = readingToPoint(item as Reading);
+  if (Object.keys(point.fields).length === 0) outcome.empty++;
+  else outcome.points.push(point);
+  return undefined;
+}
+
+function addMetrics(item: Item, outcome: PointsOutcome): string | undefined {
+  const problem = metricsReadingProblem(item);
+  if (problem !== undefined) return `MetricsReading${typeof item.device_id === 'string' ? ` ${item.device_id.slice(0, 64)}` : ''}: ${problem}`;
+  const point = metricsToPoint(item as unknown as MetricsReading);
   if (Object.keys(point.fields).length === 0) outcome.empty++;
   else outcome.points.push(point);
   return undefined;

@@ -2,7 +2,7 @@
 // seen dropped first), run-time overrides from control messages, the persisted form of both, and
 // what an input message is (a reading or a device-raised alert).
 // Pure: the glue passes the receive time in.
-import { SENSOR_FIELDS, type AlertEvent, type AlertLevel, type SensorField } from '../shared/contract';
+import { SENSOR_FIELDS, hasMetrics, metricsReadingProblem, type AlertEvent, type AlertLevel, type MetricsReading, type SensorField } from '../shared/contract';
 import { deviceIdProblem } from '../shared/device-id';
 import { ALERT_TYPE_PATTERN } from '../shared/points';
 import { err, ok, type Result } from '../shared/result';
@@ -84,9 +84,33 @@ export function deviceAlertInput(payload: unknown, topic: unknown, receivedAt: n
   return ok(input);
 }
 
-/** msg.payload / msg.topic / msg.invalid of a decoded reading -> the evaluator's input. */
+/** A reading stamped too far ahead of the server clock is taken at receive time. */
+const readingTime = (stamped: number, receivedAt: number): number => (stamped > receivedAt + MAX_CLOCK_AHEAD_MS ? receivedAt : stamped);
+
+/**
+ * A MetricsReading -> the evaluator's input: every metric is a value (a boolean as 1 / 0, so a rule
+ * "above 0.5" watches an alarm flag); rules on metrics it lacks are not evaluated.
+ */
+function metricsInput(payload: Record<string, unknown>, receivedAt: number): Result<DeviceInput, string> {
+  const problem = metricsReadingProblem(payload);
+  if (problem !== undefined) return err(problem);
+  const reading = payload as unknown as MetricsReading;
+  const values: Record<string, number> = {};
+  for (const [name, value] of Object.entries(reading.metrics)) values[name] = typeof value === 'boolean' ? Number(value) : value;
+  return ok({
+    deviceId: reading.device_id,
+    timestamp: readingTime(reading.timestamp, receivedAt),
+    values,
+    invalid: new Set(),
+    ...(reading.units === undefined ? {} : { units: reading.units }),
+    metrics: true,
+  });
+}
+
+/** msg.payload / msg.topic / msg.invalid of a decoded reading or a metrics reading -> the evaluator's input. */
 export function readingInput(payload: unknown, topic: unknown, invalid: unknown, receivedAt: number): Result<DeviceInput, string> {
   if (!isRecord(payload)) return err('payload is not a reading object');
+  if (hasMetrics(payload)) return metricsInput(payload, receivedAt);
   const deviceId = payload.device_id ?? topic;
   const idProblem = deviceIdProblem(deviceId);
   if (idProblem !== undefined) return err(idProblem);
@@ -109,7 +133,7 @@ export function readingInput(payload: unknown, topic: unknown, invalid: unknown,
   }
   return ok({
     deviceId: deviceId as string,
-    timestamp: stamped > receivedAt + MAX_CLOCK_AHEAD_MS ? receivedAt : stamped,
+    timestamp: readingTime(stamped, receivedAt),
     values,
     invalid: invalidFields,
   });

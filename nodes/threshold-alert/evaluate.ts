@@ -17,6 +17,8 @@ export interface EvalOptions {
 export interface Sample {
   deviceId: string;
   value: number | undefined;
+  /** the unit the source gave for the metric (MetricsReading.units); else the sensor field's */
+  unit?: string;
   /** the reading's own timestamp (ms); `now` when absent. Compared with device alerts' times. */
   at?: number;
 }
@@ -122,9 +124,15 @@ function formatNumber(value: number): string {
   return String(Math.round(value * 100) / 100);
 }
 
-function thresholdEvent(rule: AlertRule, deviceId: string, value: number, now: number, state: AlertState, level: AlertLevel): AlertEvent {
-  const unit = UNITS[rule.metric];
-  const shown = `${formatNumber(value)} ${unit}`;
+/** The unit of a sensor field of the ESP32 Reading; undefined for any other metric. */
+function sensorUnit(metric: string): string | undefined {
+  return Object.hasOwn(UNITS, metric) ? UNITS[metric as SensorField] : undefined;
+}
+
+function thresholdEvent(rule: AlertRule, sample: Sample, value: number, now: number, state: AlertState, level: AlertLevel): AlertEvent {
+  const deviceId = sample.deviceId;
+  const unit = sample.unit ?? sensorUnit(rule.metric);
+  const shown = formatWithUnit(value, unit);
   if (state === 'cleared') {
     const threshold = clearingPoint(rule);
     return {
@@ -147,7 +155,7 @@ function thresholdEvent(rule: AlertRule, deviceId: string, value: number, now: n
     level,
     value,
     threshold,
-    message: `${rule.label}: ${shown} ${sign} ${formatNumber(threshold)} ${unit} (${level})`,
+    message: `${rule.label}: ${shown} ${sign} ${formatWithUnit(threshold, unit)} (${level})`,
     state,
     timestamp: now,
     field: rule.metric,
@@ -220,7 +228,7 @@ export function nextAlertState(prev: RuleState | undefined, sample: Sample, rule
   }
   const { track, state, level: eventLevel } = announce(next, level, now, cooldownMs);
   if (state === undefined || eventLevel === undefined) return { state: track };
-  return { state: track, event: thresholdEvent(rule, sample.deviceId, value, now, state, eventLevel) };
+  return { state: track, event: thresholdEvent(rule, sample, value, now, state, eventLevel) };
 }
 
 /** A device-raised alert (heatpump-decode output 2), as the evaluator takes it. */
@@ -257,7 +265,7 @@ function deviceAnnouncement<T extends AlertTrack & { device?: DeviceMark }>(prev
 }
 
 function formatWithUnit(value: number, unit: string | undefined): string {
-  return unit === undefined ? formatNumber(value) : `${formatNumber(value)} ${unit}`;
+  return unit === undefined || unit === '' ? formatNumber(value) : `${formatNumber(value)} ${unit}`;
 }
 
 /** The event of a device alert: rule-checked types speak like the threshold check, in its units. */
@@ -277,11 +285,11 @@ function deviceEvent(rule: AlertRule | undefined, alert: DeviceAlertInput, now: 
   if (rule !== undefined) {
     if (state === 'cleared') {
       event.threshold = clearingPoint(rule);
-      event.message = `${rule.label} cleared: ${formatWithUnit(alert.value, UNITS[rule.metric])}`;
+      event.message = `${rule.label} cleared: ${formatWithUnit(alert.value, sensorUnit(rule.metric))}`;
     } else {
       // the level announced may be above the alert's (the readings knew more): its threshold then
       if (level !== alert.level) event.threshold = rule[level];
-      const unit = UNITS[rule.metric];
+      const unit = sensorUnit(rule.metric);
       event.message = `${rule.label}: ${formatWithUnit(alert.value, unit)} ${rule.direction === 'above' ? '>' : '<'} ${formatWithUnit(event.threshold, unit)} (${level}, device)`;
     }
   }
@@ -367,9 +375,17 @@ function worthKeeping(state: RuleState | FaultState, now: number, cooldownMs: nu
 export interface DeviceInput {
   deviceId: string;
   timestamp: number;
-  values: Partial<Record<SensorField, number>>;
+  /** sensor fields of a Reading, or the metrics of a MetricsReading */
+  values: Readonly<Record<string, number>>;
   /** sensors the device flagged invalid or decode rejected */
-  invalid: ReadonlySet<SensorField>;
+  invalid: ReadonlySet<string>;
+  /** units by metric name (MetricsReading.units), for the event messages */
+  units?: Readonly<Record<string, string>>;
+  /**
+   * true for a MetricsReading: a rule on a metric the reading lacks is not evaluated at all (its
+   * source does not have that metric), where a Reading's missing sensor is an unknown value.
+   */
+  metrics?: boolean;
 }
 
 export interface DeviceStep {
@@ -392,8 +408,13 @@ export function evaluateDevice(prev: DeviceState | undefined, input: DeviceInput
   for (const rule of rules) {
     if (!rule.enabled) continue;
     const before = prev === undefined ? undefined : own(prev.rules, rule.name);
-    const value = input.invalid.has(rule.metric) ? undefined : input.values[rule.metric];
-    const sample: Sample = { deviceId: input.deviceId, value: Number.isFinite(value) ? value : undefined, at: input.timestamp };
+    const value = input.invalid.has(rule.metric) ? undefined : own(input.values, rule.metric);
+    if (value === undefined && input.metrics === true) {
+      if (before !== undefined) ruleStates[rule.name] = before;
+      continue;
+    }
+    const unit = input.units === undefined ? undefined : own(input.units, rule.metric);
+    const sample: Sample = { deviceId: input.deviceId, value: Number.isFinite(value) ? value : undefined, at: input.timestamp, ...(unit === undefined ? {} : { unit }) };
     const step = nextAlertState(before, sample, rule, now, options.cooldownSeconds);
     if (step.event) events.push(step.event);
     if (step.state !== (before ?? EMPTY_RULE_STATE)) changed = true;
@@ -405,7 +426,7 @@ export function evaluateDevice(prev: DeviceState | undefined, input: DeviceInput
   const faults: Partial<Record<SensorField, FaultState>> = {};
   for (const field of SENSOR_FIELDS) {
     const before = prev?.faults[field];
-    const value = input.values[field];
+    const value = own(input.values, field);
     const status: SensorStatus = input.invalid.has(field) ? 'invalid' : value === undefined ? 'absent' : 'valid';
     const step = nextFaultState(before, { deviceId: input.deviceId, field, status }, now, options);
     if (step.event) events.push(step.event);

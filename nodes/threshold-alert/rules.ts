@@ -2,7 +2,7 @@
 // of rules from the editor and of per-device overrides (editor JSON and msg.thresholds), merging
 // overrides in, and which rule a device-raised alert is about.
 // Pure: no Node-RED import, no clock.
-import { SENSOR_FIELDS, type SensorField } from '../shared/contract';
+import { METRIC_NAME_PATTERN, SENSOR_FIELDS, type SensorField } from '../shared/contract';
 import { deviceIdProblem } from '../shared/device-id';
 import { err, ok, type Result } from '../shared/result';
 import { ALERT_COOLDOWN_SECONDS, ALERT_THRESHOLDS, SENSOR_FAULT_AFTER_SECONDS } from '../shared/thresholds';
@@ -69,7 +69,8 @@ export function parseRules(input: unknown): Result<AlertRule[], string> {
     if (rules.some((r) => r.name === name)) return err(`rule ${index + 1}: duplicate name "${name}"`);
     const unknown = Object.keys(raw).find((key) => !RULE_KEYS.has(key));
     if (unknown !== undefined) return err(`${name}: unknown property "${unknown}"`);
-    if (!isSensorField(metric)) return err(`${name}: unknown metric ${JSON.stringify(metric)}`);
+    // any metric a source may send: the ESP32's sensor fields or a MetricsReading's metric names
+    if (typeof metric !== 'string' || !METRIC_NAME_PATTERN.test(metric)) return err(`${name}: metric must be a sensor field or metric name (1 to 64 of A-Z a-z 0-9 _), got ${JSON.stringify(metric)}`);
     if (direction !== 'above' && direction !== 'below') return err(`${name}: direction must be "above" or "below"`);
     if (label !== undefined && (typeof label !== 'string' || label.length > MAX_LABEL_LENGTH)) {
       return err(`${name}: label must be text of at most ${MAX_LABEL_LENGTH} characters`);

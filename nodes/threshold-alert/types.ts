@@ -9,7 +9,8 @@ export interface AlertRule {
   name: string;
   /** start of the event message, e.g. "High voltage" */
   label: string;
-  metric: SensorField;
+  /** a sensor field of the ESP32 Reading or any metric name of a MetricsReading */
+  metric: string;
   direction: Direction;
   warning: number;
   critical: number;

@@ -246,6 +246,29 @@ describe('fleet-view node', function () {
     assert.deepEqual([range.payload.device_id, range.range, range.selected], ['site2', '1h', true]);
   });
 
+  it('device view of a polled source\'s device (fleet.metrics): kind metrics and its metrics rows, updated per reading', async function () {
+    await helper.load(modules, flow());
+    const out = inboxes();
+    const fleet = fleetLink();
+    fleet.metrics({ device_id: 'nibe1', timestamp: Date.now(), metrics: { flow_temperature: 35.5, compressor_on: true }, units: { flow_temperature: '°C' }, info: { source: 'modbus' } });
+    await out.devices.next('the device', (m) => (m as RowsMsg).total === 1);
+    const device = nodeById('v_device');
+    device.receive({ payload: 'nibe1', _client: { socketId: 'b1' } });
+    const shown = await out.device.next<DeviceMsg>('the reply to b1');
+    assert.equal(shown.payload.kind, 'metrics');
+    assert.deepEqual(shown.payload.metrics_rows, [
+      { metric: 'flow_temperature', value: '35.5', unit: '°C' },
+      { metric: 'compressor_on', value: 'on', unit: '' },
+    ]);
+    fleet.metrics({ device_id: 'nibe1', timestamp: Date.now(), metrics: { flow_temperature: 36, compressor_on: false } });
+    const next = await out.device.next<DeviceMsg>('the next reading to b1', (m) => m._client?.socketId === 'b1');
+    assert.deepEqual(next.payload.metrics_rows, [
+      { metric: 'flow_temperature', value: '36', unit: '' },
+      { metric: 'compressor_on', value: 'off', unit: '' },
+    ]);
+    assert.equal(next.reading, undefined, 'no ESP32 chart point');
+  });
+
   it('a bad input goes to Catch nodes; a misconfigured node refuses input', async function () {
     await helper.load(modules, [...flow(), { id: 'v_bad', z: 'tab', x: 100, y: 100, type: 'fleet-view', name: '', fleet: 'nowhere', view: 'summary', maxRows: '', wires: [[]] }]);
     const caught = new Inbox('caught');

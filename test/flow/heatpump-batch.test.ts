@@ -90,6 +90,24 @@ describe('heatpump-batch node', function () {
     ]);
   });
 
+  it('turns metrics readings into heatpump_metrics points (tags heatpump_id, name, location, model)', async function () {
+    await helper.load([batch, catchModule], flow({ maxWaitMs: 50 }));
+    const received = collect('out', 1);
+    const metrics = {
+      device_id: 'nibe1',
+      timestamp: 1706600000000,
+      metrics: { flow_temperature: 35.5, high_pressure_alarm: false },
+      units: { flow_temperature: '°C' },
+      info: { name: 'Keller', model: 'NIBE F1255', source: 'modbus' },
+    };
+    get('n1').receive({ payload: [metrics, reading(0)] });
+    const [msg] = await received;
+    assert.deepEqual(points(msg), [
+      { measurement: 'heatpump_metrics', tags: { heatpump_id: 'nibe1', name: 'Keller', model: 'NIBE F1255' }, fields: { flow_temperature: 35.5, high_pressure_alarm: false }, timestamp: new Date(1706600000000) },
+      pointOf(0),
+    ]);
+  });
+
   it('msg.flush sends what it holds at once; an inject timestamp payload is ignored', async function () {
     await helper.load([batch, catchModule], flow({ maxWaitMs: 0 }));
     const received = collect('out', 1);
@@ -125,7 +143,9 @@ describe('heatpump-batch node', function () {
   });
 
   const bad: Array<[string, unknown, RegExp]> = [
-    ['a string', 'hello', /payload is not a Reading, AlertEvent, InfluxPoint or an array of these: expected a Reading/],
+    ['a string', 'hello', /payload is not a Reading, MetricsReading, AlertEvent, InfluxPoint or an array of these: expected a Reading/],
+    ['a metrics reading with a NaN metric', { device_id: 'nibe1', timestamp: 1706600000000, metrics: { flow_temperature: Number.NaN } }, /MetricsReading nibe1: metric flow_temperature must be a finite number or a boolean, got NaN/],
+    ['an array whose metrics reading has a text metric', [reading(0), { device_id: 'nibe1', timestamp: 1706600000000, metrics: { mode: 'heating' } }], /\[1\] MetricsReading nibe1: metric mode must be a finite number or a boolean, got string/],
     ['a reading with a string value', { ...reading(0), voltage: '230' }, /voltage must be a finite number, got "230"/],
     ['an array with a bad element', [reading(0), { foo: 1 }], /\[1\] has neither measurement/],
   ];

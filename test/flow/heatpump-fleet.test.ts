@@ -108,13 +108,16 @@ describe('heatpump-fleet node', function () {
       before.alert(alert('hp2', 'current', 'raised', 'warning', t - 200));
       before.alert(alert('hp2', 'current', 'cleared', 'warning', t - 100));
       before.seen('hp3', t);
+      // what modbus-poll reports once per answered poll
+      const polled = { device_id: 'nibe1', timestamp: t - 50, metrics: { flow_temperature: 35.5, compressor_on: true }, units: { flow_temperature: '°C' }, info: { model: 'NIBE F1255', source: 'modbus' } };
+      before.metrics(polled);
       before.rejected({ scope: 'payload', device_id: null, field: null, reason: 'not JSON' });
       before.written(12);
       before.writeFailed(3);
       const saved = structuredClone(before.state.toJSON());
       assert.deepEqual(
         saved.devices.map((d) => d.device_id),
-        ['hp1', 'hp2', 'hp3'],
+        ['hp1', 'hp2', 'hp3', 'nibe1'],
       );
 
       // Restart: stop the node (it saves on close), flush the store to disk, and detach it so
@@ -143,8 +146,9 @@ describe('heatpump-fleet node', function () {
         voltage_high: { alert_type: 'voltage_high', level: 'critical', value: 251, threshold: 250, message: 'voltage_high escalated', since: t - 400, timestamp: t - 300, source: 'threshold' },
       });
       assert.deepEqual([after.state.get('hp1')?.online, after.state.get('hp1')?.online_since, after.state.get('hp1')?.reading?.timestamp], [true, t - 500, t - 60_000]);
-      assert.deepEqual(after.state.counters, { readings_accepted: 1, payloads_rejected: 1, fields_left_out: 1, alerts: 3, points_written: 12, write_errors: 1, points_lost: 3, mqtt_outages: 0 });
-      assert.deepEqual(after.state.summary(), { total: 3, online: 1, offline: 0, alerting: 1, warning: 0, critical: 1 });
+      assert.deepEqual(after.state.get('nibe1')?.metrics, polled, 'the latest metrics reading survives a restart');
+      assert.deepEqual(after.state.counters, { readings_accepted: 2, payloads_rejected: 1, fields_left_out: 1, alerts: 3, points_written: 12, write_errors: 1, points_lost: 3, mqtt_outages: 0 });
+      assert.deepEqual(after.state.summary(), { total: 4, online: 1, offline: 0, alerting: 1, warning: 0, critical: 1 });
       assert.deepEqual(
         after.state.rejections().map((r) => [r.scope, r.field ?? r.reason]),
         [
@@ -309,6 +313,30 @@ describe('heatpump-fleet node', function () {
   });
 
   describe('delivery', function () {
+    it('fleet.metrics(reading): the device record carries the latest metrics reading to subscribers', async function () {
+      await helper.load(fleetModule, [{ id: 'fleet', type: 'heatpump-fleet', name: '', store: '' }]);
+      const fleet = fleetLink();
+      const subscriber = new Deliveries(fleet);
+      await subscriber.nth(0);
+      const t = Date.now();
+      for (let i = 0; i < 3; i += 1) fleet.metrics({ device_id: 'nibe1', timestamp: t - 30_000 + i * 10_000, metrics: { flow_temperature: 35 + i }, info: { source: 'modbus' } });
+      const batch = await subscriber.nth(1, 2500);
+      assert.deepEqual(
+        batch.devices.map((d) => [d.device_id, d.reading, d.metrics?.metrics, d.metrics?.timestamp]),
+        [['nibe1', null, { flow_temperature: 37 }, t - 10_000]],
+      );
+      assert.equal(fleet.state.counters.readings_accepted, 3);
+      assert.ok((fleet.state.get('nibe1')?.last_seen ?? 0) >= t, 'last seen: when it was heard');
+      // a source's bug: not kept, counted and listed as a rejected reading
+      fleet.metrics({ device_id: 'nibe1', timestamp: t, metrics: { flow_temperature: Number.NaN } });
+      assert.equal(fleet.state.get('nibe1')?.metrics?.metrics.flow_temperature, 37);
+      assert.equal(fleet.state.counters.payloads_rejected, 1);
+      assert.deepEqual(
+        fleet.state.rejections().map((r) => [r.scope, r.device_id, r.reason]),
+        [['reading', 'nibe1', 'metrics reading: metric flow_temperature must be a finite number or a boolean, got NaN']],
+      );
+    });
+
     it('batches changes: 1000 reports on 10 devices reach a subscriber as one delivery of 10 records', async function () {
       await helper.load(fleetModule, [{ id: 'fleet', type: 'heatpump-fleet', name: '', store: '' }]);
       const fleet = fleetLink();

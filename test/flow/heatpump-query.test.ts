@@ -50,7 +50,10 @@ async function report(apply: (fleet: FleetLink) => void, shows: (fleet: FleetLin
 /** The rows a stand-in database answers with, keyed by the start of the InfluxQL. */
 const fakeInflux = `
 const site1 = msg.query.includes('"device_id" = \\'site1\\'');
-const rows = site1 ? [{ time: new Date(1706600000000), device_id: 'site1', voltage: 230.5, temp_inlet: 45.2, compressor_running: true }] : [];
+const nibe1 = msg.query.startsWith('SELECT * FROM "raw"."heatpump_metrics" WHERE "heatpump_id" = \\'nibe1\\'');
+const rows = site1
+  ? [{ time: new Date(1706600000000), device_id: 'site1', voltage: 230.5, temp_inlet: 45.2, compressor_running: true }]
+  : nibe1 ? [{ time: new Date(1706600000000), heatpump_id: 'nibe1', model: 'NIBE F1255', flow_temperature: 35.5, compressor_on: true }] : [];
 // like node-influx: one row array for one statement, one per statement for several
 msg.payload = msg.heatpumpRequest.statements === 1 ? rows : [rows, site1 ? [{ key: 'device_id', value: 'site1' }] : []];
 return msg;`;
@@ -153,6 +156,19 @@ describe('heatpump-query and heatpump-response nodes', () => {
     assert.equal(body.count, 1);
     assert.equal(body.readings[0]?.voltage, 230.5);
     assert.equal((await get('/api/devices/ghost/readings')).status, 404);
+  });
+
+  it('reads a polled source\'s device (fleet.metrics) from heatpump_metrics, and its status from the fleet', async () => {
+    await helper.load(apiModules, apiFlow());
+    await report(
+      (fleet) => fleet.metrics({ device_id: 'nibe1', timestamp: 1706600000000, metrics: { flow_temperature: 35.5 }, units: { flow_temperature: '°C' }, info: { model: 'NIBE F1255', source: 'modbus' } }),
+      (fleet) => fleet.state.get('nibe1') !== undefined,
+    );
+    const readings = await get('/api/devices/nibe1/readings?start=1706500000000&end=1706700000000');
+    assert.equal(readings.status, 200);
+    assert.deepEqual((JSON.parse(readings.text) as { readings: unknown[] }).readings, [{ timestamp: new Date(1706600000000).toISOString(), flow_temperature: 35.5, compressor_on: true }]);
+    const status = JSON.parse((await get('/api/devices/nibe1/status')).text) as Record<string, unknown>;
+    assert.deepEqual([status.metrics, status.units, status.info], [{ flow_temperature: 35.5 }, { flow_temperature: '°C' }, { model: 'NIBE F1255', source: 'modbus' }]);
   });
 
   it('answers history requests with 503 and queries nothing when history is off', async () => {

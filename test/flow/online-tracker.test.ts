@@ -197,6 +197,23 @@ describe('online-tracker node', function () {
     );
   });
 
+  it('a polled source (modbus-poll): a metrics reading is data, {topic: id, payload: offline | online} a status', async () => {
+    await helper.load([tracker], trackerFlow());
+    const rec = new Recorder();
+    const metrics = { payload: { device_id: 'nibe1', timestamp: Date.now(), metrics: { flow_temperature: 35.5 }, info: { source: 'modbus' } } };
+    rec.n1.receive(metrics);
+    await rec.event('nibe1', 'device_online');
+    rec.n1.receive({ topic: 'nibe1', payload: 'offline' });
+    const offline = await rec.event('nibe1', 'device_offline');
+    assert.equal(offline.reason, 'status');
+    rec.n1.receive({ topic: 'nibe1', payload: 'online' });
+    await waitFor('online again', () => (rec.events.length === 3 ? true : undefined));
+    assert.deepEqual(
+      rec.events.map((e) => `${e.device_id} ${e.event}/${e.reason}`),
+      ['nibe1 device_online/data', 'nibe1 device_offline/status', 'nibe1 device_online/status'],
+    );
+  });
+
   it('answers msg.summary = true on output 2 in the request message itself', async () => {
     await helper.load([tracker], trackerFlow());
     const rec = new Recorder();

@@ -275,6 +275,40 @@ describe('threshold-alert node', function () {
     assert.deepEqual(statusesShown('n1').at(-1), { fill: 'yellow', shape: 'ring', text: "memory only: no store 'file'" });
   });
 
+  it('checks metrics readings on rules of any metric name and passes them on output 2', async function () {
+    const rules = [
+      { name: 'flow_hot', label: 'Flow temperature', metric: 'flow_temperature', direction: 'above', warning: 55, critical: 60, hysteresis: 2 },
+      { name: 'voltage_high', label: 'High voltage', metric: 'voltage', direction: 'above', warning: 245, critical: 250, hysteresis: 2 },
+    ];
+    await helper.load(thresholdAlert, flow({ rules }));
+    const out1 = collect('events', 2);
+    const out2 = collect('readings', 3);
+    const metrics = (seconds: number, values: Record<string, number | boolean>) => ({
+      payload: { device_id: 'nibe1', timestamp: T0 + seconds * 1000, metrics: values, units: { flow_temperature: '°C' }, info: { source: 'modbus' } },
+    });
+    const first = metrics(0, { flow_temperature: 61, compressor_on: true });
+    get('n1').receive(first);
+    // no flow_temperature in this one: the rule is not evaluated, the alert stays
+    get('n1').receive(metrics(10, { return_temperature: 30 }));
+    get('n1').receive(metrics(20, { flow_temperature: 50 }));
+    const sent = (await out1).map((m) => m.payload as AlertEvent);
+    assert.deepEqual(events(await out1), ['flow_hot raised critical', 'flow_hot cleared critical']);
+    assert.equal(sent[0]?.message, 'Flow temperature: 61 °C > 60 °C (critical)');
+    assert.equal(sent[0]?.field, 'flow_temperature');
+    assert.equal(sent[1]?.timestamp, T0 + 20_000);
+    const passed = await out2;
+    assert.deepEqual(passed[0]?.payload, first.payload);
+    assert.deepEqual(passed.map((m) => (m as NodeMessage & { alerts: unknown }).alerts), [{ flow_hot: 'critical' }, { flow_hot: 'critical' }, {}]);
+  });
+
+  it('rejects a metrics reading with a bad metric value through done(err), naming the metric', async function () {
+    await helper.load([thresholdAlert, catchInit], flow());
+    const caught = collect('caught', 1);
+    get('n1').receive({ payload: { device_id: 'nibe1', timestamp: T0, metrics: { flow_temperature: null } } });
+    const [error] = await caught;
+    assert.match((error?.error as { message: string }).message, /reading rejected: metric flow_temperature must be a finite number or a boolean, got null/);
+  });
+
   it('rejects a reading without a usable device id or timestamp, and keeps running', async function () {
     await helper.load([thresholdAlert, catchInit], flow());
     const caught = collect('caught', 2);

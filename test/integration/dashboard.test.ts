@@ -255,6 +255,10 @@ describe('dashboard in headless Chromium (npm start runtime)', function () {
     await screenshot(page, 'dashboard-device-history');
     // hist1 has history but no live reading: its gauges show a dash, not the previous device's values
     assert.equal(await gaugeValue(page, 'voltage'), '–');
+    // an ESP32 device: the sensor groups, and the Metrics group (a polled source's table, shown by
+    // default) hidden for this browser by ui-control
+    await page.locator('#nrdb-ui-widget-hp_dash_table_metrics').first().waitFor({ state: 'hidden', timeout: 10_000 });
+    assert.equal(await page.getByText('Temperatures', { exact: true }).first().isVisible(), true);
     assert.deepEqual(pageErrors, []);
   });
 

@@ -18,7 +18,8 @@ interface Helper {
   init(path: string): void;
   /** settings for the next load, merged over the helper's defaults */
   settings(settings: Record<string, unknown>): void;
-  load(nodes: NodeInit | NodeInit[], flow: Array<Record<string, unknown>>): Promise<void>;
+  /** credentials: per node id, e.g. {n1: {password: "..."}} */
+  load(nodes: NodeInit | NodeInit[], flow: Array<Record<string, unknown>>, credentials?: Record<string, Record<string, string>>): Promise<void>;
   unload(): Promise<void>;
   getNode(id: string): (EventEmitter & { receive(msg: object): void; close(removed: boolean): Promise<void> }) | null;
   startServer(done: () => void): void;

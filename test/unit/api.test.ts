@@ -154,6 +154,16 @@ describe('InfluxQL (heatpump-query core)', () => {
     assert.deepEqual(influxqlStatements(request, NOW, true).map((q) => q.split(' ')[0]), ['SELECT']);
   });
 
+  it('reads a polled source\'s readings from heatpump_metrics by heatpump_id: every field, windows as mean(*)', () => {
+    const request: DatabaseRequest = { kind: 'readings', device_id: "nibe'1", start: NOW - 3_600_000, end: NOW, window_ms: null, limit: 10, source: 'metrics' };
+    assert.deepEqual(influxqlStatements(request, NOW, true), [
+      `SELECT * FROM "raw"."heatpump_metrics" WHERE "heatpump_id" = 'nibe\\'1' AND time >= ${NOW - 3_600_000}ms AND time <= ${NOW}ms ORDER BY time DESC LIMIT 10`,
+    ]);
+    assert.deepEqual(influxqlStatements({ ...request, device_id: 'nibe1', window_ms: 300_000 }, NOW, true), [
+      `SELECT mean(*) FROM "raw"."heatpump_metrics" WHERE "heatpump_id" = 'nibe1' AND time >= ${NOW - 3_600_000}ms AND time <= ${NOW}ms GROUP BY time(5m) fill(none) ORDER BY time DESC LIMIT 10`,
+    ]);
+  });
+
   it('reads long history from the hourly aggregates and the raw tail', () => {
     const parsed = parseRequestObject({ kind: 'history', device_id: 'site1', range: '7d' }, NOW);
     assert.ok(parsed.ok && parsed.value.kind === 'history');
@@ -235,6 +245,71 @@ describe('API responses', () => {
           source: 'threshold',
         },
       ],
+    });
+  });
+
+  describe('a device of a polled source (metrics readings)', () => {
+    const withMetrics = () => {
+      const fleet = makeFleet();
+      fleet.metrics(
+        { device_id: 'nibe1', timestamp: NOW - 20_000, metrics: { flow_temperature: 61.5, compressor_on: true }, units: { flow_temperature: '°C' }, info: { name: 'Keller', model: 'NIBE F1255', source: 'modbus' } },
+        NOW - 19_000,
+      );
+      fleet.presence({ event: 'device_online', device_id: 'nibe1', last_seen: NOW - 19_000, reason: 'data', timestamp: NOW - 19_000 });
+      fleet.alert({ device_id: 'nibe1', alert_type: 'flow_hot', level: 'critical', value: 61.5, threshold: 60, message: 'Flow temperature: 61.5 °C > 60 °C (critical)', state: 'raised', timestamp: NOW - 20_000, field: 'flow_temperature' });
+      return fleet;
+    };
+    const LATEST = {
+      timestamp: new Date(NOW - 20_000).toISOString(),
+      metrics: { flow_temperature: 61.5, compressor_on: true },
+      units: { flow_temperature: '°C' },
+      info: { name: 'Keller', model: 'NIBE F1255', source: 'modbus' },
+    };
+
+    it('answers readings/latest with its metrics, units and info', () => {
+      assert.deepEqual(liveResponse({ kind: 'latest', device_id: 'nibe1' }, withMetrics(), NOW), { statusCode: 200, payload: { device_id: 'nibe1', ...LATEST } });
+    });
+
+    it('answers status with presence, its latest metrics and its active alerts (no ESP32 sensor fields)', () => {
+      const response = liveResponse({ kind: 'status', device_id: 'nibe1' }, withMetrics(), NOW);
+      assert.equal(response.statusCode, 200);
+      const { alerts, ...rest } = response.payload as { alerts: { alert_type: string; field?: string }[] };
+      assert.deepEqual(rest, { device_id: 'nibe1', is_online: true, last_seen: new Date(NOW - 19_000).toISOString(), ...LATEST });
+      assert.deepEqual(alerts.map((a) => [a.alert_type, a.field]), [['flow_hot', 'flow_temperature']]);
+    });
+
+    it('lists it among the devices with its source and model', () => {
+      assert.deepEqual(liveResponse({ kind: 'devices' }, withMetrics(), NOW).payload, [
+        { device_id: 'nibe1', is_online: true, last_seen: new Date(NOW - 19_000).toISOString(), source: 'modbus', model: 'NIBE F1255' },
+        { device_id: 'site1', is_online: true, last_seen: new Date(NOW - 60_000).toISOString() },
+        { device_id: 'site2', is_online: false, last_seen: new Date(NOW - 900_000).toISOString() },
+      ]);
+    });
+
+    it('shapes heatpump_metrics rows as readings: time and metric fields, no tag columns, oldest first', () => {
+      const request: DatabaseRequest = { kind: 'readings', device_id: 'nibe1', start: NOW - 3_600_000, end: NOW, window_ms: null, limit: 2, source: 'metrics' };
+      const tags = { heatpump_id: 'nibe1', name: 'Keller', location: null, model: 'NIBE F1255' };
+      const rows = [
+        { time: new Date(NOW - 10_000), ...tags, flow_temperature: 36, compressor_on: false, dhw_temperature: null },
+        { time: new Date(NOW - 20_000), ...tags, flow_temperature: 35.5, compressor_on: true, dhw_temperature: 48 },
+        { time: new Date(NOW - 30_000), ...tags, flow_temperature: 35, compressor_on: true, dhw_temperature: 48 },
+      ];
+      assert.deepEqual(databaseResponse(request, rows, withMetrics(), 1), {
+        statusCode: 200,
+        payload: {
+          device_id: 'nibe1',
+          start: new Date(NOW - 3_600_000).toISOString(),
+          end: new Date(NOW).toISOString(),
+          window: null,
+          count: 2,
+          readings: [
+            { timestamp: new Date(NOW - 20_000).toISOString(), flow_temperature: 35.5, compressor_on: true, dhw_temperature: 48 },
+            { timestamp: new Date(NOW - 10_000).toISOString(), flow_temperature: 36, compressor_on: false },
+          ],
+        },
+      });
+      const windowed = databaseResponse({ ...request, window_ms: 300_000 }, [{ time: new Date(NOW - 300_000), mean_flow_temperature: 35.75 }], withMetrics(), 1);
+      assert.deepEqual((windowed.payload as { readings: unknown[] }).readings, [{ timestamp: new Date(NOW - 300_000).toISOString(), flow_temperature: 35.75 }]);
     });
   });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { AlertEvent, AlertLevel, PresenceEvent } from '../../nodes/shared/contract';
+import type { AlertEvent, AlertLevel, MetricsReading, PresenceEvent } from '../../nodes/shared/contract';
 import { alert, reading } from '../fixtures/fleet-events';
 import { COUNTER_NAMES, FleetState, MAX_REJECTIONS, type Counters, type DeviceRecord, type FleetSummaryCounts, type PersistedFleet } from '../../nodes/heatpump-fleet/fleet-state';
 
@@ -46,6 +46,14 @@ function prng(seed: number): () => number {
 
 const roundTrip = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
+const metricsReading = (deviceId: string, timestamp: number, metrics: Record<string, number | boolean> = { flow_temperature: 35.5 }): MetricsReading => ({
+  device_id: deviceId,
+  timestamp,
+  metrics,
+  units: { flow_temperature: '°C' },
+  info: { name: 'Keller', model: 'NIBE F1255', source: 'modbus' },
+});
+
 describe('heatpump-fleet FleetState', () => {
   describe('reading()', () => {
     // each report: [reading timestamp (s after T0), report time (s after T0)]
@@ -86,6 +94,45 @@ describe('heatpump-fleet FleetState', () => {
         { time: T0 + 11 * S, scope: 'field', device_id: 'hp1', field: 'temp_inlet', reason: 'flagged invalid' },
         { time: T0 + 21 * S, scope: 'field', device_id: 'hp2', field: 'current', reason: 'negative' },
       ]);
+    });
+  });
+
+  describe('metrics()', () => {
+    // each report: [reading timestamp (s after T0), report time (s after T0)]
+    const cases: Array<{ name: string; reports: Array<[number, number]>; latest: number; lastSeen: number; range: [number, number] }> = [
+      { name: 'a newer metrics reading replaces the latest', reports: [[0, 1], [10, 11]], latest: 10, lastSeen: 11, range: [0, 10] },
+      { name: 'an older one does not replace a newer one, but counts and moves last_seen', reports: [[10, 11], [0, 12]], latest: 10, lastSeen: 12, range: [0, 10] },
+      { name: 'last_seen is the report time and never goes back', reports: [[10, 100], [20, 50]], latest: 20, lastSeen: 100, range: [10, 20] },
+    ];
+    for (const { name, reports, latest, lastSeen, range } of cases) {
+      it(name, () => {
+        const state = new FleetState(T0, false);
+        for (const [at, now] of reports) state.metrics(metricsReading('nibe1', T0 + at * S, { flow_temperature: at }), T0 + now * S);
+        const device = state.get('nibe1');
+        assert.deepEqual(device?.metrics, metricsReading('nibe1', T0 + latest * S, { flow_temperature: latest }));
+        assert.equal(device?.reading, null, 'the ESP32 reading stays apart');
+        assert.equal(device?.last_seen, T0 + lastSeen * S);
+        assert.deepEqual(state.readingsRange(), [T0 + range[0] * S, T0 + range[1] * S]);
+        assert.equal(state.counters.readings_accepted, reports.length);
+      });
+    }
+
+    it('keeps a copy: the caller reusing its objects does not change the state', () => {
+      const state = new FleetState(T0, false);
+      const polled = metricsReading('nibe1', T0);
+      state.metrics(polled, T0);
+      polled.metrics.flow_temperature = 99;
+      (polled.info ?? {}).model = 'other';
+      assert.equal(state.get('nibe1')?.metrics?.metrics.flow_temperature, 35.5);
+      assert.equal(state.get('nibe1')?.metrics?.info?.model, 'NIBE F1255');
+    });
+
+    it('marks the device changed and counts it in the summary; an unsafe id is ignored', () => {
+      const state = new FleetState(T0, false);
+      state.metrics(metricsReading('nibe1', T0), T0);
+      state.metrics(metricsReading('a/b', T0), T0);
+      assert.deepEqual(state.takeChanges().devices.map((d) => d.device_id), ['nibe1']);
+      assert.equal(state.summary().total, 1);
     });
   });
 
@@ -458,6 +505,7 @@ describe('heatpump-fleet FleetState', () => {
       state.alert(alert('hp1', 'voltage_high', 'escalated', 'critical', T0 + 4 * S));
       state.alert(alert('hp2', 'compressor_temp', 'raised', 'warning', T0 + 5 * S, { source: 'device' }));
       state.presence(presence('hp3', false, T0 + 6 * S, null));
+      state.metrics(metricsReading('nibe1', T0 + 6 * S), T0 + 6 * S);
       state.rejected({ time: T0 + 7 * S, scope: 'payload', device_id: null, field: null, reason: 'not JSON' });
       state.written(40);
       state.writeFailed(2);
@@ -470,14 +518,15 @@ describe('heatpump-fleet FleetState', () => {
       const restored = new FleetState(T0 + 3600 * S, false);
       assert.deepEqual(restored.restore(saved), { skipped: 0 });
       assert.deepEqual(restored.toJSON(), original.toJSON());
-      assert.deepEqual(restored.summary(), { total: 3, online: 1, offline: 1, alerting: 2, warning: 1, critical: 1 });
+      assert.deepEqual(restored.summary(), { total: 4, online: 1, offline: 1, alerting: 2, warning: 1, critical: 1 });
       assert.deepEqual(restored.summary(), original.summary());
-      assert.deepEqual(restored.counters, counters({ readings_accepted: 1, fields_left_out: 1, payloads_rejected: 1, alerts: 3, points_written: 40, write_errors: 1, points_lost: 2 }));
+      assert.deepEqual(restored.get('nibe1')?.metrics, metricsReading('nibe1', T0 + 6 * S), 'the latest metrics reading survives a restart');
+      assert.deepEqual(restored.counters, counters({ readings_accepted: 2, fields_left_out: 1, payloads_rejected: 1, alerts: 3, points_written: 40, write_errors: 1, points_lost: 2 }));
       // consumers learn the whole restored fleet
       const changes = restored.takeChanges();
       assert.deepEqual(
         changes.devices.map((d) => d.device_id),
-        ['hp1', 'hp2', 'hp3'],
+        ['hp1', 'hp2', 'hp3', 'nibe1'],
       );
       assert.deepEqual({ ...changes, devices: [] }, { devices: [], counters: true, health: true, rejections: true, alerts: true });
       // and it goes on from there: an escalation keeps the restored episode's since
@@ -568,6 +617,30 @@ describe('heatpump-fleet FleetState', () => {
       assert.equal(state.readingsRange(), null);
       assert.deepEqual(state.summary(), { total: 3, online: 1, offline: 1, alerting: 1, warning: 0, critical: 1 });
       assert.deepEqual(state.summary(), recount(state));
+    });
+
+    it('restores metrics readings that pass the shape check and drops the others, keeping their devices', () => {
+      const device = (id: string, metrics: unknown) => ({ device_id: id, online: true, online_since: T0, last_seen: T0, reading: null, alerts: {}, metrics });
+      const cases: Array<[string, unknown, boolean]> = [
+        ['a metrics reading', metricsReading('m1', T0), true],
+        ['a NaN (null after JSON) metric', { ...metricsReading('m2', T0), metrics: { flow_temperature: null } }, false],
+        ["another device's", metricsReading('someone-else', T0), false],
+        ['a string', 'flow 35', false],
+        ['an unknown info key', { ...metricsReading('m5', T0), info: { owner: 'x' } }, false],
+      ];
+      const state = new FleetState(T0, false);
+      assert.deepEqual(state.restore({ version: 1, devices: cases.map(([, metrics], i) => device(`m${i + 1}`, metrics)), counters: {} }), { skipped: 0 });
+      for (const [i, [name, metrics, kept]] of cases.entries()) {
+        assert.deepEqual(state.get(`m${i + 1}`)?.metrics, kept ? metrics : undefined, name);
+      }
+    });
+
+    it('loads a state saved before metrics readings existed (no metrics member) unchanged', () => {
+      const entry = { device_id: 'hp1', online: true, online_since: T0, last_seen: T0, reading: { device_id: 'hp1', timestamp: T0, voltage: 230 }, alerts: {} };
+      const state = new FleetState(T0, false);
+      assert.deepEqual(state.restore({ version: 1, devices: [entry], counters: { readings_accepted: 5 } }), { skipped: 0 });
+      assert.deepEqual(state.get('hp1'), entry);
+      assert.deepEqual(roundTrip(state.toJSON()).devices, [entry]);
     });
 
     it('skips a repeated device id instead of counting it twice', () => {

@@ -116,6 +116,20 @@ describe('fleet-view rows', () => {
     });
   });
 
+  it('lists a polled source\'s device like every device: status, last seen, alerts; dashes for the ESP32 sensors', () => {
+    const row = deviceRow(
+      record('nibe1', {
+        online: true,
+        last_seen: T0,
+        metrics: { device_id: 'nibe1', timestamp: T0, metrics: { flow_temperature: 61 }, info: { source: 'modbus' } },
+        alerts: { flow_hot: active('flow_hot', 'critical', T0) },
+      }),
+      labels,
+    );
+    assert.deepEqual(row, { device_id: 'nibe1', status: 'online', last_seen: T0, inlet: '\u2013', outlet: '\u2013', compressor: '\u2013', power: '\u2013', alerts: 'flow_hot (critical)' });
+    assert.equal(rankOf(record('nibe1', { online: true, alerts: { flow_hot: active('flow_hot', 'critical', T0) } })), RANK.alerting);
+  });
+
   it('says never and none for a device only heard of', () => {
     const row = deviceRow(record('site2', { online: false }), labels);
     assert.equal(row.status, 'offline');

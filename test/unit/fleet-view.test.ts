@@ -179,6 +179,46 @@ describe('fleet-view device view (per browser)', () => {
     assert.equal(none.text.device, 'no-device');
   });
 
+  it('a polled source\'s device: kind metrics, its metrics as table rows in the source\'s order, no sensor fields', () => {
+    const fleet = new Fleet();
+    fleet.state.metrics(
+      { device_id: 'nibe1', timestamp: T0, metrics: { flow_temperature: 35.5, compressor_on: true, defrost: false, starts: 1234 }, units: { flow_temperature: '°C' }, info: { source: 'modbus' } },
+      T0 + 5,
+    );
+    fleet.state.alert({ ...alert('nibe1', 'raised', 'warning', T0), alert_type: 'flow_hot', field: 'flow_temperature' });
+    const view = deviceView('nibe1', fleet.state.get('nibe1'), labels);
+    assert.equal(view.kind, 'metrics');
+    assert.deepEqual(view.metrics_rows, [
+      { metric: 'flow_temperature', value: '35.5', unit: '°C' },
+      { metric: 'compressor_on', value: 'on', unit: '' },
+      { metric: 'defrost', value: 'off', unit: '' },
+      { metric: 'starts', value: '1234', unit: '' },
+    ]);
+    assert.equal(view.timestamp, undefined, 'no ESP32 fields on top');
+    assert.equal(view.text.reading_time, '2024-01-30 07:33:20');
+    assert.equal(view.text.alerts, 'flow_hot (warning)');
+
+    const esp32 = new Fleet();
+    esp32.state.reading(reading('site1', T0), [], T0);
+    esp32.state.metrics({ device_id: 'site1', timestamp: T0, metrics: { extra: 1 } }, T0);
+    const both = deviceView('site1', esp32.state.get('site1'), labels);
+    assert.deepEqual([both.kind, both.metrics_rows, both.voltage], ['sensors', [], 231], 'a device with an ESP32 reading is shown with its sensors');
+  });
+
+  it('sends a metrics device\'s changes to the browsers showing it, without chart points', () => {
+    const fleet = new Fleet();
+    fleet.state.metrics({ device_id: 'nibe1', timestamp: T0, metrics: { flow_temperature: 35 } }, T0);
+    fleet.state.takeChanges();
+    const views = new DeviceViews(fleet.source, labels, '24h');
+    assert.equal(views.input({ socketId: 'b1', device: 'nibe1' }).payload.kind, 'metrics');
+    fleet.state.metrics({ device_id: 'nibe1', timestamp: T0 + 10_000, metrics: { flow_temperature: 36 } }, T0 + 10_000);
+    const updates = views.changes(fleet.changes().devices);
+    assert.deepEqual(
+      updates.map((u) => [u.socketId, u.payload.metrics_rows, u.reading]),
+      [['b1', [{ metric: 'flow_temperature', value: '36', unit: '' }], undefined]],
+    );
+  });
+
   it('answers each browser with its own device and sends later changes only to the browsers showing it', () => {
     const fleet = new Fleet();
     fleet.state.reading(reading('site1', T0), [], T0);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import type { AlertEvent, InfluxPoint, Reading } from '../../nodes/shared/contract';
-import { alertToPoint, readingToPoint, toPoints } from '../../nodes/shared/points';
+import { isMetricsReading, type AlertEvent, type InfluxPoint, type MetricsReading, type Reading } from '../../nodes/shared/contract';
+import { alertToPoint, metricsToPoint, readingToPoint, toPoints } from '../../nodes/shared/points';
 import { PointBuffer, retryDelayMs, writeOutcomeOf, batchOptionsFromConfig, DEFAULT_BATCH_OPTIONS } from '../../nodes/heatpump-batch/buffer';
 import { seedFields, seedReading } from '../fixtures/payloads';
 
@@ -32,7 +32,46 @@ const ALERT_POINT: InfluxPoint = {
   timestamp: new Date(1706600000000),
 };
 
+const METRICS: MetricsReading = {
+  device_id: 'nibe-f1255',
+  timestamp: 1706600000000,
+  metrics: { flow_temperature: 35.5, high_pressure_alarm: false, compressor_starts: 1234 },
+  units: { flow_temperature: '°C', compressor_starts: '' },
+  info: { name: 'Keller', location: 'Haus 1', model: 'NIBE F1255', source: 'modbus' },
+};
+
+const METRICS_POINT: InfluxPoint = {
+  measurement: 'heatpump_metrics',
+  tags: { heatpump_id: 'nibe-f1255', name: 'Keller', location: 'Haus 1', model: 'NIBE F1255' },
+  fields: { flow_temperature: 35.5, high_pressure_alarm: false, compressor_starts: 1234 },
+  timestamp: new Date(1706600000000),
+};
+
+describe('shared/contract: isMetricsReading', () => {
+  const cases: Array<[string, unknown, boolean]> = [
+    ['a full metrics reading', METRICS, true],
+    ['one without units and info', { device_id: 'hp1', timestamp: 1, metrics: { a: 1 } }, true],
+    ['one without metrics values', { device_id: 'hp1', timestamp: 1, metrics: {} }, true],
+    ['an ESP32 Reading', READING, false],
+    ['an unsafe device id', { ...METRICS, device_id: 'a/b' }, false],
+    ['a string metric', { ...METRICS, metrics: { a: '1' } }, false],
+    ['an Infinity metric', { ...METRICS, metrics: { a: Infinity } }, false],
+    ['a metric name with a space', { ...METRICS, metrics: { 'a b': 1 } }, false],
+    ['a metric name of 65 characters', { ...METRICS, metrics: { ['m'.repeat(65)]: 1 } }, false],
+    ['a numeric unit', { ...METRICS, units: { a: 1 } }, false],
+    ['an unknown info key', { ...METRICS, info: { owner: 'x' } }, false],
+    ['a numeric model', { ...METRICS, info: { model: 1255 } }, false],
+    ['a string timestamp', { ...METRICS, timestamp: '2024-01-30' }, false],
+  ];
+  for (const [label, value, expected] of cases) it(`${expected ? 'takes' : 'refuses'} ${label}`, () => assert.equal(isMetricsReading(value), expected));
+});
+
 describe('shared/points', () => {
+  it('metricsToPoint maps the storage contract: tag heatpump_id plus the tags present, one field per metric', () => {
+    assert.deepEqual(metricsToPoint(METRICS), METRICS_POINT);
+    assert.deepEqual(metricsToPoint({ device_id: 'hp1', timestamp: 1, metrics: { a: 1 }, info: { name: '', source: 'modbus' } }).tags, { heatpump_id: 'hp1' }, 'no empty tags, source is not a tag');
+  });
+
   it('readingToPoint maps the storage contract: floats, booleans, tag device_id, Date timestamp', () => {
     assert.deepEqual(readingToPoint(READING), READING_POINT);
   });
@@ -54,7 +93,8 @@ describe('shared/points', () => {
       ['an AlertEvent', ALERT, [ALERT_POINT]],
       ['an InfluxPoint', READING_POINT, [READING_POINT]],
       ['an InfluxPoint with a ms timestamp', { ...ALERT_POINT, timestamp: 1706600000000 }, [ALERT_POINT]],
-      ['a mixed array', [READING, ALERT, READING_POINT], [READING_POINT, ALERT_POINT, READING_POINT]],
+      ['a MetricsReading', METRICS, [METRICS_POINT]],
+      ['a mixed array', [READING, ALERT, READING_POINT, METRICS], [READING_POINT, ALERT_POINT, READING_POINT, METRICS_POINT]],
       ['an empty array', [], []],
     ];
     for (const [label, payload, expected] of good) {
@@ -71,13 +111,13 @@ describe('shared/points', () => {
     });
 
     it('counts a reading without fields as empty instead of writing a field-less point', () => {
-      const result = toPoints([{ device_id: 'site1', timestamp: 1706600000000 }, READING]);
+      const result = toPoints([{ device_id: 'site1', timestamp: 1706600000000 }, READING, { ...METRICS, metrics: {} }]);
       assert.ok(result.ok);
-      assert.deepEqual(result.value, { points: [READING_POINT], empty: 1 });
+      assert.deepEqual(result.value, { points: [READING_POINT], empty: 2 });
     });
 
     const bad: Array<[string, unknown, RegExp]> = [
-      ['a string', 'hello', /expected a Reading, AlertEvent or InfluxPoint object, got "hello"/],
+      ['a string', 'hello', /expected a Reading, MetricsReading, AlertEvent or InfluxPoint object, got "hello"/],
       ['null', null, /got null/],
       ['an unknown object', { foo: 1 }, /has neither measurement/],
       ['a reading with an unsafe device id', { ...READING, device_id: 'a b' }, /Reading: device id contains/],
@@ -94,6 +134,13 @@ describe('shared/points', () => {
       ['a point with an invalid Date', { ...READING_POINT, timestamp: new Date(NaN) }, /timestamp must be a Date/],
       ['a point with an object field', { ...READING_POINT, fields: { a: {} } }, /field a must be/],
       ['an array with one bad element', [READING, 5], /^\[1\] expected a Reading/],
+      ['metrics with a NaN value', { ...METRICS, metrics: { flow_temperature: NaN } }, /^MetricsReading nibe-f1255: metric flow_temperature must be a finite number or a boolean, got NaN$/],
+      ['metrics with a string value', { ...METRICS, metrics: { flow_temperature: '35' } }, /metric flow_temperature must be a finite number or a boolean, got string/],
+      ['metrics with a null value', { ...METRICS, metrics: { dhw: null } }, /metric dhw must be a finite number or a boolean, got null/],
+      ['metrics with an unsafe name', { ...METRICS, metrics: { 'a,b=1': 1 } }, /metric name "a,b=1" must be/],
+      ['metrics as an array', { ...METRICS, metrics: [1] }, /metrics must be an object/],
+      ['metrics with an unsafe device id', { ...METRICS, device_id: 'a b' }, /^MetricsReading a b: device id contains/],
+      ['metrics in an array, the second bad', [METRICS, { ...METRICS, metrics: { x: undefined } }], /^\[1\] MetricsReading nibe-f1255: metric x must be/],
     ];
     for (const [label, payload, expected] of bad) {
       it(`rejects ${label}`, () => {

@@ -342,6 +342,16 @@ describe('online-tracker input', () => {
     { name: 'raw data topic', msg: { topic: 'heatpump/site1/data', payload: '{"device":"site1"}' }, expect: { kind: 'data', deviceId: 'site1' } },
     { name: 'raw alerts topic', msg: { topic: 'heatpump/site1/alerts', payload: {} }, expect: { kind: 'data', deviceId: 'site1' } },
     { name: 'payload device_id only', msg: { payload: { device_id: 'site9' } }, expect: { kind: 'data', deviceId: 'site9' } },
+    // what modbus-poll (and every polled source) sends: a MetricsReading without a topic, and
+    // {topic: id, payload: 'offline' | 'online'} when a unit stops or starts answering
+    {
+      name: 'metrics reading, no topic',
+      msg: { payload: { device_id: 'nibe1', timestamp: 1, metrics: { flow_temperature: 35 }, info: { source: 'modbus' } } },
+      expect: { kind: 'data', deviceId: 'nibe1' },
+    },
+    { name: 'metrics reading, topic = id', msg: { topic: 'nibe1', payload: { device_id: 'nibe1', timestamp: 1, metrics: {} } }, expect: { kind: 'data', deviceId: 'nibe1' } },
+    { name: 'a polled unit stops answering', msg: { topic: 'nibe1', payload: 'offline' }, expect: { kind: 'status', deviceId: 'nibe1', status: 'offline', retained: false } },
+    { name: 'a polled unit answers again', msg: { topic: 'nibe1', payload: 'online' }, expect: { kind: 'status', deviceId: 'nibe1', status: 'online', retained: false } },
     {
       name: 'status topic, string',
       msg: { topic: 'heatpump/site1/status/online', payload: 'offline' },

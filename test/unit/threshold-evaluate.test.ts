@@ -320,6 +320,86 @@ describe('threshold-alert evaluateDevice', () => {
   });
 });
 
+/** A metrics reading's evaluator input (readingInput of a MetricsReading). */
+function metricsInput(seconds: number, metrics: Record<string, number>, units?: Record<string, string>): DeviceInput {
+  return { deviceId: 'nibe1', timestamp: T0 + seconds * 1000, values: metrics, invalid: new Set(), metrics: true, ...(units ? { units } : {}) };
+}
+
+const FLOW_HOT: AlertRule = { name: 'flow_hot', label: 'Flow temperature', metric: 'flow_temperature', direction: 'above', warning: 55, critical: 60, hysteresis: 2, forSeconds: 0, enabled: true };
+
+describe('threshold-alert evaluateDevice on metrics readings', () => {
+  const cases: { title: string; rules: readonly AlertRule[]; readings: DeviceInput[]; events: string[]; levels?: Record<string, string> }[] = [
+    {
+      title: 'a rule on any metric name raises, escalates and clears with hysteresis',
+      rules: [FLOW_HOT],
+      readings: [metricsInput(0, { flow_temperature: 50 }), metricsInput(10, { flow_temperature: 56 }), metricsInput(20, { flow_temperature: 61 }), metricsInput(30, { flow_temperature: 53.5 }), metricsInput(40, { flow_temperature: 53 })],
+      events: ['10 flow_hot raised warning 56', '20 flow_hot escalated critical 61', '40 flow_hot cleared critical 53'],
+    },
+    {
+      title: 'a rule whose metric the reading lacks is not evaluated: no raise, no clear',
+      rules: [FLOW_HOT],
+      readings: [metricsInput(0, { flow_temperature: 61 }), metricsInput(10, { return_temperature: 30 }), metricsInput(20, {})],
+      events: ['0 flow_hot raised critical 61'],
+      levels: { flow_hot: 'critical' },
+    },
+    {
+      title: 'for-duration: the metric must stay beyond the threshold; an absent metric does not restart the wait',
+      rules: [{ ...FLOW_HOT, forSeconds: 30 }],
+      readings: [metricsInput(0, { flow_temperature: 56 }), metricsInput(10, {}), metricsInput(20, { flow_temperature: 57 }), metricsInput(30, { flow_temperature: 57 })],
+      events: ['30 flow_hot raised warning 57'],
+    },
+    {
+      title: 'cooldown: the same level is not raised again within it',
+      rules: [FLOW_HOT],
+      readings: [metricsInput(0, { flow_temperature: 56 }), metricsInput(10, { flow_temperature: 50 }), metricsInput(20, { flow_temperature: 56 }), metricsInput(300, { flow_temperature: 56 })],
+      events: ['0 flow_hot raised warning 56', '10 flow_hot cleared warning 50', '300 flow_hot raised warning 56'],
+    },
+    {
+      title: 'default rules act where the metric names match and are skipped elsewhere',
+      rules: DEFAULT_RULES,
+      readings: [metricsInput(0, { voltage: 251, flow_temperature: 70 })],
+      events: ['0 voltage_high raised critical 251'],
+      levels: { voltage_high: 'critical' },
+    },
+    {
+      title: 'a boolean alarm flag (as 1 / 0) with a rule above 0.5',
+      rules: [{ ...FLOW_HOT, name: 'hp_alarm', label: 'High pressure alarm', metric: 'high_pressure_alarm', warning: 0.5, critical: 0.5, hysteresis: 0 }],
+      readings: [metricsInput(0, { high_pressure_alarm: 0 }), metricsInput(10, { high_pressure_alarm: 1 }), metricsInput(20, { high_pressure_alarm: 0 })],
+      events: ['10 hp_alarm raised critical 1', '20 hp_alarm cleared critical 0'],
+    },
+  ];
+  for (const c of cases) {
+    it(c.title, () => {
+      const { events, state } = runDevice(c.readings, c.rules);
+      assert.deepEqual(events, c.events);
+      if (c.levels) assert.deepEqual(currentLevels(state), c.levels);
+    });
+  }
+
+  it('names the metric in field and uses the reading\'s unit in the message (none when it has none)', () => {
+    const withUnit = evaluateDevice(undefined, metricsInput(0, { flow_temperature: 61.25 }, { flow_temperature: '°C' }), [FLOW_HOT], OPTIONS);
+    assert.deepEqual(withUnit.events[0], {
+      device_id: 'nibe1',
+      alert_type: 'flow_hot',
+      level: 'critical',
+      value: 61.25,
+      threshold: 60,
+      message: 'Flow temperature: 61.25 °C > 60 °C (critical)',
+      state: 'raised',
+      timestamp: T0,
+      field: 'flow_temperature',
+    });
+    const without = evaluateDevice(undefined, metricsInput(0, { flow_temperature: 61 }), [FLOW_HOT], OPTIONS);
+    assert.equal(without.events[0]?.message, 'Flow temperature: 61 > 60 (critical)');
+  });
+
+  it('a metric named like a prototype member is just a metric', () => {
+    const rules = [{ ...FLOW_HOT, metric: 'constructor' }];
+    assert.deepEqual(runDevice([metricsInput(0, {})], rules).events, []);
+    assert.deepEqual(runDevice([metricsInput(0, { constructor: 70 })], rules).events, ['0 flow_hot raised critical 70']);
+  });
+});
+
 describe('threshold-alert readingInput', () => {
   const now = T0 + 1000;
   const cases: { title: string; payload: unknown; topic?: unknown; invalid?: unknown; error?: RegExp; expect?: Partial<DeviceInput> & { invalidList?: string[] } }[] = [
@@ -333,6 +413,15 @@ describe('threshold-alert readingInput', () => {
       invalid: ['temp_inlet', 'nonsense', 3],
       expect: { values: { power: 100 }, invalidList: ['temp_inlet', 'voltage', 'current'] },
     },
+    {
+      title: 'a metrics reading: its metrics (booleans as 1 / 0) and units, rules on absent metrics skipped',
+      payload: { device_id: 'nibe1', timestamp: T0, metrics: { flow_temperature: 35.5, high_pressure_alarm: true, defrost: false }, units: { flow_temperature: '°C' }, info: { source: 'modbus' } },
+      expect: { deviceId: 'nibe1', timestamp: T0, values: { flow_temperature: 35.5, high_pressure_alarm: 1, defrost: 0 }, units: { flow_temperature: '°C' }, metrics: true, invalidList: [] },
+    },
+    { title: 'a metrics reading stamped far ahead: receive time', payload: { device_id: 'nibe1', timestamp: now + MAX_CLOCK_AHEAD_MS + 1, metrics: {} }, expect: { timestamp: now } },
+    { title: 'a metrics reading with a NaN metric', payload: { device_id: 'nibe1', timestamp: T0, metrics: { flow_temperature: Number.NaN } }, error: /metric flow_temperature must be a finite number or a boolean/ },
+    { title: 'a metrics reading without device_id (the topic does not stand in)', payload: { timestamp: T0, metrics: {} }, topic: 'nibe1', error: /device id must be a string/ },
+    { title: 'a metrics reading without timestamp', payload: { device_id: 'nibe1', metrics: {} }, error: /timestamp/ },
     { title: 'not an object', payload: 'hello', error: /not a reading object/ },
     { title: 'array', payload: [1], error: /not a reading object/ },
     { title: 'no device id', payload: { timestamp: T0 }, error: /device id must be a string/ },
@@ -387,6 +476,19 @@ describe('threshold-alert AlertEngine', () => {
     assert.deepEqual(engine.counts(), { warning: 0, critical: 0 });
     // After a reset the same reading raises again.
     assert.equal(engine.process(input(10, { voltage: 251 })).events.length, 1);
+  });
+
+  it('snapshot -> restore keeps a metric rule\'s alert and cooldown (no duplicate raise), cleared by a later reading', () => {
+    const metricsConfig = () => ({ rules: [...DEFAULT_RULES, FLOW_HOT], overrides: new Map(), cooldownSeconds: 300, faultAfterSeconds: 600 });
+    const engine = new AlertEngine(metricsConfig());
+    assert.deepEqual(engine.process(metricsInput(0, { flow_temperature: 61 })).events.map((e) => e.alert_type), ['flow_hot']);
+    const stored: unknown = JSON.parse(JSON.stringify(engine.snapshot()));
+    const restarted = new AlertEngine(metricsConfig());
+    assert.deepEqual(restarted.restore(stored), []);
+    assert.deepEqual(restarted.counts(), { warning: 0, critical: 1 });
+    assert.deepEqual(restarted.process(metricsInput(10, { flow_temperature: 62 })).events, []);
+    assert.deepEqual(restarted.process(metricsInput(20, { return_temperature: 30 })).alerts, { flow_hot: 'critical' }, 'an absent metric keeps the level');
+    assert.deepEqual(restarted.process(metricsInput(30, { flow_temperature: 50 })).events.map((e) => `${e.alert_type} ${e.state}`), ['flow_hot cleared']);
   });
 
   it('snapshot -> restore keeps active alerts (no duplicate raise) and run-time overrides', () => {

@@ -42,6 +42,13 @@ describe('threshold-alert rules', () => {
       assert.ok(parsed.ok);
       assert.deepEqual(parsed.value, [{ ...good, label: 'outlet_hot', hysteresis: 0, forSeconds: 0, enabled: true }]);
     });
+    it('takes any plain metric name, not only the sensor fields (Modbus and other sources)', () => {
+      for (const metric of ['flow_temperature', 'HP_Alarm_1', 'm'.repeat(64)]) {
+        const parsed = parseRules([{ ...good, metric }]);
+        assert.ok(parsed.ok, parsed.ok ? '' : parsed.error);
+        assert.equal(parsed.value[0]?.metric, metric);
+      }
+    });
     const bad: [string, unknown, RegExp][] = [
       ['not a list', { a: 1 }, /must be a list/],
       ['not an object', [1], /rule 1 is not an object/],
@@ -49,7 +56,10 @@ describe('threshold-alert rules', () => {
       ['reserved name', [{ ...good, name: 'sensor_fault' }], /reserved/],
       ['duplicate name', [good, good], /duplicate name "outlet_hot"/],
       ['unknown property', [{ ...good, treshold: 3 }], /unknown property "treshold"/],
-      ['unknown metric', [{ ...good, metric: 'humidity' }], /unknown metric "humidity"/],
+      ['metric with a blank', [{ ...good, metric: 'flow temp' }], /outlet_hot: metric must be a sensor field or metric name .* got "flow temp"/],
+      ['metric of 65 characters', [{ ...good, metric: 'm'.repeat(65) }], /metric must be a sensor field or metric name/],
+      ['metric missing', [{ ...good, metric: undefined }], /metric must be a sensor field or metric name/],
+      ['metric with line-protocol characters', [{ ...good, metric: 'a,b=c' }], /metric must be/],
       ['bad direction', [{ ...good, direction: 'over' }], /direction must be/],
       ['label not text', [{ ...good, label: 5 }], /label must be text/],
       ['enabled not boolean', [{ ...good, enabled: 'yes' }], /enabled must be true or false/],
