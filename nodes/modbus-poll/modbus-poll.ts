@@ -2,6 +2,7 @@
 // sends the readings, presence changes and setting changes. The polling itself is poller.ts.
 import fs from 'node:fs';
 import type { Node, NodeAPI } from 'node-red';
+import { metricsReadingProblem } from '../shared/contract';
 import { fleetOf } from '../shared/fleet-link';
 import { deviceIdProblem } from '../shared/device-id';
 import { clearStatus, setStatus } from '../shared/status';
@@ -60,7 +61,11 @@ function init(RED: NodeAPI): void {
       const presence: PresenceMsg | null = events.presence ? { topic: deviceId, payload: events.presence } : null;
       const settings: SettingMsg[] = events.settings.map((change) => ({ payload: change }));
       if (reading || presence || settings.length > 0) this.send([reading, presence, settings.length > 0 ? settings : null]);
-      if (events.reading) fleet?.seen(deviceId, events.reading.timestamp);
+      if (events.reading && fleet) {
+        const problem = metricsReadingProblem(events.reading);
+        if (problem) this.error(RED._('modbus-poll.errors.bad-reading', { problem }));
+        else fleet.metrics(events.reading);
+      }
       if (failure?.kind === 'unavailable') {
         // not the unit: the runtime lacks what the connection needs (serialport for RTU)
         setStatus(this, 'error', RED._('modbus-poll.status.unavailable'));

@@ -2,20 +2,14 @@
 // block reads (with the fallback to single reads when a block is refused), the decoded reading,
 // settings that changed, refused registers (named once, then left out), and the unit's presence
 // with its own back-off while it does not answer. The node glue owns the timer and the client.
+import type { MetricsReading } from '../shared/contract';
 import { Backoff } from '../modbus-connection/backoff';
 import type { ModbusFailure } from '../modbus-connection/modbus-client';
 import { dueRegisters, planReads, singleReads, type ReadBlock } from './block-plan';
 import { decodeBlock } from './register-decode';
 import type { RegisterDef, RegisterMap, RegisterType } from './register-map';
 
-/** A MetricsReading (nodes/shared/contract.ts once the generic reading lands there). */
-export interface MetricsReading {
-  device_id: string;
-  timestamp: number;
-  metrics: Record<string, number | boolean>;
-  units?: Record<string, string>;
-  info?: { name?: string; location?: string; model?: string; source?: string };
-}
+export type { MetricsReading };
 
 export interface SettingChange {
   device_id: string;

@@ -217,6 +217,11 @@ describe('resolveMap', () => {
       /register "flow": unknown data_type "int24"/,
     ],
     [
+      'a register name that is no metric name',
+      { kind: 'yaml', yaml: 'models:\n  m:\n    registers:\n      - {name: flow.temp, address: 0, register_type: input, data_type: int16}' },
+      /register "flow.temp": a metric name is 1 to 64 of A-Z a-z 0-9 _/,
+    ],
+    [
       'overlapping addresses name the register',
       { kind: 'yaml', yaml: 'models:\n  m:\n    registers:\n      - {name: e, address: 0, register_type: input, data_type: uint32}\n      - {name: f, address: 1, register_type: input, data_type: int16}' },
       /register "f": input address 1 overlaps "e"/,
