@@ -60,12 +60,13 @@ function init(RED: NodeAPI): void {
       const reading: ReadingMsg | null = events.reading ? { payload: events.reading } : null;
       const presence: PresenceMsg | null = events.presence ? { topic: deviceId, payload: events.presence } : null;
       const settings: SettingMsg[] = events.settings.map((change) => ({ payload: change }));
-      if (reading || presence || settings.length > 0) this.send([reading, presence, settings.length > 0 ? settings : null]);
+      // reported before sending: a flow may change msg.payload once it is sent
       if (events.reading && fleet) {
         const problem = metricsReadingProblem(events.reading);
         if (problem) this.error(RED._('modbus-poll.errors.bad-reading', { problem }));
         else fleet.metrics(events.reading);
       }
+      if (reading || presence || settings.length > 0) this.send([reading, presence, settings.length > 0 ? settings : null]);
       if (failure?.kind === 'unavailable') {
         // not the unit: the runtime lacks what the connection needs (serialport for RTU)
         setStatus(this, 'error', RED._('modbus-poll.status.unavailable'));
