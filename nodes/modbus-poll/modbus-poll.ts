@@ -2,7 +2,6 @@
 // sends the readings, presence changes and setting changes. The polling itself is poller.ts.
 import fs from 'node:fs';
 import type { Node, NodeAPI } from 'node-red';
-import { metricsReadingProblem } from '../shared/contract';
 import { fleetOf } from '../shared/fleet-link';
 import { deviceIdProblem } from '../shared/device-id';
 import { clearStatus, setStatus } from '../shared/status';
@@ -60,12 +59,8 @@ function init(RED: NodeAPI): void {
       const reading: ReadingMsg | null = events.reading ? { payload: events.reading } : null;
       const presence: PresenceMsg | null = events.presence ? { topic: deviceId, payload: events.presence } : null;
       const settings: SettingMsg[] = events.settings.map((change) => ({ payload: change }));
-      // reported before sending: a flow may change msg.payload once it is sent
-      if (events.reading && fleet) {
-        const problem = metricsReadingProblem(events.reading);
-        if (problem) this.error(RED._('modbus-poll.errors.bad-reading', { problem }));
-        else fleet.metrics(events.reading);
-      }
+      // the fleet's own copy: it may apply it later (before its saved state is restored), and a flow may change msg.payload
+      if (events.reading) fleet?.metrics(structuredClone(events.reading));
       if (reading || presence || settings.length > 0) this.send([reading, presence, settings.length > 0 ? settings : null]);
       if (failure?.kind === 'unavailable') {
         // not the unit: the runtime lacks what the connection needs (serialport for RTU)
