@@ -8,9 +8,11 @@ import { nodeModule } from '../support/node-red';
 import { ModbusServer, requirePymodbus } from '../support/modbus-server';
 import { waitFor } from '../support/wait';
 import { typeBank } from '../fixtures/modbus-types';
+import type { FleetLink } from '../../nodes/shared/fleet-link';
 
 const poll = withCatalog(nodeModule('modbus-poll') as NodeInit, 'modbus-poll');
 const connection = withCatalog(nodeModule('modbus-connection') as NodeInit, 'modbus-connection');
+const fleetInit = nodeModule('heatpump-fleet') as NodeInit;
 
 const HEATPUMP_YAML = [
   'models:',
@@ -63,7 +65,7 @@ interface SuperTest {
   post(url: string): { send(body: object): { expect(status: number): Promise<{ body: unknown }> } };
 }
 
-const payloadOf = (msg: NodeMessage | undefined) => msg?.payload as { metrics: Record<string, unknown>; units: Record<string, string>; info: Record<string, string>; device_id: string };
+const payloadOf = (msg: NodeMessage | undefined) => msg?.payload as { metrics: Record<string, unknown>; units: Record<string, string>; info: Record<string, string>; device_id: string; timestamp: number };
 
 describe('modbus-poll (node) against pymodbus', function () {
   this.timeout(60_000);
@@ -118,6 +120,17 @@ describe('modbus-poll (node) against pymodbus', function () {
     const refused = rec.warnings.filter((w) => w.includes('return_temperature'));
     assert.equal(refused.length, 1, rec.warnings.join(' | '));
     assert.match(refused[0]!, /register "return_temperature" refused by the unit \(unit 1: Modbus exception 2: Illegal data address/);
+  });
+
+  it('reports each reading into the fleet (heatpump-fleet config node), which keeps the latest metrics', async () => {
+    server = await ModbusServer.start([{ name: 'a', tcp: { port: 0 }, units: { 1: HEATPUMP_BANK } }]);
+    const flows = [...flow(server.port, { fleet: 'fleet' }), { id: 'fleet', type: 'heatpump-fleet', name: '', store: '', broker: '', influxdb: '' }];
+    await helper.load([poll, connection, fleetInit, catchModule], flows);
+    const [msg] = await collect('readings', 1, 10_000);
+    const state = (nodeById('fleet') as unknown as { fleet: FleetLink }).fleet.state;
+    await waitFor(() => state.get('hp-1')?.metrics?.timestamp === payloadOf(msg).timestamp, { timeoutMs: 5000, what: 'the reading in the fleet' });
+    assert.deepEqual(state.get('hp-1')?.metrics?.metrics, payloadOf(msg).metrics);
+    assert.ok(state.counters.readings_accepted >= 1);
   });
 
   it('a setting that changes is reported with its old and new value', async () => {
