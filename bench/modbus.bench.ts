@@ -1,6 +1,6 @@
 // 100 heat pumps x 60 registers polled every 10 s, one Modbus TCP connection per heat pump, against
 // one pymodbus process serving 100 ports: Node-RED CPU %, poll cadence jitter (p99, from the
-// times the server saw the requests) and requests per poll, with block coalescing and, in the same
+// times the server saw each poll's first request) and requests per poll, with block coalescing and, in the same
 // run, with one request per register as the baseline (the same 60 registers spread one address
 // apart, so that no two can share a read).
 import { execFileSync } from 'node:child_process';
@@ -74,18 +74,9 @@ interface PhaseResult {
   jitterMax: number;
 }
 
-/**
- * Poll starts per unit: a request more than half an interval after the previous one starts a new
- * poll (the requests of one poll can spread over a second or more while the server serves 100).
- */
-function pollStarts(times: number[]): number[] {
-  const starts: number[] = [];
-  let last = -Infinity;
-  for (const t of times) {
-    if (t - last > INTERVAL_S / 2) starts.push(t);
-    last = t;
-  }
-  return starts;
+/** Poll starts of a unit: the requests for the lowest address (every poll reads it first: planReads goes in address order). */
+function pollStarts(requests: [number, number][], firstAddress: number): number[] {
+  return requests.filter(([, address]) => address === firstAddress).map(([time]) => time);
 }
 
 async function phase(layout: Layout): Promise<PhaseResult> {
@@ -107,9 +98,9 @@ async function phase(layout: Layout): Promise<PhaseResult> {
     let requests = 0;
     const deviations: number[] = [];
     for (const units of Object.values(times)) {
-      const unitTimes = units['1'] ?? [];
-      requests += unitTimes.length;
-      const starts = pollStarts(unitTimes);
+      const unitRequests = units['1'] ?? [];
+      requests += unitRequests.length;
+      const starts = pollStarts(unitRequests, layout.address(0));
       polls += starts.length;
       for (let i = 1; i < starts.length; i++) deviations.push(Math.abs((starts[i]! - starts[i - 1]!) * 1000 - INTERVAL_S * 1000));
     }

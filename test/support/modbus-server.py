@@ -20,7 +20,7 @@ commands from stdin, one per line, and answers each with one line "OK <json>" or
   {"cmd": "answer", "server": "a", "unit": 1}      and answers again
   {"cmd": "except", "server": "a", "unit": 1, "table": "holding", "from": 10, "to": 12}
   {"cmd": "stats"}   read requests served per server and unit: {"a": {"1": 12}}
-  {"cmd": "times"}   when each read request came (time.monotonic() s): {"a": {"1": [12.5, ...]}}
+  {"cmd": "times"}   when each read request came (time.monotonic() s) and its first address: {"a": {"1": [[12.5, 0], ...]}}
   {"cmd": "reset"}   zero the request counts and times
 """
 import asyncio
@@ -56,7 +56,7 @@ class UnitContext(ModbusSlaveContext):
 
     def validate(self, fc_as_hex, address, count=1):
         self.requests += 1
-        self.times.append(time.monotonic())
+        self.times.append((time.monotonic(), address))
         key = self.decode(fc_as_hex)
         for table, first, last in self.exceptions:
             if TABLES[table] == key and address <= last and address + count - 1 >= first:

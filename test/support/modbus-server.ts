@@ -116,9 +116,9 @@ export class ModbusServer {
     return (await this.command({ cmd: 'stats' })) as Record<string, Record<string, number>>;
   }
 
-  /** when each read request came, per server and unit (the server's monotonic clock, seconds) */
-  async times(): Promise<Record<string, Record<string, number[]>>> {
-    return (await this.command({ cmd: 'times' })) as Record<string, Record<string, number[]>>;
+  /** each read request per server and unit: [when (the server's monotonic clock, s), first address] */
+  async times(): Promise<Record<string, Record<string, [number, number][]>>> {
+    return (await this.command({ cmd: 'times' })) as Record<string, Record<string, [number, number][]>>;
   }
 
   resetStats(): Promise<unknown> {
