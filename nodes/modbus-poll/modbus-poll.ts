@@ -76,6 +76,8 @@ function init(RED: NodeAPI): void {
 
     const tick = () => {
       if (polling) {
+        // said once: the interval is shorter than a poll takes (many requests, or time-outs and retries)
+        if (poller.counters.skipped === 0) this.warn(RED._('modbus-poll.warnings.skipped', { interval: String(intervalS) }));
         poller.counters.skipped += 1;
         return;
       }

@@ -144,6 +144,19 @@ describe('modbus-poll (node) against pymodbus', function () {
     assert.deepEqual({ ...change, timestamp: 0 }, { device_id: 'hp-1', setting: 'dhw_set_point', old_value: 48, new_value: 50.5, unit: '°C', source: 'modbus', timestamp: 0 });
   });
 
+  it('a poll still running when the next is due is skipped, with one warning', async () => {
+    server = await ModbusServer.start([{ name: 'a', tcp: { port: 0 }, units: { 1: HEATPUMP_BANK } }]);
+    await server.silence('a', 1);
+    // one silent poll takes 2 x 800 ms: longer than the 0.5 s interval
+    await helper.load([poll, connection, catchModule], flow(server.port, { interval: 0.5 }, { timeout: 800, retries: 1 }));
+    const rec = record();
+    await waitFor(() => rec.warnings.some((w) => w.startsWith('a poll was still running')), { timeoutMs: 10_000, what: 'the skip warning' });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.deepEqual(rec.warnings, ['a poll was still running when the next was due (every 0.5 s): that one is skipped, never overlapped']);
+    const counters = (nodeById('conn') as unknown as { modbus: { counters: { waiting: number } } }).modbus.counters;
+    assert.equal(counters.waiting, 0, 'no request queued behind the one in flight');
+  });
+
   it('a unit that stops answering goes offline once, shows when it retries, and comes back online', async () => {
     server = await ModbusServer.start([{ name: 'a', tcp: { port: 0 }, units: { 1: HEATPUMP_BANK } }]);
     const presence: NodeMessage[] = [];
