@@ -2,7 +2,8 @@
 // one pymodbus process serving 100 ports: Node-RED CPU %, poll cadence jitter (p99, from the
 // times the server saw each poll's first request) and requests per poll, with block coalescing and, in the same
 // run, with one request per register as the baseline (the same 60 registers spread one address
-// apart, so that no two can share a read).
+// apart, so that no two can share a read); and the cadence of the others while a tenth of the units
+// stop answering.
 import { execFileSync } from 'node:child_process';
 import { PYTHON, ModbusServer, type ServerSpec } from '../test/support/modbus-server';
 import { processUsage, startNodeRedChild } from './child';
@@ -79,7 +80,10 @@ function pollStarts(requests: [number, number][], firstAddress: number): number[
   return requests.filter(([, address]) => address === firstAddress).map(([time]) => time);
 }
 
-async function phase(layout: Layout): Promise<PhaseResult> {
+/** pumps that stop answering as the measurement starts (in the silent-units phase) */
+const SILENT = Math.ceil(PUMPS / 10);
+
+async function phase(layout: Layout, silent = 0): Promise<PhaseResult> {
   const servers: ServerSpec[] = Array.from({ length: PUMPS }, (_, i) => ({ name: String(i), tcp: { port: 0 }, units: { 1: { input: bank(layout) } } }));
   const server = await ModbusServer.start(servers);
   try {
@@ -87,6 +91,7 @@ async function phase(layout: Layout): Promise<PhaseResult> {
     // the first poll of each node connects; measure from the second interval on
     await new Promise((resolve) => setTimeout(resolve, 2000));
     await server.resetStats();
+    for (let i = 0; i < silent; i++) await server.silence(String(i), 1);
     const before = processUsage(child.process.pid ?? 0);
     const start = performance.now();
     await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
@@ -97,16 +102,20 @@ async function phase(layout: Layout): Promise<PhaseResult> {
     let polls = 0;
     let requests = 0;
     const deviations: number[] = [];
-    for (const units of Object.values(times)) {
+    for (const [name, units] of Object.entries(times)) {
+      if (Number(name) < silent) continue; // a silent unit's requests never reach the server's count
       const unitRequests = units['1'] ?? [];
-      requests += unitRequests.length;
       const starts = pollStarts(unitRequests, layout.address(0));
-      polls += starts.length;
+      // whole polls only: from the first start seen to the last (a poll cut by the window's edges would skew the count)
+      if (starts.length >= 2) {
+        polls += starts.length - 1;
+        requests += unitRequests.filter(([time]) => time >= starts[0]! && time < starts[starts.length - 1]!).length;
+      }
       for (let i = 1; i < starts.length; i++) deviations.push(Math.abs((starts[i]! - starts[i - 1]!) * 1000 - INTERVAL_S * 1000));
     }
     deviations.sort((a, b) => a - b);
     return {
-      layout: layout.name,
+      layout: silent > 0 ? `${layout.name}, ${silent} silent` : layout.name,
       cpuPercent: ((after.cpuSeconds - before.cpuSeconds) / wall) * 100,
       peakRssMiB: after.peakRssMiB,
       polls,
@@ -128,13 +137,14 @@ export async function run(): Promise<void> {
     return;
   }
   console.log(`  ${PUMPS} heat pumps, ${REGISTERS} registers each, every ${INTERVAL_S} s, one connection each; ${SECONDS} s measured per layout`);
-  const results = [await phase(COALESCED), await phase(SINGLE)];
+  const results = [await phase(COALESCED), await phase(SINGLE), await phase(COALESCED, SILENT)];
   for (const r of results) {
     console.log(
       `  ${r.layout.padEnd(26)} Node-RED CPU ${r.cpuPercent.toFixed(1)} %  peak RSS ${r.peakRssMiB.toFixed(0)} MiB  ` +
         `${r.polls} polls  ${r.requestsPerPoll.toFixed(1)} requests/poll  cadence jitter p50 ${r.jitterP50.toFixed(0)} ms p99 ${r.jitterP99.toFixed(0)} ms max ${r.jitterMax.toFixed(0)} ms`,
     );
   }
+  console.log(`  (with ${SILENT} silent: figures of the ${PUMPS - SILENT} that answer; each silent one holds only its own connection, 2 x 2 s per attempt, then backs off)`);
   const [coalesced, single] = results;
   if (coalesced && single) console.log(`  coalescing: ${(single.requestsPerPoll / coalesced.requestsPerPoll).toFixed(1)}x fewer requests, CPU ${(single.cpuPercent / Math.max(0.01, coalesced.cpuPercent)).toFixed(1)}x lower`);
 }
