@@ -56,6 +56,9 @@ function init(RED: NodeAPI): void {
 
     const report = (events: PollEvents, registers: number, requests: number, failure: PollOutcome['failure']) => {
       for (const refused of events.newlyRefused) this.warn(RED._('modbus-poll.warnings.refused', { register: refused.register, message: refused.message }));
+      for (const left of events.newlyRejected) {
+        this.warn(RED._('modbus-poll.warnings.left-out', { register: left.register, reason: RED._(`modbus-poll.reasons.${left.reason}`), raw: String(left.raw ?? '') }));
+      }
       const reading: ReadingMsg | null = events.reading ? { payload: events.reading } : null;
       const presence: PresenceMsg | null = events.presence ? { topic: deviceId, payload: events.presence } : null;
       const settings: SettingMsg[] = events.settings.map((change) => ({ payload: change }));

@@ -32,7 +32,7 @@ interface FailureLike {
 
 export interface PollOutcome {
   values: Record<string, number | boolean>;
-  rejected: { register: string; reason: string }[];
+  rejected: { register: string; reason: string; raw?: number }[];
   /** registers the unit refused with an exception when read alone */
   refused: { register: RegisterDef; message: string }[];
   /** the registers read (answered, refused or rejected): their interval starts again */
@@ -52,7 +52,7 @@ export async function pollBlocks(blocks: readonly ReadBlock[], read: BlockReader
   const take = (block: ReadBlock, data: number[] | boolean[]) => {
     const decoded = decodeBlock(block, data);
     Object.assign(outcome.values, decoded.values);
-    outcome.rejected.push(...decoded.rejected.map((r) => ({ register: r.register, reason: r.reason })));
+    outcome.rejected.push(...decoded.rejected);
     outcome.polled.push(...block.registers.map((r) => r.name));
   };
   for (const block of blocks) {
@@ -109,6 +109,8 @@ export interface PollEvents {
   settings: SettingChange[];
   /** registers refused for the first time: a warning each (left out from now on) */
   newlyRefused: { register: string; message: string }[];
+  /** values left out (NaN, out of range, unavailable) for a reason not seen before for that register: a warning each */
+  newlyRejected: { register: string; reason: string; raw?: number }[];
   /** while the unit does not answer: ms until the next attempt */
   retryInMs?: number;
 }
@@ -125,6 +127,8 @@ export interface PollerCounters {
 export class Poller {
   private readonly lastPolled = new Map<string, number>();
   private readonly refused = new Set<string>();
+  /** `register reason` pairs already warned about */
+  private readonly rejectedSeen = new Set<string>();
   private readonly settingValues = new Map<string, number | boolean>();
   private readonly backoff: Backoff;
   private presence: 'online' | 'offline' | undefined;
@@ -161,7 +165,13 @@ export class Poller {
     this.counters.requests += outcome.requests;
     this.counters.rejected += outcome.rejected.length;
     for (const name of outcome.polled) this.lastPolled.set(name, startedAt);
-    const events: PollEvents = { settings: [], newlyRefused: [] };
+    const events: PollEvents = { settings: [], newlyRefused: [], newlyRejected: [] };
+    for (const rejected of outcome.rejected) {
+      const key = `${rejected.register} ${rejected.reason}`;
+      if (this.rejectedSeen.has(key)) continue;
+      this.rejectedSeen.add(key);
+      events.newlyRejected.push(rejected);
+    }
     for (const { register, message } of outcome.refused) {
       if (this.refused.has(register.name)) continue;
       this.refused.add(register.name);

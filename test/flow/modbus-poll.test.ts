@@ -118,6 +118,7 @@ describe('modbus-poll (node) against pymodbus', function () {
       assert.equal(payloadOf(msg).metrics.flow_temperature, 35.1);
     }
     const refused = rec.warnings.filter((w) => w.includes('return_temperature'));
+    assert.deepEqual(rec.warnings.filter((w) => !w.includes('return_temperature')), [], 'nothing else warned about');
     assert.equal(refused.length, 1, rec.warnings.join(' | '));
     assert.match(refused[0]!, /register "return_temperature" refused by the unit \(unit 1: Modbus exception 2: Illegal data address/);
   });
@@ -131,6 +132,17 @@ describe('modbus-poll (node) against pymodbus', function () {
     await waitFor(() => state.get('hp-1')?.metrics?.timestamp === payloadOf(msg).timestamp, { timeoutMs: 5000, what: 'the reading in the fleet' });
     assert.deepEqual(state.get('hp-1')?.metrics?.metrics, payloadOf(msg).metrics);
     assert.ok(state.counters.readings_accepted >= 1);
+  });
+
+  it('a value outside its range is left out and named once', async () => {
+    const yaml = HEATPUMP_YAML.replace('unit: "°C", scale: 0.1}', 'unit: "°C", scale: 0.1, max: 30}');
+    server = await ModbusServer.start([{ name: 'a', tcp: { port: 0 }, units: { 1: HEATPUMP_BANK } }]);
+    await helper.load([poll, connection, catchModule], flow(server.port, { yaml }));
+    const rec = record();
+    const msgs = await collect('readings', 2, 10_000);
+    for (const msg of msgs) assert.equal(payloadOf(msg).metrics.flow_temperature, undefined);
+    assert.equal(payloadOf(msgs[0]).metrics.return_temperature, 30.2);
+    assert.deepEqual(rec.warnings, ['value of register "flow_temperature" left out (outside min..max, raw 351); said once per register and reason']);
   });
 
   it('a setting that changes is reported with its old and new value', async () => {

@@ -76,7 +76,7 @@ describe('pollBlocks', () => {
     const unit = fakeUnit({ ...WORDS, 20: 9999 });
     const outcome = await pollBlocks(planReads(MAP.registers), unit.read);
     assert.equal(outcome.values.pressure, undefined);
-    assert.deepEqual(outcome.rejected, [{ register: 'pressure', reason: 'out_of_range' }]);
+    assert.deepEqual(outcome.rejected, [{ register: 'pressure', reason: 'out_of_range', raw: 9999 }]);
   });
 });
 
@@ -169,12 +169,15 @@ describe('Poller', () => {
     assert.equal(p.activeRegisters.length, 4);
   });
 
-  it('counts left-out values, and sends no reading when nothing decoded', () => {
+  it('counts left-out values, names each register and reason once, and sends no reading when nothing decoded', () => {
     const p = poller();
-    const events = p.complete(0, 0, answered({}, { rejected: [{ register: 'pressure', reason: 'nan' }] }));
+    const events = p.complete(0, 0, answered({}, { rejected: [{ register: 'pressure', reason: 'out_of_range', raw: 9999 }] }));
     assert.equal(events.reading, undefined);
     assert.equal(events.presence, 'online', 'the unit did answer');
-    assert.equal(p.counters.rejected, 1);
+    assert.deepEqual(events.newlyRejected, [{ register: 'pressure', reason: 'out_of_range', raw: 9999 }]);
+    const again = p.complete(10_000, 10_000, answered({}, { rejected: [{ register: 'pressure', reason: 'out_of_range', raw: 9998 }, { register: 'pressure', reason: 'nan' }] }));
+    assert.deepEqual(again.newlyRejected, [{ register: 'pressure', reason: 'nan' }], 'a new reason is named, a repeated one not');
+    assert.equal(p.counters.rejected, 3);
   });
 });
 
