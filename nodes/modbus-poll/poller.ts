@@ -9,8 +9,6 @@ import { dueRegisters, planReads, singleReads, type ReadBlock } from './block-pl
 import { decodeBlock } from './register-decode';
 import type { RegisterDef, RegisterMap, RegisterType } from './register-map';
 
-export type { MetricsReading };
-
 export interface SettingChange {
   device_id: string;
   setting: string;

@@ -1,6 +1,7 @@
 import type { NodeDef, NodeMessage } from 'node-red';
 import type { MapSourceKind } from './map-source';
-import type { MetricsReading, SettingChange } from './poller';
+import type { MetricsReading } from '../shared/contract';
+import type { SettingChange } from './poller';
 
 export interface ModbusPollProps {
   name?: string;
