@@ -6,13 +6,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { NodeMessage } from 'node-red';
 import { catchModule, flowSuiteHooks, helper, nodeById, withCatalog, type NodeInit } from '../support/flow-helper';
-import { nodeModule, projectRoot } from '../support/node-red';
+import { nodeModule, nodeRedPath, projectRoot } from '../support/node-red';
 import { ModbusServer, PtyPair, requirePymodbus } from '../support/modbus-server';
 import { waitFor } from '../support/wait';
-import { parseHeatpumpsYaml } from '../../nodes/modbus-poll/register-map';
+import { hpmanagerFlow, METRICS_LINK_IN, PRESENCE_LINK_IN } from '../../scripts/lib/hpmanager-flow';
 
 const poll = withCatalog(nodeModule('modbus-poll') as NodeInit, 'modbus-poll');
 const connection = withCatalog(nodeModule('modbus-connection') as NodeInit, 'modbus-connection');
+// the core link nodes, for a generated flow's link outs
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const linkModule = require(require.resolve('@node-red/nodes/core/common/60-link.js', { paths: [nodeRedPath] })) as NodeInit;
 
 const YAML = [
   'models:',
@@ -140,24 +143,25 @@ describe('modbus-poll against pymodbus (integration)', function () {
     }
   });
 
-  it("an HPManager user's seed 002 heatpumps.yml and registers.yml, as printed in the seed", async () => {
+  it("an HPManager user's seed 002 heatpumps.yml and registers.yml, as printed in the seed, turned into a flow", async () => {
     // seed 002 README, "Heat Pump Configuration" and "Register Mapping", as printed (test/fixtures/modbus/hpmanager)
     const heatpumpsYml = fs.readFileSync(path.join(HPMANAGER, 'heatpumps.yml'), 'utf8');
     const registersYml = fs.readFileSync(path.join(HPMANAGER, 'registers.yml'), 'utf8');
-    const parsed = parseHeatpumpsYaml(heatpumpsYml);
-    assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.error));
-    const entry = parsed.value[0]!;
-    server = await ModbusServer.start([{ name: 'a', tcp: { port: 0 }, units: { [entry.modbus.unit_id]: { holding: { 100: 456 } } } }]);
-    // the entry as it is, except the host and port of the test server
-    await helper.load([poll, connection, catchModule], pollNodes([
-      {
-        id: entry.id,
-        conn: { host: '127.0.0.1', port: server.port, timeout: entry.modbus.timeout_s, timeoutUnit: 's', retries: entry.modbus.retries },
-        poll: { unitId: entry.modbus.unit_id, yaml: registersYml, model: entry.model, hpName: entry.name, location: entry.location },
-      },
-    ]));
-    const readings = gather(`${entry.id}-readings`);
-    await waitFor(() => readings.length >= 1, { timeoutMs: 10_000, what: 'a reading' });
+    const generated = hpmanagerFlow(heatpumpsYml, registersYml, { intervalS: 1 });
+    assert.ok(generated.ok, JSON.stringify(!generated.ok && generated.error));
+    server = await ModbusServer.start([{ name: 'a', tcp: { port: 0 }, units: { 1: { holding: { 100: 456 } } } }]);
+    // the generated flow as it is, except the host and port of the test server; the ingest tab's link ins lead to helpers
+    const flow: Record<string, unknown>[] = generated.value.map((node) => (node.type === 'modbus-connection' ? { ...node, host: '127.0.0.1', port: server!.port } : node));
+    flow.push(
+      { id: METRICS_LINK_IN, type: 'link in', z: 'hpm_tab', links: ['hpm_readings_out'], x: 700, y: 60, wires: [['readings']] },
+      { id: PRESENCE_LINK_IN, type: 'link in', z: 'hpm_tab', links: ['hpm_presence_out'], x: 700, y: 120, wires: [['presence']] },
+      { id: 'readings', type: 'helper', z: 'hpm_tab', x: 850, y: 60, wires: [] },
+      { id: 'presence', type: 'helper', z: 'hpm_tab', x: 850, y: 120, wires: [] },
+    );
+    await helper.load([poll, connection, linkModule, catchModule], flow);
+    const readings = gather('readings');
+    const presence = gather('presence');
+    await waitFor(() => readings.length >= 1 && presence.length >= 1, { timeoutMs: 10_000, what: 'a reading and online' });
     assert.deepEqual(readings[0]?.payload && { ...(readings[0].payload as object), timestamp: 0 }, {
       device_id: 'hp1',
       timestamp: 0,
@@ -165,5 +169,6 @@ describe('modbus-poll against pymodbus (integration)', function () {
       units: { supply_temperature: 'celsius' },
       info: { name: 'Main Heat Pump', location: 'Basement', model: 'your_model_name', source: 'modbus' },
     });
+    assert.deepEqual([presence[0]?.topic, presence[0]?.payload], ['hp1', 'online']);
   });
 });
