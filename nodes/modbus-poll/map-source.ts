@@ -2,7 +2,6 @@
 // text pasted in the editor, or a file (registers.yml, or a NIBE register export .csv). Every
 // way ends in validateMap, so a bad map is refused the same way whatever its source. Pure: the
 // file read and the profile loader are passed in.
-import { METRIC_NAME_PATTERN } from '../shared/contract';
 import { err, ok, type Result } from '../shared/result';
 import { nibeCsvText, parseNibeCsv } from './nibe-csv';
 import { parseRegistersYaml, validateMap, type MapProblem, type RegisterMap } from './register-map';
@@ -31,10 +30,6 @@ export function resolveMap(source: MapSource, deps: MapSourceDeps): Result<Regis
   const found = findMap(source, deps);
   if (!found.ok) return found;
   const problems = validateMap(found.value);
-  // register names become metric names: InfluxDB fields and rule metrics allow no . or -
-  for (const def of found.value.registers) {
-    if (!METRIC_NAME_PATTERN.test(def.name)) problems.push({ register: def.name, message: `model "${found.value.model}", register "${def.name}": a metric name is 1 to 64 of A-Z a-z 0-9 _` });
-  }
   return problems.length > 0 ? err(problems) : found;
 }
 

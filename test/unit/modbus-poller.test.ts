@@ -222,7 +222,7 @@ describe('resolveMap', () => {
     [
       'a register name that is no metric name',
       { kind: 'yaml', yaml: 'models:\n  m:\n    registers:\n      - {name: flow.temp, address: 0, register_type: input, data_type: int16}' },
-      /register "flow.temp": a metric name is 1 to 64 of A-Z a-z 0-9 _/,
+      /register "flow.temp": name must be 1 to 64 of A-Z a-z 0-9 _ \(it becomes a metric name\)/,
     ],
     [
       'overlapping addresses name the register',
