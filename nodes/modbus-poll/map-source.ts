@@ -1,4 +1,4 @@
-// Where a poll node's register map comes from: a shipped profile by name, seed 002 registers.yml
+// Where a poll node's register map comes from: a shipped profile by name, HPManager registers.yml
 // text pasted in the editor, or a file (registers.yml, or a NIBE register export .csv). Every
 // way ends in validateMap, so a bad map is refused the same way whatever its source. Pure: the
 // file read and the profile loader are passed in.

@@ -18,7 +18,7 @@ export interface ModbusPollProps {
   model?: string;
   /** seconds; default 10 */
   interval?: number | string;
-  /** seed 002 tags */
+  /** the tags of heatpump_metrics */
   hpName?: string;
   location?: string;
   hpModel?: string;

@@ -1,4 +1,4 @@
-// An HPManager (seed 002) user's heatpumps.yml + registers.yml as a Node-RED flow to import: one
+// An HPManager user's heatpumps.yml + registers.yml as a Node-RED flow to import: one
 // modbus-connection per distinct TCP endpoint or serial bus, one modbus-poll per enabled heat pump
 // (its registers.yml pasted in, its model chosen), their readings and presence linked to the
 // ingest tab's "metrics readings" and "source presence". Pure: text in, flow nodes out.
@@ -55,7 +55,7 @@ export function hpmanagerFlow(heatpumpsYml: string, registersYml: string, option
 
   const tab = 'hpm_tab';
   const nodes: FlowNode[] = [
-    { id: tab, type: 'tab', label: 'HPManager heat pumps', disabled: false, info: 'Generated from HPManager heatpumps.yml and registers.yml (seed 002).' },
+    { id: tab, type: 'tab', label: 'HPManager heat pumps', disabled: false, info: 'Generated from HPManager heatpumps.yml and registers.yml.' },
     { id: 'hpm_readings_out', type: 'link out', z: tab, name: 'metrics readings', mode: 'link', links: [METRICS_LINK_IN], x: 560, y: 60 },
     { id: 'hpm_presence_out', type: 'link out', z: tab, name: 'source presence', mode: 'link', links: [PRESENCE_LINK_IN], x: 560, y: 120 },
   ];
