@@ -3,6 +3,7 @@
 // per-model alert defaults). Every problem names the model and register it is about.
 // Pure: no Node-RED import, no clock.
 import { parseDocument } from 'yaml';
+import { METRIC_NAME_PATTERN } from '../shared/contract';
 import { deviceIdProblem } from '../shared/device-id';
 import { err, ok, type Result } from '../shared/result';
 
@@ -117,8 +118,6 @@ export function isBitType(registerType: RegisterType): boolean {
   return registerType === 'coil' || registerType === 'discrete';
 }
 
-// Metric names become InfluxDB field keys and msg.payload.metrics keys: plain, no spaces.
-const METRIC_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 const REGISTER_KEYS = new Set([
   'name', 'address', 'register_type', 'data_type', 'unit', 'scale', 'offset', 'word_order', 'byte_order',
   'interval_s', 'setting', 'min', 'max', 'unavailable', 'description',
@@ -164,8 +163,8 @@ function readRegister(model: string, raw: unknown, index: number, problems: MapP
 
   for (const key of Object.keys(raw)) if (!REGISTER_KEYS.has(key)) problem(`unknown field "${key}"`);
   for (const key of ['name', 'address', 'register_type'] as const) if (raw[key] === undefined || raw[key] === null) problem(`missing field "${key}"`);
-  if (raw.name !== undefined && (typeof raw.name !== 'string' || !METRIC_NAME.test(raw.name))) {
-    problem('name must be letters, digits, _ . - (at most 64, no spaces)');
+  if (raw.name !== undefined && (typeof raw.name !== 'string' || !METRIC_NAME_PATTERN.test(raw.name))) {
+    problem('name must be 1 to 64 of A-Z a-z 0-9 _ (it becomes a metric name)');
   }
   if (raw.address !== undefined && raw.address !== null && !(Number.isInteger(raw.address) && (raw.address as number) >= 0 && (raw.address as number) <= 65535)) {
     problem(`address ${JSON.stringify(raw.address)} is not a whole number 0..65535`);
@@ -308,7 +307,7 @@ export function validateMap(map: RegisterMap): MapProblem[] {
     const problem = (message: string): void => {
       problems.push({ register: def.name, message: `${at}: ${message}` });
     };
-    if (typeof def.name !== 'string' || !METRIC_NAME.test(def.name)) problem('name must be letters, digits, _ . - (at most 64, no spaces)');
+    if (typeof def.name !== 'string' || !METRIC_NAME_PATTERN.test(def.name)) problem('name must be 1 to 64 of A-Z a-z 0-9 _ (it becomes a metric name)');
     if (seen.has(def.name)) problem('duplicate name');
     seen.add(def.name);
     if (!REGISTER_TYPES.includes(def.register_type)) {
