@@ -107,7 +107,7 @@ export class GatewayGlue {
     const texts = this.decoder.textsOf?.(reading.device_id) ?? {};
     send([Object.keys(texts).length === 0 ? { topic: reading.device_id, payload: reading } : { topic: reading.device_id, payload: reading, texts }, null]);
     // a copy: the fleet keeps the reading, and the first receiver of msg.payload gets it uncloned
-    this.fleet()?.metrics({ ...reading, metrics: { ...reading.metrics } });
+    this.fleet()?.metrics(structuredClone(reading));
     setStatus(this.node, 'ok', this.texts.reading(Object.keys(reading.metrics).length));
   }
 
