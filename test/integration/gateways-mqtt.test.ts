@@ -218,5 +218,10 @@ describe('HeishaMon in the shipped pipeline (npm start, InfluxDB, alerts, API)',
       return body.some((device) => device.device_id === 'heishamon') ? body : undefined;
     }, 10_000, 'heishamon in /api/devices');
     assert.ok(devices.some((device) => device.device_id === 'heishamon'));
+    // what the Device page shows: the latest reading from the fleet, and the history from InfluxDB
+    const latest = (await (await fetch(`${product.baseUrl}/api/devices/heishamon/readings/latest`)).json()) as { metrics?: Record<string, unknown>; info?: Record<string, unknown> };
+    assert.deepEqual([latest.metrics?.flow_temperature, latest.metrics?.error_code, latest.info?.source], [61.5, 1023, 'heishamon']);
+    const history = (await (await fetch(`${product.baseUrl}/api/devices/heishamon/readings?hours=1`)).json()) as unknown;
+    assert.match(JSON.stringify(history), /"flow_temperature":61\.5/);
   });
 });
