@@ -90,7 +90,7 @@ export type LabelValue = { values: CollectedValue[] } | { text: string };
  */
 export function labelValue(label: string, value: unknown): LabelValue {
   const mapping = LABEL_METRICS[label];
-  const text = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
+  const text = textOf(value);
   if (mapping?.as === 'error') {
     const code = errorCodeOf(text);
     return code === undefined ? { text } : { values: [{ name: mapping.metric, value: code }] };
@@ -100,6 +100,16 @@ export function labelValue(label: string, value: unknown): LabelValue {
   if (converted === undefined) return { text };
   if (mapping?.as === 'boolean' && typeof converted !== 'boolean') return { values: [{ name: snakeCaseName(label), value: converted }] };
   return { values: [{ name, value: converted, unit: typeof converted === 'number' ? unitOf(label, mapping?.metric) : undefined }] };
+}
+
+/** A value as text: strings as they are, anything else as JSON where it has one. */
+function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }
 
 function scalarOf(value: unknown): number | boolean | undefined {
