@@ -1,6 +1,6 @@
 // A Stiebel Eltron heat pump on Modbus through the shipped flow as `npm start` runs it: the
 // "Modbus heat pumps" tab enabled and pointed at a pymodbus server holding the WPM profile's
-// registers, Debian's influxd. The readings land as heatpump_metrics rows with seed 002's tags,
+// registers, Debian's influxd. The readings land as heatpump_metrics rows with HPManager's tags,
 // the profile's default alert rule raises an alert, the API answers the device from the fleet,
 // and a unit that stops answering goes offline.
 import assert from 'node:assert/strict';

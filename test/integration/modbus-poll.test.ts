@@ -1,6 +1,6 @@
 // modbus-poll against pymodbus over real sockets and a socat pty: isolation of a silent unit from
 // a unit on another connection (cadence measured), reconnect after the server restarts, RTU, and
-// an HPManager user's seed 002 heatpumps.yml + registers.yml as printed in the seed.
+// an HPManager user's heatpumps.yml + registers.yml as HPManager's README prints them.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -143,8 +143,8 @@ describe('modbus-poll against pymodbus (integration)', function () {
     }
   });
 
-  it("an HPManager user's seed 002 heatpumps.yml and registers.yml, as printed in the seed, turned into a flow", async () => {
-    // seed 002 README, "Heat Pump Configuration" and "Register Mapping", as printed (test/fixtures/modbus/hpmanager)
+  it("an HPManager user's heatpumps.yml and registers.yml, as HPManager's README prints them, turned into a flow", async () => {
+    // HPManager's README, "Heat Pump Configuration" and "Register Mapping", as printed (test/fixtures/modbus/hpmanager)
     const heatpumpsYml = fs.readFileSync(path.join(HPMANAGER, 'heatpumps.yml'), 'utf8');
     const registersYml = fs.readFileSync(path.join(HPMANAGER, 'registers.yml'), 'utf8');
     const generated = hpmanagerFlow(heatpumpsYml, registersYml, { intervalS: 1 });

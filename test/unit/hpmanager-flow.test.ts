@@ -1,4 +1,4 @@
-// An HPManager user's heatpumps.yml + registers.yml (seed 002, as printed) turned into a flow.
+// An HPManager user's heatpumps.yml + registers.yml (as HPManager's README prints them) turned into a flow.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
