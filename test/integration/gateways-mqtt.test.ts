@@ -148,28 +148,21 @@ describe('HeishaMon in the shipped pipeline (npm start, InfluxDB, alerts, API)',
   let product: RunningProduct;
   let gateway: mqtt.MqttClient | undefined;
 
-  /** The shipped flow with a flow_hot rule, and a tab where the integrator wires HeishaMon in: mqtt in → decoder → the ingest link ins. */
+  /** The shipped flow with a flow_hot rule and its gateways tab enabled, as an integrator does. */
   function flowsWithHeishamon(): FlowNode[] {
     const flows = loadShippedFlows().map((node) => structuredClone(node));
+    const byId = (id: string) => {
+      const node = flows.find((n) => n.id === id);
+      assert.ok(node, `the shipped flow has ${id}`);
+      return node;
+    };
     const threshold = flows.find((node) => node.type === 'threshold-alert');
     assert.ok(threshold && Array.isArray(threshold.rules));
     threshold.rules = [...(threshold.rules as unknown[]), FLOW_HOT];
-    for (const [id, out] of [['hp_in_metrics', 't_metrics_out'], ['hp_in_source_presence', 't_presence_out']] as const) {
-      const linkIn = flows.find((node) => node.id === id);
-      assert.ok(linkIn, `the shipped flow has the link in ${id}`);
-      linkIn.links = [...((linkIn.links as string[] | undefined) ?? []), out];
-    }
-    const broker = flows.find((node) => node.type === 'mqtt-broker');
-    const fleet = flows.find((node) => node.type === 'heatpump-fleet');
-    assert.ok(broker && fleet);
-    return [
-      ...flows,
-      { id: 't_tab', type: 'tab', label: 'HeishaMon' },
-      { id: 't_in', type: 'mqtt in', z: 't_tab', topic: `${BASE}/#`, qos: '1', datatype: 'auto-detect', broker: broker.id, nl: false, rap: false, inputs: 0, x: 150, y: 80, wires: [['t_decode']] },
-      { id: 't_decode', type: 'heishamon-decode', z: 't_tab', name: '', base: BASE, deviceId: 'heishamon', raw: false, quiet: '1', fleet: fleet.id, x: 350, y: 80, wires: [['t_metrics_out'], ['t_presence_out']] },
-      { id: 't_metrics_out', type: 'link out', z: 't_tab', mode: 'link', links: ['hp_in_metrics'], x: 550, y: 60 },
-      { id: 't_presence_out', type: 'link out', z: 't_tab', mode: 'link', links: ['hp_in_source_presence'], x: 550, y: 100 },
-    ];
+    Object.assign(byId('hp_tab_gateways'), { disabled: false });
+    // a shorter quiet time than the shipped 5 s: the cycle's reading is out sooner
+    Object.assign(byId('hp_heishamon'), { base: BASE, quiet: '1' });
+    return flows;
   }
 
   const query = async (q: string): Promise<Record<string, unknown>[]> => rowsOf(await influxQuery({ url: influx.url }, q, DB));
