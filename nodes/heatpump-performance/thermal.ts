@@ -34,11 +34,13 @@ export function thermalPowerDeltaT(flowRateLitresPerMinute: number, heatCapacity
   return cubicMetresPerHour(flowRateLitresPerMinute) * heatCapacity * (flowC - returnC) * 1000;
 }
 
-export type ThermalMethod = 'modulation' | 'delta_t' | 'heat_meter';
+/** How the measured heat was found: our flow × ΔT, or a heat meter's own figure. */
+export type MeasuredMethod = 'delta_t' | 'heat_meter';
+export type ThermalMethod = 'modulation' | MeasuredMethod;
 
-export interface ThermalFigure {
+export interface ThermalFigure<M extends ThermalMethod = ThermalMethod> {
   watts: number;
-  method: ThermalMethod;
+  method: M;
 }
 
 export interface ThermalInputs {
@@ -51,9 +53,9 @@ export interface ThermalInputs {
 }
 
 export interface ThermalFigures {
-  modulation?: ThermalFigure;
+  modulation?: ThermalFigure<'modulation'>;
   /** the measured heat: the heat meter's figure when there is one, else flow × ΔT */
-  deltaT?: ThermalFigure;
+  deltaT?: ThermalFigure<MeasuredMethod>;
 }
 
 /** Both figures as far as the inputs allow; what is missing stays undefined. */
