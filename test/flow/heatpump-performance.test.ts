@@ -1,0 +1,145 @@
+// heatpump-performance in a runtime: a Viessmann-like heat pump (5-minute readings) and a
+// Shelly-like meter on another device id (10 s readings) into window figures and points.
+import assert from 'node:assert/strict';
+import type { NodeMessage } from 'node-red';
+import type { InfluxPoint, MetricsReading } from '../../nodes/shared/contract';
+import type { PerformanceWindow } from '../../nodes/heatpump-performance/analyser';
+import { catchModule, collect, flowSuiteHooks, flowWithCatch, helper, nodeById as get, withCatalog, type NodeInit, type Spied } from '../support/flow-helper';
+import { nodeModule } from '../support/node-red';
+
+const performance = withCatalog(nodeModule('heatpump-performance') as NodeInit, 'heatpump-performance');
+
+const MIN = 60_000;
+/** 2024-01-30 08:00 UTC */
+const T0 = Date.UTC(2024, 0, 30, 8, 0);
+
+const config = { deviceId: 'vitocal', electricalDeviceId: 'meter-1', windowMinutes: '5', startThresholdW: '100', qualityThreshold: '0.8' };
+
+const vitocal = (t: number, metrics: MetricsReading['metrics']): MetricsReading => ({ device_id: 'vitocal', timestamp: t, metrics });
+const meter = (t: number, watts: number): MetricsReading => ({ device_id: 'meter-1', timestamp: t, metrics: { electrical_power: watts, voltage: 230 } });
+
+/**
+ * 08:00-08:05 the compressor runs at 50 % of 8 kW, 20 l/min at 35/30 °C, outdoor 7 °C, the meter
+ * reads 1500 and 1700 W by turns (mean 1600 W); 08:05-08:10 it stands still at 50 W standby. The
+ * heat pump's own electrical_power (999 W) must be ignored: the meter is the electricity source.
+ */
+function day(): MetricsReading[] {
+  const running = { flow_temperature: 35, return_temperature: 30, outdoor_temperature: 7, compressor_modulation: 50, compressor_rated_power: 8, flow_rate: 20, compressor_running: true, electrical_power: 999 };
+  const standing = { flow_temperature: 30, return_temperature: 30, outdoor_temperature: 7, compressor_modulation: 0, flow_rate: 20, compressor_running: false, electrical_power: 999 };
+  const readings: MetricsReading[] = [];
+  for (let t = T0; t <= T0 + 11 * MIN; t += 10_000) {
+    if (t === T0) readings.push(vitocal(t, running));
+    if (t === T0 + 5 * MIN || t === T0 + 10 * MIN) readings.push(vitocal(t, standing));
+    const i = (t - T0) / 10_000;
+    readings.push(meter(t, t < T0 + 5 * MIN ? (i % 2 === 0 ? 1500 : 1700) : 50));
+  }
+  return readings;
+}
+
+const near = (actual: unknown, expected: number, what: string) => assert.ok(typeof actual === 'number' && Math.abs(actual - expected) < 1e-6, `${what}: expected ${expected}, got ${String(actual)}`);
+
+describe('heatpump-performance node', function () {
+  flowSuiteHooks();
+
+  it('joins 10 s meter readings and 5-minute heat pump readings into window figures and points', async () => {
+    await helper.load([performance, catchModule], flowWithCatch('heatpump-performance', ['points', 'figures'], config));
+    const statuses: string[] = [];
+    get('n1').on('call:status', (call: Spied<{ text?: string }>) => statuses.push(call.args[0]?.text ?? ''));
+    const figures = collect('figures', 2);
+    const points = collect('points', 2);
+    for (const reading of day()) get('n1').receive({ payload: reading });
+    const [first, second] = (await figures).map((msg) => msg.payload as PerformanceWindow);
+    assert.ok(first && second);
+
+    const carnot = (4.35 / (310.15 / 36)) * 100;
+    assert.deepEqual(Object.keys(first).sort(), [
+      'carnot_percent', 'compressor_running_share', 'cop_delta_t', 'cop_modulation', 'cop_running', 'device_id', 'electrical_device_id', 'electrical_power', 'end',
+      'flow_rate', 'flow_rate_source', 'flow_temperature', 'outdoor_temperature', 'quality', 'return_temperature', 'running', 'sound', 'start',
+      'thermal_power_delta_t', 'thermal_power_delta_t_method', 'thermal_power_modulation',
+    ]);
+    assert.equal(first.start, T0);
+    assert.equal(first.end, T0 + 5 * MIN);
+    near(first.electrical_power, 1600, 'mean of the meter, not the heat pump');
+    near(first.thermal_power_modulation, 4000, '8 kW × 50 %');
+    near(first.thermal_power_delta_t, 6960, '1.2 m³/h × 1.16 × 5 K');
+    assert.equal(first.thermal_power_delta_t_method, 'delta_t');
+    near(first.cop_modulation, 2.5, '4000 / 1600');
+    near(first.cop_delta_t, 4.35, '6960 / 1600');
+    near(first.cop_running, 4.35, 'running: measured heat');
+    near(first.carnot_percent, carnot, '% of Carnot');
+    assert.equal(first.running, true);
+    assert.equal(first.flow_rate_source, 'measured');
+    assert.equal(first.compressor_running_share, 1);
+    assert.equal(first.quality, 1);
+    assert.equal(first.sound, true);
+
+    assert.equal(second.start, T0 + 5 * MIN);
+    near(second.electrical_power, 50, 'standby');
+    near(second.cop_modulation, 0, 'no heat');
+    near(second.cop_delta_t, 0, 'no spread');
+    assert.equal(second.running, false);
+    assert.equal(second.cop_running, undefined, 'standby has no running COP');
+    assert.equal(second.carnot_percent, undefined);
+    assert.equal(second.compressor_running_share, 0);
+
+    // each window goes out once a reading a minute past its end arrived: 08:06, then 08:11
+    const [atSix, atEleven] = (await points).map((msg) => msg.payload as InfluxPoint[]);
+    assert.equal(atSix?.length, 3);
+    const batch = [...(atSix ?? []), ...(atEleven ?? [])];
+    assert.deepEqual(
+      batch.map((p) => [p.measurement, p.tags, p.timestamp.getTime()]),
+      [
+        ['thermal_power_modulation', { device_id: 'vitocal' }, T0],
+        ['thermal_power_delta_t', { device_id: 'vitocal' }, T0],
+        ['cop', { device_id: 'vitocal' }, T0],
+        ['thermal_power_modulation', { device_id: 'vitocal' }, T0 + 5 * MIN],
+        ['thermal_power_delta_t', { device_id: 'vitocal' }, T0 + 5 * MIN],
+        ['cop', { device_id: 'vitocal' }, T0 + 5 * MIN],
+      ],
+    );
+    near(batch[1]?.fields.value, 6960, 'thermal_power_delta_t value');
+    const cop = batch[2]?.fields ?? {};
+    assert.deepEqual(Object.keys(cop).sort(), ['carnot_percent', 'cop_delta_t', 'cop_modulation', 'cop_running', 'electrical_power', 'quality', 'sound', 'thermal_power_delta_t', 'thermal_power_delta_t_method', 'thermal_power_modulation']);
+    near(cop.cop_delta_t, 4.35, 'cop field');
+    assert.equal(statuses.at(-1), 'COP 0.00 (ΔT)');
+    assert.ok(statuses.includes('COP 4.35 (ΔT)'), statuses.join(' | '));
+  });
+
+  it('on msg.flush closes the open window; a window without electricity says why it has no COP', async () => {
+    await helper.load([performance, catchModule], flowWithCatch('heatpump-performance', ['points', 'figures'], config));
+    const statuses: string[] = [];
+    get('n1').on('call:status', (call: Spied<{ text?: string }>) => statuses.push(call.args[0]?.text ?? ''));
+    const figures = collect('figures', 1);
+    get('n1').receive({ payload: vitocal(T0, { flow_temperature: 35, return_temperature: 30, flow_rate: 20 }) });
+    get('n1').receive({ payload: { device_id: 'elsewhere', timestamp: T0, metrics: { electrical_power: 500 } } });
+    get('n1').receive({ flush: true });
+    const window = (await figures)[0]?.payload as PerformanceWindow;
+    assert.equal(window.no_cop, 'no-electrical');
+    near(window.thermal_power_delta_t, 6960, 'heat without electricity');
+    assert.equal(statuses.at(-1), 'no COP: no electrical power');
+  });
+
+  it('bad input: red status and done(err) naming the problem; nothing of the message is taken', async () => {
+    await helper.load([performance, catchModule], flowWithCatch('heatpump-performance', ['points', 'figures'], config));
+    const statuses: string[] = [];
+    get('n1').on('call:status', (call: Spied<{ text?: string }>) => statuses.push(call.args[0]?.text ?? ''));
+    const caught = collect('caught', 1);
+    get('n1').receive({ payload: [meter(T0, 1000), { device_id: 'meter-1', timestamp: T0, metrics: { electrical_power: null } }] });
+    const error = (await caught)[0] as NodeMessage & { error?: { message?: string } };
+    assert.match(error.error?.message ?? '', /Not a metrics reading: \[1\] metric electrical_power must be a finite number or a boolean, got null$/);
+    assert.equal(statuses.at(-1), 'bad input');
+    // the valid 1000 W reading beside the bad one was refused with it: the window has no electricity
+    const figures = collect('figures', 1);
+    get('n1').receive({ payload: vitocal(T0, { flow_temperature: 35, return_temperature: 30, flow_rate: 20 }) });
+    get('n1').receive({ flush: true });
+    assert.equal(((await figures)[0]?.payload as PerformanceWindow).no_cop, 'no-electrical');
+  });
+
+  it('a bad configuration is reported and every message refused', async () => {
+    await helper.load([performance, catchModule], flowWithCatch('heatpump-performance', ['points', 'figures'], { ...config, windowMinutes: '7' }));
+    const caught = collect('caught', 1);
+    get('n1').receive({ payload: meter(T0, 1000) });
+    const error = (await caught)[0] as NodeMessage & { error?: { message?: string } };
+    assert.match(error.error?.message ?? '', /Window "7" minutes must divide the hour/);
+  });
+});
