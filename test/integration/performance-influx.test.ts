@@ -1,0 +1,112 @@
+// heatpump-performance → heatpump-batch → influxdb batch into Debian's influxd, read back: the
+// measurements thermal_power_modulation, thermal_power_delta_t and cop as the node writes them.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { MetricsReading } from '../../nodes/shared/contract';
+import { startInfluxd, type RunningInfluxd } from '../../scripts/lib/influxd';
+import { influxQuery, rowsOf } from '../../scripts/lib/influx-setup';
+import { catchModule, helper, nodeById as get, withCatalog, type NodeInit } from '../support/flow-helper';
+import { nodeModule, nodeRedPath } from '../support/node-red';
+import { eventually } from '../support/runtime';
+import { requireBinary } from '../support/system';
+
+const performance = withCatalog(nodeModule('heatpump-performance') as NodeInit, 'heatpump-performance');
+const batch = withCatalog(nodeModule('heatpump-batch') as NodeInit, 'heatpump-batch');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const influxModule = require('node-red-contrib-influxdb/influxdb.js') as NodeInit;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const completeModule = require(require.resolve('@node-red/nodes/core/common/24-complete.js', { paths: [nodeRedPath] })) as NodeInit;
+
+const DB = 'performance';
+const MIN = 60_000;
+/** 2024-01-30 08:00 UTC */
+const T0 = Date.UTC(2024, 0, 30, 8, 0);
+
+describe('heatpump-performance points in InfluxDB (heatpump-batch, influxdb batch, influxd)', function () {
+  this.timeout(120_000);
+  let influx: RunningInfluxd;
+  let dataDir: string;
+  let userDir: string;
+
+  before(async function () {
+    const binary = requireBinary(this, 'influxd', 'influxdb');
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'heatpump-performance-influx-'));
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'heatpump-performance-user-'));
+    influx = await startInfluxd({ dataDir, port: 0, binary });
+    await influxQuery({ url: influx.url }, `CREATE DATABASE "${DB}"`);
+    helper.init(nodeRedPath);
+    helper.settings({ userDir });
+  });
+
+  beforeEach((done) => {
+    helper.startServer(done);
+  });
+
+  afterEach(async () => {
+    await helper.unload();
+    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+  });
+
+  after(async () => {
+    helper.settings({});
+    await influx?.stop();
+    for (const dir of [dataDir, userDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes two windows of a heat pump and its meter and reads them back', async () => {
+    const at = { z: 'tab', x: 100, y: 100 };
+    await helper.load(
+      [performance, batch, influxModule, completeModule, catchModule],
+      [
+        { id: 'tab', type: 'tab', label: 'performance' },
+        { id: 'perf', ...at, type: 'heatpump-performance', deviceId: 'vitocal', electricalDeviceId: 'meter-1', flowRateLpm: '20', wires: [['batch'], []] },
+        { id: 'batch', ...at, type: 'heatpump-batch', maxPoints: 5000, maxWaitMs: 100, maxBuffered: 100000, retries: 2, spool: false, spoolMB: 1, writeTimeoutS: 30, fleet: '', wires: [['write']] },
+        { id: 'write', ...at, type: 'influxdb batch', influxdb: 'idb', precision: '', retentionPolicy: '', database: 'database', precisionV18FluxV20: 'ms', retentionPolicyV18Flux: '', org: 'organisation', bucket: 'bucket' },
+        { id: 'idb', type: 'influxdb', hostname: '127.0.0.1', port: String(influx.port), database: DB, name: '', usetls: false, influxdbVersion: '1.x' },
+        { id: 'written', ...at, type: 'complete', scope: ['write'], uncaught: false, wires: [['batch']] },
+        { id: 'failed', ...at, type: 'catch', scope: ['write'], uncaught: false, wires: [['batch']] },
+      ],
+    );
+    const readings: MetricsReading[] = [];
+    for (let t = T0; t <= T0 + 11 * MIN; t += 10_000) {
+      const running = t < T0 + 5 * MIN;
+      if ((t - T0) % (5 * MIN) === 0) {
+        readings.push({ device_id: 'vitocal', timestamp: t, metrics: { flow_temperature: running ? 35 : 30, return_temperature: 30, outdoor_temperature: 7, compressor_modulation: running ? 50 : 0, compressor_rated_power: 8 } });
+      }
+      readings.push({ device_id: 'meter-1', timestamp: t, metrics: { electrical_power: running ? 1600 : 50 } });
+    }
+    get('perf').receive({ payload: readings });
+    const query = async (q: string): Promise<Array<Record<string, unknown>>> => rowsOf(await influxQuery({ url: influx.url }, q, DB)).map((row) => ({ ...row, time: Date.parse(String(row.time)) }));
+    const cop = await eventually(async () => {
+      const rows = await query(`SELECT * FROM "cop" WHERE "device_id" = 'vitocal'`);
+      return rows.length === 2 ? rows : undefined;
+    }, 20_000, 'two cop rows');
+    // 1.2 m³/h × 1.16 × 5 K = 6960 W; 8 kW × 50 % = 4000 W; over 1600 W
+    const first: Record<string, unknown> = cop[0] ?? {};
+    assert.equal(first.time, T0);
+    assert.equal(first.device_id, 'vitocal');
+    assert.ok(Math.abs(Number(first.cop_delta_t) - 4.35) < 1e-9, String(first.cop_delta_t));
+    assert.equal(first.cop_modulation, 2.5);
+    assert.ok(Math.abs(Number(first.cop_running) - 4.35) < 1e-9);
+    assert.ok(Math.abs(Number(first.carnot_percent) - (4.35 / (310.15 / 36)) * 100) < 1e-9);
+    assert.equal(first.electrical_power, 1600);
+    assert.equal(first.quality, 1);
+    assert.equal(first.sound, true);
+    assert.equal(first.thermal_power_delta_t_method, 'delta_t');
+    const second: Record<string, unknown> = cop[1] ?? {};
+    assert.equal(second.time, T0 + 5 * MIN);
+    assert.equal(second.cop_running, null, 'standby: no running COP');
+    assert.equal(second.electrical_power, 50);
+    for (const [measurement, values] of [['thermal_power_modulation', [4000, 0]], ['thermal_power_delta_t', [6960, 0]]] as const) {
+      const rows = await query(`SELECT "value" FROM "${measurement}" WHERE "device_id" = 'vitocal'`);
+      assert.deepEqual(rows.map((row) => [row.time, Math.round(Number(row.value) * 1e6) / 1e6]), [[T0, values[0]], [T0 + 5 * MIN, values[1]]], measurement);
+    }
+    const fieldTypes = rowsOf(await influxQuery({ url: influx.url }, 'SHOW FIELD KEYS FROM "cop"', DB));
+    assert.deepEqual(Object.fromEntries(fieldTypes.map((f) => [f.fieldKey, f.fieldType])), {
+      carnot_percent: 'float', cop_delta_t: 'float', cop_modulation: 'float', cop_running: 'float', electrical_power: 'float', quality: 'float', sound: 'boolean',
+      thermal_power_delta_t: 'float', thermal_power_delta_t_method: 'string', thermal_power_modulation: 'float',
+    });
+  });
+});
