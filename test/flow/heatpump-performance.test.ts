@@ -1,11 +1,13 @@
 // heatpump-performance in a runtime: a Viessmann-like heat pump (5-minute readings) and a
 // Shelly-like meter on another device id (10 s readings) into window figures and points.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { NodeMessage } from 'node-red';
 import type { InfluxPoint, MetricsReading } from '../../nodes/shared/contract';
 import type { PerformanceWindow } from '../../nodes/heatpump-performance/analyser';
 import { catchModule, collect, flowSuiteHooks, flowWithCatch, helper, nodeById as get, withCatalog, type NodeInit, type Spied } from '../support/flow-helper';
-import { nodeModule } from '../support/node-red';
+import { nodeModule, projectRoot } from '../support/node-red';
 
 const performance = withCatalog(nodeModule('heatpump-performance') as NodeInit, 'heatpump-performance');
 
@@ -133,6 +135,22 @@ describe('heatpump-performance node', function () {
     get('n1').receive({ payload: vitocal(T0, { flow_temperature: 35, return_temperature: 30, flow_rate: 20 }) });
     get('n1').receive({ flush: true });
     assert.equal(((await figures)[0]?.payload as PerformanceWindow).no_cop, 'no-electrical');
+  });
+
+  it('computes the figures of example 14 from its demo readings with its configuration', async () => {
+    const example = JSON.parse(fs.readFileSync(path.join(projectRoot, 'examples', '14 - Heat pump performance (COP).json'), 'utf8')) as Array<Record<string, unknown>>;
+    const demo = example.find((n) => n.id === 'pf_demo');
+    const { id: _id, type: _type, x: _x, y: _y, wires: _wires, ...settings } = example.find((n) => n.type === 'heatpump-performance') ?? {};
+    // the function node's body, run as the function node would
+    const readings = (new Function('msg', String(demo?.func)) as (msg: Record<string, unknown>) => { payload: MetricsReading[] })({}).payload;
+    await helper.load([performance, catchModule], flowWithCatch('heatpump-performance', ['points', 'figures'], settings));
+    const figures = collect('figures', 2);
+    get('n1').receive({ payload: readings });
+    const [running, standing] = (await figures).map((msg) => msg.payload as PerformanceWindow);
+    near(running?.cop_modulation, 2.5, '4000 W / 1600 W');
+    near(running?.cop_delta_t, 4.35, '6960 W / 1600 W');
+    assert.equal(running?.flow_rate_source, 'configured');
+    assert.equal(standing?.running, false);
   });
 
   it('a bad configuration is reported and every message refused', async () => {
