@@ -4,7 +4,7 @@
 import type { InfluxPoint, MetricsReading } from '../shared/contract';
 import { preferredThermalW, copWindow } from './cop';
 import { carnotPercent } from './carnot';
-import { BOOL_SERIES, emptySeries, gridWindow, windowStartOf, type BoolSeriesName, type NumericSeriesName } from './grid';
+import { BOOL_SERIES, emptySeries, gridWindow, windowStartOf, type NumericSeriesName } from './grid';
 import { ELECTRICAL_ROLES, type PerformanceOptions, type Role } from './options';
 import { combinedQuality, dataQuality } from './quality';
 import { thermalFigures, type MeasuredMethod } from './thermal';
@@ -59,19 +59,8 @@ export interface AddOutcome {
   late: number;
 }
 
-type NumericRole = Exclude<Role, 'ratedPower' | BoolSeriesName>;
-
-const NUMERIC_ROLES: ReadonlyArray<[NumericRole, keyof PerformanceSeries]> = [
-  ['flow', 'flow'],
-  ['return', 'return'],
-  ['outdoor', 'outdoor'],
-  ['flowRate', 'flowRate'],
-  ['modulation', 'modulation'],
-  ['electricalPower', 'electricalPower'],
-  ['electricalEnergy', 'electricalEnergy'],
-  ['heatPower', 'heatPower'],
-  ['heatEnergy', 'heatEnergy'],
-];
+/** The numeric inputs: each role fills the series of the same name. */
+const NUMERIC_INPUTS = ['flow', 'return', 'outdoor', 'flowRate', 'modulation', 'electricalPower', 'electricalEnergy', 'heatPower', 'heatEnergy'] as const satisfies ReadonlyArray<Role & keyof PerformanceSeries>;
 
 export class PerformanceAnalyser {
   private readonly series = emptySeries();
@@ -105,10 +94,10 @@ export class PerformanceAnalyser {
       else outcome.taken++;
       return !late;
     };
-    for (const [role, name] of NUMERIC_ROLES) {
-      const value = reading.metrics[mapping[role]];
-      if (!wanted(role) || typeof value !== 'number') continue;
-      if (take()) this.push(this.series[name] as Sample[], { t, value });
+    for (const name of NUMERIC_INPUTS) {
+      const value = reading.metrics[mapping[name]];
+      if (!wanted(name) || typeof value !== 'number') continue;
+      if (take()) this.push<Sample>(this.series[name], { t, value });
     }
     for (const name of BOOL_SERIES) {
       const value = reading.metrics[mapping[name]];

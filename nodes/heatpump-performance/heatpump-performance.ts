@@ -14,6 +14,11 @@ const TYPE = 'heatpump-performance';
  * of the window's last moments may reach us a little after the fast source's next reading.
  */
 const CLOSE_GRACE_MS = 60_000;
+/**
+ * Windows close by the readings' own clock, so one reading stamped far ahead (a device with a
+ * wrong clock) would close every window before its time: such a reading is refused.
+ */
+const MAX_FUTURE_MS = 10 * 60_000;
 
 type Send = (msg: Array<NodeMessage | NodeMessage[] | null>) => void;
 type Done = (err?: Error) => void;
@@ -48,6 +53,10 @@ class Performance {
         if (problem !== undefined) {
           const where = Array.isArray(msg.payload) ? `[${index}] ` : '';
           return failInput(this.node, done, this.t('status.bad-input'), this.t('errors.bad-reading', { problem: `${where}${problem}` }));
+        }
+        const { timestamp } = reading as MetricsReading;
+        if (timestamp > Date.now() + MAX_FUTURE_MS) {
+          return failInput(this.node, done, this.t('status.bad-input'), this.t('errors.future', { device: (reading as MetricsReading).device_id, time: new Date(timestamp).toISOString() }));
         }
         checked.push(reading as MetricsReading);
       }

@@ -137,6 +137,14 @@ describe('heatpump-performance node', function () {
     assert.equal(((await figures)[0]?.payload as PerformanceWindow).no_cop, 'no-electrical');
   });
 
+  it('refuses a reading stamped far ahead of the clock, which would close the windows early', async () => {
+    await helper.load([performance, catchModule], flowWithCatch('heatpump-performance', ['points', 'figures'], config));
+    const caught = collect('caught', 1);
+    get('n1').receive({ payload: meter(Date.now() + 60 * MIN, 1000) });
+    const error = (await caught)[0] as NodeMessage & { error?: { message?: string } };
+    assert.match(error.error?.message ?? '', /Reading of meter-1 stamped .* more than 10 minutes ahead of this server's clock/);
+  });
+
   it('computes the figures of example 14 from its demo readings with its configuration', async () => {
     const example = JSON.parse(fs.readFileSync(path.join(projectRoot, 'examples', '14 - Heat pump performance (COP).json'), 'utf8')) as Array<Record<string, unknown>>;
     const demo = example.find((n) => n.id === 'pf_demo');
