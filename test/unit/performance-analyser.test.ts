@@ -2,6 +2,7 @@
 // meter, late samples, buffer pruning; hand-computed figures.
 import assert from 'node:assert/strict';
 import type { MetricsReading } from '../../nodes/shared/contract';
+import { toPoints } from '../../nodes/shared/points';
 import { MAX_SAMPLES_PER_SERIES, PerformanceAnalyser, windowToPoints } from '../../nodes/heatpump-performance/analyser';
 import { DEFAULT_MAPPING, parseMapping, parseOptions, type PerformanceConfig, type PerformanceOptions } from '../../nodes/heatpump-performance/options';
 
@@ -138,5 +139,15 @@ describe('performance analyser', () => {
     const [window] = analyser.closeAll();
     assert.ok(window);
     assert.deepEqual(windowToPoints(window), [{ measurement: 'cop', tags: { device_id: 'hp' }, fields: { quality: 0, sound: false, electrical_power: 1000 }, timestamp: new Date(T0) }]);
+  });
+
+  it('points pass the storage check of heatpump-batch (nodes/shared/points.ts) unchanged', () => {
+    const analyser = new PerformanceAnalyser(options({ ratedPowerKw: '8', flowRateLpm: '20' }));
+    analyser.add(reading('hp', T0, { flow_temperature: 35, return_temperature: 30, outdoor_temperature: 7, compressor_modulation: 50, electrical_power: 1600 }));
+    const points = analyser.closeAll().flatMap(windowToPoints);
+    assert.deepEqual(points.map((p) => p.measurement), ['thermal_power_modulation', 'thermal_power_delta_t', 'cop']);
+    const checked = toPoints(points);
+    assert.ok(checked.ok, !checked.ok ? checked.error : '');
+    assert.deepEqual(checked.value.points, points);
   });
 });
