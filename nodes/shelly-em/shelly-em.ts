@@ -4,7 +4,9 @@
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { MetricsReading } from '../shared/contract';
 import { errorOf, failInput } from '../shared/errors';
+import { fleetOf, type FleetLink } from '../shared/fleet-link';
 import { clearStatus, setStatus } from '../shared/status';
+import { commonMetrics } from './common-metrics';
 import { DigestSession } from './digest';
 import { resolveOptions, type ShellyEmOptions } from './options';
 import { deviceIdFromPrefix, parseJsonObject, parseMqttStatus, parseShellyStatus, type MeterValues } from './parse';
@@ -42,6 +44,7 @@ class ShellyEm {
     private readonly t: Translate,
     private readonly options: ShellyEmOptions,
     password: string,
+    private readonly fleet: FleetLink | undefined,
   ) {
     this.reachability = new Reachability(options.intervalMs);
     this.session = password === '' ? undefined : new DigestSession(password);
@@ -105,7 +108,7 @@ class ShellyEm {
     this.polledDeviceId = deviceId;
     this.badAnswers = 0;
     this.lastBadAnswer = '';
-    this.emit(deviceId, answer.value);
+    this.emit(deviceId, answer.value, true);
   }
 
   /** The meter answered, but not with readings: counted and shown; logged once per kind of failure. */
@@ -130,12 +133,15 @@ class ShellyEm {
       if (!status.online) setStatus(this.node, 'error', this.t(`${TYPE}.status.mqtt-offline`));
       return done();
     }
-    this.emit(deviceId, status.values, send);
+    this.emit(deviceId, status.values, status.complete, send);
     done();
   }
 
-  /** `send` is the input handler's for readings from messages, the node's own for polls. */
-  private emit(deviceId: string, values: MeterValues, send: Send = (msg) => this.node.send(msg)): void {
+  /**
+   * `complete`: the values of every meter component (a poll, a full status notification), not of
+   * one MQTT message. `send` is the input handler's for readings from messages, the node's own for polls.
+   */
+  private emit(deviceId: string, values: MeterValues, complete: boolean, send: Send = (msg) => this.node.send(msg)): void {
     this.announce(deviceId, 'online', send);
     // what the device flags is logged once per change, not per reading
     const warnings = values.warnings.join('; ');
@@ -143,7 +149,16 @@ class ShellyEm {
     this.lastWarnings = warnings;
     // a meter that reports a failure may leave nothing to send; an empty reading helps no one
     if (Object.keys(values.metrics).length > 0) {
-      const reading: MetricsReading = { device_id: deviceId, timestamp: Date.now(), metrics: values.metrics, units: values.units, info: { source: 'shelly' } };
+      const common = commonMetrics(values, this.options.channels, complete);
+      const reading: MetricsReading = {
+        device_id: deviceId,
+        timestamp: Date.now(),
+        metrics: { ...values.metrics, ...common.metrics },
+        units: { ...values.units, ...common.units },
+        info: { source: 'shelly' },
+      };
+      // the fleet's own copy: it may apply it later (before its saved state is restored), and a flow may change msg.payload
+      this.fleet?.metrics(structuredClone(reading));
       const out: MetricsMsg = { topic: deviceId, payload: reading };
       send([out, null]);
     }
@@ -182,7 +197,7 @@ function init(RED: NodeAPI): void {
       this.on('input', (_msg: NodeMessageInFlow, _send: Send, done: Done) => done(new Error(t(`${TYPE}.errors.config`, { reason: options.error }))));
       return;
     }
-    const meter = new ShellyEm(this, t, options.value, this.credentials?.password ?? '');
+    const meter = new ShellyEm(this, t, options.value, this.credentials?.password ?? '', fleetOf(RED.nodes, config.fleet));
     this.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
       try {
         meter.input(msg, send, done);
