@@ -49,7 +49,7 @@ export type DeviceView = Omit<Partial<Reading>, 'device_id'> & {
    * and by no ESP32 reading; the page shows its metrics table instead of the sensor groups
    */
   kind: 'sensors' | 'metrics';
-  /** the latest metrics reading's metrics in the source's order; empty for an ESP32 device */
+  /** the device's merged metrics in the order they were first reported; empty for an ESP32 device */
   metrics_rows: MetricRow[];
   text: DeviceTexts;
 };
