@@ -1,4 +1,4 @@
-// Seed 004 through the shipped flow as `npm start` runs it: the "Viessmann heat pumps" tab against
+// A Viessmann heat pump with a Shelly meter through the shipped flow as `npm start` runs it: the "Viessmann heat pumps" tab against
 // the Viessmann stand-in (test/support/viessmann-standin.ts, a recorded Vitocal 250-A) and the
 // "Shelly meters" tab polling a stand-in Shelly that replays a recorded Pro 3EM answer, both
 // enabled and configured through their environment variables only, the meter given the heat
