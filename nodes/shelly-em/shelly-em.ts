@@ -147,9 +147,9 @@ class ShellyEm {
     const warnings = values.warnings.join('; ');
     if (warnings !== '' && warnings !== this.lastWarnings) this.node.warn(this.t(`${TYPE}.log.device-errors`, { errors: warnings }));
     this.lastWarnings = warnings;
+    const common = commonMetrics(values, this.options.channels, complete);
     // a meter that reports a failure may leave nothing to send; an empty reading helps no one
     if (Object.keys(values.metrics).length > 0) {
-      const common = commonMetrics(values, this.options.channels, complete);
       const reading: MetricsReading = {
         device_id: deviceId,
         timestamp: Date.now(),
@@ -162,8 +162,9 @@ class ShellyEm {
       const out: MetricsMsg = { topic: deviceId, payload: reading };
       send([out, null]);
     }
-    const power = totalPower(values);
-    const shown = power === undefined ? this.t(`${TYPE}.status.reading`, { count: Object.keys(values.metrics).length }) : `${power} W`;
+    // the heat pump's power, as the readings name it
+    const power = common.metrics.electrical_power;
+    const shown = typeof power === 'number' ? `${Math.round(power * 10) / 10} W` : this.t(`${TYPE}.status.reading`, { count: Object.keys(values.metrics).length });
     if (values.warnings.length > 0) setStatus(this.node, 'error', this.t(`${TYPE}.status.warning`, { text: shown }));
     else if (values.negative.length > 0) setStatus(this.node, 'ok', this.t(`${TYPE}.status.negative`, { text: shown }));
     else setStatus(this.node, 'ok', shown);
@@ -175,15 +176,6 @@ class ShellyEm {
     const msg: PresenceStatusMsg = { topic: deviceId, payload: presence };
     send([null, msg]);
   }
-}
-
-/** Total active power of a reading for the status: the triphase total, or the sum of the em1 channels. */
-function totalPower(values: MeterValues): number | undefined {
-  const total = values.metrics.total_act_power;
-  if (typeof total === 'number') return Math.round(total * 10) / 10;
-  const channels = Object.entries(values.metrics).filter(([name, value]) => /^em1_\d+_act_power$/.test(name) && typeof value === 'number');
-  if (channels.length === 0) return undefined;
-  return Math.round(channels.reduce((sum, [, value]) => sum + (value as number), 0) * 10) / 10;
 }
 
 function init(RED: NodeAPI): void {

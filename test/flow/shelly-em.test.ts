@@ -155,7 +155,7 @@ describe('shelly-em node (polling a replayed Shelly)', function () {
     assert.equal(reading.device_id, 'garage-meter');
     assert.deepEqual([reading.metrics.em1_0_act_power, reading.metrics.em1_0_act_power_negative, reading.metrics.em1_1_act_power], [-332.2, true, -38.5]);
     assert.deepEqual([reading.metrics.electrical_power, reading.metrics.electrical_energy], [-38.5, 48.00283], 'the heat pump channel only');
-    await waitFor(() => statuses.includes('-370.7 W ⇄ negative'), { timeoutMs: DEADLINE_MS, what: () => `the negative status (have ${statuses.join(' | ')})` });
+    await waitFor(() => statuses.includes('-38.5 W ⇄ negative'), { timeoutMs: DEADLINE_MS, what: () => `the negative status (have ${statuses.join(' | ')})` });
   });
 
   it('reports each reading into the fleet (heatpump-fleet config node) under the configured device id', async () => {
