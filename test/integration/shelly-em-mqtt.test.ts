@@ -81,10 +81,12 @@ describe('shelly-em on the Shelly MQTT status topics, through a real broker (aed
     await waitFor(() => presence.length === 2, { timeoutMs: DEADLINE_MS, what: () => `offline (presence ${JSON.stringify(presence)})` });
 
     const [power, energy, change] = readings;
-    assert.deepEqual(change?.metrics, { c_act_power: -15.2, c_act_power_negative: true, total_act_power: 530.5, total_act_power_negative: false });
+    assert.deepEqual(change?.metrics, { c_act_power: -15.2, c_act_power_negative: true, total_act_power: 530.5, total_act_power_negative: false, electrical_power: 530.5 });
     assert.equal(power?.device_id, 'shelly-aabbccddeeff', 'from the default topic prefix');
     assert.deepEqual([power?.metrics.total_act_power, power?.units?.total_act_power, power?.metrics.total_act], [558.965, 'W', undefined]);
+    assert.deepEqual([power?.metrics.electrical_power, power?.metrics.electrical_energy], [558.965, undefined], 'the common power, no energy invented');
     assert.deepEqual([energy?.metrics.total_act, energy?.units?.total_act, energy?.metrics.total_act_power], [2589773.39, 'Wh', undefined]);
+    assert.deepEqual([energy?.metrics.electrical_energy, energy?.units?.electrical_energy, energy?.metrics.electrical_power], [2589.77339, 'kWh', undefined]);
     assert.deepEqual(presence, [
       ['shelly-aabbccddeeff', 'online'],
       ['shelly-aabbccddeeff', 'offline'],
