@@ -101,6 +101,23 @@ export function energyWithin(segment: EnergySegment, span: Span): number {
   return ((b - a) * (powerAt(a) + powerAt(b))) / 2 / MS_PER_HOUR / 1000;
 }
 
+/**
+ * Energy of segments (sorted by start, not overlapping, as counterSegments and powerSegments give
+ * them) within each of the spans (sorted, not overlapping), in one pass.
+ */
+export function energyWithinSpans(segments: readonly EnergySegment[], spans: readonly Span[]): number[] {
+  const totals = spans.map(() => 0);
+  let first = 0;
+  for (let i = 0; i < spans.length; i++) {
+    const span = spans[i] as Span;
+    while (first < segments.length && (segments[first] as EnergySegment).end < span.start) first++;
+    for (let j = first; j < segments.length && (segments[j] as EnergySegment).start < span.end; j++) {
+      totals[i] = (totals[i] as number) + energyWithin(segments[j] as EnergySegment, span);
+    }
+  }
+  return totals;
+}
+
 export interface PeriodEnergy extends Period {
   kWh: number;
   /** time of the period (up to `until`) covered by segments that are not gaps */
