@@ -14,8 +14,9 @@ export function byTime<T extends { t: number }>(samples: readonly T[]): T[] {
 }
 
 /**
- * The spans where a flag is true. A flag holds its last value until the next sample, but not
- * longer than maxHoldMs (a silent source is not "still on"); a span still open at `until` ends there.
+ * The spans where a flag is true. A flag holds its last value until the next sample; across a gap
+ * longer than maxHoldMs, or at the end of the data, a span ends at the last sample that saw it true
+ * (a silent source is not "still on"), and at `until` at the latest.
  */
 export function trueSpans(flag: readonly BoolSample[], until: number, maxHoldMs = DEFAULT_MAX_GAP_MS): Span[] {
   const spans: Span[] = [];
@@ -27,12 +28,12 @@ export function trueSpans(flag: readonly BoolSample[], until: number, maxHoldMs 
   };
   for (const sample of byTime(flag)) {
     if (sample.t > until) break;
-    if (openedAt !== null && sample.t - lastSeen > maxHoldMs) close(lastSeen + maxHoldMs);
+    if (openedAt !== null && sample.t - lastSeen > maxHoldMs) close(lastSeen);
     if (sample.value && openedAt === null) openedAt = sample.t;
     if (!sample.value) close(sample.t);
     lastSeen = sample.t;
   }
-  if (openedAt !== null) close(Math.min(until, lastSeen + maxHoldMs));
+  if (openedAt !== null) close(Math.min(until, lastSeen));
   return spans;
 }
 
