@@ -27,7 +27,11 @@ export function trueSpans(flag: readonly BoolSample[], until: number, maxHoldMs 
     openedAt = null;
   };
   for (const sample of byTime(flag)) {
-    if (sample.t > until) break;
+    if (sample.t > until) {
+      // the data goes on: a span still on holds to `until` unless the next sample is too late
+      if (openedAt !== null && sample.t - lastSeen <= maxHoldMs) lastSeen = until;
+      break;
+    }
     if (openedAt !== null && sample.t - lastSeen > maxHoldMs) close(lastSeen);
     if (sample.value && openedAt === null) openedAt = sample.t;
     if (!sample.value) close(sample.t);
