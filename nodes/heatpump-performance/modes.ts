@@ -60,7 +60,10 @@ export function modeSpans(input: Omit<ModeInput, 'heatPower' | 'electricalPower'
   const changes = new Set<number>([span.start]);
   for (const series of [sorted.dhw, sorted.defrost, sorted.cooling ?? [], sorted.flow, sorted.return]) {
     series.forEach((sample, i) => {
-      if (sample.t > span.start && sample.t < span.end) changes.add(sample.t);
+      const previous = series[i - 1];
+      // a repeated value changes nothing, unless the one before had expired
+      const repeated = previous !== undefined && previous.value === sample.value && sample.t - previous.t <= maxGapMs;
+      if (!repeated && sample.t > span.start && sample.t < span.end) changes.add(sample.t);
       // a held value expires maxGapMs after its sample when no other sample follows in time
       const expiry = sample.t + maxGapMs + 1;
       const next = series[i + 1];

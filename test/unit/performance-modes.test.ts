@@ -69,4 +69,10 @@ describe('performance split into space heating, hot water and cooling', () => {
     assert.deepEqual(spans.dhw, [{ start: at(0), end: at(15) + 1 }]);
     assert.deepEqual(spans.space, [{ start: at(15) + 1, end: at(60) }]);
   });
+
+  it('takes up a repeated flag value again after it had expired', () => {
+    const spans = modeSpans({ dhw: [{ t: at(0), value: true }, { t: at(20), value: true }], defrost: [], flow: [], return: [] }, hour);
+    assert.deepEqual(spans.dhw, [{ start: at(0), end: at(15) + 1 }, { start: at(20), end: at(35) + 1 }]);
+    assert.deepEqual(spans.space, [{ start: at(15) + 1, end: at(20) }, { start: at(35) + 1, end: at(60) }]);
+  });
 });
