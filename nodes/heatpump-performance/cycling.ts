@@ -1,8 +1,8 @@
 // Compressor starts and short cycling. A start is the compressor flag going from off to on (a
 // run whose first sample follows an "off" sample; a run already on when data begins or after a
-// gap is not counted as a start). A cycle is one run, start to stop. Short cycling, as issue 12
-// defines it: at least 6 starts within 60 minutes AND the median run of those starts at most 15
-// minutes, counting only space-heating runs (runs overlapping hot water or a defrost left out).
+// gap is not counted as a start). A cycle is one run, start to stop. Short cycling: at least 6
+// starts within 60 minutes AND the median run of those starts at most 15 minutes, counting only
+// space-heating runs (runs overlapping hot water or a defrost are left out).
 import { byTime, DEFAULT_MAX_GAP_MS, HOUR_MS, MINUTE_MS, overlapMs, trueSpans, valueAt, type Span } from './intervals';
 import type { BoolSample } from './types';
 

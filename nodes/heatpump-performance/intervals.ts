@@ -6,7 +6,7 @@ export interface Span { start: number; end: number }
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
-/** Samples further apart than this are a gap: not bridged, not integrated (issue 12). */
+/** Samples further apart than this are a gap: not bridged, not integrated. */
 export const DEFAULT_MAX_GAP_MS = 15 * MINUTE_MS;
 
 export function byTime<T extends { t: number }>(samples: readonly T[]): T[] {

@@ -1,5 +1,5 @@
-// Seasonal performance factor (JAZ/SPF) and the yearly estimates: the simple one of seed 004 and
-// one weighted by heating degree days.
+// Seasonal performance factor (JAZ/SPF) and the yearly estimates: the simple one (average per
+// day) and one weighted by heating degree days.
 import { overlapMs, type Span } from './intervals';
 import { periodsBetween, type Period } from './periods';
 import type { Sample } from './types';
@@ -27,7 +27,7 @@ const withSpf = (heatKwh: number, electricityKwh: number, method: YearlyEstimate
   ({ heatKwh, electricityKwh, spf: seasonalPerformanceFactor(heatKwh, electricityKwh), method });
 
 /**
- * Seed 004's estimate: to date + average per day so far × remaining days. `year` is the calendar
+ * The simple estimate: to date + average per day so far × remaining days. `year` is the calendar
  * year in the installation's zone, `now` inside it. Its SPF equals the SPF to date.
  */
 export function dailyAverageYearlyEstimate(toDate: EnergyTotals, year: Span, now: number): YearlyEstimate {

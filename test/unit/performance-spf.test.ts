@@ -31,7 +31,7 @@ describe('performance SPF and yearly estimates', () => {
     close(result.spf, 50 / 15);
   });
 
-  it("estimates the year by seed 004's daily average (by hand: 3000 + 50 × 306 kWh)", () => {
+  it("estimates the year by the daily average (by hand: 3000 + 50 × 306 kWh)", () => {
     const estimate = dailyAverageYearlyEstimate({ heatKwh: 3000, electricityKwh: 750 }, YEAR_2024, MARCH_1);
     close(estimate.heatKwh, 3000 + 50 * 306);
     close(estimate.electricityKwh, 750 + 12.5 * 306);
