@@ -9,7 +9,8 @@ import { periodsBetween, type Period, type PeriodKind } from './periods';
 import type { Quality, Sample } from './types';
 
 const MS_PER_HOUR = 3_600_000;
-export const DEFAULT_MIN_QUALITY_SHARE = 0.9;
+/** the same threshold as the window figures' quality (0.8) */
+export const DEFAULT_MIN_QUALITY_SHARE = 0.8;
 
 /** Energy between two samples; with startW/endW the power is linear between them (trapezoid). */
 export interface EnergySegment { start: number; end: number; kWh: number; startW?: number; endW?: number; /** longer than the maximum gap */ gap?: boolean }
