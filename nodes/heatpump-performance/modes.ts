@@ -8,7 +8,6 @@ import { byTime, DEFAULT_MAX_GAP_MS, valueAt, type Span } from './intervals';
 import type { BoolSample, Sample } from './types';
 
 export type OperatingMode = 'space' | 'dhw' | 'cooling';
-export const OPERATING_MODES: readonly OperatingMode[] = ['space', 'dhw', 'cooling'];
 
 export interface ModeInput {
   /** W; negative while cooling or defrosting */
