@@ -27,6 +27,8 @@ export interface MetricRow {
   value: string;
   /** empty when the source gave none */
   unit: string;
+  /** UTC time of the reading that last reported it (several sources of one device merge metric by metric) */
+  updated: string;
 }
 
 /**
@@ -47,17 +49,18 @@ export type DeviceView = Omit<Partial<Reading>, 'device_id'> & {
    * and by no ESP32 reading; the page shows its metrics table instead of the sensor groups
    */
   kind: 'sensors' | 'metrics';
-  /** the latest metrics reading's metrics in the source's order; empty for an ESP32 device */
+  /** the device's merged metrics in the order they were first reported; empty for an ESP32 device */
   metrics_rows: MetricRow[];
   text: DeviceTexts;
 };
 
-function metricRows(reading: MetricsReading | undefined, labels: Labels): MetricRow[] {
+function metricRows(reading: MetricsReading | undefined, times: Readonly<Record<string, number>> | undefined, labels: Labels): MetricRow[] {
   if (reading === undefined) return [];
   return Object.entries(reading.metrics).map(([metric, value]) => ({
     metric,
     value: typeof value === 'boolean' ? (value ? labels.on : labels.off) : String(value),
     unit: (reading.units !== undefined && Object.hasOwn(reading.units, metric) ? reading.units[metric] : undefined) ?? '',
+    updated: utcText((times !== undefined && Object.hasOwn(times, metric) ? times[metric] : undefined) ?? reading.timestamp),
   }));
 }
 
@@ -78,7 +81,7 @@ export function deviceView(deviceId: string | undefined, record: DeviceRecord | 
     last_seen: lastSeen,
     alerts: alerts.map((alert) => ({ ...alert })),
     kind: metrics === undefined ? 'sensors' : 'metrics',
-    metrics_rows: metricRows(metrics, labels),
+    metrics_rows: metricRows(metrics, record?.metric_times, labels),
     text: {
       device: deviceId ?? labels.noDevice,
       status: online === null ? labels.unknown : online ? labels.online : labels.offline,

@@ -41,10 +41,13 @@ export interface DeviceRecord {
   /** the newest decoded reading (ESP32) */
   reading: Reading | null;
   /**
-   * the newest metrics reading of a polled or third-party source (modbus-poll, ...); absent for a
-   * device that never sent one, so ESP32 records and states saved before it keep their shape
+   * the metrics readings of polled or third-party sources (modbus-poll, viessmann-device,
+   * shelly-em, ...) merged: each metric with its latest value and unit, info merged, timestamp the
+   * newest; absent for a device that never sent one, so ESP32 records and older states keep their shape
    */
   metrics?: MetricsReading;
+  /** ms: when each metric of `metrics` was last reported (by its reading's timestamp) */
+  metric_times?: Record<string, number>;
   /** active alerts by activeAlertKey() */
   alerts: Record<string, ActiveAlert>;
 }
@@ -176,12 +179,17 @@ export class FleetState {
 
   /**
    * A metrics reading of a polled or third-party source (modbus-poll calls this through its
-   * FleetLink). Kept as a copy: the caller may reuse its objects for the next poll.
+   * FleetLink). Merged into the device's metrics, metric by metric, so that several sources of one
+   * heat pump (its controller's API and an electricity meter) show side by side: a metric takes
+   * the reading's value and unit unless it was last reported by a newer reading. Kept as a copy:
+   * the caller may reuse its objects for the next poll.
    */
   metrics(reading: MetricsReading, now: number): void {
     const device = this.device(reading.device_id);
     if (!device) return;
-    if (!device.metrics || reading.timestamp >= device.metrics.timestamp) device.metrics = copyMetrics(reading);
+    const merged = mergeMetrics(device.metrics, device.metric_times ?? {}, reading);
+    device.metrics = merged.reading;
+    device.metric_times = merged.times;
     device.last_seen = Math.max(device.last_seen ?? 0, now);
     this.count('readings_accepted', 1);
     this.extendRange(reading.timestamp);
@@ -498,8 +506,21 @@ function restoredDevice(entry: unknown): DeviceRecord | undefined {
   if (isRecord(entry.alerts)) for (const [type, alert] of Object.entries(entry.alerts)) if (isActiveAlert(alert) && activeAlertKey(alert) === type) alerts[type] = alert;
   const device: DeviceRecord = { device_id: entry.device_id, online: entry.online, online_since: entry.online_since, last_seen: entry.last_seen, reading, alerts };
   // a malformed or foreign metrics reading is dropped, the device is kept
-  if (isMetricsReading(entry.metrics) && entry.metrics.device_id === entry.device_id) device.metrics = copyMetrics(entry.metrics);
+  if (isMetricsReading(entry.metrics) && entry.metrics.device_id === entry.device_id) {
+    device.metrics = copyMetrics(entry.metrics);
+    device.metric_times = restoredTimes(entry.metrics, entry.metric_times);
+  }
   return device;
+}
+
+/** Each metric's time as saved; a state saved before per-metric times (or a bad time) gets the reading's. */
+function restoredTimes(reading: MetricsReading, saved: unknown): Record<string, number> {
+  const times: Record<string, number> = {};
+  for (const metric of Object.keys(reading.metrics)) {
+    const time = isRecord(saved) ? saved[metric] : undefined;
+    times[metric] = typeof time === 'number' && Number.isFinite(time) ? time : reading.timestamp;
+  }
+  return times;
 }
 
 function copyMetrics(reading: MetricsReading): MetricsReading {
@@ -507,4 +528,34 @@ function copyMetrics(reading: MetricsReading): MetricsReading {
   if (reading.units !== undefined) copy.units = { ...reading.units };
   if (reading.info !== undefined) copy.info = { ...reading.info };
   return copy;
+}
+
+/**
+ * `reading` merged into the device's metrics: a metric reported at `times[metric]` or earlier
+ * takes the reading's value and unit (none when the reading gives none); info keys of the newer
+ * side win; the timestamp is the newest. A new object: the previous one may still be read.
+ */
+export function mergeMetrics(
+  previous: MetricsReading | undefined,
+  times: Readonly<Record<string, number>>,
+  reading: MetricsReading,
+): { reading: MetricsReading; times: Record<string, number> } {
+  if (previous === undefined) return { reading: copyMetrics(reading), times: Object.fromEntries(Object.keys(reading.metrics).map((metric) => [metric, reading.timestamp])) };
+  const merged = copyMetrics(previous);
+  const mergedTimes = { ...times };
+  const units = { ...previous.units };
+  for (const [metric, value] of Object.entries(reading.metrics)) {
+    const known = mergedTimes[metric];
+    if (known !== undefined && known > reading.timestamp) continue;
+    merged.metrics[metric] = value;
+    mergedTimes[metric] = reading.timestamp;
+    const unit = reading.units?.[metric];
+    if (unit === undefined) delete units[metric];
+    else units[metric] = unit;
+  }
+  if (previous.units !== undefined || reading.units !== undefined) merged.units = units;
+  const newer = reading.timestamp >= previous.timestamp;
+  if (previous.info !== undefined || reading.info !== undefined) merged.info = newer ? { ...previous.info, ...reading.info } : { ...reading.info, ...previous.info };
+  merged.timestamp = Math.max(previous.timestamp, reading.timestamp);
+  return { reading: merged, times: mergedTimes };
 }

@@ -86,9 +86,15 @@ function metricsRowsOf(sets: Row[][], limit: number, windowed: boolean): Row[] {
   return readings.slice(Math.max(0, readings.length - limit)).map(({ row }) => row);
 }
 
-/** The latest metrics reading as the API shows it: metrics, units and info (source, model, name, location). */
-function metricsValues(reading: MetricsReading): Row {
-  return { timestamp: iso(reading.timestamp), metrics: { ...reading.metrics }, units: { ...reading.units }, info: { ...reading.info } };
+/**
+ * The device's metrics as the API shows them: the merged metrics readings of its sources (metrics,
+ * units, info: source, model, name, location), timestamp the newest, `updated` when each metric was
+ * last reported.
+ */
+function metricsValues(device: DeviceRecord & { metrics: MetricsReading }): Row {
+  const reading = device.metrics;
+  const updated = Object.fromEntries(Object.keys(reading.metrics).map((metric) => [metric, iso(device.metric_times?.[metric] ?? reading.timestamp)]));
+  return { timestamp: iso(reading.timestamp), metrics: { ...reading.metrics }, units: { ...reading.units }, updated, info: { ...reading.info } };
 }
 
 /** A device the fleet knows by the metrics readings of a polled source, and by no ESP32 reading. */
@@ -178,7 +184,7 @@ function deviceStatus(device: DeviceRecord): Row {
     device_id: device.device_id,
     is_online: device.online === true,
     last_seen: iso(device.last_seen),
-    ...(isMetricsDevice(device) ? metricsValues(device.metrics) : readingValues((device.reading ?? {}) as Row)),
+    ...(isMetricsDevice(device) ? metricsValues(device) : readingValues((device.reading ?? {}) as Row)),
     alerts: Object.values(device.alerts).map((alert) => ({ ...alert, since: iso(alert.since), timestamp: iso(alert.timestamp) })),
   };
 }
@@ -235,7 +241,7 @@ export function liveResponse(request: LiveRequest, fleet: FleetReader, now: numb
     }
     case 'latest': {
       const device = fleet.get(request.device_id);
-      if (isMetricsDevice(device)) return { statusCode: 200, payload: { device_id: request.device_id, ...metricsValues(device.metrics) } };
+      if (isMetricsDevice(device)) return { statusCode: 200, payload: { device_id: request.device_id, ...metricsValues(device) } };
       const reading = device?.reading;
       if (!reading) return { statusCode: 404, payload: { error: `no reading from device ${JSON.stringify(request.device_id)}` } };
       return { statusCode: 200, payload: { device_id: request.device_id, timestamp: iso(reading.timestamp), ...readingValues(reading as Row) } };

@@ -22,8 +22,9 @@ export interface FleetLink {
   /** a decoded reading and the fields left out of it (heatpump-decode) */
   reading(reading: Reading, leftOut: readonly { field: string; reason: string }[]): void;
   /**
-   * a metrics reading of a polled or third-party source (modbus-poll, once per answered poll): the
-   * device's latest metrics, last seen, readings_accepted. One that fails isMetricsReading is not
+   * a metrics reading of a polled or third-party source (modbus-poll, viessmann-device, shelly-em,
+   * once per reading): merged into the device's metrics metric by metric (several sources of one
+   * heat pump side by side), last seen, readings_accepted. One that fails isMetricsReading is not
    * kept but counted and listed as a rejected reading (payloads_rejected, the last rejections).
    */
   metrics(reading: MetricsReading): void;

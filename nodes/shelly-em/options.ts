@@ -1,5 +1,6 @@
 // The node's configuration, checked once at deploy. Pure.
 import { deviceIdProblem } from '../shared/device-id';
+import { parseChannels, type HeatPumpChannels } from './common-metrics';
 import { err, ok, type Result } from '../shared/result';
 import { PROFILES, type Profile } from './parse';
 import { baseUrlOf } from './rpc-client';
@@ -13,6 +14,8 @@ export interface ShellyEmOptions {
   intervalMs: number;
   deviceId?: string;
   profile: Profile | 'auto';
+  /** the em1 channels whose sum is the heat pump's electrical_power / electrical_energy */
+  channels: HeatPumpChannels;
 }
 
 export function resolveOptions(config: Partial<ShellyEmProps>): Result<ShellyEmOptions, string> {
@@ -26,6 +29,8 @@ export function resolveOptions(config: Partial<ShellyEmProps>): Result<ShellyEmO
     const problem = deviceIdProblem(deviceId);
     if (problem !== undefined) return err(problem);
   }
+  const channels = parseChannels(config.channels ?? '');
+  if (!channels.ok) return channels;
   const host = (config.host ?? '').trim();
   let base: URL | undefined;
   if (host !== '' && intervalS > 0) {
@@ -33,5 +38,5 @@ export function resolveOptions(config: Partial<ShellyEmProps>): Result<ShellyEmO
     if (typeof url === 'string') return err(url);
     base = url;
   }
-  return ok({ intervalMs: Math.round(intervalS * 1000), profile, ...(base ? { base } : {}), ...(deviceId !== '' ? { deviceId } : {}) });
+  return ok({ intervalMs: Math.round(intervalS * 1000), profile, channels: channels.value, ...(base ? { base } : {}), ...(deviceId !== '' ? { deviceId } : {}) });
 }

@@ -189,7 +189,8 @@ export function parseShellyStatus(body: unknown, profile: Profile | 'auto'): Res
 
 /** What an MQTT status message of a Shelly says. */
 export type MqttStatus =
-  | { kind: 'meter'; prefix: string; values: MeterValues; derivedDeviceId?: string }
+  /** complete: every meter component of the device (NotifyFullStatus), not the one or few that changed */
+  | { kind: 'meter'; prefix: string; values: MeterValues; complete: boolean; derivedDeviceId?: string }
   | { kind: 'sys'; prefix: string; derivedDeviceId?: string }
   | { kind: 'online'; prefix: string; online: boolean }
   /** another component of the device (switch:0, wifi, ...): nothing to read */
@@ -233,7 +234,7 @@ function parseNotification(topic: string, prefix: string, payload: unknown): Res
     const added = addComponent(values, component, params[component]);
     if (!added.ok) return err(`${topic}: ${added.error}`);
   }
-  return ok({ kind: 'meter', prefix, values, ...withId });
+  return ok({ kind: 'meter', prefix, values, complete: frame.method === 'NotifyFullStatus', ...withId });
 }
 
 /**
@@ -266,5 +267,5 @@ export function parseMqttStatus(topic: unknown, payload: unknown): Result<MqttSt
   }
   const values = parseComponentStatus(component, value.value);
   if (!values.ok) return err(`${topic}: ${values.error}`);
-  return ok({ kind: 'meter', prefix, values: values.value });
+  return ok({ kind: 'meter', prefix, values: values.value, complete: false });
 }

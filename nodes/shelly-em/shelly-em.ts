@@ -4,7 +4,9 @@
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { MetricsReading } from '../shared/contract';
 import { errorOf, failInput } from '../shared/errors';
+import { fleetOf, type FleetLink } from '../shared/fleet-link';
 import { clearStatus, setStatus } from '../shared/status';
+import { commonMetrics } from './common-metrics';
 import { DigestSession } from './digest';
 import { resolveOptions, type ShellyEmOptions } from './options';
 import { deviceIdFromPrefix, parseJsonObject, parseMqttStatus, parseShellyStatus, type MeterValues } from './parse';
@@ -42,6 +44,7 @@ class ShellyEm {
     private readonly t: Translate,
     private readonly options: ShellyEmOptions,
     password: string,
+    private readonly fleet: FleetLink | undefined,
   ) {
     this.reachability = new Reachability(options.intervalMs);
     this.session = password === '' ? undefined : new DigestSession(password);
@@ -105,7 +108,7 @@ class ShellyEm {
     this.polledDeviceId = deviceId;
     this.badAnswers = 0;
     this.lastBadAnswer = '';
-    this.emit(deviceId, answer.value);
+    this.emit(deviceId, answer.value, true);
   }
 
   /** The meter answered, but not with readings: counted and shown; logged once per kind of failure. */
@@ -130,25 +133,38 @@ class ShellyEm {
       if (!status.online) setStatus(this.node, 'error', this.t(`${TYPE}.status.mqtt-offline`));
       return done();
     }
-    this.emit(deviceId, status.values, send);
+    this.emit(deviceId, status.values, status.complete, send);
     done();
   }
 
-  /** `send` is the input handler's for readings from messages, the node's own for polls. */
-  private emit(deviceId: string, values: MeterValues, send: Send = (msg) => this.node.send(msg)): void {
+  /**
+   * `complete`: the values of every meter component (a poll, a full status notification), not of
+   * one MQTT message. `send` is the input handler's for readings from messages, the node's own for polls.
+   */
+  private emit(deviceId: string, values: MeterValues, complete: boolean, send: Send = (msg) => this.node.send(msg)): void {
     this.announce(deviceId, 'online', send);
     // what the device flags is logged once per change, not per reading
     const warnings = values.warnings.join('; ');
     if (warnings !== '' && warnings !== this.lastWarnings) this.node.warn(this.t(`${TYPE}.log.device-errors`, { errors: warnings }));
     this.lastWarnings = warnings;
+    const common = commonMetrics(values, this.options.channels, complete);
     // a meter that reports a failure may leave nothing to send; an empty reading helps no one
     if (Object.keys(values.metrics).length > 0) {
-      const reading: MetricsReading = { device_id: deviceId, timestamp: Date.now(), metrics: values.metrics, units: values.units, info: { source: 'shelly' } };
+      const reading: MetricsReading = {
+        device_id: deviceId,
+        timestamp: Date.now(),
+        metrics: { ...values.metrics, ...common.metrics },
+        units: { ...values.units, ...common.units },
+        info: { source: 'shelly' },
+      };
+      // the fleet's own copy: it may apply it later (before its saved state is restored), and a flow may change msg.payload
+      this.fleet?.metrics(structuredClone(reading));
       const out: MetricsMsg = { topic: deviceId, payload: reading };
       send([out, null]);
     }
-    const power = totalPower(values);
-    const shown = power === undefined ? this.t(`${TYPE}.status.reading`, { count: Object.keys(values.metrics).length }) : `${power} W`;
+    // the heat pump's power, as the readings name it
+    const power = common.metrics.electrical_power;
+    const shown = typeof power === 'number' ? `${Math.round(power * 10) / 10} W` : this.t(`${TYPE}.status.reading`, { count: Object.keys(values.metrics).length });
     if (values.warnings.length > 0) setStatus(this.node, 'error', this.t(`${TYPE}.status.warning`, { text: shown }));
     else if (values.negative.length > 0) setStatus(this.node, 'ok', this.t(`${TYPE}.status.negative`, { text: shown }));
     else setStatus(this.node, 'ok', shown);
@@ -162,15 +178,6 @@ class ShellyEm {
   }
 }
 
-/** Total active power of a reading for the status: the triphase total, or the sum of the em1 channels. */
-function totalPower(values: MeterValues): number | undefined {
-  const total = values.metrics.total_act_power;
-  if (typeof total === 'number') return Math.round(total * 10) / 10;
-  const channels = Object.entries(values.metrics).filter(([name, value]) => /^em1_\d+_act_power$/.test(name) && typeof value === 'number');
-  if (channels.length === 0) return undefined;
-  return Math.round(channels.reduce((sum, [, value]) => sum + (value as number), 0) * 10) / 10;
-}
-
 function init(RED: NodeAPI): void {
   function ShellyEmNode(this: Node<ShellyEmCredentials>, config: ShellyEmDef) {
     RED.nodes.createNode(this, config);
@@ -182,7 +189,7 @@ function init(RED: NodeAPI): void {
       this.on('input', (_msg: NodeMessageInFlow, _send: Send, done: Done) => done(new Error(t(`${TYPE}.errors.config`, { reason: options.error }))));
       return;
     }
-    const meter = new ShellyEm(this, t, options.value, this.credentials?.password ?? '');
+    const meter = new ShellyEm(this, t, options.value, this.credentials?.password ?? '', fleetOf(RED.nodes, config.fleet));
     this.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
       try {
         meter.input(msg, send, done);

@@ -10,6 +10,10 @@ export interface ShellyEmProps {
   profile: Profile | 'auto';
   /** seconds between polls; blank: 10; 0: no polling */
   interval: string;
+  /** em1 channels the heat pump draws through, e.g. "0" or "0,1"; blank: all of them */
+  channels: string;
+  /** the heatpump-fleet config node the readings are reported to; blank: none */
+  fleet: string;
 }
 
 export interface ShellyEmDef extends NodeDef, Partial<ShellyEmProps> {}

@@ -44,7 +44,7 @@ interface NumberRule {
 
 /** Number readings of a feature (by its exact name): the temperatures and compressor figures of the performance analytics. */
 const NUMBER_READINGS: Record<string, NumberRule> = {
-  'heating.sensors.temperature.outside': { metric: 'outside_temperature', property: 'value', unit: '°C' },
+  'heating.sensors.temperature.outside': { metric: 'outdoor_temperature', property: 'value', unit: '°C' },
   'heating.sensors.temperature.return': { metric: 'return_temperature', property: 'value', unit: '°C' },
   'heating.dhw.sensors.temperature.hotWaterStorage': { metric: 'dhw_temperature', property: 'value', unit: '°C' },
   'heating.compressors.0.sensors.power': { metric: 'compressor_modulation', property: 'value', unit: '%' },
@@ -107,7 +107,7 @@ export function decodeFeatures(body: unknown): Result<DecodedFeatures, string> {
     if (typeof name !== 'string' || properties === undefined || feature?.isEnabled === false) continue;
     const reading = NUMBER_READINGS[name];
     if (reading) number(reading.metric, properties[reading.property], reading.unit);
-    else if (name === 'heating.compressors.0' && typeof properties.active?.value === 'boolean') decoded.metrics.compressor_active = properties.active.value;
+    else if (name === 'heating.compressors.0' && typeof properties.active?.value === 'boolean') decoded.metrics.compressor_running = properties.active.value;
     else if (name === 'heating.dhw.pumps.circulation') {
       const state = pumpStateOf(properties.status);
       if (state !== undefined) decoded.metrics.dhw_circulation_pump = state;
@@ -120,7 +120,8 @@ export function decodeFeatures(body: unknown): Result<DecodedFeatures, string> {
       const pump = CIRCUIT_PUMP.exec(name);
       const schedule = CIRCUIT_SCHEDULE.exec(name);
       const program = CIRCUIT_PROGRAM.exec(name);
-      if (supply) number(`supply_temperature_circuit_${supply[1]}`, properties.value, '°C');
+      // the first circuit's supply is the heat pump's flow temperature
+      if (supply) number(supply[1] === '0' ? 'flow_temperature' : `flow_temperature_circuit_${supply[1]}`, properties.value, '°C');
       else if (pump) {
         const state = pumpStateOf(properties.status);
         if (state !== undefined) decoded.metrics[`circulation_pump_circuit_${pump[1]}`] = state;

@@ -15,6 +15,8 @@ export interface ViessmannDeviceProps {
   heatpumpId: string;
   /** seconds between polls */
   interval: string | number;
+  /** the heatpump-fleet config node the readings are reported to; blank or absent: none */
+  fleet?: string;
 }
 
 export interface ViessmannDeviceDef extends NodeDef, ViessmannDeviceProps {}

@@ -4,6 +4,7 @@
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { MetricsReading } from '../shared/contract';
 import { errorOf } from '../shared/errors';
+import { fleetOf, type FleetLink } from '../shared/fleet-link';
 import { clearStatus, setStatus } from '../shared/status';
 import { apiPaths } from '../viessmann-account/api';
 import type { ApiAnswer, ViessmannAccountNode } from '../viessmann-account/types';
@@ -33,6 +34,7 @@ class ViessmannDevice {
     private readonly t: Translate,
     private readonly account: ViessmannAccountNode,
     private readonly options: DeviceOptions,
+    private readonly fleet: FleetLink | undefined,
   ) {}
 
   start(): void {
@@ -86,6 +88,8 @@ class ViessmannDevice {
     const { metrics, units } = decoded.value;
     if (Object.keys(metrics).length > 0) {
       const reading: MetricsReading = { device_id: heatpumpId, timestamp: now, metrics, units, info: { source: 'viessmann', ...(this.options.model ? { model: this.options.model } : {}) } };
+      // the fleet's own copy: it may apply it later (before its saved state is restored), and a flow may change msg.payload
+      this.fleet?.metrics(structuredClone(reading));
       out[0] = { topic: heatpumpId, payload: reading } satisfies MetricsMsg;
     }
     out[1] = this.presence('online');
@@ -134,7 +138,7 @@ function init(RED: NodeAPI): void {
       setStatus(this, 'error', t(`${TYPE}.status.config-error`));
       return;
     }
-    const device = new ViessmannDevice(this, t, account, options.value);
+    const device = new ViessmannDevice(this, t, account, options.value, fleetOf(RED.nodes, config.fleet));
     this.on('input', (_msg: NodeMessageInFlow, send: Send, done: (err?: Error) => void) => {
       device
         .input(send)

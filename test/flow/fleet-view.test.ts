@@ -10,6 +10,7 @@ import type { FleetLink } from '../../nodes/shared/fleet-link';
 import type { DeviceRow } from '../../nodes/fleet-view/rows';
 import type { SystemPayload } from '../../nodes/fleet-view/system';
 import type { DeviceView } from '../../nodes/fleet-view/device-view';
+import { utcText } from '../../nodes/fleet-view/format';
 import { helperInternals as internals, loadContextStores } from '../support/context-stores';
 import { catchModule, flowSuiteHooks, helper, nodeById, sleep, type NodeInit } from '../support/flow-helper';
 import { nodeModule, projectRoot } from '../support/node-red';
@@ -250,21 +251,23 @@ describe('fleet-view node', function () {
     await helper.load(modules, flow());
     const out = inboxes();
     const fleet = fleetLink();
-    fleet.metrics({ device_id: 'nibe1', timestamp: Date.now(), metrics: { flow_temperature: 35.5, compressor_on: true }, units: { flow_temperature: '°C' }, info: { source: 'modbus' } });
+    const first = Date.now();
+    fleet.metrics({ device_id: 'nibe1', timestamp: first, metrics: { flow_temperature: 35.5, compressor_on: true }, units: { flow_temperature: '°C' }, info: { source: 'modbus' } });
     await out.devices.next('the device', (m) => (m as RowsMsg).total === 1);
     const device = nodeById('v_device');
     device.receive({ payload: 'nibe1', _client: { socketId: 'b1' } });
     const shown = await out.device.next<DeviceMsg>('the reply to b1');
     assert.equal(shown.payload.kind, 'metrics');
     assert.deepEqual(shown.payload.metrics_rows, [
-      { metric: 'flow_temperature', value: '35.5', unit: '°C' },
-      { metric: 'compressor_on', value: 'on', unit: '' },
+      { metric: 'flow_temperature', value: '35.5', unit: '°C', updated: utcText(first) },
+      { metric: 'compressor_on', value: 'on', unit: '', updated: utcText(first) },
     ]);
-    fleet.metrics({ device_id: 'nibe1', timestamp: Date.now(), metrics: { flow_temperature: 36, compressor_on: false } });
+    const second = Date.now();
+    fleet.metrics({ device_id: 'nibe1', timestamp: second, metrics: { flow_temperature: 36, compressor_on: false } });
     const next = await out.device.next<DeviceMsg>('the next reading to b1', (m) => m._client?.socketId === 'b1');
     assert.deepEqual(next.payload.metrics_rows, [
-      { metric: 'flow_temperature', value: '36', unit: '' },
-      { metric: 'compressor_on', value: 'off', unit: '' },
+      { metric: 'flow_temperature', value: '36', unit: '', updated: utcText(second) },
+      { metric: 'compressor_on', value: 'off', unit: '', updated: utcText(second) },
     ]);
     assert.equal(next.reading, undefined, 'no ESP32 chart point');
   });

@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NodeMessage } from 'node-red';
 import { metricsReadingProblem, type MetricsReading } from '../../nodes/shared/contract';
+import type { FleetLink } from '../../nodes/shared/fleet-link';
 import { verifyDigest } from '../../nodes/shelly-em/digest';
 import { catchModule, collect, flowSuiteHooks, flowWithCatch, helper, nodeById as get, withCatalog, type NodeInit, type Spied } from '../support/flow-helper';
 import { readFixture } from '../support/fixtures';
@@ -15,6 +16,7 @@ import { nodeModule } from '../support/node-red';
 import { waitFor } from '../support/wait';
 
 const shellyEm = withCatalog(nodeModule('shelly-em') as NodeInit, 'shelly-em');
+const fleetInit = nodeModule('heatpump-fleet') as NodeInit;
 const PRO3EM_STATUS = JSON.stringify((JSON.parse(readFixture('shelly', 'aioshelly_gen2_Shelly_Pro_3EM_SPEM-003CEBEU_fw1.1.0_full_dump.json')) as { status: unknown }).status);
 const PROEM50_STATUS = readFixture('shelly', 'evcc_proEM50_Shelly.GetStatus_export.json');
 const REALM = 'shellypro3em-aabbccddeeff';
@@ -133,6 +135,8 @@ describe('shelly-em node (polling a replayed Shelly)', function () {
     assert.equal(reading.metrics.total_act_power, 558.965);
     assert.equal(reading.metrics.a_total_act_energy, 2034616.71);
     assert.equal(reading.units?.total_act, 'Wh');
+    assert.deepEqual([reading.metrics.electrical_power, reading.units?.electrical_power], [558.965, 'W'], 'the common name of the heat pump power');
+    assert.deepEqual([reading.metrics.electrical_energy, reading.units?.electrical_energy], [2589.77339, 'kWh']);
     assert.equal('n_current' in reading.metrics, false);
     assert.ok(payloadOf(second).timestamp >= reading.timestamp);
     assert.deepEqual(presence.map((msg) => [msg.topic, msg.payload]), [['shelly-aabbccddeeff', 'online']]);
@@ -143,14 +147,30 @@ describe('shelly-em node (polling a replayed Shelly)', function () {
     meter.answer = { status: 200, body: PROEM50_STATUS };
     const statuses: string[] = [];
     let readings: Promise<NodeMessage[]> = Promise.resolve([]);
-    await load({ deviceId: 'garage-meter', profile: 'em50' }, {}, () => {
+    await load({ deviceId: 'garage-meter', profile: 'em50', channels: '1' }, {}, () => {
       readings = collect('readings', 1, DEADLINE_MS);
       onStatus(statuses);
     });
     const reading = payloadOf((await readings)[0]);
     assert.equal(reading.device_id, 'garage-meter');
     assert.deepEqual([reading.metrics.em1_0_act_power, reading.metrics.em1_0_act_power_negative, reading.metrics.em1_1_act_power], [-332.2, true, -38.5]);
-    await waitFor(() => statuses.includes('-370.7 W ⇄ negative'), { timeoutMs: DEADLINE_MS, what: () => `the negative status (have ${statuses.join(' | ')})` });
+    assert.deepEqual([reading.metrics.electrical_power, reading.metrics.electrical_energy], [-38.5, 48.00283], 'the heat pump channel only');
+    await waitFor(() => statuses.includes('-38.5 W ⇄ negative'), { timeoutMs: DEADLINE_MS, what: () => `the negative status (have ${statuses.join(' | ')})` });
+  });
+
+  it('reports each reading into the fleet (heatpump-fleet config node) under the configured device id', async () => {
+    const flows = [
+      ...flowWithCatch('shelly-em', ['readings', 'presence'], { host: meter.host, interval: '0.1', profile: 'auto', deviceId: 'vitocal-1', fleet: 'fleet' }),
+      { id: 'fleet', type: 'heatpump-fleet', name: '', store: '', broker: '', influxdb: '' },
+    ];
+    await helper.load([shellyEm, fleetInit, catchModule], flows);
+    const fleet = (get('fleet') as unknown as { fleet: FleetLink }).fleet;
+    const readings = collect('readings', 1, DEADLINE_MS);
+    meter.open();
+    const reading = payloadOf((await readings)[0]);
+    await waitFor(() => fleet.state.get('vitocal-1')?.metrics?.timestamp === reading.timestamp, { timeoutMs: DEADLINE_MS, what: 'the reading in the fleet' });
+    assert.equal(fleet.state.get('vitocal-1')?.metrics?.metrics.electrical_power, 558.965);
+    assert.equal(fleet.state.get('vitocal-1')?.metrics?.units?.electrical_energy, 'kWh');
   });
 
   it('answers the Digest challenge once and reuses the nonce with nc counting up', async () => {

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import type { NodeMessage } from 'node-red';
 import { isMetricsReading, type MetricsReading } from '../../nodes/shared/contract';
+import type { FleetLink } from '../../nodes/shared/fleet-link';
 import type { SettingChangeEvent } from '../../nodes/viessmann-device/types';
 import { collect, flowSuiteHooks, helper, nodeById, withCatalog, type NodeInit } from '../support/flow-helper';
 import { readFixture } from '../support/fixtures';
@@ -15,6 +16,7 @@ import { GATEWAY_SERIAL, INSTALLATION_ID, startStandIn, type StandIn } from '../
 import { eventually } from '../support/wait';
 
 const CLIENT_ID = 'stand-in-client';
+const fleetInit = nodeModule('heatpump-fleet') as NodeInit;
 const modules = [withCatalog(nodeModule('viessmann-account') as NodeInit, 'viessmann-account'), withCatalog(nodeModule('viessmann-device') as NodeInit, 'viessmann-device')];
 
 interface SupertestResponse {
@@ -153,7 +155,7 @@ describe('viessmann-account and viessmann-device (stand-in API)', function () {
     assert.ok(isMetricsReading(reading));
     assert.equal(reading.device_id, `viessmann-${GATEWAY_SERIAL}-0`);
     assert.deepEqual(reading.info, { source: 'viessmann', model: 'E3_Vitocal' });
-    assert.equal(reading.metrics.outside_temperature, 12.2);
+    assert.equal(reading.metrics.outdoor_temperature, 12.2);
     assert.deepEqual(presence.map((m) => m.payload), ['offline', 'online']);
   });
 
@@ -285,11 +287,25 @@ describe('viessmann-account and viessmann-device (stand-in API)', function () {
       const reading = await eventually(() => readings[0]?.payload as MetricsReading | undefined, 5000, `a reading of device ${id}`);
       assert.ok(isMetricsReading(reading));
       assert.equal(reading.device_id, `viessmann-${GATEWAY_SERIAL}-${id}`);
-      assert.equal(reading.metrics.outside_temperature, outside);
-      assert.equal(reading.units?.outside_temperature, '°C');
+      assert.equal(reading.metrics.outdoor_temperature, outside);
+      assert.equal(reading.units?.outdoor_temperature, '°C');
     }
     assert.equal(standIn.log.api.length, 4);
     assert.deepEqual(standIn.log.grants, ['refresh_token'], 'one renewal for the four devices');
+  });
+
+  it('reports each reading into the fleet (heatpump-fleet config node) under its heat pump id', async () => {
+    const flows = [
+      ...flow().map((node) => (node.id === 'dev' ? { ...node, heatpumpId: 'vitocal-1', fleet: 'fleet' } : node)),
+      { id: 'fleet', type: 'heatpump-fleet', name: '', store: '', broker: '', influxdb: '' },
+    ];
+    await (helper.load as (nodes: NodeInit[], flow: object[], credentials: object) => Promise<void>)([...modules, fleetInit], flows, { acct: { refreshToken: standIn.issueRefreshToken() } });
+    const readings = record('dev-readings');
+    const reading = await eventually(() => readings[0]?.payload as MetricsReading | undefined, 5000, 'the first reading');
+    const fleet = (nodeById('fleet') as unknown as { fleet: FleetLink }).fleet;
+    const kept = await eventually(() => fleet.state.get('vitocal-1')?.metrics, 5000, 'the reading in the fleet');
+    assert.deepEqual(kept.metrics, reading.metrics);
+    assert.deepEqual([kept.metrics.outdoor_temperature, kept.units?.outdoor_temperature], [12.2, '°C']);
   });
 
   it('reports a changed setting on output 3, not on the first poll', async () => {

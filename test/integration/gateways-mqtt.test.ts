@@ -5,10 +5,8 @@
 // flow_temperature, and a device of the API the dashboard reads.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import mqtt from 'mqtt';
 import type { NodeMessage } from 'node-red';
 import type { MetricsReading } from '../../nodes/shared/contract';
@@ -18,6 +16,7 @@ import { loadShippedFlows, type FlowNode } from '../../scripts/lib/shipped-flows
 import { catchModule, helper, nodeById as get, withCatalog, type NodeInit } from '../support/flow-helper';
 import { attrOf } from '../support/espaltherma';
 import { buildFrame } from '../support/heishamon';
+import { startInProcessBroker, type InProcessBroker } from '../support/aedes-broker';
 import { nodeModule, nodeRedPath } from '../support/node-red';
 import { eventually, startProduct, type RunningProduct } from '../support/runtime';
 import { requireBinary } from '../support/system';
@@ -33,26 +32,21 @@ const DEADLINE_MS = 30_000;
 
 describe('gateways through a real broker (aedes) and mqtt in', function () {
   this.timeout(5 * DEADLINE_MS);
-  let server: net.Server;
-  let closeBroker: () => Promise<void>;
+  let broker: InProcessBroker;
   let port: number;
   let gateway: mqtt.MqttClient;
-  const subscribed = new Set<string>();
+  /** "clientId topic" of every subscription the broker granted */
+  let subscribed: Set<string>;
 
   before(async function () {
     helper.init(nodeRedPath);
-    const { Aedes } = await import('aedes');
-    const broker = await Aedes.createBroker();
-    broker.on('subscribe', (subscriptions, client) => subscriptions.forEach((s) => subscribed.add(`${client.id} ${s.topic}`)));
-    server = net.createServer(broker.handle);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as AddressInfo).port;
-    closeBroker = () => new Promise<void>((resolve) => broker.close(() => server.close(() => resolve())));
+    broker = await startInProcessBroker();
+    ({ port, subscribed } = broker);
     gateway = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'gateway' });
   });
   after(async function () {
     await gateway.endAsync();
-    await closeBroker();
+    await broker.close();
   });
   afterEach(async function () {
     await helper.unload();

@@ -2,13 +2,12 @@
 // and Node-RED's core `mqtt in`; the mqtt npm client publishes what a Shelly Pro 3EM publishes
 // with "Generic status update over MQTT" on: the recorded component statuses, verbatim.
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import mqtt from 'mqtt';
 import type { NodeMessage } from 'node-red';
 import type { MetricsReading } from '../../nodes/shared/contract';
 import { catchModule, helper, nodeById as get, withCatalog, type NodeInit } from '../support/flow-helper';
 import { readFixture } from '../support/fixtures';
+import { startInProcessBroker, type InProcessBroker } from '../support/aedes-broker';
 import { nodeModule, nodeRedPath } from '../support/node-red';
 import { waitFor } from '../support/wait';
 
@@ -21,26 +20,21 @@ const DEADLINE_MS = 30_000;
 
 describe('shelly-em on the Shelly MQTT status topics, through a real broker (aedes) and mqtt in', function () {
   this.timeout(5 * DEADLINE_MS);
-  let server: net.Server;
-  let closeBroker: () => Promise<void>;
+  let broker: InProcessBroker;
   let port: number;
   let device: mqtt.MqttClient;
-  const subscribed = new Set<string>();
+  /** "clientId topic" of every subscription the broker granted */
+  let subscribed: Set<string>;
 
   before(async function () {
     helper.init(nodeRedPath);
-    const { Aedes } = await import('aedes');
-    const broker = await Aedes.createBroker();
-    broker.on('subscribe', (subscriptions, client) => subscriptions.forEach((s) => subscribed.add(`${client.id} ${s.topic}`)));
-    server = net.createServer(broker.handle);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as AddressInfo).port;
-    closeBroker = () => new Promise<void>((resolve) => broker.close(() => server.close(() => resolve())));
+    broker = await startInProcessBroker();
+    ({ port, subscribed } = broker);
     device = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: PREFIX });
   });
   after(async function () {
     await device.endAsync();
-    await closeBroker();
+    await broker.close();
   });
   afterEach(async function () {
     await helper.unload();
@@ -81,10 +75,12 @@ describe('shelly-em on the Shelly MQTT status topics, through a real broker (aed
     await waitFor(() => presence.length === 2, { timeoutMs: DEADLINE_MS, what: () => `offline (presence ${JSON.stringify(presence)})` });
 
     const [power, energy, change] = readings;
-    assert.deepEqual(change?.metrics, { c_act_power: -15.2, c_act_power_negative: true, total_act_power: 530.5, total_act_power_negative: false });
+    assert.deepEqual(change?.metrics, { c_act_power: -15.2, c_act_power_negative: true, total_act_power: 530.5, total_act_power_negative: false, electrical_power: 530.5 });
     assert.equal(power?.device_id, 'shelly-aabbccddeeff', 'from the default topic prefix');
     assert.deepEqual([power?.metrics.total_act_power, power?.units?.total_act_power, power?.metrics.total_act], [558.965, 'W', undefined]);
+    assert.deepEqual([power?.metrics.electrical_power, power?.metrics.electrical_energy], [558.965, undefined], 'the common power, no energy invented');
     assert.deepEqual([energy?.metrics.total_act, energy?.units?.total_act, energy?.metrics.total_act_power], [2589773.39, 'Wh', undefined]);
+    assert.deepEqual([energy?.metrics.electrical_energy, energy?.units?.electrical_energy, energy?.metrics.electrical_power], [2589.77339, 'kWh', undefined]);
     assert.deepEqual(presence, [
       ['shelly-aabbccddeeff', 'online'],
       ['shelly-aabbccddeeff', 'offline'],

@@ -1,9 +1,8 @@
 // The device-modem transport through a real broker (aedes, in-process) with Node-RED's own
 // mqtt in / mqtt out nodes, and the mqtt npm client acting as the device firmware.
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import mqtt from 'mqtt';
+import { startInProcessBroker, type InProcessBroker } from '../support/aedes-broker';
 import { nodeRedPath } from '../support/node-red';
 import { Collector, bridgeModule, configModule, coreNode, helper } from '../support/sms-flow';
 import { waitFor } from '../support/wait';
@@ -14,23 +13,17 @@ const DEADLINE_MS = 30_000;
 
 describe('sms-gateway-bridge over MQTT with a real broker (aedes)', function () {
   this.timeout(5 * DEADLINE_MS);
-  let server: net.Server;
-  let closeBroker: () => Promise<void>;
+  let broker: InProcessBroker;
   let port: number;
   let device: mqtt.MqttClient;
   const deviceGot: { topic: string; payload: Record<string, unknown> }[] = [];
   /** "clientId topic" of every subscription the broker granted */
-  const subscribed = new Set<string>();
+  let subscribed: Set<string>;
 
   before(async function () {
     helper.init(nodeRedPath);
-    const { Aedes } = await import('aedes');
-    const broker = await Aedes.createBroker();
-    broker.on('subscribe', (subscriptions, client) => subscriptions.forEach((s) => subscribed.add(`${client.id} ${s.topic}`)));
-    server = net.createServer(broker.handle);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as AddressInfo).port;
-    closeBroker = () => new Promise<void>((resolve) => broker.close(() => server.close(() => resolve())));
+    broker = await startInProcessBroker();
+    ({ port, subscribed } = broker);
     device = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'site1-device' });
     // The firmware side of the contract: send the SMS, acknowledge with the same id.
     device.on('message', (topic, raw) => {
@@ -42,7 +35,7 @@ describe('sms-gateway-bridge over MQTT with a real broker (aedes)', function () 
   });
   after(async function () {
     await device.endAsync();
-    await closeBroker();
+    await broker.close();
   });
   afterEach(async function () {
     await helper.unload();

@@ -263,11 +263,27 @@ describe('API responses', () => {
       timestamp: new Date(NOW - 20_000).toISOString(),
       metrics: { flow_temperature: 61.5, compressor_on: true },
       units: { flow_temperature: '°C' },
+      updated: { flow_temperature: new Date(NOW - 20_000).toISOString(), compressor_on: new Date(NOW - 20_000).toISOString() },
       info: { name: 'Keller', model: 'NIBE F1255', source: 'modbus' },
     };
 
     it('answers readings/latest with its metrics, units and info', () => {
       assert.deepEqual(liveResponse({ kind: 'latest', device_id: 'nibe1' }, withMetrics(), NOW), { statusCode: 200, payload: { device_id: 'nibe1', ...LATEST } });
+    });
+
+    it('answers readings/latest and status with the metrics of all its sources side by side, each with its update time', () => {
+      const fleet = withMetrics();
+      fleet.metrics({ device_id: 'nibe1', timestamp: NOW - 5_000, metrics: { electrical_power: 1250 }, units: { electrical_power: 'W' }, info: { source: 'shelly' } }, NOW - 5_000);
+      const merged = {
+        timestamp: new Date(NOW - 5_000).toISOString(),
+        metrics: { flow_temperature: 61.5, compressor_on: true, electrical_power: 1250 },
+        units: { flow_temperature: '°C', electrical_power: 'W' },
+        updated: { flow_temperature: new Date(NOW - 20_000).toISOString(), compressor_on: new Date(NOW - 20_000).toISOString(), electrical_power: new Date(NOW - 5_000).toISOString() },
+        info: { name: 'Keller', model: 'NIBE F1255', source: 'shelly' },
+      };
+      assert.deepEqual(liveResponse({ kind: 'latest', device_id: 'nibe1' }, fleet, NOW), { statusCode: 200, payload: { device_id: 'nibe1', ...merged } });
+      const { alerts: _alerts, ...status } = liveResponse({ kind: 'status', device_id: 'nibe1' }, fleet, NOW).payload as { alerts: unknown };
+      assert.deepEqual(status, { device_id: 'nibe1', is_online: true, last_seen: new Date(NOW - 5_000).toISOString(), ...merged });
     });
 
     it('answers status with presence, its latest metrics and its active alerts (no ESP32 sensor fields)', () => {

@@ -136,6 +136,83 @@ describe('heatpump-fleet FleetState', () => {
     });
   });
 
+  describe('metrics() of several sources of one device', () => {
+    const viessmann = (at: number, metrics: Record<string, number | boolean>): MetricsReading => ({
+      device_id: 'vitocal',
+      timestamp: T0 + at * S,
+      metrics,
+      units: Object.fromEntries(Object.keys(metrics).map((name) => [name, name.endsWith('temperature') ? '°C' : '%'])),
+      info: { source: 'viessmann', model: 'E3_Vitocal' },
+    });
+    const shelly = (at: number, power: number): MetricsReading => ({ device_id: 'vitocal', timestamp: T0 + at * S, metrics: { electrical_power: power }, units: { electrical_power: 'W' }, info: { source: 'shelly' } });
+    // each case: the readings in report order, and the merged metrics, units, times (s), info and timestamp (s)
+    const cases: Array<{
+      name: string;
+      reports: MetricsReading[];
+      metrics: Record<string, number | boolean>;
+      units: Record<string, string>;
+      times: Record<string, number>;
+      info: Record<string, string>;
+      timestamp: number;
+    }> = [
+      {
+        name: 'a meter beside the controller: both sets side by side, each metric with its own time',
+        reports: [viessmann(0, { outdoor_temperature: 5, compressor_modulation: 40 }), shelly(10, 1200), shelly(20, 1300)],
+        metrics: { outdoor_temperature: 5, compressor_modulation: 40, electrical_power: 1300 },
+        units: { outdoor_temperature: '°C', compressor_modulation: '%', electrical_power: 'W' },
+        times: { outdoor_temperature: 0, compressor_modulation: 0, electrical_power: 20 },
+        info: { source: 'shelly', model: 'E3_Vitocal' },
+        timestamp: 20,
+      },
+      {
+        name: 'a later poll of one source updates its metrics only',
+        reports: [shelly(10, 1200), viessmann(0, { outdoor_temperature: 5 }), viessmann(300, { outdoor_temperature: 6 })],
+        metrics: { electrical_power: 1200, outdoor_temperature: 6 },
+        units: { electrical_power: 'W', outdoor_temperature: '°C' },
+        times: { electrical_power: 10, outdoor_temperature: 300 },
+        info: { source: 'viessmann', model: 'E3_Vitocal' },
+        timestamp: 300,
+      },
+      {
+        name: 'an older reading fills metrics not known yet but does not overwrite newer values or info',
+        reports: [shelly(20, 1300), viessmann(5, { outdoor_temperature: 5, electrical_power: 999 })],
+        metrics: { electrical_power: 1300, outdoor_temperature: 5 },
+        units: { electrical_power: 'W', outdoor_temperature: '°C' },
+        times: { electrical_power: 20, outdoor_temperature: 5 },
+        info: { source: 'shelly', model: 'E3_Vitocal' },
+        timestamp: 20,
+      },
+    ];
+    for (const { name, reports, metrics, units, times, info, timestamp } of cases) {
+      it(name, () => {
+        const state = new FleetState(T0, false);
+        for (const report of reports) state.metrics(report, T0 + 400 * S);
+        const device = state.get('vitocal');
+        assert.deepEqual(device?.metrics, { device_id: 'vitocal', timestamp: T0 + timestamp * S, metrics, units, info });
+        assert.deepEqual(device?.metric_times, Object.fromEntries(Object.entries(times).map(([metric, at]) => [metric, T0 + at * S])));
+        assert.equal(state.counters.readings_accepted, reports.length);
+      });
+    }
+
+    it('a metric reported without a unit loses the unit it had', () => {
+      const state = new FleetState(T0, false);
+      state.metrics(shelly(0, 1200), T0);
+      state.metrics({ device_id: 'vitocal', timestamp: T0 + S, metrics: { electrical_power: 1 } }, T0 + S);
+      assert.deepEqual(state.get('vitocal')?.metrics?.units, {});
+    });
+
+    it('the merged set and its times survive a restart', () => {
+      const state = new FleetState(T0, false);
+      state.metrics(viessmann(0, { outdoor_temperature: 5 }), T0);
+      state.metrics(shelly(10, 1200), T0 + 10 * S);
+      const restored = new FleetState(T0 + 3600 * S, false);
+      assert.deepEqual(restored.restore(roundTrip(state.toJSON())), { skipped: 0 });
+      assert.deepEqual(restored.get('vitocal'), state.get('vitocal'));
+      restored.metrics(viessmann(300, { outdoor_temperature: 6 }), T0 + 300 * S);
+      assert.deepEqual(restored.get('vitocal')?.metrics?.metrics, { outdoor_temperature: 6, electrical_power: 1200 });
+    });
+  });
+
   describe('rejected()', () => {
     it(`counts every rejected payload and keeps the last ${MAX_REJECTIONS} rejections, oldest dropped`, () => {
       const state = new FleetState(T0, false);
@@ -632,6 +709,22 @@ describe('heatpump-fleet FleetState', () => {
       assert.deepEqual(state.restore({ version: 1, devices: cases.map(([, metrics], i) => device(`m${i + 1}`, metrics)), counters: {} }), { skipped: 0 });
       for (const [i, [name, metrics, kept]] of cases.entries()) {
         assert.deepEqual(state.get(`m${i + 1}`)?.metrics, kept ? metrics : undefined, name);
+      }
+    });
+
+    it('gives a state saved before per-metric times each metric its reading time; a bad or unknown time is replaced or dropped', () => {
+      const saved = { ...metricsReading('m1', T0, { flow_temperature: 35, return_temperature: 30, outdoor_temperature: 2 }) };
+      const cases: Array<[string, unknown, Record<string, number>]> = [
+        ['no metric_times (saved before they existed)', undefined, { flow_temperature: T0, return_temperature: T0, outdoor_temperature: T0 }],
+        ['metric_times as saved', { flow_temperature: T0 - S, return_temperature: T0 - 2 * S, outdoor_temperature: T0 }, { flow_temperature: T0 - S, return_temperature: T0 - 2 * S, outdoor_temperature: T0 }],
+        ['a bad time, a missing one and one of an unknown metric', { flow_temperature: 'soon', return_temperature: T0 - S, gone: T0 }, { flow_temperature: T0, return_temperature: T0 - S, outdoor_temperature: T0 }],
+      ];
+      for (const [name, metricTimes, expected] of cases) {
+        const state = new FleetState(T0, false);
+        const entry = { device_id: 'm1', online: true, online_since: T0, last_seen: T0, reading: null, alerts: {}, metrics: saved, ...(metricTimes === undefined ? {} : { metric_times: metricTimes }) };
+        assert.deepEqual(state.restore({ version: 1, devices: [entry], counters: {} }), { skipped: 0 }, name);
+        assert.deepEqual(state.get('m1')?.metrics, saved, name);
+        assert.deepEqual(state.get('m1')?.metric_times, expected, name);
       }
     });
 

@@ -189,10 +189,10 @@ describe('fleet-view device view (per browser)', () => {
     const view = deviceView('nibe1', fleet.state.get('nibe1'), labels);
     assert.equal(view.kind, 'metrics');
     assert.deepEqual(view.metrics_rows, [
-      { metric: 'flow_temperature', value: '35.5', unit: '°C' },
-      { metric: 'compressor_on', value: 'on', unit: '' },
-      { metric: 'defrost', value: 'off', unit: '' },
-      { metric: 'starts', value: '1234', unit: '' },
+      { metric: 'flow_temperature', value: '35.5', unit: '°C', updated: '2024-01-30 07:33:20' },
+      { metric: 'compressor_on', value: 'on', unit: '', updated: '2024-01-30 07:33:20' },
+      { metric: 'defrost', value: 'off', unit: '', updated: '2024-01-30 07:33:20' },
+      { metric: 'starts', value: '1234', unit: '', updated: '2024-01-30 07:33:20' },
     ]);
     assert.equal(view.timestamp, undefined, 'no ESP32 fields on top');
     assert.equal(view.text.reading_time, '2024-01-30 07:33:20');
@@ -215,8 +215,21 @@ describe('fleet-view device view (per browser)', () => {
     const updates = views.changes(fleet.changes().devices);
     assert.deepEqual(
       updates.map((u) => [u.socketId, u.payload.metrics_rows, u.reading]),
-      [['b1', [{ metric: 'flow_temperature', value: '36', unit: '' }], undefined]],
+      [['b1', [{ metric: 'flow_temperature', value: '36', unit: '', updated: '2024-01-30 07:33:30' }], undefined]],
     );
+  });
+
+  it("a device with several sources (a controller's API and a meter): their metrics side by side, each with its own update time", () => {
+    const fleet = new Fleet();
+    fleet.state.metrics({ device_id: 'vitocal', timestamp: T0, metrics: { outdoor_temperature: 4.5, compressor_modulation: 40 }, units: { outdoor_temperature: '°C', compressor_modulation: '%' }, info: { source: 'viessmann' } }, T0);
+    fleet.state.metrics({ device_id: 'vitocal', timestamp: T0 + 10_000, metrics: { electrical_power: 1250 }, units: { electrical_power: 'W' }, info: { source: 'shelly' } }, T0 + 10_000);
+    const view = deviceView('vitocal', fleet.state.get('vitocal'), labels);
+    assert.deepEqual(view.metrics_rows, [
+      { metric: 'outdoor_temperature', value: '4.5', unit: '°C', updated: '2024-01-30 07:33:20' },
+      { metric: 'compressor_modulation', value: '40', unit: '%', updated: '2024-01-30 07:33:20' },
+      { metric: 'electrical_power', value: '1250', unit: 'W', updated: '2024-01-30 07:33:30' },
+    ]);
+    assert.equal(view.text.reading_time, '2024-01-30 07:33:30', 'the newest reading');
   });
 
   it('answers each browser with its own device and sends later changes only to the browsers showing it', () => {

@@ -10,7 +10,7 @@ const heatpumpsYml = fs.readFileSync(path.join(HPMANAGER, 'heatpumps.yml'), 'utf
 const registersYml = fs.readFileSync(path.join(HPMANAGER, 'registers.yml'), 'utf8');
 
 describe('hpmanagerFlow', () => {
-  it("turns the seed's files into a connection and a poll node linked to the ingest tab", () => {
+  it("turns HPManager's example files into a connection and a poll node linked to the ingest tab", () => {
     const flow = hpmanagerFlow(heatpumpsYml, registersYml, { fleet: 'hp_fleet' });
     assert.ok(flow.ok, JSON.stringify(!flow.ok && flow.error));
     const byType = (type: string) => flow.value.filter((n) => n.type === type);

@@ -11,6 +11,7 @@ import {
   type MeterValues,
 } from '../../nodes/shelly-em/parse';
 import { resolveOptions } from '../../nodes/shelly-em/options';
+import { commonMetrics, parseChannels, type HeatPumpChannels } from '../../nodes/shelly-em/common-metrics';
 import { baseUrlOf } from '../../nodes/shelly-em/rpc-client';
 import { backoffDelay, MAX_BACKOFF_MS, Reachability } from '../../nodes/shelly-em/reachability';
 import { readFixture } from '../support/fixtures';
@@ -286,9 +287,57 @@ describe('Shelly Gen2 answers -> metrics (shelly-em parse)', () => {
   });
 });
 
+describe('shelly-em common metrics: electrical_power (W) and electrical_energy (kWh) of the heat pump', () => {
+  const answer = (body: Record<string, unknown>): MeterValues => {
+    const parsed = parseShellyStatus(body, 'auto');
+    assert.ok(parsed.ok, parsed.ok ? '' : parsed.error);
+    return parsed.value;
+  };
+  const em1 = (channel: number, power: number, energyWh?: number): MeterValues['metrics'] => ({
+    [`em1_${channel}_act_power`]: power,
+    ...(energyWh === undefined ? {} : { [`em1_${channel}_total_act_energy`]: energyWh }),
+  });
+  const cases: Array<{ name: string; values: () => Pick<MeterValues, 'metrics'>; channels: HeatPumpChannels; complete: boolean; expected: Record<string, number> }> = [
+    { name: 'triphase Pro 3EM: total_act_power and total_act / 1000', values: () => answer(PRO3EM_STATUS), channels: 'all', complete: true, expected: { electrical_power: 558.965, electrical_energy: 2589.77339 } },
+    { name: 'triphase power alone (an em:0 MQTT message)', values: () => ({ metrics: { total_act_power: 558.965 } }), channels: 'all', complete: false, expected: { electrical_power: 558.965 } },
+    { name: 'triphase energy alone (an emdata:0 MQTT message)', values: () => ({ metrics: { total_act: 2589773.39 } }), channels: 'all', complete: false, expected: { electrical_energy: 2589.77339 } },
+    { name: 'Pro EM-50, all channels: the sum, negative kept', values: () => answer(PROEM50), channels: 'all', complete: true, expected: { electrical_power: -370.7, electrical_energy: 49.26698 } },
+    { name: 'Pro EM-50, channel 1 only', values: () => answer(PROEM50), channels: [1], complete: true, expected: { electrical_power: -38.5, electrical_energy: 48.00283 } },
+    { name: 'monophase channels 0 and 2 of three, without float noise', values: () => ({ metrics: { ...em1(0, 0.1, 100), ...em1(1, 5), ...em1(2, 0.2, 200) } }), channels: [0, 2], complete: true, expected: { electrical_power: 0.3, electrical_energy: 0.3 } },
+    { name: 'a listed channel missing from the reading: no sum (one MQTT channel is not the whole)', values: () => ({ metrics: em1(0, 100, 1000) }), channels: [0, 1], complete: false, expected: {} },
+    { name: "'all' and a one-channel MQTT message: nothing", values: () => ({ metrics: em1(0, 100, 1000) }), channels: 'all', complete: false, expected: {} },
+    { name: 'the listed channel in an MQTT message', values: () => ({ metrics: em1(0, 100, 1000) }), channels: [0], complete: false, expected: { electrical_power: 100, electrical_energy: 1 } },
+    { name: 'energy entities disabled: power only', values: () => ({ metrics: { ...em1(0, 100), ...em1(1, 50) } }), channels: 'all', complete: true, expected: { electrical_power: 150 } },
+  ];
+  for (const { name, values, channels, complete, expected } of cases) {
+    it(name, () => {
+      const common = commonMetrics(values(), channels, complete);
+      assert.deepEqual(common.metrics, expected);
+      assert.deepEqual(common.units, Object.fromEntries(Object.keys(expected).map((metric) => [metric, metric === 'electrical_power' ? 'W' : 'kWh'])));
+    });
+  }
+
+  const channelTexts: Array<[string, HeatPumpChannels | RegExp]> = [
+    ['', 'all'],
+    [' 1 ', [1]],
+    ['0,1', [0, 1]],
+    ['0, 2, 2', [0, 2]],
+    ['x', /must be blank \(all\) or channel numbers/],
+    ['-1', /must be blank/],
+    ['0,', /must be blank/],
+  ];
+  for (const [text, expected] of channelTexts) {
+    it(`reads the channels setting ${JSON.stringify(text)}`, () => {
+      const parsed = parseChannels(text);
+      if (expected instanceof RegExp) assert.match(parsed.ok ? '' : parsed.error, expected);
+      else assert.deepEqual(parsed, { ok: true, value: expected });
+    });
+  }
+});
+
 describe('shelly-em configuration and backoff', () => {
   it('resolves the defaults: 10 s, auto profile, derived device id', () => {
-    assert.deepEqual(resolveOptions({ host: '192.168.1.105' }), { ok: true, value: { intervalMs: 10_000, profile: 'auto', base: new URL('http://192.168.1.105/') } });
+    assert.deepEqual(resolveOptions({ host: '192.168.1.105' }), { ok: true, value: { intervalMs: 10_000, profile: 'auto', channels: 'all', base: new URL('http://192.168.1.105/') } });
   });
   it('interval 0 or no host: no polling', () => {
     const zero = resolveOptions({ host: 'meter.local', interval: '0' });
@@ -302,6 +351,7 @@ describe('shelly-em configuration and backoff', () => {
     ['an unknown profile', { profile: 'quad' as never }, /profile "quad" is not auto/],
     ['an unsafe device id', { deviceId: 'a/b' }, /unsafe character "\/"/],
     ['a non-HTTP URL', { host: 'ftp://meter' }, /ftp: is not http: or https:/],
+    ['heat pump channels that are no channel numbers', { channels: '0, a' }, /heat pump channels "0, a" must be blank \(all\) or channel numbers/],
   ];
   for (const [name, config, message] of refused) {
     it(`refuses ${name}`, () => {

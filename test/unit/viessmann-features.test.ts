@@ -21,23 +21,23 @@ describe('viessmann features', () => {
   const expected: Array<[string, Record<string, number | boolean>, Record<string, string>]> = [
     [
       'Vitocal200.json',
-      { outside_temperature: 11.6, return_temperature: 22.7, supply_temperature_circuit_0: 23.4, dhw_temperature: 47.9, compressor_active: false, circulation_pump_circuit_0: true, dhw_circulation_pump: false },
-      { outside_temperature: '°C', return_temperature: '°C', supply_temperature_circuit_0: '°C', dhw_temperature: '°C' },
+      { outdoor_temperature: 11.6, return_temperature: 22.7, flow_temperature: 23.4, dhw_temperature: 47.9, compressor_running: false, circulation_pump_circuit_0: true, dhw_circulation_pump: false },
+      { outdoor_temperature: '°C', return_temperature: '°C', flow_temperature: '°C', dhw_temperature: '°C' },
     ],
     [
       'Vitocal200S.json',
-      { outside_temperature: 13.5, return_temperature: 27.9, supply_temperature_circuit_0: 27.8, dhw_temperature: 53.9, compressor_active: false, circulation_pump_circuit_0: false, dhw_circulation_pump: false },
-      { outside_temperature: '°C', return_temperature: '°C', supply_temperature_circuit_0: '°C', dhw_temperature: '°C' },
+      { outdoor_temperature: 13.5, return_temperature: 27.9, flow_temperature: 27.8, dhw_temperature: 53.9, compressor_running: false, circulation_pump_circuit_0: false, dhw_circulation_pump: false },
+      { outdoor_temperature: '°C', return_temperature: '°C', flow_temperature: '°C', dhw_temperature: '°C' },
     ],
     [
       'Vitocal222S.json',
-      { outside_temperature: 12.1, return_temperature: 25.1, supply_temperature_circuit_0: 26.7, dhw_temperature: 50.9, compressor_active: true, circulation_pump_circuit_0: true },
-      { outside_temperature: '°C', return_temperature: '°C', supply_temperature_circuit_0: '°C', dhw_temperature: '°C' },
+      { outdoor_temperature: 12.1, return_temperature: 25.1, flow_temperature: 26.7, dhw_temperature: 50.9, compressor_running: true, circulation_pump_circuit_0: true },
+      { outdoor_temperature: '°C', return_temperature: '°C', flow_temperature: '°C', dhw_temperature: '°C' },
     ],
     [
       'Vitocal250A.json',
-      { outside_temperature: 12.2, return_temperature: 34.2, supply_temperature_circuit_0: 29.8, dhw_temperature: 46.8, compressor_active: false, circulation_pump_circuit_0: true, dhw_circulation_pump: true },
-      { outside_temperature: '°C', return_temperature: '°C', supply_temperature_circuit_0: '°C', dhw_temperature: '°C' },
+      { outdoor_temperature: 12.2, return_temperature: 34.2, flow_temperature: 29.8, dhw_temperature: 46.8, compressor_running: false, circulation_pump_circuit_0: true, dhw_circulation_pump: true },
+      { outdoor_temperature: '°C', return_temperature: '°C', flow_temperature: '°C', dhw_temperature: '°C' },
     ],
   ];
   for (const [name, metrics, units] of expected) {
@@ -81,6 +81,13 @@ describe('viessmann features', () => {
     assert.ok(result.ok);
     assert.deepEqual(result.value.metrics, { compressor_modulation: 47, compressor_rated_power: 16 });
     assert.deepEqual(result.value.units, { compressor_modulation: '%', compressor_rated_power: 'kW' });
+  });
+
+  it("names the first circuit's supply flow_temperature and the others' flow_temperature_circuit_N (common names)", () => {
+    const supply = (circuit: number, value: number) => ({ feature: `heating.circuits.${circuit}.sensors.temperature.supply`, isEnabled: true, properties: { value: { type: 'number', unit: 'celsius', value } } });
+    const result = decodeFeatures({ data: [supply(0, 35.5), supply(1, 30.2), supply(2, 28)] });
+    assert.ok(result.ok);
+    assert.deepEqual(result.value.metrics, { flow_temperature: 35.5, flow_temperature_circuit_1: 30.2, flow_temperature_circuit_2: 28 });
   });
 
   for (const [title, body] of [
