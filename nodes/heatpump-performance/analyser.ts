@@ -4,6 +4,7 @@
 import type { InfluxPoint, MetricsReading } from '../shared/contract';
 import { preferredThermalW, copWindow } from './cop';
 import { carnotPercent } from './carnot';
+import { DailyEnergyAccumulator, type DailyEnergy } from './daily';
 import { BOOL_SERIES, emptySeries, gridWindow, windowStartOf, type NumericSeriesName } from './grid';
 import { ELECTRICAL_ROLES, type PerformanceOptions, type Role } from './options';
 import { combinedQuality, dataQuality } from './quality';
@@ -72,8 +73,18 @@ export class PerformanceAnalyser {
   private readonly open = new Set<number>();
   /** samples dropped because a series hit MAX_SAMPLES_PER_SERIES */
   dropped = 0;
+  private readonly daily: DailyEnergyAccumulator;
+  /** days finished by closed windows, not yet taken */
+  private days: DailyEnergy[] = [];
 
-  constructor(private readonly options: PerformanceOptions) {}
+  constructor(private readonly options: PerformanceOptions) {
+    this.daily = new DailyEnergyAccumulator(options.deviceId, options.timeZone, options.qualityThreshold);
+  }
+
+  /** The days (local, in the configured zone) that the windows closed so far have finished. */
+  takeDays(): DailyEnergy[] {
+    return this.days.splice(0);
+  }
 
   /** Whether readings of this device feed the analyser. */
   concerns(deviceId: string): boolean {
@@ -125,7 +136,9 @@ export class PerformanceAnalyser {
     const due = [...this.open].filter((start) => start + this.options.windowMs <= until).sort((a, b) => a - b);
     const windows = due.map((start) => {
       this.open.delete(start);
-      return this.figures(start);
+      const window = this.figures(start);
+      this.days.push(...this.daily.addWindow({ ...this.counters(start, window.end), start, end: window.end, electricalW: window.electrical_power, thermalW: window.thermal_power_delta_t ?? window.thermal_power_modulation }));
+      return window;
     });
     if (due.length > 0) {
       this.closedUntil = Math.max(this.closedUntil, (due.at(-1) as number) + this.options.windowMs);
@@ -218,6 +231,17 @@ export class PerformanceAnalyser {
       window.no_cop = electricalW === undefined ? 'no-electrical' : preferredThermalW(thermal) === undefined ? 'no-thermal' : 'electrical-zero';
     }
     return window;
+  }
+
+  /** The last reading of each energy counter inside [start, end). */
+  private counters(start: number, end: number): { electricalCounter?: Sample; heatCounter?: Sample } {
+    const lastIn = (samples: readonly Sample[]) => samples.filter((s) => s.t >= start && s.t < end).at(-1);
+    const counters: { electricalCounter?: Sample; heatCounter?: Sample } = {};
+    const electrical = lastIn(this.series.electricalEnergy);
+    if (electrical) counters.electricalCounter = electrical;
+    const heat = lastIn(this.series.heatEnergy);
+    if (heat) counters.heatCounter = heat;
+    return counters;
   }
 
   /** The weakest coverage of the series the COP needs: electrical power and the heat's inputs. */

@@ -1,11 +1,12 @@
 // Node-RED glue of heatpump-performance: checks readings, feeds the analyser (analyser.ts, pure),
 // closes windows as the readings' own clock passes their end (or when the sources go quiet, or on
-// msg.flush), sends points and figures, shows the last COP or why there is none.
+// msg.flush), sends points, window figures and finished days, shows the last COP or why none.
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { metricsReadingProblem, type MetricsReading } from '../shared/contract';
 import { errorOf, failInput } from '../shared/errors';
 import { clearStatus, setStatus } from '../shared/status';
 import { PerformanceAnalyser, windowToPoints, type PerformanceWindow } from './analyser';
+import { dailyToPoint } from './daily';
 import { parseOptions, type PerformanceConfig, type PerformanceOptions } from './options';
 
 const TYPE = 'heatpump-performance';
@@ -107,7 +108,13 @@ class Performance {
     }
     const last = windows.at(-1);
     if (last === undefined) return;
-    send([{ topic: this.options.deviceId, payload: windows.flatMap(windowToPoints) }, windows.map((window) => ({ topic: window.device_id, payload: window }))]);
+    const days = this.analyser.takeDays();
+    const points = [...windows.flatMap(windowToPoints), ...days.map(dailyToPoint)];
+    send([
+      { topic: this.options.deviceId, payload: points },
+      windows.map((window) => ({ topic: window.device_id, payload: window })),
+      days.map((day) => ({ topic: day.device_id, payload: day })),
+    ]);
     this.showStatus(last);
   }
 

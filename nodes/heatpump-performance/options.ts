@@ -7,6 +7,7 @@ import { err, ok, type Result } from '../shared/result';
 import { DEFAULT_MAX_AGE_MS, DEFAULT_WINDOW_MS } from './grid';
 import { DEFAULT_START_THRESHOLD_W } from './cop';
 import { DEFAULT_BRIDGED_GAP_MS, DEFAULT_QUALITY_THRESHOLD } from './quality';
+import { DEFAULT_TIME_ZONE, isTimeZone } from './periods';
 import { FLUID_HEAT_CAPACITY, isFluid } from './thermal';
 
 /** The inputs of the figures, each read from one metric. */
@@ -48,6 +49,8 @@ export interface PerformanceOptions {
   startThresholdW: number;
   qualityThreshold: number;
   bridgedGapMs: number;
+  /** IANA zone of the installation: the daily energy's days are its local days */
+  timeZone: string;
 }
 
 /** What the editor stores; every field a string as typed. */
@@ -62,6 +65,7 @@ export interface PerformanceConfig {
   windowMinutes?: string;
   startThresholdW?: string;
   qualityThreshold?: string;
+  timeZone?: string;
 }
 
 export interface OptionProblem {
@@ -127,6 +131,8 @@ export function parseOptions(config: PerformanceConfig): Result<PerformanceOptio
   const windowMs = (windowMinutes.value ?? DEFAULT_WINDOW_MS / 60_000) * 60_000;
   // windows tile the hour, so every installation's windows start at the same clock times
   if (!Number.isInteger(windowMs) || 3_600_000 % windowMs !== 0) return err({ key: 'bad-window', params: { value: String(config.windowMinutes) } });
+  const timeZone = blank(config.timeZone) ? DEFAULT_TIME_ZONE : String(config.timeZone).trim();
+  if (!isTimeZone(timeZone)) return err({ key: 'bad-time-zone', params: { value: timeZone } });
   if ((qualityThreshold.value ?? 0) > 1) return err({ key: 'bad-number', params: { field: 'quality threshold', value: String(config.qualityThreshold) } });
   return ok({
     deviceId,
@@ -140,5 +146,6 @@ export function parseOptions(config: PerformanceConfig): Result<PerformanceOptio
     startThresholdW: startThresholdW.value ?? DEFAULT_START_THRESHOLD_W,
     qualityThreshold: qualityThreshold.value ?? DEFAULT_QUALITY_THRESHOLD,
     bridgedGapMs: DEFAULT_BRIDGED_GAP_MS,
+    timeZone,
   });
 }

@@ -44,7 +44,7 @@ describe('heatpump-performance node', function () {
   flowSuiteHooks();
 
   it('joins 10 s meter readings and 5-minute heat pump readings into window figures and points', async () => {
-    await helper.load([performance, catchModule], flowWithCatch('heatpump-performance', ['points', 'figures'], config));
+    await helper.load([performance, catchModule], flowWithCatch('heatpump-performance', ['points', 'figures', 'daily'], config));
     const statuses: string[] = [];
     get('n1').on('call:status', (call: Spied<{ text?: string }>) => statuses.push(call.args[0]?.text ?? ''));
     const figures = collect('figures', 2);
@@ -108,7 +108,7 @@ describe('heatpump-performance node', function () {
   });
 
   it('on msg.flush closes the open window; a window without electricity says why it has no COP', async () => {
-    await helper.load([performance, catchModule], flowWithCatch('heatpump-performance', ['points', 'figures'], config));
+    await helper.load([performance, catchModule], flowWithCatch('heatpump-performance', ['points', 'figures', 'daily'], config));
     const statuses: string[] = [];
     get('n1').on('call:status', (call: Spied<{ text?: string }>) => statuses.push(call.args[0]?.text ?? ''));
     const figures = collect('figures', 1);
@@ -122,7 +122,7 @@ describe('heatpump-performance node', function () {
   });
 
   it('bad input: red status and done(err) naming the problem; nothing of the message is taken', async () => {
-    await helper.load([performance, catchModule], flowWithCatch('heatpump-performance', ['points', 'figures'], config));
+    await helper.load([performance, catchModule], flowWithCatch('heatpump-performance', ['points', 'figures', 'daily'], config));
     const statuses: string[] = [];
     get('n1').on('call:status', (call: Spied<{ text?: string }>) => statuses.push(call.args[0]?.text ?? ''));
     const caught = collect('caught', 1);
@@ -138,7 +138,7 @@ describe('heatpump-performance node', function () {
   });
 
   it('refuses a reading stamped far ahead of the clock, which would close the windows early', async () => {
-    await helper.load([performance, catchModule], flowWithCatch('heatpump-performance', ['points', 'figures'], config));
+    await helper.load([performance, catchModule], flowWithCatch('heatpump-performance', ['points', 'figures', 'daily'], config));
     const caught = collect('caught', 1);
     get('n1').receive({ payload: meter(Date.now() + 60 * MIN, 1000) });
     const error = (await caught)[0] as NodeMessage & { error?: { message?: string } };
@@ -151,7 +151,7 @@ describe('heatpump-performance node', function () {
     const { id: _id, type: _type, x: _x, y: _y, wires: _wires, ...settings } = example.find((n) => n.type === 'heatpump-performance') ?? {};
     // the function node's body, run as the function node would
     const readings = (new Function('msg', String(demo?.func)) as (msg: Record<string, unknown>) => { payload: MetricsReading[] })({}).payload;
-    await helper.load([performance, catchModule], flowWithCatch('heatpump-performance', ['points', 'figures'], settings));
+    await helper.load([performance, catchModule], flowWithCatch('heatpump-performance', ['points', 'figures', 'daily'], settings));
     const figures = collect('figures', 2);
     get('n1').receive({ payload: readings });
     const [running, standing] = (await figures).map((msg) => msg.payload as PerformanceWindow);
@@ -162,7 +162,7 @@ describe('heatpump-performance node', function () {
   });
 
   it('a bad configuration is reported and every message refused', async () => {
-    await helper.load([performance, catchModule], flowWithCatch('heatpump-performance', ['points', 'figures'], { ...config, windowMinutes: '7' }));
+    await helper.load([performance, catchModule], flowWithCatch('heatpump-performance', ['points', 'figures', 'daily'], { ...config, windowMinutes: '7' }));
     const caught = collect('caught', 1);
     get('n1').receive({ payload: meter(T0, 1000) });
     const error = (await caught)[0] as NodeMessage & { error?: { message?: string } };

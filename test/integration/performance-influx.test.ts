@@ -61,7 +61,7 @@ describe('heatpump-performance points in InfluxDB (heatpump-batch, influxdb batc
       [performance, batch, influxModule, completeModule, catchModule],
       [
         { id: 'tab', type: 'tab', label: 'performance' },
-        { id: 'perf', ...at, type: 'heatpump-performance', deviceId: 'vitocal', electricalDeviceId: 'meter-1', flowRateLpm: '20', wires: [['batch'], []] },
+        { id: 'perf', ...at, type: 'heatpump-performance', deviceId: 'vitocal', electricalDeviceId: 'meter-1', flowRateLpm: '20', wires: [['batch'], [], []] },
         { id: 'batch', ...at, type: 'heatpump-batch', maxPoints: 5000, maxWaitMs: 100, maxBuffered: 100000, retries: 2, spool: false, spoolMB: 1, writeTimeoutS: 30, fleet: '', wires: [['write']] },
         { id: 'write', ...at, type: 'influxdb batch', influxdb: 'idb', precision: '', retentionPolicy: '', database: 'database', precisionV18FluxV20: 'ms', retentionPolicyV18Flux: '', org: 'organisation', bucket: 'bucket' },
         { id: 'idb', type: 'influxdb', hostname: '127.0.0.1', port: String(influx.port), database: DB, name: '', usetls: false, influxdbVersion: '1.x' },

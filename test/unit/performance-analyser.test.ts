@@ -17,10 +17,10 @@ const options = (config: PerformanceConfig = {}): PerformanceOptions => {
 const reading = (device: string, t: number, metrics: MetricsReading['metrics']): MetricsReading => ({ device_id: device, timestamp: t, metrics });
 
 describe('performance options', () => {
-  it('defaults: the common metric names, water, 5-minute windows, 100 W, 0.8, electricity from the heat pump', () => {
+  it('defaults: the common metric names, water, 5-minute windows, 100 W, 0.8, electricity from the heat pump, Europe/Berlin', () => {
     assert.deepEqual(options(), {
       deviceId: 'hp', electricalDeviceId: 'hp', mapping: { ...DEFAULT_MAPPING }, ratedPowerKw: undefined, flowRateLpm: undefined,
-      heatCapacity: 1.16, windowMs: 5 * MIN, maxAgeMs: 15 * MIN, startThresholdW: 100, qualityThreshold: 0.8, bridgedGapMs: 15 * MIN,
+      heatCapacity: 1.16, windowMs: 5 * MIN, maxAgeMs: 15 * MIN, startThresholdW: 100, qualityThreshold: 0.8, bridgedGapMs: 15 * MIN, timeZone: 'Europe/Berlin',
     });
   });
 
@@ -49,6 +49,7 @@ describe('performance options', () => {
     ['an unknown fluid', { fluid: 'oil' }, 'bad-fluid'],
     ['a custom fluid without its figure', { fluid: 'custom' }, 'bad-number'],
     ['a mapping of an unknown input', { mapping: '{"supply": "x"}' }, 'bad-mapping'],
+    ['an unknown time zone', { timeZone: 'Mars/Olympus' }, 'bad-time-zone'],
   ];
   for (const [name, config, key] of bad) {
     it(`refuses ${name}`, () => {
