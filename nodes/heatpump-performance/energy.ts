@@ -6,11 +6,10 @@
 // power is not integrated across a gap at all.
 import { byTime, DEFAULT_MAX_GAP_MS, overlapMs, type Span } from './intervals';
 import { periodsBetween, type Period, type PeriodKind } from './periods';
+import { DEFAULT_QUALITY_THRESHOLD } from './quality';
 import type { Quality, Sample } from './types';
 
 const MS_PER_HOUR = 3_600_000;
-/** the same threshold as the window figures' quality (0.8) */
-export const DEFAULT_MIN_QUALITY_SHARE = 0.8;
 
 /** Energy between two samples; with startW/endW the power is linear between them (trapezoid). */
 export interface EnergySegment { start: number; end: number; kWh: number; startW?: number; endW?: number; /** longer than the maximum gap */ gap?: boolean }
@@ -134,7 +133,7 @@ export interface PeriodEnergyOptions {
 
 /** Energy and quality per period (periods in order, as periodsBetween gives them). */
 export function energyPerPeriod(series: EnergySeries, periods: readonly Period[], options: PeriodEnergyOptions = {}): PeriodEnergy[] {
-  const { until = Number.POSITIVE_INFINITY, minQualityShare = DEFAULT_MIN_QUALITY_SHARE } = options;
+  const { until = Number.POSITIVE_INFINITY, minQualityShare = DEFAULT_QUALITY_THRESHOLD } = options;
   const totals = periods.map(() => ({ kWh: 0, coveredMs: 0 }));
   const segments = [...series.segments].sort((a, b) => a.start - b.start);
   let first = 0;

@@ -6,7 +6,8 @@ import { deviceIdProblem } from '../shared/device-id';
 import { err, ok, type Result } from '../shared/result';
 import { DEFAULT_MAX_AGE_MS, DEFAULT_WINDOW_MS } from './grid';
 import { DEFAULT_START_THRESHOLD_W } from './cop';
-import { DEFAULT_BRIDGED_GAP_MS, DEFAULT_QUALITY_THRESHOLD } from './quality';
+import { DEFAULT_MAX_GAP_MS } from './intervals';
+import { DEFAULT_QUALITY_THRESHOLD } from './quality';
 import { DEFAULT_TIME_ZONE, isTimeZone } from './periods';
 import { FLUID_HEAT_CAPACITY, isFluid } from './thermal';
 
@@ -145,7 +146,7 @@ export function parseOptions(config: PerformanceConfig): Result<PerformanceOptio
     maxAgeMs: Math.max(DEFAULT_MAX_AGE_MS, windowMs),
     startThresholdW: startThresholdW.value ?? DEFAULT_START_THRESHOLD_W,
     qualityThreshold: qualityThreshold.value ?? DEFAULT_QUALITY_THRESHOLD,
-    bridgedGapMs: DEFAULT_BRIDGED_GAP_MS,
+    bridgedGapMs: DEFAULT_MAX_GAP_MS,
     timeZone,
   });
 }

@@ -2,7 +2,7 @@
 // and whether that share is enough for a figure to be shown as sound.
 import type { Quality } from './types';
 
-export const DEFAULT_BRIDGED_GAP_MS = 15 * 60_000;
+/** Below this share of valid data a figure is marked as not sound: the window figures and the energies. */
 export const DEFAULT_QUALITY_THRESHOLD = 0.8;
 
 export interface QualityOptions {
