@@ -55,13 +55,14 @@ describe('heatpump-performance points in InfluxDB (heatpump-batch, influxdb batc
     for (const dir of [dataDir, userDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('writes two windows of a heat pump and its meter and reads them back', async () => {
+  /** heatpump-performance → heatpump-batch → influxdb batch, written batches handed back through complete and catch */
+  const load = (deviceId: string, electricalDeviceId: string) => {
     const at = { z: 'tab', x: 100, y: 100 };
-    await helper.load(
+    return helper.load(
       [performance, batch, influxModule, completeModule, catchModule],
       [
         { id: 'tab', type: 'tab', label: 'performance' },
-        { id: 'perf', ...at, type: 'heatpump-performance', deviceId: 'vitocal', electricalDeviceId: 'meter-1', flowRateLpm: '20', wires: [['batch'], [], []] },
+        { id: 'perf', ...at, type: 'heatpump-performance', deviceId, electricalDeviceId, flowRateLpm: '20', timeZone: 'Europe/Berlin', wires: [['batch'], [], []] },
         { id: 'batch', ...at, type: 'heatpump-batch', maxPoints: 5000, maxWaitMs: 100, maxBuffered: 100000, retries: 2, spool: false, spoolMB: 1, writeTimeoutS: 30, fleet: '', wires: [['write']] },
         { id: 'write', ...at, type: 'influxdb batch', influxdb: 'idb', precision: '', retentionPolicy: '', database: 'database', precisionV18FluxV20: 'ms', retentionPolicyV18Flux: '', org: 'organisation', bucket: 'bucket' },
         { id: 'idb', type: 'influxdb', hostname: '127.0.0.1', port: String(influx.port), database: DB, name: '', usetls: false, influxdbVersion: '1.x' },
@@ -69,6 +70,11 @@ describe('heatpump-performance points in InfluxDB (heatpump-batch, influxdb batc
         { id: 'failed', ...at, type: 'catch', scope: ['write'], uncaught: false, wires: [['batch']] },
       ],
     );
+  };
+  const query = async (q: string): Promise<Array<Record<string, unknown>>> => rowsOf(await influxQuery({ url: influx.url }, q, DB)).map((row) => ({ ...row, time: Date.parse(String(row.time)) }));
+
+  it('writes two windows of a heat pump and its meter and reads them back', async () => {
+    await load('vitocal', 'meter-1');
     const readings: MetricsReading[] = [];
     for (let t = T0; t <= T0 + 11 * MIN; t += 10_000) {
       const running = t < T0 + 5 * MIN;
@@ -78,7 +84,6 @@ describe('heatpump-performance points in InfluxDB (heatpump-batch, influxdb batc
       readings.push({ device_id: 'meter-1', timestamp: t, metrics: { electrical_power: running ? 1600 : 50 } });
     }
     get('perf').receive({ payload: readings });
-    const query = async (q: string): Promise<Array<Record<string, unknown>>> => rowsOf(await influxQuery({ url: influx.url }, q, DB)).map((row) => ({ ...row, time: Date.parse(String(row.time)) }));
     const cop = await eventually(async () => {
       const rows = await query(`SELECT * FROM "cop" WHERE "device_id" = 'vitocal'`);
       return rows.length === 2 ? rows : undefined;
@@ -108,5 +113,30 @@ describe('heatpump-performance points in InfluxDB (heatpump-batch, influxdb batc
       carnot_percent: 'float', cop_delta_t: 'float', cop_modulation: 'float', cop_running: 'float', electrical_power: 'float', quality: 'float', sound: 'boolean',
       thermal_power_delta_t: 'float', thermal_power_delta_t_method: 'string', thermal_power_modulation: 'float',
     });
+  });
+
+  it('writes the energy of a whole local day as energy_daily', async () => {
+    await load('vitocal-2', 'meter-2');
+    // 2024-04-01 in Berlin (UTC+2) and ten minutes of the next day, a reading a minute
+    const dayStart = Date.UTC(2024, 2, 31, 22, 0);
+    const readings: MetricsReading[] = [];
+    for (let t = dayStart; t <= dayStart + 24 * 60 * MIN + 10 * MIN; t += MIN) {
+      readings.push({ device_id: 'vitocal-2', timestamp: t, metrics: { flow_temperature: 35, return_temperature: 30 } });
+      readings.push({ device_id: 'meter-2', timestamp: t, metrics: { electrical_power: 1000 } });
+    }
+    get('perf').receive({ payload: readings });
+    const [day] = await eventually(async () => {
+      const rows = await query(`SELECT * FROM "energy_daily" WHERE "device_id" = 'vitocal-2'`);
+      return rows.length === 1 ? rows : undefined;
+    }, 20_000, 'one energy_daily row');
+    // window means at the windows' middles from 00:02:30: 24 h − 2.5 min of 1 kW and of 6.96 kW
+    const hours = 24 - 2.5 / 60;
+    assert.equal(day?.time, dayStart);
+    assert.ok(Math.abs(Number(day?.electrical_energy) - hours) < 1e-6, String(day?.electrical_energy));
+    assert.ok(Math.abs(Number(day?.heat_energy) - 6.96 * hours) < 1e-6, String(day?.heat_energy));
+    assert.ok(Math.abs(Number(day?.spf) - 6.96) < 1e-9, String(day?.spf));
+    assert.equal(day?.electrical_method, 'power');
+    assert.equal(day?.heat_method, 'power');
+    assert.equal(day?.sound, true);
   });
 });
