@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { NodeMessage } from 'node-red';
 import type { InfluxPoint, MetricsReading } from '../../nodes/shared/contract';
 import type { PerformanceWindow } from '../../nodes/heatpump-performance/analyser';
+import type { DailyEnergy } from '../../nodes/heatpump-performance/daily';
 import { catchModule, collect, flowSuiteHooks, flowWithCatch, helper, nodeById as get, withCatalog, type NodeInit, type Spied } from '../support/flow-helper';
 import { nodeModule, projectRoot } from '../support/node-red';
 
@@ -159,6 +160,23 @@ describe('heatpump-performance node', function () {
     near(running?.cop_delta_t, 4.35, '6960 W / 1600 W');
     assert.equal(running?.flow_rate_source, 'configured');
     assert.equal(standing?.running, false);
+  });
+
+  it('sends a finished local day on output 3, in the configured time zone', async () => {
+    await helper.load([performance, catchModule], flowWithCatch('heatpump-performance', ['points', 'figures', 'daily'], { ...config, timeZone: 'UTC', ratedPowerKw: '8' }));
+    const daily = collect('daily', 1);
+    const midnight = Date.UTC(2024, 3, 1);
+    const readings: MetricsReading[] = [];
+    for (let t = midnight; t <= midnight + 24 * 60 * MIN + 10 * MIN; t += MIN) readings.push(vitocal(t, { compressor_modulation: 25 }), meter(t, 500));
+    get('n1').receive({ payload: readings });
+    const day = (await daily)[0] as NodeMessage & { payload: DailyEnergy };
+    assert.equal(day.topic, 'vitocal');
+    assert.equal(day.payload.day, '2024-04-01');
+    assert.equal(day.payload.start, midnight);
+    // from the first window middle (00:02:30): 0.5 kW and 8 kW × 25 % = 2 kW
+    near(day.payload.electrical_energy, 0.5 * (24 - 2.5 / 60), 'kWh');
+    near(day.payload.heat_energy, 2 * (24 - 2.5 / 60), 'heat kWh');
+    near(day.payload.spf ?? undefined, 4, 'SPF');
   });
 
   it('a bad configuration is reported and every message refused', async () => {
