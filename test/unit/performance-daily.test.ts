@@ -73,7 +73,12 @@ describe('performance daily energy', () => {
     assert.deepEqual(dailyToPoint(day as DailyEnergy), {
       measurement: 'energy_daily',
       tags: { device_id: 'hp' },
-      fields: { electrical_energy: 0, heat_energy: day?.heat_energy as number, electrical_method: 'none', heat_method: 'power', quality: 0, sound: false },
+      fields: {
+        electrical_energy: 0, heat_energy: day?.heat_energy as number, electrical_method: 'none', heat_method: 'power', quality: 0, sound: false,
+        // no defrost flag and no negative heat: no defrost; no compressor flag: no starts fields
+        defrost_count: 0, defrost_minutes: 0, defrost_heat: 0,
+        space_heat_energy: day?.heat_energy as number, space_electrical_energy: 0, dhw_heat_energy: 0, dhw_electrical_energy: 0, cooling_heat_energy: 0, cooling_electrical_energy: 0,
+      },
       timestamp: new Date(APR_1),
     });
   });
