@@ -1,7 +1,7 @@
 // Daily energy from the closed windows: days in the installation's zone (a DST day has 23 hours),
 // power integrated between window middles, counters preferred, SPF of the day; hand-computed.
 import assert from 'node:assert/strict';
-import { DailyEnergyAccumulator, dailyToPoint, flagChanges, type DailyEnergy, type WindowEnergyInput } from '../../nodes/heatpump-performance/daily';
+import { DailyEnergyAccumulator, dailyToPoint, flagChanges, MAX_FLAG_SAMPLES_PER_DAY, type DailyEnergy, type WindowEnergyInput } from '../../nodes/heatpump-performance/daily';
 import { PerformanceAnalyser } from '../../nodes/heatpump-performance/analyser';
 import { parseOptions } from '../../nodes/heatpump-performance/options';
 
@@ -143,6 +143,14 @@ describe('performance daily energy', () => {
     const samples = [true, true, false, false, false, true, true].map((value, i) => ({ t: i, value }));
     assert.deepEqual(flagChanges(samples).map((s) => s.t), [0, 2, 5, 6]);
     assert.deepEqual(flagChanges([]), []);
+  });
+
+  it('keeps at most MAX_FLAG_SAMPLES_PER_DAY samples of a flapping flag and counts the ones it drops', () => {
+    const acc = new DailyEnergyAccumulator('hp', 'Europe/Berlin', 0.8);
+    // 10 alternating samples per window, all changes: 288 windows hold 2880
+    const flapping = (start: number) => Array.from({ length: 10 }, (_, i) => ({ t: start + i * 30_000, value: i % 2 === 0 }));
+    feed(acc, APR_1, APR_2, (start) => ({ flags: { compressorRunning: flapping(start) } }));
+    assert.equal(acc.dropped, 2880 - MAX_FLAG_SAMPLES_PER_DAY);
   });
 
   it('the analyser reports a day when the first window of the next day closes', () => {
