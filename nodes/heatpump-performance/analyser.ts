@@ -9,7 +9,7 @@ import { BOOL_SERIES, emptySeries, gridWindow, windowStartOf, type NumericSeries
 import { ELECTRICAL_ROLES, type PerformanceOptions, type Role } from './options';
 import { combinedQuality, dataQuality } from './quality';
 import { thermalFigures, type MeasuredMethod } from './thermal';
-import type { PerformanceSeries, Quality, Sample } from './types';
+import type { BoolSample, PerformanceSeries, Quality, Sample } from './types';
 
 export const MEASUREMENT_THERMAL_MODULATION = 'thermal_power_modulation';
 export const MEASUREMENT_THERMAL_DELTA_T = 'thermal_power_delta_t';
@@ -137,7 +137,22 @@ export class PerformanceAnalyser {
     const windows = due.map((start) => {
       this.open.delete(start);
       const window = this.figures(start);
-      this.days.push(...this.daily.addWindow({ ...this.counters(start, window.end), start, end: window.end, electricalW: window.electrical_power, thermalW: window.thermal_power_delta_t ?? window.thermal_power_modulation }));
+      const inWindow = (list: readonly BoolSample[]) => list.filter((sample) => sample.t >= start && sample.t < window.end);
+      const droppedBefore = this.daily.dropped;
+      this.days.push(
+        ...this.daily.addWindow({
+          ...this.counters(start, window.end),
+          start,
+          end: window.end,
+          electricalW: window.electrical_power,
+          thermalW: window.thermal_power_delta_t ?? window.thermal_power_modulation,
+          running: window.running,
+          flowC: window.flow_temperature,
+          returnC: window.return_temperature,
+          flags: { compressorRunning: inWindow(this.series.compressorRunning), defrost: inWindow(this.series.defrost), dhw: inWindow(this.series.dhw) },
+        }),
+      );
+      this.dropped += this.daily.dropped - droppedBefore;
       return window;
     });
     if (due.length > 0) {

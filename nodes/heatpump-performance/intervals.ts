@@ -64,11 +64,6 @@ export function valueAt<T extends Sample | BoolSample>(sorted: readonly T[], t: 
   return sample !== undefined && t - sample.t <= maxAgeMs ? sample.value : undefined;
 }
 
-/** True when t lies in one of the spans. */
-export function insideAny(t: number, spans: readonly Span[]): boolean {
-  return spans.some((span) => t >= span.start && t < span.end);
-}
-
 /** Length of the overlap of two spans (0 when apart). */
 export function overlapMs(a: Span, b: Span): number {
   return Math.max(0, Math.min(a.end, b.end) - Math.max(a.start, b.start));

@@ -179,6 +179,41 @@ describe('heatpump-performance node', function () {
     near(day.payload.spf ?? undefined, 4, 'SPF');
   });
 
+  it('the day on output 3 counts defrosts, compressor starts, the hot water share and both COPs from the flags', async () => {
+    await helper.load([performance, catchModule], flowWithCatch('heatpump-performance', ['points', 'figures', 'daily'], { ...config, timeZone: 'UTC', ratedPowerKw: '8' }));
+    const daily = collect('daily', 1);
+    const points = collect('points', 1);
+    const midnight = Date.UTC(2024, 3, 1);
+    const at = (h: number, m = 0) => midnight + h * 60 * MIN + m * MIN;
+    const between = (t: number, from: number, to: number) => t >= from && t < to;
+    const readings: MetricsReading[] = [];
+    for (let t = midnight; t <= at(24, 10); t += MIN) {
+      // the compressor stops 06:00–06:10 and 07:00–07:10; hot water 10:00–10:30; a defrost 14:00–14:05
+      const compressor = !between(t, at(6), at(6, 10)) && !between(t, at(7), at(7, 10));
+      readings.push(vitocal(t, { compressor_modulation: 25, compressor_running: compressor, dhw_active: between(t, at(10), at(10, 30)), defrost_active: between(t, at(14), at(14, 5)) }), meter(t, 500));
+    }
+    get('n1').receive({ payload: readings });
+    const day = ((await daily)[0] as NodeMessage & { payload: DailyEnergy }).payload;
+    assert.equal(day.defrost_count, 1);
+    near(day.defrost_minutes, 5, 'defrost minutes');
+    // the modulation estimate never turns negative: no heat drawn
+    near(day.defrost_heat, 0, 'defrost heat');
+    assert.equal(day.compressor_starts, 2);
+    assert.equal(day.max_starts_per_hour, 1);
+    assert.equal(day.short_cycling, false);
+    // 30 minutes of 0.5 kW and 2 kW
+    near(day.dhw.electrical_energy, 0.25, 'DHW kWh');
+    near(day.dhw.heat_energy, 1, 'DHW heat');
+    near(day.dhw.cop ?? undefined, 4, 'DHW COP');
+    near(day.space.cop ?? undefined, 4, 'space COP');
+    near(day.cop_combined ?? undefined, 4, 'combined COP');
+    near(day.cop_running ?? undefined, 4, 'running COP');
+    const point = ((await points)[0]?.payload as InfluxPoint[]).find((p) => p.measurement === 'energy_daily');
+    assert.equal(point?.fields.compressor_starts, 2);
+    assert.equal(point?.fields.defrost_count, 1);
+    near(point?.fields.dhw_electrical_energy, 0.25, 'dhw_electrical_energy field');
+  });
+
   it('a bad configuration is reported and every message refused', async () => {
     await helper.load([performance, catchModule], flowWithCatch('heatpump-performance', ['points', 'figures', 'daily'], { ...config, windowMinutes: '7' }));
     const caught = collect('caught', 1);

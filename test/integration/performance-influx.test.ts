@@ -121,7 +121,10 @@ describe('heatpump-performance points in InfluxDB (heatpump-batch, influxdb batc
     const dayStart = Date.UTC(2024, 2, 31, 22, 0);
     const readings: MetricsReading[] = [];
     for (let t = dayStart; t <= dayStart + 24 * 60 * MIN + 10 * MIN; t += MIN) {
-      readings.push({ device_id: 'vitocal-2', timestamp: t, metrics: { flow_temperature: 35, return_temperature: 30 } });
+      // hot water 10:00–10:30 local; the compressor stops 06:00–06:10 and starts again
+      const local = (t - dayStart) / MIN;
+      const flags = { dhw_active: local >= 600 && local < 630, compressor_running: local < 360 || local >= 370 };
+      readings.push({ device_id: 'vitocal-2', timestamp: t, metrics: { flow_temperature: 35, return_temperature: 30, ...flags } });
       readings.push({ device_id: 'meter-2', timestamp: t, metrics: { electrical_power: 1000 } });
     }
     get('perf').receive({ payload: readings });
@@ -138,5 +141,12 @@ describe('heatpump-performance points in InfluxDB (heatpump-batch, influxdb batc
     assert.equal(day?.electrical_method, 'power');
     assert.equal(day?.heat_method, 'power');
     assert.equal(day?.sound, true);
+    // the day's flags: one start, no defrost, half an hour of hot water at 1 kW
+    assert.equal(Number(day?.compressor_starts), 1);
+    assert.equal(day?.short_cycling, false);
+    assert.equal(Number(day?.defrost_count), 0);
+    assert.ok(Math.abs(Number(day?.dhw_electrical_energy) - 0.5) < 1e-6, String(day?.dhw_electrical_energy));
+    assert.ok(Math.abs(Number(day?.dhw_cop) - 6.96) < 1e-6, String(day?.dhw_cop));
+    assert.ok(Math.abs(Number(day?.cop_combined) - 6.96) < 1e-6, String(day?.cop_combined));
   });
 });

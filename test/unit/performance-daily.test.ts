@@ -1,7 +1,7 @@
 // Daily energy from the closed windows: days in the installation's zone (a DST day has 23 hours),
 // power integrated between window middles, counters preferred, SPF of the day; hand-computed.
 import assert from 'node:assert/strict';
-import { DailyEnergyAccumulator, dailyToPoint, type DailyEnergy, type WindowEnergyInput } from '../../nodes/heatpump-performance/daily';
+import { DailyEnergyAccumulator, dailyToPoint, flagChanges, MAX_FLAG_SAMPLES_PER_DAY, type DailyEnergy, type WindowEnergyInput } from '../../nodes/heatpump-performance/daily';
 import { PerformanceAnalyser } from '../../nodes/heatpump-performance/analyser';
 import { parseOptions } from '../../nodes/heatpump-performance/options';
 
@@ -73,9 +73,84 @@ describe('performance daily energy', () => {
     assert.deepEqual(dailyToPoint(day as DailyEnergy), {
       measurement: 'energy_daily',
       tags: { device_id: 'hp' },
-      fields: { electrical_energy: 0, heat_energy: day?.heat_energy as number, electrical_method: 'none', heat_method: 'power', quality: 0, sound: false },
+      fields: {
+        electrical_energy: 0, heat_energy: day?.heat_energy as number, electrical_method: 'none', heat_method: 'power', quality: 0, sound: false,
+        // no defrost flag and no negative heat: no defrost; no compressor flag: no starts fields
+        defrost_count: 0, defrost_minutes: 0, defrost_heat: 0,
+        space_heat_energy: day?.heat_energy as number, space_electrical_energy: 0, dhw_heat_energy: 0, dhw_electrical_energy: 0, cooling_heat_energy: 0, cooling_electrical_energy: 0,
+      },
       timestamp: new Date(APR_1),
     });
+  });
+
+  it('a day with one defrost and its recovery, 7 short starts in an hour and a DHW cycle', () => {
+    const acc = new DailyEnergyAccumulator('hp', 'Europe/Berlin', 0.8);
+    const at = (h: number, m = 0) => APR_1 + h * HOUR + m * MIN;
+    const between = (t: number, from: number, to: number) => t >= from && t < to;
+    // compressor: on until 06:00, off until 08:00, 7 runs of 4 minutes every 8 minutes from 08:00, on again from 09:00
+    const compressorOn = (t: number) =>
+      t < at(6) || t >= at(9) || (between(t, at(8), at(9)) && (t - at(8)) % (8 * MIN) < 4 * MIN && t < at(8, 52));
+    const dhwOn = (t: number) => between(t, at(12), at(12, 30));
+    const defrostOn = (t: number) => between(t, at(15), at(15, 5));
+    const everyMinute = (start: number, flag: (t: number) => boolean) => Array.from({ length: 5 }, (_, i) => ({ t: start + i * MIN, value: flag(start + i * MIN) }));
+    const off = (start: number) => between(start, at(6), at(8));
+    // from the last window of the day before, so the whole day is covered; 1 kW / 3 kW, standby 50 W / 0 W, the defrost window −2 kW
+    const [, day] = feed(acc, APR_1 - W, APR_2 + W, (start) => ({
+      electricalW: off(start) ? 50 : 1000,
+      thermalW: off(start) ? 0 : defrostOn(start) ? -2000 : 3000,
+      running: !off(start),
+      flags: { compressorRunning: everyMinute(start, compressorOn), dhw: everyMinute(start, dhwOn), defrost: everyMinute(start, defrostOn) },
+    }));
+    assert.equal(day?.day, '2024-04-01');
+    // the powers sit at the window middles and are integrated by trapezoids: around 06:00 and 08:00 one
+    // 5-minute segment each averages 525 W, 115 minutes are 50 W, the other 22 h 55 min 1 kW
+    close(day?.electrical_energy, 24 - 125 / 60 + (10 / 60) * 0.525 + (115 / 60) * 0.05, 'electricity');
+    close(day?.electrical_energy, 22.1, 'electricity');
+    // heat: 3 kW but 125 min around the standby (10 min at 1.5 kW, 115 at 0) and 10 min around the defrost at 0.5 kW
+    const heat = 72 - (125 / 60) * 3 + (10 / 60) * 1.5 - (10 / 60) * 2.5;
+    close(day?.heat_energy, heat, 'heat');
+    // one defrost 15:00–15:05; the negative heat inside it: from −1 kW to −2 kW and back over 2.5 min each, 2 × 62.5 Wh
+    assert.equal(day?.defrost_count, 1);
+    close(day?.defrost_minutes, 5, 'defrost minutes');
+    close(day?.defrost_heat, 0.125, 'heat drawn by the defrost');
+    // starts: the 7 short runs and the run from 09:00 (the run at midnight began the day before)
+    assert.equal(day?.compressor_starts, 8);
+    // 08:08 … 08:48 and 09:00 lie within 60 minutes
+    assert.equal(day?.max_starts_per_hour, 7);
+    // 7 space-heating starts in an hour with a median run of 4 min (the 09:00 run has hot water and a defrost: left out)
+    assert.equal(day?.short_cycling, true);
+    // hot water 12:00–12:30 at a steady 1 kW / 3 kW
+    close(day?.dhw.heat_energy, 1.5, 'DHW heat');
+    close(day?.dhw.electrical_energy, 0.5, 'DHW electricity');
+    close(day?.dhw.cop, 3, 'DHW COP');
+    close(day?.space.heat_energy, heat - 1.5, 'space heat');
+    close(day?.space.electrical_energy, 21.6, 'space electricity');
+    close(day?.space.cop, (heat - 1.5) / 21.6, 'space COP');
+    assert.deepEqual(day?.cooling, { heat_energy: 0, electrical_energy: 0, cop: null });
+    // combined over the 288 windows: 263 × 3 kW − 2 kW over 264 × 1 kW + 24 × 50 W
+    close(day?.cop_combined, (263 * 3000 - 2000) / (264 * 1000 + 24 * 50), 'combined COP');
+    // running: the 264 running windows but the three in the recovery gate 15:00–15:15
+    close(day?.cop_running, 3, 'running COP outside the recovery gate');
+    const fields = dailyToPoint(day as DailyEnergy).fields;
+    assert.equal(fields.defrost_count, 1);
+    assert.equal(fields.short_cycling, true);
+    close(fields.dhw_cop as number, 3, 'dhw_cop field');
+    assert.equal(fields.cop_running, day?.cop_running);
+    assert.equal('cooling_cop' in fields, false);
+  });
+
+  it('keeps of a flag per window only its changes, the first and the last sample', () => {
+    const samples = [true, true, false, false, false, true, true].map((value, i) => ({ t: i, value }));
+    assert.deepEqual(flagChanges(samples).map((s) => s.t), [0, 2, 5, 6]);
+    assert.deepEqual(flagChanges([]), []);
+  });
+
+  it('keeps at most MAX_FLAG_SAMPLES_PER_DAY samples of a flapping flag and counts the ones it drops', () => {
+    const acc = new DailyEnergyAccumulator('hp', 'Europe/Berlin', 0.8);
+    // 10 alternating samples per window, all changes: 288 windows hold 2880
+    const flapping = (start: number) => Array.from({ length: 10 }, (_, i) => ({ t: start + i * 30_000, value: i % 2 === 0 }));
+    feed(acc, APR_1, APR_2, (start) => ({ flags: { compressorRunning: flapping(start) } }));
+    assert.equal(acc.dropped, 2880 - MAX_FLAG_SAMPLES_PER_DAY);
   });
 
   it('the analyser reports a day when the first window of the next day closes', () => {
