@@ -7,6 +7,7 @@ import { historyOffResponse, isMetricsDevice, liveResponse, type ApiResponse } f
 import { fleetOf, type FleetLink } from '../shared/fleet-link';
 import { failInput } from '../shared/errors';
 import { setStatus } from '../shared/status';
+import { DEFAULT_TIME_ZONE, isTimeZone } from '../heatpump-performance/periods';
 
 interface ExpressRequestLike {
   route?: { path?: unknown };
@@ -33,11 +34,18 @@ const init = (RED: NodeAPI): void => {
     RED.nodes.createNode(this, config);
     let answered = 0;
     let refused = 0;
+    const timeZone = (config.timeZone ?? '').trim() || DEFAULT_TIME_ZONE;
+    const timeZoneKnown = isTimeZone(timeZone);
+    if (!timeZoneKnown) setStatus(this, 'error', RED._('heatpump-query.status.bad-time-zone', { timeZone }));
 
     this.on('input', (msg, send, done) => {
+      // a wrong installation zone would put every day in the wrong period: refuse rather than mislead
+      if (!timeZoneKnown) {
+        return failInput(this, done, RED._('heatpump-query.status.bad-time-zone', { timeZone }), RED._('heatpump-query.errors.bad-time-zone', { timeZone }));
+      }
       const now = Date.now();
       const http = httpRequestOf(msg);
-      const parsed = http ? parseHttpRequest(http, now) : parseRequestObject(msg.payload, now);
+      const parsed = http ? parseHttpRequest(http, now, timeZone) : parseRequestObject(msg.payload, now, timeZone);
       if (!parsed.ok) {
         refused += 1;
         const { statusCode, error } = parsed.error;

@@ -2,6 +2,8 @@
 // policies raw (default, 30 d), hourly and daily with continuous queries writing mean_/min_/max_
 // fields. Device ids reach here validated (deviceIdProblem), and are still escaped as literals.
 import type { DatabaseRequest } from '../shared/api-request';
+import { MEASUREMENT_COP } from '../heatpump-performance/analyser';
+import { MEASUREMENT_ENERGY_DAILY } from '../heatpump-performance/daily';
 import { MEASUREMENT_ALERT, MEASUREMENT_METRICS, MEASUREMENT_READING, SENSOR_FIELDS, STATE_FIELDS } from '../shared/contract';
 
 const HOUR = 3_600_000;
@@ -35,6 +37,12 @@ const WINDOWED_HOURLY_FIELDS = [
 const HOURLY_READING_FIELDS = [...SENSOR_FIELDS.map((f) => `"mean_${f}" AS "${f}"`), ...STATE_FIELDS.map((f) => `"last_${f}" AS "${f}"`)].join(', ');
 const MEAN_FIELDS = SENSOR_FIELDS.map((f) => `mean("${f}") AS "${f}"`).join(', ');
 const HOURLY_FIELDS = SENSOR_FIELDS.map((f) => `"mean_${f}" AS "${f}"`).join(', ');
+
+/** Days and COP windows as heatpump-performance writes them, in the default retention policy. */
+const ENERGY_DAILY = `"${MEASUREMENT_ENERGY_DAILY}"`;
+const COP = `"${MEASUREMENT_COP}"`;
+/** Half-open [start, end): a day stored at local midnight `end` belongs to the next period. */
+const within = (start: number, end: number) => `time >= ${Math.floor(start)}ms AND time < ${Math.floor(end)}ms`;
 
 /** Hourly continuous queries lag up to an hour (they run after each hour ends): newer windows come from raw data. */
 export const AGGREGATE_LAG_MS = 2 * HOUR;
@@ -107,6 +115,17 @@ export function influxqlStatements(request: DatabaseRequest, now: number, knownD
       if (request.level !== null) conditions.push(`"level" = ${stringLiteral(request.level)}`);
       return [`SELECT * FROM ${ALERTS} WHERE ${conditions.join(' AND ')} ORDER BY time DESC LIMIT ${request.limit}`];
     }
+    case 'performance': {
+      const where = `${deviceIs(request.device_id)} AND ${within(request.start, request.end)}`;
+      // the days are summed in JS (SPF of sums, electricity-weighted COPs); the windows only averaged
+      return [
+        `SELECT * FROM ${ENERGY_DAILY} WHERE ${where}`,
+        `SELECT mean("carnot_percent") AS "carnot_percent", mean("quality") AS "quality" FROM ${COP} WHERE ${where}`,
+      ];
+    }
+    case 'energy':
+      // no GROUP BY time: InfluxDB 1.x groups in UTC, local weeks and months are summed in JS
+      return [`SELECT "heat_energy", "electrical_energy" FROM ${ENERGY_DAILY} WHERE ${deviceIs(request.device_id)} AND ${within(request.start, request.end)}`];
   }
 }
 

@@ -1,7 +1,8 @@
 // Turns an HTTP API call (the `http in` route, path parameters and query string) or a dashboard
 // request object into a validated ApiRequest. Pure: `now` is passed in.
-import type { ApiProblem, ApiRequest, HistoryRange } from '../shared/api-request';
-import { HISTORY_RANGES } from '../shared/api-request';
+import type { ApiProblem, ApiRequest, HistoryRange, PerformancePeriod } from '../shared/api-request';
+import { ENERGY_EVERY, HISTORY_RANGES, PERFORMANCE_PERIODS } from '../shared/api-request';
+import { DEFAULT_TIME_ZONE, isTimeZone, periodAt, periodsBetween, startOfLocalDate } from '../heatpump-performance/periods';
 import { deviceIdProblem } from '../shared/device-id';
 import { AGGREGATE_LAG_MS } from './influxql';
 import { err, ok, type Result } from '../shared/result';
@@ -94,6 +95,88 @@ function parseReadings(deviceId: string, query: Record<string, unknown>, now: nu
   return ok({ kind: 'readings', device_id: deviceId, start, end, window_ms: windowMs, limit: limit.value });
 }
 
+/** Performance and energy ranges span at most 5 years (of 366 days): one answer stays a few thousand days. */
+export const MAX_PERFORMANCE_RANGE_MS = 5 * 366 * 24 * HOUR;
+
+/** The `tz` parameter (an IANA zone) or the installation's zone. */
+function timeZoneParam(query: Record<string, unknown>, fallback: string): Parsed<string> {
+  const text = firstValue(query.tz);
+  if (text === undefined || text === '') return ok(fallback);
+  return isTimeZone(text) ? ok(text) : badRequest(`tz must be an IANA time zone such as Europe/Berlin, got ${JSON.stringify(text)}`);
+}
+
+/** A date `2026-03-01` is local midnight starting that day in the zone; anything else as parseInstant. */
+function parseLocalInstant(text: string, timeZone: string): number | undefined {
+  const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!date) return parseInstant(text);
+  const [year, month, day] = [Number(date[1]), Number(date[2]), Number(date[3])];
+  const check = new Date(Date.UTC(year, month - 1, day));
+  if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) return undefined;
+  const start = startOfLocalDate({ year, month, day }, timeZone);
+  return start >= 0 && start <= MAX_INSTANT_MS ? start : undefined;
+}
+
+/** start and end (end exclusive), both required, end after start, at most MAX_PERFORMANCE_RANGE_MS apart. */
+function customRange(query: Record<string, unknown>, timeZone: string): Parsed<{ start: number; end: number }> {
+  const startText = firstValue(query.start);
+  const endText = firstValue(query.end);
+  if (startText === undefined || startText === '' || endText === undefined || endText === '') return badRequest('start and end are both needed, as ISO 8601 dates or times');
+  const start = parseLocalInstant(startText, timeZone);
+  if (start === undefined) return badRequest(`start must be an ISO 8601 date or time, got ${JSON.stringify(startText)}`);
+  const end = parseLocalInstant(endText, timeZone);
+  if (end === undefined) return badRequest(`end must be an ISO 8601 date or time, got ${JSON.stringify(endText)}`);
+  if (end <= start) return badRequest('end must be after start');
+  if (end - start > MAX_PERFORMANCE_RANGE_MS) return badRequest('the time range may span at most 5 years');
+  return ok({ start, end });
+}
+
+function parsePerformance(deviceId: string, query: Record<string, unknown>, now: number, installationZone: string): Parsed<ApiRequest> {
+  const timeZone = timeZoneParam(query, installationZone);
+  if (!timeZone.ok) return timeZone;
+  const periodText = firstValue(query.period) ?? 'day';
+  if (!(PERFORMANCE_PERIODS as readonly string[]).includes(periodText)) {
+    return badRequest(`period must be one of ${PERFORMANCE_PERIODS.join(', ')}, got ${JSON.stringify(periodText)}`);
+  }
+  const period = periodText as PerformancePeriod;
+  const base = { kind: 'performance' as const, device_id: deviceId, period, time_zone: timeZone.value };
+  if (period === 'custom') {
+    const range = customRange(query, timeZone.value);
+    return range.ok ? ok({ ...base, ...range.value, estimate_at: null }) : range;
+  }
+  // the current calendar period in the zone; its end may lie ahead (days not yet had)
+  const { start, end } = periodAt(now, period, timeZone.value);
+  return ok({ ...base, start, end, estimate_at: period === 'year' ? now : null });
+}
+
+/** Default span of the energy endpoint when neither hours nor start/end are given. */
+const ENERGY_DEFAULT_HOURS = { '1d': 31 * 24, '1w': 12 * 7 * 24, '1mo': 366 * 24 } as const;
+
+function parseEnergy(deviceId: string, query: Record<string, unknown>, now: number, installationZone: string): Parsed<ApiRequest> {
+  const timeZone = timeZoneParam(query, installationZone);
+  if (!timeZone.ok) return timeZone;
+  const everyText = firstValue(query.every) ?? '1d';
+  if (!Object.hasOwn(ENERGY_EVERY, everyText)) return badRequest(`every must be one of ${Object.keys(ENERGY_EVERY).join(', ')}, got ${JSON.stringify(everyText)}`);
+  const every = everyText as keyof typeof ENERGY_EVERY;
+  let range: { start: number; end: number };
+  if (firstValue(query.start) !== undefined || firstValue(query.end) !== undefined) {
+    const custom = customRange(query, timeZone.value);
+    if (!custom.ok) return custom;
+    range = custom.value;
+  } else {
+    const hours = intParam(query, 'hours', 1, MAX_PERFORMANCE_RANGE_MS / HOUR, ENERGY_DEFAULT_HOURS[every]);
+    if (!hours.ok) return hours;
+    range = { start: now - hours.value * HOUR, end: now };
+  }
+  // whole calendar periods: the first from its local start, the last to its local end
+  const periods = periodsBetween(range.start, range.end, ENERGY_EVERY[every], timeZone.value);
+  const first = periods[0];
+  const last = periods[periods.length - 1];
+  if (!first || !last) return badRequest('end must be after start');
+  // a period reaching past what InfluxDB holds is read up to that edge
+  const [start, end] = [Math.max(0, first.start), Math.min(MAX_INSTANT_MS, last.end)];
+  return ok({ kind: 'energy', device_id: deviceId, every: ENERGY_EVERY[every], start, end, time_zone: timeZone.value });
+}
+
 function optionalDevice(query: Record<string, unknown>): Parsed<string | null> {
   if (firstValue(query.device_id) === undefined || firstValue(query.device_id) === '') return ok(null);
   return deviceParam(query.device_id, 'device_id');
@@ -138,7 +221,7 @@ export function historyRequest(deviceId: string, range: HistoryRange, now: numbe
 }
 
 /** Routes are matched by their ending, so the API also works under a custom httpNodeRoot. */
-const ROUTES: { pattern: RegExp; parse: (http: HttpRequestLike, now: number) => Parsed<ApiRequest> }[] = [
+const ROUTES: { pattern: RegExp; parse: (http: HttpRequestLike, now: number, timeZone: string) => Parsed<ApiRequest> }[] = [
   { pattern: /\/api\/health\/?$/, parse: () => ok({ kind: 'health' }) },
   { pattern: /\/metrics\/?$/, parse: () => ok({ kind: 'metrics' }) },
   { pattern: /\/api\/stats\/?$/, parse: () => ok({ kind: 'stats' }) },
@@ -157,6 +240,14 @@ const ROUTES: { pattern: RegExp; parse: (http: HttpRequestLike, now: number) => 
     pattern: /\/api\/devices\/:[a-z_]+\/readings\/?$/,
     parse: (http, now) => withDevice(http, (id) => parseReadings(id, http.query, now)),
   },
+  {
+    pattern: /\/api\/devices\/:[a-z_]+\/performance\/?$/,
+    parse: (http, now, timeZone) => withDevice(http, (id) => parsePerformance(id, http.query, now, timeZone)),
+  },
+  {
+    pattern: /\/api\/devices\/:[a-z_]+\/energy\/?$/,
+    parse: (http, now, timeZone) => withDevice(http, (id) => parseEnergy(id, http.query, now, timeZone)),
+  },
 ];
 
 function withDevice(http: HttpRequestLike, next: (id: string) => Parsed<ApiRequest>): Parsed<ApiRequest> {
@@ -164,10 +255,11 @@ function withDevice(http: HttpRequestLike, next: (id: string) => Parsed<ApiReque
   return device.ok ? next(device.value) : device;
 }
 
-export function parseHttpRequest(http: HttpRequestLike, now: number): Parsed<ApiRequest> {
+/** `timeZone`: the installation's zone, for calendar periods when the call names no `tz`. */
+export function parseHttpRequest(http: HttpRequestLike, now: number, timeZone = DEFAULT_TIME_ZONE): Parsed<ApiRequest> {
   const route = ROUTES.find((candidate) => candidate.pattern.test(http.route));
   if (!route) return err({ statusCode: 404, error: `no API endpoint for ${http.route}` });
-  return route.parse(http, now);
+  return route.parse(http, now, timeZone);
 }
 
 /**
@@ -175,7 +267,7 @@ export function parseHttpRequest(http: HttpRequestLike, now: number): Parsed<Api
  * `{kind: 'alerts', device_id?, level?, hours?, limit?}`, or any other kind with the same
  * parameters the HTTP API takes.
  */
-export function parseRequestObject(payload: unknown, now: number): Parsed<ApiRequest> {
+export function parseRequestObject(payload: unknown, now: number, timeZone = DEFAULT_TIME_ZONE): Parsed<ApiRequest> {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     return badRequest('msg.payload must be a request object such as {"kind":"history","device_id":"site1","range":"24h"}');
   }
@@ -196,6 +288,10 @@ export function parseRequestObject(payload: unknown, now: number): Parsed<ApiReq
       return parseActiveAlerts(request);
     case 'readings':
       return withDevice({ route: '', params: { id: request.device_id }, query: {} }, (id) => parseReadings(id, request, now));
+    case 'performance':
+      return withDevice({ route: '', params: { id: request.device_id }, query: {} }, (id) => parsePerformance(id, request, now, timeZone));
+    case 'energy':
+      return withDevice({ route: '', params: { id: request.device_id }, query: {} }, (id) => parseEnergy(id, request, now, timeZone));
     case 'status':
     case 'latest':
       return withDevice({ route: '', params: { id: request.device_id }, query: {} }, (id) => ok({ kind: request.kind as 'status' | 'latest', device_id: id }));

@@ -5,6 +5,8 @@ export interface HeatpumpQueryProps {
   name?: string;
   /** the heatpump-fleet config node that live answers come from */
   fleet: string;
+  /** the installation's IANA time zone for calendar periods (performance, energy); blank: Europe/Berlin */
+  timeZone?: string;
 }
 
 export interface HeatpumpQueryDef extends NodeDef, Omit<Partial<HeatpumpQueryProps>, 'name'> {}

@@ -1,12 +1,12 @@
 import type { Node, NodeAPI } from 'node-red';
 import type { HeatpumpResponseDef } from './types';
 import type { QueryContext } from '../heatpump-query/types';
+import { isDatabaseKind } from '../shared/api-request';
 import { databaseResponse, queryFailedResponse } from '../shared/api-response';
 import { fleetOf } from '../shared/fleet-link';
 import { failInput } from '../shared/errors';
 import { setStatus } from '../shared/status';
 
-const isDatabaseKind = (kind: unknown) => kind === 'readings' || kind === 'history' || kind === 'alerts';
 
 function queryContextOf(value: unknown): QueryContext | undefined {
   const context = value as Partial<QueryContext> | undefined;

@@ -1,6 +1,7 @@
 // The requests heatpump-query understands (from `http in` routes or from a dashboard) and that
 // heatpump-response shapes answers for. Pure: no Node-RED import.
 import type { AlertLevel } from './contract';
+import type { PeriodKind } from '../heatpump-performance/periods';
 
 export const HISTORY_RANGES = { '1h': 3_600_000, '24h': 86_400_000, '7d': 604_800_000, '30d': 2_592_000_000 } as const;
 export type HistoryRange = keyof typeof HISTORY_RANGES;
@@ -13,7 +14,20 @@ export type DatabaseRequest =
    */
   | { kind: 'readings'; device_id: string; start: number; end: number; window_ms: number | null; limit: number; source?: 'metrics' }
   | { kind: 'history'; device_id: string; range: HistoryRange; start: number; end: number; window_ms: number; split: number | null }
-  | { kind: 'alerts'; device_id: string | null; level: AlertLevel | null; hours: number; limit: number };
+  | { kind: 'alerts'; device_id: string | null; level: AlertLevel | null; hours: number; limit: number }
+  /**
+   * Heat pump performance over [start, end) from `energy_daily` days and `cop` windows;
+   * `estimate_at` (period=year only): the instant the yearly estimate extrapolates from
+   */
+  | { kind: 'performance'; device_id: string; period: PerformancePeriod; start: number; end: number; time_zone: string; estimate_at: number | null }
+  /** Heat and electricity per local day, ISO week or month over [start, end) (whole periods) */
+  | { kind: 'energy'; device_id: string; every: EnergyPeriodKind; start: number; end: number; time_zone: string };
+
+export const PERFORMANCE_PERIODS = ['day', 'week', 'month', 'year', 'custom'] as const;
+export type PerformancePeriod = (typeof PERFORMANCE_PERIODS)[number];
+/** `every` of the energy endpoint and the calendar period each stands for. */
+export const ENERGY_EVERY = { '1d': 'day', '1w': 'week', '1mo': 'month' } as const satisfies Record<string, PeriodKind>;
+export type EnergyPeriodKind = (typeof ENERGY_EVERY)[keyof typeof ENERGY_EVERY];
 
 /** Requests answered from the fleet's live state, without InfluxDB (heatpump-query output 2). */
 export type LiveRequest =
@@ -27,10 +41,15 @@ export type LiveRequest =
 
 export type ApiRequest = DatabaseRequest | LiveRequest;
 
-const DATABASE_KINDS: ReadonlySet<string> = new Set<DatabaseRequest['kind']>(['readings', 'history', 'alerts']);
+const DATABASE_KINDS: ReadonlySet<string> = new Set<DatabaseRequest['kind']>(['readings', 'history', 'alerts', 'performance', 'energy']);
 
 export function isDatabaseRequest(request: ApiRequest): request is DatabaseRequest {
   return DATABASE_KINDS.has(request.kind);
+}
+
+/** True for the kind of a request answered from InfluxDB (heatpump-response checks what it is given). */
+export function isDatabaseKind(kind: unknown): boolean {
+  return typeof kind === 'string' && DATABASE_KINDS.has(kind);
 }
 
 /** A request that cannot be answered: the HTTP status and a message for the caller. */

@@ -3,6 +3,8 @@
 import type { DatabaseRequest, LiveRequest } from './api-request';
 import { METRICS_TAGS, SENSOR_FIELDS, STATE_FIELDS, type MetricsReading } from './contract';
 import type { DeviceRecord, FleetState, Health } from '../heatpump-fleet/fleet-state';
+import { periodsBetween } from '../heatpump-performance/periods';
+import { dailyAverageYearlyEstimate, degreeDayYearlyEstimate, spfOverPeriods, type SpfResult } from '../heatpump-performance/spf';
 
 export interface ApiResponse {
   statusCode: number;
@@ -261,6 +263,108 @@ export function queryFailedResponse(reason: string): ApiResponse {
   return { statusCode: 503, payload: { error: `InfluxDB query failed: ${reason}` } };
 }
 
+type PerformanceRequest = Extract<DatabaseRequest, { kind: 'performance' }>;
+type EnergyRequest = Extract<DatabaseRequest, { kind: 'energy' }>;
+
+/** Three decimals: kWh to the watt-hour, ratios far finer than any meter. */
+const rounded = (value: number | null): number | null => (value === null ? null : Math.round(value * 1000) / 1000);
+const numberOf = (row: Row, field: string): number | null => (typeof row[field] === 'number' && Number.isFinite(row[field]) ? (row[field] as number) : null);
+const kWhOf = (rows: Row[], field: string) => rows.map((row) => ({ kWh: numberOf(row, field) ?? 0 }));
+
+/** Σ heat, Σ electricity and their SPF over the days' fields `<prefix>heat_energy` / `<prefix>electrical_energy`. */
+function energyOf(days: Row[], prefix = ''): SpfResult {
+  return spfOverPeriods(kWhOf(days, `${prefix}heat_energy`), kWhOf(days, `${prefix}electrical_energy`));
+}
+
+const energyFigures = ({ heatKwh, electricityKwh, spf }: SpfResult) => ({ heat_kwh: rounded(heatKwh), electricity_kwh: rounded(electricityKwh), spf: rounded(spf) });
+
+/**
+ * A daily COP over several days, each day weighted by its electricity: that is Σ heat / Σ
+ * electricity of the days' own windows, never a plain mean of ratios; null when no day has one.
+ */
+function electricityWeightedCop(days: Row[], field: string): number | null {
+  let weighted = 0;
+  let weights = 0;
+  for (const day of days) {
+    const cop = numberOf(day, field);
+    const electricity = numberOf(day, 'electrical_energy');
+    if (cop === null || electricity === null || electricity <= 0) continue;
+    weighted += cop * electricity;
+    weights += electricity;
+  }
+  return weights > 0 ? weighted / weights : null;
+}
+
+function sumOf(days: Row[], field: string): number | null {
+  const values = days.map((day) => numberOf(day, field)).filter((value): value is number => value !== null);
+  return values.length === 0 ? null : values.reduce((sum, value) => sum + value, 0);
+}
+
+function timedRows(rows: Row[]): { time: number; row: Row }[] {
+  return rows.flatMap((row) => {
+    const time = rowTime(row);
+    return time === null ? [] : [{ time, row }];
+  });
+}
+
+/** The year's figures extrapolated to its end: per day so far, and by the typical degree-day share (hot water per day). */
+function yearlyEstimates(request: PerformanceRequest, days: Row[], now: number) {
+  const toDate = energyOf(days);
+  const year = { start: request.start, end: request.end };
+  const hotWater = energyOf(days, 'dhw_');
+  const dailyAverage = dailyAverageYearlyEstimate(toDate, year, now);
+  // energy_daily holds no outdoor temperature: with no measured degree days the estimate weighs the
+  // rest of the year by the typical monthly degree-day share
+  const degreeDays = degreeDayYearlyEstimate({ toDate, degreeDaysToDate: 0, year, now, timeZone: request.time_zone, baseLoadToDate: hotWater });
+  return { year_kwh_daily_average: energyFigures(dailyAverage), year_kwh_degree_days: energyFigures(degreeDays) };
+}
+
+function performanceResponse(request: PerformanceRequest, sets: Row[][], fleet: FleetReader | undefined): ApiResponse {
+  const days = timedRows(sets[0] ?? []).sort((a, b) => a.time - b.time).map(({ row }) => row);
+  if (days.length === 0 && !fleet?.get(request.device_id)) return notFound(request.device_id);
+  const windows = sets[1]?.[0] ?? {};
+  const total = energyOf(days);
+  const split = Object.fromEntries((['space', 'dhw', 'cooling'] as const).map((mode) => {
+    const { heat_kwh, electricity_kwh, spf } = energyFigures(energyOf(days, `${mode}_`));
+    return [mode, { heat_kwh, electricity_kwh, cop: spf }];
+  }));
+  const startsPerHour = days.map((day) => numberOf(day, 'max_starts_per_hour')).filter((value): value is number => value !== null);
+  const cyclingDays = days.filter((day) => typeof day.short_cycling === 'boolean');
+  const payload: Row = {
+    device_id: request.device_id,
+    period: request.period,
+    time_zone: request.time_zone,
+    start: iso(request.start),
+    end: iso(request.end),
+    days: days.length,
+    ...energyFigures(total),
+    cop_combined: rounded(electricityWeightedCop(days, 'cop_combined')),
+    cop_running: rounded(electricityWeightedCop(days, 'cop_running')),
+    split,
+    defrosts: { count: sumOf(days, 'defrost_count'), minutes: rounded(sumOf(days, 'defrost_minutes')), heat_kwh: rounded(sumOf(days, 'defrost_heat')) },
+    starts: sumOf(days, 'compressor_starts'),
+    max_starts_per_hour: startsPerHour.length === 0 ? null : Math.max(...startsPerHour),
+    short_cycling_days: cyclingDays.length === 0 ? null : cyclingDays.filter((day) => day.short_cycling === true).length,
+    carnot_percent: rounded(numberOf(windows, 'carnot_percent')),
+    quality: rounded(numberOf(windows, 'quality')),
+    sound: days.length > 0 && days.every((day) => day.sound === true),
+  };
+  if (request.estimate_at !== null) payload.estimate = yearlyEstimates(request, days, request.estimate_at);
+  return { statusCode: 200, payload };
+}
+
+/** Days bucketed into local days, ISO weeks or months (InfluxDB 1.x would group them in UTC). */
+function energyResponse(request: EnergyRequest, sets: Row[][], fleet: FleetReader | undefined): ApiResponse {
+  const days = timedRows(sets[0] ?? []);
+  if (days.length === 0 && !fleet?.get(request.device_id)) return notFound(request.device_id);
+  const payload = periodsBetween(request.start, request.end, request.every, request.time_zone).map((period) => {
+    const inside = days.filter(({ time }) => time >= period.start && time < period.end).map(({ row }) => row);
+    const figures = inside.length === 0 ? { heat_kwh: null, electricity_kwh: null, spf: null } : energyFigures(energyOf(inside));
+    return { period: period.label, start: iso(period.start), end: iso(period.end), days: inside.length, ...figures };
+  });
+  return { statusCode: 200, payload };
+}
+
 /** The response to a database request from the rows of its `statements` InfluxQL statements. */
 export function databaseResponse(request: DatabaseRequest, results: unknown, fleet: FleetReader | undefined, statements: number): ApiResponse {
   const sets = resultSets(results, statements);
@@ -309,5 +413,9 @@ export function databaseResponse(request: DatabaseRequest, results: unknown, fle
           timestamp: iso(rowTime(row)),
         })),
       };
+    case 'performance':
+      return performanceResponse(request, sets, fleet);
+    case 'energy':
+      return energyResponse(request, sets, fleet);
   }
 }

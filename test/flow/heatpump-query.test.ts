@@ -190,6 +190,67 @@ describe('heatpump-query and heatpump-response nodes', () => {
     assert.match(res.text, /hours must be between 1 and 168/);
   });
 
+  describe('performance and energy (days of heatpump-performance)', () => {
+    /** Two Berlin days stored at local midnight, and the COP windows' aggregate. */
+    const fakeDays = `
+const known = msg.query.includes('"device_id" = \\'hp1\\'');
+const days = known ? [
+  { time: new Date('2026-03-28T23:00:00Z'), heat_energy: 10, electrical_energy: 2 },
+  { time: new Date('2026-03-29T22:00:00Z'), heat_energy: 20, electrical_energy: 5 },
+] : [];
+const windows = known ? [{ time: new Date(0), carnot_percent: 50, quality: 0.9 }] : [];
+msg.payload = msg.heatpumpRequest.statements === 1 ? days : [days, windows];
+return msg;`;
+    const performanceFlow = (timeZone: string) => [
+      { id: 'tab', type: 'tab' },
+      ...fleetNodes(true),
+      ...['/api/devices/:id/performance', '/api/devices/:id/energy'].map((url, i) => ({ id: `in${i}`, z: 'tab', type: 'http in', url, method: 'get', wires: [['q']] })),
+      { id: 'q', z: 'tab', type: 'heatpump-query', name: '', fleet: 'f', timeZone, wires: [['db'], ['out']] },
+      { id: 'db', z: 'tab', type: 'function', func: fakeDays, outputs: 1, wires: [['r']] },
+      { id: 'r', z: 'tab', type: 'heatpump-response', name: '', fleet: 'f', wires: [['out']] },
+      { id: 'out', z: 'tab', type: 'http response', statusCode: '', headers: {} },
+    ];
+
+    it('sums the days of a custom range into SPF of sums, and buckets local weeks in the node\'s time zone', async () => {
+      await helper.load(apiModules, performanceFlow(''));
+      const performance = await get('/api/devices/hp1/performance?period=custom&start=2026-03-23&end=2026-04-06');
+      assert.equal(performance.status, 200, performance.text);
+      const figures = JSON.parse(performance.text) as Record<string, unknown>;
+      assert.deepEqual([figures.start, figures.time_zone, figures.days, figures.heat_kwh, figures.electricity_kwh, figures.spf, figures.carnot_percent, figures.quality], ['2026-03-22T23:00:00.000Z', 'Europe/Berlin', 2, 30, 7, 4.286, 50, 0.9]);
+      const weeks = await get('/api/devices/hp1/energy?every=1w&start=2026-03-23&end=2026-04-06');
+      assert.equal(weeks.status, 200, weeks.text);
+      // 30 March (stored on 29 March in UTC) belongs to week 14 in Berlin
+      assert.deepEqual((JSON.parse(weeks.text) as Record<string, unknown>[]).map((week) => [week.period, week.heat_kwh, week.spf]), [['2026-W13', 10, 5], ['2026-W14', 20, 4]]);
+    });
+
+    it('answers 404 for an unknown device, 400 for a bad period and an unknown tz', async () => {
+      await helper.load(apiModules, performanceFlow('UTC'));
+      const weeks = await get('/api/devices/hp1/energy?every=1w&start=2026-03-23&end=2026-04-06');
+      // in UTC both days fall in week 13
+      assert.deepEqual((JSON.parse(weeks.text) as Record<string, unknown>[]).map((week) => [week.period, week.heat_kwh]), [['2026-W13', 30], ['2026-W14', null]]);
+      assert.equal((await get('/api/devices/ghost/performance?period=month')).status, 404);
+      const badPeriod = await get('/api/devices/hp1/performance?period=decade');
+      assert.equal(badPeriod.status, 400);
+      assert.match(badPeriod.text, /period must be one of/);
+      assert.equal((await get('/api/devices/hp1/energy?tz=Mars/Olympus')).status, 400);
+    });
+
+    it('refuses every request with done(err) and says so in its status when its time zone is unknown', async () => {
+      await helper.load([query, catchModule], [
+        { id: 'tab', type: 'tab' },
+        { id: 'q', z: 'tab', type: 'heatpump-query', name: '', timeZone: 'Mars/Olympus', wires: [[], []] },
+        { id: 'c', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['h']] },
+        { id: 'h', z: 'tab', type: 'helper' },
+      ]);
+      const caught = new Promise<NodeMessage & { error?: { message: string } }>((resolve) => helper.getNode('h')?.on('input', resolve));
+      const statuses: { text?: string; fill?: string }[] = [];
+      helper.getNode('q')?.on('call:status', (call: { args: [{ text?: string; fill?: string }] }) => statuses.push(call.args[0]));
+      helper.getNode('q')?.receive({ payload: { kind: 'energy', device_id: 'hp1' } });
+      assert.match((await caught).error?.message ?? '', /time zone "Mars\/Olympus" is unknown/);
+      assert.deepEqual(statuses.at(-1), { fill: 'red', shape: 'ring', text: 'bad time zone Mars/Olympus' });
+    });
+  });
+
   it('fails a bad request object from a flow with done(err), seen by a Catch node', async () => {
     await helper.load([query, catchModule], [
       { id: 'tab', type: 'tab' },

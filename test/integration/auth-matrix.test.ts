@@ -48,7 +48,7 @@ function flowEndpoints(): { method: string; url: string }[] {
   const endpoints = loadShippedFlows()
     .filter((node) => node.type === 'http in')
     .map((node) => ({ method: String(node.method).toUpperCase(), url: String(node.url).replace(/:id/g, 'hp-auth-1') }));
-  for (const url of ['/api/health', '/metrics', '/api/devices/hp-auth-1/readings', '/api/alerts/active', '/api/sms/twilio', '/api/sms/android']) {
+  for (const url of ['/api/health', '/metrics', '/api/devices/hp-auth-1/readings', '/api/devices/hp-auth-1/performance', '/api/devices/hp-auth-1/energy', '/api/alerts/active', '/api/sms/twilio', '/api/sms/android']) {
     assert.ok(endpoints.some((endpoint) => endpoint.url === url), `${url} in ${JSON.stringify(endpoints)}`);
   }
   return endpoints;
