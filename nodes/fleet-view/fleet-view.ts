@@ -2,10 +2,10 @@
 // makes of each delivery, answers inputs on the input message itself, runs the System view's
 // timer and shows a count. The views themselves live in views.ts and the modules it uses.
 import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
-import { errorOf, failInput } from '../shared/errors';
+import { errorOf, refuseConfiguration } from '../shared/errors';
 import { fleetOf, type FleetChanges, type FleetLink } from '../shared/fleet-link';
 import { PacedStatus } from '../shared/paced-status';
-import { clearStatus, setStatus } from '../shared/status';
+import { clearStatus } from '../shared/status';
 import { labelsFrom, type Translate } from './format';
 import type { FleetViewDef } from './types';
 import { createView, isViewName, parseMaxRows, sourceOf, SYSTEM_TICK_MS, type InputLike, type Outgoing, type View, type ViewName } from './views';
@@ -113,14 +113,8 @@ const init = (RED: NodeAPI): void => {
           ? t('errors.no-fleet')
           : undefined;
     if (problem !== undefined || !isViewName(name) || maxRows === undefined || !fleet) {
-      // Misconfigured: say so once, show it, and refuse input rather than show an empty fleet.
-      this.error(problem);
-      setStatus(this, 'error', t(fleet ? 'status.config-error' : 'status.no-fleet'));
-      this.on('input', (_msg, _send, done) => failInput(this, done, t('status.config-error'), problem ?? ''));
-      this.on('close', (_removed: boolean, done: () => void) => {
-        clearStatus(this);
-        done();
-      });
+      // rather than show an empty fleet
+      refuseConfiguration(this, problem ?? '', t(fleet ? 'status.config-error' : 'status.no-fleet'));
       return;
     }
     const view = createView(name, sourceOf(fleet), { maxRows, labels: labelsFrom(t), t, now: Date.now });

@@ -3,7 +3,7 @@
 // msg.flush), sends points, window figures and finished days, shows the last COP or why none.
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { metricsReadingProblem, type MetricsReading } from '../shared/contract';
-import { errorOf, failInput } from '../shared/errors';
+import { errorOf, failInput, refuseConfiguration } from '../shared/errors';
 import { clearStatus, setStatus } from '../shared/status';
 import { PerformanceAnalyser, windowToPoints, type PerformanceWindow } from './analyser';
 import { dailyToPoint } from './daily';
@@ -134,15 +134,7 @@ const init = (RED: NodeAPI): void => {
     RED.nodes.createNode(this, config);
     const options = parseOptions(config);
     if (!options.ok) {
-      // Invalid configuration: say so once, show it, and refuse input rather than guess.
-      const message = t(`errors.${options.error.key}`, options.error.params);
-      this.error(message);
-      setStatus(this, 'error', t('status.config-error'));
-      this.on('input', (_msg, _send, done) => failInput(this, done, t('status.config-error'), message));
-      this.on('close', (_removed: boolean, done: () => void) => {
-        clearStatus(this);
-        done();
-      });
+      refuseConfiguration(this, t(`errors.${options.error.key}`, options.error.params), t('status.config-error'));
       return;
     }
     const performance = new Performance(this, t, options.value);

@@ -3,10 +3,10 @@
 // a message means).
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { PresenceEvent } from '../shared/contract';
-import { errorOf, failInput } from '../shared/errors';
+import { errorOf, refuseConfiguration } from '../shared/errors';
 import { fleetOf, type FleetLink } from '../shared/fleet-link';
 import { loadState, resolveStore, saveState } from '../shared/persist';
-import { clearStatus, setStatus } from '../shared/status';
+import { clearStatus } from '../shared/status';
 import { PacedStatus } from '../shared/paced-status';
 import {
   classifyInput,
@@ -308,15 +308,7 @@ const init = (RED: NodeAPI): void => {
     const configured = parseDeviceTimeouts(config.deviceTimeouts ?? '', false);
     const problem = !timeout.ok ? timeout.error : !configured.ok ? configured.error : undefined;
     if (!timeout.ok || !configured.ok) {
-      // Invalid configuration: say so once, show it, and refuse input rather than guess a timeout.
-      const message = t(`errors.${problem?.key}`, problem?.params);
-      this.error(message);
-      setStatus(this, 'error', t('status.config-error'));
-      this.on('input', (_msg, _send, done) => failInput(this, done, t('status.config-error'), message));
-      this.on('close', (_removed: boolean, done: () => void) => {
-        clearStatus(this);
-        done();
-      });
+      refuseConfiguration(this, t(`errors.${problem?.key}`, problem?.params), t('status.config-error'));
       return;
     }
     const store = resolveStore(RED.settings, config.store);

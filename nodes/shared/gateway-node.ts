@@ -2,10 +2,10 @@
 // configuration checks, fleet lookup, input and close handling around a decoder of their own.
 // Glue, not pure: the node-red import is for types only.
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { errorOf, failInput } from './errors';
+import { errorOf, failInput, refuseConfiguration } from './errors';
 import { fleetOf, type FleetLink } from './fleet-link';
 import { GatewayGlue, quietMsOf, type Done, type GatewayDecoder, type Send } from './gateway-glue';
-import { clearStatus, setStatus } from './status';
+import { clearStatus } from './status';
 
 const DEFAULT_QUIET_S = 5;
 
@@ -27,9 +27,7 @@ export function registerGatewayNode<Def extends GatewayNodeDef>(RED: NodeAPI, ty
     const quietMs = quietMsOf(config.quiet, DEFAULT_QUIET_S);
     if ('problem' in decoder || quietMs === undefined) {
       const text = t('errors.config', { reason: 'problem' in decoder ? decoder.problem : t('errors.quiet', { value: config.quiet ?? '' }) });
-      node.error(text);
-      setStatus(node, 'error', t('status.config-error'));
-      node.on('input', (_msg: NodeMessageInFlow, _send: Send, done: Done) => done(new Error(text)));
+      refuseConfiguration(node, text, t('status.config-error'));
       return;
     }
     // config nodes may start after this one: the fleet is looked up when a reading is reported

@@ -3,7 +3,7 @@
 // changes (output 2). Parsing lives in parse.ts, Digest in digest.ts, backoff in reachability.ts.
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { MetricsReading } from '../shared/contract';
-import { errorOf, failInput } from '../shared/errors';
+import { errorOf, failInput, refuseConfiguration } from '../shared/errors';
 import { fleetOf, type FleetLink } from '../shared/fleet-link';
 import { clearStatus, setStatus } from '../shared/status';
 import { commonMetrics } from './common-metrics';
@@ -184,9 +184,7 @@ function init(RED: NodeAPI): void {
     const t: Translate = (key, params) => RED._(key, params);
     const options = resolveOptions(config);
     if (!options.ok) {
-      this.error(t(`${TYPE}.errors.config`, { reason: options.error }));
-      setStatus(this, 'error', t(`${TYPE}.status.config-error`));
-      this.on('input', (_msg: NodeMessageInFlow, _send: Send, done: Done) => done(new Error(t(`${TYPE}.errors.config`, { reason: options.error }))));
+      refuseConfiguration(this, t(`${TYPE}.errors.config`, { reason: options.error }), t(`${TYPE}.status.config-error`));
       return;
     }
     const meter = new ShellyEm(this, t, options.value, this.credentials?.password ?? '', fleetOf(RED.nodes, config.fleet));

@@ -3,7 +3,7 @@
 // and setting changes (output 3). Decoding lives in features.ts, the options in options.ts.
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { MetricsReading } from '../shared/contract';
-import { errorOf } from '../shared/errors';
+import { errorOf, refuseConfiguration } from '../shared/errors';
 import { fleetOf, type FleetLink } from '../shared/fleet-link';
 import { clearStatus, setStatus } from '../shared/status';
 import { apiPaths } from '../viessmann-account/api';
@@ -134,8 +134,7 @@ function init(RED: NodeAPI): void {
     const options = resolveDeviceOptions(config);
     if (account === null || typeof account.get !== 'function' || typeof account.remaining !== 'function' || !options.ok) {
       const reason = options.ok ? t(`${TYPE}.errors.no-account`) : options.error;
-      this.error(t(`${TYPE}.errors.config`, { reason }));
-      setStatus(this, 'error', t(`${TYPE}.status.config-error`));
+      refuseConfiguration(this, t(`${TYPE}.errors.config`, { reason }), t(`${TYPE}.status.config-error`));
       return;
     }
     const device = new ViessmannDevice(this, t, account, options.value, fleetOf(RED.nodes, config.fleet));
