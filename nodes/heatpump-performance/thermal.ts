@@ -1,10 +1,10 @@
-// Thermal power two ways (seed 004): from the compressor's modulation and rated power, and from the
+// Thermal power two ways: from the compressor's modulation and rated power, and from the
 // water's flow rate and temperature spread. A heat meter measures the second itself: its own
 // heat_power wins over our computation of it. Pure: numbers in, watts out.
 
 /**
  * Volumetric heat capacity c in kWh/(m³·K) = c_p [kJ/(kg·K)] × ρ [kg/m³] / 3600, at about 30 °C.
- * Water: c_p 4.18, ρ 996 → 1.16, the figure of seed 004. A glycol mixture carries less heat per
+ * Water: c_p 4.18, ρ 996 → 1.16, the usual figure. A glycol mixture carries less heat per
  * litre: 30 % propylene glycol has c_p about 3.7 to 3.8 and ρ about 1030 (the secondary coolant
  * tables of the ASHRAE Handbook, Fundamentals, ch. 31), so c ≈ 1.05 to 1.09; 1.05 is the lower,
  * cautious end. It varies a few per cent with temperature and mixture: an installer with the
