@@ -459,6 +459,12 @@ function decodeAlert(raw: Item, index: number | undefined, context: Context): vo
   if (typeof value !== 'number' || !Number.isFinite(value)) return wrongType('value', 'finite number', value);
   if (typeof threshold !== 'number' || !Number.isFinite(threshold)) return wrongType('threshold', 'finite number', threshold);
   if (message !== undefined && typeof message !== 'string') return wrongType('message', 'string', message);
+  // The influx client of node-red-contrib-influxdb (node-influx 5) writes the first \' of a string
+  // field with an extra backslash: refused here rather than stored changed.
+  if (message?.includes("\\'")) {
+    itemProblem(context, index, device, 'alert-message', {}, 'message');
+    return;
+  }
   const time = resolveTimestamp(raw.timestamp, index, device, context);
   if (time === undefined) return;
 

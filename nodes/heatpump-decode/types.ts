@@ -54,7 +54,8 @@ export type ProblemCode =
   | 'device-id'
   | 'wrong-type'
   | 'alert-type'
-  | 'alert-level';
+  | 'alert-level'
+  | 'alert-message';
 
 /**
  * Something rejected in an input message: the whole message, or one reading/alert (item).

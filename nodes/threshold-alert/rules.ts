@@ -75,6 +75,8 @@ export function parseRules(input: unknown): Result<AlertRule[], string> {
     if (label !== undefined && (typeof label !== 'string' || label.length > MAX_LABEL_LENGTH)) {
       return err(`${name}: label must be text of at most ${MAX_LABEL_LENGTH} characters`);
     }
+    // alert messages carry the label into InfluxDB, whose client would store \' with an extra backslash
+    if (typeof label === 'string' && label.includes("\\'")) return err(`${name}: label must not contain a backslash before an apostrophe`);
     if (enabled !== undefined && typeof enabled !== 'boolean') return err(`${name}: enabled must be true or false`);
     const candidate: AlertRule = {
       name,

@@ -555,6 +555,7 @@ describe('heatpump-decode core: decodeMessage', () => {
       ['an alert_type of 33 characters', { alert_type: 'a'.repeat(33) }, 'item:alert-type:alert_type'],
       ['a missing alert_type', { alert_type: undefined }, 'item:alert-type:alert_type'],
       ['level "info"', { level: 'info' }, 'item:alert-level:level'],
+      ["a message the InfluxDB client would change (\\')", { message: "z_\\' u" }, 'item:alert-message:message'],
       ['a value as a string', { value: '251.2' }, 'item:wrong-type:value'],
       ['an infinite threshold', { threshold: Infinity }, 'item:wrong-type:threshold'],
       ['a message that is a number', { message: 5 }, 'item:wrong-type:message'],

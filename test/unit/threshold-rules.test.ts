@@ -62,6 +62,7 @@ describe('threshold-alert rules', () => {
       ['metric with line-protocol characters', [{ ...good, metric: 'a,b=c' }], /metric must be/],
       ['bad direction', [{ ...good, direction: 'over' }], /direction must be/],
       ['label not text', [{ ...good, label: 5 }], /label must be text/],
+      ['a label the InfluxDB client would store changed', [{ ...good, label: "it\\'s hot" }], /label must not contain a backslash before an apostrophe/],
       ['enabled not boolean', [{ ...good, enabled: 'yes' }], /enabled must be true or false/],
       ['warning not a number', [{ ...good, warning: '60' }], /outlet_hot: warning must be a number/],
       ['critical missing', [{ ...good, critical: undefined }], /critical must be a number/],
