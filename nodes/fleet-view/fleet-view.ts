@@ -8,7 +8,7 @@ import { PacedStatus } from '../shared/paced-status';
 import { clearStatus } from '../shared/status';
 import { labelsFrom, type Translate } from './format';
 import type { FleetViewDef } from './types';
-import { createView, isViewName, parseMaxRows, sourceOf, SYSTEM_TICK_MS, type InputLike, type Outgoing, type View, type ViewName } from './views';
+import { createView, isViewName, parseDefaultRange, parseMaxRows, sourceOf, SYSTEM_TICK_MS, type InputLike, type Outgoing, type View, type ViewName } from './views';
 
 const TYPE = 'fleet-view';
 
@@ -104,20 +104,23 @@ const init = (RED: NodeAPI): void => {
     RED.nodes.createNode(this, config);
     const name = config.view ?? 'summary';
     const maxRows = parseMaxRows(config.maxRows);
+    const defaultRange = parseDefaultRange(config.range);
     const fleet = fleetOf(RED.nodes, config.fleet);
     const problem = !isViewName(name)
       ? t('errors.bad-view', { view: String(name) })
       : maxRows === undefined
         ? t('errors.bad-max-rows', { value: String(config.maxRows) })
-        : !fleet
-          ? t('errors.no-fleet')
-          : undefined;
-    if (problem !== undefined || !isViewName(name) || maxRows === undefined || !fleet) {
+        : defaultRange === undefined
+          ? t('errors.bad-default-range', { value: String(config.range) })
+          : !fleet
+            ? t('errors.no-fleet')
+            : undefined;
+    if (problem !== undefined || !isViewName(name) || maxRows === undefined || defaultRange === undefined || !fleet) {
       // rather than show an empty fleet
       refuseConfiguration(this, problem ?? '', t(fleet ? 'status.config-error' : 'status.no-fleet'));
       return;
     }
-    const view = createView(name, sourceOf(fleet), { maxRows, labels: labelsFrom(t), t, now: Date.now });
+    const view = createView(name, sourceOf(fleet), { maxRows, defaultRange, labels: labelsFrom(t), t, now: Date.now });
     const node = new FleetView(this, t, name, view, fleet);
     this.on('input', (msg, send, done) => node.input(msg, send, done));
     this.on('close', (_removed: boolean, done: () => void) => node.close(done));

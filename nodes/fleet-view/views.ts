@@ -4,6 +4,7 @@
 // Pure: no Node-RED import; the clock is passed in.
 import type { DeviceRecord, FleetChanges, FleetState, FleetSummaryCounts } from '../heatpump-fleet/fleet-state';
 import { HISTORY_RANGES } from '../shared/api-request';
+import { PERIOD_KINDS } from '../heatpump-performance/periods';
 import { deviceIdProblem } from '../shared/device-id';
 import { err, ok, type Result } from '../shared/result';
 import { DeviceViews, type DeviceInput, type DeviceSource } from './device-view';
@@ -18,6 +19,8 @@ export type ViewName = (typeof VIEW_NAMES)[number];
 export const DEFAULT_MAX_ROWS = 500;
 export const MAX_MAX_ROWS = 100_000;
 export const DEFAULT_RANGE = '24h';
+/** A page's range: a history range (Device page) or a calendar period (Performance page). */
+export const DEVICE_RANGES: readonly string[] = [...Object.keys(HISTORY_RANGES), ...PERIOD_KINDS];
 /** How often the System view samples the counters for its rates and refreshes the uptime. */
 export const SYSTEM_TICK_MS = 5000;
 
@@ -86,6 +89,8 @@ export interface View {
 
 export interface ViewOptions {
   maxRows: number;
+  /** device view: the range of a browser that has not chosen one */
+  defaultRange: string;
   labels: Labels;
   t: Translate;
   now: () => number;
@@ -255,7 +260,7 @@ class DeviceView implements View {
   private readonly views: DeviceViews;
 
   constructor(source: FleetSource, options: ViewOptions) {
-    this.views = new DeviceViews(source, options.labels, DEFAULT_RANGE);
+    this.views = new DeviceViews(source, options.labels, options.defaultRange);
   }
 
   delivered(changes: FleetChanges): Outgoing[] {
@@ -310,8 +315,8 @@ export function parseDeviceInput(input: InputLike): Result<DeviceInput | 'forget
   }
   let range: string | undefined;
   if (input.range !== undefined && input.range !== null && input.range !== '') {
-    if (typeof input.range !== 'string' || !Object.prototype.hasOwnProperty.call(HISTORY_RANGES, input.range)) {
-      return err({ key: 'bad-range', params: { range: JSON.stringify(input.range), ranges: Object.keys(HISTORY_RANGES).join(', ') } });
+    if (typeof input.range !== 'string' || !DEVICE_RANGES.includes(input.range)) {
+      return err({ key: 'bad-range', params: { range: JSON.stringify(input.range), ranges: DEVICE_RANGES.join(', ') } });
     }
     range = input.range;
   }
@@ -327,6 +332,12 @@ export function parseMaxRows(value: unknown): number | undefined {
   if (value === undefined || value === null || value === '') return DEFAULT_MAX_ROWS;
   const n = Number(value);
   return Number.isInteger(n) && n >= 1 && n <= MAX_MAX_ROWS ? n : undefined;
+}
+
+/** The default range from the editor: blank means DEFAULT_RANGE; else one of DEVICE_RANGES. */
+export function parseDefaultRange(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return DEFAULT_RANGE;
+  return typeof value === 'string' && DEVICE_RANGES.includes(value) ? value : undefined;
 }
 
 export function createView(name: ViewName, source: FleetSource, options: ViewOptions): View {

@@ -4,7 +4,7 @@ import type { AlertEvent, Reading } from '../../nodes/shared/contract';
 import { DeviceViews, deviceView } from '../../nodes/fleet-view/device-view';
 import { labelsFrom, type Translate } from '../../nodes/fleet-view/format';
 import { Selections } from '../../nodes/fleet-view/selection';
-import { createView, parseDeviceInput, parseMaxRows, sourceOf, type FleetSource, type Outgoing, type ViewName } from '../../nodes/fleet-view/views';
+import { createView, parseDefaultRange, parseDeviceInput, parseMaxRows, sourceOf, type FleetSource, type Outgoing, type ViewName } from '../../nodes/fleet-view/views';
 
 const T0 = 1_706_600_000_000;
 const echo: Translate = (key, params) => (params ? `${key}${JSON.stringify(params)}` : key);
@@ -72,8 +72,8 @@ class Fleet {
   }
 }
 
-function viewOf(name: ViewName, fleet: Fleet, options: { maxRows?: number; now?: () => number } = {}) {
-  return createView(name, fleet.source, { maxRows: options.maxRows ?? 500, labels, t: echo, now: options.now ?? (() => T0) });
+function viewOf(name: ViewName, fleet: Fleet, options: { maxRows?: number; defaultRange?: string; now?: () => number } = {}) {
+  return createView(name, fleet.source, { maxRows: options.maxRows ?? 500, defaultRange: options.defaultRange ?? '24h', labels, t: echo, now: options.now ?? (() => T0) });
 }
 
 const ids = (message: Outgoing | undefined) => (message?.payload as Array<{ device_id: string }>).map((row) => row.device_id);
@@ -128,11 +128,12 @@ describe('fleet-view device input', () => {
     { name: 'a device chosen in a browser', msg: { payload: 'site1', _client: { socketId: 'abc' } }, expect: { ok: true, value: { socketId: 'abc', device: 'site1' } } },
     { name: 'a page view keeps the device', msg: { payload: { page: { name: 'Device' } }, _client: { socketId: 'abc' } }, expect: { ok: true, value: { socketId: 'abc' } } },
     { name: 'a range button', msg: { range: '7d', _client: { socketId: 'abc' } }, expect: { ok: true, value: { socketId: 'abc', range: '7d' } } },
+    { name: 'a calendar period (Performance page)', msg: { range: 'month', _client: { socketId: 'abc' } }, expect: { ok: true, value: { socketId: 'abc', range: 'month' } } },
     { name: 'no browser (HTTP)', msg: { payload: 'site1' }, expect: { ok: true, value: { device: 'site1' } } },
     { name: 'an empty payload chooses nothing', msg: { payload: '', _client: { socketId: 'abc' } }, expect: { ok: true, value: { socketId: 'abc' } } },
     { name: 'forget', msg: { forget: true, _client: { socketId: 'abc' } }, expect: { ok: true, value: 'forget' } },
     { name: 'an unsafe device id', msg: { payload: 'a/b' }, expect: { ok: false, error: { key: 'bad-device', params: { problem: 'device id contains the unsafe character "/"' } } } },
-    { name: 'an unknown range', msg: { range: '2y' }, expect: { ok: false, error: { key: 'bad-range', params: { range: '"2y"', ranges: '1h, 24h, 7d, 30d' } } } },
+    { name: 'an unknown range', msg: { range: '2y' }, expect: { ok: false, error: { key: 'bad-range', params: { range: '"2y"', ranges: '1h, 24h, 7d, 30d, day, week, month, year' } } } },
     { name: 'msg.topic is not looked at', msg: { topic: 'forget', payload: 'x' }, expect: { ok: true, value: { device: 'x' } } },
   ];
   for (const c of cases) it(c.name, () => assert.deepEqual(parseDeviceInput(c.msg), c.expect));
@@ -147,6 +148,17 @@ describe('fleet-view device input', () => {
     ['many', undefined],
   ];
   for (const [value, expected] of maxRows) it(`maxRows ${JSON.stringify(value)} -> ${expected}`, () => assert.equal(parseMaxRows(value), expected));
+
+  const defaultRanges: Array<[unknown, string | undefined]> = [
+    [undefined, '24h'],
+    ['', '24h'],
+    ['7d', '7d'],
+    ['week', 'week'],
+    ['custom', undefined],
+    ['2y', undefined],
+    [7, undefined],
+  ];
+  for (const [value, expected] of defaultRanges) it(`default range ${JSON.stringify(value)} -> ${expected}`, () => assert.equal(parseDefaultRange(value), expected));
 });
 
 describe('fleet-view device view (per browser)', () => {
@@ -408,6 +420,10 @@ describe('fleet-view views', () => {
     assert.equal(view.count(), 0);
     fleet.state.reading(reading('site1', T0 + 2), [], T0 + 2);
     assert.deepEqual(view.delivered(fleet.changes()), [], 'a forgotten browser gets nothing');
-    assert.deepEqual(view.reply({ range: 'forever' }), { ok: false, error: { key: 'bad-range', params: { range: '"forever"', ranges: '1h, 24h, 7d, 30d' } } });
+    const weekly = viewOf('device', fleet, { defaultRange: 'week' });
+    const first = weekly.reply({ payload: 'site1', _client: { socketId: 's2' } });
+    assert.ok(first.ok && first.value);
+    assert.equal(first.value.range, 'week', 'a browser that has not chosen gets the default range');
+    assert.deepEqual(view.reply({ range: 'forever' }), { ok: false, error: { key: 'bad-range', params: { range: '"forever"', ranges: '1h, 24h, 7d, 30d, day, week, month, year' } } });
   });
 });
