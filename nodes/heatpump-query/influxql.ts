@@ -126,7 +126,23 @@ export function influxqlStatements(request: DatabaseRequest, now: number, knownD
     case 'energy':
       // no GROUP BY time: InfluxDB 1.x groups in UTC, local weeks and months are summed in JS
       return [`SELECT "heat_energy", "electrical_energy" FROM ${ENERGY_DAILY} WHERE ${deviceIs(request.device_id)} AND ${within(request.start, request.end)}`];
+    case 'cop_series':
+    case 'days':
+      return calendarStatements(request);
   }
+}
+
+/** Means of the thermal methods' COPs per chart window. */
+const COP_SERIES_FIELDS = ['cop_modulation', 'cop_delta_t', 'cop_running'].map((f) => `mean("${f}") AS "${f}"`).join(', ');
+
+/** Statements of the Performance page's requests (kinds cop_series and days). */
+function calendarStatements(request: Extract<DatabaseRequest, { kind: 'cop_series' | 'days' }>): string[] {
+  const where = `${deviceIs(request.device_id)} AND ${within(request.start, request.end)}`;
+  if (request.kind === 'days') return [`SELECT * FROM ${ENERGY_DAILY} WHERE ${where}`];
+  // windows start at the period's local midnight (InfluxQL aligns them to the epoch, in UTC)
+  const offset = ((request.start % request.window_ms) + request.window_ms) % request.window_ms;
+  const groups = offset === 0 ? duration(request.window_ms) : `${duration(request.window_ms)}, ${duration(offset)}`;
+  return [`SELECT ${COP_SERIES_FIELDS} FROM ${COP} WHERE ${where} GROUP BY time(${groups}) fill(none)`];
 }
 
 export function influxql(request: DatabaseRequest, now: number, knownDevice = false): string {

@@ -2,7 +2,7 @@
 // request object into a validated ApiRequest. Pure: `now` is passed in.
 import type { ApiProblem, ApiRequest, HistoryRange, PerformancePeriod } from '../shared/api-request';
 import { ENERGY_EVERY, HISTORY_RANGES, PERFORMANCE_PERIODS } from '../shared/api-request';
-import { DEFAULT_TIME_ZONE, isTimeZone, periodAt, periodsBetween, startOfLocalDate } from '../heatpump-performance/periods';
+import { DEFAULT_TIME_ZONE, isTimeZone, PERIOD_KINDS, periodAt, periodsBetween, startOfLocalDate, type PeriodKind } from '../heatpump-performance/periods';
 import { deviceIdProblem } from '../shared/device-id';
 import { AGGREGATE_LAG_MS } from './influxql';
 import { err, ok, type Result } from '../shared/result';
@@ -148,6 +148,28 @@ function parsePerformance(deviceId: string, query: Record<string, unknown>, now:
   return ok({ ...base, start, end, estimate_at: period === 'year' ? now : null });
 }
 
+/** `period`: the current local day, week, month or year (required when `required`). */
+function calendarPeriodParam(query: Record<string, unknown>, required: boolean): Parsed<PeriodKind | undefined> {
+  const text = firstValue(query.period);
+  if (text === undefined || text === '') return required ? badRequest(`period must be one of ${PERIOD_KINDS.join(', ')}`) : ok(undefined);
+  return (PERIOD_KINDS as readonly string[]).includes(text) ? ok(text as PeriodKind) : badRequest(`period must be one of ${PERIOD_KINDS.join(', ')}, got ${JSON.stringify(text)}`);
+}
+
+/** COP chart resolution per period: about 100 to 400 points, e.g. hourly means for a week, daily for a year. */
+export const COP_SERIES_WINDOWS: Record<PeriodKind, number> = { day: 15 * 60_000, week: HOUR, month: 6 * HOUR, year: 24 * HOUR };
+
+/** The COP series or the stored days of the current local period (the Performance page). */
+function parseCalendarRequest(kind: 'cop_series' | 'days', deviceId: string, query: Record<string, unknown>, now: number, installationZone: string): Parsed<ApiRequest> {
+  const timeZone = timeZoneParam(query, installationZone);
+  if (!timeZone.ok) return timeZone;
+  const period = calendarPeriodParam(query, true);
+  if (!period.ok) return period;
+  const kindOf = period.value ?? 'day';
+  const { start, end } = periodAt(now, kindOf, timeZone.value);
+  const base = { device_id: deviceId, period: kindOf, start, end, time_zone: timeZone.value };
+  return ok(kind === 'days' ? { kind, ...base } : { kind, ...base, window_ms: COP_SERIES_WINDOWS[kindOf] });
+}
+
 /** Default span of the energy endpoint when neither hours nor start/end are given. */
 const ENERGY_DEFAULT_HOURS = { '1d': 31 * 24, '1w': 12 * 7 * 24, '1mo': 366 * 24 } as const;
 
@@ -157,8 +179,13 @@ function parseEnergy(deviceId: string, query: Record<string, unknown>, now: numb
   const everyText = firstValue(query.every) ?? '1d';
   if (!Object.hasOwn(ENERGY_EVERY, everyText)) return badRequest(`every must be one of ${Object.keys(ENERGY_EVERY).join(', ')}, got ${JSON.stringify(everyText)}`);
   const every = everyText as keyof typeof ENERGY_EVERY;
+  const period = calendarPeriodParam(query, false);
+  if (!period.ok) return period;
   let range: { start: number; end: number };
-  if (firstValue(query.start) !== undefined || firstValue(query.end) !== undefined) {
+  if (period.value !== undefined) {
+    // the current local period, e.g. every=1mo with period=year: the twelve months of this year
+    range = periodAt(now, period.value, timeZone.value);
+  } else if (firstValue(query.start) !== undefined || firstValue(query.end) !== undefined) {
     const custom = customRange(query, timeZone.value);
     if (!custom.ok) return custom;
     range = custom.value;
@@ -292,6 +319,11 @@ export function parseRequestObject(payload: unknown, now: number, timeZone = DEF
       return withDevice({ route: '', params: { id: request.device_id }, query: {} }, (id) => parsePerformance(id, request, now, timeZone));
     case 'energy':
       return withDevice({ route: '', params: { id: request.device_id }, query: {} }, (id) => parseEnergy(id, request, now, timeZone));
+    case 'cop_series':
+    case 'days': {
+      const kind = request.kind;
+      return withDevice({ route: '', params: { id: request.device_id }, query: {} }, (id) => parseCalendarRequest(kind, id, request, now, timeZone));
+    }
     case 'status':
     case 'latest':
       return withDevice({ route: '', params: { id: request.device_id }, query: {} }, (id) => ok({ kind: request.kind as 'status' | 'latest', device_id: id }));

@@ -21,7 +21,14 @@ export type DatabaseRequest =
    */
   | { kind: 'performance'; device_id: string; period: PerformancePeriod; start: number; end: number; time_zone: string; estimate_at: number | null }
   /** Heat and electricity per local day, ISO week or month over [start, end) (whole periods) */
-  | { kind: 'energy'; device_id: string; every: EnergyPeriodKind; start: number; end: number; time_zone: string };
+  | { kind: 'energy'; device_id: string; every: EnergyPeriodKind; start: number; end: number; time_zone: string }
+  /**
+   * The current local day, week, month or year of `cop` windows for a chart: their means per
+   * `window_ms`, the windows starting at `start` (a local midnight) so a day is one bucket
+   */
+  | { kind: 'cop_series'; device_id: string; period: PeriodKind; start: number; end: number; window_ms: number; time_zone: string }
+  /** The stored `energy_daily` days of the current local day, week, month or year, one row each */
+  | { kind: 'days'; device_id: string; period: PeriodKind; start: number; end: number; time_zone: string };
 
 export const PERFORMANCE_PERIODS = ['day', 'week', 'month', 'year', 'custom'] as const;
 export type PerformancePeriod = (typeof PERFORMANCE_PERIODS)[number];
@@ -41,7 +48,7 @@ export type LiveRequest =
 
 export type ApiRequest = DatabaseRequest | LiveRequest;
 
-const DATABASE_KINDS: ReadonlySet<string> = new Set<DatabaseRequest['kind']>(['readings', 'history', 'alerts', 'performance', 'energy']);
+const DATABASE_KINDS: ReadonlySet<string> = new Set<DatabaseRequest['kind']>(['readings', 'history', 'alerts', 'performance', 'energy', 'cop_series', 'days']);
 
 export function isDatabaseRequest(request: ApiRequest): request is DatabaseRequest {
   return DATABASE_KINDS.has(request.kind);

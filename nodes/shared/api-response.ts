@@ -3,7 +3,7 @@
 import type { DatabaseRequest, LiveRequest } from './api-request';
 import { METRICS_TAGS, SENSOR_FIELDS, STATE_FIELDS, type MetricsReading } from './contract';
 import type { DeviceRecord, FleetState, Health } from '../heatpump-fleet/fleet-state';
-import { periodsBetween } from '../heatpump-performance/periods';
+import { periodAt, periodsBetween } from '../heatpump-performance/periods';
 import { dailyAverageYearlyEstimate, degreeDayYearlyEstimate, spfOverPeriods, type SpfResult } from '../heatpump-performance/spf';
 
 export interface ApiResponse {
@@ -365,6 +365,44 @@ function energyResponse(request: EnergyRequest, sets: Row[][], fleet: FleetReade
   return { statusCode: 200, payload };
 }
 
+type CopSeriesRequest = Extract<DatabaseRequest, { kind: 'cop_series' }>;
+type DaysRequest = Extract<DatabaseRequest, { kind: 'days' }>;
+
+/** COP means per chart window, oldest first: `[{time, cop_modulation, cop_delta_t, cop_running}]`. */
+function copSeriesResponse(request: CopSeriesRequest, sets: Row[][], fleet: FleetReader | undefined): ApiResponse {
+  const windows = timedRows(sets[0] ?? []).sort((a, b) => a.time - b.time);
+  if (windows.length === 0 && !fleet?.get(request.device_id)) return notFound(request.device_id);
+  const payload = windows.map(({ time, row }) => ({
+    time: iso(time),
+    cop_modulation: rounded(numberOf(row, 'cop_modulation')),
+    cop_delta_t: rounded(numberOf(row, 'cop_delta_t')),
+    cop_running: rounded(numberOf(row, 'cop_running')),
+  }));
+  return { statusCode: 200, payload };
+}
+
+/** One row per stored day, oldest first, with its local date and whether its figures are sound. */
+function daysResponse(request: DaysRequest, sets: Row[][], fleet: FleetReader | undefined): ApiResponse {
+  const days = timedRows(sets[0] ?? []).sort((a, b) => a.time - b.time);
+  if (days.length === 0 && !fleet?.get(request.device_id)) return notFound(request.device_id);
+  const payload = days.map(({ time, row }) => ({
+    day: periodAt(time, 'day', request.time_zone).label,
+    time: iso(time),
+    heat_kwh: rounded(numberOf(row, 'heat_energy')),
+    electricity_kwh: rounded(numberOf(row, 'electrical_energy')),
+    spf: rounded(numberOf(row, 'spf')),
+    defrosts: numberOf(row, 'defrost_count'),
+    defrost_minutes: rounded(numberOf(row, 'defrost_minutes')),
+    starts: numberOf(row, 'compressor_starts'),
+    max_starts_per_hour: numberOf(row, 'max_starts_per_hour'),
+    short_cycling: typeof row.short_cycling === 'boolean' ? row.short_cycling : null,
+    quality: rounded(numberOf(row, 'quality')),
+    // a day not stored as sound is not shown as sound
+    sound: row.sound === true,
+  }));
+  return { statusCode: 200, payload };
+}
+
 /** The response to a database request from the rows of its `statements` InfluxQL statements. */
 export function databaseResponse(request: DatabaseRequest, results: unknown, fleet: FleetReader | undefined, statements: number): ApiResponse {
   const sets = resultSets(results, statements);
@@ -417,5 +455,9 @@ export function databaseResponse(request: DatabaseRequest, results: unknown, fle
       return performanceResponse(request, sets, fleet);
     case 'energy':
       return energyResponse(request, sets, fleet);
+    case 'cop_series':
+      return copSeriesResponse(request, sets, fleet);
+    case 'days':
+      return daysResponse(request, sets, fleet);
   }
 }

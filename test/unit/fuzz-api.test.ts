@@ -29,6 +29,8 @@ function harmless(request: DatabaseRequest): DatabaseRequest {
     case 'history':
     case 'performance':
     case 'energy':
+    case 'cop_series':
+    case 'days':
       return { ...request, device_id: 'site1' };
     case 'alerts':
       return { ...request, device_id: request.device_id === null ? null : 'site1', level: request.level === null ? null : 'warning' };
