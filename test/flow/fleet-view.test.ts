@@ -280,7 +280,7 @@ describe('fleet-view node', function () {
     assert.match(bad.error.message, /msg\.payload is not a usable device id: device id contains the unsafe character "\/"/);
     nodeById('v_device').receive({ range: '2y', _client: { socketId: 'b1' } });
     const range = await caught.next<NodeMessage & { error: { message: string } }>('the bad range');
-    assert.match(range.error.message, /msg\.range "2y" is not one of 1h, 24h, 7d, 30d$/);
+    assert.match(range.error.message, /msg\.range "2y" is not one of 1h, 24h, 7d, 30d, day, week, month, year$/);
     nodeById('v_bad').receive({ payload: 1 });
     const misconfigured = await caught.next<NodeMessage & { error: { message: string } }>('the missing fleet');
     assert.match(misconfigured.error.message, /No heatpump-fleet config node/);
