@@ -174,6 +174,7 @@ describe('change log and event log API end to end (npm start, SQLite in the user
       ['POST', '/api/changelog', { text: 'ok', time: 'yesterday' }, 400, /^time must be/],
       ['POST', '/api/changelog', [{ text: 'ok' }], 400, /^the body must be a JSON object/],
       ['POST', '/api/changelog', '{"text": ', 400, /./],
+      ['POST', '/api/changelog', { text: 'x'.repeat(70_000) }, 413, /^request body too large/],
       ['PUT', '/api/changelog/abc', { text: 'x' }, 400, /^the entry id must be a positive whole number, got "abc"/],
       ['PUT', '/api/changelog/0', { text: 'x' }, 400, /^the entry id must be a positive whole number/],
       ['PUT', '/api/changelog/1', {}, 400, /^nothing to change/],
