@@ -126,7 +126,26 @@ export function influxqlStatements(request: DatabaseRequest, now: number, knownD
     case 'energy':
       // no GROUP BY time: InfluxDB 1.x groups in UTC, local weeks and months are summed in JS
       return [`SELECT "heat_energy", "electrical_energy" FROM ${ENERGY_DAILY} WHERE ${deviceIs(request.device_id)} AND ${within(request.start, request.end)}`];
+    case 'runtime':
+      return runtimeStatements(request, knownDevice);
   }
+}
+
+/**
+ * Compressor minutes per local day: a minute counts when a reading in it says the compressor runs
+ * (devices report every few seconds), counted per day in the zone by InfluxDB (tz() also gives the
+ * 23- and 25-hour days of a DST change); and the readings per day, so a day without any is told
+ * from a day the compressor stood still.
+ */
+function runtimeStatements(request: Extract<DatabaseRequest, { kind: 'runtime' }>, knownDevice: boolean): string[] {
+  const range = within(request.raw_start, request.end);
+  const localDays = `GROUP BY time(1d) fill(none) tz(${stringLiteral(request.time_zone)})`;
+  const statements = [
+    `SELECT count("running") AS "minutes" FROM (SELECT count("compressor_running") AS "running" FROM ${RAW} WHERE ${deviceIs(request.device_id)} AND "compressor_running" = true AND ${range} GROUP BY time(1m) fill(none)) WHERE ${range} ${localDays}`,
+    `SELECT count("compressor_running") AS "readings" FROM ${RAW} WHERE ${deviceIs(request.device_id)} AND ${range} ${localDays}`,
+  ];
+  if (knownDevice) return statements;
+  return [...statements, `SHOW TAG VALUES FROM "${MEASUREMENT_READING}" WITH KEY = "device_id" WHERE ${deviceIs(request.device_id)}`];
 }
 
 export function influxql(request: DatabaseRequest, now: number, knownDevice = false): string {

@@ -21,7 +21,12 @@ export type DatabaseRequest =
    */
   | { kind: 'performance'; device_id: string; period: PerformancePeriod; start: number; end: number; time_zone: string; estimate_at: number | null }
   /** Heat and electricity per local day, ISO week or month over [start, end) (whole periods) */
-  | { kind: 'energy'; device_id: string; every: EnergyPeriodKind; start: number; end: number; time_zone: string };
+  | { kind: 'energy'; device_id: string; every: EnergyPeriodKind; start: number; end: number; time_zone: string }
+  /**
+   * Compressor minutes per local day over [start, end) (whole local days ending today), counted from
+   * raw readings from `raw_start` on (raw data is kept 30 days; earlier days have no figure)
+   */
+  | { kind: 'runtime'; device_id: string; days: number; start: number; end: number; raw_start: number; time_zone: string };
 
 export const PERFORMANCE_PERIODS = ['day', 'week', 'month', 'year', 'custom'] as const;
 export type PerformancePeriod = (typeof PERFORMANCE_PERIODS)[number];
@@ -41,7 +46,7 @@ export type LiveRequest =
 
 export type ApiRequest = DatabaseRequest | LiveRequest;
 
-const DATABASE_KINDS: ReadonlySet<string> = new Set<DatabaseRequest['kind']>(['readings', 'history', 'alerts', 'performance', 'energy']);
+const DATABASE_KINDS: ReadonlySet<string> = new Set<DatabaseRequest['kind']>(['readings', 'history', 'alerts', 'performance', 'energy', 'runtime']);
 
 export function isDatabaseRequest(request: ApiRequest): request is DatabaseRequest {
   return DATABASE_KINDS.has(request.kind);
