@@ -129,6 +129,8 @@ export function influxqlStatements(request: DatabaseRequest, now: number, knownD
     case 'cop_series':
     case 'days':
       return calendarStatements(request);
+    case 'runtime':
+      return runtimeStatements(request, knownDevice);
   }
 }
 
@@ -143,6 +145,23 @@ function calendarStatements(request: Extract<DatabaseRequest, { kind: 'cop_serie
   const offset = ((request.start % request.window_ms) + request.window_ms) % request.window_ms;
   const groups = offset === 0 ? duration(request.window_ms) : `${duration(request.window_ms)}, ${duration(offset)}`;
   return [`SELECT ${COP_SERIES_FIELDS} FROM ${COP} WHERE ${where} GROUP BY time(${groups}) fill(none)`];
+}
+
+/**
+ * Compressor minutes per local day: a minute counts when a reading in it says the compressor runs
+ * (devices report every few seconds), counted per day in the zone by InfluxDB (tz() also gives the
+ * 23- and 25-hour days of a DST change); and the readings per day, so a day without any is told
+ * from a day the compressor stood still.
+ */
+function runtimeStatements(request: Extract<DatabaseRequest, { kind: 'runtime' }>, knownDevice: boolean): string[] {
+  const range = within(request.raw_start, request.end);
+  const localDays = `GROUP BY time(1d) fill(none) tz(${stringLiteral(request.time_zone)})`;
+  const statements = [
+    `SELECT count("running") AS "minutes" FROM (SELECT count("compressor_running") AS "running" FROM ${RAW} WHERE ${deviceIs(request.device_id)} AND "compressor_running" = true AND ${range} GROUP BY time(1m) fill(none)) WHERE ${range} ${localDays}`,
+    `SELECT count("compressor_running") AS "readings" FROM ${RAW} WHERE ${deviceIs(request.device_id)} AND ${range} ${localDays}`,
+  ];
+  if (knownDevice) return statements;
+  return [...statements, `SHOW TAG VALUES FROM "${MEASUREMENT_READING}" WITH KEY = "device_id" WHERE ${deviceIs(request.device_id)}`];
 }
 
 export function influxql(request: DatabaseRequest, now: number, knownDevice = false): string {

@@ -204,6 +204,23 @@ function parseEnergy(deviceId: string, query: Record<string, unknown>, now: numb
   return ok({ kind: 'energy', device_id: deviceId, every: ENERGY_EVERY[every], start, end, time_zone: timeZone.value });
 }
 
+const DAY = 24 * HOUR;
+/** Days of GET /api/devices/{id}/runtime: up to a year, a month by default. */
+export const MAX_RUNTIME_DAYS = 366;
+export const DEFAULT_RUNTIME_DAYS = 30;
+
+/** The last `days` local days, today included; minutes are counted from raw data, kept MAX_READINGS_RANGE_MS. */
+function parseRuntime(deviceId: string, query: Record<string, unknown>, now: number, installationZone: string): Parsed<ApiRequest> {
+  const timeZone = timeZoneParam(query, installationZone);
+  if (!timeZone.ok) return timeZone;
+  const days = intParam(query, 'days', 1, MAX_RUNTIME_DAYS, DEFAULT_RUNTIME_DAYS);
+  if (!days.ok) return days;
+  const today = periodAt(now, 'day', timeZone.value);
+  // noon of the first day: a DST shift of an hour cannot move it into a neighbouring day
+  const first = periodAt(today.start - (days.value - 1) * DAY + DAY / 2, 'day', timeZone.value);
+  return ok({ kind: 'runtime', device_id: deviceId, days: days.value, start: first.start, end: today.end, raw_start: Math.max(first.start, now - MAX_READINGS_RANGE_MS), time_zone: timeZone.value });
+}
+
 function optionalDevice(query: Record<string, unknown>): Parsed<string | null> {
   if (firstValue(query.device_id) === undefined || firstValue(query.device_id) === '') return ok(null);
   return deviceParam(query.device_id, 'device_id');
@@ -275,6 +292,10 @@ const ROUTES: { pattern: RegExp; parse: (http: HttpRequestLike, now: number, tim
     pattern: /\/api\/devices\/:[a-z_]+\/energy\/?$/,
     parse: (http, now, timeZone) => withDevice(http, (id) => parseEnergy(id, http.query, now, timeZone)),
   },
+  {
+    pattern: /\/api\/devices\/:[a-z_]+\/runtime\/?$/,
+    parse: (http, now, timeZone) => withDevice(http, (id) => parseRuntime(id, http.query, now, timeZone)),
+  },
 ];
 
 function withDevice(http: HttpRequestLike, next: (id: string) => Parsed<ApiRequest>): Parsed<ApiRequest> {
@@ -324,6 +345,8 @@ export function parseRequestObject(payload: unknown, now: number, timeZone = DEF
       const kind = request.kind;
       return withDevice({ route: '', params: { id: request.device_id }, query: {} }, (id) => parseCalendarRequest(kind, id, request, now, timeZone));
     }
+    case 'runtime':
+      return withDevice({ route: '', params: { id: request.device_id }, query: {} }, (id) => parseRuntime(id, request, now, timeZone));
     case 'status':
     case 'latest':
       return withDevice({ route: '', params: { id: request.device_id }, query: {} }, (id) => ok({ kind: request.kind as 'status' | 'latest', device_id: id }));

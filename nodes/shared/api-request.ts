@@ -28,7 +28,12 @@ export type DatabaseRequest =
    */
   | { kind: 'cop_series'; device_id: string; period: PeriodKind; start: number; end: number; window_ms: number; time_zone: string }
   /** The stored `energy_daily` days of the current local day, week, month or year, one row each */
-  | { kind: 'days'; device_id: string; period: PeriodKind; start: number; end: number; time_zone: string };
+  | { kind: 'days'; device_id: string; period: PeriodKind; start: number; end: number; time_zone: string }
+  /**
+   * Compressor minutes per local day over [start, end) (whole local days ending today), counted from
+   * raw readings from `raw_start` on (raw data is kept 30 days; earlier days have no figure)
+   */
+  | { kind: 'runtime'; device_id: string; days: number; start: number; end: number; raw_start: number; time_zone: string };
 
 export const PERFORMANCE_PERIODS = ['day', 'week', 'month', 'year', 'custom'] as const;
 export type PerformancePeriod = (typeof PERFORMANCE_PERIODS)[number];
@@ -48,7 +53,7 @@ export type LiveRequest =
 
 export type ApiRequest = DatabaseRequest | LiveRequest;
 
-const DATABASE_KINDS: ReadonlySet<string> = new Set<DatabaseRequest['kind']>(['readings', 'history', 'alerts', 'performance', 'energy', 'cop_series', 'days']);
+const DATABASE_KINDS: ReadonlySet<string> = new Set<DatabaseRequest['kind']>(['readings', 'history', 'alerts', 'performance', 'energy', 'cop_series', 'days', 'runtime']);
 
 export function isDatabaseRequest(request: ApiRequest): request is DatabaseRequest {
   return DATABASE_KINDS.has(request.kind);

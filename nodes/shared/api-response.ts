@@ -403,6 +403,43 @@ function daysResponse(request: DaysRequest, sets: Row[][], fleet: FleetReader | 
   return { statusCode: 200, payload };
 }
 
+type RuntimeRequest = Extract<DatabaseRequest, { kind: 'runtime' }>;
+
+/** Each local day of the request with its compressor minutes; null before the raw data kept and on days without readings. */
+function runtimeResponse(request: RuntimeRequest, sets: Row[][], fleet: FleetReader | undefined): ApiResponse {
+  const perDay = (set: Row[] | undefined, field: string) => new Map(timedRows(set ?? []).map(({ time, row }) => [time, numberOf(row, field) ?? 0]));
+  const minutes = perDay(sets[0], 'minutes');
+  const readings = perDay(sets[1], 'readings');
+  const lookedUp = sets[2] ?? [];
+  if (readings.size === 0 && !fleet?.get(request.device_id) && lookedUp.length === 0) return notFound(request.device_id);
+  // InfluxDB stamps a local day with its local midnight, or with the range start for a partial first day
+  const inDay = (values: Map<number, number>, day: { start: number; end: number }) => [...values].find(([time]) => time >= day.start && time < day.end)?.[1] ?? 0;
+  const days = periodsBetween(request.start, request.end, 'day', request.time_zone).map((day) => {
+    const count = inDay(readings, day);
+    const kept = day.end > request.raw_start;
+    return {
+      date: day.label,
+      start: iso(day.start),
+      hours: (day.end - day.start) / 3_600_000,
+      runtime_minutes: kept && count > 0 ? inDay(minutes, day) : null,
+      readings: kept ? count : null,
+    };
+  });
+  const known = days.flatMap((day) => (day.runtime_minutes === null ? [] : [day.runtime_minutes]));
+  return {
+    statusCode: 200,
+    payload: {
+      device_id: request.device_id,
+      time_zone: request.time_zone,
+      start: iso(request.start),
+      end: iso(request.end),
+      raw_data_from: iso(request.raw_start),
+      total_minutes: known.reduce((sum, value) => sum + value, 0),
+      days,
+    },
+  };
+}
+
 /** The response to a database request from the rows of its `statements` InfluxQL statements. */
 export function databaseResponse(request: DatabaseRequest, results: unknown, fleet: FleetReader | undefined, statements: number): ApiResponse {
   const sets = resultSets(results, statements);
@@ -459,5 +496,7 @@ export function databaseResponse(request: DatabaseRequest, results: unknown, fle
       return copSeriesResponse(request, sets, fleet);
     case 'days':
       return daysResponse(request, sets, fleet);
+    case 'runtime':
+      return runtimeResponse(request, sets, fleet);
   }
 }

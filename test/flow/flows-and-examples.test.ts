@@ -10,6 +10,7 @@ import { projectRoot } from '../support/node-red';
 import { loadShippedFlows } from '../../scripts/lib/shipped-flows';
 import { COMPLETE_EXAMPLE, completeExample } from '../../scripts/export-example';
 import { thresholdDrift } from '../../nodes/shared/thresholds';
+import { databasePath } from '../../nodes/heatpump-database/options';
 
 type FlowNode = Record<string, unknown> & { id: string; type: string };
 
@@ -104,12 +105,12 @@ describe('shipped flows and examples', () => {
       });
 
       it('references config nodes that exist', () => {
-        const configKeys = ['broker', 'influxdb', 'server', 'gateway', 'ui', 'group', 'page', 'theme', 'client', 'fleet'];
+        const configKeys = ['broker', 'influxdb', 'server', 'gateway', 'ui', 'group', 'page', 'theme', 'client', 'fleet', 'database'];
         for (const node of nodes) {
           for (const key of configKeys) {
             const ref = node[key];
             const hostname = key === 'broker' && node.type === 'mqtt-broker';
-            if (typeof ref === 'string' && ref !== '' && /^[\w.-]+$/.test(ref) && !hostname && !(key === 'page' && node.type === 'ui-control')) {
+            if (typeof ref === 'string' && ref !== '' && /^[\w.-]+$/.test(ref) && !hostname && !(key === 'page' && node.type === 'ui-control') && !(key === 'database' && node.type !== 'heatpump-changelog')) {
               assert.ok(byId.has(ref), `${node.id} (${node.type}).${key} refers to missing ${ref}`);
             }
           }
@@ -122,6 +123,14 @@ describe('shipped flows and examples', () => {
           for (const key of Object.keys(definition.defaults)) {
             assert.ok(key in node, `${name}: ${node.id} (${node.type}) lacks "${key}"`);
           }
+        }
+      });
+
+      it('keeps the change log database in the Node-RED user directory (or HEATPUMP_DB_PATH), never at a fixed path', () => {
+        for (const node of nodes.filter((n) => n.type === 'heatpump-database')) {
+          assert.match(String(node.path), /^(\$\{HEATPUMP_DB_PATH\})?$/, `${name}: ${node.id} path`);
+          const userDir = path.join(path.sep, 'some', 'user-dir');
+          assert.equal(path.dirname(databasePath('', userDir)), userDir, 'a blank path is a file in the user directory');
         }
       });
 

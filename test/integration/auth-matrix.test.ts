@@ -47,18 +47,29 @@ async function httpProbe(url: string, init: RequestInit) {
 function flowEndpoints(): { method: string; url: string }[] {
   const endpoints = loadShippedFlows()
     .filter((node) => node.type === 'http in')
-    .map((node) => ({ method: String(node.method).toUpperCase(), url: String(node.url).replace(/:id/g, 'hp-auth-1') }));
-  for (const url of ['/api/health', '/metrics', '/api/devices/hp-auth-1/readings', '/api/devices/hp-auth-1/performance', '/api/devices/hp-auth-1/energy', '/api/alerts/active', '/api/sms/twilio', '/api/sms/android']) {
+    .map((node) => ({
+      method: String(node.method).toUpperCase(),
+      // change log entries have numeric ids, devices names
+      url: String(node.url).replace(/^\/api\/changelog\/:id$/, '/api/changelog/1').replace(/:id/g, 'hp-auth-1'),
+    }));
+  for (const url of ['/api/health', '/metrics', '/api/devices/hp-auth-1/readings', '/api/devices/hp-auth-1/performance', '/api/devices/hp-auth-1/energy', '/api/alerts/active', '/api/sms/twilio', '/api/sms/android', '/api/changelog', '/api/changelog/1', '/api/events']) {
     assert.ok(endpoints.some((endpoint) => endpoint.url === url), `${url} in ${JSON.stringify(endpoints)}`);
   }
   return endpoints;
 }
 
+/** A body each endpoint accepts: an SMS webhook form, or a change log note. */
+function probeBody(method: string, url: string): { type: string; body: string } | undefined {
+  if (method === 'GET') return undefined;
+  if (url.startsWith('/api/sms/')) return { type: 'application/x-www-form-urlencoded', body: 'From=%2B15550001&Body=status' };
+  return { type: 'application/json', body: JSON.stringify({ text: 'authentication matrix probe' }) };
+}
+
 function flowProbe({ method, url }: { method: string; url: string }): Probe {
-  const body = method === 'GET' ? undefined : 'From=%2B15550001&Body=status';
+  const body = probeBody(method, url);
   return {
     name: `${method} ${url}`,
-    run: (base, who) => httpProbe(`${base}${url}`, { method, headers: { ...nodeHeaders[who], ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) }, body }),
+    run: (base, who) => httpProbe(`${base}${url}`, { method, headers: { ...nodeHeaders[who], ...(body ? { 'content-type': body.type } : {}) }, body: body?.body }),
   };
 }
 
@@ -163,16 +174,16 @@ function probes(): Probe[] {
 
 type Expect = 'allowed' | 'refused' | 'exempt';
 
-/** What each cell must be: flows and dashboard need read (GET) or admin; the editor admin only; SMS webhooks their signature. */
+/** What each cell must be: flows and dashboard need read (GET) or admin, their writes admin; the editor admin only; SMS webhooks their signature. */
 function expected(probe: Probe, who: Who, authOn: boolean): Expect {
   if (probe.name.includes('/api/sms/')) return 'exempt';
   if (!authOn) return 'allowed';
   if (who === 'none' || who === 'wrong') return 'refused';
-  if (probe.name.includes('editor API')) return who === 'admin' ? 'allowed' : 'refused';
+  if (probe.name.includes('editor API') || /^(POST|PUT|DELETE) \//.test(probe.name)) return who === 'admin' ? 'allowed' : 'refused';
   return 'allowed';
 }
 
-const allowedOutcome = (outcome: string) => outcome === '101' || outcome === 'connected' || /^(200|204|404|503)$/.test(outcome);
+const allowedOutcome = (outcome: string) => outcome === '101' || outcome === 'connected' || /^(200|201|204|404|503)$/.test(outcome);
 
 async function runMatrix(product: RunningProduct, authOn: boolean, editorToken: string | undefined): Promise<void> {
   const rows: string[][] = [];

@@ -1,0 +1,88 @@
+// Records setting changes and events from the flows in the heatpump-database file, and answers the
+// change log and event log API for http in / http response.
+import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
+import { logWriteOf } from './entries';
+import { answer } from './answer';
+import { parseLogRequest, type HttpCall } from './request';
+import type { HeatpumpChangelogDef } from './types';
+import type { HeatpumpDatabaseNode } from '../heatpump-database/types';
+import { DatabaseUnavailable, type LogDatabase, type LogDatabaseState } from '../heatpump-database/log-database';
+import { errorOf, failInput, refuseConfiguration } from '../shared/errors';
+import { setStatus } from '../shared/status';
+
+interface ExpressRequestLike {
+  method?: unknown;
+  route?: { path?: unknown };
+  params?: Record<string, unknown>;
+  query?: Record<string, unknown>;
+  body?: unknown;
+}
+
+function httpCallOf(msg: NodeMessageInFlow): HttpCall | undefined {
+  const req = (msg as { req?: ExpressRequestLike }).req;
+  if (!req || typeof req.route?.path !== 'string') return undefined;
+  return { method: typeof req.method === 'string' ? req.method : 'GET', route: req.route.path, params: req.params ?? {}, query: req.query ?? {}, body: req.body };
+}
+
+const init = (RED: NodeAPI): void => {
+  function HeatpumpChangelog(this: Node, config: HeatpumpChangelogDef) {
+    RED.nodes.createNode(this, config);
+    const owner = config.database ? (RED.nodes.getNode(config.database) as HeatpumpDatabaseNode | null) : null;
+    if (!owner?.database) {
+      refuseConfiguration(this, RED._('heatpump-changelog.errors.no-database'), RED._('heatpump-changelog.status.no-database'));
+      return;
+    }
+    const database: LogDatabase = owner.database;
+    let recorded = 0;
+
+    const showState = (state: LogDatabaseState) => {
+      if (state.status === 'open') setStatus(this, state.pending > 0 ? 'busy' : 'ok', RED._('heatpump-changelog.status.recorded', { recorded }));
+      else setStatus(this, 'error', RED._(`heatpump-changelog.status.${state.status}`, { pending: state.pending }));
+    };
+    database.on('state', showState);
+    showState(database.state);
+
+    this.on('input', (msg, send, done) => {
+      const now = Date.now();
+      const call = httpCallOf(msg);
+      if (!call) {
+        const write = logWriteOf(msg.payload, now);
+        if (!write.ok) return failInput(this, done, RED._('heatpump-changelog.status.bad-message'), RED._('heatpump-changelog.errors.bad-message', { error: write.error }));
+        recorded += 1;
+        // kept in memory while the file cannot be written: the status says so, the message is done
+        database.record([write.value]);
+        showState(database.state);
+        return done();
+      }
+      const parsed = parseLogRequest(call);
+      // A bad API call is the caller's mistake, answered with a JSON error, not a flow error.
+      const reply = (statusCode: number, payload: unknown) => send({ ...msg, statusCode, payload, headers: { 'content-type': 'application/json; charset=utf-8' } });
+      if (!parsed.ok) {
+        reply(parsed.error.statusCode, { error: parsed.error.error });
+        return done();
+      }
+      try {
+        const result = database.use((store) => answer(parsed.value, store, now));
+        reply(result.statusCode, result.payload);
+        done();
+      } catch (thrown) {
+        if (thrown instanceof DatabaseUnavailable) {
+          reply(503, { error: thrown.message });
+          return done();
+        }
+        reply(500, { error: 'the change log could not be read or written' });
+        done(errorOf(thrown));
+      }
+    });
+
+    this.on('close', (_removed: boolean, done: () => void) => {
+      database.off('state', showState);
+      this.status({});
+      done();
+    });
+  }
+
+  RED.nodes.registerType('heatpump-changelog', HeatpumpChangelog);
+};
+
+export = init;
