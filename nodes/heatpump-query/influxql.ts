@@ -1,10 +1,11 @@
 // InfluxQL for each database request, against the layout `npm run db:setup` creates: retention
 // policies raw (default, 30 d), hourly and daily with continuous queries writing mean_/min_/max_
-// fields. Device ids reach here validated (deviceIdProblem), and are still escaped as literals.
+// fields, and the performance figures in the policies shared/retention.ts assigns them. Device ids reach here validated (deviceIdProblem), and are still escaped as literals.
 import type { DatabaseRequest } from '../shared/api-request';
 import { MEASUREMENT_COP } from '../heatpump-performance/analyser';
 import { MEASUREMENT_ENERGY_DAILY } from '../heatpump-performance/daily';
 import { MEASUREMENT_ALERT, MEASUREMENT_METRICS, MEASUREMENT_READING, SENSOR_FIELDS, STATE_FIELDS } from '../shared/contract';
+import { storedMeasurement } from '../shared/retention';
 
 const HOUR = 3_600_000;
 const RAW = `"raw"."${MEASUREMENT_READING}"`;
@@ -38,9 +39,9 @@ const HOURLY_READING_FIELDS = [...SENSOR_FIELDS.map((f) => `"mean_${f}" AS "${f}
 const MEAN_FIELDS = SENSOR_FIELDS.map((f) => `mean("${f}") AS "${f}"`).join(', ');
 const HOURLY_FIELDS = SENSOR_FIELDS.map((f) => `"mean_${f}" AS "${f}"`).join(', ');
 
-/** Days and COP windows as heatpump-performance writes them, in the default retention policy. */
-const ENERGY_DAILY = `"${MEASUREMENT_ENERGY_DAILY}"`;
-const COP = `"${MEASUREMENT_COP}"`;
+/** Days (kept forever) and COP windows (a year) in the retention policies heatpump-batch writes them to. */
+const ENERGY_DAILY = storedMeasurement(MEASUREMENT_ENERGY_DAILY);
+const COP = storedMeasurement(MEASUREMENT_COP);
 /** Half-open [start, end): a day stored at local midnight `end` belongs to the next period. */
 const within = (start: number, end: number) => `time >= ${Math.floor(start)}ms AND time < ${Math.floor(end)}ms`;
 

@@ -66,14 +66,14 @@ describe('performance and energy API: InfluxQL', () => {
       'performance: the days, and one aggregate of the COP windows',
       { kind: 'performance', device_id: "o'hp", period: 'week', start, end, time_zone: 'Europe/Berlin', estimate_at: null },
       [
-        `SELECT * FROM "energy_daily" WHERE "device_id" = 'o\\'hp' AND time >= ${start}ms AND time < ${end}ms`,
-        `SELECT mean("carnot_percent") AS "carnot_percent", mean("quality") AS "quality" FROM "cop" WHERE "device_id" = 'o\\'hp' AND time >= ${start}ms AND time < ${end}ms`,
+        `SELECT * FROM "daily"."energy_daily" WHERE "device_id" = 'o\\'hp' AND time >= ${start}ms AND time < ${end}ms`,
+        `SELECT mean("carnot_percent") AS "carnot_percent", mean("quality") AS "quality" FROM "hourly"."cop" WHERE "device_id" = 'o\\'hp' AND time >= ${start}ms AND time < ${end}ms`,
       ],
     ],
     [
       'energy: the days\' kWh, no GROUP BY time (UTC buckets)',
       { kind: 'energy', device_id: 'hp1', every: 'week', start, end, time_zone: 'Europe/Berlin' },
-      [`SELECT "heat_energy", "electrical_energy" FROM "energy_daily" WHERE "device_id" = 'hp1' AND time >= ${start}ms AND time < ${end}ms`],
+      [`SELECT "heat_energy", "electrical_energy" FROM "daily"."energy_daily" WHERE "device_id" = 'hp1' AND time >= ${start}ms AND time < ${end}ms`],
     ],
   ];
   for (const [name, request, expected] of cases) {
