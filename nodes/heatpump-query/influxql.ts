@@ -45,6 +45,9 @@ const COP = storedMeasurement(MEASUREMENT_COP);
 /** Half-open [start, end): a day stored at local midnight `end` belongs to the next period. */
 const within = (start: number, end: number) => `time >= ${Math.floor(start)}ms AND time < ${Math.floor(end)}ms`;
 
+/** How far back the yearly estimate looks for years with measured outdoor temperatures. */
+const TYPICAL_YEARS_MS = 5 * 366 * 24 * HOUR;
+
 /** Hourly continuous queries lag up to an hour (they run after each hour ends): newer windows come from raw data. */
 export const AGGREGATE_LAG_MS = 2 * HOUR;
 
@@ -119,10 +122,15 @@ export function influxqlStatements(request: DatabaseRequest, now: number, knownD
     case 'performance': {
       const where = `${deviceIs(request.device_id)} AND ${within(request.start, request.end)}`;
       // the days are summed in JS (SPF of sums, electricity-weighted COPs); the windows only averaged
-      return [
+      const statements = [
         `SELECT * FROM ${ENERGY_DAILY} WHERE ${where}`,
         `SELECT mean("carnot_percent") AS "carnot_percent", mean("quality") AS "quality" FROM ${COP} WHERE ${where}`,
       ];
+      // the yearly estimate: the outdoor means of earlier years give the site's typical degree days
+      if (request.estimate_at !== null) {
+        statements.push(`SELECT "outdoor_mean" FROM ${ENERGY_DAILY} WHERE ${deviceIs(request.device_id)} AND ${within(request.start - TYPICAL_YEARS_MS, request.start)}`);
+      }
+      return statements;
     }
     case 'energy':
       // no GROUP BY time: InfluxDB 1.x groups in UTC, local weeks and months are summed in JS
