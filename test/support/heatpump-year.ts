@@ -72,16 +72,25 @@ export function* heatpumpYear(options: YearOptions, days: Map<string, DayTotals>
   let wasOn: boolean | undefined;
   let model = hourModel(Math.floor(options.start / HOUR) * HOUR, options.timeZone);
   let modelHour = Math.floor(options.start / HOUR);
+  // the outdoor temperature per 5-minute slot and the local day are looked up once each (Intl is slow)
+  const slotMs = HOUR / 12;
+  let outdoorSlot = NaN;
+  let outdoorC = NaN;
+  let day = periodAt(options.start, 'day', options.timeZone);
   for (let t = options.start; t < options.end; t += step) {
     if (Math.floor(t / HOUR) !== modelHour) {
       modelHour = Math.floor(t / HOUR);
       model = hourModel(modelHour * HOUR, options.timeZone);
     }
-    const slot = Math.floor((t - modelHour * HOUR) / (HOUR / 12));
+    if (Math.floor(t / slotMs) !== outdoorSlot) {
+      outdoorSlot = Math.floor(t / slotMs);
+      outdoorC = outdoorAt(outdoorSlot * slotMs, options.timeZone);
+    }
+    if (t >= day.end) day = periodAt(t, 'day', options.timeZone);
+    const slot = Math.floor((t - modelHour * HOUR) / slotMs);
     const on = slot < model.onSlots;
     const heatW = on ? model.heatKw * 1000 : 0;
     const electricalW = on ? heatW / model.cop : STANDBY_W;
-    const outdoorC = outdoorAt(t, options.timeZone);
     yield {
       device_id: options.deviceId,
       timestamp: t,
@@ -96,8 +105,7 @@ export function* heatpumpYear(options: YearOptions, days: Map<string, DayTotals>
         dhw_active: on && model.dhw,
       },
     };
-    const day = periodAt(t, 'day', options.timeZone).label;
-    const totals = days.get(day) ?? { heatKwh: 0, electricityKwh: 0, starts: 0, runningHeatKwh: 0, runningElectricityKwh: 0, outdoorSum: 0, outdoorSamples: 0 };
+    const totals = days.get(day.label) ?? { heatKwh: 0, electricityKwh: 0, starts: 0, runningHeatKwh: 0, runningElectricityKwh: 0, outdoorSum: 0, outdoorSamples: 0 };
     const hours = step / HOUR;
     totals.heatKwh += (heatW / 1000) * hours;
     totals.electricityKwh += (electricalW / 1000) * hours;
@@ -108,7 +116,7 @@ export function* heatpumpYear(options: YearOptions, days: Map<string, DayTotals>
     if (on && wasOn === false) totals.starts += 1;
     totals.outdoorSum += outdoorC;
     totals.outdoorSamples += 1;
-    days.set(day, totals);
+    days.set(day.label, totals);
     wasOn = on;
     heatCounter += (heatW / 1000) * hours;
     electricityCounter += (electricalW / 1000) * hours;
