@@ -9,6 +9,8 @@
 // is ignored, so nothing is counted twice. With a fleet whose history is off it writes nothing.
 // With the spool on, every accepted point is first appended to a write-ahead journal (journal.ts)
 // kept until InfluxDB confirmed its batch: a Node-RED killed meanwhile replays it at the next start.
+// Each batch holds the points of one retention policy (shared/retention.ts: the performance figures
+// are kept longer than readings), sent as msg.retentionPolicy; spooled batches keep it too.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +20,7 @@ import { errorOf } from '../shared/errors';
 import { fleetOf, type FleetLink } from '../shared/fleet-link';
 import { toPoints } from '../shared/points';
 import { PacedStatus } from '../shared/paced-status';
+import { byRetentionPolicy } from '../shared/retention';
 import { setStatus } from '../shared/status';
 import { PointBuffer, batchOptionsFromConfig, retryDelayMs, writeOutcomeOf, type WriteOutcome } from './buffer';
 import { Journal } from './journal';
@@ -31,6 +34,18 @@ let instances = 0;
 
 /** a restored spool starts replaying this long after the start (the flow is wired by then) */
 const REPLAY_START_MS = 1000;
+
+/** Points cut into batches of one retention policy each, in order. */
+const perPolicy = (points: readonly InfluxPoint[]): InfluxPoint[][] => byRetentionPolicy(points).map((run) => run.points);
+
+/**
+ * The message `influxdb batch` writes: msg.retentionPolicy is the batch's policy (all its points
+ * share one), left out for the default policy so the node's own setting applies.
+ */
+function batchMsg(payload: InfluxPoint[], heatpumpBatch: BatchMsg['heatpumpBatch']): BatchMsg {
+  const retentionPolicy = byRetentionPolicy(payload.slice(0, 1))[0]?.retentionPolicy;
+  return retentionPolicy === undefined ? { payload, heatpumpBatch } : { payload, heatpumpBatch, retentionPolicy };
+}
 
 const init = (RED: NodeAPI): void => {
   function HeatpumpBatch(this: Node, config: HeatpumpBatchDef) {
@@ -81,9 +96,9 @@ const init = (RED: NodeAPI): void => {
     const write = (payload: InfluxPoint[], tag: { attempt: number; spooled?: number; journal?: number }, send: (msg: NodeMessage) => void = (out) => node.send(out)): void => {
       sentPoints += payload.length;
       // sent while closing: the answer goes to the next instance, which takes it as it comes
-      if (closed) return send({ payload, heatpumpBatch: tag });
+      if (closed) return send(batchMsg(payload, tag));
       const sent = ++lastSent;
-      const msg: BatchMsg = { payload, heatpumpBatch: { ...tag, sent, by: instance } };
+      const msg = batchMsg(payload, { ...tag, sent, by: instance });
       const deadline = options.writeTimeoutS > 0 ? setTimeout(() => writeTimedOut(sent), options.writeTimeoutS * 1000) : undefined;
       awaiting.set(sent, { msg, deadline });
       send(msg);
@@ -138,20 +153,22 @@ const init = (RED: NodeAPI): void => {
       replayTimer = setTimeout(replayNext, delayMs);
     };
 
-    /** Stores a batch on disk behind the others; false when there is no spool. */
+    /** Stores points on disk behind the others, a batch per retention policy; false when there is no spool. */
     const toSpool = (points: InfluxPoint[], msg: NodeMessage = {}): boolean => {
       if (!spool) return false;
       if (points.length === 0) return true;
-      try {
-        const outcome = spool.append(points);
-        if (outcome.droppedPoints > 0) {
-          linkedFleet()?.writeFailed(outcome.droppedPoints, 'spool_full');
-          if (spoolDropped === 0) node.error(RED._('heatpump-batch.errors.spool-full', { mb: spoolOptions.maxMB, count: outcome.droppedPoints }), msg);
-          spoolDropped += outcome.droppedPoints;
+      for (const batch of perPolicy(points)) {
+        try {
+          const outcome = spool.append(batch);
+          if (outcome.droppedPoints > 0) {
+            linkedFleet()?.writeFailed(outcome.droppedPoints, 'spool_full');
+            if (spoolDropped === 0) node.error(RED._('heatpump-batch.errors.spool-full', { mb: spoolOptions.maxMB, count: outcome.droppedPoints }), msg);
+            spoolDropped += outcome.droppedPoints;
+          }
+        } catch (thrown) {
+          linkedFleet()?.writeFailed(batch.length, 'spool_failed');
+          node.error(RED._('heatpump-batch.errors.spool-write', { count: batch.length, error: errorOf(thrown).message }), msg);
         }
-      } catch (thrown) {
-        linkedFleet()?.writeFailed(points.length, 'spool_failed');
-        node.error(RED._('heatpump-batch.errors.spool-write', { count: points.length, error: errorOf(thrown).message }), msg);
       }
       replaySoon(replayFailures > 0 ? retryDelayMs(replayFailures) : 0);
       return true;
@@ -162,7 +179,7 @@ const init = (RED: NodeAPI): void => {
       timer = undefined;
     };
 
-    /** Sends a batch cut from journal `segment` (or queues it behind the spool). */
+    /** Sends a batch (of one retention policy) cut from journal `segment` (or queues it behind the spool). */
     const sendBatch = (points: InfluxPoint[], send: (msg: NodeMessage) => void, attempt = 0, segment: number | undefined = undefined): void => {
       if (points.length === 0) return;
       // while the spool holds batches, new ones queue behind them: InfluxDB gets them in order
@@ -173,8 +190,9 @@ const init = (RED: NodeAPI): void => {
     /** Sends everything held (timer, msg.flush, close). */
     const flush = (send: (msg: NodeMessage) => void): void => {
       stopTimer();
-      const held = buffer.takeAll();
-      sendBatch(held, send, 0, journal?.cut(held.length > 0 ? 1 : 0, []));
+      const batches = perPolicy(buffer.takeAll());
+      const segment = journal?.cut(batches.length, []);
+      for (const batch of batches) sendBatch(batch, send, 0, segment);
       showStatus();
     };
 
@@ -189,9 +207,10 @@ const init = (RED: NodeAPI): void => {
         journalFailing = true;
       }
       const outcome = buffer.add(points);
+      const batches = outcome.batches.flatMap(perPolicy);
       // the journal segment ends with the batches cut from it; what is still held goes on in the next one
-      const segment = outcome.batches.length > 0 || outcome.dropped > 0 ? journal?.cut(outcome.batches.length, buffer.held()) : undefined;
-      for (const batch of outcome.batches) sendBatch(batch, send, 0, segment);
+      const segment = batches.length > 0 || outcome.dropped > 0 ? journal?.cut(batches.length, buffer.held()) : undefined;
+      for (const batch of batches) sendBatch(batch, send, 0, segment);
       if (outcome.dropped > 0) {
         linkedFleet()?.writeFailed(outcome.dropped, 'buffer_full');
         node.error(RED._('heatpump-batch.errors.dropped', { count: outcome.dropped, max: options.maxBuffered }), msg);
@@ -268,7 +287,7 @@ const init = (RED: NodeAPI): void => {
       if (retryIn !== undefined) {
         linkedFleet()?.writeFailed(0);
         node.warn(RED._('heatpump-batch.errors.retry', { count: points.length, error, attempt: attempt + 1, retries: options.retries, seconds: retryIn / 1000 }));
-        const retry: BatchMsg = { payload: points, heatpumpBatch: segment === undefined ? { attempt: attempt + 1 } : { attempt: attempt + 1, journal: segment } };
+        const retry = batchMsg(points, segment === undefined ? { attempt: attempt + 1 } : { attempt: attempt + 1, journal: segment });
         const pending = setTimeout(() => {
           retries.delete(pending);
           // behind a spool that filled meanwhile, in order
@@ -326,7 +345,9 @@ const init = (RED: NodeAPI): void => {
         const { points, unreadableLines } = journal.leftover();
         const size = options.maxPoints > 0 ? options.maxPoints : points.length;
         let dropped = 0;
-        for (let from = 0; from < points.length; from += size) dropped += spool.append(points.slice(from, from + size)).droppedPoints;
+        for (let from = 0; from < points.length; from += size) {
+          for (const batch of perPolicy(points.slice(from, from + size))) dropped += spool.append(batch).droppedPoints;
+        }
         if (dropped > 0) linkedFleet()?.writeFailed(dropped, 'spool_full');
         journal.discardLeftover();
         if (points.length > 0 || unreadableLines > 0) node.warn(RED._('heatpump-batch.errors.journal-replayed', { count: points.length, unreadable: unreadableLines }));
@@ -353,11 +374,16 @@ const init = (RED: NodeAPI): void => {
         // A flush message's payload counts only when it holds something (an inject sends a timestamp).
         if (!isFlush || (typeof msg.payload === 'object' && msg.payload !== null)) {
           const converted = toPoints(msg.payload);
-          if (!converted.ok) {
+          const policy = (msg as { retentionPolicy?: unknown }).retentionPolicy;
+          const policyProblem = policy === undefined || typeof policy === 'string' ? undefined : `msg.retentionPolicy must be a retention policy name, got ${typeof policy}`;
+          const problem = converted.ok ? policyProblem : converted.error;
+          if (!converted.ok || problem !== undefined) {
             if (isFlush) flush(send);
-            status.fail(done, statusText(), RED._('heatpump-batch.errors.bad-payload', { detail: converted.error }));
+            status.fail(done, statusText(), RED._('heatpump-batch.errors.bad-payload', { detail: problem ?? '' }));
             return;
           }
+          // a message's own policy wins over the measurements' (shared/retention.ts)
+          if (typeof policy === 'string' && policy !== '') for (const point of converted.value.points) point.retentionPolicy = policy;
           add(converted.value.points, msg, send);
         }
         if (isFlush) flush(send);
@@ -385,14 +411,12 @@ const init = (RED: NodeAPI): void => {
         }
         retries.clear();
         const held = buffer.takeAll();
-        if (!spooling() || !toSpool(held)) sendBatch(held, (out) => node.send(out));
+        if (!spooling() || !toSpool(held)) for (const batch of perPolicy(held)) sendBatch(batch, (out) => node.send(out));
       } else {
         // Send what is held and what waits for a retry before closing: nothing is lost on a redeploy.
         const held = buffer.takeAll();
-        if (held.length > 0) {
-          sentPoints += held.length;
-          node.send({ payload: held, heatpumpBatch: { attempt: 0 } });
-        }
+        sentPoints += held.length;
+        for (const batch of perPolicy(held)) node.send(batchMsg(batch, { attempt: 0 }));
         for (const [pending, retry] of retries) {
           clearTimeout(pending);
           node.send(retry);

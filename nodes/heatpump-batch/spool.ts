@@ -19,12 +19,13 @@ export interface SpoolFs {
   statSync(file: string): { size: number };
 }
 
-/** A point as stored: the timestamp in ms since the epoch. */
+/** A point as stored: the timestamp in ms since the epoch, and the retention policy it was routed to. */
 interface StoredPoint {
   measurement: string;
   tags: Record<string, string>;
   fields: Record<string, unknown>;
   timestamp: number;
+  retentionPolicy?: string;
 }
 
 interface Entry {
@@ -72,7 +73,13 @@ const fileName = (seq: number, points: number): string => `${String(seq).padStar
 const timestampMs = (t: Date | number): number => (typeof t === 'number' ? t : t.getTime());
 
 export function encodeBatch(points: readonly InfluxPoint[]): string {
-  const stored: StoredPoint[] = points.map((p) => ({ measurement: p.measurement, tags: p.tags, fields: p.fields, timestamp: timestampMs(p.timestamp) }));
+  const stored: StoredPoint[] = points.map((p) => ({
+    measurement: p.measurement,
+    tags: p.tags,
+    fields: p.fields,
+    timestamp: timestampMs(p.timestamp),
+    ...(p.retentionPolicy === undefined ? {} : { retentionPolicy: p.retentionPolicy }),
+  }));
   return JSON.stringify(stored);
 }
 
@@ -104,7 +111,10 @@ export function decodeBatch(text: string): InfluxPoint[] | undefined {
   for (const item of parsed as unknown[]) {
     const p = item as Partial<StoredPoint> | null;
     if (typeof p !== 'object' || p === null || typeof p.measurement !== 'string' || typeof p.timestamp !== 'number' || typeof p.tags !== 'object' || typeof p.fields !== 'object') return undefined;
-    points.push({ measurement: p.measurement, tags: p.tags, fields: p.fields, timestamp: new Date(p.timestamp) } as InfluxPoint);
+    if (p.retentionPolicy !== undefined && typeof p.retentionPolicy !== 'string') return undefined;
+    const point = { measurement: p.measurement, tags: p.tags, fields: p.fields, timestamp: new Date(p.timestamp) } as InfluxPoint;
+    if (p.retentionPolicy !== undefined) point.retentionPolicy = p.retentionPolicy;
+    points.push(point);
   }
   return points;
 }

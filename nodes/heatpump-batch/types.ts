@@ -42,4 +42,6 @@ export interface BatchMsg extends NodeMessage {
    * `journal` segment the batch was cut from (deleted once its batches are confirmed)
    */
   heatpumpBatch: { attempt: number; spooled?: number; sent?: number; by?: number; journal?: number };
+  /** the retention policy of every point of the batch; absent for the default policy */
+  retentionPolicy?: string;
 }

@@ -149,6 +149,7 @@ export class PerformanceAnalyser {
           running: window.running,
           flowC: window.flow_temperature,
           returnC: window.return_temperature,
+          outdoorC: window.outdoor_temperature,
           flags: { compressorRunning: inWindow(this.series.compressorRunning), defrost: inWindow(this.series.defrost), dhw: inWindow(this.series.dhw) },
         }),
       );

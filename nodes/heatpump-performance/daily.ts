@@ -47,6 +47,8 @@ export interface WindowEnergyInput {
   /** the window's mean flow and return temperatures (°C): cooling without a flag is negative ΔT */
   flowC?: number;
   returnC?: number;
+  /** the window's mean outdoor temperature (°C): the day's mean feeds the degree-day estimate */
+  outdoorC?: number;
   /** the window's flag samples in time order (all of them: the day keeps only flagChanges) */
   flags?: Partial<Record<FlagName, readonly BoolSample[]>>;
 }
@@ -88,6 +90,8 @@ export interface DailyEnergy {
   cop_combined: number | null;
   /** the same over running windows outside the defrost recovery gate */
   cop_running: number | null;
+  /** mean outdoor temperature (°C) of the day's windows that had one; null when none had */
+  outdoor_mean: number | null;
 }
 
 interface DaySeries {
@@ -97,13 +101,14 @@ interface DaySeries {
   thermalPower: Sample[];
   flow: Sample[];
   return: Sample[];
+  outdoor: Sample[];
   compressorRunning: BoolSample[];
   defrost: BoolSample[];
   dhw: BoolSample[];
   windows: Array<EnergyWindow & Span>;
 }
 
-const emptyDay = (): DaySeries => ({ electricalCounter: [], heatCounter: [], electricalPower: [], thermalPower: [], flow: [], return: [], compressorRunning: [], defrost: [], dhw: [], windows: [] });
+const emptyDay = (): DaySeries => ({ electricalCounter: [], heatCounter: [], electricalPower: [], thermalPower: [], flow: [], return: [], outdoor: [], compressorRunning: [], defrost: [], dhw: [], windows: [] });
 
 /** The most starts inside any 60 minutes: each window opens at a start. */
 function maxStartsPerHour(starts: readonly number[]): number {
@@ -139,6 +144,7 @@ export class DailyEnergyAccumulator {
     if (window.thermalW !== undefined) this.series.thermalPower.push({ t: middle, value: window.thermalW });
     if (window.flowC !== undefined) this.series.flow.push({ t: middle, value: window.flowC });
     if (window.returnC !== undefined) this.series.return.push({ t: middle, value: window.returnC });
+    if (window.outdoorC !== undefined) this.series.outdoor.push({ t: middle, value: window.outdoorC });
     for (const name of FLAG_NAMES) {
       const kept = this.series[name];
       kept.push(...flagChanges(window.flags?.[name] ?? []));
@@ -166,7 +172,7 @@ export class DailyEnergyAccumulator {
     const s = this.series;
     this.series = {
       electricalCounter: keep(s.electricalCounter), heatCounter: keep(s.heatCounter), electricalPower: keep(s.electricalPower), thermalPower: keep(s.thermalPower),
-      flow: keep(s.flow), return: keep(s.return), compressorRunning: keep(s.compressorRunning), defrost: keep(s.defrost), dhw: keep(s.dhw),
+      flow: keep(s.flow), return: keep(s.return), outdoor: keep(s.outdoor), compressorRunning: keep(s.compressorRunning), defrost: keep(s.defrost), dhw: keep(s.dhw),
       windows: s.windows.filter((w) => w.start >= t),
     };
   }
@@ -188,6 +194,7 @@ export class DailyEnergyAccumulator {
     const outsideGate = dayWindows.map((w) => ({ ...w, isRunning: w.isRunning && !defrosts.recoveryGate.some((gate) => overlapMs(gate, w) > 0) }));
     const combined = summariseCop(dayWindows).combined;
     const running = summariseCop(outsideGate).running;
+    const outdoor = s.outdoor.filter((sample) => sample.t >= day.start && sample.t < day.end);
     const modeDaily = (energy: ModeEnergy): ModeDaily => ({ heat_energy: energy.heatKwh, electrical_energy: energy.electricityKwh, cop: energy.cop });
     return {
       device_id: this.deviceId,
@@ -212,6 +219,7 @@ export class DailyEnergyAccumulator {
       cooling: modeDaily(split.cooling),
       cop_combined: combined ?? null,
       cop_running: running ?? null,
+      outdoor_mean: outdoor.length === 0 ? null : outdoor.reduce((sum, sample) => sum + sample.value, 0) / outdoor.length,
     };
   }
 }
@@ -241,5 +249,6 @@ export function dailyToPoint(day: DailyEnergy): InfluxPoint {
   }
   if (day.cop_combined !== null) fields.cop_combined = day.cop_combined;
   if (day.cop_running !== null) fields.cop_running = day.cop_running;
+  if (day.outdoor_mean !== null) fields.outdoor_mean = day.outdoor_mean;
   return { measurement: MEASUREMENT_ENERGY_DAILY, tags: { device_id: day.device_id }, fields, timestamp: new Date(day.start) };
 }

@@ -2,8 +2,9 @@
 // a half-open span [start, end) in ms since epoch; local midnights are found through the zone's
 // offset, so DST days come out 23 or 25 hours long.
 
-export type PeriodKind = 'day' | 'week' | 'month' | 'year';
-export const PERIOD_KINDS: readonly PeriodKind[] = ['day', 'week', 'month', 'year'];
+/** The calendar periods; the performance endpoint's `period` takes these and `custom`. */
+export const PERIOD_KINDS = ['day', 'week', 'month', 'year'] as const;
+export type PeriodKind = (typeof PERIOD_KINDS)[number];
 export const DEFAULT_TIME_ZONE = 'Europe/Berlin';
 
 export interface Period { start: number; end: number; /** 2024-03-31, 2024-W13, 2024-03, 2024 */ label: string }

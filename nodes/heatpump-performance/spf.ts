@@ -1,7 +1,7 @@
 // Seasonal performance factor (JAZ/SPF) and the yearly estimates: the simple one (average per
 // day) and one weighted by heating degree days.
 import { overlapMs, type Span } from './intervals';
-import { periodsBetween, type Period } from './periods';
+import { periodAt, periodsBetween, type Period } from './periods';
 import type { Sample } from './types';
 
 const DAY_MS = 86_400_000;
@@ -77,6 +77,34 @@ export function measuredDegreeDays(outdoor: readonly Sample[], span: Span, timeZ
     else degreeDays += degreeDaysOfDay(sum / count, method);
   }
   return { degreeDays, days: days.length, daysWithoutData };
+}
+
+/**
+ * Degree days of stored days from each day's mean outdoor temperature (energy_daily's
+ * `outdoor_mean`); a day without one is counted in daysWithoutData, not guessed.
+ */
+export function degreeDaysOfDailyMeans(means: readonly (number | null)[], method: DegreeDayMethod = DEFAULT_DEGREE_DAY_METHOD): DegreeDayTally {
+  const measured = means.filter((mean): mean is number => mean !== null && Number.isFinite(mean));
+  return { degreeDays: measured.reduce((sum, mean) => sum + degreeDaysOfDay(mean, method), 0), days: means.length, daysWithoutData: means.length - measured.length };
+}
+
+/**
+ * The site's typical annual degree days from earlier years measured in full (every local day of
+ * the year with a mean outdoor temperature): the mean of their degree days; undefined when no
+ * year was measured in full.
+ */
+export function typicalYearDegreeDays(days: readonly { t: number; outdoorMeanC: number | null }[], timeZone: string, method: DegreeDayMethod = DEFAULT_DEGREE_DAY_METHOD): number | undefined {
+  const byYear = new Map<string, { year: Period; means: Map<string, number> }>();
+  for (const { t, outdoorMeanC } of days) {
+    if (outdoorMeanC === null || !Number.isFinite(outdoorMeanC)) continue;
+    const year = periodAt(t, 'year', timeZone);
+    const entry = byYear.get(year.label) ?? { year, means: new Map<string, number>() };
+    entry.means.set(periodAt(t, 'day', timeZone).label, outdoorMeanC);
+    byYear.set(year.label, entry);
+  }
+  const complete = [...byYear.values()].filter(({ year, means }) => means.size === periodsBetween(year.start, year.end, 'day', timeZone).length);
+  if (complete.length === 0) return undefined;
+  return complete.reduce((sum, { means }) => sum + degreeDaysOfDailyMeans([...means.values()], method).degreeDays, 0) / complete.length;
 }
 
 /**

@@ -1,10 +1,11 @@
 // InfluxQL for each database request, against the layout `npm run db:setup` creates: retention
 // policies raw (default, 30 d), hourly and daily with continuous queries writing mean_/min_/max_
-// fields. Device ids reach here validated (deviceIdProblem), and are still escaped as literals.
+// fields, and the performance figures in the policies shared/retention.ts assigns them. Device ids reach here validated (deviceIdProblem), and are still escaped as literals.
 import type { DatabaseRequest } from '../shared/api-request';
 import { MEASUREMENT_COP } from '../heatpump-performance/analyser';
 import { MEASUREMENT_ENERGY_DAILY } from '../heatpump-performance/daily';
 import { MEASUREMENT_ALERT, MEASUREMENT_METRICS, MEASUREMENT_READING, SENSOR_FIELDS, STATE_FIELDS } from '../shared/contract';
+import { storedMeasurement } from '../shared/retention';
 
 const HOUR = 3_600_000;
 const RAW = `"raw"."${MEASUREMENT_READING}"`;
@@ -38,11 +39,14 @@ const HOURLY_READING_FIELDS = [...SENSOR_FIELDS.map((f) => `"mean_${f}" AS "${f}
 const MEAN_FIELDS = SENSOR_FIELDS.map((f) => `mean("${f}") AS "${f}"`).join(', ');
 const HOURLY_FIELDS = SENSOR_FIELDS.map((f) => `"mean_${f}" AS "${f}"`).join(', ');
 
-/** Days and COP windows as heatpump-performance writes them, in the default retention policy. */
-const ENERGY_DAILY = `"${MEASUREMENT_ENERGY_DAILY}"`;
-const COP = `"${MEASUREMENT_COP}"`;
+/** Days (kept forever) and COP windows (a year) in the retention policies heatpump-batch writes them to. */
+const ENERGY_DAILY = storedMeasurement(MEASUREMENT_ENERGY_DAILY);
+const COP = storedMeasurement(MEASUREMENT_COP);
 /** Half-open [start, end): a day stored at local midnight `end` belongs to the next period. */
 const within = (start: number, end: number) => `time >= ${Math.floor(start)}ms AND time < ${Math.floor(end)}ms`;
+
+/** How far back the yearly estimate looks for years with measured outdoor temperatures. */
+const TYPICAL_YEARS_MS = 5 * 366 * 24 * HOUR;
 
 /** Hourly continuous queries lag up to an hour (they run after each hour ends): newer windows come from raw data. */
 export const AGGREGATE_LAG_MS = 2 * HOUR;
@@ -118,10 +122,15 @@ export function influxqlStatements(request: DatabaseRequest, now: number, knownD
     case 'performance': {
       const where = `${deviceIs(request.device_id)} AND ${within(request.start, request.end)}`;
       // the days are summed in JS (SPF of sums, electricity-weighted COPs); the windows only averaged
-      return [
+      const statements = [
         `SELECT * FROM ${ENERGY_DAILY} WHERE ${where}`,
         `SELECT mean("carnot_percent") AS "carnot_percent", mean("quality") AS "quality" FROM ${COP} WHERE ${where}`,
       ];
+      // the yearly estimate: the outdoor means of earlier years give the site's typical degree days
+      if (request.estimate_at !== null) {
+        statements.push(`SELECT "outdoor_mean" FROM ${ENERGY_DAILY} WHERE ${deviceIs(request.device_id)} AND ${within(request.start - TYPICAL_YEARS_MS, request.start)}`);
+      }
+      return statements;
     }
     case 'energy':
       // no GROUP BY time: InfluxDB 1.x groups in UTC, local weeks and months are summed in JS

@@ -1,7 +1,7 @@
 // The requests heatpump-query understands (from `http in` routes or from a dashboard) and that
 // heatpump-response shapes answers for. Pure: no Node-RED import.
 import type { AlertLevel } from './contract';
-import type { PeriodKind } from '../heatpump-performance/periods';
+import { PERIOD_KINDS, type PeriodKind } from '../heatpump-performance/periods';
 
 export const HISTORY_RANGES = { '1h': 3_600_000, '24h': 86_400_000, '7d': 604_800_000, '30d': 2_592_000_000 } as const;
 export type HistoryRange = keyof typeof HISTORY_RANGES;
@@ -35,7 +35,7 @@ export type DatabaseRequest =
    */
   | { kind: 'runtime'; device_id: string; days: number; start: number; end: number; raw_start: number; time_zone: string };
 
-export const PERFORMANCE_PERIODS = ['day', 'week', 'month', 'year', 'custom'] as const;
+export const PERFORMANCE_PERIODS = [...PERIOD_KINDS, 'custom'] as const;
 export type PerformancePeriod = (typeof PERFORMANCE_PERIODS)[number];
 /** `every` of the energy endpoint and the calendar period each stands for. */
 export const ENERGY_EVERY = { '1d': 'day', '1w': 'week', '1mo': 'month' } as const satisfies Record<string, PeriodKind>;

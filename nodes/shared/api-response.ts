@@ -4,7 +4,7 @@ import type { DatabaseRequest, LiveRequest } from './api-request';
 import { METRICS_TAGS, SENSOR_FIELDS, STATE_FIELDS, type MetricsReading } from './contract';
 import type { DeviceRecord, FleetState, Health } from '../heatpump-fleet/fleet-state';
 import { periodAt, periodsBetween } from '../heatpump-performance/periods';
-import { dailyAverageYearlyEstimate, degreeDayYearlyEstimate, spfOverPeriods, type SpfResult } from '../heatpump-performance/spf';
+import { dailyAverageYearlyEstimate, degreeDaysOfDailyMeans, degreeDayYearlyEstimate, spfOverPeriods, typicalYearDegreeDays, type SpfResult } from '../heatpump-performance/spf';
 
 export interface ApiResponse {
   statusCode: number;
@@ -307,16 +307,28 @@ function timedRows(rows: Row[]): { time: number; row: Row }[] {
   });
 }
 
-/** The year's figures extrapolated to its end: per day so far, and by the typical degree-day share (hot water per day). */
-function yearlyEstimates(request: PerformanceRequest, days: Row[], now: number) {
+/**
+ * The year's figures extrapolated to its end: per day so far, and by degree days (hot water per
+ * day). The degree days so far come from the days' mean outdoor temperatures (a day without one
+ * weighs as the mean of the measured ones); the rest of the year gets the typical monthly share of
+ * the site's typical year, the mean of the earlier years measured in full (`earlier`: their days'
+ * outdoor_mean). Without such a year the degree days so far stand for the year's share so far, so
+ * the weather-dependent energy is extrapolated by the typical monthly share alone.
+ */
+function yearlyEstimates(request: PerformanceRequest, days: Row[], earlier: Row[], now: number) {
   const toDate = energyOf(days);
   const year = { start: request.start, end: request.end };
   const hotWater = energyOf(days, 'dhw_');
   const dailyAverage = dailyAverageYearlyEstimate(toDate, year, now);
-  // energy_daily holds no outdoor temperature: with no measured degree days the estimate weighs the
-  // rest of the year by the typical monthly degree-day share
-  const degreeDays = degreeDayYearlyEstimate({ toDate, degreeDaysToDate: 0, year, now, timeZone: request.time_zone, baseLoadToDate: hotWater });
-  return { year_kwh_daily_average: energyFigures(dailyAverage), year_kwh_degree_days: energyFigures(degreeDays) };
+  const measured = degreeDaysOfDailyMeans(days.map((day) => numberOf(day, 'outdoor_mean')));
+  const measuredDays = measured.days - measured.daysWithoutData;
+  const degreeDaysToDate = measuredDays > 0 ? (measured.degreeDays * measured.days) / measuredDays : 0;
+  const typicalYear = typicalYearDegreeDays(timedRows(earlier).map(({ time, row }) => ({ t: time, outdoorMeanC: numberOf(row, 'outdoor_mean') })), request.time_zone);
+  const degreeDays = degreeDayYearlyEstimate({ toDate, degreeDaysToDate, year, now, timeZone: request.time_zone, baseLoadToDate: hotWater, ...(typicalYear === undefined ? {} : { typicalYearDegreeDays: typicalYear }) });
+  return {
+    year_kwh_daily_average: energyFigures(dailyAverage),
+    year_kwh_degree_days: { ...energyFigures(degreeDays), degree_days_to_date: measuredDays > 0 ? rounded(degreeDaysToDate) : null, typical_year_degree_days: rounded(typicalYear ?? null) },
+  };
 }
 
 function performanceResponse(request: PerformanceRequest, sets: Row[][], fleet: FleetReader | undefined): ApiResponse {
@@ -349,7 +361,7 @@ function performanceResponse(request: PerformanceRequest, sets: Row[][], fleet: 
     quality: rounded(numberOf(windows, 'quality')),
     sound: days.length > 0 && days.every((day) => day.sound === true),
   };
-  if (request.estimate_at !== null) payload.estimate = yearlyEstimates(request, days, request.estimate_at);
+  if (request.estimate_at !== null) payload.estimate = yearlyEstimates(request, days, sets[2] ?? [], request.estimate_at);
   return { statusCode: 200, payload };
 }
 

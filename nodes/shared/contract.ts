@@ -150,6 +150,8 @@ export interface InfluxPoint {
   tags: Record<string, string>;
   fields: Record<string, number | boolean | string>;
   timestamp: Date;
+  /** the retention policy to write it to when not its measurement's (shared/retention.ts): from msg.retentionPolicy */
+  retentionPolicy?: string;
 }
 
 export type AlertLevel = 'warning' | 'critical';

@@ -1,9 +1,11 @@
 // Idempotent InfluxDB 1.x set-up over the v1 HTTP API: database, retention policies and the
 // continuous queries that keep hourly and daily aggregates (docs/CONTRACTS.md "Storage contract"),
+// a one-time copy of performance figures an older version wrote to `raw` into their own policies,
 // and, given admin credentials, least-privilege logins for Node-RED: a user that may only write
 // the database and one that may only read it. InfluxDB 2.x gets the same layout from
 // docker/influxdb/init/ (buckets + DBRP mappings, write-only and read-only v1 users and tokens).
 import { STATE_FIELDS } from '../../nodes/shared/contract';
+import { DEFAULT_RETENTION_POLICY, RETENTION_POLICY_BY_MEASUREMENT } from '../../nodes/shared/retention';
 
 export interface InfluxConnection {
   url: string;
@@ -190,6 +192,42 @@ async function backfillHourly(conn: InfluxConnection, database: string, actions:
   actions.push(`backfilled "${database}"."hourly" from the last ${RAW_RETENTION_DAYS} days of raw data`);
 }
 
+/** Series key of a row of `GROUP BY *`: its tags, in a stable order. */
+const seriesKey = (tags: Record<string, string> | undefined): string => JSON.stringify(Object.entries(tags ?? {}).sort(([a], [b]) => a.localeCompare(b)));
+
+/** The newest point's time (ms) of each series of a measurement in a policy. */
+async function newestPerSeries(conn: InfluxConnection, database: string, policy: string, measurement: string): Promise<Map<string, { tags: Record<string, string>; newest: number }>> {
+  const response = await influxQuery(conn, `SELECT * FROM "${database}"."${policy}"."${measurement}" GROUP BY * ORDER BY time DESC LIMIT 1`);
+  const newest = new Map<string, { tags: Record<string, string>; newest: number }>();
+  for (const series of (response.results?.[0]?.series ?? []) as { tags?: Record<string, string>; columns: string[]; values?: unknown[][] }[]) {
+    const time = series.values?.[0]?.[series.columns.indexOf('time')];
+    if (typeof time === 'string') newest.set(seriesKey(series.tags), { tags: series.tags ?? {}, newest: Date.parse(time) });
+  }
+  return newest;
+}
+
+/**
+ * Performance figures written to `raw` before they had policies of their own (shared/retention.ts)
+ * would age out after 30 days: each series with points newer in `raw` than in its own policy is
+ * copied there (same series and timestamps: a copy again would overwrite, not duplicate). Once
+ * copied, a rerun finds nothing newer and copies nothing.
+ */
+async function copyToOwnPolicies(conn: InfluxConnection, database: string, actions: string[]): Promise<void> {
+  for (const [measurement, policy] of Object.entries(RETENTION_POLICY_BY_MEASUREMENT)) {
+    const raw = await newestPerSeries(conn, database, DEFAULT_RETENTION_POLICY, measurement);
+    if (raw.size === 0) continue;
+    const kept = await newestPerSeries(conn, database, policy, measurement);
+    let written = 0;
+    for (const [key, { tags, newest }] of raw) {
+      if ((kept.get(key)?.newest ?? -Infinity) >= newest) continue;
+      const where = Object.entries(tags).map(([tag, value]) => `${identifier(tag)} = ${literal(value)}`);
+      const copy = `SELECT * INTO "${database}"."${policy}"."${measurement}" FROM "${database}"."${DEFAULT_RETENTION_POLICY}"."${measurement}"${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} GROUP BY *`;
+      written += Number(rowsOf(await influxQuery(conn, copy))[0]?.written ?? 0);
+    }
+    if (written > 0) actions.push(`copied ${written} ${measurement} points from "${DEFAULT_RETENTION_POLICY}" to "${policy}"`);
+  }
+}
+
 export async function setupInfluxDb(options: SetupOptions): Promise<SetupReport> {
   const database = options.database ?? 'heatpump';
   const actions: string[] = [];
@@ -230,6 +268,7 @@ export async function setupInfluxDb(options: SetupOptions): Promise<SetupReport>
     // states) is redone over the raw retention, or older windows would miss the new fields.
     if (shown !== undefined && cq.name === 'cq_hourly') await backfillHourly(options, database, actions);
   }
+  await copyToOwnPolicies(options, database, actions);
 
   const wanted: [Login | undefined, 'WRITE' | 'READ'][] = [
     [options.writer, 'WRITE'],

@@ -142,6 +142,54 @@ describe('heatpump-batch node', function () {
     ]);
   });
 
+  /** a point of a measurement kept longer than readings (shared/retention.ts) */
+  const figure = (measurement: string, i: number): InfluxPoint => ({ measurement, tags: { device_id: 'site1' }, fields: { heat_energy: i }, timestamp: new Date(1706600000000 + i * 1000) });
+  const policyOf = (msg: NodeMessage | undefined): unknown => (msg as { retentionPolicy?: unknown }).retentionPolicy;
+  const hasPolicy = (msg: NodeMessage | undefined): boolean => Object.prototype.hasOwnProperty.call(msg, 'retentionPolicy');
+
+  it('writes a batch per retention policy: energy_daily to daily, the 5-minute windows to hourly, readings without msg.retentionPolicy', async function () {
+    await helper.load([batch, catchModule], flow({ maxWaitMs: 0, maxPoints: 0 }));
+    const received = collect('out', 3);
+    get('n1').receive({
+      payload: [reading(0), figure('cop', 1), figure('energy_daily', 2), reading(3), figure('thermal_power_delta_t', 4), figure('thermal_power_modulation', 5)],
+      flush: true,
+    });
+    const msgs = await received;
+    assert.deepEqual(
+      msgs.map((m) => [hasPolicy(m) ? policyOf(m) : 'no msg.retentionPolicy', stamps(m)]),
+      [
+        ['no msg.retentionPolicy', [reading(0).timestamp, reading(3).timestamp]],
+        ['hourly', [1706600001000, 1706600004000, 1706600005000]],
+        ['daily', [1706600002000]],
+      ],
+    );
+  });
+
+  it('cuts full batches by count first, then by policy, and writes msg.retentionPolicy of a message to all its points', async function () {
+    await helper.load([batch, catchModule], flow({ maxWaitMs: 0, maxPoints: 2 }));
+    const received = collect('out', 4);
+    get('n1').receive({ payload: [reading(0), figure('energy_daily', 1), reading(2), reading(3)] });
+    get('n1').receive({ payload: [reading(4)], retentionPolicy: 'autogen', flush: true });
+    const msgs = await received;
+    assert.deepEqual(
+      msgs.map((m) => [policyOf(m), stamps(m)]),
+      [
+        [undefined, [reading(0).timestamp]],
+        ['daily', [1706600001000]],
+        [undefined, [reading(2).timestamp, reading(3).timestamp]],
+        ['autogen', [reading(4).timestamp]],
+      ],
+    );
+  });
+
+  it('rejects a msg.retentionPolicy that is not a name with done(err)', async function () {
+    await helper.load([batch, catchModule], flow({ maxWaitMs: 0 }));
+    const caught = collect('caught', 1);
+    get('n1').receive({ payload: reading(0), retentionPolicy: 7 });
+    const [error] = await caught;
+    assert.match((error?.error as { message: string }).message, /msg.retentionPolicy must be a retention policy name, got number/);
+  });
+
   const bad: Array<[string, unknown, RegExp]> = [
     ['a string', 'hello', /payload is not a Reading, MetricsReading, AlertEvent, InfluxPoint or an array of these: expected a Reading/],
     ['a metrics reading with a NaN metric', { device_id: 'nibe1', timestamp: 1706600000000, metrics: { flow_temperature: Number.NaN } }, /MetricsReading nibe1: metric flow_temperature must be a finite number or a boolean, got NaN/],
@@ -308,6 +356,36 @@ describe('heatpump-batch node', function () {
       const [second] = await next;
       assert.deepEqual(tag(second), { attempt: 0, spooled: 2 });
       assert.deepEqual(stamps(second), [reading(6).timestamp]);
+    });
+
+    it('keeps the retention policy of spooled points across a restart and replays a batch per policy', async function () {
+      await helper.load([batch, catchModule], flow({ maxWaitMs: 0, retries: 0 }));
+      const first = collect('out', 3);
+      get('n1').receive({ payload: [figure('energy_daily', 1), reading(2)], flush: true });
+      get('n1').receive({ payload: [reading(3)], retentionPolicy: 'autogen', flush: true });
+      const sent = await first;
+      for (const msg of sent) get('n1').receive(failed(msg)); // every last retry failed: spooled, in order
+      await sleep(50);
+      get('n1').receive({ payload: [figure('cop', 4)] }); // held while the spool is not empty: spooled on close
+      await get('n1').close(false);
+
+      await helper.unload();
+      await helper.load([batch, catchModule], flow({ maxWaitMs: 0, retries: 0 }));
+      const replays: NodeMessage[] = [];
+      for (let i = 0; i < 4; i++) {
+        const [replayed] = await collect('out', 1, 5000);
+        replays.push(replayed as NodeMessage);
+        get('n1').receive(written(replayed));
+      }
+      assert.deepEqual(
+        replays.map((m) => [policyOf(m), stamps(m)]),
+        [
+          ['daily', [1706600001000]],
+          [undefined, [reading(2).timestamp]],
+          ['autogen', [reading(3).timestamp]],
+          ['hourly', [1706600004000]],
+        ],
+      );
     });
 
     it('drops the oldest batches when the spool is full, counts them and reports it once', async function () {

@@ -4,7 +4,10 @@
 import assert from 'node:assert/strict';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Page } from 'playwright-core';
+import { MEASUREMENT_COP } from '../../nodes/heatpump-performance/analyser';
+import { MEASUREMENT_ENERGY_DAILY } from '../../nodes/heatpump-performance/daily';
 import { periodAt, periodsBetween } from '../../nodes/heatpump-performance/periods';
+import { retentionPolicyOf } from '../../nodes/shared/retention';
 import { requireBinary } from '../support/system';
 import { chartSeries, launchBrowser, openDashboard, screenshot, startStack, waitFor, writeLines, type RunningBrowser, type RunningStack } from '../support/browser';
 
@@ -26,8 +29,7 @@ describe('dashboard Performance page in headless Chromium (npm start runtime)', 
   const week = periodAt(now, 'week', ZONE);
   const today = periodAt(now, 'day', ZONE);
   const year = periodAt(now, 'year', ZONE);
-  // the stored days: every day of this week so far, and two days before it within this year (and
-  // within the 30 days the default retention policy keeps)
+  // the stored days: every day of this week so far, and two days before it within this year
   const weekDays = periodsBetween(week.start, today.end, 'day', ZONE).map((day) => day.start);
   const monthDays = [20, 10].map((days) => periodAt(week.start - days * 24 * HOUR, 'day', ZONE).start).filter((start) => start >= year.start);
   const lowQualityDay = weekDays[0] as number;
@@ -42,10 +44,13 @@ describe('dashboard Performance page in headless Chromium (npm start runtime)', 
       const sound = start !== lowQualityDay;
       return `energy_daily,device_id=${DEVICE} heat_energy=10,electrical_energy=2.5,spf=4,defrost_count=2i,defrost_minutes=7.5,compressor_starts=6i,max_starts_per_hour=3i,short_cycling=${!sound},quality=${sound ? 0.95 : 0.5},sound=${sound} ${start}`;
     };
-    await writeLines(stack.influxUrl, [
-      ...[...monthDays, ...weekDays].map(day),
-      ...copHours.map((t) => `cop,device_id=${DEVICE} cop_modulation=3.5,cop_delta_t=3.25,cop_running=3.75,quality=1,sound=true ${t}`),
-    ]);
+    // in the retention policies heatpump-batch writes them to
+    await writeLines(stack.influxUrl, [...monthDays, ...weekDays].map(day), retentionPolicyOf(MEASUREMENT_ENERGY_DAILY));
+    await writeLines(
+      stack.influxUrl,
+      copHours.map((t) => `cop,device_id=${DEVICE} cop_modulation=3.5,cop_delta_t=3.25,cop_running=3.75,quality=1,sound=true ${t}`),
+      retentionPolicyOf(MEASUREMENT_COP),
+    );
     client = await mqtt.connectAsync(stack.mqttUrl);
     await client.publishAsync(`heatpump/${DEVICE}/status/online`, 'online', { retain: true });
     browser = await launchBrowser();

@@ -251,8 +251,8 @@ esac
       has('v1 dbrp create --org heatpump --db heatpump --rp raw --bucket-id id-heatpump-raw --default');
       has('v1 dbrp create --org heatpump --db heatpump --rp hourly --bucket-id id-heatpump-hourly');
       has('v1 dbrp create --org heatpump --db heatpump --rp daily --bucket-id id-heatpump-daily');
-      // the writer writes the raw bucket (the default retention policy) and reads nothing; the reader reads all three
-      const writeRights = '--write-bucket id-heatpump-raw';
+      // the writer writes all three (readings to raw, performance figures to hourly and daily) and reads nothing; the reader reads all three
+      const writeRights = ['raw', 'hourly', 'daily'].map((rp) => `--write-bucket id-heatpump-${rp}`).join(' ');
       const readRights = ['raw', 'hourly', 'daily'].map((rp) => `--read-bucket id-heatpump-${rp}`).join(' ');
       has(`v1 auth create --org heatpump --username writer --password write-password --description heatpump-monitor Node-RED writes (write-only) ${writeRights}`);
       has(`v1 auth create --org heatpump --username reader --password read-password --description heatpump-monitor Node-RED queries (read-only) ${readRights}`);

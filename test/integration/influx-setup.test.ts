@@ -138,6 +138,45 @@ describe('InfluxDB 1.x set-up (scripts/lib/influx-setup) against a real influxd'
     assert.equal(rows[0]?.last_compressor_running, false);
     assert.deepEqual((await setupInfluxDb(conn())).actions, [], 'an unchanged query is not backfilled again');
   });
+
+  it('copies performance figures an older version wrote to raw into daily / hourly once, and a new series of raw later', async function () {
+    const day = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 3 * 86_400_000;
+    const write = async (lines: string[]) => {
+      const res = await fetch(`${conn().url}/write?db=heatpump&rp=raw&precision=ms`, { method: 'POST', body: lines.join('\n') });
+      assert.equal(res.status, 204, await res.text());
+    };
+    // two days of one device, and two COP windows, as the release before retention policies stored them
+    await write([
+      `energy_daily,device_id=mig-1 heat_energy=30.5,electrical_energy=8.25,sound=true,quality=0.9 ${day}`,
+      `energy_daily,device_id=mig-1 heat_energy=28,electrical_energy=7 ${day + 86_400_000}`,
+      `cop,device_id=mig-1 cop=3.5,carnot_percent=48,quality=1 ${day + 300_000}`,
+      `cop,device_id=mig-1 cop=3.1,carnot_percent=45,quality=0.5 ${day + 600_000}`,
+    ]);
+    const first = await setupInfluxDb(conn());
+    assert.deepEqual(first.actions, ['copied 2 energy_daily points from "raw" to "daily"', 'copied 2 cop points from "raw" to "hourly"']);
+    const days = rowsOf(await influxQuery(conn(), `SELECT * FROM "heatpump"."daily"."energy_daily" WHERE device_id = 'mig-1'`));
+    assert.deepEqual(
+      days.map((row) => [row.time, row.device_id, row.heat_energy, row.electrical_energy, row.sound, row.quality]),
+      [
+        [new Date(day).toISOString().replace('.000Z', 'Z'), 'mig-1', 30.5, 8.25, true, 0.9],
+        [new Date(day + 86_400_000).toISOString().replace('.000Z', 'Z'), 'mig-1', 28, 7, null, null],
+      ],
+    );
+    const tagKeys = rowsOf(await influxQuery(conn(), 'SHOW TAG KEYS ON "heatpump" FROM "daily"."energy_daily"')).map((row) => row.tagKey);
+    assert.deepEqual(tagKeys, ['device_id'], 'device_id stays a tag');
+    const windows = rowsOf(await influxQuery(conn(), `SELECT "cop", "carnot_percent" FROM "heatpump"."hourly"."cop" WHERE device_id = 'mig-1'`));
+    assert.deepEqual(windows.map((row) => [row.cop, row.carnot_percent]), [[3.5, 48], [3.1, 45]]);
+
+    assert.deepEqual((await setupInfluxDb(conn())).actions, [], 'copied once');
+
+    // a second device whose days are still only in raw, and a new day of the first in its own policy
+    await write([`energy_daily,device_id=mig-2 heat_energy=12,electrical_energy=3 ${day}`]);
+    const res = await fetch(`${conn().url}/write?db=heatpump&rp=daily&precision=ms`, { method: 'POST', body: `energy_daily,device_id=mig-1 heat_energy=25,electrical_energy=6 ${day + 2 * 86_400_000}` });
+    assert.equal(res.status, 204, await res.text());
+    assert.deepEqual((await setupInfluxDb(conn())).actions, ['copied 1 energy_daily points from "raw" to "daily"'], 'only the series raw holds newer points of');
+    const count = rowsOf(await influxQuery(conn(), 'SELECT count("heat_energy") FROM "heatpump"."daily"."energy_daily" GROUP BY "device_id"'));
+    assert.deepEqual(count.map((row) => row.count), [3, 1]);
+  });
 });
 
 describe('InfluxDB 1.x least privilege (auth-enabled influxd): a write-only and a read-only user', function () {

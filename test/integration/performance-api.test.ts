@@ -24,12 +24,13 @@ describe('performance and energy API end to end (npm start, influxd)', function 
     const res = await fetch(`${product.baseUrl}${pathAndQuery}`);
     return { status: res.status, body: (await res.json()) as unknown };
   };
-  const write = async (lines: string[]) => {
-    const res = await fetch(`${influx.url}/write?db=${DB}&precision=ms`, { method: 'POST', body: lines.join('\n') });
+  /** into the retention policy heatpump-batch writes the measurement to */
+  const write = async (rp: string, lines: string[]) => {
+    const res = await fetch(`${influx.url}/write?db=${DB}&rp=${rp}&precision=ms`, { method: 'POST', body: lines.join('\n') });
     assert.equal(res.status, 204, await res.text());
   };
 
-  // three local days ending yesterday: inside the raw retention (30 days) the product sets up
+  // three local days ending yesterday: the cop windows inside the hourly retention (52 weeks) the product sets up
   const today = periodAt(Date.now(), 'day', ZONE);
   const days = [3, 2, 1].map((back) => periodAt(today.start - back * DAY + DAY / 2, 'day', ZONE));
   const figures = [
@@ -44,11 +45,13 @@ describe('performance and energy API end to end (npm start, influxd)', function 
     influx = await startInfluxd({ dataDir: influxDir, port: 0 });
     product = await startProduct({ INFLUXDB_URL: influx.url, HEATPUMP_TIME_ZONE: ZONE });
     await eventually(async () => ((await api('/api/health')).body as { status?: string }).status !== undefined || undefined, 20_000, 'the API answers');
-    await write([
+    await write('daily', [
       ...days.map((day, i) => {
         const { heat, electricity, starts, cop } = figures[i] as (typeof figures)[number];
         return `energy_daily,device_id=hp-e2e heat_energy=${heat},electrical_energy=${electricity},spf=${heat / electricity},cop_combined=${cop},quality=0.9,sound=true,defrost_count=1i,defrost_minutes=5,defrost_heat=0.2,compressor_starts=${starts}i,short_cycling=false ${day.start}`;
       }),
+    ]);
+    await write('hourly', [
       `cop,device_id=hp-e2e carnot_percent=40,quality=1 ${(days[0] as { start: number }).start + 3_600_000}`,
       `cop,device_id=hp-e2e carnot_percent=50,quality=0.8 ${(days[2] as { start: number }).start + 3_600_000}`,
     ]);

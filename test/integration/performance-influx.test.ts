@@ -1,12 +1,14 @@
-// heatpump-performance → heatpump-batch → influxdb batch into Debian's influxd, read back: the
-// measurements thermal_power_modulation, thermal_power_delta_t and cop as the node writes them.
+// heatpump-performance → heatpump-batch → influxdb batch into Debian's influxd set up as
+// `npm run db:setup` does, read back: the measurements thermal_power_modulation,
+// thermal_power_delta_t and cop as the node writes them, in the retention policy `hourly`, and
+// energy_daily in `daily`; nothing of them in `raw`.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { MetricsReading } from '../../nodes/shared/contract';
 import { startInfluxd, type RunningInfluxd } from '../../scripts/lib/influxd';
-import { influxQuery, rowsOf } from '../../scripts/lib/influx-setup';
+import { influxQuery, rowsOf, setupInfluxDb } from '../../scripts/lib/influx-setup';
 import { catchModule, helper, nodeById as get, withCatalog, type NodeInit } from '../support/flow-helper';
 import { nodeModule, nodeRedPath } from '../support/node-red';
 import { eventually } from '../support/runtime';
@@ -21,8 +23,8 @@ const completeModule = require(require.resolve('@node-red/nodes/core/common/24-c
 
 const DB = 'performance';
 const MIN = 60_000;
-/** 2024-01-30 08:00 UTC */
-const T0 = Date.UTC(2024, 0, 30, 8, 0);
+/** two days ago on a five-minute boundary: inside the hourly retention (52 weeks) */
+const T0 = Math.floor(Date.now() / (5 * MIN)) * 5 * MIN - 2 * 86_400_000;
 
 describe('heatpump-performance points in InfluxDB (heatpump-batch, influxdb batch, influxd)', function () {
   this.timeout(120_000);
@@ -35,7 +37,7 @@ describe('heatpump-performance points in InfluxDB (heatpump-batch, influxdb batc
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'heatpump-performance-influx-'));
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'heatpump-performance-user-'));
     influx = await startInfluxd({ dataDir, port: 0, binary });
-    await influxQuery({ url: influx.url }, `CREATE DATABASE "${DB}"`);
+    await setupInfluxDb({ url: influx.url, database: DB });
     helper.init(nodeRedPath);
     helper.settings({ userDir });
   });
@@ -85,7 +87,7 @@ describe('heatpump-performance points in InfluxDB (heatpump-batch, influxdb batc
     }
     get('perf').receive({ payload: readings });
     const cop = await eventually(async () => {
-      const rows = await query(`SELECT * FROM "cop" WHERE "device_id" = 'vitocal'`);
+      const rows = await query(`SELECT * FROM "hourly"."cop" WHERE "device_id" = 'vitocal'`);
       return rows.length === 2 ? rows : undefined;
     }, 20_000, 'two cop rows');
     // 1.2 m³/h × 1.16 × 5 K = 6960 W; 8 kW × 50 % = 4000 W; over 1600 W
@@ -105,10 +107,13 @@ describe('heatpump-performance points in InfluxDB (heatpump-batch, influxdb batc
     assert.equal(second.cop_running, null, 'standby: no running COP');
     assert.equal(second.electrical_power, 50);
     for (const [measurement, values] of [['thermal_power_modulation', [4000, 0]], ['thermal_power_delta_t', [6960, 0]]] as const) {
-      const rows = await query(`SELECT "value" FROM "${measurement}" WHERE "device_id" = 'vitocal'`);
+      const rows = await query(`SELECT "value" FROM "hourly"."${measurement}" WHERE "device_id" = 'vitocal'`);
       assert.deepEqual(rows.map((row) => [row.time, Math.round(Number(row.value) * 1e6) / 1e6]), [[T0, values[0]], [T0 + 5 * MIN, values[1]]], measurement);
     }
-    const fieldTypes = rowsOf(await influxQuery({ url: influx.url }, 'SHOW FIELD KEYS FROM "cop"', DB));
+    for (const measurement of ['cop', 'thermal_power_modulation', 'thermal_power_delta_t']) {
+      assert.deepEqual(await query(`SELECT * FROM "raw"."${measurement}"`), [], `no ${measurement} in raw`);
+    }
+    const fieldTypes = rowsOf(await influxQuery({ url: influx.url }, 'SHOW FIELD KEYS FROM "hourly"."cop"', DB));
     assert.deepEqual(Object.fromEntries(fieldTypes.map((f) => [f.fieldKey, f.fieldType])), {
       carnot_percent: 'float', cop_delta_t: 'float', cop_modulation: 'float', cop_running: 'float', electrical_power: 'float', quality: 'float', sound: 'boolean',
       thermal_power_delta_t: 'float', thermal_power_delta_t_method: 'string', thermal_power_modulation: 'float',
@@ -129,9 +134,10 @@ describe('heatpump-performance points in InfluxDB (heatpump-batch, influxdb batc
     }
     get('perf').receive({ payload: readings });
     const [day] = await eventually(async () => {
-      const rows = await query(`SELECT * FROM "energy_daily" WHERE "device_id" = 'vitocal-2'`);
+      const rows = await query(`SELECT * FROM "daily"."energy_daily" WHERE "device_id" = 'vitocal-2'`);
       return rows.length === 1 ? rows : undefined;
     }, 20_000, 'one energy_daily row');
+    assert.deepEqual(await query(`SELECT * FROM "raw"."energy_daily"`), [], 'no energy_daily in raw');
     // window means at the windows' middles from 00:02:30: 24 h − 2.5 min of 1 kW and of 6.96 kW
     const hours = 24 - 2.5 / 60;
     assert.equal(day?.time, dayStart);

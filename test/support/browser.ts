@@ -215,7 +215,7 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 }
 
 /** Writes InfluxDB line protocol into `heatpump`/`raw` over the v1 HTTP API. */
-export async function writeLines(influxUrl: string, lines: string[]): Promise<void> {
-  const response = await fetch(`${influxUrl}/write?db=heatpump&rp=raw&precision=ms`, { method: 'POST', body: lines.join('\n') });
+export async function writeLines(influxUrl: string, lines: string[], retentionPolicy = 'raw'): Promise<void> {
+  const response = await fetch(`${influxUrl}/write?db=heatpump&rp=${retentionPolicy}&precision=ms`, { method: 'POST', body: lines.join('\n') });
   if (response.status !== 204) throw new Error(`InfluxDB write failed: ${response.status} ${await response.text()}`);
 }

@@ -66,14 +66,14 @@ describe('performance and energy API: InfluxQL', () => {
       'performance: the days, and one aggregate of the COP windows',
       { kind: 'performance', device_id: "o'hp", period: 'week', start, end, time_zone: 'Europe/Berlin', estimate_at: null },
       [
-        `SELECT * FROM "energy_daily" WHERE "device_id" = 'o\\'hp' AND time >= ${start}ms AND time < ${end}ms`,
-        `SELECT mean("carnot_percent") AS "carnot_percent", mean("quality") AS "quality" FROM "cop" WHERE "device_id" = 'o\\'hp' AND time >= ${start}ms AND time < ${end}ms`,
+        `SELECT * FROM "daily"."energy_daily" WHERE "device_id" = 'o\\'hp' AND time >= ${start}ms AND time < ${end}ms`,
+        `SELECT mean("carnot_percent") AS "carnot_percent", mean("quality") AS "quality" FROM "hourly"."cop" WHERE "device_id" = 'o\\'hp' AND time >= ${start}ms AND time < ${end}ms`,
       ],
     ],
     [
       'energy: the days\' kWh, no GROUP BY time (UTC buckets)',
       { kind: 'energy', device_id: 'hp1', every: 'week', start, end, time_zone: 'Europe/Berlin' },
-      [`SELECT "heat_energy", "electrical_energy" FROM "energy_daily" WHERE "device_id" = 'hp1' AND time >= ${start}ms AND time < ${end}ms`],
+      [`SELECT "heat_energy", "electrical_energy" FROM "daily"."energy_daily" WHERE "device_id" = 'hp1' AND time >= ${start}ms AND time < ${end}ms`],
     ],
   ];
   for (const [name, request, expected] of cases) {
@@ -132,6 +132,46 @@ describe('performance and energy API: answers', () => {
     const degreeDays = payload.estimate.year_kwh_degree_days;
     // January to mid March hold more than a fifth of a typical year's degree days: less than five times
     assert.ok(degreeDays !== undefined && degreeDays.heat_kwh > 30 && degreeDays.heat_kwh < 150, JSON.stringify(degreeDays));
+  });
+
+  describe('the degree-day estimate from measured outdoor temperatures', () => {
+    const start = at('2025-12-31T23:00:00Z');
+    // 15 March 2026 00:00 in Berlin, 73 days into the year
+    const year: DatabaseRequest = { kind: 'performance', device_id: 'hp1', period: 'year', start, end: at('2026-12-31T23:00:00Z'), time_zone: 'Europe/Berlin', estimate_at: start + 73 * 86_400_000 };
+    // a day at 0 °C (20 Kd) and a day without an outdoor mean, which weighs as the measured one: 40 Kd so far
+    const measuredDays = [
+      day('2026-01-09T23:00:00Z', { heat_energy: 60, electrical_energy: 15, outdoor_mean: 0 }),
+      day('2026-01-10T23:00:00Z', { heat_energy: 40, electrical_energy: 10 }),
+    ];
+    // Jan + Feb (0.32) and 14 of March's 743 hours (0.13 of the typical year)
+    const elapsedShare = 0.32 + (0.13 * 336) / 743;
+    type Estimate = { heat_kwh: number; electricity_kwh: number; spf: number; degree_days_to_date: number | null; typical_year_degree_days: number | null };
+    const estimateOf = (earlier: Row[]) => ((databaseResponse(year, [measuredDays, windows, earlier], unknownFleet, 3).payload as { estimate: Record<string, Estimate> }).estimate.year_kwh_degree_days as Estimate);
+    const round = (value: number) => Math.round(value * 1000) / 1000;
+
+    it('without an earlier year measured in full, the typical share of the year so far scales up', () => {
+      const estimate = estimateOf([]);
+      assert.deepEqual(estimate, { heat_kwh: round(100 / elapsedShare), electricity_kwh: round(25 / elapsedShare), spf: 4, degree_days_to_date: 40, typical_year_degree_days: null });
+    });
+
+    it('with 2025 measured on every day at 12 °C (2920 Kd), the rest of the year gets its share of 2920 Kd at 2.5 kWh heat per Kd', () => {
+      const earlier: Row[] = [];
+      for (let t = at('2024-12-31T23:00:00Z'); t < start; t += 86_400_000) earlier.push({ time: new Date(t), outdoor_mean: 12 });
+      const remainingDegreeDays = 2920 * (1 - elapsedShare);
+      assert.deepEqual(estimateOf(earlier), {
+        heat_kwh: round(100 + (100 / 40) * remainingDegreeDays),
+        electricity_kwh: round(25 + (25 / 40) * remainingDegreeDays),
+        spf: 4,
+        degree_days_to_date: 40,
+        typical_year_degree_days: 2920,
+      });
+    });
+
+    it('reads the outdoor means of the five years before for period=year only', () => {
+      const statements = influxqlStatements(year, NOW);
+      assert.equal(statements[2], `SELECT "outdoor_mean" FROM "daily"."energy_daily" WHERE "device_id" = 'hp1' AND time >= ${start - 5 * 366 * 86_400_000}ms AND time < ${start}ms`);
+      assert.equal(influxqlStatements(week, NOW).length, 2);
+    });
   });
 
   it('answers 404 for a device the fleet does not know and without days, and empty figures for a known one', () => {

@@ -44,6 +44,41 @@ describe('performance daily energy', () => {
     close(dst?.quality, 1, 'DST day quality');
   });
 
+  // the day's outdoor mean: the mean of its windows' outdoor temperatures, by the window's start
+  const outdoorCases: Array<{ name: string; outdoor: (start: number) => number | undefined; mean: number | null }> = [
+    { name: '-2 °C all day', outdoor: () => -2, mean: -2 },
+    // 144 windows at 0 °C (00:00-12:00), 144 at 10 °C: (144 × 0 + 144 × 10) / 288
+    { name: 'a cold morning and a mild afternoon', outdoor: (start) => (start < APR_1 + 12 * HOUR ? 0 : 10), mean: 5 },
+    // only the 12 windows of 06:00-07:00 report, at 3 °C; the others have no outdoor sensor
+    { name: 'one hour with a reading', outdoor: (start) => (start >= APR_1 + 6 * HOUR && start < APR_1 + 7 * HOUR ? 3 : undefined), mean: 3 },
+    { name: 'no outdoor sensor', outdoor: () => undefined, mean: null },
+  ];
+  for (const { name, outdoor, mean } of outdoorCases) {
+    it(`keeps the day's mean outdoor temperature: ${name}`, () => {
+      const acc = new DailyEnergyAccumulator('hp', 'Europe/Berlin', 0.8);
+      const [day] = feed(acc, APR_1, APR_2 + W, (start) => {
+        const outdoorC = outdoor(start);
+        return outdoorC === undefined ? { electricalW: 1000, thermalW: 4000 } : { electricalW: 1000, thermalW: 4000, outdoorC };
+      });
+      assert.equal(day?.outdoor_mean, mean);
+      const point = day ? dailyToPoint(day) : undefined;
+      assert.equal(point?.fields.outdoor_mean, mean ?? undefined, 'energy_daily has outdoor_mean only when measured');
+    });
+  }
+
+  it("the analyser's windows carry the outdoor temperature into the day", () => {
+    const options = parseOptions({ deviceId: 'hp', timeZone: 'Europe/Berlin', flowRateLpm: '20' });
+    assert.ok(options.ok);
+    const analyser = new PerformanceAnalyser(options.value);
+    for (let t = APR_1; t <= APR_2 + 10 * MIN; t += MIN) {
+      // 4 °C before noon, 8 °C after: the change falls on a window boundary
+      analyser.add({ device_id: 'hp', timestamp: t, metrics: { flow_temperature: 35, return_temperature: 30, outdoor_temperature: t < APR_1 + 12 * HOUR ? 4 : 8, electrical_power: 1000 } });
+      analyser.close(t - MIN);
+    }
+    const [day] = analyser.takeDays();
+    close(day?.outdoor_mean, 6, 'mean of 144 windows at 4 °C and 144 at 8 °C');
+  });
+
   it('a counter wins over power, and a meter reset counts from zero', () => {
     const acc = new DailyEnergyAccumulator('hp', 'Europe/Berlin', 0.8);
     // the counter climbs 0.1 kWh per window from 1000 kWh; at 12:00 the meter restarts at 0

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import {
-  dailyAverageYearlyEstimate, degreeDayYearlyEstimate, degreeDaysOfDay, elapsedDegreeDayShare, measuredDegreeDays,
-  seasonalPerformanceFactor, spfOverPeriods, TYPICAL_MONTHLY_DEGREE_DAY_SHARE, type DegreeDayMethod,
+  dailyAverageYearlyEstimate, degreeDayYearlyEstimate, degreeDaysOfDailyMeans, degreeDaysOfDay, elapsedDegreeDayShare, measuredDegreeDays,
+  seasonalPerformanceFactor, spfOverPeriods, TYPICAL_MONTHLY_DEGREE_DAY_SHARE, typicalYearDegreeDays, type DegreeDayMethod,
 } from '../../nodes/heatpump-performance/spf';
-import { periodAt } from '../../nodes/heatpump-performance/periods';
+import { periodAt, periodsBetween } from '../../nodes/heatpump-performance/periods';
 import type { Sample } from '../../nodes/heatpump-performance/types';
 
 const ZONE = 'Europe/Berlin';
@@ -54,6 +54,31 @@ describe('performance SPF and yearly estimates', () => {
     ];
     assert.deepEqual(measuredDegreeDays(outdoor, { start: day1, end: day1 + 3 * 86_400_000 }, ZONE), { degreeDays: 18, days: 3, daysWithoutData: 1 });
     assert.equal(measuredDegreeDays(outdoor, { start: day1, end: day1 + 86_400_000 }, ZONE, 'HDD15').degreeDays, 13);
+  });
+
+  const dailyMeans: [string, (number | null)[], DegreeDayMethod, { degreeDays: number; days: number; daysWithoutData: number }][] = [
+    // 20 − (−2) + 20 − 5 + 0 (16 °C is no heating day); the day without a mean is counted
+    ['G20/15 of −2, 5, 16 °C and a day without', [-2, 5, 16, null], 'G20/15', { degreeDays: 37, days: 4, daysWithoutData: 1 }],
+    // 15 − (−2) + 15 − 5
+    ['HDD15 of the same days', [-2, 5, 16, null], 'HDD15', { degreeDays: 27, days: 4, daysWithoutData: 1 }],
+    ['no day', [], 'G20/15', { degreeDays: 0, days: 0, daysWithoutData: 0 }],
+  ];
+  for (const [name, means, method, tally] of dailyMeans) {
+    it(`degree days of stored days' outdoor means: ${name}`, () => assert.deepEqual(degreeDaysOfDailyMeans(means, method), tally));
+  }
+
+  it("the typical year is the mean of the earlier years measured on every day; a year with a day missing is left out", () => {
+    const daysOf = (year: number, meanC: number) => {
+      const span = periodAt(Date.parse(`${year}-06-01T00:00:00Z`), 'year', ZONE);
+      return periodsBetween(span.start, span.end, 'day', ZONE).map((day) => ({ t: day.start, outdoorMeanC: meanC as number | null }));
+    };
+    const y2021 = daysOf(2021, 0);
+    y2021[100] = { t: (y2021[100] as { t: number }).t, outdoorMeanC: null };
+    // 2022: 365 days at 10 °C → 3650 Kd; 2023: 365 at 5 °C → 5475 Kd; 2021 lacks a day (would be 7300)
+    const days = [...y2021, ...daysOf(2022, 10), ...daysOf(2023, 5)];
+    close(typicalYearDegreeDays(days, ZONE) ?? null, (3650 + 5475) / 2);
+    assert.equal(typicalYearDegreeDays(y2021, ZONE), undefined);
+    assert.equal(typicalYearDegreeDays([], ZONE), undefined);
   });
 
   it('the typical table sums to one and January + February are 32 % of it', () => {

@@ -34,6 +34,14 @@ describe('heatpump-batch spool', function () {
     assert.deepEqual(unpackBatch(packBatch(points)), points, 'gzipped on disk, the same points back');
   });
 
+  it("keeps a point's own retention policy, and stores none for a point without one", function () {
+    const points = [{ ...point(0), retentionPolicy: 'autogen' }, point(1)];
+    const back = unpackBatch(packBatch(points));
+    assert.deepEqual(back, points);
+    assert.equal(Object.prototype.hasOwnProperty.call(back?.[1], 'retentionPolicy'), false);
+    assert.equal(decodeBatch(JSON.stringify([{ ...JSON.parse(encodeBatch([point(0)]))[0], retentionPolicy: 5 }])), undefined, 'a policy that is not a name is a damaged batch');
+  });
+
   // table: operations, then the expected order of sequence numbers and the first points of each
   const cases: Array<{ name: string; run: (s: Spool) => void; seqs: number[]; firstVoltages: number[] }> = [
     { name: 'append keeps order', run: (s) => [0, 10, 20].forEach((f) => s.append(batchOf(f, 2))), seqs: [1, 2, 3], firstVoltages: [230, 240, 250] },

@@ -12,7 +12,7 @@
 #     max_<field>, and the last state of each boolean -> last_<field>, like the InfluxQL
 #     continuous queries
 #   least privilege for Node-RED, two v1 users (from .env) for the v1 API the flows use:
-#     INFLUXDB_WRITE_USER may only write heatpump/raw (the flows' writes),
+#     INFLUXDB_WRITE_USER may only write heatpump/raw, /hourly and /daily (the flows' writes),
 #     INFLUXDB_READ_USER may only read heatpump/raw, /hourly and /daily (the API and dashboard)
 #   two API tokens with the same rights for Flux/2.x clients, written to $INFLUXDB_WRITE_TOKEN_FILE
 #     and $INFLUXDB_READ_TOKEN_FILE (the node-red container's entrypoint exports them as
@@ -112,8 +112,9 @@ ensure_dbrp daily "$DAILY_ID" false
 ensure_task heatpump_hourly 1h 5m "$DB/hourly"
 ensure_task heatpump_daily 1d 15m "$DB/daily"
 
-# writes go to the default retention policy (raw) only; reads span all three
-write_rights=(--write-bucket "$RAW_ID")
+# writes go to raw (readings, alerts) and, for the performance figures, hourly and daily (the
+# flows write no aggregates themselves: the tasks do); reads span all three
+write_rights=(--write-bucket "$RAW_ID" --write-bucket "$HOURLY_ID" --write-bucket "$DAILY_ID")
 read_rights=()
 for id in "$RAW_ID" "$HOURLY_ID" "$DAILY_ID"; do read_rights+=(--read-bucket "$id"); done
 
