@@ -1,5 +1,6 @@
 // `npm run simulate -- --devices 100 --interval 10 --broker mqtt://host:1883 [--seed N]
-//  [--faults 0.01] [--batch N] [--username U --password P]`: a simulated fleet until Ctrl-C.
+//  [--faults 0.01] [--batch N] [--username U --password P]`: a simulated fleet until Ctrl-C, each
+//  device publishing its ESP32 reading and its metrics reading (the second one short-cycles).
 import { parseArgs } from 'node:util';
 import { startSimulator } from './lib/simulator';
 

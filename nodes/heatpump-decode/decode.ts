@@ -1,16 +1,18 @@
 // Pure core of heatpump-decode: device payload (string, Buffer or parsed JSON; one item or an
-// array) -> typed Readings and device-raised AlertEvents, plus every problem found. No Node-RED
+// array) -> typed Readings, MetricsReadings and device-raised AlertEvents, plus every problem found. No Node-RED
 // import and no clock: the receive time comes in as `now`.
 //
 // Rules (the help text documents them for users):
 // - message level: not JSON, too large, not an object/array, empty array, a heatpump topic that
-//   is neither .../data nor .../alerts, or an unsafe device id in the topic -> nothing goes out.
+//   is none of .../data, .../metrics, .../alerts, or an unsafe device id in the topic -> nothing goes out.
 // - item level: an element that is not an object, has a missing/foreign/unsafe device id, or a
 //   top-level property of the wrong type (timestamp, version, overflow, signal, a group such as
-//   temperature) -> that reading/alert is rejected, the others still go out.
+//   temperature), or a metrics reading that fails metricsReadingProblem -> that item is rejected,
+//   the others still go out.
 // - field level: a sensor value that is not a finite number (or status not a boolean), or is
 //   outside its plausible range -> only that field is left out and listed in `invalid`; the rest
-//   of the reading goes out. That is a warning (a FieldProblem of the reading), not a rejection.
+//   of the reading goes out (for a metrics reading: a common metric outside the range of the
+//   sensor it matches, METRIC_RANGES). That is a warning (a FieldProblem of the reading), not a rejection.
 //   A field the device flagged valid:false is left out the same way but is normal operation.
 // - timestamps: a single item without a plausible timestamp gets the receive time. In an array
 //   (buffer flush) the items without one are placed so that they keep apart (placeTimestamps):
@@ -18,8 +20,11 @@
 import {
   SENSOR_FIELDS,
   UNITS,
+  hasMetrics,
+  metricsReadingProblem,
   parseDeviceTopic,
   type AlertEvent,
+  type MetricsReading,
   type Reading,
   type SensorField,
   type ValidFlag,
@@ -106,7 +111,18 @@ const ALERT_FIELDS: Readonly<Record<string, SensorField>> = {
   current: 'current',
 };
 
-type ItemKind = 'reading' | 'alert' | 'auto';
+/**
+ * Common metrics of a metrics reading checked against the plausible range of the ESP32 sensor
+ * they match (the same range, and the same per-field override, as that sensor).
+ */
+export const METRIC_RANGES: Readonly<Record<string, SensorField>> = Object.freeze({
+  flow_temperature: 'temp_outlet',
+  return_temperature: 'temp_inlet',
+  outdoor_temperature: 'temp_ambient',
+  electrical_power: 'power',
+});
+
+type ItemKind = 'reading' | 'metrics' | 'alert' | 'auto';
 
 /** Shared by every reading without a field problem, so the hot path allocates nothing for it. */
 const NO_FIELD_PROBLEMS: readonly FieldProblem[] = Object.freeze([]);
@@ -119,7 +135,7 @@ interface Unplaced {
   /** its own (implausible) timestamp; undefined when it had none */
   own: number | undefined;
   reason: string;
-  /** the decoded Reading or AlertEvent whose timestamp gets set */
+  /** the decoded Reading, MetricsReading or AlertEvent whose timestamp gets set */
   target: { timestamp: number };
 }
 
@@ -129,16 +145,17 @@ interface Context {
   now: number;
   topicDevice: string | undefined;
   result: DecodeResult;
-  unplaced: { reading: Unplaced[]; alert: Unplaced[] };
+  unplaced: { reading: Unplaced[]; metrics: Unplaced[]; alert: Unplaced[] };
 }
 
 /**
  * Decodes what an `mqtt in` node delivers (or an inject node sends) into readings and alerts.
- * `topic` decides reading vs alert (heatpump/{id}/data, heatpump/{id}/alerts) and is the
- * device's identity; for any other topic the payload names the device and its shape decides.
+ * `topic` decides reading, metrics reading or alert (heatpump/{id}/data, heatpump/{id}/metrics,
+ * heatpump/{id}/alerts) and is the device's identity; for any other topic the payload names the
+ * device and its shape decides.
  */
 export function decodeMessage(input: unknown, topic: unknown, options: DecodeOptions, now: number): DecodeResult {
-  const result: DecodeResult = { topicDevice: undefined, batch: false, readings: [], alerts: [], problems: [], warnings: [] };
+  const result: DecodeResult = { topicDevice: undefined, batch: false, readings: [], alerts: [], metrics: [], problems: [], warnings: [] };
   const messageProblem = (code: ProblemCode, params: Record<string, string | number>, device?: string): DecodeResult => {
     result.problems.push({ code, scope: 'message', device, params });
     return result;
@@ -151,6 +168,7 @@ export function decodeMessage(input: unknown, topic: unknown, options: DecodeOpt
     if (idProblem !== undefined) return messageProblem('topic-device', { topic: String(topic), reason: idProblem });
     result.topicDevice = parsedTopic.deviceId;
     if (parsedTopic.rest === 'data') kind = 'reading';
+    else if (parsedTopic.rest === 'metrics') kind = 'metrics';
     else if (parsedTopic.rest === 'alerts') kind = 'alert';
     else return messageProblem('bad-topic', { topic: String(topic) }, parsedTopic.deviceId);
   } else if (typeof topic === 'string' && topic.startsWith('heatpump/')) {
@@ -171,19 +189,21 @@ export function decodeMessage(input: unknown, topic: unknown, options: DecodeOpt
     }
   }
 
-  const context: Context = { options, now, topicDevice: result.topicDevice, result, unplaced: { reading: [], alert: [] } };
+  const context: Context = { options, now, topicDevice: result.topicDevice, result, unplaced: { reading: [], metrics: [], alert: [] } };
   if (Array.isArray(payload)) {
     if (payload.length === 0) return messageProblem('empty-array', { device }, result.topicDevice);
     result.batch = true;
     for (let index = 0; index < payload.length; index++) decodeItem(payload[index], index, kind, context);
-    // Readings and alerts are different measurements: each kind is kept apart among itself.
+    // Readings, metrics readings and alerts are different measurements: each kind is kept apart among itself.
     const ownReadingTimes = () => result.readings.filter((r) => !r.timestampReplaced).map((r) => r.reading.timestamp);
+    const ownMetricsTimes = () => result.metrics.filter((m) => !m.timestampReplaced).map((m) => m.reading.timestamp);
     const ownAlertTimes = () => result.alerts.filter((a) => !a.timestampReplaced).map((a) => a.alert.timestamp);
     placeBatch(context.unplaced.reading, ownReadingTimes, payload.length, context);
+    placeBatch(context.unplaced.metrics, ownMetricsTimes, payload.length, context);
     placeBatch(context.unplaced.alert, ownAlertTimes, payload.length, context);
   } else if (isItem(payload)) {
     decodeItem(payload, undefined, kind, context);
-    const single = context.unplaced.reading[0] ?? context.unplaced.alert[0];
+    const single = context.unplaced.reading[0] ?? context.unplaced.metrics[0] ?? context.unplaced.alert[0];
     if (single !== undefined) {
       const { device: itemDevice, own, reason } = single;
       result.warnings.push({ code: 'timestamp-replaced', index: undefined, device: itemDevice, params: { device: itemDevice, timestamp: own ?? 'none', reason } });
@@ -289,8 +309,9 @@ function decodeItem(raw: unknown, index: number | undefined, kind: ItemKind, con
     });
     return;
   }
-  const isAlert = kind === 'alert' || (kind === 'auto' && raw.alert_type !== undefined);
-  if (isAlert) decodeAlert(raw, index, context);
+  const resolved = kind !== 'auto' ? kind : raw.alert_type !== undefined ? 'alert' : hasMetrics(raw) ? 'metrics' : 'reading';
+  if (resolved === 'alert') decodeAlert(raw, index, context);
+  else if (resolved === 'metrics') decodeMetrics(raw, index, context);
   else decodeReading(raw, index, context);
 }
 
@@ -439,6 +460,43 @@ function decodeReading(raw: Item, index: number | undefined, context: Context): 
   }
   if (time.unplaced !== undefined) context.unplaced.reading.push({ ...time.unplaced, target: reading });
   context.result.readings.push({ reading, invalid, invalidReasons: reasons, fieldProblems: fieldProblems ?? NO_FIELD_PROBLEMS, timestampReplaced: time.unplaced !== undefined });
+}
+
+/**
+ * A metrics reading: device_id as `device` of a reading (the topic's id when absent), timestamp
+ * as a reading's, the rest checked by metricsReadingProblem; a common metric outside its plausible
+ * range is left out (a field problem), the others go out.
+ */
+function decodeMetrics(raw: Item, index: number | undefined, context: Context): void {
+  const device = resolveDevice(raw.device_id, index, context);
+  if (device === undefined) return;
+  const time = resolveTimestamp(raw.timestamp, index, device, context);
+  if (time === undefined) return;
+  const { metrics, units, info } = raw;
+  const reading: MetricsReading = { device_id: device, timestamp: time.timestamp, metrics: metrics as MetricsReading['metrics'] };
+  if (units !== undefined) reading.units = units as MetricsReading['units'];
+  if (info !== undefined) reading.info = info as MetricsReading['info'];
+  const problem = metricsReadingProblem(reading);
+  if (problem !== undefined) {
+    itemProblem(context, index, device, 'bad-metrics', { problem });
+    return;
+  }
+  // copies: metrics may be left out below, and the caller's payload stays as it came
+  reading.metrics = { ...reading.metrics };
+  if (reading.units !== undefined) reading.units = { ...reading.units };
+  if (reading.info !== undefined) reading.info = { ...reading.info };
+  let fieldProblems: FieldProblem[] | undefined;
+  for (const [name, sensor] of Object.entries(METRIC_RANGES)) {
+    const value = reading.metrics[name];
+    if (typeof value !== 'number') continue;
+    const range = context.options.ranges[sensor];
+    if (value >= range.min && value <= range.max) continue;
+    delete reading.metrics[name];
+    delete reading.units?.[name];
+    (fieldProblems ??= []).push({ code: 'out-of-range', field: name, params: { device, field: name, value, min: range.min, max: range.max, unit: UNITS[sensor] } });
+  }
+  if (time.unplaced !== undefined) context.unplaced.metrics.push({ ...time.unplaced, target: reading });
+  context.result.metrics.push({ reading, fieldProblems: fieldProblems ?? NO_FIELD_PROBLEMS, timestampReplaced: time.unplaced !== undefined });
 }
 
 function decodeAlert(raw: Item, index: number | undefined, context: Context): void {

@@ -4,10 +4,10 @@ import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import type { InfluxPoint } from '../shared/contract';
 import { errorOf } from '../shared/errors';
 import { fleetOf, type FleetLink } from '../shared/fleet-link';
-import { alertToPoint, readingToPoint } from '../shared/points';
+import { alertToPoint, metricsToPoint, readingToPoint } from '../shared/points';
 import { PacedStatus } from '../shared/paced-status';
 import { decodeMessage, optionsFromConfig } from './decode';
-import type { AlertMsg, DecodeResult, FieldProblem, HeatpumpDecodeDef, OutputMode, PointsMsg, Problem, ReadingMsg, Warning } from './types';
+import type { AlertMsg, DecodeResult, FieldProblem, HeatpumpDecodeDef, MetricsMsg, OutputMode, PointsMsg, Problem, ReadingMsg, Warning } from './types';
 
 /** At most this many problems are spelled out in the one done(err) text of a message. */
 const MAX_LISTED_PROBLEMS = 10;
@@ -61,6 +61,7 @@ const init = (RED: NodeAPI): void => {
     const report = (to: FleetLink, result: DecodeResult, problemTexts: readonly string[], now: number): void => {
       // A copy: the fleet keeps the reading, and the first receiver of msg.payload gets it uncloned.
       for (const { reading, fieldProblems } of result.readings) to.reading({ ...reading }, fieldProblems.length === 0 ? [] : leftOutOf(fieldProblems));
+      for (const { reading } of result.metrics) to.metrics(structuredClone(reading));
       for (const { alert } of result.alerts) to.seen(alert.device_id, now);
       result.problems.forEach((problem, i) => {
         to.rejected({
@@ -80,7 +81,8 @@ const init = (RED: NodeAPI): void => {
         accepted += sent;
         rejected += result.problems.length;
         for (const { fieldProblems } of result.readings) leftOut += fieldProblems.length;
-        lastDevice = result.topicDevice ?? result.readings[0]?.reading.device_id ?? result.alerts[0]?.alert.device_id ?? result.problems[0]?.device ?? lastDevice;
+        for (const { fieldProblems } of result.metrics) leftOut += fieldProblems.length;
+        lastDevice = result.topicDevice ?? result.readings[0]?.reading.device_id ?? result.metrics[0]?.reading.device_id ?? result.alerts[0]?.alert.device_id ?? result.problems[0]?.device ?? lastDevice;
         const problemTexts = result.problems.map((problem) => describeProblem(problem, 'errors'));
         const to = linkedFleet();
         if (to !== undefined) report(to, result, problemTexts, now);
@@ -115,13 +117,21 @@ const init = (RED: NodeAPI): void => {
     });
   }
 
-  /** Reading mode: one message per reading on output 1, one per device alert on output 2. */
+  /** Reading mode: one message per reading and metrics reading on output 1, one per device alert on output 2. */
   function sendItems(msg: NodeMessage, result: DecodeResult, send: (msg: Array<NodeMessage | NodeMessage[] | null>) => void): number {
     const readings: ReadingMsg[] = result.readings.map(({ reading, invalid, invalidReasons, timestampReplaced }) => {
       const out: ReadingMsg = { ...msg, topic: reading.device_id, payload: reading, invalid };
       delete out.invalidReasons;
       delete out.timestampReplaced;
       if (invalidReasons !== undefined) out.invalidReasons = invalidReasons;
+      if (timestampReplaced) out.timestampReplaced = true;
+      return out;
+    });
+    const metrics: MetricsMsg[] = result.metrics.map(({ reading, timestampReplaced }) => {
+      const out: MetricsMsg = { ...msg, topic: reading.device_id, payload: reading };
+      delete out.invalid;
+      delete out.invalidReasons;
+      delete out.timestampReplaced;
       if (timestampReplaced) out.timestampReplaced = true;
       return out;
     });
@@ -133,8 +143,9 @@ const init = (RED: NodeAPI): void => {
       if (timestampReplaced) out.timestampReplaced = true;
       return out;
     });
-    if (readings.length > 0 || alerts.length > 0) send([readings, alerts]);
-    return readings.length + alerts.length;
+    const outputOne: Array<ReadingMsg | MetricsMsg> = [...readings, ...metrics];
+    if (outputOne.length > 0 || alerts.length > 0) send([outputOne, alerts]);
+    return outputOne.length + alerts.length;
   }
 
   /** Points mode: one message per input message and output, its payload the points for `influxdb batch`. */
@@ -148,8 +159,11 @@ const init = (RED: NodeAPI): void => {
         break;
       }
     }
+    for (const { reading } of result.metrics) {
+      if (Object.keys(reading.metrics).length > 0) readingPoints.push(metricsToPoint(reading));
+    }
     const alertPoints = result.alerts.map(({ alert }) => alertToPoint(alert));
-    const topic = result.topicDevice ?? result.readings[0]?.reading.device_id ?? result.alerts[0]?.alert.device_id;
+    const topic = result.topicDevice ?? result.readings[0]?.reading.device_id ?? result.metrics[0]?.reading.device_id ?? result.alerts[0]?.alert.device_id;
     const toMsg = (payload: InfluxPoint[]): PointsMsg | null => {
       if (payload.length === 0) return null;
       const out: PointsMsg = { ...msg, payload };
@@ -158,7 +172,7 @@ const init = (RED: NodeAPI): void => {
     };
     const outputs = [toMsg(readingPoints), toMsg(alertPoints)];
     if (outputs[0] !== null || outputs[1] !== null) send(outputs);
-    return result.readings.length + result.alerts.length;
+    return result.readings.length + result.metrics.length + result.alerts.length;
   }
 
   RED.nodes.registerType('heatpump-decode', HeatpumpDecode);

@@ -1,6 +1,6 @@
 // Config, options and result types of heatpump-decode.
 import type { NodeDef, NodeMessage } from 'node-red';
-import type { AlertEvent, InfluxPoint, Reading, SensorField } from '../shared/contract';
+import type { AlertEvent, InfluxPoint, MetricsReading, Reading, SensorField } from '../shared/contract';
 
 export type OutputMode = 'reading' | 'points';
 
@@ -55,7 +55,8 @@ export type ProblemCode =
   | 'wrong-type'
   | 'alert-type'
   | 'alert-level'
-  | 'alert-message';
+  | 'alert-message'
+  | 'bad-metrics';
 
 /**
  * Something rejected in an input message: the whole message, or one reading/alert (item).
@@ -109,6 +110,14 @@ export interface DecodedAlert {
   timestampReplaced: boolean;
 }
 
+/** A metrics reading of heatpump/{id}/metrics, checked (metricsReadingProblem) and with implausible metrics left out. */
+export interface DecodedMetrics {
+  reading: MetricsReading;
+  /** metrics left out because their value is outside the plausible range */
+  fieldProblems: readonly FieldProblem[];
+  timestampReplaced: boolean;
+}
+
 export interface DecodeResult {
   /** the device id of the topic, when the topic was heatpump/{id}/... */
   topicDevice: string | undefined;
@@ -116,6 +125,7 @@ export interface DecodeResult {
   batch: boolean;
   readings: DecodedReading[];
   alerts: DecodedAlert[];
+  metrics: DecodedMetrics[];
   problems: Problem[];
   warnings: Warning[];
 }
@@ -125,6 +135,12 @@ export interface ReadingMsg extends NodeMessage {
   topic: string;
   invalid: string[];
   invalidReasons?: Record<string, InvalidReason>;
+  timestampReplaced?: true;
+}
+
+export interface MetricsMsg extends NodeMessage {
+  payload: MetricsReading;
+  topic: string;
   timestampReplaced?: true;
 }
 

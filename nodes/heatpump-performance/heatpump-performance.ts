@@ -1,12 +1,14 @@
-// Node-RED glue of heatpump-performance: checks readings, feeds the analyser (analyser.ts, pure),
-// closes windows as the readings' own clock passes their end (or when the sources go quiet, or on
-// msg.flush), sends points, window figures and finished days, shows the last COP or why none.
+// Node-RED glue of heatpump-performance: checks readings, feeds the analysers (analyser.ts, one per
+// device in "every device" mode: devices.ts; both pure), closes each device's windows as its
+// readings' own clock passes their end (or when it goes quiet, or on msg.flush), sends points,
+// window figures and finished days, shows the last COP or why none.
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { metricsReadingProblem, type MetricsReading } from '../shared/contract';
+import { hasMetrics, metricsReadingProblem, type MetricsReading } from '../shared/contract';
 import { errorOf, failInput, refuseConfiguration } from '../shared/errors';
 import { clearStatus, setStatus } from '../shared/status';
-import { PerformanceAnalyser, windowToPoints, type PerformanceWindow } from './analyser';
-import { dailyToPoint } from './daily';
+import { windowToPoints, type PerformanceAnalyser, type PerformanceWindow } from './analyser';
+import { dailyToPoint, type DailyEnergy } from './daily';
+import { AnalyserRegistry } from './devices';
 import { parseOptions, type PerformanceConfig, type PerformanceOptions } from './options';
 
 const TYPE = 'heatpump-performance';
@@ -21,6 +23,13 @@ const CLOSE_GRACE_MS = 60_000;
  */
 const MAX_FUTURE_MS = 10 * 60_000;
 
+/**
+ * An ESP32 Reading (heatpump-decode's output 1 carries them beside metrics readings): it has no flow
+ * rate and no modulation to analyse, so it passes without effect instead of failing the message.
+ */
+const isSensorReading = (value: unknown): boolean =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !hasMetrics(value) && typeof (value as { device_id?: unknown }).device_id === 'string';
+
 type Send = (msg: Array<NodeMessage | NodeMessage[] | null>) => void;
 type Done = (err?: Error) => void;
 type Translate = (key: string, params?: Record<string, string | number>) => string;
@@ -29,18 +38,19 @@ type InputMsg = NodeMessageInFlow & { flush?: unknown };
 interface PerformanceDef extends NodeDef, PerformanceConfig {}
 
 class Performance {
-  private readonly analyser: PerformanceAnalyser;
-  /** closes the open windows when no reading came for a window and the grace */
-  private idle: NodeJS.Timeout | undefined;
+  private readonly analysers: AnalyserRegistry;
+  /** per analysed device: closes its open windows when no reading of it came for a window and the grace */
+  private readonly idle = new Map<string, NodeJS.Timeout>();
   private late = 0;
   private reportedDropped = 0;
+  private reportedRefused = 0;
 
   constructor(
     private readonly node: Node,
     private readonly t: Translate,
     private readonly options: PerformanceOptions,
   ) {
-    this.analyser = new PerformanceAnalyser(options);
+    this.analysers = new AnalyserRegistry(options);
     setStatus(node, 'tracking', t('status.waiting'));
   }
 
@@ -50,6 +60,7 @@ class Performance {
       const readings = flush && msg.payload === undefined ? [] : Array.isArray(msg.payload) ? (msg.payload as unknown[]) : [msg.payload];
       const checked: MetricsReading[] = [];
       for (const [index, reading] of readings.entries()) {
+        if (isSensorReading(reading)) continue;
         const problem = metricsReadingProblem(reading);
         if (problem !== undefined) {
           const where = Array.isArray(msg.payload) ? `[${index}] ` : '';
@@ -61,17 +72,26 @@ class Performance {
         }
         checked.push(reading as MetricsReading);
       }
-      let taken = 0;
+      /** the analysed devices that took a sample of this message */
+      const fed = new Map<string, PerformanceAnalyser>();
       for (const reading of checked) {
-        if (!this.analyser.concerns(reading.device_id)) continue;
-        const outcome = this.analyser.add(reading);
-        taken += outcome.taken;
+        const route = this.analysers.route(reading.device_id);
+        if (typeof route === 'string') continue;
+        const outcome = route.analyser.add(reading);
         this.late += outcome.late;
+        if (outcome.taken > 0) fed.set(route.deviceId, route.analyser);
       }
-      const latest = this.analyser.latest;
-      const windows = flush ? this.analyser.closeAll() : latest === undefined ? [] : this.analyser.close(latest - CLOSE_GRACE_MS);
-      if (taken > 0) this.armIdle();
-      this.emit(windows, send);
+      // Each device's windows close by its own readings' clock, so devices do not wait for one another.
+      const windows: PerformanceWindow[] = [];
+      const days: DailyEnergy[] = [];
+      const closing = flush ? this.analysers.entries() : fed.entries();
+      for (const [deviceId, analyser] of closing) {
+        const latest = analyser.latest;
+        windows.push(...(flush ? analyser.closeAll() : latest === undefined ? [] : analyser.close(latest - CLOSE_GRACE_MS)));
+        days.push(...analyser.takeDays());
+        if (fed.has(deviceId)) this.armIdle(deviceId, analyser);
+      }
+      this.emit(windows, days, send);
       done();
     } catch (thrown) {
       failInput(this.node, done, this.t('status.error'), errorOf(thrown));
@@ -79,39 +99,49 @@ class Performance {
   }
 
   close(done: () => void): void {
-    clearTimeout(this.idle);
-    this.idle = undefined;
+    for (const timer of this.idle.values()) clearTimeout(timer);
+    this.idle.clear();
     clearStatus(this.node);
     done();
   }
 
-  private armIdle(): void {
-    clearTimeout(this.idle);
-    this.idle = setTimeout(() => {
-      this.idle = undefined;
-      try {
-        this.emit(this.analyser.closeAll(), (msg) => this.node.send(msg));
-      } catch (thrown) {
-        this.node.error(errorOf(thrown).message);
-      }
-    }, this.options.windowMs + CLOSE_GRACE_MS);
+  private armIdle(deviceId: string, analyser: PerformanceAnalyser): void {
+    clearTimeout(this.idle.get(deviceId));
+    this.idle.set(
+      deviceId,
+      setTimeout(() => {
+        this.idle.delete(deviceId);
+        try {
+          const windows = analyser.closeAll();
+          this.emit(windows, analyser.takeDays(), (msg) => this.node.send(msg));
+        } catch (thrown) {
+          this.node.error(errorOf(thrown).message);
+        }
+      }, this.options.windowMs + CLOSE_GRACE_MS),
+    );
   }
 
-  private emit(windows: PerformanceWindow[], send: Send): void {
+  private emit(windows: PerformanceWindow[], days: DailyEnergy[], send: Send): void {
     if (this.late > 0) {
       this.node.warn(this.t('errors.late', { count: this.late }));
       this.late = 0;
     }
-    if (this.analyser.dropped > this.reportedDropped) {
-      this.node.warn(this.t('errors.dropped', { count: this.analyser.dropped - this.reportedDropped }));
-      this.reportedDropped = this.analyser.dropped;
+    let dropped = 0;
+    for (const [, analyser] of this.analysers.entries()) dropped += analyser.dropped;
+    if (dropped > this.reportedDropped) {
+      this.node.warn(this.t('errors.dropped', { count: dropped - this.reportedDropped }));
+      this.reportedDropped = dropped;
+    }
+    if (this.analysers.refused > this.reportedRefused) {
+      this.node.warn(this.t('errors.too-many-devices', { count: this.analysers.refused - this.reportedRefused, max: this.options.maxDevices }));
+      this.reportedRefused = this.analysers.refused;
     }
     const last = windows.at(-1);
     if (last === undefined) return;
-    const days = this.analyser.takeDays();
     const points = [...windows.flatMap(windowToPoints), ...days.map(dailyToPoint)];
+    // the device of the points, or in "every device" mode the one of the last window (points of several are tagged each)
     send([
-      { topic: this.options.deviceId, payload: points },
+      { topic: this.options.everyDevice ? last.device_id : this.options.deviceId, payload: points },
       windows.map((window) => ({ topic: window.device_id, payload: window })),
       days.map((day) => ({ topic: day.device_id, payload: day })),
     ]);

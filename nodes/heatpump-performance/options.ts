@@ -11,6 +11,9 @@ import { DEFAULT_QUALITY_THRESHOLD } from './quality';
 import { DEFAULT_TIME_ZONE, isTimeZone } from './periods';
 import { FLUID_HEAT_CAPACITY, isFluid } from './thermal';
 
+/** Analysers kept at most in "every device" mode; readings of further devices are refused and counted. */
+export const DEFAULT_MAX_DEVICES = 500;
+
 /** The inputs of the figures, each read from one metric. */
 export const DEFAULT_MAPPING = {
   flow: 'flow_temperature',
@@ -35,6 +38,9 @@ export type Mapping = Record<Role, string>;
 export const ELECTRICAL_ROLES: readonly Role[] = ['electricalPower', 'electricalEnergy'];
 
 export interface PerformanceOptions {
+  /** no heat pump device id configured: one analyser per device id seen (devices.ts) */
+  everyDevice: boolean;
+  /** the heat pump; empty in "every device" mode until an analyser is made for a device */
   deviceId: string;
   /** the device whose readings carry the electrical power (a Shelly); the heat pump itself when equal */
   electricalDeviceId: string;
@@ -52,6 +58,8 @@ export interface PerformanceOptions {
   bridgedGapMs: number;
   /** IANA zone of the installation: the daily energy's days are its local days */
   timeZone: string;
+  /** "every device" mode: analysers kept at most */
+  maxDevices: number;
 }
 
 /** What the editor stores; every field a string as typed. */
@@ -67,6 +75,7 @@ export interface PerformanceConfig {
   startThresholdW?: string;
   qualityThreshold?: string;
   timeZone?: string;
+  maxDevices?: string;
 }
 
 export interface OptionProblem {
@@ -103,11 +112,17 @@ export function parseMapping(text: string | undefined): Result<Mapping, OptionPr
 
 export function parseOptions(config: PerformanceConfig): Result<PerformanceOptions, OptionProblem> {
   const deviceId = (config.deviceId ?? '').trim();
-  const idProblem = deviceIdProblem(deviceId);
+  // blank: every device, each its own electricity source
+  const everyDevice = deviceId === '';
+  const idProblem = everyDevice ? undefined : deviceIdProblem(deviceId);
   if (idProblem !== undefined) return err({ key: 'bad-device', params: { problem: idProblem } });
+  if (everyDevice && !blank(config.electricalDeviceId)) return err({ key: 'every-device-electrical' });
   const electricalDeviceId = blank(config.electricalDeviceId) ? deviceId : String(config.electricalDeviceId).trim();
-  const electricalProblem = deviceIdProblem(electricalDeviceId);
+  const electricalProblem = everyDevice ? undefined : deviceIdProblem(electricalDeviceId);
   if (electricalProblem !== undefined) return err({ key: 'bad-electrical-device', params: { problem: electricalProblem } });
+  const maxDevices = positive(config.maxDevices, 'max. devices', DEFAULT_MAX_DEVICES);
+  if (!maxDevices.ok) return maxDevices;
+  if (!Number.isInteger(maxDevices.value)) return err({ key: 'bad-number', params: { field: 'max. devices', value: String(config.maxDevices) } });
   const mapping = parseMapping(config.mapping);
   if (!mapping.ok) return mapping;
   const fluid = blank(config.fluid) ? 'water' : String(config.fluid);
@@ -136,6 +151,7 @@ export function parseOptions(config: PerformanceConfig): Result<PerformanceOptio
   if (!isTimeZone(timeZone)) return err({ key: 'bad-time-zone', params: { value: timeZone } });
   if ((qualityThreshold.value ?? 0) > 1) return err({ key: 'bad-number', params: { field: 'quality threshold', value: String(config.qualityThreshold) } });
   return ok({
+    everyDevice,
     deviceId,
     electricalDeviceId,
     mapping: mapping.value,
@@ -148,5 +164,6 @@ export function parseOptions(config: PerformanceConfig): Result<PerformanceOptio
     qualityThreshold: qualityThreshold.value ?? DEFAULT_QUALITY_THRESHOLD,
     bridgedGapMs: DEFAULT_MAX_GAP_MS,
     timeZone,
+    maxDevices: maxDevices.value ?? DEFAULT_MAX_DEVICES,
   });
 }

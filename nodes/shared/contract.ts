@@ -207,6 +207,7 @@ export interface FleetSummary {
 /** MQTT topics of the device contract. */
 export const topics = {
   data: (id: string) => `heatpump/${id}/data`,
+  metrics: (id: string) => `heatpump/${id}/metrics`,
   online: (id: string) => `heatpump/${id}/status/online`,
   alerts: (id: string) => `heatpump/${id}/alerts`,
   cmd: (id: string) => `heatpump/${id}/cmd`,

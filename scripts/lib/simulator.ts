@@ -1,8 +1,14 @@
 // Runs the simulated fleet against an MQTT broker: one client per device (so each has its own
-// last will), retained `online` on connect, a reading every interval on heatpump/{id}/data (QoS 1).
+// last will), retained `online` on connect, every interval a reading on heatpump/{id}/data and the
+// matching metrics reading (flow rate, modulation, energy counter, ...) on heatpump/{id}/metrics
+// (QoS 1). The second device short-cycles (sim-model's `shortCycling`).
 import mqtt, { type MqttClient } from 'mqtt';
 import { topics } from '../../nodes/shared/contract';
+import type { MetricsReading } from '../../nodes/shared/contract';
 import { createDevice, simulatedDeviceIds, stepDevice, type DevicePayload, type DeviceState } from './sim-model';
+
+/** The one device of a fleet that short-cycles: the second (none in a fleet of one). */
+export const SHORT_CYCLING_INDEX = 1;
 
 export interface SimulatorOptions {
   brokerUrl: string;
@@ -34,6 +40,7 @@ interface SimulatedDevice {
   client: MqttClient;
   state: DeviceState;
   pending: DevicePayload[];
+  pendingMetrics: MetricsReading[];
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -45,7 +52,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   let publishedCount = 0;
   let stopped = false;
 
-  const devices: SimulatedDevice[] = simulatedDeviceIds(options.devices, options.idPrefix).map((id) => {
+  const devices: SimulatedDevice[] = simulatedDeviceIds(options.devices, options.idPrefix).map((id, index) => {
     const client = mqtt.connect(options.brokerUrl, {
       clientId: `${id}-${seed}`,
       username: options.username,
@@ -60,19 +67,24 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       client.publish(topics.online(id), 'online', { qos: 1, retain: true });
     });
     client.on('error', (err) => options.onError?.(id, err));
-    return { id, client, state: createDevice(id, seed, now()), pending: [], timer: undefined };
+    const state = createDevice(id, seed, now(), { shortCycling: index === SHORT_CYCLING_INDEX });
+    return { id, client, state, pending: [], pendingMetrics: [], timer: undefined };
   });
 
   const tick = (device: SimulatedDevice) => {
-    const { state, reading, deviceAlerts } = stepDevice(device.state, now(), { faultRate });
+    const { state, reading, metrics, deviceAlerts } = stepDevice(device.state, now(), { faultRate });
     device.state = state;
     device.pending.push(reading);
+    device.pendingMetrics.push(metrics);
     for (const alert of deviceAlerts) device.client.publish(topics.alerts(device.id), JSON.stringify(alert), { qos: 1 });
     if (device.pending.length < batch) return;
     const payload = batch === 1 ? device.pending[0] : device.pending;
     device.client.publish(topics.data(device.id), JSON.stringify(payload), { qos: 1 });
+    const metricsPayload = batch === 1 ? device.pendingMetrics[0] : device.pendingMetrics;
+    device.client.publish(topics.metrics(device.id), JSON.stringify(metricsPayload), { qos: 1 });
     publishedCount += device.pending.length;
     device.pending = [];
+    device.pendingMetrics = [];
   };
 
   // spread the devices over the interval so a large fleet does not publish in bursts

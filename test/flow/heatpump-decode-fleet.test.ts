@@ -84,6 +84,23 @@ describe('heatpump-decode with a heatpump-fleet', function () {
     ]);
   });
 
+  it('sends a metrics reading of heatpump/{id}/metrics on output 1, reports it as the device\'s metrics, and counts a rejected one', async function () {
+    await helper.load([decode, fleetInit, catchInit], flow());
+    const readings = collect('readings', 1);
+    const caught = collect('caught', 1);
+    const timestamp = Date.now() - 60000;
+    const good = { device_id: 'site1', timestamp, metrics: { flow_rate: 14.2, compressor_modulation: 55, dhw_active: false }, units: { flow_rate: 'l/min' } };
+    get('n1').receive({ topic: 'heatpump/site1/metrics', payload: JSON.stringify([good, { ...good, device_id: 'site2' }]) });
+    const [[msg], [error]] = await Promise.all([readings, caught]);
+    assert.equal(msg?.topic, 'site1');
+    assert.deepEqual(msg?.payload, good);
+    assert.match(String((error?.error as { message?: string } | undefined)?.message), /payload device "site2" differs from the topic's device id/);
+    const state = fleet().state;
+    await until(() => state.get('site1')?.metrics !== undefined && state.counters.payloads_rejected === 1, 'the metrics reading and the rejection');
+    assert.deepEqual(state.get('site1')?.metrics?.metrics, good.metrics);
+    assert.equal(state.counters.readings_accepted, 1);
+  });
+
   it('takes a device alert as a sign of life', async function () {
     await helper.load([decode, fleetInit, catchInit], flow());
     const received = collect('alerts', 1);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { NodeMessage } from 'node-red';
+import { mock } from 'node:test';
 import type { InfluxPoint, MetricsReading } from '../../nodes/shared/contract';
 import type { PerformanceWindow } from '../../nodes/heatpump-performance/analyser';
 import type { DailyEnergy } from '../../nodes/heatpump-performance/daily';
@@ -38,6 +39,11 @@ function day(): MetricsReading[] {
   }
   return readings;
 }
+
+/** Lets the runtime deliver what is under way (message delivery goes through setImmediate). */
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+};
 
 const near = (actual: unknown, expected: number, what: string) => assert.ok(typeof actual === 'number' && Math.abs(actual - expected) < 1e-6, `${what}: expected ${expected}, got ${String(actual)}`);
 
@@ -220,5 +226,86 @@ describe('heatpump-performance node', function () {
     get('n1').receive({ payload: meter(T0, 1000) });
     const error = (await caught)[0] as NodeMessage & { error?: { message?: string } };
     assert.match(error.error?.message ?? '', /Window "7" minutes must divide the hour/);
+  });
+
+  describe('every device (Heat pump blank)', () => {
+    const every = { deviceId: '', windowMinutes: '5', startThresholdW: '100', qualityThreshold: '0.8' };
+    /** 20 minutes of 1-minute readings of `device` with its own electricity; `scale` makes devices differ */
+    const ownReadings = (device: string, scale: number): MetricsReading[] => {
+      const list: MetricsReading[] = [];
+      for (let t = T0; t <= T0 + 20 * MIN; t += MIN) {
+        const running = t < T0 + 12 * MIN;
+        list.push({
+          device_id: device,
+          timestamp: t,
+          metrics: {
+            flow_temperature: running ? 35 + scale : 30, return_temperature: 30, outdoor_temperature: 5, flow_rate: 12 * scale,
+            compressor_modulation: running ? 40 * scale : 0, compressor_rated_power: 6, compressor_running: running, electrical_power: running ? 900 * scale : 20,
+          },
+        });
+      }
+      return list;
+    };
+    const windowsFor = async (nodeConfig: Record<string, unknown>, readings: MetricsReading[], count: number): Promise<PerformanceWindow[]> => {
+      await helper.load([performance, catchModule], flowWithCatch('heatpump-performance', ['points', 'figures', 'daily'], nodeConfig));
+      const figures = collect('figures', count);
+      for (const reading of readings) get('n1').receive({ payload: reading });
+      get('n1').receive({ flush: true });
+      const windows = (await figures).map((msg) => msg.payload as PerformanceWindow);
+      await helper.unload();
+      return windows;
+    };
+
+    it('two devices interleaved give the same windows as each alone, each with its own electricity', async () => {
+      const a = ownReadings('hp-a', 1);
+      const b = ownReadings('hp-b', 1.5);
+      const aloneA = await windowsFor({ ...config, deviceId: 'hp-a', electricalDeviceId: '' }, a, 5);
+      const aloneB = await windowsFor({ ...config, deviceId: 'hp-b', electricalDeviceId: '' }, b, 5);
+      const together = await windowsFor(every, a.flatMap((reading, i) => [reading, b[i] as MetricsReading]), 10);
+      const byStart = (x: PerformanceWindow, y: PerformanceWindow) => x.start - y.start;
+      assert.deepEqual(together.filter((w) => w.device_id === 'hp-a').sort(byStart), aloneA);
+      assert.deepEqual(together.filter((w) => w.device_id === 'hp-b').sort(byStart), aloneB);
+      assert.ok(aloneA[0]?.cop_delta_t !== undefined && aloneA[0].cop_delta_t !== aloneB[0]?.cop_delta_t, 'the devices differ');
+      assert.equal(aloneB[0]?.electrical_power, 1350, 'hp-b its own electricity source');
+    });
+
+    it('lets an ESP32 reading pass without effect, refuses and reports devices beyond Max. devices', async () => {
+      await helper.load([performance, catchModule], flowWithCatch('heatpump-performance', ['points', 'figures', 'daily'], { ...every, maxDevices: '1' }));
+      const warnings: string[] = [];
+      get('n1').on('call:warn', (call: Spied<string>) => warnings.push(String(call.args[0])));
+      const figures = collect('figures', 1);
+      get('n1').receive({ payload: { device_id: 'site1', timestamp: T0, temp_inlet: 30, temp_outlet: 35 } });
+      for (const reading of [...ownReadings('hp-a', 1).slice(0, 7), ...ownReadings('hp-b', 1).slice(0, 7)]) get('n1').receive({ payload: reading });
+      const [window] = (await figures).map((msg) => msg.payload as PerformanceWindow);
+      assert.equal(window?.device_id, 'hp-a');
+      assert.ok(warnings.some((text) => /Readings of \d+ device\(s\) refused: this node analyses at most 1 devices/.test(text)), warnings.join('\n'));
+    });
+
+    it('closes a quiet device\'s windows a window and 60 s after its last reading', async () => {
+      await helper.load([performance, catchModule], flowWithCatch('heatpump-performance', ['points', 'figures', 'daily'], every));
+      // no collect(): its time-out timer would be cleared by the mocked clearTimeout and leak
+      const figures = new Promise<NodeMessage>((resolve) => get('figures').on('input', resolve));
+      // Node's own mock timers (setTimeout / clearTimeout only; setImmediate, which delivers messages, stays real)
+      mock.timers.enable({ apis: ['setTimeout'] });
+      try {
+        let closed = false;
+        void figures.then(() => (closed = true));
+        // 08:00-08:03: the 08:00 window stays open, no later reading closes it
+        const statuses: string[] = [];
+        get('n1').on('call:status', (call: Spied<{ text?: string }>) => statuses.push(call.args[0]?.text ?? ''));
+        for (const reading of ownReadings('hp-a', 1).slice(0, 4)) get('n1').receive({ payload: reading });
+        await settle();
+        mock.timers.tick(5 * MIN + 60_000 - 1);
+        await settle();
+        assert.equal(closed, false, 'not before a window and 60 s');
+        mock.timers.tick(1);
+        const window = (await figures).payload as PerformanceWindow;
+        assert.equal(window.device_id, 'hp-a');
+        assert.equal(window.start, T0);
+        assert.match(statuses.at(-1) ?? '', /^COP /);
+      } finally {
+        mock.timers.reset();
+      }
+    });
   });
 });

@@ -178,6 +178,7 @@ describe('docker-compose.yml and docker/', function () {
     assert.doesNotMatch(acl, /^pattern readwrite/m);
     assert.match(acl, /^pattern read heatpump\/%u\/cmd$/m);
     assert.match(acl, /^pattern write heatpump\/%u\/data$/m);
+    assert.match(acl, /^pattern write heatpump\/%u\/metrics$/m);
     assert.match(acl, /^user nodered\ntopic readwrite heatpump\/#$/m);
     // the healthcheck logs in as its own user, never as nodered (that would take Node-RED's session over)
     const healthcheck = services.mosquitto?.healthcheck?.test.join(' ') ?? '';

@@ -573,4 +573,107 @@ describe('heatpump-decode core: decodeMessage', () => {
       assert.deepEqual(codes(decode('{"alert_type":', ALERT_TOPIC)), ['message:not-json']);
     });
   });
+
+  describe('metrics readings (heatpump/{id}/metrics)', () => {
+    const METRICS_TOPIC = 'heatpump/site1/metrics';
+    const metricsPayload = (): Record<string, unknown> => ({
+      device_id: 'site1',
+      timestamp: 1706600000000,
+      metrics: { flow_temperature: 35.5, return_temperature: 30.1, flow_rate: 14.2, compressor_modulation: 55, dhw_active: false },
+      units: { flow_temperature: '°C', flow_rate: 'l/min' },
+      info: { source: 'esp32' },
+    });
+
+    it('decodes one metrics reading into a MetricsReading, nothing else', () => {
+      const result = decode(JSON.stringify(metricsPayload()), METRICS_TOPIC);
+      assert.deepEqual(result.problems, []);
+      assert.deepEqual(result.warnings, []);
+      assert.deepEqual(result.readings, []);
+      assert.deepEqual(result.metrics, [{ reading: metricsPayload(), fieldProblems: [], timestampReplaced: false }]);
+      assert.equal(result.topicDevice, 'site1');
+    });
+
+    it('takes the topic id when the reading has no device_id', () => {
+      const { device_id: _, ...payload } = metricsPayload();
+      assert.equal(decode(payload, METRICS_TOPIC).metrics[0]?.reading.device_id, 'site1');
+    });
+
+    it('decodes an array, the good elements going out and each bad one rejected with its index', () => {
+      const payload = [metricsPayload(), { ...metricsPayload(), metrics: { flow_rate: 'fast' } }, { ...metricsPayload(), timestamp: 1706600010000 }];
+      const result = decode(payload, METRICS_TOPIC);
+      assert.deepEqual(codes(result), ['item:bad-metrics']);
+      assert.equal(result.problems[0]?.index, 1);
+      assert.match(String(result.problems[0]?.params.problem), /metric flow_rate must be a finite number or a boolean/);
+      assert.deepEqual(result.metrics.map((m) => m.reading.timestamp), [1706600000000, 1706600010000]);
+    });
+
+    it('tells a metrics reading by its metrics member when the topic is not a heatpump topic', () => {
+      const result = decode(metricsPayload(), 'inject');
+      assert.deepEqual(result.problems, []);
+      assert.equal(result.metrics.length, 1);
+      assert.equal(result.readings.length, 0);
+    });
+
+    const rejected: Array<[string, unknown, string[]]> = [
+      ['another device id than the topic', { ...metricsPayload(), device_id: 'site2' }, ['item:device-mismatch:device']],
+      ['a device_id that is not a string', { ...metricsPayload(), device_id: 7 }, ['item:wrong-type:device']],
+      ['a timestamp as a string', { ...metricsPayload(), timestamp: '1706600000000' }, ['item:wrong-type:timestamp']],
+      ['metrics that are no object', { ...metricsPayload(), metrics: [1, 2] }, ['item:bad-metrics']],
+      ['a metric that is null', { ...metricsPayload(), metrics: { flow_rate: null } }, ['item:bad-metrics']],
+      ['a metric name with a dot', { ...metricsPayload(), metrics: { 'flow.rate': 1 } }, ['item:bad-metrics']],
+      ['an unknown info key', { ...metricsPayload(), info: { colour: 'red' } }, ['item:bad-metrics']],
+      ['a unit that is a number', { ...metricsPayload(), units: { flow_rate: 1 } }, ['item:bad-metrics']],
+      ['an element that is no object', [3], ['item:not-object']],
+      ['an empty array', [], ['message:empty-array']],
+      ['text that is not JSON', '{"metrics":', ['message:not-json']],
+    ];
+    for (const [label, payload, expected] of rejected) {
+      it(`rejects ${label}`, () => {
+        const result = decode(payload, METRICS_TOPIC);
+        assert.deepEqual(codes(result), expected);
+        assert.equal(result.metrics.length, 0);
+      });
+    }
+
+    it('applies the size limit to the metrics topic too', () => {
+      const options = { ...defaultOptions(), maxBytes: 100 };
+      assert.deepEqual(codes(decode(JSON.stringify(metricsPayload()), METRICS_TOPIC, options)), ['message:too-large']);
+    });
+
+    const ranges: Array<[string, number, string]> = [
+      ['flow_temperature', 151, 'temp_outlet'],
+      ['return_temperature', -51, 'temp_inlet'],
+      ['outdoor_temperature', 200, 'temp_ambient'],
+      ['electrical_power', 30001, 'power'],
+      ['electrical_power', -1, 'power'],
+    ];
+    for (const [metric, value, sensor] of ranges) {
+      it(`leaves out ${metric} = ${value} (outside the range of ${sensor}), keeping the other metrics`, () => {
+        const payload = { ...metricsPayload(), metrics: { [metric]: value, flow_rate: 14.2 }, units: { [metric]: 'x', flow_rate: 'l/min' } };
+        const result = decode(payload, METRICS_TOPIC);
+        assert.deepEqual(result.problems, []);
+        assert.deepEqual(result.metrics[0]?.reading.metrics, { flow_rate: 14.2 });
+        assert.deepEqual(result.metrics[0]?.reading.units, { flow_rate: 'l/min' });
+        assert.deepEqual(result.metrics[0]?.fieldProblems.map((p) => `${p.code}:${p.field}`), [`out-of-range:${metric}`]);
+        assert.deepEqual(payload.metrics, { [metric]: value, flow_rate: 14.2 }, 'the input is not changed');
+      });
+    }
+
+    it('follows a range override of the matching sensor', () => {
+      const { options } = optionsFromConfig({ ranges: { temp_outlet: { max: 60 } } });
+      const result = decode({ ...metricsPayload(), metrics: { flow_temperature: 61 } }, METRICS_TOPIC, options);
+      assert.deepEqual(result.metrics[0]?.reading.metrics, {});
+    });
+
+    it('replaces a missing or implausible timestamp like a reading does, and spaces an array apart', () => {
+      const single = decode({ ...metricsPayload(), timestamp: 0 }, METRICS_TOPIC);
+      assert.equal(single.metrics[0]?.reading.timestamp, NOW);
+      assert.equal(single.metrics[0]?.timestampReplaced, true);
+      assert.equal(single.warnings[0]?.code, 'timestamp-replaced');
+      const { timestamp: _, ...untimed } = metricsPayload();
+      const batch = decode([untimed, untimed, untimed], METRICS_TOPIC);
+      assert.deepEqual(batch.metrics.map((m) => m.reading.timestamp), [NOW - 20000, NOW - 10000, NOW]);
+      assert.deepEqual(batch.warnings.map((w) => w.code), ['timestamps-spaced']);
+    });
+  });
 });

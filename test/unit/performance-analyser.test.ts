@@ -19,8 +19,9 @@ const reading = (device: string, t: number, metrics: MetricsReading['metrics']):
 describe('performance options', () => {
   it('defaults: the common metric names, water, 5-minute windows, 100 W, 0.8, electricity from the heat pump, Europe/Berlin', () => {
     assert.deepEqual(options(), {
-      deviceId: 'hp', electricalDeviceId: 'hp', mapping: { ...DEFAULT_MAPPING }, ratedPowerKw: undefined, flowRateLpm: undefined,
+      everyDevice: false, deviceId: 'hp', electricalDeviceId: 'hp', mapping: { ...DEFAULT_MAPPING }, ratedPowerKw: undefined, flowRateLpm: undefined,
       heatCapacity: 1.16, windowMs: 5 * MIN, maxAgeMs: 15 * MIN, startThresholdW: 100, qualityThreshold: 0.8, bridgedGapMs: 15 * MIN, timeZone: 'Europe/Berlin',
+      maxDevices: 500,
     });
   });
 
@@ -32,6 +33,8 @@ describe('performance options', () => {
     ['configured rated power and flow rate', { ratedPowerKw: '8', flowRateLpm: '20' }, { ratedPowerKw: 8, flowRateLpm: 20 }],
     ['a start threshold of 0 W', { startThresholdW: '0' }, { startThresholdW: 0 }],
     ['electricity from a meter', { electricalDeviceId: ' meter-1 ' }, { electricalDeviceId: 'meter-1' }],
+    ['no heat pump device id: every device', { deviceId: ' ' }, { everyDevice: true, deviceId: '', electricalDeviceId: '' }],
+    ['at most 20 devices', { deviceId: '', maxDevices: '20' }, { everyDevice: true, maxDevices: 20 }],
   ];
   for (const [name, config, expected] of good) {
     it(name, () => {
@@ -41,7 +44,10 @@ describe('performance options', () => {
   }
 
   const bad: Array<[string, PerformanceConfig, string]> = [
-    ['no device', { deviceId: '' }, 'bad-device'],
+    ['an unsafe device', { deviceId: 'a+b' }, 'bad-device'],
+    ['every device with one electricity source', { deviceId: '', electricalDeviceId: 'meter-1' }, 'every-device-electrical'],
+    ['a fractional device limit', { deviceId: '', maxDevices: '2.5' }, 'bad-number'],
+    ['a device limit of 0', { deviceId: '', maxDevices: '0' }, 'bad-number'],
     ['an unsafe electricity device', { electricalDeviceId: 'a/b' }, 'bad-electrical-device'],
     ['a window that does not divide the hour', { windowMinutes: '7' }, 'bad-window'],
     ['a negative rated power', { ratedPowerKw: '-8' }, 'bad-number'],

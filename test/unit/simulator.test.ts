@@ -95,8 +95,9 @@ describe('simulator model (scripts/lib/sim-model)', function () {
     }
     const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
     assert.ok(mean(on.map((r) => r.pressure.high)) > mean(off.map((r) => r.pressure.high)) + 50);
-    assert.ok(mean(on.map((r) => r.electrical.current)) > 5);
-    assert.ok(mean(off.map((r) => r.electrical.current)) < 1);
+    // mild weather (10 °C): the compressor draws about 1 kW at a COP near 4; standby about 15 W
+    assert.ok(mean(on.map((r) => r.electrical.current)) > 2, `on: ${mean(on.map((r) => r.electrical.current))} A`);
+    assert.ok(mean(off.map((r) => r.electrical.current)) < 0.2, `off: ${mean(off.map((r) => r.electrical.current))} A`);
   });
 
   it('defrosts when it is cold outside, and never when it is warm', function () {
