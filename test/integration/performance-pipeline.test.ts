@@ -126,7 +126,7 @@ describe('performance pipeline end to end (npm start, MQTT metrics, heatpump-per
     for (const [d, { id }] of DEVICES.entries()) {
       const rows = await eventually(async () => {
         // (the hour before, generated to warm the model up, is a day of its own)
-        const found = await query(`SELECT * FROM "energy_daily" WHERE "device_id" = '${id}' AND time = ${DAY_START}ms`);
+        const found = await query(`SELECT * FROM "daily"."energy_daily" WHERE "device_id" = '${id}' AND time = ${DAY_START}ms`);
         return found.length > 0 ? found : undefined;
       }, 120_000, `the energy_daily row of ${id}`);
       assert.equal(rows.length, 1);
@@ -139,7 +139,7 @@ describe('performance pipeline end to end (npm start, MQTT metrics, heatpump-per
       assert.equal(row.defrost_count, flagStarts(steps, 'defrost_active'), `${id} defrost_count`);
       assert.equal(row.compressor_starts, flagStarts(steps, 'compressor_running'), `${id} compressor_starts`);
       assert.equal(row.short_cycling, DEVICES[d]?.shortCycling, `${id} short_cycling`);
-      const [windows] = await query(`SELECT count("cop_running") AS running, count("quality") AS windows FROM "cop" WHERE "device_id" = '${id}' AND time >= ${DAY_START}ms AND time < ${DAY_START + DAY}ms`);
+      const [windows] = await query(`SELECT count("cop_running") AS running, count("quality") AS windows FROM "hourly"."cop" WHERE "device_id" = '${id}' AND time >= ${DAY_START}ms AND time < ${DAY_START + DAY}ms`);
       assert.equal(windows?.windows, 288, `${id}: every 5-minute window of the day`);
       assert.ok(Number(windows?.running) > 0);
       const [stored] = await query(`SELECT count("flow_rate") AS readings FROM "heatpump_metrics" WHERE "heatpump_id" = '${id}'`);

@@ -55,7 +55,7 @@ describe('Performance page requests: InfluxQL', () => {
   const berlinWeek = [at('2026-03-29T22:00:00Z'), at('2026-04-05T22:00:00Z')] as const;
   const berlinYear = [at('2025-12-31T23:00:00Z'), at('2026-12-31T23:00:00Z')] as const;
   const utcDay = [at('2026-03-31T00:00:00Z'), at('2026-04-01T00:00:00Z')] as const;
-  const cop = (range: readonly [number, number]) => `FROM "cop" WHERE "device_id" = 'hp1' AND time >= ${range[0]}ms AND time < ${range[1]}ms`;
+  const cop = (range: readonly [number, number]) => `FROM "hourly"."cop" WHERE "device_id" = 'hp1' AND time >= ${range[0]}ms AND time < ${range[1]}ms`;
   const fields = 'mean("cop_modulation") AS "cop_modulation", mean("cop_delta_t") AS "cop_delta_t", mean("cop_running") AS "cop_running"';
   const cases: [string, DatabaseRequest, string[]][] = [
     [
@@ -76,7 +76,7 @@ describe('Performance page requests: InfluxQL', () => {
     [
       'the stored days as they are, the device id escaped',
       { kind: 'days', device_id: "o'hp", period: 'week', start: berlinWeek[0], end: berlinWeek[1], time_zone: 'Europe/Berlin' },
-      [`SELECT * FROM "energy_daily" WHERE "device_id" = 'o\\'hp' AND time >= ${berlinWeek[0]}ms AND time < ${berlinWeek[1]}ms`],
+      [`SELECT * FROM "daily"."energy_daily" WHERE "device_id" = 'o\\'hp' AND time >= ${berlinWeek[0]}ms AND time < ${berlinWeek[1]}ms`],
     ],
   ];
   for (const [name, request, expected] of cases) {
