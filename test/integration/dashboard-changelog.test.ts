@@ -79,6 +79,8 @@ describe('dashboard Change log page in headless Chromium (npm start runtime)', f
 
   afterEach(async function () {
     if (this.currentTest?.state === 'failed' && stack) {
+      console.log('notice:', await page.locator('.hp-cl-notice').first().textContent({ timeout: 500 }).catch(() => null));
+      await screenshot(page, 'dashboard-changelog-failed');
       console.log(stack.output().split('\n').filter((line) => /warn|error/i.test(line)).slice(-20).join('\n'));
     }
   });
