@@ -3,6 +3,7 @@
 import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
 import { logWriteOf } from './entries';
 import { answer } from './answer';
+import { ANSWER_FORMATS, formatAnswer, type AnswerFormat } from './rows';
 import { parseLogRequest, type HttpCall } from './request';
 import type { HeatpumpChangelogDef } from './types';
 import type { HeatpumpDatabaseNode } from '../heatpump-database/types';
@@ -33,6 +34,12 @@ const init = (RED: NodeAPI): void => {
       return;
     }
     const database: LogDatabase = owner.database;
+    const format = config.answer === undefined || config.answer === '' ? 'api' : config.answer;
+    if (!(ANSWER_FORMATS as readonly string[]).includes(format)) {
+      refuseConfiguration(this, RED._('heatpump-changelog.errors.bad-answer', { answer: format }), RED._('heatpump-changelog.status.bad-answer'));
+      return;
+    }
+    const answerFormat = format as AnswerFormat;
     let recorded = 0;
 
     const showState = (state: LogDatabaseState) => {
@@ -62,7 +69,8 @@ const init = (RED: NodeAPI): void => {
         return done();
       }
       try {
-        const result = database.use((store) => answer(parsed.value, store, now));
+        const request = parsed.value;
+        const result = formatAnswer(request, database.use((store) => answer(request, store, now)), answerFormat);
         reply(result.statusCode, result.payload);
         done();
       } catch (thrown) {

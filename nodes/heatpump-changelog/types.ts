@@ -4,6 +4,8 @@ export interface HeatpumpChangelogProps {
   name?: string;
   /** the heatpump-database config node */
   database: string;
+  /** `api` (default): the HTTP API's JSON; `rows`: lists as table rows for a dashboard */
+  answer?: string;
 }
 
 export interface HeatpumpChangelogDef extends NodeDef, Omit<Partial<HeatpumpChangelogProps>, 'name'> {}

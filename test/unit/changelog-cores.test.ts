@@ -8,6 +8,8 @@ import { databasePath, retentionDaysOf } from '../../nodes/heatpump-database/opt
 import { isStaleLock, problemOf, STALE_LOCK_MS } from '../../nodes/heatpump-database/sqlite-file';
 import { pendingMigrations, MIGRATIONS } from '../../nodes/heatpump-database/migrations';
 import { PendingWrites } from '../../nodes/heatpump-database/pending-writes';
+import { changelogRow, eventRow, formatAnswer } from '../../nodes/heatpump-changelog/rows';
+import type { ChangelogEntry, EventEntry } from '../../nodes/heatpump-database/records';
 
 const call = (method: string, route: string, extra: Partial<HttpCall> = {}): HttpCall => ({ method, route, params: {}, query: {}, body: undefined, ...extra });
 const NOW = 1_760_000_000_000;
@@ -197,5 +199,52 @@ describe('change log: filters, settings, migrations plan and pending writes', fu
     assert.deepEqual(pending.flush((items) => written.push(...items)), { ok: true, written: 3 });
     assert.deepEqual(written, [2, 3, 4]);
     assert.equal(pending.size, 0);
+  });
+});
+
+describe('change log: table rows for the dashboard', function () {
+  const entry = (fields: Partial<ChangelogEntry>): ChangelogEntry => ({
+    id: 1, kind: 'setting', time: '2026-03-01T10:00:00.000Z', device_id: 'site1', setting: 'heating_curve', old_value: 1.2, new_value: 1.4,
+    unit: null, source: 'modbus', text: null, author: null, updated: null, ...fields,
+  });
+  const rows: [string, ChangelogEntry, Partial<ReturnType<typeof changelogRow>>][] = [
+    ['a setting: old -> new, no delete button', entry({}), { what: 'heating_curve', change: '1.2 -> 1.4', source: 'modbus', author: '', delete: '' }],
+    ['a setting with a unit', entry({ setting: 'flow_setpoint', old_value: 45, new_value: 40, unit: '°C' }), { change: '45 -> 40 °C' }],
+    ['text and booleans', entry({ old_value: 'eco', new_value: true }), { change: 'eco -> true' }],
+    ['a value that was not known', entry({ old_value: null }), { change: '– -> 1.4' }],
+    ['an object value', entry({ new_value: { mode: 'auto' } }), { change: '1.2 -> {"mode":"auto"}' }],
+    [
+      'a note with its author: deletable',
+      entry({ kind: 'note', setting: null, old_value: null, new_value: null, source: 'manual', text: 'filter cleaned', author: 'anna' }),
+      { what: 'note', change: 'filter cleaned', source: 'manual', author: 'anna', delete: 'Delete' },
+    ],
+    ['a note for every device', entry({ kind: 'note', device_id: null, setting: null, text: 'tariff changed', source: 'manual' }), { device: 'all devices', author: '' }],
+  ];
+  for (const [name, input, expected] of rows) {
+    it(`shows ${name}`, function () {
+      const row = changelogRow(input);
+      assert.deepEqual({ ...row, ...expected }, row);
+      assert.equal(row.id, input.id);
+      assert.equal(row.time, input.time);
+    });
+  }
+
+  it('shows an event with its device, type and severity', function () {
+    const event: EventEntry = { id: 4, time: '2026-03-01T10:00:00.000Z', type: 'alert_raised', severity: 'critical', device_id: null, message: 'voltage high', details: { value: 251 } };
+    assert.deepEqual(eventRow(event), { id: 4, time: event.time, device: 'all devices', type: 'alert_raised', severity: 'critical', message: 'voltage high' });
+  });
+
+  it('answers lists as rows in the rows format, and leaves writes, errors and the API format alone', function () {
+    const list = { kind: 'list', filter: { device_id: null, source: null, from: null, to: null, limit: 100 } } as const;
+    const events = { kind: 'events', filter: { device_id: null, type: null, severity: null, from: null, to: null, limit: 100 } } as const;
+    const listed = { statusCode: 200, payload: { count: 1, entries: [entry({})] } };
+    const evented = { statusCode: 200, payload: { count: 0, events: [] } };
+    assert.deepEqual(formatAnswer(list, listed, 'rows'), { statusCode: 200, payload: [changelogRow(entry({}))] });
+    assert.deepEqual(formatAnswer(events, evented, 'rows'), { statusCode: 200, payload: [] });
+    assert.equal(formatAnswer(list, listed, 'api'), listed);
+    const added = { statusCode: 201, payload: entry({ kind: 'note' }) };
+    assert.equal(formatAnswer({ kind: 'add', text: 'x', device_id: null, author: null, time: null }, added, 'rows'), added);
+    const unavailable = { statusCode: 503, payload: { error: 'locked' } };
+    assert.equal(formatAnswer(list, unavailable, 'rows'), unavailable);
   });
 });
