@@ -1,7 +1,8 @@
 // The pure cores of the change log: API request validation, the shapes recorded from the flows,
 // the filter clauses and the database settings. Table-driven.
 import assert from 'node:assert/strict';
-import { parseLogRequest, type HttpCall } from '../../nodes/heatpump-changelog/request';
+import { parseLogRequest } from '../../nodes/heatpump-changelog/request';
+import type { HttpCall } from '../../nodes/shared/http-call';
 import { logWriteOf } from '../../nodes/heatpump-changelog/entries';
 import { whereOf } from '../../nodes/heatpump-database/store';
 import { databasePath, retentionDaysOf } from '../../nodes/heatpump-database/options';
@@ -9,7 +10,7 @@ import { isStaleLock, problemOf, STALE_LOCK_MS } from '../../nodes/heatpump-data
 import { pendingMigrations, MIGRATIONS } from '../../nodes/heatpump-database/migrations';
 import { PendingWrites } from '../../nodes/heatpump-database/pending-writes';
 
-const call = (method: string, route: string, extra: Partial<HttpCall> = {}): HttpCall => ({ method, route, params: {}, query: {}, body: undefined, ...extra });
+const call = (method: string, route: string, extra: Partial<HttpCall> = {}): HttpCall => ({ method, route, params: {}, query: {}, body: undefined, user: null, ...extra });
 const NOW = 1_760_000_000_000;
 
 describe('change log API requests', function () {
