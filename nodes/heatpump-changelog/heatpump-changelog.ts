@@ -1,6 +1,6 @@
 // Records setting changes and events from the flows in the heatpump-database file, and answers the
 // change log and event log API for http in / http response.
-import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI } from 'node-red';
 import { logWriteOf } from './entries';
 import { answer } from './answer';
 import { parseLogRequest } from './request';
