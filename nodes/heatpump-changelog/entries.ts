@@ -1,12 +1,13 @@
 // What the flows send the change log node, recognised by shape and turned into log writes: setting
-// changes (modbus-poll and viessmann-device output 3, or {device_id, setting, old_value, new_value,
-// source} from any other source), alert events (threshold-alert output 1), presence transitions
-// (online-tracker output 1) and inbound SMS reports (sms-gateway-bridge output 4). Pure: `now` is
-// the time for a message that carries none.
+// changes (modbus-poll and viessmann-device output 3, threshold-alert output 4, or {device_id,
+// setting, old_value, new_value, source, author?} from any other source), alert events
+// (threshold-alert output 1), presence transitions (online-tracker output 1) and inbound SMS reports
+// (sms-gateway-bridge output 4). Pure: `now` is the time for a message that carries none.
 import { deviceIdProblem } from '../shared/device-id';
 import { err, ok, type Result } from '../shared/result';
 import type { LogEvent, Severity } from '../heatpump-database/records';
 import type { LogWrite } from '../heatpump-database/store';
+import { MAX_AUTHOR_LENGTH } from './request';
 
 type Fields = Record<string, unknown>;
 const SOURCE = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -26,16 +27,27 @@ function deviceOf(value: unknown, required: boolean): Result<string | null, stri
 }
 
 function settingChangeOf(fields: Fields, now: number): Result<LogWrite, string> {
-  const device = deviceOf(fields.device_id, true);
+  // null (given, not left out) is a change for every device, such as a flow's alert rule
+  const device = deviceOf(fields.device_id, fields.device_id !== null);
   if (!device.ok) return device;
-  const { setting, source, unit } = fields;
+  const { setting, source, unit, author } = fields;
   if (typeof setting !== 'string' || setting.trim() === '' || setting.length > MAX_SETTING_LENGTH) return err(`setting must be a name of 1 to ${MAX_SETTING_LENGTH} characters`);
   if (typeof source !== 'string' || !SOURCE.test(source)) return err('source must name where the change was seen, such as modbus, viessmann or heishamon');
   if (!('old_value' in fields) || !('new_value' in fields)) return err('old_value and new_value are both needed');
   if (unit !== undefined && typeof unit !== 'string') return err('unit must be a string');
+  if (author !== undefined && author !== null && (typeof author !== 'string' || author.length > MAX_AUTHOR_LENGTH)) return err(`author must be a name of at most ${MAX_AUTHOR_LENGTH} characters`);
   return ok({
     kind: 'setting',
-    change: { device_id: device.value as string, setting, old_value: fields.old_value, new_value: fields.new_value, ...(unit ? { unit } : {}), source, time: timeOf(fields, now) },
+    change: {
+      device_id: device.value,
+      setting,
+      old_value: fields.old_value,
+      new_value: fields.new_value,
+      ...(unit ? { unit } : {}),
+      source,
+      ...(typeof author === 'string' && author !== '' ? { author } : {}),
+      time: timeOf(fields, now),
+    },
   });
 }
 

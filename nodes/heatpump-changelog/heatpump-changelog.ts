@@ -1,29 +1,16 @@
 // Records setting changes and events from the flows in the heatpump-database file, and answers the
 // change log and event log API for http in / http response.
-import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI } from 'node-red';
 import { logWriteOf } from './entries';
 import { answer } from './answer';
 import { ANSWER_FORMATS, formatAnswer, type AnswerFormat } from './rows';
-import { parseLogRequest, type HttpCall } from './request';
+import { parseLogRequest } from './request';
 import type { HeatpumpChangelogDef } from './types';
 import type { HeatpumpDatabaseNode } from '../heatpump-database/types';
 import { DatabaseUnavailable, type LogDatabase, type LogDatabaseState } from '../heatpump-database/log-database';
 import { errorOf, failInput, refuseConfiguration } from '../shared/errors';
+import { httpCallOf } from '../shared/http-call';
 import { setStatus } from '../shared/status';
-
-interface ExpressRequestLike {
-  method?: unknown;
-  route?: { path?: unknown };
-  params?: Record<string, unknown>;
-  query?: Record<string, unknown>;
-  body?: unknown;
-}
-
-function httpCallOf(msg: NodeMessageInFlow): HttpCall | undefined {
-  const req = (msg as { req?: ExpressRequestLike }).req;
-  if (!req || typeof req.route?.path !== 'string') return undefined;
-  return { method: typeof req.method === 'string' ? req.method : 'GET', route: req.route.path, params: req.params ?? {}, query: req.query ?? {}, body: req.body };
-}
 
 const init = (RED: NodeAPI): void => {
   function HeatpumpChangelog(this: Node, config: HeatpumpChangelogDef) {

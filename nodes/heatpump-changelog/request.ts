@@ -2,17 +2,9 @@
 // GET /api/events) as validated requests, from the http in node's method, route, parameters,
 // query string and body. Pure.
 import { deviceIdProblem } from '../shared/device-id';
+import type { HttpCall } from '../shared/http-call';
 import { err, ok, type Result } from '../shared/result';
 import { EVENT_TYPES, SEVERITIES, type ChangelogFilter, type EventFilter, type EventType, type NoteUpdate, type Severity } from '../heatpump-database/records';
-
-export interface HttpCall {
-  method: string;
-  /** the Express route of the http in node, e.g. `/api/changelog/:id` */
-  route: string;
-  params: Record<string, unknown>;
-  query: Record<string, unknown>;
-  body: unknown;
-}
 
 export type LogRequest =
   | { kind: 'list'; filter: ChangelogFilter }

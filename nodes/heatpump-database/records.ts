@@ -2,13 +2,16 @@
 
 /** A setting that changed on a device (modbus-poll output 3, viessmann-device output 3, or any source). */
 export interface SettingChange {
-  device_id: string;
+  /** null: a change for every device (a flow's alert rule) */
+  device_id: string | null;
   setting: string;
   old_value: unknown;
   new_value: unknown;
   unit?: string;
-  /** where the change was seen: modbus, viessmann, heishamon, rules, ... */
+  /** where the change was seen: modbus, viessmann, heishamon, api, editor, ... */
   source: string;
+  /** who made the change, when known (the login user of an API write) */
+  author?: string;
   /** ms since the epoch */
   time: number;
 }

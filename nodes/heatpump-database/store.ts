@@ -98,8 +98,8 @@ export class LogStore {
 
   private insertSettingChange(change: SettingChange): number {
     const info = this.db.run(
-      "INSERT INTO changelog (kind, time, device_id, setting, old_value, new_value, unit, source) VALUES ('setting', ?, ?, ?, ?, ?, ?, ?)",
-      [change.time, change.device_id, change.setting, valueText(change.old_value), valueText(change.new_value), change.unit ?? null, change.source],
+      "INSERT INTO changelog (kind, time, device_id, setting, old_value, new_value, unit, source, author) VALUES ('setting', ?, ?, ?, ?, ?, ?, ?, ?)",
+      [change.time, change.device_id, change.setting, valueText(change.old_value), valueText(change.new_value), change.unit ?? null, change.source, change.author ?? null],
     );
     this.insertEvent({
       time: change.time,
@@ -107,7 +107,7 @@ export class LogStore {
       severity: 'info',
       device_id: change.device_id,
       message: settingChangeMessage(change),
-      details: { setting: change.setting, old_value: change.old_value ?? null, new_value: change.new_value ?? null, source: change.source },
+      details: { setting: change.setting, old_value: change.old_value ?? null, new_value: change.new_value ?? null, source: change.source, ...(change.author ? { author: change.author } : {}) },
     });
     return Number(info.lastInsertRowid);
   }

@@ -8,6 +8,7 @@ import { ALERT_TYPE_PATTERN } from '../shared/points';
 import { err, ok, type Result } from '../shared/result';
 import { currentLevels, evaluateDevice, evaluateDeviceAlert, type DeviceAlertInput, type DeviceInput, type EvalOptions } from './evaluate';
 import { applyOverrides, parseDeviceOverrides, type ControlCommand } from './rules';
+import type { EditorTable } from './rules-api';
 import type { AlertRule, DeviceMark, DeviceOnlyState, DeviceOverrides, DeviceState, FaultState, LevelTimes, OverrideTable, RuleState } from './types';
 
 export const DEFAULT_MAX_DEVICES = 10000;
@@ -27,6 +28,8 @@ export interface PersistedState {
   version: typeof STATE_VERSION;
   devices: [string, DeviceState][];
   overrides: [string, DeviceOverrides][];
+  /** the editor's rules and overrides these were saved under, to see what the next deploy changed */
+  editor?: EditorTable;
 }
 
 export interface ProcessResult {
@@ -164,6 +167,18 @@ export class AlertEngine {
     return applyOverrides(this.config.rules, this.runtimeOverrides.get(deviceId) ?? this.config.overrides.get(deviceId));
   }
 
+  /** A device's overrides from the editor (`editor`) and from control messages or the API (`device`, which wins). */
+  overridesOf(deviceId: string): { editor?: DeviceOverrides; device?: DeviceOverrides } {
+    const editor = this.config.overrides.get(deviceId);
+    const device = this.runtimeOverrides.get(deviceId);
+    return { ...(editor === undefined ? {} : { editor }), ...(device === undefined ? {} : { device }) };
+  }
+
+  /** The editor's part of the configuration, as it is kept with the state. */
+  editorTable(): EditorTable {
+    return { rules: [...this.config.rules], overrides: Object.fromEntries(this.config.overrides) };
+  }
+
   process(input: DeviceInput): ProcessResult {
     const prev = this.devices.get(input.deviceId);
     const step = evaluateDevice(prev, input, this.rulesFor(input.deviceId), this.config);
@@ -209,7 +224,7 @@ export class AlertEngine {
   }
 
   snapshot(): PersistedState {
-    return { version: STATE_VERSION, devices: [...this.devices], overrides: [...this.runtimeOverrides] };
+    return { version: STATE_VERSION, devices: [...this.devices], overrides: [...this.runtimeOverrides], editor: this.editorTable() };
   }
 
   /** Takes over a snapshot (this version or version 1); returns what had to be dropped from it (empty when all was fine). */

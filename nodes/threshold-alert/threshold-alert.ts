@@ -1,22 +1,26 @@
 // Node-RED glue of threshold-alert: config -> engine (engine.ts, pure), state load/save through a
 // context store, messages in order (queued until the stored state is loaded), events reported to
-// the fleet's state owner, status. Exports the default rules as runtime settings for the editor.
+// the fleet's state owner, status; the alert rules API (rules-api.ts) and rule changes out to the
+// change log. Exports the default rules as runtime settings for the editor.
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { AlertEvent } from '../shared/contract';
 import { errorOf, failInput } from '../shared/errors';
 import { fleetOf, type FleetLink } from '../shared/fleet-link';
+import { httpCallOf, type HttpCall } from '../shared/http-call';
 import { loadState, resolveStore, saveState } from '../shared/persist';
 import { err, ok, type Result } from '../shared/result';
 import { setStatus } from '../shared/status';
 import { PacedStatus } from '../shared/paced-status';
 import { AlertEngine, deviceAlertInput, isAlertShape, readingInput, type ProcessResult } from './engine';
-import { DEFAULT_COOLDOWN_SECONDS, DEFAULT_FAULT_AFTER_SECONDS, DEFAULT_RULES, parseControl, parseOverrideTable, parseRules } from './rules';
+import { DEFAULT_COOLDOWN_SECONDS, DEFAULT_FAULT_AFTER_SECONDS, DEFAULT_RULES, parseControl, parseOverrideTable, parseRules, type ControlCommand } from './rules';
+import { editorChanges, editorTableOf, parseRulesRequest, ruleChanges, rulesAnswer, ruleSettingChange, type DeviceRuleChange, type RuleSettingChange } from './rules-api';
 import type { AlertMsg, AnnotatedMsg, ThresholdAlertDef } from './types';
 
 const TYPE = 'threshold-alert';
 const STATE_KEY = 'thresholdAlertState';
 
 type Send = (msg: Array<NodeMessage | NodeMessage[] | null>) => void;
+type SettingMsg = NodeMessage & { payload: RuleSettingChange };
 type Done = (err?: Error) => void;
 type InputMsg = NodeMessageInFlow & { reset?: unknown; invalid?: unknown; thresholds?: unknown };
 
@@ -42,7 +46,11 @@ const init = (RED: NodeAPI): void => {
       const message = RED._('threshold-alert.errors.bad-config', { reason: configProblem && !configProblem.ok ? configProblem.error : '' });
       node.error(message);
       setStatus(node, 'error', RED._('threshold-alert.status.bad-config'));
-      node.on('input', (_msg: NodeMessageInFlow, _send: Send, done: Done) => failInput(node, done, RED._('threshold-alert.status.bad-config'), message));
+      node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
+        // an API caller still gets an answer
+        if (httpCallOf(msg) !== undefined) send([null, null, { ...msg, statusCode: 503, payload: { error: message }, headers: { 'content-type': 'application/json; charset=utf-8' } }]);
+        failInput(node, done, RED._('threshold-alert.status.bad-config'), message);
+      });
       return;
     }
     const engine = new AlertEngine({
@@ -85,6 +93,19 @@ const init = (RED: NodeAPI): void => {
       status.show(critical > 0 ? 'error' : warning > 0 ? 'busy' : 'ok', text);
     };
     const save = (): Promise<void> => saveState(node.context(), STATE_KEY, engine.snapshot(), store);
+    /** Rule changes as setting changes on output 4, for the change log. */
+    const settingMsgs = (changes: readonly DeviceRuleChange[], source: RuleSettingChange['source'], author: string | null): SettingMsg[] => {
+      const now = Date.now();
+      return changes.map((change) => ({ payload: ruleSettingChange(change, source, author, now) }));
+    };
+    /** What a deploy changed in the editor's rules, compared with the table the stored state was saved under. */
+    async function recordEditorChanges(stored: unknown): Promise<void> {
+      const previous = editorTableOf((stored as { editor?: unknown } | undefined)?.editor);
+      const changes = previous === undefined ? [] : editorChanges(previous, engine.editorTable());
+      if (changes.length > 0) node.send([null, null, null, settingMsgs(changes, 'editor', null)]);
+      // the first start keeps the table to compare the next deploy with
+      if (previous === undefined || changes.length > 0) await save();
+    }
 
     // Everything runs through this chain: messages that arrive while the stored state is still
     // loading wait for it, and every message is handled after the one before it.
@@ -92,6 +113,7 @@ const init = (RED: NodeAPI): void => {
     let queue: Promise<void> = loadState(node.context(), STATE_KEY, store)
       .then((stored) => {
         for (const problem of engine.restore(stored)) node.warn(RED._('threshold-alert.errors.bad-state', { reason: problem }));
+        return recordEditorChanges(stored);
       })
       .catch((thrown: unknown) => node.error(RED._('threshold-alert.errors.load-failed', { reason: errorOf(thrown).message })))
       .then(showStatus);
@@ -107,16 +129,64 @@ const init = (RED: NodeAPI): void => {
       done();
     }
 
+    /** Sets or removes a device's overrides; the rule changes it made. */
+    async function changeOverrides(command: ControlCommand): Promise<Result<DeviceRuleChange[], string>> {
+      const before = engine.rulesFor(command.deviceId);
+      const applied = engine.setOverrides(command);
+      if (!applied.ok) return applied;
+      await save();
+      return ok(ruleChanges(before, engine.rulesFor(command.deviceId)).map((change) => ({ device_id: command.deviceId, ...change })));
+    }
+
+    /** GET/PUT/DELETE /api/devices/{id}/rules: the answer on output 3, the changes on output 4. */
+    async function answerApi(msg: InputMsg, call: HttpCall, send: Send, done: Done): Promise<void> {
+      const reply = (statusCode: number, payload: unknown, settings: SettingMsg[] = []) =>
+        send([null, null, { ...msg, statusCode, payload, headers: { 'content-type': 'application/json; charset=utf-8' } }, settings.length > 0 ? settings : null]);
+      const request = parseRulesRequest(call, engine.baseRules);
+      // a bad API call is the caller's mistake, answered with a JSON error, not a flow error
+      if (!request.ok) {
+        reply(request.error.statusCode, { error: request.error.error });
+        done();
+        return;
+      }
+      const { deviceId } = request.value;
+      const answerNow = () => {
+        const overrides = engine.overridesOf(deviceId);
+        return rulesAnswer(deviceId, engine.baseRules, overrides.editor, overrides.device);
+      };
+      if (request.value.kind === 'get') {
+        reply(200, answerNow());
+        done();
+        return;
+      }
+      const rules = request.value.kind === 'put' ? request.value.overrides : null;
+      try {
+        const changed = await changeOverrides({ deviceId, rules });
+        if (!changed.ok) reply(409, { error: changed.error });
+        else reply(200, answerNow(), settingMsgs(changed.value, 'api', request.value.author));
+        showStatus();
+        done();
+      } catch (thrown) {
+        reply(500, { error: 'the alert rules could not be saved' });
+        throw thrown;
+      }
+    }
+
     async function handle(msg: InputMsg, send: Send, done: Done): Promise<void> {
+      const call = httpCallOf(msg);
+      if (call !== undefined) {
+        await answerApi(msg, call, send, done);
+        return;
+      }
       // Control by message properties only: any msg.topic that is a safe device id is a device.
       if (msg.thresholds !== undefined) {
         const command = parseControl(msg.thresholds, engine.baseRules);
-        const applied = command.ok ? engine.setOverrides(command.value) : command;
-        if (!applied.ok) {
-          status.fail(done, RED._('threshold-alert.status.bad-control'), RED._('threshold-alert.errors.bad-control', { reason: applied.error }));
+        const changed = command.ok ? await changeOverrides(command.value) : command;
+        if (!changed.ok) {
+          status.fail(done, RED._('threshold-alert.status.bad-control'), RED._('threshold-alert.errors.bad-control', { reason: changed.error }));
           return;
         }
-        await save();
+        if (changed.value.length > 0) send([null, null, null, settingMsgs(changed.value, 'flow', null)]);
         showStatus();
         done();
         return;

@@ -8,6 +8,7 @@ import type { AlertEvent } from '../../nodes/shared/contract';
 import { catchModule as catchInit, collect, flowSuiteHooks, flowWithCatch, helper, nodeById as get, sleep, withCatalog, type NodeInit, type TestNode } from '../support/flow-helper';
 import { nodeModule, nodeRedPath, projectRoot } from '../support/node-red';
 import { helperInternals as internals, lastingStore, loadContextStores } from '../support/context-stores';
+import { DEFAULT_RULES } from '../../nodes/threshold-alert/rules';
 
 const requireFromNodeRed = (request: string): unknown =>
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -137,6 +138,62 @@ describe('threshold-alert node', function () {
         ['site1', 'cleared', 243],
       ],
     );
+  });
+
+  it('sends the rule changes of a control message on output 4 (source flow), none when nothing changed', async function () {
+    await helper.load(thresholdAlert, flowWithCatch('threshold-alert', ['events', 'readings', 'answers', 'changes']));
+    const changes = collect('changes', 2);
+    const n1 = get('n1');
+    n1.receive({ thresholds: { device_id: 'site1', rules: { voltage_high: { warning: 240 } } } });
+    n1.receive({ thresholds: { device_id: 'site1', rules: { voltage_high: { warning: 240 } } } });
+    n1.receive({ thresholds: { device_id: 'site1', rules: null } });
+    const got = (await changes).map((m) => m.payload as Record<string, unknown>);
+    assert.deepEqual(
+      got.map(({ timestamp, ...change }) => (assert.equal(typeof timestamp, 'number'), change)),
+      [
+        { device_id: 'site1', setting: 'rule:voltage_high', old_value: { warning: 245 }, new_value: { warning: 240 }, source: 'flow' },
+        { device_id: 'site1', setting: 'rule:voltage_high', old_value: { warning: 240 }, new_value: { warning: 245 }, source: 'flow' },
+      ],
+      'the repeated message changed nothing and sent nothing',
+    );
+  });
+
+  it('answers GET/PUT/DELETE /api/devices/{id}/rules on output 3; a PUT applies to the next reading and goes out on output 4 with its author', async function () {
+    await helper.load(thresholdAlert, flowWithCatch('threshold-alert', ['events', 'readings', 'answers', 'changes']));
+    const n1 = get('n1');
+    const request = (method: string, body?: unknown) => ({
+      payload: body,
+      req: { method, route: { path: '/api/devices/:id/rules' }, params: { id: 'site1' }, query: {}, body, headers: { authorization: `Basic ${Buffer.from('operator:secret').toString('base64')}` } },
+      res: {},
+    });
+    type Answer = NodeMessage & { statusCode: number; payload: { error?: string; rules?: Array<{ name: string; warning: number; origin: string }> } };
+    const answers = collect('answers', 4);
+    const changes = collect('changes', 2);
+    const caught = receivedWithin('caught', 500);
+    n1.receive(request('PUT', { voltage_low: { warning: 225, critical: 220 } }));
+    n1.receive(request('PUT', { voltage_low: { warning: 'low' } }));
+    const events = collect('events', 1);
+    n1.receive(reading(0, { voltage: 223 }));
+    n1.receive(request('GET'));
+    n1.receive(request('DELETE'));
+    const [put, bad, read, removed] = (await answers) as Answer[];
+    assert.equal(put?.statusCode, 200);
+    assert.deepEqual(put?.payload.rules?.find((r) => r.name === 'voltage_low'), { ...DEFAULT_RULES.find((r) => r.name === 'voltage_low'), warning: 225, critical: 220, origin: 'device_override', overridden: ['warning', 'critical'] });
+    assert.deepEqual([bad?.statusCode, bad?.payload.error?.startsWith('voltage_low: warning must be a number')], [400, true]);
+    assert.deepEqual((await events).map((m) => [(m.payload as AlertEvent).alert_type, (m.payload as AlertEvent).level, (m.payload as AlertEvent).threshold]), [['voltage_low', 'warning', 225]], '223 V is inside the flow rule (215 V) and below the new warning');
+    assert.equal(read?.statusCode, 200);
+    assert.equal(read?.payload.rules?.find((r) => r.name === 'voltage_low')?.warning, 225);
+    assert.deepEqual(removed?.payload.rules?.find((r) => r.name === 'voltage_low')?.origin, 'flow');
+    assert.ok(put && 'res' in put, 'the answer keeps msg.res for the http response node');
+    const got = (await changes).map((m) => m.payload as Record<string, unknown>);
+    assert.deepEqual(
+      got.map(({ device_id, setting, old_value, new_value, source, author }) => ({ device_id, setting, old_value, new_value, source, author })),
+      [
+        { device_id: 'site1', setting: 'rule:voltage_low', old_value: { warning: 215, critical: 210 }, new_value: { warning: 225, critical: 220 }, source: 'api', author: 'operator' },
+        { device_id: 'site1', setting: 'rule:voltage_low', old_value: { warning: 225, critical: 220 }, new_value: { warning: 215, critical: 210 }, source: 'api', author: 'operator' },
+      ],
+    );
+    assert.deepEqual(await caught, [], 'a bad API call is answered, not a flow error');
   });
 
   const badControls: Array<[string, unknown, RegExp]> = [
@@ -407,6 +464,57 @@ describe('threshold-alert node', function () {
       assert.deepEqual(events(await cleared), ['voltage_high cleared critical']);
     } finally {
       // the store writes on close: close it before its folder goes, or it makes the folder again
+      await helper.unload();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('sends the rules a deploy changed on output 4 (source editor), compared with the table its stored state was saved under', async function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'threshold-alert-'));
+    /** What n1 sent on output 4 since the flow was loaded (also before a listener could be attached). */
+    const editorChangesSent = () => {
+      const proto = (helper as unknown as { _NodePrototype: { send: { getCalls(): Array<{ thisValue: unknown; args: [unknown[]] }> } } })._NodePrototype;
+      const n1 = helper.getNode('n1');
+      return proto.send
+        .getCalls()
+        .filter((call) => call.thisValue === n1 && Array.isArray(call.args[0]))
+        .flatMap((call) => (call.args[0][3] as NodeMessage[] | null) ?? [])
+        .map((m) => {
+          const { timestamp, ...change } = m.payload as Record<string, unknown>;
+          assert.equal(typeof timestamp, 'number');
+          return change;
+        });
+    };
+    const restart = async () => {
+      await internals._redNodes.stopFlows();
+      await internals._context.close();
+      internals._context.init(internals._settings);
+      await helper.unload();
+    };
+    try {
+      helper.settings({ contextStorage: { default: { module: 'memory' }, file: { module: 'localfilesystem', config: { dir } } } });
+      await helper.load([loadContextStores, thresholdAlert], flowWithCatch('threshold-alert', ['events', 'readings', 'answers', 'changes'], { store: 'file' }));
+      get('n1').receive(reading(0, { voltage: 230 }));
+      await collect('readings', 1);
+      assert.deepEqual(editorChangesSent(), [], 'the first start has nothing to compare with');
+      await restart();
+
+      const rules = DEFAULT_RULES.map((rule) => (rule.name === 'voltage_low' ? { ...rule, warning: 220 } : { ...rule }));
+      await helper.load([loadContextStores, thresholdAlert], flowWithCatch('threshold-alert', ['events', 'readings', 'answers', 'changes'], { store: 'file', rules, overrides: '{"site2": {"current": {"warning": 10}}}' }));
+      // a message is handled after the stored state has loaded and been compared
+      get('n1').receive(reading(0, { voltage: 230 }));
+      await collect('readings', 1);
+      assert.deepEqual(editorChangesSent(), [
+        { device_id: null, setting: 'rule:voltage_low', old_value: { warning: 215 }, new_value: { warning: 220 }, source: 'editor' },
+        { device_id: 'site2', setting: 'rule:current', old_value: { warning: 12 }, new_value: { warning: 10 }, source: 'editor' },
+      ]);
+      await restart();
+
+      await helper.load([loadContextStores, thresholdAlert], flowWithCatch('threshold-alert', ['events', 'readings', 'answers', 'changes'], { store: 'file', rules, overrides: '{"site2": {"current": {"warning": 10}}}' }));
+      get('n1').receive(reading(10, { voltage: 230 }));
+      await collect('readings', 1);
+      assert.deepEqual(editorChangesSent(), [], 'the same rules again: no change');
+    } finally {
       await helper.unload();
       fs.rmSync(dir, { recursive: true, force: true });
     }

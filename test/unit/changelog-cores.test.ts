@@ -1,7 +1,8 @@
 // The pure cores of the change log: API request validation, the shapes recorded from the flows,
 // the filter clauses and the database settings. Table-driven.
 import assert from 'node:assert/strict';
-import { parseLogRequest, type HttpCall } from '../../nodes/heatpump-changelog/request';
+import { parseLogRequest } from '../../nodes/heatpump-changelog/request';
+import type { HttpCall } from '../../nodes/shared/http-call';
 import { logWriteOf } from '../../nodes/heatpump-changelog/entries';
 import { whereOf } from '../../nodes/heatpump-database/store';
 import { databasePath, retentionDaysOf } from '../../nodes/heatpump-database/options';
@@ -11,7 +12,7 @@ import { PendingWrites } from '../../nodes/heatpump-database/pending-writes';
 import { changelogRow, eventRow, formatAnswer } from '../../nodes/heatpump-changelog/rows';
 import type { ChangelogEntry, EventEntry } from '../../nodes/heatpump-database/records';
 
-const call = (method: string, route: string, extra: Partial<HttpCall> = {}): HttpCall => ({ method, route, params: {}, query: {}, body: undefined, ...extra });
+const call = (method: string, route: string, extra: Partial<HttpCall> = {}): HttpCall => ({ method, route, params: {}, query: {}, body: undefined, user: null, ...extra });
 const NOW = 1_760_000_000_000;
 
 describe('change log API requests', function () {
@@ -93,6 +94,16 @@ describe('change log: what the flows send', function () {
       { kind: 'setting', change: { device_id: 'aq1', setting: 'SetZ1HeatRequestTemperature', old_value: '-2', new_value: '0', source: 'heishamon', time: NOW } },
     ],
     [
+      'an alert rule changed through the API, with its author',
+      { device_id: 'site1', setting: 'rule:voltage_low', old_value: { warning: 215 }, new_value: { warning: 225 }, source: 'api', author: 'operator', timestamp: 2500 },
+      { kind: 'setting', change: { device_id: 'site1', setting: 'rule:voltage_low', old_value: { warning: 215 }, new_value: { warning: 225 }, source: 'api', author: 'operator', time: 2500 } },
+    ],
+    [
+      'a flow rule changed in the editor, for every device (device_id null)',
+      { device_id: null, setting: 'rule:current', old_value: { critical: 15 }, new_value: { critical: 16 }, source: 'editor', timestamp: 2600 },
+      { kind: 'setting', change: { device_id: null, setting: 'rule:current', old_value: { critical: 15 }, new_value: { critical: 16 }, source: 'editor', time: 2600 } },
+    ],
+    [
       'a critical alert raised',
       { device_id: 'site1', alert_type: 'voltage_high', level: 'critical', value: 251, threshold: 250, message: 'Voltage high', state: 'raised', timestamp: 3000, field: 'voltage' },
       {
@@ -137,6 +148,8 @@ describe('change log: what the flows send', function () {
     ['a setting change without a source', { device_id: 'a', setting: 's', old_value: 1, new_value: 2 }, /source must name/],
     ['a setting change without old_value', { device_id: 'a', setting: 's', new_value: 2, source: 'modbus' }, /old_value and new_value/],
     ['a setting change with a bad device', { device_id: '', setting: 's', old_value: 1, new_value: 2, source: 'modbus' }, /device_id: device id is empty/],
+    ['a setting change without a device (null must be given for every device)', { setting: 's', old_value: 1, new_value: 2, source: 'modbus' }, /device_id: /],
+    ['a setting change with an author that is not a name', { device_id: 'a', setting: 's', old_value: 1, new_value: 2, source: 'api', author: 7 }, /author must be a name/],
     ['an alert without a state', { device_id: 'a', alert_type: 'x' }, /state raised, escalated or cleared/],
     ['a reading', { device_id: 'a', voltage: 230 }, /none of/],
   ];

@@ -110,6 +110,32 @@ describe('change log database (real SQLite files)', function () {
     assert.deepEqual(db.use((store) => store.events({ ...noEventFilter, type: 'alert_raised', severity: 'warning' })).map((e) => e.details), [{ value: 251 }]);
   });
 
+  it('keeps the author of a setting change, and a change for every device (no device id)', function () {
+    const db = database();
+    db.open();
+    db.record([
+      { kind: 'setting', change: { device_id: 'site1', setting: 'rule:voltage_low', old_value: { warning: 215 }, new_value: { warning: 225 }, source: 'api', author: 'operator', time: T0 } },
+      { kind: 'setting', change: { device_id: null, setting: 'rule:current', old_value: { critical: 15 }, new_value: { critical: 16 }, source: 'editor', time: T0 + 1000 } },
+    ]);
+    assert.equal(db.state.status, 'open');
+    const entries = db.use((store) => store.changelog(noFilter));
+    assert.deepEqual(
+      entries.map((e) => [e.kind, e.device_id, e.setting, e.old_value, e.new_value, e.source, e.author]),
+      [
+        ['setting', null, 'rule:current', { critical: 15 }, { critical: 16 }, 'editor', null],
+        ['setting', 'site1', 'rule:voltage_low', { warning: 215 }, { warning: 225 }, 'api', 'operator'],
+      ],
+    );
+    const events = db.use((store) => store.events({ ...noEventFilter, type: 'setting_change' }));
+    assert.deepEqual(
+      events.map((e) => [e.device_id, e.message, e.details]),
+      [
+        [null, 'rule:current changed from {"critical":15} to {"critical":16}', { setting: 'rule:current', old_value: { critical: 15 }, new_value: { critical: 16 }, source: 'editor' }],
+        ['site1', 'rule:voltage_low changed from {"warning":215} to {"warning":225}', { setting: 'rule:voltage_low', old_value: { warning: 215 }, new_value: { warning: 225 }, source: 'api', author: 'operator' }],
+      ],
+    );
+  });
+
   it('adds, edits and deletes notes; setting changes stay', function () {
     const db = database();
     db.open();
