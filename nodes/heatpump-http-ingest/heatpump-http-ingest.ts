@@ -25,8 +25,9 @@ const init = (RED: NodeAPI): void => {
     const table = parseTokenList(node.credentials?.tokens);
     for (const problem of table.problems) node.warn(RED._('heatpump-http-ingest.warnings.bad-token-entry', { problem }));
     if (table.devices.size === 0) {
-      node.error(RED._('heatpump-http-ingest.errors.no-tokens'));
-      setStatus(node, 'error', RED._('heatpump-http-ingest.status.no-tokens'));
+      // Not an error: the shipped flow carries this route whether or not any device uses it.
+      node.log(RED._('heatpump-http-ingest.errors.no-tokens'));
+      setStatus(node, 'stopped', RED._('heatpump-http-ingest.status.no-tokens'));
     } else {
       setStatus(node, 'tracking', RED._('heatpump-http-ingest.status.devices', { count: new Set(table.devices.values()).size }));
     }
