@@ -11,7 +11,8 @@
 //    Basic with any other user name (a browser's login prompt). Read-only may GET the API,
 //    /metrics, the WebSocket and the dashboard, nothing else.
 // The SMS webhooks (/api/sms/...) stay outside the login: gateways cannot send it, and the
-// sms-gateway-bridge node checks their signatures and replays.
+// sms-gateway-bridge node checks their signatures and replays. So does the device ingest route
+// (POST /api/v1/devices/status/update): heatpump-http-ingest checks each device's own token.
 import crypto from 'node:crypto';
 import {
   clientKey,
@@ -70,9 +71,15 @@ export type Credential = 'none' | 'wrong' | 'read' | 'admin';
 /** What a request needs. */
 export type Required = 'open' | 'read' | 'admin';
 
-/** The SMS webhooks: signed by their gateways, checked by sms-gateway-bridge, outside the login. */
+/** Devices without MQTT post readings here with their own token (heatpump-http-ingest checks it). */
+export const DEVICE_INGEST_PATH = '/api/v1/devices/status/update';
+
+/**
+ * Outside the login: the SMS webhooks (signed by their gateways, checked by sms-gateway-bridge) and
+ * the device ingest route (authenticated by the device's token, not a person's login).
+ */
 export function isLoginExempt(path: string): boolean {
-  return path.startsWith('/api/sms/');
+  return path.startsWith('/api/sms/') || path === DEVICE_INGEST_PATH;
 }
 
 /** OPTIONS (CORS preflights carry no credentials) and the SMS webhooks are open; reading needs read; the rest admin. */

@@ -94,7 +94,7 @@ describe('docker-compose.yml and docker/', function () {
     assert.deepEqual(nodeRed?.depends_on, { mosquitto: { condition: 'service_healthy' }, influxdb: { condition: 'service_healthy' } });
     for (const service of Object.values(services)) assert.ok(service.healthcheck?.test.length);
     const env = nodeRed?.environment ?? {};
-    const flowsRead = ['MQTT_BROKER', 'MQTT_PORT', 'MQTT_USER', 'MQTT_PASSWORD', 'INFLUXDB_URL', 'INFLUXDB_DATABASE', 'HEATPUMP_SIMULATOR_DEVICES', 'DEVICE_ONLINE_TIMEOUT_SECONDS', 'NODE_RED_CREDENTIAL_SECRET'];
+    const flowsRead = ['MQTT_BROKER', 'MQTT_PORT', 'MQTT_USER', 'MQTT_PASSWORD', 'INFLUXDB_URL', 'INFLUXDB_DATABASE', 'HEATPUMP_SIMULATOR_DEVICES', 'DEVICE_ONLINE_TIMEOUT_SECONDS', 'NODE_RED_CREDENTIAL_SECRET', 'HEATPUMP_DEVICE_TOKENS'];
     const leastPrivilege = ['INFLUXDB_WRITE_USER', 'INFLUXDB_WRITE_PASSWORD', 'INFLUXDB_READ_USER', 'INFLUXDB_READ_PASSWORD'];
     for (const key of [...flowsRead, ...leastPrivilege, 'NODE_RED_ADMIN_PASSWORD_HASH', 'HEATPUMP_READ_TOKEN']) {
       assert.ok(key in env, `node-red lacks ${key}`);

@@ -78,6 +78,10 @@ describe('http auth (nodes/shared/http-auth)', function () {
       ['POST', '/api/sms/twilio', 'open'],
       ['POST', '/api/sms/android', 'open'],
       ['POST', '/api/smsx', 'admin'],
+      ['POST', '/api/v1/devices/status/update', 'open'],
+      ['POST', '/api/v1/devices/status/update/x', 'admin'],
+      ['POST', '/api/v1/devices/status/updates', 'admin'],
+      ['GET', '/api/v1/devices/status', 'read'],
     ];
     for (const [method, path, required] of access) {
       it(`${method} ${path} needs ${required}`, function () {
@@ -172,6 +176,8 @@ describe('http auth (nodes/shared/http-auth)', function () {
       ['POST', '/api/devices', `Bearer ${READ_TOKEN}`, 403, 'the read-only token may only read (GET)'],
       ['POST', '/api/devices', basic('admin', PASSWORD), 'next'],
       ['POST', '/api/sms/twilio', undefined, 'next'],
+      ['POST', '/api/v1/devices/status/update', undefined, 'next'],
+      ['POST', '/api/v1/devices/status/update', `Bearer ${READ_TOKEN}`, 'next'],
       ['OPTIONS', '/api/health', undefined, 'next'],
       ['GET', '/api/sms%2Fx', undefined, 401, 'authentication required'],
     ];
