@@ -1,11 +1,12 @@
 // Table rows for a dashboard: change log entries and events as flat, ready-to-show texts (the
-// "answer as" option `rows` of heatpump-changelog). Pure.
+// "answer as" option `rows` of heatpump-changelog), and the choice between the answer formats. Pure.
 import type { ChangelogEntry, EventEntry } from '../heatpump-database/records';
 import type { LogRequest } from './request';
 import type { Answer } from './answer';
+import { markerChartOptions } from './markers';
 
-export type AnswerFormat = 'api' | 'rows';
-export const ANSWER_FORMATS: readonly AnswerFormat[] = ['api', 'rows'];
+export type AnswerFormat = 'api' | 'rows' | 'markers';
+export const ANSWER_FORMATS: readonly AnswerFormat[] = ['api', 'rows', 'markers'];
 
 export interface ChangelogRow {
   id: number;
@@ -57,9 +58,16 @@ export function eventRow(event: EventEntry): EventRow {
   return { id: event.id, time: event.time, device: event.device_id ?? ALL_DEVICES, type: event.type, severity: event.severity, message: event.message };
 }
 
-/** The answer in the chosen format: a list of rows instead of {count, entries} / {count, events}; writes unchanged. */
+/**
+ * The answer in the chosen format: a list of rows instead of {count, entries} / {count, events}, or
+ * the change log as chart markers `{chartOptions}` (an event list stays API JSON); writes unchanged.
+ */
 export function formatAnswer(request: LogRequest, result: Answer, format: AnswerFormat): Answer {
   if (format === 'api' || result.statusCode !== 200) return result;
+  if (format === 'markers') {
+    if (request.kind !== 'list') return result;
+    return { ...result, payload: { chartOptions: markerChartOptions((result.payload as { entries: ChangelogEntry[] }).entries) } };
+  }
   if (request.kind === 'list') return { ...result, payload: (result.payload as { entries: ChangelogEntry[] }).entries.map(changelogRow) };
   if (request.kind === 'events') return { ...result, payload: (result.payload as { events: EventEntry[] }).events.map(eventRow) };
   return result;

@@ -4,7 +4,7 @@ export interface HeatpumpChangelogProps {
   name?: string;
   /** the heatpump-database config node */
   database: string;
-  /** `api` (default): the HTTP API's JSON; `rows`: lists as table rows for a dashboard */
+  /** `api` (default): the HTTP API's JSON; `rows`: lists as table rows for a dashboard; `markers`: the change log as ui-chart markers */
   answer?: string;
 }
 

@@ -193,6 +193,25 @@ export async function chartSeries(page: Page, chartId: string): Promise<ChartSer
   }, chartId);
 }
 
+export interface ChartMarkLine {
+  series: string;
+  name: string;
+  /** the time on the x axis, ms since the epoch */
+  xAxis: number;
+}
+
+/** The vertical lines (ECharts markLine with an `xAxis` value) an ui-chart widget's series carry. */
+export async function chartMarkLines(page: Page, chartId: string): Promise<ChartMarkLine[]> {
+  return page.evaluate((id) => {
+    type Chart = { chart: { getOption(): { series: { name: string; markLine?: { data?: { name?: string; xAxis?: unknown }[] } }[] } } };
+    const widget = ((window as unknown as { uiCharts?: Record<string, Chart> }).uiCharts ?? {})[id];
+    if (!widget) return [];
+    return widget.chart.getOption().series.flatMap((s) =>
+      (s.markLine?.data ?? []).filter((line) => line.xAxis !== undefined).map((line) => ({ series: s.name, name: line.name ?? '', xAxis: Number(line.xAxis) })),
+    );
+  }, chartId);
+}
+
 /** Polls `probe` until it returns something truthy or `timeoutMs` passes. */
 export async function waitFor<T>(probe: () => Promise<T> | T, timeoutMs: number, what: string, intervalMs = 50): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;

@@ -10,6 +10,7 @@ import { isStaleLock, problemOf, STALE_LOCK_MS } from '../../nodes/heatpump-data
 import { pendingMigrations, MIGRATIONS } from '../../nodes/heatpump-database/migrations';
 import { PendingWrites } from '../../nodes/heatpump-database/pending-writes';
 import { changelogRow, eventRow, formatAnswer } from '../../nodes/heatpump-changelog/rows';
+import { chartMarkers, markerChartOptions, markerLabel, MARKER_SERIES } from '../../nodes/heatpump-changelog/markers';
 import type { ChangelogEntry, EventEntry } from '../../nodes/heatpump-database/records';
 
 const call = (method: string, route: string, extra: Partial<HttpCall> = {}): HttpCall => ({ method, route, params: {}, query: {}, body: undefined, user: null, ...extra });
@@ -259,5 +260,53 @@ describe('change log: table rows for the dashboard', function () {
     assert.equal(formatAnswer({ kind: 'add', text: 'x', device_id: null, author: null, time: null }, added, 'rows'), added);
     const unavailable = { statusCode: 503, payload: { error: 'locked' } };
     assert.equal(formatAnswer(list, unavailable, 'rows'), unavailable);
+  });
+});
+
+describe('change log: markers on a dashboard chart', function () {
+  const entry = (fields: Partial<ChangelogEntry>): ChangelogEntry => ({
+    id: 1, kind: 'setting', time: '2026-03-01T10:00:00.000Z', device_id: 'site1', setting: 'heating_curve', old_value: 1.2, new_value: 1.4,
+    unit: null, source: 'modbus', text: null, author: null, updated: null, ...fields,
+  });
+  const labels: [string, ChangelogEntry, string][] = [
+    ['a setting by its name', entry({}), 'heating_curve'],
+    ['an alert rule by its setting', entry({ setting: 'rule:voltage_high' }), 'rule:voltage_high'],
+    ['a short note with its text', entry({ kind: 'note', setting: null, text: 'filter cleaned', source: 'manual' }), 'note: filter cleaned'],
+    ['a long note by its beginning', entry({ kind: 'note', setting: null, text: 'descaled the plate heat exchanger and bled the radiators', source: 'manual' }), 'note: descaled the plate heat excha…'],
+  ];
+  for (const [name, input, expected] of labels) {
+    it(`labels ${name}`, function () {
+      assert.equal(markerLabel(input), expected);
+    });
+  }
+
+  it('places a marker per entry at its time, oldest first, and leaves out an entry without a readable time', function () {
+    const newest = entry({ id: 3, time: '2026-03-01T12:00:00.000Z', setting: 'dhw_setpoint' });
+    const oldest = entry({ id: 1, time: '2026-03-01T08:00:00.000Z' });
+    assert.deepEqual(chartMarkers([newest, entry({ id: 2, time: '' }), oldest]), [
+      { name: 'heating_curve', xAxis: Date.parse('2026-03-01T08:00:00.000Z') },
+      { name: 'dhw_setpoint', xAxis: Date.parse('2026-03-01T12:00:00.000Z') },
+    ]);
+  });
+
+  it('puts the markers as a vertical markLine on a series of their own, also when there are none (clearing the previous ones)', function () {
+    const [series] = markerChartOptions([entry({})]).series;
+    assert.deepEqual([series.id, series.name, series.type, series.data], [MARKER_SERIES, 'changes', 'line', []]);
+    assert.deepEqual(series.markLine.data, [{ name: 'heating_curve', xAxis: Date.parse('2026-03-01T10:00:00.000Z') }]);
+    assert.equal(series.markLine.label.formatter, '{b}', 'labelled with the name, not the time');
+    assert.deepEqual(markerChartOptions([]).series[0].markLine.data, []);
+  });
+
+  it('answers a change log list as chart options in the markers format, and leaves event lists, writes and errors alone', function () {
+    const list = { kind: 'list', filter: { device_id: 'site1', source: null, from: 0, to: 10, limit: 1000 } } as const;
+    const events = { kind: 'events', filter: { device_id: null, type: null, severity: null, from: null, to: null, limit: 100 } } as const;
+    const listed = { statusCode: 200, payload: { count: 1, entries: [entry({})] } };
+    assert.deepEqual(formatAnswer(list, listed, 'markers'), { statusCode: 200, payload: { chartOptions: markerChartOptions([entry({})]) } });
+    const evented = { statusCode: 200, payload: { count: 0, events: [] } };
+    assert.equal(formatAnswer(events, evented, 'markers'), evented);
+    const added = { statusCode: 201, payload: entry({ kind: 'note' }) };
+    assert.equal(formatAnswer({ kind: 'add', text: 'x', device_id: null, author: null, time: null }, added, 'markers'), added);
+    const unavailable = { statusCode: 503, payload: { error: 'locked' } };
+    assert.equal(formatAnswer(list, unavailable, 'markers'), unavailable);
   });
 });
