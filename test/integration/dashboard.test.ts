@@ -123,7 +123,7 @@ describe('dashboard in headless Chromium (npm start runtime)', function () {
 
     await showPage(page, stack.dashboardUrl, '/device', ['Temperatures', 'Electrical', 'Pressure', 'Operating state', 'Temperature history']);
     assert.equal(await page.locator('.nrdb-ui-gauge').count(), 9, 'nine gauges');
-    assert.equal(await page.locator('[id^="nrdb-ui-widget-hp_dash_chart_"]').count(), 5, 'five charts');
+    assert.equal(await page.locator('[id^="nrdb-ui-widget-hp_dash_chart_"]').count(), 6, 'five history charts and the runtime chart');
     for (const label of ['1 h', '24 h', '7 d', '30 d']) await page.getByText(label, { exact: true }).first().waitFor({ timeout: 5000 });
     await screenshot(page, 'dashboard-device');
 
