@@ -225,7 +225,9 @@ function dayBlocks(hours: readonly Hour[], at: number): Hour[][] {
   const blocks = new Map<number, Hour[]>();
   for (const hour of hours) {
     const day = Math.floor((hour.time - at) / DAY_MS);
-    blocks.set(day, [...(blocks.get(day) ?? []), hour]);
+    const block = blocks.get(day);
+    if (block) block.push(hour);
+    else blocks.set(day, [hour]);
   }
   return [...blocks.values()];
 }
@@ -248,11 +250,37 @@ function quantile(sorted: readonly number[], q: number): number {
 export function bootstrapInterval(before: readonly Hour[], after: readonly Hour[], at: number, resamples = BOOTSTRAP_RESAMPLES, seed = 1): [number, number] | null {
   const [beforeDays, afterDays] = [dayBlocks(before, at), dayBlocks(after, at)];
   if (beforeDays.length === 0 || afterDays.length === 0) return null;
+  // each day binned once into [hours, heat, electricity] per bin; a resample only adds up the days it drew
+  const bins = [...new Set([...before, ...after].map((hour) => binOf(hour.outdoorC)))];
+  const binIndex = new Map(bins.map((bin, i) => [bin, i]));
+  const daySums = (days: Hour[][]) =>
+    days.map((day) => {
+      const sums = new Float64Array(bins.length * 3);
+      for (const hour of day) {
+        const i = (binIndex.get(binOf(hour.outdoorC)) as number) * 3;
+        sums[i] = (sums[i] as number) + 1;
+        sums[i + 1] = (sums[i + 1] as number) + hour.heatKwh;
+        sums[i + 2] = (sums[i + 2] as number) + hour.electricityKwh;
+      }
+      return sums;
+    });
+  const [beforeSums, afterSums] = [daySums(beforeDays), daySums(afterDays)];
   const random = randomSource(seed);
-  const draw = (days: Hour[][]) => Array.from({ length: days.length }, () => days[Math.floor(random() * days.length)] as Hour[]).flat();
+  const draw = (days: Float64Array[]) => {
+    const total = new Float64Array(bins.length * 3);
+    for (let d = 0; d < days.length; d++) {
+      const day = days[Math.floor(random() * days.length)] as Float64Array;
+      for (let i = 0; i < total.length; i++) total[i] = (total[i] as number) + (day[i] as number);
+    }
+    const perBin = new Map<number, Sums>();
+    bins.forEach((bin, b) => {
+      if ((total[b * 3] as number) > 0) perBin.set(bin, { hours: total[b * 3] as number, heat: total[b * 3 + 1] as number, electricity: total[b * 3 + 2] as number });
+    });
+    return perBin;
+  };
   const changes: number[] = [];
   for (let i = 0; i < resamples; i++) {
-    const change = standardised(sumsPerBin(draw(beforeDays)), sumsPerBin(draw(afterDays))).change;
+    const change = standardised(draw(beforeSums), draw(afterSums)).change;
     // a resample without a common bin has no change to count
     if (change !== null) changes.push(change);
   }
