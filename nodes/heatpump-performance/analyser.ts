@@ -287,7 +287,8 @@ export function windowToPoints(window: PerformanceWindow): InfluxPoint[] {
   if (window.thermal_power_modulation !== undefined) points.push({ measurement: MEASUREMENT_THERMAL_MODULATION, tags, fields: { value: window.thermal_power_modulation }, timestamp });
   if (window.thermal_power_delta_t !== undefined) points.push({ measurement: MEASUREMENT_THERMAL_DELTA_T, tags, fields: { value: window.thermal_power_delta_t }, timestamp });
   const fields: InfluxPoint['fields'] = { quality: window.quality, sound: window.sound };
-  for (const key of ['cop_modulation', 'cop_delta_t', 'cop_running', 'electrical_power', 'thermal_power_modulation', 'thermal_power_delta_t', 'carnot_percent'] as const) {
+  // the temperatures and the defrost share let a before / after comparison match hours by weather (before-after.ts)
+  for (const key of ['cop_modulation', 'cop_delta_t', 'cop_running', 'electrical_power', 'thermal_power_modulation', 'thermal_power_delta_t', 'carnot_percent', 'outdoor_temperature', 'flow_temperature', 'defrost_share'] as const) {
     const v = window[key];
     if (v !== undefined) fields[key] = v;
   }

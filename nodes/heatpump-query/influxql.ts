@@ -140,7 +140,32 @@ export function influxqlStatements(request: DatabaseRequest, now: number, knownD
       return calendarStatements(request);
     case 'runtime':
       return runtimeStatements(request, knownDevice);
+    case 'effect':
+      return [effectStatement(request)];
   }
+}
+
+/**
+ * Hourly means of the `cop` windows that have an electrical power, hours starting at the change
+ * (GROUP BY offset) so no hour straddles it. Means rather than sums: an hour's energy is its mean
+ * power × 1 h whatever window length heatpump-performance is set to. The counts tell whether every
+ * window of the hour has the same heat figure; the defrost shares which hours a defrost distorts.
+ */
+function effectStatement(request: Extract<DatabaseRequest, { kind: 'effect' }>): string {
+  const offset = ((request.at % HOUR) + HOUR) % HOUR;
+  const groups = offset === 0 ? '1h' : `1h, ${duration(offset)}`;
+  const fields = [
+    'mean("electrical_power") AS "electrical_power"',
+    'count("electrical_power") AS "windows"',
+    'mean("thermal_power_delta_t") AS "thermal_power_delta_t"',
+    'count("thermal_power_delta_t") AS "delta_t_windows"',
+    'mean("thermal_power_modulation") AS "thermal_power_modulation"',
+    'count("thermal_power_modulation") AS "modulation_windows"',
+    'mean("outdoor_temperature") AS "outdoor_temperature"',
+    'max("defrost_share") AS "defrost_share_max"',
+    'last("defrost_share") AS "defrost_share_last"',
+  ].join(', ');
+  return `SELECT ${fields} FROM ${COP} WHERE ${deviceIs(request.device_id)} AND "electrical_power" >= 0 AND ${within(request.start, request.end)} GROUP BY time(${groups}) fill(none)`;
 }
 
 /** Means of the thermal methods' COPs per chart window. */

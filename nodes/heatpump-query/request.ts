@@ -221,6 +221,29 @@ function parseRuntime(deviceId: string, query: Record<string, unknown>, now: num
   return ok({ kind: 'runtime', device_id: deviceId, days: days.value, start: first.start, end: today.end, raw_start: Math.max(first.start, now - MAX_READINGS_RANGE_MS), time_zone: timeZone.value });
 }
 
+/** Days on each side of GET /api/devices/{id}/effect: up to 60, a week by default. */
+export const MAX_EFFECT_DAYS = 60;
+export const DEFAULT_EFFECT_DAYS = 7;
+
+/**
+ * `at` (required: the change, ISO 8601 or ms, taken to the whole minute so hours can start at it)
+ * and `days` on each side. A recent change gets a shorter span on both sides, whole hours up to now:
+ * the two spans stay equal.
+ */
+function parseEffect(deviceId: string, query: Record<string, unknown>, now: number): Parsed<ApiRequest> {
+  const atText = firstValue(query.at);
+  if (atText === undefined || atText === '') return badRequest('at is needed: the time of the change, as an ISO 8601 time or milliseconds since the epoch');
+  const parsed = parseInstant(atText);
+  if (parsed === undefined) return badRequest(`at must be an ISO 8601 time or milliseconds since the epoch, from 1970 to 2262, got ${JSON.stringify(atText)}`);
+  const days = intParam(query, 'days', 1, MAX_EFFECT_DAYS, DEFAULT_EFFECT_DAYS);
+  if (!days.ok) return days;
+  const at = Math.floor(parsed / 60_000) * 60_000;
+  const span = Math.min(days.value * DAY, Math.floor((now - at) / HOUR) * HOUR);
+  if (span < HOUR) return badRequest('at must be at least an hour ago: there is nothing after it to compare yet');
+  if (at - span < 0) return badRequest('at must leave its span before it after 1970');
+  return ok({ kind: 'effect', device_id: deviceId, at, days: days.value, start: at - span, end: at + span });
+}
+
 function optionalDevice(query: Record<string, unknown>): Parsed<string | null> {
   if (firstValue(query.device_id) === undefined || firstValue(query.device_id) === '') return ok(null);
   return deviceParam(query.device_id, 'device_id');
@@ -296,6 +319,10 @@ const ROUTES: { pattern: RegExp; parse: (http: HttpRequestLike, now: number, tim
     pattern: /\/api\/devices\/:[a-z_]+\/runtime\/?$/,
     parse: (http, now, timeZone) => withDevice(http, (id) => parseRuntime(id, http.query, now, timeZone)),
   },
+  {
+    pattern: /\/api\/devices\/:[a-z_]+\/effect\/?$/,
+    parse: (http, now) => withDevice(http, (id) => parseEffect(id, http.query, now)),
+  },
 ];
 
 function withDevice(http: HttpRequestLike, next: (id: string) => Parsed<ApiRequest>): Parsed<ApiRequest> {
@@ -347,6 +374,8 @@ export function parseRequestObject(payload: unknown, now: number, timeZone = DEF
     }
     case 'runtime':
       return withDevice({ route: '', params: { id: request.device_id }, query: {} }, (id) => parseRuntime(id, request, now, timeZone));
+    case 'effect':
+      return withDevice({ route: '', params: { id: request.device_id }, query: {} }, (id) => parseEffect(id, request, now));
     case 'status':
     case 'latest':
       return withDevice({ route: '', params: { id: request.device_id }, query: {} }, (id) => ok({ kind: request.kind as 'status' | 'latest', device_id: id }));

@@ -33,7 +33,12 @@ export type DatabaseRequest =
    * Compressor minutes per local day over [start, end) (whole local days ending today), counted from
    * raw readings from `raw_start` on (raw data is kept 30 days; earlier days have no figure)
    */
-  | { kind: 'runtime'; device_id: string; days: number; start: number; end: number; raw_start: number; time_zone: string };
+  | { kind: 'runtime'; device_id: string; days: number; start: number; end: number; raw_start: number; time_zone: string }
+  /**
+   * COP before and after the instant `at` (a change), hourly from the `cop` windows of
+   * [start, at) and [at, end), two equal spans of `days` days or shorter when `at` is recent
+   */
+  | { kind: 'effect'; device_id: string; at: number; days: number; start: number; end: number };
 
 export const PERFORMANCE_PERIODS = [...PERIOD_KINDS, 'custom'] as const;
 export type PerformancePeriod = (typeof PERFORMANCE_PERIODS)[number];
@@ -53,7 +58,7 @@ export type LiveRequest =
 
 export type ApiRequest = DatabaseRequest | LiveRequest;
 
-const DATABASE_KINDS: ReadonlySet<string> = new Set<DatabaseRequest['kind']>(['readings', 'history', 'alerts', 'performance', 'energy', 'cop_series', 'days', 'runtime']);
+const DATABASE_KINDS: ReadonlySet<string> = new Set<DatabaseRequest['kind']>(['readings', 'history', 'alerts', 'performance', 'energy', 'cop_series', 'days', 'runtime', 'effect']);
 
 export function isDatabaseRequest(request: ApiRequest): request is DatabaseRequest {
   return DATABASE_KINDS.has(request.kind);

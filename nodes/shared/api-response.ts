@@ -4,6 +4,7 @@ import type { DatabaseRequest, LiveRequest } from './api-request';
 import { METRICS_TAGS, SENSOR_FIELDS, STATE_FIELDS, type MetricsReading } from './contract';
 import type { DeviceRecord, FleetState, Health } from '../heatpump-fleet/fleet-state';
 import { periodAt, periodsBetween } from '../heatpump-performance/periods';
+import { beforeAfter, BIN_KELVIN, BOOTSTRAP_RESAMPLES, INTERVAL_LEVEL, VERDICT_RULE, type HourRow } from '../heatpump-performance/before-after';
 import { dailyAverageYearlyEstimate, degreeDaysOfDailyMeans, degreeDayYearlyEstimate, spfOverPeriods, typicalYearDegreeDays, type SpfResult } from '../heatpump-performance/spf';
 
 export interface ApiResponse {
@@ -452,6 +453,61 @@ function runtimeResponse(request: RuntimeRequest, sets: Row[][], fleet: FleetRea
   };
 }
 
+type EffectRequest = Extract<DatabaseRequest, { kind: 'effect' }>;
+
+/** An hourly row of the effect statement (influxql.ts) as the pure comparison takes it. */
+function hourRowOf(time: number, row: Row): HourRow {
+  return {
+    time,
+    windows: numberOf(row, 'windows') ?? 0,
+    electricalW: numberOf(row, 'electrical_power'),
+    deltaTW: numberOf(row, 'thermal_power_delta_t'),
+    deltaTWindows: numberOf(row, 'delta_t_windows') ?? 0,
+    modulationW: numberOf(row, 'thermal_power_modulation'),
+    modulationWindows: numberOf(row, 'modulation_windows') ?? 0,
+    outdoorC: numberOf(row, 'outdoor_temperature'),
+    defrostShareMax: numberOf(row, 'defrost_share_max'),
+    defrostShareLast: numberOf(row, 'defrost_share_last'),
+  };
+}
+
+/** COP before and after a change on hours of similar outdoor temperature (before-after.ts). */
+function effectResponse(request: EffectRequest, sets: Row[][], fleet: FleetReader | undefined): ApiResponse {
+  const hours = timedRows(sets[0] ?? []);
+  if (hours.length === 0 && !fleet?.get(request.device_id)) return notFound(request.device_id);
+  const result = beforeAfter(
+    hours.map(({ time, row }) => hourRowOf(time, row)),
+    request.at,
+  );
+  return {
+    statusCode: 200,
+    payload: {
+      device_id: request.device_id,
+      at: iso(request.at),
+      days: request.days,
+      before: { start: iso(request.start), end: iso(request.at), ...result.unbinned.before },
+      after: { start: iso(request.at), end: iso(request.end), ...result.unbinned.after },
+      unbinned_change_percent: result.unbinned.change_percent,
+      bin_kelvin: BIN_KELVIN,
+      comparable: {
+        hours: result.binned.comparable_hours,
+        before: result.binned.before,
+        after: result.binned.after,
+        change_percent: result.binned.change_percent,
+        interval_percent: result.binned.interval_percent,
+        interval: `${INTERVAL_LEVEL * 100} % day-block bootstrap, ${BOOTSTRAP_RESAMPLES} resamples`,
+        days_before: result.binned.days_before,
+        days_after: result.binned.days_after,
+      },
+      bins: result.binned.bins,
+      bins_one_sided: result.binned.bins_one_sided,
+      hours_left_out: result.left_out,
+      verdict: result.verdict,
+      verdict_rule: VERDICT_RULE,
+    },
+  };
+}
+
 /** The response to a database request from the rows of its `statements` InfluxQL statements. */
 export function databaseResponse(request: DatabaseRequest, results: unknown, fleet: FleetReader | undefined, statements: number): ApiResponse {
   const sets = resultSets(results, statements);
@@ -510,5 +566,7 @@ export function databaseResponse(request: DatabaseRequest, results: unknown, fle
       return daysResponse(request, sets, fleet);
     case 'runtime':
       return runtimeResponse(request, sets, fleet);
+    case 'effect':
+      return effectResponse(request, sets, fleet);
   }
 }

@@ -108,7 +108,7 @@ describe('heatpump-performance node', function () {
     );
     near(batch[1]?.fields.value, 6960, 'thermal_power_delta_t value');
     const cop = batch[2]?.fields ?? {};
-    assert.deepEqual(Object.keys(cop).sort(), ['carnot_percent', 'cop_delta_t', 'cop_modulation', 'cop_running', 'electrical_power', 'quality', 'sound', 'thermal_power_delta_t', 'thermal_power_delta_t_method', 'thermal_power_modulation']);
+    assert.deepEqual(Object.keys(cop).sort(), ['carnot_percent', 'cop_delta_t', 'cop_modulation', 'cop_running', 'electrical_power', 'flow_temperature', 'outdoor_temperature', 'quality', 'sound', 'thermal_power_delta_t', 'thermal_power_delta_t_method', 'thermal_power_modulation']);
     near(cop.cop_delta_t, 4.35, 'cop field');
     assert.equal(statuses.at(-1), 'COP 0.00 (ΔT)');
     assert.ok(statuses.includes('COP 4.35 (ΔT)'), statuses.join(' | '));

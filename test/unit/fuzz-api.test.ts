@@ -33,6 +33,7 @@ function harmless(request: DatabaseRequest): DatabaseRequest {
     case 'cop_series':
     case 'days':
     case 'runtime':
+    case 'effect':
       return { ...request, device_id: 'site1' };
     case 'alerts':
       return { ...request, device_id: request.device_id === null ? null : 'site1', level: request.level === null ? null : 'warning' };

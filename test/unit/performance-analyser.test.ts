@@ -153,6 +153,8 @@ describe('performance analyser', () => {
     analyser.add(reading('hp', T0, { flow_temperature: 35, return_temperature: 30, outdoor_temperature: 7, compressor_modulation: 50, electrical_power: 1600 }));
     const points = analyser.closeAll().flatMap(windowToPoints);
     assert.deepEqual(points.map((p) => p.measurement), ['thermal_power_modulation', 'thermal_power_delta_t', 'cop']);
+    // the temperatures go with the COP, so a comparison can match hours by weather
+    assert.deepEqual([points[2]?.fields.outdoor_temperature, points[2]?.fields.flow_temperature], [7, 35]);
     const checked = toPoints(points);
     assert.ok(checked.ok, !checked.ok ? checked.error : '');
     assert.deepEqual(checked.value.points, points);
