@@ -1,6 +1,6 @@
 // What the flows send the change log node, recognised by shape and turned into log writes: setting
-// changes (modbus-poll and viessmann-device output 3, threshold-alert output 4, or {device_id,
-// setting, old_value, new_value, source, author?} from any other source), alert events
+// changes (modbus-poll, viessmann-device and heishamon-decode output 3, threshold-alert output 4,
+// or {device_id, setting, old_value, new_value, source, author?} from any other source), alert events
 // (threshold-alert output 1), presence transitions (online-tracker output 1) and inbound SMS reports
 // (sms-gateway-bridge output 4). Pure: `now` is the time for a message that carries none.
 import { deviceIdProblem } from '../shared/device-id';

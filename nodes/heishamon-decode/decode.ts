@@ -6,6 +6,7 @@ import { deviceIdFromBase, deviceIdProblem } from '../shared/device-id';
 import { err, ok, type Result } from '../shared/result';
 import { ReadingAssembler, snakeCaseName, type CollectedReading, type CollectedValue } from '../shared/reading-assembly';
 import { decodeFrame, frameBytes } from './frame';
+import { settingChanges } from './settings';
 import { EXTRA_TOPICS, MODEL_TOPIC, OPTIONAL_TOPICS, RENAMED_TOPICS, TOTALS, mainValues, numberOf } from './topics';
 
 export const DEFAULT_BASE = 'panasonic_heat_pump';
@@ -37,6 +38,8 @@ export class HeishamonDecoder {
   /** per device: the model text, and the latest per-mode power values the totals are summed from */
   private readonly models = new Map<string, string>();
   private readonly latest = new Map<string, Record<string, number>>();
+  /** the values marked settings in topics.ts: their changes go out as setting changes */
+  readonly settings = { source: 'heishamon', changes: settingChanges };
 
   constructor(private readonly options: HeishamonOptions) {}
 

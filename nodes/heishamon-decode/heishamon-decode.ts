@@ -1,6 +1,7 @@
 // Node-RED glue for heishamon-decode: HeishaMon's MQTT messages (an mqtt in on <base>/#) to
-// MetricsReadings on output 1 and presence changes on output 2. Decoding lives in decode.ts, the
-// node around it in ../shared/gateway-node.ts.
+// MetricsReadings on output 1, presence changes on output 2 and setting changes on output 3.
+// Decoding lives in decode.ts (settings.ts for the settings), the node around it in
+// ../shared/gateway-node.ts.
 import type { NodeAPI } from 'node-red';
 import { registerGatewayNode, type GatewayNodeDef } from '../shared/gateway-node';
 import { DEFAULT_BASE, HeishamonDecoder } from './decode';

@@ -8,6 +8,7 @@ import type { ModbusFailure } from '../modbus-connection/modbus-client';
 import { dueRegisters, planReads, singleReads, type ReadBlock } from './block-plan';
 import { decodeBlock } from './register-decode';
 import type { RegisterDef, RegisterMap, RegisterType } from './register-map';
+import { changedSettings } from '../shared/setting-changes';
 
 export interface SettingChange {
   device_id: string;
@@ -127,7 +128,7 @@ export class Poller {
   private readonly refused = new Set<string>();
   /** `register reason` pairs already warned about */
   private readonly rejectedSeen = new Set<string>();
-  private readonly settingValues = new Map<string, number | boolean>();
+  private settingValues: Record<string, number | boolean> = {};
   private readonly backoff: Backoff;
   private presence: 'online' | 'offline' | undefined;
   readonly counters: PollerCounters = { polls: 0, failures: 0, skipped: 0, requests: 0, rejected: 0 };
@@ -197,17 +198,16 @@ export class Poller {
   }
 
   private settingChanges(timestamp: number, values: Record<string, number | boolean>): SettingChange[] {
-    const changes: SettingChange[] = [];
+    const current: Record<string, number | boolean> = {};
+    const units: Record<string, string> = {};
     for (const def of this.config.map.registers) {
       const value = values[def.name];
       if (!def.setting || value === undefined) continue;
-      const old = this.settingValues.get(def.name);
-      this.settingValues.set(def.name, value);
-      if (old === undefined || old === value) continue;
-      const change: SettingChange = { device_id: this.config.deviceId, setting: def.name, old_value: old, new_value: value, source: 'modbus', timestamp };
-      if (def.unit) change.unit = def.unit;
-      changes.push(change);
+      current[def.name] = value;
+      if (def.unit) units[def.name] = def.unit;
     }
-    return changes;
+    const { changes, known } = changedSettings(this.settingValues, current, units);
+    this.settingValues = known;
+    return changes.map((change): SettingChange => ({ device_id: this.config.deviceId, ...change, source: 'modbus', timestamp }));
   }
 }

@@ -1,9 +1,11 @@
 // The runtime side both MQTT gateway decoders share (heishamon-decode, espaltherma-decode): a quiet
 // timer per device that ends its cycle, readings to output 1 and the fleet, presence changes to
-// output 2, and the node status. The decoders themselves are pure (decode.ts beside each node).
+// output 2, setting changes to output 3 (a decoder that knows settings), and the node status. The
+// decoders themselves are pure (decode.ts beside each node).
 import type { MetricsReading } from './contract';
 import { failInput } from './errors';
 import type { FleetLink } from './fleet-link';
+import type { DetectSettingChanges, SettingTracker } from './gateway-settings';
 import type { Result } from './result';
 import { setStatus, type NodeStatusLike } from './status';
 
@@ -20,14 +22,16 @@ export interface GatewayDecoder {
   flush(deviceId: string): MetricsReading | undefined;
   /** values of the device that are text, not metrics (ESPAltherma's modes): sent as msg.texts */
   textsOf?(deviceId: string): Record<string, string>;
+  /** a decoder whose readings carry settings: the source its setting changes name, and how they are found */
+  readonly settings?: { source: string; changes: DetectSettingChanges };
 }
 
 type Message = { topic: string; payload: unknown; texts?: Record<string, string> };
-export type Send = (msgs: Array<Message | null>) => void;
+export type Send = (msgs: Array<Message | Message[] | null>) => void;
 export type Done = (err?: Error) => void;
 
 export interface GatewayNodeLike extends NodeStatusLike {
-  send(msgs: Array<Message | null>): void;
+  send(msgs: Array<Message | Message[] | null>): void;
   error(text: string): void;
 }
 
@@ -56,6 +60,7 @@ export class GatewayGlue {
     private readonly texts: GatewayTexts,
     private readonly quietMs: number,
     private readonly fleet: () => FleetLink | undefined,
+    private readonly settings?: SettingTracker,
   ) {}
 
   input(msg: { topic?: unknown; payload?: unknown }, send: Send, done: Done): void {
@@ -63,7 +68,7 @@ export class GatewayGlue {
     if (outcome === undefined) return done();
     if (!outcome.ok) return failInput(this.node, done, this.texts.badInput, outcome.error);
     const { deviceId, readings, presence, collecting } = outcome.value;
-    for (const reading of readings) this.emit(reading, send);
+    const compared = readings.map((reading) => this.emit(reading, send));
     if (presence !== undefined) {
       this.announce(deviceId, presence, send);
       if (presence === 'offline') setStatus(this.node, 'error', this.texts.offline);
@@ -71,17 +76,23 @@ export class GatewayGlue {
     if (collecting) this.restartTimer(deviceId);
     else this.stopTimer(deviceId);
     if (collecting && readings.length === 0 && presence === undefined) setStatus(this.node, 'busy', this.texts.collecting);
-    done();
+    // the message is done once its readings' settings are compared (after the stored ones are loaded)
+    if (compared.length === 0) done();
+    else void Promise.all(compared).then(() => done());
   }
 
-  /** Ends every open cycle: a deploy or shutdown does not lose the values collected so far. */
-  close(): void {
+  /**
+   * Ends every open cycle: a deploy or shutdown does not lose the values collected so far. Resolves
+   * once their setting changes are sent and the known settings saved.
+   */
+  close(): Promise<void> {
     for (const [deviceId, timer] of this.timers) {
       clearTimeout(timer);
       const reading = this.decoder.flush(deviceId);
-      if (reading !== undefined) this.emit(reading, (msgs) => this.node.send(msgs));
+      if (reading !== undefined) void this.emit(reading, (msgs) => this.node.send(msgs));
     }
     this.timers.clear();
+    return this.settings?.idle() ?? Promise.resolve();
   }
 
   private restartTimer(deviceId: string): void {
@@ -91,7 +102,7 @@ export class GatewayGlue {
       setTimeout(() => {
         this.timers.delete(deviceId);
         const reading = this.decoder.flush(deviceId);
-        if (reading !== undefined) this.emit(reading, (msgs) => this.node.send(msgs));
+        if (reading !== undefined) void this.emit(reading, (msgs) => this.node.send(msgs));
       }, this.quietMs),
     );
   }
@@ -101,7 +112,8 @@ export class GatewayGlue {
     this.timers.delete(deviceId);
   }
 
-  private emit(reading: MetricsReading, send: Send): void {
+  /** Sends the reading; resolves once its setting changes are sent. */
+  private emit(reading: MetricsReading, send: Send): Promise<void> {
     // data means the gateway is there, whatever its last will said before
     this.announce(reading.device_id, 'online', send);
     const texts = this.decoder.textsOf?.(reading.device_id) ?? {};
@@ -109,6 +121,7 @@ export class GatewayGlue {
     // a copy: the fleet keeps the reading, and the first receiver of msg.payload gets it uncloned
     this.fleet()?.metrics(structuredClone(reading));
     setStatus(this.node, 'ok', this.texts.reading(Object.keys(reading.metrics).length));
+    return this.settings?.track(reading, (events) => send([null, null, events.map((event): Message => ({ topic: event.device_id, payload: event }))])) ?? Promise.resolve();
   }
 
   private announce(deviceId: string, presence: 'online' | 'offline', send: Send): void {

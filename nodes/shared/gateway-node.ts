@@ -5,7 +5,12 @@ import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { errorOf, failInput, refuseConfiguration } from './errors';
 import { fleetOf, type FleetLink } from './fleet-link';
 import { GatewayGlue, quietMsOf, type Done, type GatewayDecoder, type Send } from './gateway-glue';
+import { SettingTracker } from './gateway-settings';
+import { loadState, resolveStore, saveState } from './persist';
 import { clearStatus } from './status';
+
+/** node context key of the last setting values per device */
+const SETTINGS_KEY = 'settings';
 
 const DEFAULT_QUIET_S = 5;
 
@@ -15,6 +20,8 @@ export interface GatewayNodeDef extends NodeDef {
   /** seconds without a value that end a cycle */
   quiet?: string;
   fleet?: string;
+  /** context store of the last setting values (decoders with setting changes); blank: the default store */
+  store?: string;
 }
 
 /** Registers `type`; `decoderOf` makes the node's decoder from its configuration, or says what is wrong with it. */
@@ -41,12 +48,20 @@ export function registerGatewayNode<Def extends GatewayNodeDef>(RED: NodeAPI, ty
       }
       return fleet;
     };
+    function settingTracker(settings: NonNullable<GatewayDecoder['settings']>): SettingTracker {
+      const { store, fallback } = resolveStore(RED.settings, config.store);
+      // the settings are then forgotten at a restart, and a change made meanwhile goes unrecorded: say so once
+      if (fallback) node.warn(t('errors.no-store', { store: config.store ?? '' }));
+      const persisted = { load: () => loadState(node.context(), SETTINGS_KEY, store), save: (known: unknown) => saveState(node.context(), SETTINGS_KEY, known, store) };
+      return new SettingTracker(settings.changes, settings.source, persisted, (action, error) => node.warn(t(`errors.settings-${action}`, { reason: errorOf(error).message })));
+    }
     const glue = new GatewayGlue(
       node,
       decoder,
       { badInput: t('status.bad-input'), reading: (count) => t('status.reading', { count }), collecting: t('status.collecting'), offline: t('status.offline') },
       quietMs,
       linkedFleet,
+      decoder.settings === undefined ? undefined : settingTracker(decoder.settings),
     );
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
       try {
@@ -56,9 +71,10 @@ export function registerGatewayNode<Def extends GatewayNodeDef>(RED: NodeAPI, ty
       }
     });
     node.on('close', (_removed: boolean, done: () => void) => {
-      glue.close();
-      clearStatus(node);
-      done();
+      void glue.close().then(() => {
+        clearStatus(node);
+        done();
+      });
     });
   }
   RED.nodes.registerType(type, GatewayNode);

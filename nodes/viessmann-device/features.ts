@@ -3,22 +3,16 @@
 // become settings whose changes from one poll to the next are reported. Features the device does
 // not have, has disabled, or whose sensor is not connected are left out without an error. Pure.
 import { err, ok, type Result } from '../shared/result';
+import { changedSettings, type SettingChange, type SettingValue } from '../shared/setting-changes';
 
-/** A setting's value: a target temperature, or a schedule {active, entries}. */
-export type SettingValue = number | boolean | string | { [key: string]: unknown };
+export type { SettingChange, SettingValue };
+
 
 export interface DecodedFeatures {
   metrics: Record<string, number | boolean>;
   units: Record<string, string>;
   settings: Record<string, SettingValue>;
   settingUnits: Record<string, string>;
-}
-
-export interface SettingChange {
-  setting: string;
-  old_value: SettingValue;
-  new_value: SettingValue;
-  unit?: string;
 }
 
 type Property = { type?: unknown; value?: unknown; unit?: unknown };
@@ -136,26 +130,11 @@ export function decodeFeatures(body: unknown): Result<DecodedFeatures, string> {
   return ok(decoded);
 }
 
-/** JSON with sorted keys: two schedules with the same entries compare equal whatever their key order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  const record = recordOf(value);
-  if (record) return `{${Object.keys(record).sort().map((key) => `${JSON.stringify(key)}:${canonical(record[key])}`).join(',')}}`;
-  return JSON.stringify(value);
-}
-
 /**
- * The settings that differ from the last known ones. A setting missing from this poll keeps its
- * last value (a feature the API left out once is no change); one seen for the first time is the
- * baseline, not a change.
+ * The settings that differ from the last known ones (the comparison in ../shared/setting-changes).
+ * A setting missing from this poll keeps its last value (a feature the API left out once is no
+ * change); one seen for the first time is the baseline, not a change.
  */
 export function settingChanges(known: Record<string, SettingValue>, current: DecodedFeatures): { changes: SettingChange[]; known: Record<string, SettingValue> } {
-  const changes: SettingChange[] = [];
-  for (const [setting, value] of Object.entries(current.settings)) {
-    const previous = known[setting];
-    if (previous === undefined || canonical(previous) === canonical(value)) continue;
-    const unit = current.settingUnits[setting];
-    changes.push({ setting, old_value: previous, new_value: value, ...(unit !== undefined ? { unit } : {}) });
-  }
-  return { changes, known: { ...known, ...current.settings } };
+  return changedSettings(known, current.settings, current.settingUnits);
 }

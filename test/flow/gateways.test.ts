@@ -1,11 +1,16 @@
 // heishamon-decode and espaltherma-decode in a Node-RED runtime: the cycle of separate topics ends
 // in one reading (by a repeated value, by the quiet timer, at close), presence only on a change,
-// bad input to Catch nodes with a red status, readings reported to a real heatpump-fleet.
+// HeishaMon's setting changes on output 3 (also across a restart over a file context store), bad
+// input to Catch nodes with a red status, readings reported to a real heatpump-fleet.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { NodeMessage } from 'node-red';
 import { isMetricsReading, type MetricsReading } from '../../nodes/shared/contract';
 import type { FleetLink } from '../../nodes/shared/fleet-link';
 import { catchModule, collect, flowSuiteHooks, flowWithCatch, helper, nodeById as get, sleep, withCatalog, type NodeInit, type Spied } from '../support/flow-helper';
+import { helperInternals as internals, loadContextStores } from '../support/context-stores';
 import { nodeModule } from '../support/node-red';
 import { attrOf } from '../support/espaltherma';
 
@@ -15,7 +20,7 @@ const fleetInit = nodeModule('heatpump-fleet') as NodeInit;
 const BASE = 'panasonic_heat_pump';
 
 const heishamonFlow = (config: Record<string, unknown> = {}): Array<Record<string, unknown>> => [
-  ...flowWithCatch('heishamon-decode', ['readings', 'presence'], { base: BASE, deviceId: 'heishamon', raw: false, quiet: '0.3', fleet: 'fleet', ...config }),
+  ...flowWithCatch('heishamon-decode', ['readings', 'presence', 'settings'], { base: BASE, deviceId: 'heishamon', raw: false, quiet: '0.3', fleet: 'fleet', ...config }),
   { id: 'fleet', type: 'heatpump-fleet', name: '', store: '', broker: '', influxdb: '' },
 ];
 
@@ -116,6 +121,88 @@ describe('heishamon-decode in a flow', function () {
     get('n1').receive({ topic: `${BASE}/main/Outside_Temp`, payload: '3' });
     assert.equal(((await caught)[0] as { error?: { message?: string } }).error?.message, 'Error: main/Outside_Temp: "n/a" is not a number');
     assert.deepEqual(((await readings)[0]!.payload as MetricsReading).metrics, { outdoor_temperature: 3 });
+  });
+
+  describe('setting changes (output 3)', function () {
+    const sendValue = (name: string, value: string): void => get('n1').receive({ topic: `${BASE}/main/${name}`, payload: value });
+    const changeOf = (msg: NodeMessage): unknown => {
+      const { timestamp, ...change } = msg.payload as { timestamp: unknown };
+      assert.equal(typeof timestamp, 'number');
+      return { topic: msg.topic, ...change };
+    };
+
+    it('a changed target temperature is one setting change; its repetition none', async function () {
+      await helper.load([heishamon, fleetInit, catchModule], heishamonFlow({ quiet: '60' }));
+      const settings = collect('settings', 2);
+      // each repeated value ends a cycle: readings with 50 (the first value), 48, 48, then 45
+      for (const value of ['50', '48', '48', '48', '45', '45']) sendValue('DHW_Target_Temp', value);
+      // the messages come in reading order: the 48 repeated in between would show before the 45
+      assert.deepEqual((await settings).map(changeOf), [
+        { topic: 'heishamon', device_id: 'heishamon', setting: 'dhw_target_temp', old_value: 50, new_value: 48, unit: '°C', source: 'heishamon' },
+        { topic: 'heishamon', device_id: 'heishamon', setting: 'dhw_target_temp', old_value: 48, new_value: 45, unit: '°C', source: 'heishamon' },
+      ]);
+    });
+
+    it('measured values and computed targets that change are no setting change', async function () {
+      await helper.load([heishamon, fleetInit, catchModule], heishamonFlow({ quiet: '60' }));
+      const settings = collect('settings', 1);
+      for (const [name, value] of [['Main_Target_Temp', '35'], ['Outside_Temp', '3'], ['Quiet_Mode_Level', '0'], ['Main_Target_Temp', '37'], ['Outside_Temp', '2'], ['Quiet_Mode_Level', '2'], ['Quiet_Mode_Level', '2']] as const) {
+        sendValue(name, value);
+      }
+      assert.deepEqual((await settings).map(changeOf), [{ topic: 'heishamon', device_id: 'heishamon', setting: 'quiet_mode_level', old_value: 0, new_value: 2, source: 'heishamon' }]);
+    });
+
+    it('across a restart with a file context store: the first values are compared with those before it, only a real change goes out', async function () {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'heishamon-settings-'));
+      try {
+        helper.settings({ contextStorage: { default: { module: 'memory' }, file: { module: 'localfilesystem', config: { dir } } } });
+        const flow = heishamonFlow({ quiet: '60', store: 'file' });
+        await helper.load([heishamon, fleetInit, catchModule, loadContextStores], flow);
+        const before: NodeMessage[] = [];
+        get('settings').on('input', (msg: NodeMessage) => before.push(msg));
+        const readings = collect('readings', 1);
+        sendValue('DHW_Target_Temp', '50');
+        sendValue('Z1_Heat_Request_Temp', '30');
+        await get('n1').close(false); // sends the open cycle and saves its settings
+        assert.equal((await readings).length, 1);
+        assert.deepEqual(before, [], 'first values are no change');
+
+        // restart: flush the store to disk, detach it so that unload cannot clean the node's context, start from the files
+        await internals._redNodes.stopFlows();
+        await internals._context.close();
+        internals._context.init(internals._settings);
+        await helper.unload();
+        await helper.load([heishamon, fleetInit, catchModule, loadContextStores], flow);
+        const settings = collect('settings', 2);
+        sendValue('DHW_Target_Temp', '50');
+        sendValue('Z1_Heat_Request_Temp', '32');
+        sendValue('DHW_Target_Temp', '47'); // ends the first cycle after the restart
+        await get('n1').close(false);
+        assert.deepEqual((await settings).map(changeOf), [
+          { topic: 'heishamon', device_id: 'heishamon', setting: 'z1_heat_request_temp', old_value: 30, new_value: 32, unit: '°C', source: 'heishamon' },
+          { topic: 'heishamon', device_id: 'heishamon', setting: 'dhw_target_temp', old_value: 50, new_value: 47, unit: '°C', source: 'heishamon' },
+        ]);
+      } finally {
+        await helper.unload();
+        await internals._context.close();
+        helper.settings({ contextStorage: undefined });
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('a settings store missing from settings.js: a warning, memory instead', async function () {
+      helper.settings({ contextStorage: { default: { module: 'memory' } } });
+      try {
+        await helper.load([heishamon, fleetInit, catchModule, loadContextStores], heishamonFlow({ quiet: '60', store: 'file' }));
+        const warned = (helper.log().args as unknown[][]).map((args) => args[0] as { level?: number; msg?: unknown }).filter((entry) => entry.level === 30).map((entry) => String(entry.msg));
+        assert.ok(warned.some((text) => text.startsWith('context store "file" is not configured in settings.js')), warned.join(' | '));
+        const settings = collect('settings', 1);
+        for (const value of ['1', '2', '2']) sendValue('Heating_Mode', value);
+        assert.deepEqual((await settings).map(changeOf), [{ topic: 'heishamon', device_id: 'heishamon', setting: 'heating_mode', old_value: 1, new_value: 2, source: 'heishamon' }]);
+      } finally {
+        helper.settings({ contextStorage: undefined });
+      }
+    });
   });
 
   it('an invalid device id is a configuration error: logged, and every message refused', async function () {

@@ -2,7 +2,8 @@
 // topics as text, a binary raw frame, the ATTR JSON, retained last wills) through a real broker into
 // Node-RED's core `mqtt in` and the decoders; then, in the product as `npm start` runs it with
 // Debian's influxd, the same topics become heatpump_metrics rows, an alert on a HeishaMon
-// flow_temperature, and a device of the API the dashboard reads.
+// flow_temperature, a device of the API the dashboard reads, and a changed set value an entry of
+// the change log (GET /api/changelog).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,6 +11,7 @@ import path from 'node:path';
 import mqtt from 'mqtt';
 import type { NodeMessage } from 'node-red';
 import type { MetricsReading } from '../../nodes/shared/contract';
+import type { ChangelogEntry } from '../../nodes/heatpump-database/records';
 import { startInfluxd, type RunningInfluxd } from '../../scripts/lib/influxd';
 import { influxQuery, rowsOf } from '../../scripts/lib/influx-setup';
 import { loadShippedFlows, type FlowNode } from '../../scripts/lib/shipped-flows';
@@ -210,5 +212,23 @@ describe('HeishaMon in the shipped pipeline (npm start, InfluxDB, alerts, API)',
     assert.deepEqual([latest.metrics?.flow_temperature, latest.metrics?.error_code, latest.info?.source], [61.5, 1023, 'heishamon']);
     const history = (await (await fetch(`${product.baseUrl}/api/devices/heishamon/readings?hours=1`)).json()) as unknown;
     assert.match(JSON.stringify(history), /"flow_temperature":61\.5/);
+  });
+
+  it('a set value HeishaMon publishes changed (DHW target 50 -> 48 °C) is one setting change in GET /api/changelog', async () => {
+    const changelog = async (): Promise<ChangelogEntry[]> => {
+      const res = await fetch(`${product.baseUrl}/api/changelog?device_id=heishamon`);
+      assert.equal(res.status, 200);
+      return ((await res.json()) as { entries: ChangelogEntry[] }).entries;
+    };
+    // the first value is the baseline; the same value again ends its cycle and changes nothing
+    for (const value of ['50', '50', '48']) await gateway!.publishAsync(`${BASE}/main/DHW_Target_Temp`, value, { qos: 1 });
+    const entries = await eventually(async () => {
+      const found = await changelog();
+      return found.length > 0 ? found : undefined;
+    }, 15_000, 'the setting change in /api/changelog');
+    assert.deepEqual(
+      entries.map((entry) => [entry.kind, entry.device_id, entry.setting, entry.old_value, entry.new_value, entry.unit, entry.source]),
+      [['setting', 'heishamon', 'dhw_target_temp', 50, 48, '°C', 'heishamon']],
+    );
   });
 });
