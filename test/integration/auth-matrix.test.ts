@@ -50,7 +50,11 @@ function flowEndpoints(): { method: string; url: string }[] {
     .map((node) => ({
       method: String(node.method).toUpperCase(),
       // change log entries have numeric ids, devices names
-      url: String(node.url).replace(/^\/api\/changelog\/:id$/, '/api/changelog/1').replace(/:id/g, 'hp-auth-1'),
+      url: String(node.url)
+        .replace(/^\/api\/changelog\/:id$/, '/api/changelog/1')
+        .replace(/:id/g, 'hp-auth-1')
+        // the effect of a change needs its time
+        .replace(/\/effect$/, '/effect?at=2026-01-01T00:00:00Z'),
     }));
   for (const url of ['/api/health', '/metrics', '/api/devices/hp-auth-1/readings', '/api/devices/hp-auth-1/performance', '/api/devices/hp-auth-1/energy', '/api/alerts/active', '/api/sms/twilio', '/api/sms/android', '/api/changelog', '/api/changelog/1', '/api/events']) {
     assert.ok(endpoints.some((endpoint) => endpoint.url === url), `${url} in ${JSON.stringify(endpoints)}`);
@@ -58,10 +62,12 @@ function flowEndpoints(): { method: string; url: string }[] {
   return endpoints;
 }
 
-/** A body each endpoint accepts: an SMS webhook form, or a change log note. */
+/** A body each endpoint accepts: an SMS webhook form, empty rule overrides, or a change log note. */
 function probeBody(method: string, url: string): { type: string; body: string } | undefined {
   if (method === 'GET') return undefined;
   if (url.startsWith('/api/sms/')) return { type: 'application/x-www-form-urlencoded', body: 'From=%2B15550001&Body=status' };
+  // no per-device rule overrides: a valid body that changes nothing
+  if (url.endsWith('/rules')) return { type: 'application/json', body: '{}' };
   return { type: 'application/json', body: JSON.stringify({ text: 'authentication matrix probe' }) };
 }
 
