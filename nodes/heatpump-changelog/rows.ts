@@ -13,6 +13,8 @@ export interface ChangelogRow {
   /** ISO 8601, formatted by the browser */
   time: string;
   device: string;
+  /** the device for a request about this entry (the effect of a change); null: every device */
+  device_id: string | null;
   /** the setting's name, or "note" */
   what: string;
   /** "old -> new unit" for a setting, the text of a note */
@@ -46,6 +48,7 @@ export function changelogRow(entry: ChangelogEntry): ChangelogRow {
     id: entry.id,
     time: entry.time,
     device: entry.device_id ?? ALL_DEVICES,
+    device_id: entry.device_id,
     what: isNote ? 'note' : (entry.setting ?? ''),
     change: isNote ? (entry.text ?? '') : `${valueText(entry.old_value)} -> ${valueText(entry.new_value)}${unit}`,
     source: entry.source,

@@ -3,86 +3,49 @@
 // change log node records them, notes added and deleted through the page and checked through
 // GET /api/changelog, the device filter and the event filter. Every wait is for a condition.
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
 import type { Page } from 'playwright-core';
-import { LogDatabase } from '../../nodes/heatpump-database/log-database';
-import { DEFAULT_FILE } from '../../nodes/heatpump-database/options';
 import type { ChangelogEntry } from '../../nodes/heatpump-database/records';
-import { requireBinary } from '../support/system';
-import { launchBrowser, openDashboard, screenshot, startStack, waitFor, type RunningBrowser, type RunningStack } from '../support/browser';
+import { chooseOption, dashboardSuite, recordInLog, screenshot, waitFor } from '../support/browser';
 
 const MINUTE = 60_000;
 
 const rowTexts = (page: Page, table: string) => page.locator(`.${table} tbody tr`).allTextContents();
 
-/** Picks an option of a dropdown of a ui-form (a Vuetify v-select): open it, click the option. */
-async function pickOption(page: Page, form: string, label: string, option: string): Promise<void> {
-  await waitFor(
-    async () => {
-      await page.locator(`.${form} .v-select`, { hasText: label }).first().locator('.v-field').click();
-      const item = page.locator('.v-overlay .v-list-item', { hasText: option }).first();
-      if (!(await item.isVisible().catch(() => false))) {
-        await page.keyboard.press('Escape');
-        return false;
-      }
-      await item.click();
-      return true;
-    },
-    15_000,
-    `${option} in ${label} of ${form}`,
-    250,
-  );
-}
+/** Picks an option of a dropdown of a ui-form. */
+const pickOption = (page: Page, form: string, label: string, option: string) => chooseOption(page, page.locator(`.${form} .v-select`, { hasText: label }).first(), option);
 
 describe('dashboard Change log page in headless Chromium (npm start runtime)', function () {
   this.timeout(180_000);
-  let stack: RunningStack | undefined;
-  let browser: RunningBrowser | undefined;
-  let client: MqttClient | undefined;
   let page: Page;
-  const pageErrors: string[] = [];
   const now = Date.now();
+  const suite = dashboardSuite({
+    name: 'dashboard-changelog',
+    env: { HEATPUMP_DB_PATH: '' },
+    // the devices the dropdowns offer come from the fleet
+    online: ['cl1', 'cl2'],
+    prepare(stack) {
+      // recorded as heatpump-changelog records modbus-poll's setting changes (another writer of the same file)
+      recordInLog(stack, [
+        { kind: 'setting', change: { device_id: 'cl1', setting: 'heating_curve', old_value: 1.2, new_value: 1.4, source: 'modbus', time: now - 30 * MINUTE } },
+        { kind: 'setting', change: { device_id: 'cl2', setting: 'dhw_setpoint', old_value: 50, new_value: 48, unit: '°C', source: 'modbus', time: now - 20 * MINUTE } },
+        { kind: 'event', event: { time: now - 10 * MINUTE, type: 'alert_raised', severity: 'critical', device_id: 'cl1', message: 'voltage high', details: null } },
+      ]);
+    },
+  });
+  const pageErrors = suite.pageErrors;
 
   const listed = async (query = '') => {
-    const response = await fetch(`${stack?.baseUrl}/api/changelog${query}`);
+    const response = await fetch(`${suite.stack.baseUrl}/api/changelog${query}`);
     assert.equal(response.status, 200);
     return ((await response.json()) as { entries: ChangelogEntry[] }).entries;
   };
 
   before(async function () {
-    requireBinary(this, 'chromium', 'chromium');
-    requireBinary(this, 'influxd', 'influxdb');
-    stack = await startStack({ env: { HEATPUMP_DB_PATH: '' } });
-    // recorded as heatpump-changelog records modbus-poll's setting changes (another writer of the same file)
-    const database = new LogDatabase(path.join(stack.home, 'node-red', DEFAULT_FILE), { retentionDays: 0, retryMs: 50, maxPending: 100 });
-    database.open();
-    database.record([
-      { kind: 'setting', change: { device_id: 'cl1', setting: 'heating_curve', old_value: 1.2, new_value: 1.4, source: 'modbus', time: now - 30 * MINUTE } },
-      { kind: 'setting', change: { device_id: 'cl2', setting: 'dhw_setpoint', old_value: 50, new_value: 48, unit: '°C', source: 'modbus', time: now - 20 * MINUTE } },
-      { kind: 'event', event: { time: now - 10 * MINUTE, type: 'alert_raised', severity: 'critical', device_id: 'cl1', message: 'voltage high', details: null } },
-    ]);
-    assert.equal(database.close(), 0, 'every write reached the file');
-    // the devices the dropdowns offer come from the fleet
-    client = await mqtt.connectAsync(stack.mqttUrl);
-    for (const device of ['cl1', 'cl2']) await client.publishAsync(`heatpump/${device}/status/online`, 'online', { retain: true });
-    browser = await launchBrowser();
-    ({ page } = await openDashboard(browser.context, `${stack.dashboardUrl}/changelog`));
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-  });
-
-  after(async function () {
-    await client?.endAsync();
-    await browser?.close();
-    await stack?.stop();
+    ({ page } = await suite.open('/changelog'));
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && stack) {
-      console.log('notice:', await page.locator('.hp-cl-notice').first().textContent({ timeout: 500 }).catch(() => null));
-      await screenshot(page, 'dashboard-changelog-failed');
-      console.log(stack.output().split('\n').filter((line) => /warn|error/i.test(line)).slice(-20).join('\n'));
-    }
+    if (this.currentTest?.state === 'failed') console.log('notice:', await page.locator('.hp-cl-notice').first().textContent({ timeout: 500 }).catch(() => null));
   });
 
   it('lists the recorded setting changes of all devices newest first, and the event log below', async function () {

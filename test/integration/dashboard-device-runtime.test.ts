@@ -2,11 +2,9 @@
 // runtime) in headless Chromium against the runtime `npm start` builds: raw readings written into
 // its influxd, a bar per local day with the minutes the compressor ran. Waits are for conditions.
 import assert from 'node:assert/strict';
-import mqtt, { type MqttClient } from 'mqtt';
 import type { Page } from 'playwright-core';
 import { periodAt } from '../../nodes/heatpump-performance/periods';
-import { requireBinary } from '../support/system';
-import { chartSeries, launchBrowser, openDashboard, screenshot, startStack, waitFor, writeLines, type RunningBrowser, type RunningStack } from '../support/browser';
+import { chartSeries, chooseOption, dashboardSuite, screenshot, waitFor, writeLines } from '../support/browser';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -15,11 +13,7 @@ const DEVICE = 'rt1';
 
 describe('dashboard Device page: compressor runtime in headless Chromium (npm start runtime)', function () {
   this.timeout(180_000);
-  let stack: RunningStack | undefined;
-  let browser: RunningBrowser | undefined;
-  let client: MqttClient | undefined;
   let page: Page;
-  const pageErrors: string[] = [];
   const now = Date.now();
   const today = periodAt(now, 'day', ZONE);
   const twoDaysAgo = periodAt(today.start - DAY - DAY / 2, 'day', ZONE);
@@ -29,53 +23,27 @@ describe('dashboard Device page: compressor runtime in headless Chromium (npm st
     { start: Math.max(today.start, now - 60 * MINUTE), running: 25, off: 5 },
   ];
 
+  const suite = dashboardSuite({
+    name: 'dashboard-device-runtime',
+    env: { HEATPUMP_TIME_ZONE: ZONE },
+    online: [DEVICE],
+    async prepare(stack) {
+      await writeLines(
+        stack.influxUrl,
+        runs.flatMap((run) =>
+          Array.from({ length: run.running + run.off }, (_, i) => `sensor_reading,device_id=${DEVICE} temp_inlet=40,compressor_running=${i < run.running} ${run.start + i * MINUTE}`),
+        ),
+      );
+    },
+  });
+
   before(async function () {
-    requireBinary(this, 'chromium', 'chromium');
-    requireBinary(this, 'influxd', 'influxdb');
-    stack = await startStack({ env: { HEATPUMP_TIME_ZONE: ZONE } });
-    await writeLines(
-      stack.influxUrl,
-      runs.flatMap((run) =>
-        Array.from({ length: run.running + run.off }, (_, i) => `sensor_reading,device_id=${DEVICE} temp_inlet=40,compressor_running=${i < run.running} ${run.start + i * MINUTE}`),
-      ),
-    );
-    client = await mqtt.connectAsync(stack.mqttUrl);
-    await client.publishAsync(`heatpump/${DEVICE}/status/online`, 'online', { retain: true });
-    browser = await launchBrowser();
-    ({ page } = await openDashboard(browser.context, `${stack.dashboardUrl}/device`));
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-  });
-
-  after(async function () {
-    await client?.endAsync();
-    await browser?.close();
-    await stack?.stop();
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && stack) {
-      console.log(stack.output().split('\n').filter((line) => /warn|error/i.test(line)).slice(-20).join('\n'));
-      await screenshot(page, 'dashboard-device-runtime-failed');
-    }
+    ({ page } = await suite.open('/device'));
   });
 
   it('shows a bar per day of the last 30 days with the minutes the compressor ran, for the chosen device', async function () {
     await page.getByText('Compressor runtime', { exact: true }).first().waitFor({ timeout: 15_000 });
-    await waitFor(
-      async () => {
-        await page.locator('.hp-device-select .v-field').first().click();
-        const option = page.locator('.v-overlay .v-list-item', { hasText: DEVICE }).first();
-        if (!(await option.isVisible().catch(() => false))) {
-          await page.keyboard.press('Escape');
-          return false;
-        }
-        await option.click();
-        return true;
-      },
-      15_000,
-      `${DEVICE} in the device dropdown`,
-      250,
-    );
+    await chooseOption(page, page.locator('.hp-device-select'), DEVICE);
     const bars = await waitFor(
       async () => {
         const series = (await chartSeries(page, 'hp_dash_chart_runtime')).find((s) => s.name === 'Runtime min');
@@ -88,6 +56,6 @@ describe('dashboard Device page: compressor runtime in headless Chromium (npm st
     assert.deepEqual(minutes, [40, 25], 'two days ago 40 minutes, today 25');
     assert.ok(bars.length <= 30, `at most 30 days, got ${bars.length}`);
     await screenshot(page, 'dashboard-device-runtime');
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(suite.pageErrors, []);
   });
 });

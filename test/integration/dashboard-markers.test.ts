@@ -4,16 +4,11 @@
 // history charts and the Performance page's COP chart draw a vertical line for each change of the
 // chosen device inside their range, read from the charts' ECharts option. Waits are for conditions.
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
 import type { Page } from 'playwright-core';
-import { LogDatabase } from '../../nodes/heatpump-database/log-database';
-import { DEFAULT_FILE } from '../../nodes/heatpump-database/options';
 import { MEASUREMENT_COP } from '../../nodes/heatpump-performance/analyser';
 import { periodAt } from '../../nodes/heatpump-performance/periods';
 import { retentionPolicyOf } from '../../nodes/shared/retention';
-import { requireBinary } from '../support/system';
-import { chartMarkLines, chartSeries, launchBrowser, openDashboard, screenshot, startStack, waitFor, writeLines, type RunningBrowser, type RunningStack } from '../support/browser';
+import { chartMarkLines, chartSeries, chooseOption, dashboardSuite, recordInLog, screenshot, waitFor, writeLines } from '../support/browser';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -23,24 +18,8 @@ const DEVICE = 'mk1';
 const OTHER = 'mk2';
 const HISTORY_CHARTS = ['hp_dash_chart_temps', 'hp_dash_chart_pressure', 'hp_dash_chart_power', 'hp_dash_chart_voltage', 'hp_dash_chart_current'];
 
-/** Picks a device in a page's dropdown (a Vuetify v-select: open it, click the option). */
-async function chooseDevice(page: Page, dropdown: string, device: string): Promise<void> {
-  await waitFor(
-    async () => {
-      await page.locator(`.${dropdown} .v-field`).first().click();
-      const option = page.locator('.v-overlay .v-list-item', { hasText: device }).first();
-      if (!(await option.isVisible().catch(() => false))) {
-        await page.keyboard.press('Escape');
-        return false;
-      }
-      await option.click();
-      return true;
-    },
-    15_000,
-    `${device} in the device dropdown`,
-    250,
-  );
-}
+/** Picks a device in a page's dropdown. */
+const chooseDevice = (page: Page, dropdown: string, device: string) => chooseOption(page, page.locator(`.${dropdown}`), device);
 
 /** The chart's markers as "name@time", once it draws points and its markers equal `expected`. */
 async function waitForMarkers(page: Page, chart: string, expected: string[]): Promise<void> {
@@ -54,11 +33,6 @@ async function waitForMarkers(page: Page, chart: string, expected: string[]): Pr
 
 describe('dashboard change markers on the history and COP charts in headless Chromium (npm start runtime)', function () {
   this.timeout(180_000);
-  let stack: RunningStack | undefined;
-  let browser: RunningBrowser | undefined;
-  let client: MqttClient | undefined;
-  const pages: Page[] = [];
-  const pageErrors: string[] = [];
   const now = Date.now();
   const week = periodAt(now, 'week', ZONE);
   // inside the Device page's 24 h and the Performance page's week; the other change before both
@@ -69,53 +43,33 @@ describe('dashboard change markers on the history and COP charts in headless Chr
   const copHours = Array.from({ length: Math.floor((now - week.start) / HOUR) }, (_, i) => week.start + i * HOUR + 10 * MINUTE).filter((t) => t < now);
   const copTimes = copHours.length > 0 ? copHours : [inside];
 
-  before(async function () {
-    requireBinary(this, 'chromium', 'chromium');
-    requireBinary(this, 'influxd', 'influxdb');
-    stack = await startStack({ env: { HEATPUMP_DB_PATH: '', HEATPUMP_TIME_ZONE: ZONE } });
-    // recorded as heatpump-changelog records modbus-poll's setting changes (another writer of the same file)
-    const database = new LogDatabase(path.join(stack.home, 'node-red', DEFAULT_FILE), { retentionDays: 0, retryMs: 50, maxPending: 100 });
-    database.open();
-    database.record([
-      { kind: 'setting', change: { device_id: DEVICE, setting: 'heating_curve', old_value: 1.2, new_value: 1.4, source: 'modbus', time: inside } },
-      { kind: 'setting', change: { device_id: DEVICE, setting: 'flow_offset', old_value: 0, new_value: 2, source: 'modbus', time: earlier } },
-      { kind: 'setting', change: { device_id: OTHER, setting: 'dhw_setpoint', old_value: 50, new_value: 48, source: 'modbus', time: inside } },
-    ]);
-    assert.equal(database.close(), 0, 'every write reached the file');
-    await writeLines(
-      stack.influxUrl,
-      [DEVICE, OTHER].flatMap((device) =>
-        readingTimes.map((t) => `sensor_reading,device_id=${device} temp_inlet=40,temp_outlet=45,voltage=230,current=5,power=1150,pressure_high=280,pressure_low=70 ${t}`),
-      ),
-    );
-    await writeLines(
-      stack.influxUrl,
-      copTimes.map((t) => `cop,device_id=${DEVICE} cop_modulation=3.5,cop_delta_t=3.25,cop_running=3.75,quality=1,sound=true ${t}`),
-      retentionPolicyOf(MEASUREMENT_COP),
-    );
-    client = await mqtt.connectAsync(stack.mqttUrl);
-    for (const device of [DEVICE, OTHER]) await client.publishAsync(`heatpump/${device}/status/online`, 'online', { retain: true });
-    browser = await launchBrowser();
-  });
-
-  after(async function () {
-    await client?.endAsync();
-    await browser?.close();
-    await stack?.stop();
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && stack) {
-      for (const [i, page] of pages.entries()) await screenshot(page, `dashboard-markers-failed-${i}`);
-      console.log(stack.output().split('\n').filter((line) => /warn|error/i.test(line)).slice(-20).join('\n'));
-    }
+  const suite = dashboardSuite({
+    name: 'dashboard-markers',
+    env: { HEATPUMP_DB_PATH: '', HEATPUMP_TIME_ZONE: ZONE },
+    online: [DEVICE, OTHER],
+    async prepare(stack) {
+      // recorded as heatpump-changelog records modbus-poll's setting changes (another writer of the same file)
+      recordInLog(stack, [
+        { kind: 'setting', change: { device_id: DEVICE, setting: 'heating_curve', old_value: 1.2, new_value: 1.4, source: 'modbus', time: inside } },
+        { kind: 'setting', change: { device_id: DEVICE, setting: 'flow_offset', old_value: 0, new_value: 2, source: 'modbus', time: earlier } },
+        { kind: 'setting', change: { device_id: OTHER, setting: 'dhw_setpoint', old_value: 50, new_value: 48, source: 'modbus', time: inside } },
+      ]);
+      await writeLines(
+        stack.influxUrl,
+        [DEVICE, OTHER].flatMap((device) =>
+          readingTimes.map((t) => `sensor_reading,device_id=${device} temp_inlet=40,temp_outlet=45,voltage=230,current=5,power=1150,pressure_high=280,pressure_low=70 ${t}`),
+        ),
+      );
+      await writeLines(
+        stack.influxUrl,
+        copTimes.map((t) => `cop,device_id=${DEVICE} cop_modulation=3.5,cop_delta_t=3.25,cop_running=3.75,quality=1,sound=true ${t}`),
+        retentionPolicyOf(MEASUREMENT_COP),
+      );
+    },
   });
 
   it("marks the chosen device's change inside the 24 h on every history chart, not its older change nor another device's", async function () {
-    if (!browser || !stack) throw new Error('the stack did not start');
-    const { page } = await openDashboard(browser.context, `${stack.dashboardUrl}/device`);
-    pages.push(page);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    const { page } = await suite.open('/device');
     await page.getByText('Temperature history', { exact: true }).first().waitFor({ timeout: 15_000 });
     await chooseDevice(page, 'hp-device-select', DEVICE);
     for (const chart of HISTORY_CHARTS) await waitForMarkers(page, chart, [`changes:heating_curve@${inside}`]);
@@ -124,19 +78,16 @@ describe('dashboard change markers on the history and COP charts in headless Chr
     // another device: its own change replaces the markers
     await chooseDevice(page, 'hp-device-select', OTHER);
     for (const chart of HISTORY_CHARTS) await waitForMarkers(page, chart, [`changes:dhw_setpoint@${inside}`]);
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(suite.pageErrors, []);
   });
 
   it("marks the chosen device's change inside the period on the COP chart, not its change before it", async function () {
-    if (!browser || !stack) throw new Error('the stack did not start');
-    const { page } = await openDashboard(browser.context, `${stack.dashboardUrl}/performance`);
-    pages.push(page);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    const { page } = await suite.open('/performance');
     await page.getByText('COP', { exact: true }).first().waitFor({ timeout: 15_000 });
     await chooseDevice(page, 'hp-perf-device-select', DEVICE);
     // the page's default period: this week
     await waitForMarkers(page, 'hp_dash_perf_chart_cop', [`changes:heating_curve@${inside}`]);
     await screenshot(page, 'dashboard-markers-cop');
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(suite.pageErrors, []);
   });
 });

@@ -2,14 +2,12 @@
 // against the runtime `npm start` builds, with cop windows and energy_daily days written into its
 // influxd as heatpump-performance writes them. Every wait is for a condition, never for a time.
 import assert from 'node:assert/strict';
-import mqtt, { type MqttClient } from 'mqtt';
 import type { Page } from 'playwright-core';
 import { MEASUREMENT_COP } from '../../nodes/heatpump-performance/analyser';
 import { MEASUREMENT_ENERGY_DAILY } from '../../nodes/heatpump-performance/daily';
 import { periodAt, periodsBetween } from '../../nodes/heatpump-performance/periods';
 import { retentionPolicyOf } from '../../nodes/shared/retention';
-import { requireBinary } from '../support/system';
-import { chartSeries, launchBrowser, openDashboard, screenshot, startStack, waitFor, writeLines, type RunningBrowser, type RunningStack } from '../support/browser';
+import { chartSeries, chooseOption, dashboardSuite, screenshot, waitFor, writeLines } from '../support/browser';
 
 const HOUR = 3_600_000;
 const ZONE = 'Europe/Berlin';
@@ -20,11 +18,7 @@ const seriesPoints = async (page: Page, chart: string, name: string) => (await c
 
 describe('dashboard Performance page in headless Chromium (npm start runtime)', function () {
   this.timeout(180_000);
-  let stack: RunningStack | undefined;
-  let browser: RunningBrowser | undefined;
-  let client: MqttClient | undefined;
   let page: Page;
-  const pageErrors: string[] = [];
   const now = Date.now();
   const week = periodAt(now, 'week', ZONE);
   const today = periodAt(now, 'day', ZONE);
@@ -36,57 +30,32 @@ describe('dashboard Performance page in headless Chromium (npm start runtime)', 
   // one cop window per hour of this week so far (whole hours before now)
   const copHours = Array.from({ length: Math.floor((now - week.start) / HOUR) }, (_, i) => week.start + i * HOUR + 10 * 60_000).filter((t) => t < now);
 
+  const suite = dashboardSuite({
+    name: 'dashboard-performance',
+    online: [DEVICE],
+    async prepare(stack) {
+      const day = (start: number) => {
+        const sound = start !== lowQualityDay;
+        return `energy_daily,device_id=${DEVICE} heat_energy=10,electrical_energy=2.5,spf=4,defrost_count=2i,defrost_minutes=7.5,compressor_starts=6i,max_starts_per_hour=3i,short_cycling=${!sound},quality=${sound ? 0.95 : 0.5},sound=${sound} ${start}`;
+      };
+      // in the retention policies heatpump-batch writes them to
+      await writeLines(stack.influxUrl, [...monthDays, ...weekDays].map(day), retentionPolicyOf(MEASUREMENT_ENERGY_DAILY));
+      await writeLines(
+        stack.influxUrl,
+        copHours.map((t) => `cop,device_id=${DEVICE} cop_modulation=3.5,cop_delta_t=3.25,cop_running=3.75,quality=1,sound=true ${t}`),
+        retentionPolicyOf(MEASUREMENT_COP),
+      );
+    },
+  });
+  const pageErrors = suite.pageErrors;
+
   before(async function () {
-    requireBinary(this, 'chromium', 'chromium');
-    requireBinary(this, 'influxd', 'influxdb');
-    stack = await startStack();
-    const day = (start: number) => {
-      const sound = start !== lowQualityDay;
-      return `energy_daily,device_id=${DEVICE} heat_energy=10,electrical_energy=2.5,spf=4,defrost_count=2i,defrost_minutes=7.5,compressor_starts=6i,max_starts_per_hour=3i,short_cycling=${!sound},quality=${sound ? 0.95 : 0.5},sound=${sound} ${start}`;
-    };
-    // in the retention policies heatpump-batch writes them to
-    await writeLines(stack.influxUrl, [...monthDays, ...weekDays].map(day), retentionPolicyOf(MEASUREMENT_ENERGY_DAILY));
-    await writeLines(
-      stack.influxUrl,
-      copHours.map((t) => `cop,device_id=${DEVICE} cop_modulation=3.5,cop_delta_t=3.25,cop_running=3.75,quality=1,sound=true ${t}`),
-      retentionPolicyOf(MEASUREMENT_COP),
-    );
-    client = await mqtt.connectAsync(stack.mqttUrl);
-    await client.publishAsync(`heatpump/${DEVICE}/status/online`, 'online', { retain: true });
-    browser = await launchBrowser();
-    ({ page } = await openDashboard(browser.context, `${stack.dashboardUrl}/performance`));
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-  });
-
-  after(async function () {
-    await client?.endAsync();
-    await browser?.close();
-    await stack?.stop();
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && stack) {
-      console.log(stack.output().split('\n').filter((line) => /warn|error/i.test(line)).slice(-20).join('\n'));
-    }
+    ({ page } = await suite.open('/performance'));
   });
 
   it('shows the week of the chosen device: COP per hour, energy per day and month, SPF to date, defrosts, a low-quality day marked', async function () {
     for (const title of ['COP', 'Energy', 'This year', 'Defrost and cycling', 'Days']) await page.getByText(title, { exact: true }).first().waitFor({ timeout: 15_000 });
-    await waitFor(
-      async () => {
-        await page.locator('.hp-perf-device-select .v-field').first().click();
-        const option = page.locator('.v-overlay .v-list-item', { hasText: DEVICE }).first();
-        if (!(await option.isVisible().catch(() => false))) {
-          await page.keyboard.press('Escape');
-          return false;
-        }
-        await option.click();
-        return true;
-      },
-      15_000,
-      `${DEVICE} in the device dropdown`,
-      250,
-    );
+    await chooseOption(page, page.locator('.hp-perf-device-select'), DEVICE);
     // Default range of the page's device view: the current week
     await waitFor(async () => (await seriesPoints(page, 'hp_dash_perf_chart_cop', 'COP modulation')) === copHours.length, 15_000, `${copHours.length} hourly COP points`);
     assert.equal(await seriesPoints(page, 'hp_dash_perf_chart_cop', 'COP ΔT'), copHours.length);

@@ -5,11 +5,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt from 'mqtt';
 import type { Page } from 'playwright-core';
 import { requireBinary } from '../support/system';
 import {
   chartSeries,
+  chooseOption,
+  dashboardSuite,
   delay,
   launchBrowser,
   openDashboard,
@@ -60,60 +62,33 @@ async function showPage(page: Page, dashboardUrl: string, path: string, groupTit
  * waits until the dropdown shows it: on a busy machine the options may arrive after the click.
  */
 async function chooseDevice(page: Page, device: string): Promise<void> {
-  await waitFor(
-    async () => {
-      await page.locator('.hp-device-select .v-field').first().click();
-      const option = page.locator('.v-overlay .v-list-item', { hasText: device }).first();
-      if (!(await option.isVisible().catch(() => false))) {
-        await page.keyboard.press('Escape');
-        return false;
-      }
-      await option.click();
-      return true;
-    },
-    15_000,
-    `${device} in the device dropdown`,
-    250,
-  );
+  await chooseOption(page, page.locator('.hp-device-select'), device);
   await waitFor(async () => ((await page.locator('.hp-device-select').textContent()) ?? '').includes(device), 15_000, `${device} shown as chosen`);
 }
 
 describe('dashboard in headless Chromium (npm start runtime)', function () {
   this.timeout(180_000);
-  let stack: RunningStack | undefined;
-  let browser: RunningBrowser | undefined;
   let secondBrowser: RunningBrowser | undefined;
-  let client: MqttClient | undefined;
   let page: Page;
-  const pageErrors: string[] = [];
+  const suite = dashboardSuite({
+    name: 'dashboard',
+    online: ['site1'],
+    async prepare(_stack, client) {
+      await client.publishAsync('heatpump/site1/data', JSON.stringify(devicePayload('site1')));
+    },
+  });
+  const pageErrors = suite.pageErrors;
 
   before(async function () {
-    requireBinary(this, 'chromium', 'chromium');
-    requireBinary(this, 'influxd', 'influxdb');
-    stack = await startStack();
-    client = await mqtt.connectAsync(stack.mqttUrl);
-    await client.publishAsync('heatpump/site1/status/online', 'online', { retain: true });
-    await client.publishAsync('heatpump/site1/data', JSON.stringify(devicePayload('site1')));
-    browser = await launchBrowser();
-    ({ page } = await openDashboard(browser.context, `${stack.dashboardUrl}/fleet`));
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    ({ page } = await suite.open('/fleet'));
   });
 
   after(async function () {
-    await client?.endAsync();
     await secondBrowser?.close();
-    await browser?.close();
-    await stack?.stop();
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && stack) {
-      console.log(stack.output().split('\n').filter((line) => /warn|error/i.test(line)).slice(-20).join('\n'));
-    }
   });
 
   it('renders every page with its groups and widgets, without page errors', async function () {
-    assert.ok(stack);
+    const { stack } = suite;
     await showPage(page, stack.dashboardUrl, '/fleet', ['Fleet', 'Devices']);
     await page.getByText('site1', { exact: true }).first().waitFor({ timeout: 10_000 });
     for (const column of ['Status', 'Last seen', 'Inlet', 'Power', 'Active alerts']) {
@@ -150,7 +125,7 @@ describe('dashboard in headless Chromium (npm start runtime)', function () {
   });
 
   it('shows a reading published over MQTT on the gauges within 2 s', async function () {
-    assert.ok(stack && client);
+    const { stack, client } = suite;
     await showPage(page, stack.dashboardUrl, '/device', ['Temperatures']);
     await waitFor(() => gaugeValue(page, 'voltage'), 5000, 'a first voltage on the gauge');
     const published = Date.now();
@@ -163,7 +138,7 @@ describe('dashboard in headless Chromium (npm start runtime)', function () {
   });
 
   it('raises a toast and an active-alerts row for a critical alert, and drops the row when it clears', async function () {
-    assert.ok(stack && client);
+    const { stack, client } = suite;
     await client.publishAsync('heatpump/site1/data', JSON.stringify(devicePayload('site1', { voltage: 252.5 })));
     const toast = page.getByText(/CRITICAL · site1: .*252\.5/).first();
     await toast.waitFor({ timeout: 5000 });
@@ -186,7 +161,7 @@ describe('dashboard in headless Chromium (npm start runtime)', function () {
   });
 
   it('keeps the alert history filters per browser', async function () {
-    assert.ok(stack);
+    const { stack } = suite;
     // the first browser still shows the critical alert of the test before in its history table
     await showPage(page, stack.dashboardUrl, '/alerts', ['Alert history']);
     const firstRows = page.locator('.hp-alert-history tr', { hasText: 'voltage_high' });
@@ -197,8 +172,7 @@ describe('dashboard in headless Chromium (npm start runtime)', function () {
 
     const third = await launchBrowser();
     try {
-      const { page: other } = await openDashboard(third.context, `${stack.dashboardUrl}/alerts`);
-      other.on('pageerror', (err) => pageErrors.push(err.message));
+      const { page: other } = await suite.open('/alerts', third.context);
       // its page-view request fills the table; on a busy machine a Refresh may be needed once the form has its defaults
       const otherRows = other.locator('.hp-alert-history tr', { hasText: 'voltage_high' });
       await waitFor(async () => {
@@ -223,7 +197,7 @@ describe('dashboard in headless Chromium (npm start runtime)', function () {
   });
 
   it('opens the Device page from a fleet row and draws 24 h of history from InfluxDB', async function () {
-    assert.ok(stack && client);
+    const { stack, client } = suite;
     // 120 known points 10 min apart over the last 20 h: each falls in its own 2-min chart window
     const now = Date.now();
     const expected = Array.from({ length: 120 }, (_, i) => ({ time: now - (i + 1) * 600_000, inlet: 30 + (i % 7) + 0.5 }));
@@ -263,13 +237,12 @@ describe('dashboard in headless Chromium (npm start runtime)', function () {
   });
 
   it('keeps the Device page selection per browser: each shows its own device live', async function () {
-    assert.ok(stack && client);
+    const { stack, client } = suite;
     await client.publishAsync('heatpump/site2/status/online', 'online', { retain: true });
     await client.publishAsync('heatpump/site1/data', JSON.stringify(devicePayload('site1', { voltage: 221.1 })));
     await client.publishAsync('heatpump/site2/data', JSON.stringify(devicePayload('site2', { voltage: 242.2 })));
     secondBrowser = await launchBrowser();
-    const { page: other } = await openDashboard(secondBrowser.context, `${stack.dashboardUrl}/device`);
-    other.on('pageerror', (err) => pageErrors.push(err.message));
+    const { page: other } = await suite.open('/device', secondBrowser.context);
     await other.getByText('Temperatures', { exact: true }).first().waitFor({ timeout: 15_000 });
     await showPage(page, stack.dashboardUrl, '/device', ['Temperatures']);
 

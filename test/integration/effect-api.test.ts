@@ -9,12 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { startInfluxd, type RunningInfluxd } from '../../scripts/lib/influxd';
 import { requireBinary } from '../support/system';
+import { copWindowLines } from '../support/cop-windows';
 import { eventually, startProduct, type RunningProduct } from '../support/runtime';
 
 const DB = 'heatpump';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const WINDOW = 5 * 60_000;
 const TRUE_CHANGE_PERCENT = 10;
 /**
  * The generated COP varies ±3 % from hour to hour and by up to 0.2 within a 2 K bin, where the
@@ -22,15 +22,6 @@ const TRUE_CHANGE_PERCENT = 10;
  * a percentage point here, plus the noise stay within this of the true change.
  */
 const TOLERANCE_PERCENT = 1.5;
-
-/** Park-Miller: the same series on every run. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 16_807) % 2_147_483_647;
-    return state / 2_147_483_647;
-  };
-}
 
 interface EffectAnswer {
   before: { hours: number; spf: number };
@@ -57,28 +48,7 @@ describe('before / after effect API end to end (npm start, influxd)', function (
   const at = Math.floor(Date.now() / HOUR) * HOUR - 8 * DAY + 30 * 60_000;
   /** hours after the change whose last window defrosts: they and the hour after are left out */
   const defrostAtHourEnd = [30, 60, 90];
-
-  function copLines(): string[] {
-    const noise = random(7);
-    const lines: string[] = [];
-    for (let hour = -7 * 24; hour < 7 * 24; hour++) {
-      const after = hour >= 0;
-      const hourNoise = 1 + 0.06 * (noise() - 0.5);
-      for (let w = 0; w < 12; w++) {
-        const t = at + hour * HOUR + w * WINDOW;
-        // a daily swing of ±5 K around 5 °C before the change and 0 °C after it
-        const outdoor = (after ? 0 : 5) + 5 * Math.sin((2 * Math.PI * (t - at)) / DAY);
-        const cop = (3 + 0.1 * outdoor) * (after ? 1 + TRUE_CHANGE_PERCENT / 100 : 1) * hourNoise;
-        const defrosting = (after && w === 11 && defrostAtHourEnd.includes(hour)) || (hour === -100 && w === 4);
-        // a defrost draws heat from the circuit: the window's heat is negative
-        const heat = defrosting ? -500 : 1000 * cop;
-        lines.push(
-          `cop,device_id=hp-effect electrical_power=1000,thermal_power_delta_t=${heat.toFixed(3)},cop_running=${(heat / 1000).toFixed(4)},outdoor_temperature=${outdoor.toFixed(3)},flow_temperature=35,defrost_share=${defrosting ? 0.5 : 0},quality=1,sound=true ${t}`,
-        );
-      }
-    }
-    return lines;
-  }
+  const defrosting = (hour: number, window: number) => (hour >= 0 && window === 11 && defrostAtHourEnd.includes(hour)) || (hour === -100 && window === 4);
 
   before(async function () {
     requireBinary(this, 'influxd', 'influxdb');
@@ -87,7 +57,7 @@ describe('before / after effect API end to end (npm start, influxd)', function (
     product = await startProduct({ INFLUXDB_URL: influx.url });
     await eventually(async () => ((await api('/api/health')).body as { status?: string }).status !== undefined || undefined, 20_000, 'the API answers');
     // into the retention policy heatpump-batch writes cop windows to (nodes/shared/retention.ts)
-    const res = await fetch(`${influx.url}/write?db=${DB}&rp=hourly&precision=ms`, { method: 'POST', body: copLines().join('\n') });
+    const res = await fetch(`${influx.url}/write?db=${DB}&rp=hourly&precision=ms`, { method: 'POST', body: copWindowLines({ deviceId: 'hp-effect', at, days: 7, changePercent: TRUE_CHANGE_PERCENT, defrosting }).join('\n') });
     assert.equal(res.status, 204, await res.text());
   });
 

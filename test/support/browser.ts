@@ -5,9 +5,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import mqtt, { type MqttClient } from 'mqtt';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { freePort } from '../../scripts/lib/ports';
+import { LogDatabase } from '../../nodes/heatpump-database/log-database';
+import { DEFAULT_FILE } from '../../nodes/heatpump-database/options';
+import type { LogWrite } from '../../nodes/heatpump-database/store';
 import { projectRoot } from './node-red';
+import { requireBinary } from './system';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -233,8 +238,123 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return file;
 }
 
+/**
+ * Records change log entries and events into the running stack's SQLite file as heatpump-changelog
+ * records them: a second writer of the same file, as another Node-RED flow would be.
+ */
+export function recordInLog(stack: RunningStack, writes: readonly LogWrite[]): void {
+  const database = new LogDatabase(path.join(stack.home, 'node-red', DEFAULT_FILE), { retentionDays: 0, retryMs: 50, maxPending: 100 });
+  database.open();
+  database.record(writes);
+  const unwritten = database.close();
+  if (unwritten !== 0) throw new Error(`${unwritten} change log writes did not reach the file`);
+}
+
 /** Writes InfluxDB line protocol into `heatpump`/`raw` over the v1 HTTP API. */
 export async function writeLines(influxUrl: string, lines: string[], retentionPolicy = 'raw'): Promise<void> {
   const response = await fetch(`${influxUrl}/write?db=heatpump&rp=${retentionPolicy}&precision=ms`, { method: 'POST', body: lines.join('\n') });
   if (response.status !== 204) throw new Error(`InfluxDB write failed: ${response.status} ${await response.text()}`);
+}
+
+/**
+ * Picks an option of a Vuetify v-select (a ui-dropdown, or a dropdown of a ui-form): opens it and
+ * clicks the option, again until it is offered: on a busy machine the options may arrive after the click.
+ */
+export async function chooseOption(page: Page, select: Locator, option: string): Promise<void> {
+  await waitFor(
+    async () => {
+      await select.locator('.v-field').first().click();
+      const item = page.locator('.v-overlay .v-list-item', { hasText: option }).first();
+      if (!(await item.isVisible().catch(() => false))) {
+        await page.keyboard.press('Escape');
+        return false;
+      }
+      await item.click();
+      return true;
+    },
+    15_000,
+    `${option} in the dropdown`,
+    250,
+  );
+}
+
+export interface DashboardSuiteOptions {
+  /** names the screenshots taken when a test fails: `<name>-failed-<n>.png` */
+  name: string;
+  /** extra environment for the runtime */
+  env?: Record<string, string>;
+  /** devices announced online (retained) before the browser opens, so the pages' dropdowns offer them */
+  online?: string[];
+  /** fills the running stack (SQLite file, InfluxDB, MQTT) before the browser opens */
+  prepare?: (stack: RunningStack, client: MqttClient) => Promise<void> | void;
+}
+
+/** The parts of a dashboard suite; set once its `before` hook has run. */
+export interface DashboardSuite {
+  readonly stack: RunningStack;
+  readonly client: MqttClient;
+  readonly browser: RunningBrowser;
+  /** every error thrown in a page the suite opened */
+  readonly pageErrors: string[];
+  /** opens a dashboard page (a path under /dashboard) in the suite's browser or in `context` */
+  open(pagePath: string, context?: BrowserContext): Promise<{ page: Page; traffic: SocketTraffic }>;
+}
+
+/**
+ * The set-up every dashboard browser suite shares, as hooks of the calling `describe`: chromium and
+ * influxd required (skip locally, fail on CI), `npm start`'s runtime, an MQTT client, a browser;
+ * on a failed test a screenshot of each opened page and the runtime's last warnings; all of it
+ * stopped after the suite.
+ */
+export function dashboardSuite(options: DashboardSuiteOptions): DashboardSuite {
+  let stack: RunningStack | undefined;
+  let client: MqttClient | undefined;
+  let browser: RunningBrowser | undefined;
+  const pages: Page[] = [];
+  const pageErrors: string[] = [];
+  const started = <T>(part: T | undefined, what: string): T => {
+    if (part === undefined) throw new Error(`the dashboard suite has no ${what}: its before hook did not run or failed`);
+    return part;
+  };
+
+  before(async function () {
+    requireBinary(this, 'chromium', 'chromium');
+    requireBinary(this, 'influxd', 'influxdb');
+    stack = await startStack({ env: options.env });
+    client = await mqtt.connectAsync(stack.mqttUrl);
+    for (const device of options.online ?? []) await client.publishAsync(`heatpump/${device}/status/online`, 'online', { retain: true });
+    await options.prepare?.(stack, client);
+    browser = await launchBrowser();
+  });
+
+  after(async function () {
+    await client?.endAsync();
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state !== 'failed' || !stack) return;
+    for (const [i, page] of pages.entries()) if (!page.isClosed()) await screenshot(page, `${options.name}-failed-${i}`);
+    console.log(stack.output().split('\n').filter((line) => /warn|error/i.test(line)).slice(-20).join('\n'));
+  });
+
+  return {
+    get stack() {
+      return started(stack, 'runtime');
+    },
+    get client() {
+      return started(client, 'MQTT client');
+    },
+    get browser() {
+      return started(browser, 'browser');
+    },
+    pageErrors,
+    async open(pagePath, context) {
+      const opened = await openDashboard(context ?? started(browser, 'browser').context, `${started(stack, 'runtime').dashboardUrl}${pagePath}`);
+      opened.page.on('pageerror', (err) => pageErrors.push(err.message));
+      pages.push(opened.page);
+      return opened;
+    },
+  };
 }

@@ -222,7 +222,7 @@ describe('change log: table rows for the dashboard', function () {
     unit: null, source: 'modbus', text: null, author: null, updated: null, ...fields,
   });
   const rows: [string, ChangelogEntry, Partial<ReturnType<typeof changelogRow>>][] = [
-    ['a setting: old -> new, no delete button', entry({}), { what: 'heating_curve', change: '1.2 -> 1.4', source: 'modbus', author: '', delete: '' }],
+    ['a setting: old -> new, no delete button', entry({}), { device: 'site1', device_id: 'site1', what: 'heating_curve', change: '1.2 -> 1.4', source: 'modbus', author: '', delete: '' }],
     ['a setting with a unit', entry({ setting: 'flow_setpoint', old_value: 45, new_value: 40, unit: '°C' }), { change: '45 -> 40 °C' }],
     ['text and booleans', entry({ old_value: 'eco', new_value: true }), { change: 'eco -> true' }],
     ['a value that was not known', entry({ old_value: null }), { change: '– -> 1.4' }],
@@ -232,7 +232,7 @@ describe('change log: table rows for the dashboard', function () {
       entry({ kind: 'note', setting: null, old_value: null, new_value: null, source: 'manual', text: 'filter cleaned', author: 'anna' }),
       { what: 'note', change: 'filter cleaned', source: 'manual', author: 'anna', delete: 'Delete' },
     ],
-    ['a note for every device', entry({ kind: 'note', device_id: null, setting: null, text: 'tariff changed', source: 'manual' }), { device: 'all devices', author: '' }],
+    ['a note for every device', entry({ kind: 'note', device_id: null, setting: null, text: 'tariff changed', source: 'manual' }), { device: 'all devices', device_id: null, author: '' }],
   ];
   for (const [name, input, expected] of rows) {
     it(`shows ${name}`, function () {
