@@ -200,9 +200,9 @@ async function runPipeline(name: string, flows: object[], env: Record<string, st
   let stalledSince = performance.now();
   while (landed < total && performance.now() < deadline) {
     await sleep(POLL_MS);
-    // nothing more for 10 s: what is missing is lost
+    // nothing more for 30 s (a write is retried for up to 30 s): what is missing is lost
     if (landed !== lastLanded) [lastLanded, stalledSince] = [landed, performance.now()];
-    else if (performance.now() - stalledSince > 10_000) break;
+    else if (performance.now() - stalledSince > 30_000) break;
   }
   clearInterval(poller);
   const end = landed > 0 ? landedAt[landed - 1] ?? performance.now() : performance.now();
@@ -342,8 +342,14 @@ export async function run(): Promise<void> {
     const arrayMet = array.readingsPerSecond >= TARGETS.arrayReadingsPerSecond * 0.98 && array.landed === array.sent && array.p99 <= TARGETS.arrayP99Ms;
     console.log(`    arrays >= ${TARGETS.arrayReadingsPerSecond} readings/s, 0 lost, p99 <= ${TARGETS.arrayP99Ms} ms: ${array.readingsPerSecond.toFixed(0)}/s, ${array.sent - array.landed} lost, p99 ${array.p99.toFixed(0)} ms ${verdict(arrayMet)}`);
     console.log(`    publish -> WebSocket p99 <= ${TARGETS.wsP99Ms} ms at ${WS_RATE} readings/s: ${ws.p99.toFixed(0)} ms (per-reading nodes ${wsPerReading.p99.toFixed(0)} ms) ${verdict(ws.p99 <= TARGETS.wsP99Ms)}`);
-    const fleetMet = fleetRun.cores <= TARGETS.fleetCores && fleetRun.landed === fleetRun.sent;
-    console.log(`    ${FLEET_DEVICES} devices at the firmware's cadence under ${TARGETS.fleetCores} core: ${fleetRun.cores.toFixed(2)} cores, ${fleetRun.sent - fleetRun.landed} lost ${verdict(fleetMet)}`);
+    // On a shared machine the child may fall behind the offered rate; the CPU it needs for that rate
+    // is its CPU per reading times the rate.
+    const fleetCores = (fleetRun.cpuSeconds / Math.max(1, fleetRun.landed)) * fleetMessagesPerSecond * ARRAY_SIZE;
+    const fleetMet = fleetCores <= TARGETS.fleetCores && fleetRun.landed === fleetRun.sent;
+    console.log(
+      `    ${FLEET_DEVICES} devices at the firmware's cadence (${(fleetMessagesPerSecond * ARRAY_SIZE).toFixed(0)} readings/s) under ${TARGETS.fleetCores} core: ` +
+        `${fleetCores.toFixed(2)} cores (CPU per reading x rate; ${fleetRun.cores.toFixed(2)} over the run), ${fleetRun.sent - fleetRun.landed} lost ${verdict(fleetMet)}`,
+    );
   } finally {
     await broker.close();
     await influx.stop();

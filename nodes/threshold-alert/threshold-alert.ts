@@ -19,6 +19,12 @@ import type { AlertMsg, AnnotatedMsg, ThresholdAlertDef } from './types';
 
 const TYPE = 'threshold-alert';
 const STATE_KEY = 'thresholdAlertState';
+/**
+ * State changed by readings is saved at most this often: a save copies every device's state, so
+ * one per reading would cost a fleet of n new devices n² copies. API, control and reset changes
+ * are saved at once; close saves what is left.
+ */
+const SAVE_PACE_MS = 1000;
 
 type Send = (msg: Array<NodeMessage | NodeMessage[] | null>) => void;
 type SettingMsg = NodeMessage & { payload: RuleSettingChange };
@@ -96,6 +102,14 @@ const init = (RED: NodeAPI): void => {
       status.show(critical > 0 ? 'error' : warning > 0 ? 'busy' : 'ok', text);
     };
     const save = (): Promise<void> => saveState(node.context(), STATE_KEY, engine.snapshot(), store);
+    let pacedSave: NodeJS.Timeout | undefined;
+    const saveInChain = (): void => {
+      pacedSave = undefined;
+      queue = queue.then(save).catch((thrown: unknown) => node.error(RED._('threshold-alert.errors.save-failed', { reason: errorOf(thrown).message })));
+    };
+    const saveSoon = (): void => {
+      pacedSave ??= setTimeout(saveInChain, SAVE_PACE_MS);
+    };
     /** Rule changes as setting changes on output 4, for the change log. */
     const settingMsgs = (changes: readonly DeviceRuleChange[], source: RuleSettingChange['source'], author: string | null): SettingMsg[] => {
       const now = Date.now();
@@ -135,7 +149,7 @@ const init = (RED: NodeAPI): void => {
         if (events.length > 0) send([events, null]);
       } else if (events.length > 0 || annotated !== null) send([events.length > 0 ? events : null, annotated]);
       report(result.events);
-      if (result.changed) await save();
+      if (result.changed) saveSoon();
       showStatus();
       done();
     }
@@ -270,6 +284,10 @@ const init = (RED: NodeAPI): void => {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       // Let queued messages and their saves finish so a restart finds the latest state.
+      if (pacedSave !== undefined) {
+        clearTimeout(pacedSave);
+        saveInChain();
+      }
       void queue.finally(() => {
         readingsOut?.close();
         status.cancel();
