@@ -135,7 +135,7 @@ const init = (RED: NodeAPI): void => {
       .catch((thrown: unknown) => node.error(RED._('threshold-alert.errors.load-failed', { reason: errorOf(thrown).message })))
       .then(showStatus);
 
-    // With readingsEvery, output 2 carries at most one message per device (msg.topic) that often:
+    // With readingsEvery, output 2 carries at most one message per device that often:
     // the first at once, then the latest, so a display is not fed at the ingest rate.
     const readingsOut =
       readingsEvery.value > 0 ? new Coalescer<AnnotatedMsg>(readingsEvery.value * 1000, (annotated) => node.send([null, annotated])) : undefined;
@@ -145,7 +145,7 @@ const init = (RED: NodeAPI): void => {
       lastDevice = deviceId;
       const events: AlertMsg[] = result.events.map((event) => ({ topic: event.device_id, payload: event }));
       if (readingsOut !== undefined && annotated !== null) {
-        readingsOut.offer(typeof annotated.topic === 'string' ? annotated.topic : deviceId, annotated);
+        readingsOut.offer(deviceId, annotated);
         if (events.length > 0) send([events, null]);
       } else if (events.length > 0 || annotated !== null) send([events.length > 0 ? events : null, annotated]);
       report(result.events);
