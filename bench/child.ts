@@ -21,7 +21,11 @@ export async function startNodeRedChild(name: string, flows: object[], env: Reco
   const flowFile = path.join(dir, 'flows.json');
   fs.writeFileSync(flowFile, JSON.stringify(flows));
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(__dirname, 'node-red-child.js'), flowFile, String(port)], {
+  // BENCH_CPU_PROFILE=<dir>: the child writes a V8 CPU profile there when it exits (open it in
+  // Chrome DevTools, or summarise it with `node dist/bench/profile-top.js <file>`).
+  const profileDir = process.env.BENCH_CPU_PROFILE;
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`] : [];
+  const child = spawn(process.execPath, [...profile, path.join(__dirname, 'node-red-child.js'), flowFile, String(port)], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -18,16 +18,18 @@ interface DeliveryEvent {
 /**
  * Counts message deliveries between nodes (the runtime's postDeliver hook), and the path of the
  * first reading: every delivery that carries the _msgid of the first message heatpump-decode (or,
- * in a flow without it, any node) received.
+ * in a flow without it, any node) received; and the deliveries into each node type, which
+ * GET /bench/deliveries answers while the flow runs (the bench's count of a flow without a database).
  */
-function countHops(): { deliveries: number; path: string[] } {
-  const hops = { deliveries: 0, path: [] as string[] };
+function countHops(): { deliveries: number; path: string[]; into: Record<string, number> } {
+  const hops = { deliveries: 0, path: [] as string[], into: {} as Record<string, number> };
   let traced: string | undefined;
   (RED as unknown as { hooks: { add(name: string, hook: (event: DeliveryEvent) => void): void } }).hooks.add('postDeliver.benchHops', (event) => {
     hops.deliveries += 1;
     const id = event.msg?._msgid;
     const from = event.source?.node?.type ?? '?';
     const to = event.destination?.node?.type ?? '?';
+    hops.into[to] = (hops.into[to] ?? 0) + 1;
     if (traced === undefined && from === 'mqtt in') traced = id;
     if (id !== undefined && id === traced) hops.path.push(`${from} -> ${to}`);
   });
@@ -52,14 +54,17 @@ async function main(): Promise<void> {
   const app = express();
   const server = http.createServer(app);
   RED.init(server, settings as unknown as Parameters<typeof RED.init>[1]);
+  const hops = countHops();
+  app.get('/bench/deliveries', (_req, res) => {
+    res.json(hops.into);
+  });
   app.use('/', RED.httpAdmin);
   app.use('/', RED.httpNode);
-  const hops = countHops();
   await RED.start();
   await new Promise<void>((resolve) => server.listen(Number(portText), '127.0.0.1', resolve));
   console.log('ready');
   process.on('SIGTERM', () => {
-    console.log(`hops ${JSON.stringify(hops)}`);
+    console.log(`hops ${JSON.stringify({ deliveries: hops.deliveries, path: hops.path })}`);
     void RED.stop().then(() => {
       fs.rmSync(userDir, { recursive: true, force: true });
       process.exit(0);

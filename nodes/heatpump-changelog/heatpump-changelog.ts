@@ -8,9 +8,17 @@ import { parseLogRequest } from './request';
 import type { HeatpumpChangelogDef } from './types';
 import type { HeatpumpDatabaseNode } from '../heatpump-database/types';
 import { DatabaseUnavailable, type LogDatabase, type LogDatabaseState } from '../heatpump-database/log-database';
+import type { LogWrite } from '../heatpump-database/store';
 import { errorOf, failInput, refuseConfiguration } from '../shared/errors';
 import { httpCallOf } from '../shared/http-call';
 import { setStatus } from '../shared/status';
+
+/**
+ * Writes from the flows are gathered this long and go to the file in one transaction: every
+ * transaction waits for the disk (fsync) on the runtime's thread, so one per message would stall
+ * every flow when a large fleet comes online at once.
+ */
+const GATHER_WRITES_MS = 100;
 
 const init = (RED: NodeAPI): void => {
   function HeatpumpChangelog(this: Node, config: HeatpumpChangelogDef) {
@@ -36,6 +44,19 @@ const init = (RED: NodeAPI): void => {
     database.on('state', showState);
     showState(database.state);
 
+    let gathered: LogWrite[] = [];
+    let gatherTimer: NodeJS.Timeout | undefined;
+    // kept in memory while the file cannot be written: the status says so
+    const writeGathered = (): void => {
+      clearTimeout(gatherTimer);
+      gatherTimer = undefined;
+      if (gathered.length === 0) return;
+      const writes = gathered;
+      gathered = [];
+      database.record(writes);
+      showState(database.state);
+    };
+
     this.on('input', (msg, send, done) => {
       const now = Date.now();
       const call = httpCallOf(msg);
@@ -43,11 +64,12 @@ const init = (RED: NodeAPI): void => {
         const write = logWriteOf(msg.payload, now);
         if (!write.ok) return failInput(this, done, RED._('heatpump-changelog.status.bad-message'), RED._('heatpump-changelog.errors.bad-message', { error: write.error }));
         recorded += 1;
-        // kept in memory while the file cannot be written: the status says so, the message is done
-        database.record([write.value]);
-        showState(database.state);
+        gathered.push(write.value);
+        gatherTimer ??= setTimeout(writeGathered, GATHER_WRITES_MS);
         return done();
       }
+      // an answer includes every message that came before the request
+      writeGathered();
       const parsed = parseLogRequest(call);
       // A bad API call is the caller's mistake, answered with a JSON error, not a flow error.
       const reply = (statusCode: number, payload: unknown) => send({ ...msg, statusCode, payload, headers: { 'content-type': 'application/json; charset=utf-8' } });
@@ -71,6 +93,7 @@ const init = (RED: NodeAPI): void => {
     });
 
     this.on('close', (_removed: boolean, done: () => void) => {
+      writeGathered();
       database.off('state', showState);
       this.status({});
       done();

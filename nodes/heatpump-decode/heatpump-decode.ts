@@ -7,7 +7,7 @@ import { fleetOf, type FleetLink } from '../shared/fleet-link';
 import { alertToPoint, metricsToPoint, readingToPoint } from '../shared/points';
 import { PacedStatus } from '../shared/paced-status';
 import { decodeMessage, optionsFromConfig } from './decode';
-import type { AlertMsg, DecodeResult, FieldProblem, HeatpumpDecodeDef, MetricsMsg, OutputMode, PointsMsg, Problem, ReadingMsg, Warning } from './types';
+import type { AlertMsg, DecodeResult, FieldProblem, HeatpumpDecodeDef, MetricsMsg, OutputMode, PointsMsg, Problem, ReadingMsg, ReadingsMsg, Warning } from './types';
 
 /** At most this many problems are spelled out in the one done(err) text of a message. */
 const MAX_LISTED_PROBLEMS = 10;
@@ -16,7 +16,7 @@ const init = (RED: NodeAPI): void => {
   function HeatpumpDecode(this: Node, config: HeatpumpDecodeDef) {
     RED.nodes.createNode(this, config);
     const node = this;
-    const mode: OutputMode = config.output === 'points' ? 'points' : 'reading';
+    const mode: OutputMode = config.output === 'points' || config.output === 'readings' ? config.output : 'reading';
     const { options, problems: configProblems } = optionsFromConfig(config);
     if (configProblems.length > 0) {
       // Unusable settings fall back to the defaults; say so once instead of failing every message.
@@ -77,7 +77,7 @@ const init = (RED: NodeAPI): void => {
       try {
         const now = Date.now();
         const result = decodeMessage(msg.payload, msg.topic, options, now);
-        const sent = mode === 'points' ? sendPoints(msg, result, send) : sendItems(msg, result, send);
+        const sent = mode === 'points' ? sendPoints(msg, result, send) : mode === 'readings' ? sendReadingArray(msg, result, send) : sendItems(msg, result, send);
         accepted += sent;
         rejected += result.problems.length;
         for (const { fieldProblems } of result.readings) leftOut += fieldProblems.length;
@@ -135,7 +135,43 @@ const init = (RED: NodeAPI): void => {
       if (timestampReplaced) out.timestampReplaced = true;
       return out;
     });
-    const alerts: AlertMsg[] = result.alerts.map(({ alert, timestampReplaced }) => {
+    const alerts = alertMsgs(msg, result);
+    const outputOne: Array<ReadingMsg | MetricsMsg> = [...readings, ...metrics];
+    if (outputOne.length > 0 || alerts.length > 0) send([outputOne, alerts]);
+    return outputOne.length + alerts.length;
+  }
+
+  /**
+   * Readings mode: one message per input message on output 1, its payload every reading and metrics
+   * reading as an array (one delivery per firmware buffer instead of one per reading); alerts as in
+   * reading mode.
+   */
+  function sendReadingArray(msg: NodeMessage, result: DecodeResult, send: (msg: Array<NodeMessage | NodeMessage[] | null>) => void): number {
+    const payload: ReadingsMsg['payload'] = [];
+    const invalid: string[][] = [];
+    const invalidReasons: ReadingsMsg['invalidReasons'] = [];
+    for (const decoded of result.readings) {
+      payload.push(decoded.reading);
+      invalid.push(decoded.invalid);
+      invalidReasons.push(decoded.invalidReasons ?? null);
+    }
+    for (const { reading } of result.metrics) {
+      payload.push(reading);
+      invalid.push([]);
+      invalidReasons.push(null);
+    }
+    const topic = result.topicDevice ?? result.readings[0]?.reading.device_id ?? result.metrics[0]?.reading.device_id;
+    const readings: ReadingsMsg | null = payload.length === 0 ? null : { ...msg, payload, invalid, invalidReasons };
+    delete readings?.timestampReplaced;
+    if (readings !== null && topic !== undefined) readings.topic = topic;
+    const alerts = alertMsgs(msg, result);
+    if (readings !== null || alerts.length > 0) send([readings, alerts]);
+    return payload.length + alerts.length;
+  }
+
+  /** One message per device alert (output 2 of the reading modes). */
+  function alertMsgs(msg: NodeMessage, result: DecodeResult): AlertMsg[] {
+    return result.alerts.map(({ alert, timestampReplaced }) => {
       const out: AlertMsg = { ...msg, topic: alert.device_id, payload: alert };
       delete out.invalid;
       delete out.invalidReasons;
@@ -143,9 +179,6 @@ const init = (RED: NodeAPI): void => {
       if (timestampReplaced) out.timestampReplaced = true;
       return out;
     });
-    const outputOne: Array<ReadingMsg | MetricsMsg> = [...readings, ...metrics];
-    if (outputOne.length > 0 || alerts.length > 0) send([outputOne, alerts]);
-    return outputOne.length + alerts.length;
   }
 
   /** Points mode: one message per input message and output, its payload the points for `influxdb batch`. */

@@ -2,7 +2,8 @@
 import type { NodeDef, NodeMessage } from 'node-red';
 import type { AlertEvent, InfluxPoint, MetricsReading, Reading, SensorField } from '../shared/contract';
 
-export type OutputMode = 'reading' | 'points';
+/** reading: one message per reading; readings: one message per input message, its readings as an array; points: InfluxDB points */
+export type OutputMode = 'reading' | 'readings' | 'points';
 
 export interface Range {
   min: number;
@@ -136,6 +137,16 @@ export interface ReadingMsg extends NodeMessage {
   invalid: string[];
   invalidReasons?: Record<string, InvalidReason>;
   timestampReplaced?: true;
+}
+
+/** Readings mode, output 1: every reading and metrics reading of one input message, in order. */
+export interface ReadingsMsg extends NodeMessage {
+  payload: Array<Reading | MetricsReading>;
+  topic?: string;
+  /** per element of payload: its sensor fields left out ([] for metrics readings) */
+  invalid: string[][];
+  /** per element of payload: why its fields were left out, null when none were */
+  invalidReasons: Array<Record<string, InvalidReason> | null>;
 }
 
 export interface MetricsMsg extends NodeMessage {

@@ -76,8 +76,11 @@ export function classifyInput(msg: InputMessage): Result<TrackerInput, Problem> 
 function checkedId(id: string, payload: unknown): Result<string, Problem> {
   const problem = deviceIdProblem(id);
   if (problem) return err({ key: 'bad-device', params: { problem } });
-  const claimed = payloadDeviceId(payload);
-  if (claimed !== undefined && claimed !== id) return err({ key: 'id-mismatch', params: { device: id, claimed: String(claimed) } });
+  // an array of readings (heatpump-decode's readings mode): every element must be the topic's device
+  for (const element of Array.isArray(payload) ? payload : [payload]) {
+    const claimed = payloadDeviceId(element);
+    if (claimed !== undefined && claimed !== id) return err({ key: 'id-mismatch', params: { device: id, claimed: String(claimed) } });
+  }
   return ok(id);
 }
 

@@ -11,6 +11,7 @@ import { loadState, resolveStore, saveState } from '../shared/persist';
 import { err, ok, type Result } from '../shared/result';
 import { setStatus } from '../shared/status';
 import { PacedStatus } from '../shared/paced-status';
+import { Coalescer } from '../shared/coalesce';
 import { AlertEngine, deviceAlertInput, isAlertShape, readingInput, type ProcessResult } from './engine';
 import { DEFAULT_COOLDOWN_SECONDS, DEFAULT_FAULT_AFTER_SECONDS, DEFAULT_RULES, parseControl, parseOverrideTable, parseRules, type ControlCommand } from './rules';
 import { editorChanges, editorTableOf, parseRulesRequest, ruleChanges, rulesAnswer, ruleSettingChange, type DeviceRuleChange, type RuleSettingChange } from './rules-api';
@@ -18,11 +19,18 @@ import type { AlertMsg, AnnotatedMsg, ThresholdAlertDef } from './types';
 
 const TYPE = 'threshold-alert';
 const STATE_KEY = 'thresholdAlertState';
+/**
+ * State changed by readings is saved at most this often: a save copies every device's state, so
+ * one per reading would cost a fleet of n new devices n² copies. API, control and reset changes
+ * are saved at once; close saves what is left.
+ */
+const SAVE_PACE_MS = 1000;
 
 type Send = (msg: Array<NodeMessage | NodeMessage[] | null>) => void;
 type SettingMsg = NodeMessage & { payload: RuleSettingChange };
 type Done = (err?: Error) => void;
 type InputMsg = NodeMessageInFlow & { reset?: unknown; invalid?: unknown; thresholds?: unknown };
+type ArrayInputMsg = InputMsg & { payload: unknown[] };
 
 /** A seconds setting: blank means the default, anything else must be a number >= 0. */
 function seconds(value: unknown, fallback: number, name: string): Result<number, string> {
@@ -41,8 +49,9 @@ const init = (RED: NodeAPI): void => {
     const overrides = rules.ok ? parseOverrideTable(config.overrides, rules.value) : rules;
     const cooldown = seconds(config.cooldown, DEFAULT_COOLDOWN_SECONDS, 'cooldown');
     const faultAfter = seconds(config.faultAfter, DEFAULT_FAULT_AFTER_SECONDS, 'faultAfter');
-    const configProblem = [rules, overrides, cooldown, faultAfter].find((r) => !r.ok);
-    if (!rules.ok || !overrides.ok || !cooldown.ok || !faultAfter.ok) {
+    const readingsEvery = seconds(config.readingsEvery, 0, 'readingsEvery');
+    const configProblem = [rules, overrides, cooldown, faultAfter, readingsEvery].find((r) => !r.ok);
+    if (!rules.ok || !overrides.ok || !cooldown.ok || !faultAfter.ok || !readingsEvery.ok) {
       const message = RED._('threshold-alert.errors.bad-config', { reason: configProblem && !configProblem.ok ? configProblem.error : '' });
       node.error(message);
       setStatus(node, 'error', RED._('threshold-alert.status.bad-config'));
@@ -93,6 +102,14 @@ const init = (RED: NodeAPI): void => {
       status.show(critical > 0 ? 'error' : warning > 0 ? 'busy' : 'ok', text);
     };
     const save = (): Promise<void> => saveState(node.context(), STATE_KEY, engine.snapshot(), store);
+    let pacedSave: NodeJS.Timeout | undefined;
+    const saveInChain = (): void => {
+      pacedSave = undefined;
+      queue = queue.then(save).catch((thrown: unknown) => node.error(RED._('threshold-alert.errors.save-failed', { reason: errorOf(thrown).message })));
+    };
+    const saveSoon = (): void => {
+      pacedSave ??= setTimeout(saveInChain, SAVE_PACE_MS);
+    };
     /** Rule changes as setting changes on output 4, for the change log. */
     const settingMsgs = (changes: readonly DeviceRuleChange[], source: RuleSettingChange['source'], author: string | null): SettingMsg[] => {
       const now = Date.now();
@@ -118,13 +135,21 @@ const init = (RED: NodeAPI): void => {
       .catch((thrown: unknown) => node.error(RED._('threshold-alert.errors.load-failed', { reason: errorOf(thrown).message })))
       .then(showStatus);
 
+    // With readingsEvery, output 2 carries at most one message per device that often:
+    // the first at once, then the latest, so a display is not fed at the ingest rate.
+    const readingsOut =
+      readingsEvery.value > 0 ? new Coalescer<AnnotatedMsg>(readingsEvery.value * 1000, (annotated) => node.send([null, annotated])) : undefined;
+
     /** Events out on output 1 and into the fleet; readings (only) on output 2. */
     async function emit(deviceId: string, result: ProcessResult, annotated: AnnotatedMsg | null, send: Send, done: Done): Promise<void> {
       lastDevice = deviceId;
-      const events: AlertMsg[] = result.events.map((event) => ({ topic: deviceId, payload: event }));
-      if (events.length > 0 || annotated !== null) send([events.length > 0 ? events : null, annotated]);
+      const events: AlertMsg[] = result.events.map((event) => ({ topic: event.device_id, payload: event }));
+      if (readingsOut !== undefined && annotated !== null) {
+        readingsOut.offer(deviceId, annotated);
+        if (events.length > 0) send([events, null]);
+      } else if (events.length > 0 || annotated !== null) send([events.length > 0 ? events : null, annotated]);
       report(result.events);
-      if (result.changed) await save();
+      if (result.changed) saveSoon();
       showStatus();
       done();
     }
@@ -209,6 +234,10 @@ const init = (RED: NodeAPI): void => {
         await emit(alert.value.deviceId, result.value, null, send, done);
         return;
       }
+      if (Array.isArray(msg.payload)) {
+        await handleArray(msg as ArrayInputMsg, send, done);
+        return;
+      }
       const input = readingInput(msg.payload, msg.topic, msg.invalid, Date.now());
       if (!input.ok) {
         status.fail(done, RED._('threshold-alert.status.bad-reading'), RED._('threshold-alert.errors.bad-reading', { reason: input.error }));
@@ -216,6 +245,35 @@ const init = (RED: NodeAPI): void => {
       }
       const result = engine.process(input.value);
       await emit(input.value.deviceId, result, { ...msg, alerts: result.alerts }, send, done);
+    }
+
+    /**
+     * An array of readings (heatpump-decode's readings mode) in one message: all are checked before
+     * any is evaluated, so a bad element refuses the message as a whole; output 2 carries the
+     * message once with msg.alerts an array, the device's levels after each element.
+     */
+    async function handleArray(msg: ArrayInputMsg, send: Send, done: Done): Promise<void> {
+      const now = Date.now();
+      const invalid = Array.isArray(msg.invalid) ? (msg.invalid as unknown[]) : [];
+      const inputs = [];
+      for (const [index, element] of msg.payload.entries()) {
+        const input = readingInput(element, msg.topic, invalid[index], now);
+        if (!input.ok) {
+          status.fail(done, RED._('threshold-alert.status.bad-reading'), RED._('threshold-alert.errors.bad-reading', { reason: `[${index}] ${input.error}` }));
+          return;
+        }
+        inputs.push(input.value);
+      }
+      const combined: ProcessResult = { events: [], alerts: {}, changed: false };
+      const levels: ProcessResult['alerts'][] = [];
+      for (const input of inputs) {
+        const result = engine.process(input);
+        combined.events.push(...result.events);
+        combined.changed ||= result.changed;
+        levels.push(result.alerts);
+      }
+      const deviceId = inputs[inputs.length - 1]?.deviceId ?? lastDevice;
+      await emit(deviceId, combined, inputs.length === 0 ? null : { ...msg, alerts: levels }, send, done);
     }
 
     node.on('input', (msg: InputMsg, send: Send, done: Done) => {
@@ -226,7 +284,12 @@ const init = (RED: NodeAPI): void => {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       // Let queued messages and their saves finish so a restart finds the latest state.
+      if (pacedSave !== undefined) {
+        clearTimeout(pacedSave);
+        saveInChain();
+      }
       void queue.finally(() => {
+        readingsOut?.close();
         status.cancel();
         node.status({});
         done();

@@ -92,6 +92,8 @@ export interface ThresholdAlertProps {
   faultAfter?: number | string;
   /** context store for state that survives restarts; blank = the default store */
   store?: string;
+  /** seconds: output 2 sends at most one reading message per device this often (the latest); blank or 0 = every one */
+  readingsEvery?: number | string;
   /** id of a heatpump-fleet config node every emitted event is reported to; blank = none */
   fleet?: string;
 }
@@ -104,7 +106,10 @@ export interface AlertMsg extends NodeMessage {
   payload: AlertEvent;
 }
 
-/** Output 2: the input reading, plus the device's current levels keyed by rule name. */
+/**
+ * Output 2: the input reading, plus the device's current levels keyed by rule name; for an array of
+ * readings, the levels after each of them.
+ */
 export interface AnnotatedMsg extends NodeMessage {
-  alerts: Record<string, AlertLevel>;
+  alerts: Record<string, AlertLevel> | Array<Record<string, AlertLevel>>;
 }

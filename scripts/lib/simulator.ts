@@ -1,7 +1,9 @@
 // Runs the simulated fleet against an MQTT broker: one client per device (so each has its own
-// last will), retained `online` on connect, every interval a reading on heatpump/{id}/data and the
-// matching metrics reading (flow rate, modulation, energy counter, ...) on heatpump/{id}/metrics
-// (QoS 1). The second device short-cycles (sim-model's `shortCycling`).
+// last will) or, for a large fleet, a few connections that publish for many device ids; retained
+// `online` on connect, every interval a reading on heatpump/{id}/data and the matching metrics
+// reading (flow rate, modulation, energy counter, ...) on heatpump/{id}/metrics (QoS 1), at most
+// a given number of publishes per second over the fleet. The second device short-cycles
+// (sim-model's `shortCycling`).
 import mqtt, { type MqttClient } from 'mqtt';
 import { topics } from '../../nodes/shared/contract';
 import type { MetricsReading } from '../../nodes/shared/contract';
@@ -22,6 +24,13 @@ export interface SimulatorOptions {
   username?: string;
   password?: string;
   idPrefix?: string;
+  /**
+   * MQTT connections the devices share (device i publishes on connection i mod n); default one per
+   * device. Shared connections carry no last will per device: `offline` is published at stop.
+   */
+  connections?: number;
+  /** publishes per second at most over the whole fleet (the rest wait their turn); default no limit */
+  maxPublishesPerSecond?: number;
   /** called for connection errors (default: ignored, mqtt.js keeps reconnecting) */
   onError?: (deviceId: string, err: Error) => void;
   /** clock, for tests */
@@ -32,12 +41,14 @@ export interface RunningSimulator {
   deviceIds: string[];
   /** readings published so far */
   published(): number;
+  /** publishes waiting for their turn under maxPublishesPerSecond */
+  waiting(): number;
   stop(): Promise<void>;
 }
 
 interface SimulatedDevice {
   id: string;
-  client: MqttClient;
+  connection: Connection;
   state: DeviceState;
   pending: DevicePayload[];
   pendingMetrics: MetricsReading[];
@@ -52,36 +63,53 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   let publishedCount = 0;
   let stopped = false;
 
-  const devices: SimulatedDevice[] = simulatedDeviceIds(options.devices, options.idPrefix).map((id, index) => {
+  const ids = simulatedDeviceIds(options.devices, options.idPrefix);
+  const connectionCount = Math.max(1, Math.min(ids.length, Math.floor(options.connections ?? ids.length)));
+  const perDevice = connectionCount === ids.length;
+  const connections: Connection[] = Array.from({ length: connectionCount }, (_, k) => {
     const client = mqtt.connect(options.brokerUrl, {
-      clientId: `${id}-${seed}`,
+      clientId: perDevice ? `${ids[k]}-${seed}` : `sim-${seed}-${k + 1}-of-${connectionCount}`,
       username: options.username,
       password: options.password,
       clean: true,
       reconnectPeriod: 2000,
       // like the firmware: keep trying when a broker refuses for now (npm start's gate: "server unavailable")
       reconnectOnConnackError: true,
-      will: { topic: topics.online(id), payload: Buffer.from('offline'), qos: 1, retain: true },
+      ...(perDevice && ids[k] !== undefined ? { will: { topic: topics.online(ids[k]), payload: Buffer.from('offline'), qos: 1 as const, retain: true } } : {}),
     });
+    const connection: Connection = { client, deviceIds: [] };
     client.on('connect', () => {
-      client.publish(topics.online(id), 'online', { qos: 1, retain: true });
+      for (const id of connection.deviceIds) client.publish(topics.online(id), 'online', { qos: 1, retain: true });
     });
-    client.on('error', (err) => options.onError?.(id, err));
-    const state = createDevice(id, seed, now(), { shortCycling: index === SHORT_CYCLING_INDEX });
-    return { id, client, state, pending: [], pendingMetrics: [], timer: undefined };
+    client.on('error', (err) => options.onError?.(perDevice ? (ids[k] ?? '') : `connection ${k + 1}`, err));
+    return connection;
   });
+
+  const devices: SimulatedDevice[] = ids.map((id, index) => {
+    const connection = connections[index % connectionCount] as Connection;
+    connection.deviceIds.push(id);
+    const state = createDevice(id, seed, now(), { shortCycling: index === SHORT_CYCLING_INDEX });
+    return { id, connection, state, pending: [], pendingMetrics: [], timer: undefined };
+  });
+
+  const limiter = options.maxPublishesPerSecond === undefined ? undefined : new PublishLimiter(options.maxPublishesPerSecond);
+  const publish = (client: MqttClient, topic: string, payload: string): void => {
+    if (limiter) limiter.add(() => client.publish(topic, payload, { qos: 1 }));
+    else client.publish(topic, payload, { qos: 1 });
+  };
 
   const tick = (device: SimulatedDevice) => {
     const { state, reading, metrics, deviceAlerts } = stepDevice(device.state, now(), { faultRate });
     device.state = state;
     device.pending.push(reading);
     device.pendingMetrics.push(metrics);
-    for (const alert of deviceAlerts) device.client.publish(topics.alerts(device.id), JSON.stringify(alert), { qos: 1 });
+    const { client } = device.connection;
+    for (const alert of deviceAlerts) publish(client, topics.alerts(device.id), JSON.stringify(alert));
     if (device.pending.length < batch) return;
     const payload = batch === 1 ? device.pending[0] : device.pending;
-    device.client.publish(topics.data(device.id), JSON.stringify(payload), { qos: 1 });
+    publish(client, topics.data(device.id), JSON.stringify(payload));
     const metricsPayload = batch === 1 ? device.pendingMetrics[0] : device.pendingMetrics;
-    device.client.publish(topics.metrics(device.id), JSON.stringify(metricsPayload), { qos: 1 });
+    publish(client, topics.metrics(device.id), JSON.stringify(metricsPayload));
     publishedCount += device.pending.length;
     device.pending = [];
     device.pendingMetrics = [];
@@ -100,20 +128,60 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   return {
     deviceIds: devices.map((device) => device.id),
     published: () => publishedCount,
+    waiting: () => limiter?.size ?? 0,
     async stop() {
       if (stopped) return;
       stopped = true;
+      limiter?.stop();
+      for (const device of devices) {
+        clearTimeout(device.timer);
+        clearInterval(device.timer);
+      }
       await Promise.all(
-        devices.map(async (device) => {
-          clearTimeout(device.timer);
-          clearInterval(device.timer);
-          if (device.client.connected) {
+        connections.map(async ({ client, deviceIds }) => {
+          if (client.connected) {
             // a clean disconnect suppresses the last will, so say goodbye explicitly
-            await device.client.publishAsync(topics.online(device.id), 'offline', { qos: 1, retain: true }).catch(() => undefined);
+            await Promise.all(deviceIds.map((id) => client.publishAsync(topics.online(id), 'offline', { qos: 1, retain: true }).catch(() => undefined)));
           }
-          await device.client.endAsync(!device.client.connected);
+          await client.endAsync(!client.connected);
         }),
       );
     },
   };
+}
+
+interface Connection {
+  client: MqttClient;
+  /** the devices that publish on it */
+  deviceIds: string[];
+}
+
+/** Runs queued publishes at most `perSecond` a second, in tenths of a second. */
+class PublishLimiter {
+  private readonly queue: Array<() => void> = [];
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(perSecond: number) {
+    let allowance = 0;
+    this.timer = setInterval(() => {
+      allowance = Math.min(allowance + perSecond / 10, Math.max(1, perSecond / 10));
+      while (allowance >= 1 && this.queue.length > 0) {
+        allowance -= 1;
+        this.queue.shift()?.();
+      }
+    }, 100);
+  }
+
+  get size(): number {
+    return this.queue.length;
+  }
+
+  add(publish: () => void): void {
+    this.queue.push(publish);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.queue.length = 0;
+  }
 }

@@ -119,6 +119,29 @@ describe('heatpump-decode node', function () {
     ]);
   });
 
+  it('readings mode: one message per input with its readings as an array, invalid lists per element, alerts as before', async function () {
+    await helper.load([decode, catchInit], flow({ output: 'readings' }));
+    const readings = collect('readings', 1);
+    const flagged = seed({ valid: { voltage: false } });
+    const payload = [seed(), flagged, seed({ device: 'evil' })];
+    const caught = collect('caught', 1);
+    get('n1').receive({ topic: 'heatpump/site1/data', payload: Buffer.from(JSON.stringify(payload)) });
+    const [msg] = await readings;
+    assert.equal(msg?.topic, 'site1');
+    const sent = msg?.payload as Array<Record<string, unknown>>;
+    assert.deepEqual(sent[0], seedReading({ timestamp: payload[0]?.timestamp }));
+    assert.equal(sent.length, 2, 'the element of another device is refused, the others go out');
+    assert.equal(sent[1]?.voltage, undefined);
+    assert.deepEqual(msg?.invalid, [[], ['voltage', 'power']]);
+    assert.deepEqual(msg?.invalidReasons, [null, { voltage: 'flagged', power: 'derived' }]);
+    assert.match((((await caught)[0]?.error as { message: string }).message), /\[2\] site1: payload device "evil" differs/);
+
+    const alerts = collect('alerts', 1);
+    get('n1').receive({ topic: 'heatpump/site1/alerts', payload: deviceAlert() });
+    const [alertMsg] = await alerts;
+    assert.equal((alertMsg?.payload as { alert_type: string }).alert_type, 'voltage_high');
+  });
+
   it('flags a replaced timestamp and warns, the reading still goes out', async function () {
     await helper.load([decode, catchInit], flow());
     const received = collect('readings', 1);

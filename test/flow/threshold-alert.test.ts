@@ -121,6 +121,39 @@ describe('threshold-alert node', function () {
     assert.equal(shown.fill, 'red');
   });
 
+  it('takes an array of readings in one message: events per element, output 2 once with the levels after each', async function () {
+    await helper.load(thresholdAlert, flow());
+    const out1 = collect('events', 2);
+    const out2 = collect('readings', 1);
+    const readings = [reading(0, { voltage: 230 }), reading(10, { voltage: 250.5 }), reading(20, { voltage: 230 }), reading(30, { voltage: 231 })];
+    get('n1').receive({ topic: 'site1', payload: readings.map((r) => r.payload), invalid: [[], [], [], ['current']] });
+    assert.deepEqual(events(await out1), ['voltage_high raised critical', 'voltage_high cleared critical']);
+    const [annotated] = await out2;
+    assert.equal((annotated?.payload as unknown[]).length, 4);
+    assert.deepEqual((annotated as NodeMessage & { alerts: unknown }).alerts, [{}, { voltage_high: 'critical' }, {}, {}]);
+  });
+
+  it('refuses an array with a bad element as a whole, through done(err)', async function () {
+    await helper.load([thresholdAlert, catchInit], flowWithCatch('threshold-alert', ['events', 'readings'], {}));
+    const caught = collect('caught', 1);
+    const nothing = receivedWithin('events', 300);
+    get('n1').receive({ topic: 'site1', payload: [reading(0, { voltage: 251 }).payload, 'not a reading'] });
+    assert.match(((await caught)[0]?.error as { message: string }).message, /\[1\] payload is not a reading object/);
+    assert.deepEqual(await nothing, []);
+  });
+
+  it('with readingsEvery sends at most one reading per device that often on output 2: the first at once, then the latest', async function () {
+    await helper.load(thresholdAlert, flow({ readingsEvery: 0.3 }));
+    const out1 = collect('events', 1);
+    const out2 = collect('readings', 3);
+    for (let n = 0; n < 5; n++) get('n1').receive(reading(n, { voltage: 230 + n }));
+    get('n1').receive(reading(0, { voltage: 251 }, 'site2'));
+    assert.deepEqual(events(await out1), ['voltage_high raised critical'], 'events are never held back');
+    const sent = (await out2).map((m) => `${String(m.topic)} ${(m.payload as { voltage: number }).voltage}`);
+    assert.deepEqual(sent, ['site1 230', 'site2 251', 'site1 234']);
+    assert.deepEqual(await receivedWithin('readings', 500), [], 'nothing more once the interval passed without readings');
+  });
+
   it('applies a valid control message (msg.thresholds) to one device and removes it with rules: null', async function () {
     await helper.load(thresholdAlert, flow());
     const out1 = collect('events', 2);

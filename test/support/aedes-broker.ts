@@ -8,6 +8,8 @@ export interface InProcessBroker {
   url: string;
   /** "clientId topic" of every subscription the broker granted */
   subscribed: Set<string>;
+  /** the ids of every client that connected */
+  clients: Set<string>;
   close(): Promise<void>;
 }
 
@@ -16,6 +18,8 @@ export async function startInProcessBroker(): Promise<InProcessBroker> {
   const broker = await Aedes.createBroker();
   const subscribed = new Set<string>();
   broker.on('subscribe', (subscriptions, client) => subscriptions.forEach((s) => subscribed.add(`${client.id} ${s.topic}`)));
+  const clients = new Set<string>();
+  broker.on('client', (client) => clients.add(client.id));
   const server = net.createServer(broker.handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
@@ -23,6 +27,7 @@ export async function startInProcessBroker(): Promise<InProcessBroker> {
     port,
     url: `mqtt://127.0.0.1:${port}`,
     subscribed,
+    clients,
     close: () => new Promise<void>((resolve) => broker.close(() => server.close(() => resolve()))),
   };
 }

@@ -381,6 +381,11 @@ describe('online-tracker input', () => {
     { name: 'a device named "timeouts"', msg: { topic: 'timeouts', payload: 'offline' }, expect: { kind: 'status', deviceId: 'timeouts', status: 'offline', retained: false } },
     { name: 'topic "fleet" without payload is a sign of life of device fleet', msg: { topic: 'fleet' }, expect: { kind: 'data', deviceId: 'fleet' } },
     { name: 'summary other than true is no request', msg: { topic: 'site1', summary: 'yes' }, expect: { kind: 'data', deviceId: 'site1' } },
+    {
+      name: 'an array of decoded readings of the topic device',
+      msg: { topic: 'site1', payload: [{ device_id: 'site1', timestamp: 1 }, { device_id: 'site1', timestamp: 2 }] },
+      expect: { kind: 'data', deviceId: 'site1' },
+    },
   ];
   for (const c of cases) {
     it(c.name, () => assert.deepEqual(classifyInput(c.msg), { ok: true, value: c.expect }));
@@ -394,6 +399,7 @@ describe('online-tracker input', () => {
     { name: 'non-string device_id', msg: { payload: { device_id: 7 } }, key: 'bad-device' },
     { name: 'payload claims another device', msg: { topic: 'heatpump/site1/data', payload: { device: 'site2' } }, key: 'id-mismatch' },
     { name: 'decoded reading claims another device', msg: { topic: 'site1', payload: { device_id: 'site2' } }, key: 'id-mismatch' },
+    { name: 'an element of an array of readings claims another device', msg: { topic: 'site1', payload: [{ device_id: 'site1' }, { device_id: 'site2' }] }, key: 'id-mismatch' },
     { name: 'status payload neither online nor offline', msg: { topic: 'heatpump/site1/status/online', payload: 'maybe' }, key: 'bad-status' },
     { name: 'status payload object', msg: { topic: 'heatpump/site1/status/online', payload: { online: true } }, key: 'bad-status' },
     { name: 'timeouts control with a bad value', msg: { timeouts: { site1: -5 } }, key: 'bad-timeouts' },
