@@ -1,5 +1,5 @@
 // The fleet's state in Redis, shared by every Node-RED instance of a cluster: each device is one
-// hash (its record as JSON and a version), changed by compare-and-set, so that two instances
+// hash (its record as JSON and a version), changed by compare-and-set (redis-versioned.ts), so that two instances
 // reporting on the same device at once both land and neither overwrites the other. A change is
 // announced on a channel with the device id; every instance then fetches that one record (work
 // per event proportional to what changed). Counters, write drops, the last rejections and the
@@ -8,19 +8,11 @@
 // A report is applied with FleetState's own methods to a one-device copy taken from Redis, so the
 // rules of how a reading, an alert or a presence change a device exist once (fleet-state.ts).
 import type Redis from 'ioredis';
+import { readVersioned, updateVersioned, type Computed } from '../shared/redis-versioned';
 import { FleetState, MAX_REJECTIONS, STATE_VERSION, WRITE_DROP_REASONS, type PersistedFleet, type Rejection } from './fleet-state';
 
 /** One report, applied to a state holding (at most) the device it is about. */
 export type FleetOp = (state: FleetState) => void;
-
-/** Sets the device's record if its version is still the one read; adds it to the index and announces it. */
-const COMPARE_AND_SET = `
-local version = redis.call('HGET', KEYS[1], 'v') or '0'
-if version ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'v', tonumber(version) + 1, 'json', ARGV[2])
-redis.call('SADD', KEYS[2], ARGV[3])
-redis.call('PUBLISH', KEYS[3], ARGV[3])
-return 1`;
 
 /** Widens the stored reading range to [ARGV[1], ARGV[2]]. */
 const EXTEND_RANGE = `
@@ -30,8 +22,6 @@ if not first or tonumber(ARGV[1]) < tonumber(first) then redis.call('HSET', KEYS
 if not last or tonumber(ARGV[2]) > tonumber(last) then redis.call('HSET', KEYS[1], 'range_last', ARGV[2]) end
 return 1`;
 
-/** Compare-and-set attempts per device and flush before its reports wait for the next flush. */
-const MAX_ATTEMPTS = 20;
 /** Reports held while Redis is away; beyond this the oldest are given up (and said so). */
 export const MAX_QUEUED_REPORTS = 100_000;
 
@@ -114,21 +104,17 @@ export class RedisFleet {
   }
 
   private async commit(deviceId: string, ops: FleetOp[]): Promise<void> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-      const [version, json] = deviceId === DEVICELESS ? ['0', null] : await this.client.hmget(this.keys.device(deviceId), 'v', 'json');
+    const apply = (stored: unknown): Computed<FleetState> => {
       const scratch = new FleetState(0, false);
-      if (json) scratch.restore({ version: STATE_VERSION, devices: [JSON.parse(json)], counters: {} });
+      if (stored !== undefined) scratch.restore({ version: STATE_VERSION, devices: [stored], counters: {} });
       for (const op of ops) op(scratch);
-      const device = deviceId === DEVICELESS ? undefined : scratch.get(deviceId);
-      if (device) {
-        const stored = await this.client.eval(COMPARE_AND_SET, 3, this.keys.device(deviceId), this.keys.ids, this.keys.channel, version ?? '0', JSON.stringify(device), deviceId);
-        // another instance changed the device since it was read: read it again and reapply
-        if (stored !== 1) continue;
-      }
-      await this.addTotals(scratch);
-      return;
-    }
-    throw new Error(`device ${deviceId}: changed by other instances ${MAX_ATTEMPTS} times in a row`);
+      return { next: deviceId === DEVICELESS ? undefined : scratch.get(deviceId), result: scratch };
+    };
+    const applied =
+      deviceId === DEVICELESS
+        ? apply(undefined).result
+        : await updateVersioned(this.client, this.keys.device(deviceId), apply, { index: this.keys.ids, channel: this.keys.channel, member: deviceId });
+    await this.addTotals(applied);
   }
 
   /** What a one-device scratch state counted (it started from zero) added to the fleet's totals. */
@@ -153,15 +139,8 @@ export class RedisFleet {
   }
 
   /** The records of these devices as stored; undefined for a device Redis does not have. */
-  async fetch(ids: readonly string[]): Promise<Array<unknown>> {
-    if (ids.length === 0) return [];
-    const batch = this.client.pipeline();
-    for (const id of ids) batch.hget(this.keys.device(id), 'json');
-    const replies = (await batch.exec()) ?? [];
-    return replies.map(([error, json]) => {
-      if (error) throw error;
-      return typeof json === 'string' ? (JSON.parse(json) as unknown) : undefined;
-    });
+  fetch(ids: readonly string[]): Promise<unknown[]> {
+    return readVersioned(this.client, ids.map((id) => this.keys.device(id)));
   }
 
   /** Counters, write drops, the last rejections and the reading range, in the shape of toJSON(). */
