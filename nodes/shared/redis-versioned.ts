@@ -26,8 +26,8 @@ export interface Computed<T> {
 export interface Announce {
   /** a set that lists every stored member (to load them all) */
   index: string;
-  /** a channel told the member on every store */
-  channel: string;
+  /** a channel told the member on every store; none: no announcement */
+  channel?: string;
   member: string;
 }
 
@@ -40,7 +40,7 @@ export async function updateVersioned<T>(client: Redis, key: string, compute: (s
     const [version, json] = await client.hmget(key, 'v', 'json');
     const computed = compute(json ? (JSON.parse(json) as unknown) : undefined);
     if (computed.next === undefined) return computed.result;
-    const keys = announce ? [key, announce.index, announce.channel] : [key];
+    const keys = [key, ...(announce ? [announce.index] : []), ...(announce?.channel ? [announce.channel] : [])];
     const stored = await client.eval(COMPARE_AND_SET, keys.length, ...keys, version ?? '0', JSON.stringify(computed.next), announce?.member ?? '');
     if (stored === 1) return computed.result;
   }

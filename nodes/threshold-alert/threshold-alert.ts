@@ -11,6 +11,9 @@ import { loadState, resolveStore, saveState } from '../shared/persist';
 import { err, ok, type Result } from '../shared/result';
 import { setStatus } from '../shared/status';
 import { PacedStatus } from '../shared/paced-status';
+import { clusterSettings, type ClusterSettings } from '../shared/cluster';
+import { borrowRedis } from '../shared/redis-connection';
+import { SharedAlertStates } from './shared-state';
 import { AlertEngine, deviceAlertInput, isAlertShape, readingInput, type ProcessResult } from './engine';
 import { DEFAULT_COOLDOWN_SECONDS, DEFAULT_FAULT_AFTER_SECONDS, DEFAULT_RULES, parseControl, parseOverrideTable, parseRules, type ControlCommand } from './rules';
 import { editorChanges, editorTableOf, parseRulesRequest, ruleChanges, rulesAnswer, ruleSettingChange, type DeviceRuleChange, type RuleSettingChange } from './rules-api';
@@ -60,6 +63,18 @@ const init = (RED: NodeAPI): void => {
       faultAfterSeconds: faultAfter.value,
     });
     let lastDevice = '';
+    // REDIS_URL set: the device states are shared with the other instances of the cluster, which
+    // run the same flows (so the node id names the same node on each)
+    let cluster: ClusterSettings | undefined;
+    try {
+      cluster = clusterSettings(process.env);
+    } catch (thrown) {
+      node.error(RED._('threshold-alert.errors.bad-cluster', { reason: errorOf(thrown).message }));
+    }
+    const redis = cluster ? borrowRedis(cluster.redisUrl) : undefined;
+    const shared = cluster && redis ? new SharedAlertStates(redis.client, `${cluster.keyPrefix}alerts:${node.id}:`) : undefined;
+    /** Runs an engine step about one device, on its shared state when there is one. */
+    const evaluate = <T extends { changed: boolean }>(deviceId: string, step: () => T): Promise<T> => (shared ? shared.update(engine, deviceId, step) : Promise.resolve(step()));
     // The state would be lost at a restart without anyone noticing: say so once in the log and
     // on every status.
     if (fallback) node.warn(RED._('threshold-alert.errors.no-store', { store: storeName }));
@@ -193,6 +208,7 @@ const init = (RED: NodeAPI): void => {
       }
       if (msg.reset === true) {
         const deviceId = typeof msg.topic === 'string' && msg.topic !== '' ? msg.topic : undefined;
+        await shared?.reset(deviceId);
         if (engine.reset(deviceId)) await save();
         showStatus();
         done();
@@ -200,7 +216,12 @@ const init = (RED: NodeAPI): void => {
       }
       if (isAlertShape(msg.payload)) {
         const alert = deviceAlertInput(msg.payload, msg.topic, Date.now());
-        const result = alert.ok ? engine.processDeviceAlert(alert.value) : alert;
+        const result = alert.ok
+          ? (await evaluate(alert.value.deviceId, () => {
+              const processed = engine.processDeviceAlert(alert.value);
+              return { processed, changed: processed.ok && processed.value.changed };
+            })).processed
+          : alert;
         if (!alert.ok || !result.ok) {
           const reason = !alert.ok ? alert.error : !result.ok ? result.error : '';
           status.fail(done, RED._('threshold-alert.status.bad-alert'), RED._('threshold-alert.errors.bad-alert', { reason }));
@@ -214,7 +235,7 @@ const init = (RED: NodeAPI): void => {
         status.fail(done, RED._('threshold-alert.status.bad-reading'), RED._('threshold-alert.errors.bad-reading', { reason: input.error }));
         return;
       }
-      const result = engine.process(input.value);
+      const result = await evaluate(input.value.deviceId, () => engine.process(input.value));
       await emit(input.value.deviceId, result, { ...msg, alerts: result.alerts }, send, done);
     }
 
@@ -226,7 +247,8 @@ const init = (RED: NodeAPI): void => {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       // Let queued messages and their saves finish so a restart finds the latest state.
-      void queue.finally(() => {
+      void queue.finally(async () => {
+        await redis?.release();
         status.cancel();
         node.status({});
         done();

@@ -9,6 +9,9 @@ import type Redis from 'ioredis';
 import { FleetState } from '../../nodes/heatpump-fleet/fleet-state';
 import { RedisFleet } from '../../nodes/heatpump-fleet/redis-fleet';
 import { RedisLease } from '../../nodes/shared/lease';
+import { AlertEngine, type ProcessResult } from '../../nodes/threshold-alert/engine';
+import { DEFAULT_RULES } from '../../nodes/threshold-alert/rules';
+import { SharedAlertStates } from '../../nodes/threshold-alert/shared-state';
 import { closeRedis, openRedis } from '../../nodes/shared/redis-connection';
 import { startRedis, type RunningRedis } from '../../scripts/lib/redis-server';
 import { alert, reading } from '../fixtures/fleet-events';
@@ -152,6 +155,49 @@ describe('cluster parts on a real redis-server', function () {
       loaded.restore(await fleet.load());
       assert.equal(loaded.counters.readings_accepted, 2);
       assert.equal(loaded.get('hp-9')?.reading?.voltage, 240);
+    });
+  });
+
+  describe('threshold-alert states shared by two instances (SharedAlertStates)', function () {
+    const engineOf = () => new AlertEngine({ rules: DEFAULT_RULES, overrides: new Map(), cooldownSeconds: 300, faultAfterSeconds: 600 });
+    const voltage = (deviceId: string, seconds: number, value: number) => ({ deviceId, timestamp: T0 + seconds * 1000, values: { voltage: value }, invalid: new Set<never>() });
+
+    it('readings of 100 devices split over two instances at once: each transition is announced once, by one of them', async () => {
+      const instances = [0, 1].map(() => ({ engine: engineOf(), states: new SharedAlertStates(connect(), `${prefix}alerts:n1:`), events: [] as string[] }));
+      const devices = Array.from({ length: 100 }, (_, i) => `hp-${i}`);
+      // per device: normal, warning, critical, critical again, back to normal; readings alternate between the instances
+      const series: Array<[number, number]> = [[0, 230], [10, 247], [20, 252], [30, 253], [40, 230]];
+      const runs: Array<Promise<void>> = [];
+      for (const [seconds, value] of series) {
+        for (const [index, deviceId] of devices.entries()) {
+          const instance = instances[(index + seconds / 10) % 2] as (typeof instances)[number];
+          runs.push(
+            instance.states.update(instance.engine, deviceId, () => instance.engine.process(voltage(deviceId, seconds, value))).then((result: ProcessResult) => {
+              for (const event of result.events) instance.events.push(`${event.device_id} ${event.alert_type} ${event.state} ${event.level}`);
+            }),
+          );
+        }
+        // a device's readings keep their order (an MQTT session delivers them in order); devices run concurrently
+        await Promise.all(runs.splice(0));
+      }
+      const all = [...(instances[0]?.events ?? []), ...(instances[1]?.events ?? [])].sort();
+      const expected = devices.flatMap((id) => [`${id} voltage_high cleared critical`, `${id} voltage_high escalated critical`, `${id} voltage_high raised warning`]).sort();
+      assert.deepEqual(all, expected);
+      assert.ok((instances[0]?.events.length ?? 0) > 0 && (instances[1]?.events.length ?? 0) > 0, 'both instances announced some');
+    });
+
+    it('the same reading evaluated by both instances at once is announced once', async () => {
+      const [a, b] = [0, 1].map(() => ({ engine: engineOf(), states: new SharedAlertStates(connect(), `${prefix}alerts:n1:`) })) as [{ engine: AlertEngine; states: SharedAlertStates }, { engine: AlertEngine; states: SharedAlertStates }];
+      const results = await Promise.all(
+        [a, b, a, b].map((instance, i) => instance.states.update(instance.engine, 'hp-x', () => instance.engine.process(voltage('hp-x', i, 255)))),
+      );
+      assert.deepEqual(
+        results.flatMap((result) => result.events.map((event) => event.state)),
+        ['raised'],
+      );
+      await a.states.reset('hp-x');
+      const afterReset = await b.states.update(b.engine, 'hp-x', () => b.engine.process(voltage('hp-x', 10, 255)));
+      assert.deepEqual(afterReset.events.map((event) => event.state), ['raised'], 'a reset forgets the shared episode');
     });
   });
 });
