@@ -12,6 +12,7 @@ import { RedisLease } from '../../nodes/shared/lease';
 import { AlertEngine, type ProcessResult } from '../../nodes/threshold-alert/engine';
 import { DEFAULT_RULES } from '../../nodes/threshold-alert/rules';
 import { SharedAlertStates } from '../../nodes/threshold-alert/shared-state';
+import { SharedLimits } from '../../nodes/sms-gateway-bridge/shared-limits';
 import { closeRedis, openRedis } from '../../nodes/shared/redis-connection';
 import { startRedis, type RunningRedis } from '../../scripts/lib/redis-server';
 import { alert, reading } from '../fixtures/fleet-events';
@@ -198,6 +199,38 @@ describe('cluster parts on a real redis-server', function () {
       await a.states.reset('hp-x');
       const afterReset = await b.states.update(b.engine, 'hp-x', () => b.engine.process(voltage('hp-x', 10, 255)));
       assert.deepEqual(afterReset.events.map((event) => event.state), ['raised'], 'a reset forgets the shared episode');
+    });
+  });
+
+  describe('SMS limits shared by two instances (SharedLimits)', function () {
+    const limits = { ratePerRecipient: 5, rateWindowMs: 3_600_000, dailyCap: 50, dedupWindowMs: 1_800_000 };
+
+    it('40 alerts to one recipient from two instances at once (20 each): the rate limit lets 5 through in all, the rest are held once', async () => {
+      const a = new SharedLimits(connect(), `${prefix}sms:b1:limits`, limits);
+      const b = new SharedLimits(connect(), `${prefix}sms:b1:limits`, limits);
+      // each instance decides one SMS after the other (as the bridge does), both at the same time
+      const decide = async (limitsOf: SharedLimits, offset: number) => {
+        const decisions: string[] = [];
+        for (let i = 0; i < 20; i += 1) decisions.push((await limitsOf.admit('+491701234567', `alert ${offset + i}`, T0 + i, 'alert')).verdict.verdict);
+        return decisions;
+      };
+      const verdicts = (await Promise.all([decide(a, 0), decide(b, 100)])).flat();
+      const tally = (name: string) => verdicts.filter((verdict) => verdict === name).length;
+      assert.deepEqual([tally('send'), tally('held')], [5, 35]);
+      // an hour later one instance takes the summary of the 35; the other finds none
+      const later = T0 + 3_600_000 + 1000;
+      const [first, second] = await Promise.all([a.dueSummaries(later), b.dueSummaries(later)]);
+      assert.deepEqual(
+        [...first.due, ...second.due].map((held) => [held.to, held.count]),
+        [['+491701234567', 35]],
+      );
+    });
+
+    it('the same alert text sent by both instances goes out once (de-duplication across instances)', async () => {
+      const a = new SharedLimits(connect(), `${prefix}sms:b1:limits`, limits);
+      const b = new SharedLimits(connect(), `${prefix}sms:b1:limits`, limits);
+      const [one, other] = await Promise.all([a.admit('+491701234567', 'hp-1 offline', T0, 'alert'), b.admit('+491701234567', 'hp-1 offline', T0 + 5, 'alert')]);
+      assert.deepEqual([one.verdict.verdict, other.verdict.verdict].sort(), ['duplicate', 'send']);
     });
   });
 });
