@@ -192,8 +192,9 @@ async function main(): Promise<void> {
     log(`shipped flows ${outcome === 'written' ? 'written to' : 'updated in'} ${path.join(userDir, flowFile)}`);
   }
 
-  // a stable client id keeps Node-RED's persistent MQTT session across restarts
-  env.MQTT_CLIENT_ID ||= `heatpump-monitor-${os.hostname()}`;
+  // a stable client id keeps Node-RED's persistent MQTT session across restarts; replicas of a
+  // cluster (REDIS_URL) each need their own, hence HEATPUMP_INSTANCE_ID when set
+  env.MQTT_CLIENT_ID ||= `heatpump-monitor-${env.HEATPUMP_INSTANCE_ID?.trim() || os.hostname()}`;
   if (!mqtt.external) {
     // Node-RED's login to the embedded broker: a password no device knows (new every start unless
     // MQTT_PASSWORD is set), so no device can take over Node-RED's session or open the gate

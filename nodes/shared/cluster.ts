@@ -10,7 +10,7 @@ export interface ClusterSettings {
   instanceId: string;
   /** prepended to every Redis key and channel, so that several installations can share one Redis */
   keyPrefix: string;
-  /** MQTT v5 shared subscription group the replicas share the device stream in */
+  /** MQTT shared subscription group the replicas share the device stream in (flows/00-config.json builds the topics) */
   shareGroup: string;
 }
 
@@ -35,9 +35,4 @@ export function clusterSettings(env: Env, host: string = os.hostname(), pid: num
   // a replica restarted on the same host gets a new id (new pid): its predecessor's lease is not its own
   const instanceId = (env.HEATPUMP_INSTANCE_ID ?? '').trim() || `${host}-${pid}`;
   return { redisUrl, instanceId, keyPrefix, shareGroup };
-}
-
-/** The topic a replica subscribes to: the group's share of `topic`, or `topic` itself without a cluster. */
-export function sharedTopic(topic: string, settings: Pick<ClusterSettings, 'shareGroup'> | undefined): string {
-  return settings ? `$share/${settings.shareGroup}/${topic}` : topic;
 }

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
-import { clusterSettings, sharedTopic, type ClusterSettings } from '../../nodes/shared/cluster';
+import fs from 'node:fs';
+import path from 'node:path';
+import jsonata from 'jsonata';
+import { clusterSettings, DEFAULT_SHARE_GROUP, type ClusterSettings } from '../../nodes/shared/cluster';
+import { projectRoot } from '../support/node-red';
 
 describe('clusterSettings (environment of a replica)', () => {
   const cases: Array<{ name: string; env: Record<string, string>; expect: ClusterSettings | undefined | RegExp }> = [
@@ -26,8 +30,24 @@ describe('clusterSettings (environment of a replica)', () => {
     });
   }
 
-  it('sharedTopic: the group share with a cluster, the topic itself without', () => {
-    assert.equal(sharedTopic('heatpump/+/data', { shareGroup: 'g1' }), '$share/g1/heatpump/+/data');
-    assert.equal(sharedTopic('heatpump/+/data', undefined), 'heatpump/+/data');
+  describe("the shipped flow's subscriptions (flows/00-config.json, JSONata on the environment)", () => {
+    const env = (JSON.parse(fs.readFileSync(path.join(projectRoot, 'flows', '00-config.json'), 'utf8')) as Array<{ id: string; env?: Array<{ name: string; value: string }> }>).find((node) => node.id === 'hp_global_env')?.env ?? [];
+    const topic = async (name: string, vars: Record<string, string>) => {
+      const expression = env.find((entry) => entry.name === name)?.value;
+      assert.ok(expression, `${name} in the global environment`);
+      return (await jsonata(expression).evaluate({}, { env: (key: string) => vars[key] })) as string;
+    };
+    const cases: Array<{ vars: Record<string, string>; expect: string }> = [
+      { vars: {}, expect: 'heatpump/+/data' },
+      { vars: { REDIS_URL: 'redis://r' }, expect: `$share/${DEFAULT_SHARE_GROUP}/heatpump/+/data` },
+      { vars: { REDIS_URL: 'redis://r', HEATPUMP_SHARE_GROUP: 'site_1' }, expect: '$share/site_1/heatpump/+/data' },
+    ];
+    for (const { vars, expect } of cases) {
+      it(`${JSON.stringify(vars)} -> ${expect} (and the same for metrics and alerts)`, async () => {
+        assert.equal(await topic('HEATPUMP_DATA_TOPIC', vars), expect);
+        assert.equal(await topic('HEATPUMP_METRICS_TOPIC', vars), expect.replace(/data$/, 'metrics'));
+        assert.equal(await topic('HEATPUMP_ALERTS_TOPIC', vars), expect.replace(/data$/, 'alerts'));
+      });
+    }
   });
 });
