@@ -19,6 +19,7 @@ import { SmsLimiter, type HeldBack, type LimiterConfig, type Verdict } from './l
 import { clusterSettings, type ClusterSettings } from '../shared/cluster';
 import { borrowRedis } from '../shared/redis-connection';
 import { SharedLimits } from './shared-limits';
+import { RedisLease } from '../shared/lease';
 import { normalisePhone, parseNumberList } from './phone';
 import { SendError, SendQueue, type Scheduler, type Settled } from './queue';
 import { SEEN_IDS_LIMITS, SeenIds } from './replay';
@@ -130,6 +131,10 @@ function init(RED: NodeAPI): void {
     }
     const redis = cluster ? borrowRedis(cluster.redisUrl) : undefined;
     const sharedLimits = cluster && redis ? new SharedLimits(redis.client, `${cluster.keyPrefix}sms:${node.id}:limits`, limits) : undefined;
+    // the summary check runs on one instance at a time (the limits would hand a summary out once
+    // anyway; the lease spares the others the polling)
+    const summaryLease =
+      cluster && redis ? new RedisLease(redis.client, { key: `${cluster.keyPrefix}sms:${node.id}:summaries`, holder: cluster.instanceId }) : undefined;
     /** shared decisions are taken one after another, so SMS keep their order */
     let sharedChain: Promise<void> = Promise.resolve();
     // Webhook message ids already run, kept beside the limits.
@@ -434,6 +439,7 @@ function init(RED: NodeAPI): void {
       if (queue.length) updateStatus();
     };
     const sendSummaries = () => {
+      if (summaryLease && !summaryLease.isHeld) return;
       if (!sharedLimits) {
         const due = limiter.dueSummaries(Date.now());
         if (due.length) limiterChanged();
@@ -470,6 +476,7 @@ function init(RED: NodeAPI): void {
       for (const sms of unsentOf(storedUnsent)) enqueue(sms);
       loaded = true;
       summaryTimer = setInterval(sendSummaries, summaryInterval);
+      summaryLease?.start();
       if (countsAtStart) updateStatus();
       for (const entry of waiting.splice(0)) entry.run();
     };
@@ -590,7 +597,8 @@ function init(RED: NodeAPI): void {
       timers.clear();
       const transportClosed = transport ? transport.close() : Promise.resolve();
       // The last changes are written before done, so a restart finds them.
-      Promise.all([transportClosed.catch(() => undefined), save(), redis?.release()]).finally(() => {
+      const released = (summaryLease?.stop() ?? Promise.resolve()).then(() => redis?.release());
+      Promise.all([transportClosed.catch(() => undefined), save(), released]).finally(() => {
         clearStatus(node);
         done();
       });

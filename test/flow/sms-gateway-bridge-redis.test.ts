@@ -5,14 +5,16 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { closeRedis, openRedis } from '../../nodes/shared/redis-connection';
 import { startRedis, type RunningRedis } from '../../scripts/lib/redis-server';
+import { eventually } from '../support/wait';
 import { nodeRedPath } from '../support/node-red';
 import { Collector, bridgeModule, configModule, helper, wait } from '../support/sms-flow';
 import { requireBinary } from '../support/system';
 
 const SETTINGS = { smsGatewayBridgeSummaryInterval: 50, smsGatewayBridgeRetryDelay: 10 };
 const T0 = Date.now();
-const ENV = ['REDIS_URL', 'HEATPUMP_REDIS_PREFIX'] as const;
+const ENV = ['REDIS_URL', 'HEATPUMP_REDIS_PREFIX', 'HEATPUMP_INSTANCE_ID'] as const;
 const flow = [
   { id: 'cfg', type: 'sms-gateway-config', transport: 'device-mqtt', defaultCountry: '+49', ackTimeout: 1 },
   { id: 'b', type: 'sms-gateway-bridge', gateway: 'cfg', recipients: '0171 1234567', ratePerHour: 1, wires: [['results'], ['commands'], ['transport'], ['inbound']] },
@@ -36,6 +38,7 @@ describe('sms-gateway-bridge sharing its limits in Redis (REDIS_URL)', function 
     helper.init(nodeRedPath, SETTINGS);
     process.env.REDIS_URL = redis.url;
     process.env.HEATPUMP_REDIS_PREFIX = 'sms-flow:';
+    process.env.HEATPUMP_INSTANCE_ID = 'replica-1';
   });
 
   afterEach(async () => {
@@ -66,5 +69,17 @@ describe('sms-gateway-bridge sharing its limits in Redis (REDIS_URL)', function 
     assert.deepEqual([result.status, result.reason], ['held', 'rate']);
     await wait(100);
     assert.equal(transport.messages.length, 0, 'nothing sent past the shared rate limit');
+  });
+
+  it('the summaries run where the lease is: this instance takes it, and gives it up on close', async () => {
+    const redisClient = openRedis(redis.url);
+    try {
+      await helper.load([configModule, bridgeModule], flow);
+      await eventually(async () => ((await redisClient.get('sms-flow:sms:b:summaries')) === 'replica-1' ? true : undefined), 10_000, 'the summary lease held by replica-1');
+      await helper.unload();
+      assert.equal(await redisClient.get('sms-flow:sms:b:summaries'), null, 'released at once, not left to expire');
+    } finally {
+      await closeRedis(redisClient);
+    }
   });
 });
