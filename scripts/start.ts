@@ -23,7 +23,7 @@ import { startBroker, type RunningBroker } from './lib/broker';
 import { findInfluxd, startInfluxd, stopStaleInfluxd, type RunningInfluxd } from './lib/influxd';
 import { influxVersion, setupInfluxDb, setupOptionsFromEnv } from './lib/influx-setup';
 import { portOrFree } from './lib/ports';
-import { mqttTarget, portNumber, simulatorDevices, simulatorIntervalMs } from './lib/runtime-env';
+import { clusterBrokerProblem, mqttTarget, portNumber, simulatorDevices, simulatorIntervalMs } from './lib/runtime-env';
 import { loadShippedFlows, projectRoot, SEED_STATE_FILE, seedUserFlows } from './lib/shipped-flows';
 import { startSimulator, type RunningSimulator } from './lib/simulator';
 import { jsonErrorHandler } from '../nodes/shared/http-guard';
@@ -166,6 +166,8 @@ async function main(): Promise<void> {
   const devices = simulatorDevices(env);
   const intervalMs = simulatorIntervalMs(env);
   const mqtt = mqttTarget(env);
+  const clusterProblem = clusterBrokerProblem(env);
+  if (clusterProblem) throw new Error(clusterProblem);
 
   // settings.js is shared with the Docker image; npm start adds where things are
   // eslint-disable-next-line @typescript-eslint/no-require-imports
