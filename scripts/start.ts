@@ -23,7 +23,7 @@ import { startBroker, type RunningBroker } from './lib/broker';
 import { findInfluxd, startInfluxd, stopStaleInfluxd, type RunningInfluxd } from './lib/influxd';
 import { influxVersion, setupInfluxDb, setupOptionsFromEnv } from './lib/influx-setup';
 import { portOrFree } from './lib/ports';
-import { mqttTarget, portNumber, simulatorDevices, simulatorIntervalMs } from './lib/runtime-env';
+import { clusterBrokerProblem, mqttTarget, portNumber, simulatorDevices, simulatorIntervalMs } from './lib/runtime-env';
 import { loadShippedFlows, projectRoot, SEED_STATE_FILE, seedUserFlows } from './lib/shipped-flows';
 import { startSimulator, type RunningSimulator } from './lib/simulator';
 import { jsonErrorHandler } from '../nodes/shared/http-guard';
@@ -166,6 +166,8 @@ async function main(): Promise<void> {
   const devices = simulatorDevices(env);
   const intervalMs = simulatorIntervalMs(env);
   const mqtt = mqttTarget(env);
+  const clusterProblem = clusterBrokerProblem(env);
+  if (clusterProblem) throw new Error(clusterProblem);
 
   // settings.js is shared with the Docker image; npm start adds where things are
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -192,8 +194,9 @@ async function main(): Promise<void> {
     log(`shipped flows ${outcome === 'written' ? 'written to' : 'updated in'} ${path.join(userDir, flowFile)}`);
   }
 
-  // a stable client id keeps Node-RED's persistent MQTT session across restarts
-  env.MQTT_CLIENT_ID ||= `heatpump-monitor-${os.hostname()}`;
+  // a stable client id keeps Node-RED's persistent MQTT session across restarts; replicas of a
+  // cluster (REDIS_URL) each need their own, hence HEATPUMP_INSTANCE_ID when set
+  env.MQTT_CLIENT_ID ||= `heatpump-monitor-${env.HEATPUMP_INSTANCE_ID?.trim() || os.hostname()}`;
   if (!mqtt.external) {
     // Node-RED's login to the embedded broker: a password no device knows (new every start unless
     // MQTT_PASSWORD is set), so no device can take over Node-RED's session or open the gate

@@ -3,6 +3,9 @@
 # runs mosquitto.
 #   MQTT_PASSWORD                password of the "nodered" user (required)
 #   MQTT_DEVICE_CREDENTIALS      devices as "id:password id2:password2" (user name = device id)
+#   MQTT_REPLICA_USERS           the cluster profile's Node-RED replicas, e.g. "nodered-a nodered-b"
+#                                (password MQTT_PASSWORD): one login, and so one client id and one
+#                                persistent session, per replica (use_username_as_clientid)
 #   /mosquitto/tls-in/{ca.crt,server.crt,server.key}   mounted by docker-compose.yml from the
 #                                paths in .env; copied to /mosquitto/tls/ for the mosquitto user
 # To add a device: add it to MQTT_DEVICE_CREDENTIALS in .env and `docker compose up -d mosquitto`.
@@ -25,7 +28,7 @@ refuse() {
 device_id_problem() {
   case "$1" in
     '') echo 'is empty' ;;
-    nodered | healthcheck) echo 'is reserved for the broker set-up' ;;
+    nodered | nodered-* | healthcheck) echo 'is reserved for the broker set-up' ;;
     _*) echo 'starts with "_"' ;;
     *[+#/]*) echo 'contains an MQTT wildcard or "/" (it would widen the ACL pattern heatpump/%u/...)' ;;
     *[,=\"\\]* | *[[:cntrl:]]* | *[[:space:]]*) echo 'contains one of , = " \ or a control character' ;;
@@ -56,6 +59,12 @@ mosquitto_passwd -b "$next" nodered "$MQTT_PASSWORD"
 # use_username_as_clientid that would take over Node-RED's session); a new password every start
 (umask 077 && od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$root/auth/healthcheck")
 mosquitto_passwd -b "$next" healthcheck "$(cat "$root/auth/healthcheck")"
+for replica in ${MQTT_REPLICA_USERS:-}; do
+  case "$replica" in
+    nodered-a | nodered-b) mosquitto_passwd -b "$next" "$replica" "$MQTT_PASSWORD" ;;
+    *) rm -f "$next" && refuse "replica user \"$replica\" in MQTT_REPLICA_USERS has no ACL entry (docker/mosquitto/acl: nodered-a, nodered-b)" ;;
+  esac
+done
 count=0
 for credential in ${MQTT_DEVICE_CREDENTIALS:-}; do
   mosquitto_passwd -b "$next" "${credential%%:*}" "${credential#*:}"

@@ -386,8 +386,49 @@ export class FleetState {
       this.summaryCounts.total += 1;
       this.changed.add(device.device_id);
     }
+    this.takeTotals(raw);
+    Object.assign(this.flags, { counters: true, rejections: true, alerts: true, health: true });
+    this.revision += 1;
+    return { skipped };
+  }
+
+  /**
+   * Takes one device's record as kept in a store shared by several instances (undefined: the
+   * device is gone there), keeping the summary counts; a record that fails the checks of
+   * restore() leaves the device as it was. Returns whether the record was taken.
+   */
+  adopt(deviceId: string, raw: unknown): boolean {
+    if (raw === undefined) {
+      this.remove(deviceId);
+      return true;
+    }
+    const device = restoredDevice(raw);
+    if (!device || device.device_id !== deviceId) return false;
+    const before = this.devices.get(deviceId);
+    if (before) {
+      this.uncountPresence(before);
+      this.uncountAlerts(before);
+    } else if (this.devices.size >= this.maxDevices) return false;
+    else this.summaryCounts.total += 1;
+    this.devices.set(deviceId, device);
+    this.countPresence(device);
+    this.countAlerts(device);
+    this.flags.alerts = true;
+    this.touch(deviceId);
+    return true;
+  }
+
+  /** Takes the counters, write drops, last rejections and reading range kept in a shared store (the shape of toJSON()). */
+  adoptTotals(raw: Pick<PersistedFleet, 'counters' | 'rejections' | 'readings_range' | 'dropped'>): void {
+    this.rejectionRing.length = 0;
+    this.takeTotals(raw as unknown as Record<string, unknown>);
+    this.revision += 1;
+  }
+
+  private takeTotals(raw: Record<string, unknown>): void {
+    const counters = isRecord(raw.counters) ? raw.counters : {};
     for (const name of COUNTER_NAMES) {
-      const value = raw.counters[name];
+      const value = counters[name];
       if (isCount(value)) this.counters[name] = value;
     }
     const dropped = isRecord(raw.dropped) ? raw.dropped : {};
@@ -405,9 +446,7 @@ export class FleetState {
     }
     const range = raw.readings_range;
     if (Array.isArray(range) && range.length === 2 && range.every((t) => typeof t === 'number' && Number.isFinite(t))) this.range = [range[0] as number, range[1] as number];
-    Object.assign(this.flags, { counters: true, rejections: true, alerts: true, health: true });
-    this.revision += 1;
-    return { skipped };
+    Object.assign(this.flags, { counters: true, rejections: true });
   }
 
   // ---- internals -----------------------------------------------------------------------------

@@ -10,8 +10,11 @@ import { isValidDeviceId } from '../shared/device-id';
 import { errorOf } from '../shared/errors';
 import type { FleetLink } from '../shared/fleet-link';
 import { resolveStore } from '../shared/persist';
+import { clusterSettings } from '../shared/cluster';
+import { borrowRedis, closeRedis, openRedis } from '../shared/redis-connection';
 import { FleetState, type FleetChanges, type Rejection, type WriteDropReason } from './fleet-state';
 import { influxPingUrl } from './influx-target';
+import { RedisFleet, type FleetOp } from './redis-fleet';
 import { contextFleetStore, type FleetStore } from './store';
 import type { HeatpumpFleetDef, InfluxConfigLike } from './types';
 
@@ -21,6 +24,8 @@ const CHANGE_INTERVAL_MS = 1000;
 /** The state is written at most this often (and on close), never per report. */
 const SAVE_INTERVAL_MS = 5000;
 const HEALTH_INTERVAL_MS = 5000;
+/** A shared fleet's reports go to Redis this long after the first of a batch. */
+const FLUSH_DELAY_MS = 20;
 const PING_TIMEOUT_MS = 3000;
 /**
  * A failed or timed-out query keeps InfluxDB unhealthy this long unless a query succeeds: queries
@@ -29,6 +34,19 @@ const PING_TIMEOUT_MS = 3000;
 const QUERY_FAILURE_HOLD_MS = 60_000;
 
 type Translate = (key: string, params?: Record<string, string | number>) => string;
+
+/** The fleet in Redis, shared with the other instances, and what this instance has to fetch from it. */
+interface SharedFleet {
+  fleet: RedisFleet;
+  /** devices another instance (or this one) changed since the last delivery */
+  stale: Set<string>;
+  /** true after a reconnect: announcements may have been missed, fetch everything */
+  resync: boolean;
+  /** true while the command connection is up (a flush then cannot hang) */
+  connected(): boolean;
+  /** closes the connections */
+  close(): Promise<void>;
+}
 type Listener = (changes: FleetChanges) => void;
 
 /** The connections the fleet follows, looked up by config node id when needed. */
@@ -81,6 +99,7 @@ class FleetOwner implements FleetLink {
     private readonly t: Translate,
     private readonly store: FleetStore,
     private readonly connections: Connections,
+    private readonly shared?: SharedFleet,
   ) {
     this.fleetState = new FleetState(Date.now(), false);
     this.ready = new Promise((resolve) => (this.markReady = resolve));
@@ -124,6 +143,17 @@ class FleetOwner implements FleetLink {
   }
 
   start(storeName: string): void {
+    if (this.shared) {
+      this.shared.fleet
+        .load()
+        .catch((thrown: unknown) => {
+          this.node.warn(this.t('errors.load-failed', { message: errorOf(thrown).message }));
+          return undefined;
+        })
+        .then((saved) => this.begin(saved))
+        .catch((thrown: unknown) => this.node.error(errorOf(thrown).message));
+      return;
+    }
     if (this.store.volatile) this.node.warn(this.t('errors.no-store', { store: storeName }));
     this.store
       .load()
@@ -147,9 +177,11 @@ class FleetOwner implements FleetLink {
     this.markReady();
     this.every(CHANGE_INTERVAL_MS, () => {
       this.checkMqtt();
-      this.deliver();
+      if (this.shared) void this.syncShared().then(() => this.deliver());
+      else this.deliver();
     });
-    this.every(SAVE_INTERVAL_MS, () => void this.save());
+    // with a shared fleet every report goes to Redis as it comes: nothing to save
+    if (!this.shared) this.every(SAVE_INTERVAL_MS, () => void this.save());
     this.every(HEALTH_INTERVAL_MS, () => void this.checkInflux());
     this.checkMqtt();
     void this.checkInflux();
@@ -177,9 +209,80 @@ class FleetOwner implements FleetLink {
     else apply();
   }
 
+  /**
+   * A report that changes the fleet: applied to the local state, or with a shared fleet sent to
+   * Redis, from where every instance (this one too) takes the device's new record.
+   */
+  private record(deviceId: string | null, op: FleetOp): void {
+    if (!this.shared) {
+      this.report(() => op(this.state));
+      return;
+    }
+    this.shared.fleet.queue(deviceId, op);
+    this.scheduleFlush();
+  }
+
+  private flushTimer: NodeJS.Timeout | undefined;
+
+  /** Reports go to Redis in batches a few milliseconds apart, not one round trip each. */
+  private scheduleFlush(): void {
+    if (this.flushTimer || this.closed) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      this.flushShared();
+    }, FLUSH_DELAY_MS);
+  }
+
+  private flushShared(): void {
+    const shared = this.shared;
+    if (!shared) return;
+    shared.fleet
+      .flush()
+      .then(() => {
+        if (shared.fleet.pending > 0) this.scheduleFlush();
+        if (this.sharedFailing) this.node.log(this.t('notes.redis-back'));
+        this.sharedFailing = false;
+      })
+      .catch((thrown: unknown) => {
+        // one log line per failing period; the reports stay queued and go with the next flush
+        if (!this.sharedFailing) this.node.warn(this.t('errors.redis-failed', { message: errorOf(thrown).message }));
+        this.sharedFailing = true;
+        if (!this.closed) this.flushTimer = setTimeout(() => {
+          this.flushTimer = undefined;
+          this.flushShared();
+        }, CHANGE_INTERVAL_MS);
+      });
+  }
+
+  private sharedFailing = false;
+  private syncing = false;
+
+  /** Takes the devices others changed, and the fleet's totals, into the local state. */
+  private async syncShared(): Promise<void> {
+    const shared = this.shared;
+    if (!shared || this.syncing || this.pending) return;
+    this.syncing = true;
+    try {
+      const resync = shared.resync;
+      shared.resync = false;
+      const ids = resync ? await shared.fleet.load().then((all) => all.devices.map((device) => device.device_id)) : [...shared.stale];
+      shared.stale.clear();
+      const [records, totals] = await Promise.all([shared.fleet.fetch(ids), shared.fleet.totals()]);
+      if (this.closed) return;
+      ids.forEach((id, index) => this.fleetState.adopt(id, records[index]));
+      this.fleetState.adoptTotals(totals);
+    } catch (thrown) {
+      shared.resync = true;
+      if (!this.sharedFailing) this.node.warn(this.t('errors.redis-failed', { message: errorOf(thrown).message }));
+      this.sharedFailing = true;
+    } finally {
+      this.syncing = false;
+    }
+  }
+
   reading(reading: Reading, leftOut: readonly { field: string; reason: string }[]): void {
     const now = Date.now();
-    this.report(() => this.state.reading(reading, leftOut, now));
+    this.record(reading.device_id, (state) => state.reading(reading, leftOut, now));
   }
 
   metrics(reading: MetricsReading): void {
@@ -188,39 +291,39 @@ class FleetOwner implements FleetLink {
     const problem = metricsReadingProblem(reading);
     if (problem !== undefined) {
       const deviceId = isValidDeviceId(reading?.device_id) ? reading.device_id : null;
-      this.report(() => this.state.rejected({ time: now, scope: 'reading', device_id: deviceId, field: null, reason: `metrics reading: ${problem}` }));
+      this.record(null, (state) => state.rejected({ time: now, scope: 'reading', device_id: deviceId, field: null, reason: `metrics reading: ${problem}` }));
       return;
     }
-    this.report(() => this.state.metrics(reading, now));
+    this.record(reading.device_id, (state) => state.metrics(reading, now));
   }
 
   rejected(rejection: Omit<Rejection, 'time'>): void {
     const time = Date.now();
-    this.report(() => this.state.rejected({ ...rejection, time } as Rejection & { scope: 'payload' | 'reading' }));
+    this.record(null, (state) => state.rejected({ ...rejection, time } as Rejection & { scope: 'payload' | 'reading' }));
   }
 
   seen(deviceId: string, at: number): void {
-    this.report(() => this.state.seen(deviceId, at));
+    this.record(deviceId, (state) => state.seen(deviceId, at));
   }
 
   alert(event: AlertEvent): void {
-    this.report(() => this.state.alert(event));
+    this.record(event.device_id, (state) => state.alert(event));
   }
 
   presence(event: PresenceEvent): void {
-    this.report(() => this.state.presence(event));
+    this.record(event.device_id, (state) => state.presence(event));
   }
 
   written(points: number, beyondRetention?: number): void {
+    this.record(null, (state) => state.written(points, beyondRetention));
     this.report(() => {
-      this.state.written(points, beyondRetention);
       this.writeFailing = false;
     });
   }
 
   writeFailed(lostPoints: number, reason?: WriteDropReason): void {
+    this.record(null, (state) => state.writeFailed(lostPoints, reason));
     this.report(() => {
-      this.state.writeFailed(lostPoints, reason);
       // a database that answers /ping but fails or times out on writes is not healthy either
       this.writeFailing = true;
       this.state.setHealth({ influxdb_connected: false });
@@ -341,13 +444,59 @@ class FleetOwner implements FleetLink {
     // readers waiting for a state that will never load go on with what there is
     this.markReady();
     for (const timer of this.timers.splice(0)) clearInterval(timer);
+    clearTimeout(this.flushTimer);
     this.listeners.clear();
     this.fresh.clear();
     const finish = () => done();
+    const shared = this.shared;
+    if (shared) {
+      // what is queued goes to Redis if it is there; a Redis that is away must not hold up close
+      const flushed = shared.fleet.pending > 0 && shared.connected() ? shared.fleet.flush().catch(() => undefined) : Promise.resolve();
+      void flushed.then(() => shared.close()).then(finish, finish);
+      return;
+    }
     Promise.resolve(this.saving)
       .then(() => this.save())
       .then(finish, finish);
   }
+}
+
+/**
+ * The fleet in Redis when REDIS_URL is set (several instances share it), else undefined (the
+ * context store, one instance). A cluster setting that cannot work is an error on the node, and
+ * the fleet then stays local rather than not starting.
+ */
+function sharedFleet(node: Node, t: Translate): SharedFleet | undefined {
+  let settings;
+  try {
+    settings = clusterSettings(process.env);
+  } catch (thrown) {
+    node.error(t('errors.bad-cluster', { message: errorOf(thrown).message }));
+    return undefined;
+  }
+  if (!settings) return undefined;
+  const { client, release } = borrowRedis(settings.redisUrl);
+  const subscriber = openRedis(settings.redisUrl);
+  const shared: SharedFleet = {
+    fleet: new RedisFleet(client, settings.keyPrefix, (reports) => node.warn(t('errors.redis-queue-full', { count: reports }))),
+    stale: new Set(),
+    resync: false,
+    connected: () => client.status === 'ready',
+    close: async () => {
+      await closeRedis(subscriber);
+      await release();
+    },
+  };
+  let subscribed = false;
+  subscriber.on('message', (_channel: string, deviceId: string) => shared.stale.add(deviceId));
+  // ioredis subscribes again after a reconnect; what was announced meanwhile is fetched whole
+  subscriber.on('ready', () => {
+    if (subscribed) shared.resync = true;
+    subscribed = true;
+  });
+  subscriber.subscribe(shared.fleet.keys.channel).catch((thrown: unknown) => node.warn(t('errors.redis-failed', { message: errorOf(thrown).message })));
+  node.log(t('notes.cluster', { instance: settings.instanceId }));
+  return shared;
 }
 
 const init = (RED: NodeAPI): void => {
@@ -368,7 +517,7 @@ const init = (RED: NodeAPI): void => {
         return broker ? broker.connected === true : null;
       },
     };
-    const owner = new FleetOwner(this, t, contextFleetStore(this.context(), store), connections);
+    const owner = new FleetOwner(this, t, contextFleetStore(this.context(), store), connections, sharedFleet(this, t));
     this.fleet = owner;
     this.on('close', (_removed: boolean, done: () => void) => owner.close(done));
     owner.start(storeName);

@@ -98,6 +98,13 @@ export class SmsLimiter {
     return { ...this.totals };
   }
 
+  /** Adds what another limiter counted (a decision taken on limits shared with other instances) to the status totals. */
+  addCounts(counts: LimiterCounts): void {
+    this.totals.sent += counts.sent;
+    this.totals.held += counts.held;
+    this.totals.duplicates += counts.duplicates;
+  }
+
   /** Alerts currently waiting for a summary, over all recipients. */
   pendingHeld(): number {
     let sum = 0;

@@ -15,7 +15,11 @@ import { classifyInput } from './classify';
 import { fleetDevices, parseCommand, runCommand, seenDevices } from './commands';
 import { composeAlert, composeHeldBackSummary, composePresence, type ComposeOptions } from './compose';
 import { fitSegments, segmentInfo } from './gsm7';
-import { SmsLimiter, type LimiterConfig } from './limiter';
+import { SmsLimiter, type HeldBack, type LimiterConfig, type Verdict } from './limiter';
+import { clusterSettings, type ClusterSettings } from '../shared/cluster';
+import { borrowRedis } from '../shared/redis-connection';
+import { SharedLimits } from './shared-limits';
+import { RedisLease } from '../shared/lease';
 import { normalisePhone, parseNumberList } from './phone';
 import { SendError, SendQueue, type Scheduler, type Settled } from './queue';
 import { SEEN_IDS_LIMITS, SeenIds } from './replay';
@@ -117,6 +121,22 @@ function init(RED: NodeAPI): void {
     };
     // Replaced by the stored one once loaded; until then only the status reads it.
     let limiter = new SmsLimiter(limits);
+    // REDIS_URL set: the limits are shared with the other instances, which run the same flows
+    // (so the node id names the same bridge on each)
+    let cluster: ClusterSettings | undefined;
+    try {
+      cluster = clusterSettings(process.env);
+    } catch (thrown) {
+      node.error(t('errors.bad-cluster', { reason: errorOf(thrown).message }));
+    }
+    const redis = cluster ? borrowRedis(cluster.redisUrl) : undefined;
+    const sharedLimits = cluster && redis ? new SharedLimits(redis.client, `${cluster.keyPrefix}sms:${node.id}:limits`, limits) : undefined;
+    // the summary check runs on one instance at a time (the limits would hand a summary out once
+    // anyway; the lease spares the others the polling)
+    const summaryLease =
+      cluster && redis ? new RedisLease(redis.client, { key: `${cluster.keyPrefix}sms:${node.id}:summaries`, holder: cluster.instanceId }) : undefined;
+    /** shared decisions are taken one after another, so SMS keep their order */
+    let sharedChain: Promise<void> = Promise.resolve();
     // Webhook message ids already run, kept beside the limits.
     let seenIds = new SeenIds(SEEN_IDS_LIMITS);
     // What STATUS answers from when no fleet node is linked (with one, its state is used: it
@@ -290,11 +310,31 @@ function init(RED: NodeAPI): void {
 
     /** Limits first, then into the ordered queue. */
     const offer = (to: string, text: string, kind: QueuedSms['kind'], device?: string) => {
-      const verdict = limiter.admit(to, text, Date.now(), kind === 'reply' ? 'reply' : 'alert');
-      limiterChanged();
-      if (verdict.verdict === 'send') enqueue({ id: randomUUID(), to, text, kind, device });
-      else emitResult({ status: verdict.verdict, to, text, kind, device, reason: verdict.verdict === 'held' ? verdict.reason : 'duplicate' });
-      updateStatus();
+      const limitKind = kind === 'reply' ? 'reply' : 'alert';
+      const decided = (verdict: Verdict) => {
+        if (verdict.verdict === 'send') enqueue({ id: randomUUID(), to, text, kind, device });
+        else emitResult({ status: verdict.verdict, to, text, kind, device, reason: verdict.verdict === 'held' ? verdict.reason : 'duplicate' });
+        updateStatus();
+      };
+      if (!sharedLimits) {
+        const verdict = limiter.admit(to, text, Date.now(), limitKind);
+        limiterChanged();
+        decided(verdict);
+        return;
+      }
+      sharedChain = sharedChain.then(() =>
+        sharedLimits.admit(to, text, Date.now(), limitKind).then(
+          (shared) => {
+            limiter.addCounts(shared.limiter.counts());
+            if (!closing) decided(shared.verdict);
+          },
+          (thrown: unknown) => {
+            // an alert is not lost because Redis fails: this instance's own limits decide
+            node.warn(t('errors.shared-limits-failed', { error: errorOf(thrown).message }));
+            if (!closing) decided(limiter.admit(to, text, Date.now(), limitKind));
+          },
+        ),
+      );
     };
 
     const sendVia = (device: string | undefined) => gatewaySettings.sendVia || device;
@@ -394,11 +434,27 @@ function init(RED: NodeAPI): void {
       }
     };
 
-    const sendSummaries = () => {
-      const due = limiter.dueSummaries(Date.now());
+    const enqueueSummaries = (due: readonly HeldBack[]) => {
       for (const held of due) enqueue({ id: randomUUID(), to: held.to, text: composeHeldBackSummary(held.count, held.since, compose), kind: 'summary', device: sendVia(undefined) });
-      if (due.length) limiterChanged();
       if (queue.length) updateStatus();
+    };
+    const sendSummaries = () => {
+      if (summaryLease && !summaryLease.isHeld) return;
+      if (!sharedLimits) {
+        const due = limiter.dueSummaries(Date.now());
+        if (due.length) limiterChanged();
+        enqueueSummaries(due);
+        return;
+      }
+      sharedChain = sharedChain.then(() =>
+        sharedLimits.dueSummaries(Date.now()).then(
+          (shared) => {
+            limiter.addCounts(shared.limiter.counts());
+            if (!closing) enqueueSummaries(shared.due);
+          },
+          (thrown: unknown) => node.warn(t('errors.shared-limits-failed', { error: errorOf(thrown).message })),
+        ),
+      );
     };
 
     /** a serial modem shows its own start-up status first */
@@ -420,6 +476,7 @@ function init(RED: NodeAPI): void {
       for (const sms of unsentOf(storedUnsent)) enqueue(sms);
       loaded = true;
       summaryTimer = setInterval(sendSummaries, summaryInterval);
+      summaryLease?.start();
       if (countsAtStart) updateStatus();
       for (const entry of waiting.splice(0)) entry.run();
     };
@@ -540,7 +597,8 @@ function init(RED: NodeAPI): void {
       timers.clear();
       const transportClosed = transport ? transport.close() : Promise.resolve();
       // The last changes are written before done, so a restart finds them.
-      Promise.all([transportClosed.catch(() => undefined), save()]).finally(() => {
+      const released = (summaryLease?.stop() ?? Promise.resolve()).then(() => redis?.release());
+      Promise.all([transportClosed.catch(() => undefined), save(), released]).finally(() => {
         clearStatus(node);
         done();
       });

@@ -223,6 +223,22 @@ export class AlertEngine {
     return had;
   }
 
+  /** One device's alert state as restore() takes it (for a store shared by several instances). */
+  deviceState(deviceId: string): DeviceState | undefined {
+    return this.devices.get(deviceId);
+  }
+
+  /**
+   * Takes one device's alert state as kept in a shared store (undefined: none there yet), so that
+   * the next reading is evaluated on what every instance made of the device. False for a stored
+   * state that fails the checks of restore(): the device then starts afresh.
+   */
+  adoptDevice(deviceId: string, raw: unknown): boolean {
+    const valid = raw === undefined || isDeviceState(raw);
+    this.store(deviceId, valid ? (raw as DeviceState | undefined) : undefined);
+    return valid;
+  }
+
   snapshot(): PersistedState {
     return { version: STATE_VERSION, devices: [...this.devices], overrides: [...this.runtimeOverrides], editor: this.editorTable() };
   }

@@ -12,7 +12,11 @@ import { err, ok, type Result } from '../shared/result';
 import { setStatus } from '../shared/status';
 import { PacedStatus } from '../shared/paced-status';
 import { Coalescer } from '../shared/coalesce';
+import { clusterSettings, type ClusterSettings } from '../shared/cluster';
+import { borrowRedis } from '../shared/redis-connection';
+import { SharedAlertStates } from './shared-state';
 import { AlertEngine, deviceAlertInput, isAlertShape, readingInput, type ProcessResult } from './engine';
+import type { DeviceInput } from './evaluate';
 import { DEFAULT_COOLDOWN_SECONDS, DEFAULT_FAULT_AFTER_SECONDS, DEFAULT_RULES, parseControl, parseOverrideTable, parseRules, type ControlCommand } from './rules';
 import { editorChanges, editorTableOf, parseRulesRequest, ruleChanges, rulesAnswer, ruleSettingChange, type DeviceRuleChange, type RuleSettingChange } from './rules-api';
 import type { AlertMsg, AnnotatedMsg, ThresholdAlertDef } from './types';
@@ -69,6 +73,18 @@ const init = (RED: NodeAPI): void => {
       faultAfterSeconds: faultAfter.value,
     });
     let lastDevice = '';
+    // REDIS_URL set: the device states are shared with the other instances of the cluster, which
+    // run the same flows (so the node id names the same node on each)
+    let cluster: ClusterSettings | undefined;
+    try {
+      cluster = clusterSettings(process.env);
+    } catch (thrown) {
+      node.error(RED._('threshold-alert.errors.bad-cluster', { reason: errorOf(thrown).message }));
+    }
+    const redis = cluster ? borrowRedis(cluster.redisUrl) : undefined;
+    const shared = cluster && redis ? new SharedAlertStates(redis.client, `${cluster.keyPrefix}alerts:${node.id}:`) : undefined;
+    /** Runs an engine step about one device, on its shared state when there is one. */
+    const evaluate = <T extends { changed: boolean }>(deviceId: string, step: () => T): Promise<T> => (shared ? shared.update(engine, deviceId, step) : Promise.resolve(step()));
     // The state would be lost at a restart without anyone noticing: say so once in the log and
     // on every status.
     if (fallback) node.warn(RED._('threshold-alert.errors.no-store', { store: storeName }));
@@ -218,6 +234,7 @@ const init = (RED: NodeAPI): void => {
       }
       if (msg.reset === true) {
         const deviceId = typeof msg.topic === 'string' && msg.topic !== '' ? msg.topic : undefined;
+        await shared?.reset(deviceId);
         if (engine.reset(deviceId)) await save();
         showStatus();
         done();
@@ -225,7 +242,12 @@ const init = (RED: NodeAPI): void => {
       }
       if (isAlertShape(msg.payload)) {
         const alert = deviceAlertInput(msg.payload, msg.topic, Date.now());
-        const result = alert.ok ? engine.processDeviceAlert(alert.value) : alert;
+        const result = alert.ok
+          ? (await evaluate(alert.value.deviceId, () => {
+              const processed = engine.processDeviceAlert(alert.value);
+              return { processed, changed: processed.ok && processed.value.changed };
+            })).processed
+          : alert;
         if (!alert.ok || !result.ok) {
           const reason = !alert.ok ? alert.error : !result.ok ? result.error : '';
           status.fail(done, RED._('threshold-alert.status.bad-alert'), RED._('threshold-alert.errors.bad-alert', { reason }));
@@ -243,7 +265,7 @@ const init = (RED: NodeAPI): void => {
         status.fail(done, RED._('threshold-alert.status.bad-reading'), RED._('threshold-alert.errors.bad-reading', { reason: input.error }));
         return;
       }
-      const result = engine.process(input.value);
+      const result = await evaluate(input.value.deviceId, () => engine.process(input.value));
       await emit(input.value.deviceId, result, { ...msg, alerts: result.alerts }, send, done);
     }
 
@@ -255,7 +277,7 @@ const init = (RED: NodeAPI): void => {
     async function handleArray(msg: ArrayInputMsg, send: Send, done: Done): Promise<void> {
       const now = Date.now();
       const invalid = Array.isArray(msg.invalid) ? (msg.invalid as unknown[]) : [];
-      const inputs = [];
+      const inputs: DeviceInput[] = [];
       for (const [index, element] of msg.payload.entries()) {
         const input = readingInput(element, msg.topic, invalid[index], now);
         if (!input.ok) {
@@ -266,11 +288,18 @@ const init = (RED: NodeAPI): void => {
       }
       const combined: ProcessResult = { events: [], alerts: {}, changed: false };
       const levels: ProcessResult['alerts'][] = [];
-      for (const input of inputs) {
-        const result = engine.process(input);
-        combined.events.push(...result.events);
-        combined.changed ||= result.changed;
-        levels.push(result.alerts);
+      // each device's readings as one step on its (possibly shared) state, in their order
+      for (const deviceId of new Set(inputs.map((input) => input.deviceId))) {
+        const indexes = inputs.flatMap((input, index) => (input.deviceId === deviceId ? [index] : []));
+        const step = await evaluate(deviceId, () => {
+          const processed = indexes.map((index) => engine.process(inputs[index] as DeviceInput));
+          return { processed, changed: processed.some((result) => result.changed) };
+        });
+        step.processed.forEach((result, i) => {
+          combined.events.push(...result.events);
+          combined.changed ||= result.changed;
+          levels[indexes[i] as number] = result.alerts;
+        });
       }
       const deviceId = inputs[inputs.length - 1]?.deviceId ?? lastDevice;
       await emit(deviceId, combined, inputs.length === 0 ? null : { ...msg, alerts: levels }, send, done);
@@ -288,8 +317,9 @@ const init = (RED: NodeAPI): void => {
         clearTimeout(pacedSave);
         saveInChain();
       }
-      void queue.finally(() => {
+      void queue.finally(async () => {
         readingsOut?.close();
+        await redis?.release();
         status.cancel();
         node.status({});
         done();

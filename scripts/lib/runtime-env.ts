@@ -30,6 +30,16 @@ export function mqttTarget(env: Env): MqttTarget {
   return { external: true, host: broker, port };
 }
 
+/**
+ * Why this environment cannot run as a cluster replica, or undefined. With REDIS_URL the flow
+ * subscribes to $share/<group>/... topics, which the embedded broker (aedes) does not know: it
+ * would deliver nothing, so a replica needs an external broker with shared subscriptions.
+ */
+export function clusterBrokerProblem(env: Env): string | undefined {
+  if (!env.REDIS_URL?.trim() || env.MQTT_BROKER?.trim()) return undefined;
+  return 'REDIS_URL is set, so the flow shares the device stream through $share/ subscriptions, which the embedded broker does not support: set MQTT_BROKER to a broker that does (Mosquitto 2), or unset REDIS_URL';
+}
+
 /** SIMULATOR unset: 3 devices; `0`: off; `N`: N devices. */
 export function simulatorDevices(env: Env): number {
   const raw = env.SIMULATOR?.trim();

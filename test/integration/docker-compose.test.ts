@@ -23,17 +23,36 @@ type Service = {
   environment?: Record<string, string>;
   env_file?: string | string[];
   entrypoint?: string[];
-  depends_on?: Record<string, { condition: string }>;
+  depends_on?: Record<string, { condition: string }> | string[];
   healthcheck?: { test: string[] };
+  profiles?: string[];
+  command?: string[];
 };
 type Compose = { services: Record<string, Service>; volumes: Record<string, unknown> };
 
-const compose = yaml.load(fs.readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8')) as Compose;
+/**
+ * YAML merge keys (`<<: *anchor`) as Docker Compose applies them: the anchored mapping first, the
+ * mapping's own keys over it; js-yaml as loaded here leaves `<<` as a plain key.
+ */
+function resolveMerges(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(resolveMerges);
+  if (typeof value !== 'object' || value === null) return value;
+  const { '<<': merged, ...own } = value as Record<string, unknown>;
+  const bases = (Array.isArray(merged) ? merged : merged === undefined ? [] : [merged]).map((base) => resolveMerges(base) as Record<string, unknown>);
+  const resolved: Record<string, unknown> = Object.assign({}, ...bases);
+  for (const [key, child] of Object.entries(own)) resolved[key] = resolveMerges(child);
+  return resolved;
+}
+
+const compose = resolveMerges(yaml.load(fs.readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8'))) as Compose;
 const services = compose.services;
 
 describe('docker-compose.yml and docker/', function () {
   it('has the documented services, images and ports', function () {
-    assert.deepEqual(Object.keys(services).sort(), ['influxdb', 'mosquitto', 'node-red']);
+    const byDefault = Object.keys(services).filter((name) => services[name]?.profiles === undefined);
+    assert.deepEqual(byDefault.sort(), ['influxdb', 'mosquitto', 'node-red']);
+    const cluster = Object.keys(services).filter((name) => services[name]?.profiles?.includes('cluster'));
+    assert.deepEqual(cluster.sort(), ['haproxy', 'node-red-a', 'node-red-b', 'redis']);
     assert.deepEqual(services['node-red']?.ports, ['1880:1880']);
     // plain MQTT on the host address .env chooses (the firmware has no TLS), MQTT over TLS on 8883
     assert.deepEqual(services.mosquitto?.ports, ['${MQTT_PLAIN_HOST_IP:-0.0.0.0}:1883:1883', '8883:8883']);
@@ -97,7 +116,8 @@ describe('docker-compose.yml and docker/', function () {
   it('starts Node-RED after healthy Mosquitto and InfluxDB, with the environment the flows read', function () {
     const nodeRed = services['node-red'];
     assert.deepEqual(nodeRed?.depends_on, { mosquitto: { condition: 'service_healthy' }, influxdb: { condition: 'service_healthy' } });
-    for (const service of Object.values(services)) assert.ok(service.healthcheck?.test.length);
+    // HAProxy checks the replicas itself (docker/haproxy/haproxy.cfg); every other service has a healthcheck
+    for (const [name, service] of Object.entries(services)) if (name !== 'haproxy') assert.ok(service.healthcheck?.test.length, `${name} has no healthcheck`);
     const env = nodeRed?.environment ?? {};
     const flowsRead = ['MQTT_BROKER', 'MQTT_PORT', 'MQTT_USER', 'MQTT_PASSWORD', 'INFLUXDB_URL', 'INFLUXDB_DATABASE', 'HEATPUMP_SIMULATOR_DEVICES', 'DEVICE_ONLINE_TIMEOUT_SECONDS', 'NODE_RED_CREDENTIAL_SECRET', 'HEATPUMP_DEVICE_TOKENS'];
     const leastPrivilege = ['INFLUXDB_WRITE_USER', 'INFLUXDB_WRITE_PASSWORD', 'INFLUXDB_READ_USER', 'INFLUXDB_READ_PASSWORD'];
@@ -111,6 +131,39 @@ describe('docker-compose.yml and docker/', function () {
     // the broker replaces the client id with the user name (use_username_as_clientid)
     assert.equal(env.MQTT_CLIENT_ID, env.MQTT_USER);
     assert.ok(nodeRed?.volumes?.includes('./settings.js:/data/settings.js:ro'));
+  });
+
+  it('cluster profile: two replicas with the whole environment, their own MQTT login each, Redis with its file, HAProxy on 1880', function () {
+    const single = services['node-red']?.environment ?? {};
+    const replicas = ['node-red-a', 'node-red-b'].map((name) => ({ name, service: services[name] as Service }));
+    const conf = fs.readFileSync(path.join(projectRoot, 'docker/mosquitto/acl'), 'utf8');
+    const replicaUsers = String(services.mosquitto?.environment?.MQTT_REPLICA_USERS ?? '').split(' ');
+    for (const { name, service } of replicas) {
+      const env = service.environment ?? {};
+      for (const key of Object.keys(single)) if (!['MQTT_USER', 'MQTT_CLIENT_ID'].includes(key)) assert.equal(env[key], single[key], `${name}.${key} as node-red's`);
+      assert.equal(env.REDIS_URL, 'redis://redis:6379');
+      assert.equal(env.HEATPUMP_INSTANCE_ID, name);
+      assert.equal(env.HEATPUMP_SHARE_GROUP, 'heatpump-monitor');
+      // use_username_as_clientid: a login per replica is a client id and a persistent session per replica
+      assert.equal(env.MQTT_CLIENT_ID, env.MQTT_USER);
+      assert.ok(replicaUsers.includes(String(env.MQTT_USER)), `mosquitto creates ${env.MQTT_USER}`);
+      assert.match(conf, new RegExp(`^user ${env.MQTT_USER}\ntopic readwrite heatpump/#$`, 'm'), `the ACL grants ${env.MQTT_USER}`);
+      assert.deepEqual(service.ports, [], `${name} is reached through HAProxy only`);
+      assert.deepEqual((service.depends_on as Record<string, { condition: string }>).redis, { condition: 'service_healthy' });
+      assert.ok(service.volumes?.includes('./settings.js:/data/settings.js:ro'));
+      assert.ok(service.volumes?.includes(`${name}-data:/data`), `${name} has its own /data`);
+      assert.ok(compose.volumes[`${name}-data`] !== undefined);
+    }
+    assert.notEqual(replicas[0]?.service.environment?.MQTT_USER, replicas[1]?.service.environment?.MQTT_USER);
+    assert.deepEqual(services.redis?.command, ['redis-server', '--appendonly', 'yes', '--save', '']);
+    assert.ok(services.redis?.volumes?.includes('redis-data:/data'));
+    assert.deepEqual(services.haproxy?.ports, ['1880:1880']);
+    const haproxy = fs.readFileSync(path.join(projectRoot, 'docker/haproxy/haproxy.cfg'), 'utf8');
+    assert.match(haproxy, /^\s+bind :1880$/m);
+    for (const { name } of replicas) assert.match(haproxy, new RegExp(`^\\s+server ${name} ${name}:1880 check`, 'm'));
+    // the health check carries the read-only token from the environment, never a literal one
+    assert.match(haproxy, /hdr Authorization "Bearer \$\{HEATPUMP_READ_TOKEN\}"/);
+    assert.match(String(services.haproxy?.environment?.HEATPUMP_READ_TOKEN), /^\$\{HEATPUMP_READ_TOKEN:\?/);
   });
 
   it('login is mandatory: the admin hash and the read token are required, and the healthcheck uses the token', async function () {

@@ -121,6 +121,7 @@ describe('Mosquitto with the shipped config (docker/mosquitto)', function () {
         MOSQUITTO_BIN: binaryPath,
         MQTT_PASSWORD: 'nodered-secret',
         MQTT_DEVICE_CREDENTIALS: 'site1:site1-secret site2:site2-secret',
+        MQTT_REPLICA_USERS: 'nodered-a nodered-b',
       },
     });
     broker = started;
@@ -186,6 +187,47 @@ describe('Mosquitto with the shipped config (docker/mosquitto)', function () {
     await nodered.publishAsync('heatpump/site1/cmd', '{"cmd":"STATUS"}', { qos: 1 });
     await done;
     assert.deepEqual(got, ['heatpump/site1/cmd {"cmd":"STATUS"}']);
+  });
+
+  it('two replicas share the device stream ($share, QoS 1, a persistent session each): none lost, none twice, also when one drops out', async function () {
+    const SHARED = '$share/heatpump-monitor/heatpump/+/data';
+    const got = new Map<string, string[]>([['a', []], ['b', []]]);
+    const replica = async (name: 'a' | 'b') => {
+      const client = mqtt.connect(`mqtt://127.0.0.1:${port}`, { username: `nodered-${name}`, password: 'nodered-secret', clientId: `heatpump-monitor-${name}`, clean: false, protocolVersion: 4, reconnectPeriod: 0 });
+      clients.push(client);
+      // before the connection is up: a returning session's queue comes right after CONNACK
+      client.on('message', (_topic, payload) => got.get(name)?.push(payload.toString()));
+      await new Promise((resolve, reject) => {
+        client.once('connect', resolve);
+        client.once('error', reject);
+      });
+      return client;
+    };
+    const a = await replica('a');
+    const b = await replica('b');
+    await a.subscribeAsync(SHARED, { qos: 1 });
+    await b.subscribeAsync(SHARED, { qos: 1 });
+    const site1 = await open({ username: 'site1', password: 'site1-secret' });
+    const publish = async (from: number, to: number) => {
+      for (let n = from; n < to; n++) await site1.publishAsync('heatpump/site1/data', `${n}`, { qos: 1 });
+    };
+    const received = () => [...(got.get('a') ?? []), ...(got.get('b') ?? [])].map(Number).sort((x, y) => x - y);
+    const upTo = (count: number) => Array.from({ length: count }, (_, n) => n);
+    await publish(0, 40);
+    await eventually(() => (received().length >= 40 ? true : undefined), 5000, () => `40 readings over both replicas (got ${received().length})`);
+    assert.ok((got.get('a')?.length ?? 0) > 0 && (got.get('b')?.length ?? 0) > 0, 'each replica takes a share');
+    assert.deepEqual(received(), upTo(40));
+
+    // replica a drops out without a goodbye (killed); its persistent session stays subscribed
+    a.stream.destroy();
+    await eventually(() => (a.connected ? undefined : true), 5000, 'replica a gone');
+    await publish(40, 80);
+    // a comes back with the same login (so the same client id and session): what was queued for it arrives
+    const back = await replica('a');
+    await eventually(() => (received().length >= 80 ? true : undefined), 10_000, () => `80 readings over both replicas (got ${received().length})`);
+    assert.deepEqual(received(), upTo(80), 'every reading once');
+    await back.endAsync();
+    await b.endAsync();
   });
 
   it('no device login takes over Node-RED\'s session: the client id is the user name', async function () {

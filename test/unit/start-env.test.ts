@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import jsonata from 'jsonata';
-import { mqttTarget, simulatorDevices, simulatorIntervalMs } from '../../scripts/lib/runtime-env';
+import { clusterBrokerProblem, mqttTarget, simulatorDevices, simulatorIntervalMs } from '../../scripts/lib/runtime-env';
 import { loadShippedFlows } from '../../scripts/lib/shipped-flows';
 
 describe('npm start environment (scripts/lib/runtime-env)', function () {
@@ -14,6 +14,13 @@ describe('npm start environment (scripts/lib/runtime-env)', function () {
       port: 8883,
     });
     assert.throws(() => mqttTarget({ MQTT_PORT: 'abc' }), /MQTT_PORT must be a port number/);
+  });
+
+  it('a cluster replica (REDIS_URL) needs an external broker: the embedded one has no shared subscriptions', function () {
+    assert.equal(clusterBrokerProblem({}), undefined);
+    assert.equal(clusterBrokerProblem({ REDIS_URL: 'redis://r', MQTT_BROKER: 'mosquitto' }), undefined);
+    assert.match(clusterBrokerProblem({ REDIS_URL: 'redis://r' }) ?? '', /set MQTT_BROKER/);
+    assert.match(clusterBrokerProblem({ REDIS_URL: 'redis://r', MQTT_BROKER: ' ' }) ?? '', /set MQTT_BROKER/);
   });
 
   describe('global environment of the shipped flow (an unset variable reads as empty or a default)', function () {
