@@ -115,7 +115,7 @@ describe('heatpump-performance points in InfluxDB (heatpump-batch, influxdb batc
     }
     const fieldTypes = rowsOf(await influxQuery({ url: influx.url }, 'SHOW FIELD KEYS FROM "hourly"."cop"', DB));
     assert.deepEqual(Object.fromEntries(fieldTypes.map((f) => [f.fieldKey, f.fieldType])), {
-      carnot_percent: 'float', cop_delta_t: 'float', cop_modulation: 'float', cop_running: 'float', electrical_power: 'float', quality: 'float', sound: 'boolean',
+      carnot_percent: 'float', cop_delta_t: 'float', cop_modulation: 'float', cop_running: 'float', electrical_power: 'float', flow_temperature: 'float', outdoor_temperature: 'float', quality: 'float', sound: 'boolean',
       thermal_power_delta_t: 'float', thermal_power_delta_t_method: 'string', thermal_power_modulation: 'float',
     });
   });
