@@ -136,6 +136,12 @@ module.exports = {
      */
     onlineTrackerCheckInterval: 5000,
 
+    /**
+     * heatpump-batch (spool on): a message is done once its journal append is on disk; the
+     * appends of this many ms share one fdatasync (group commit). 0: one fdatasync per message.
+     */
+    heatpumpBatchJournalSyncMs: 20,
+
     /** Debug sidebar: cut long messages (a 100-reading flush is large). */
     debugMaxLength: 1000,
     mqttReconnectTime: 5000,

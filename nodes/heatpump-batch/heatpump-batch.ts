@@ -9,6 +9,8 @@
 // is ignored, so nothing is counted twice. With a fleet whose history is off it writes nothing.
 // With the spool on, every accepted point is first appended to a write-ahead journal (journal.ts)
 // kept until InfluxDB confirmed its batch: a Node-RED killed meanwhile replays it at the next start.
+// A message that added points is acknowledged (done) once its append is on disk (group-commit.ts:
+// one fdatasync per heatpumpBatchJournalSyncMs), so a power cut loses nothing acknowledged either.
 // Each batch holds the points of one retention policy (shared/retention.ts: the performance figures
 // are kept longer than readings), sent as msg.retentionPolicy; spooled batches keep it too.
 import fs from 'node:fs';
@@ -23,11 +25,15 @@ import { PacedStatus } from '../shared/paced-status';
 import { byRetentionPolicy } from '../shared/retention';
 import { setStatus } from '../shared/status';
 import { PointBuffer, batchOptionsFromConfig, retryDelayMs, writeOutcomeOf, type WriteOutcome } from './buffer';
+import { GroupCommit, resolveJournalSyncMs, DEFAULT_JOURNAL_SYNC_MS } from './group-commit';
 import { Journal } from './journal';
 import { Spool, spoolOptionsFromConfig } from './spool';
 import type { BatchMsg, HeatpumpBatchDef } from './types';
 
 type Done = (err?: Error) => void;
+
+/** runtime setting (settings.js): how long a message may wait for its journal sync, in ms */
+const JOURNAL_SYNC_SETTING = 'heatpumpBatchJournalSyncMs';
 
 /** node instances started in this process: an answer names the instance that sent its write */
 let instances = 0;
@@ -86,6 +92,14 @@ const init = (RED: NodeAPI): void => {
         node.error(RED._('heatpump-batch.errors.spool-failed', { dir, error: errorOf(thrown).message }));
       }
     }
+    const syncSetting = resolveJournalSyncMs(Reflect.get(RED.settings, JOURNAL_SYNC_SETTING));
+    if (syncSetting.problem !== undefined) node.warn(syncSetting.problem);
+    const durable = journal
+      ? new GroupCommit(() => journal?.sync(), syncSetting.ms, (ms, run) => {
+          const pending = setTimeout(run, ms);
+          return () => clearTimeout(pending);
+        })
+      : undefined;
     /** writes sent and not answered yet, by their `sent` number, with their deadline timers */
     const awaiting = new Map<number, { msg: BatchMsg; deadline: NodeJS.Timeout | undefined }>();
     const instance = ++instances;
@@ -198,6 +212,14 @@ const init = (RED: NodeAPI): void => {
 
     /** a failing journal is reported once until it works again (the points stay in memory) */
     let journalFailing = false;
+    /** a failed sync is reported like a failed append (the points stay held in memory); the message still completes */
+    const journalSynced = (syncError: Error | undefined, msg: NodeMessage, done: Done): void => {
+      if (syncError) {
+        if (!journalFailing) node.error(RED._('heatpump-batch.errors.journal-write', { error: syncError.message }), msg);
+        journalFailing = true;
+      }
+      done();
+    };
     const add = (points: InfluxPoint[], msg: NodeMessage, send: (msg: NodeMessage) => void): void => {
       try {
         journal?.append(points);
@@ -385,6 +407,11 @@ const init = (RED: NodeAPI): void => {
           // a message's own policy wins over the measurements' (shared/retention.ts)
           if (typeof policy === 'string' && policy !== '') for (const point of converted.value.points) point.retentionPolicy = policy;
           add(converted.value.points, msg, send);
+          if (isFlush) flush(send);
+          showStatus();
+          // acknowledged once its points are on disk: a power cut after done() loses none of them
+          if (durable) return durable.commit((syncError) => journalSynced(syncError, msg, done));
+          return done();
         }
         if (isFlush) flush(send);
         showStatus();
@@ -423,7 +450,8 @@ const init = (RED: NodeAPI): void => {
         }
         retries.clear();
       }
-      // what the journal held is written, sent or spooled above
+      // messages waiting for their sync complete now; what the journal held is written, sent or spooled above
+      durable?.flush();
       journal?.discardAll();
       status.cancel();
       node.status({});
@@ -431,7 +459,9 @@ const init = (RED: NodeAPI): void => {
     });
   }
 
-  RED.nodes.registerType('heatpump-batch', HeatpumpBatch);
+  RED.nodes.registerType('heatpump-batch', HeatpumpBatch, {
+    settings: { [JOURNAL_SYNC_SETTING]: { value: DEFAULT_JOURNAL_SYNC_MS, exportable: true } },
+  });
 };
 
 export = init;

@@ -2,8 +2,9 @@
 // a journal segment in the spool directory before the input handler returns, and its segment is
 // deleted only when InfluxDB confirmed (or the spool took) every batch cut from it. A Node-RED
 // killed with SIGKILL leaves the unconfirmed segments behind; the next start reads them
-// (leftover()) and hands them to the spool. A process kill does not lose the page cache, so the
-// appends are not fsynced (only a power cut could lose the last ones, like any unsynced file).
+// (leftover()) and hands them to the spool. A process kill does not lose the page cache, a power
+// cut does: sync() puts the open segment on disk (fdatasync), and the glue acknowledges a message
+// only after it (group commit, group-commit.ts). A segment is synced before it is closed.
 //
 // A segment is cut when the buffer cuts batches (or drops points): the batches cut are what the
 // segment holds; the points still buffered are appended again to the next segment, so a segment is
@@ -21,6 +22,7 @@ export interface JournalFs {
   existsSync(file: string): boolean;
   openSync(file: string, flags: 'a'): number;
   writeSync(fd: number, text: string): number;
+  fdatasyncSync(fd: number): void;
   closeSync(fd: number): void;
   unlinkSync(file: string): void;
 }
@@ -47,6 +49,8 @@ export class Journal {
   private readonly segments = new Map<number, Segment>();
   private current: number;
   private fd: number | undefined;
+  /** the open segment has appends not yet synced */
+  private dirty = false;
   private readonly found: string[];
 
   constructor(
@@ -82,7 +86,7 @@ export class Journal {
     for (const name of this.found.splice(0)) this.unlink(name);
   }
 
-  /** Appends accepted points to the open segment (synchronously: on disk when this returns). */
+  /** Appends accepted points to the open segment (in the page cache when this returns: see sync()). */
   append(points: readonly InfluxPoint[]): void {
     if (points.length === 0) return;
     if (this.fd === undefined) {
@@ -92,6 +96,14 @@ export class Journal {
       this.segments.set(this.current, { file, outstanding: undefined });
     }
     this.fs.writeSync(this.fd, `${encodeBatch(points)}\n`);
+    this.dirty = true;
+  }
+
+  /** Puts every append so far on disk (survives a power cut); does nothing when there is none. */
+  sync(): void {
+    if (this.fd === undefined || !this.dirty) return;
+    this.fs.fdatasyncSync(this.fd);
+    this.dirty = false;
   }
 
   /**
@@ -101,6 +113,8 @@ export class Journal {
    */
   cut(batches: number, stillHeld: readonly InfluxPoint[]): number | undefined {
     if (this.fd === undefined) return undefined;
+    // a closed segment is never written again: what it holds goes on disk now
+    this.sync();
     this.fs.closeSync(this.fd);
     this.fd = undefined;
     const closed = this.current++;
@@ -128,6 +142,7 @@ export class Journal {
   discardAll(): void {
     if (this.fd !== undefined) this.fs.closeSync(this.fd);
     this.fd = undefined;
+    this.dirty = false;
     for (const segment of [...this.segments.keys()]) this.drop(segment);
     this.current += 1;
   }
