@@ -393,6 +393,7 @@ const init = (RED: NodeAPI): void => {
           return done();
         }
         const isFlush = msg.flush === true;
+        let added = false;
         // A flush message's payload counts only when it holds something (an inject sends a timestamp).
         if (!isFlush || (typeof msg.payload === 'object' && msg.payload !== null)) {
           const converted = toPoints(msg.payload);
@@ -407,14 +408,12 @@ const init = (RED: NodeAPI): void => {
           // a message's own policy wins over the measurements' (shared/retention.ts)
           if (typeof policy === 'string' && policy !== '') for (const point of converted.value.points) point.retentionPolicy = policy;
           add(converted.value.points, msg, send);
-          if (isFlush) flush(send);
-          showStatus();
-          // acknowledged once its points are on disk: a power cut after done() loses none of them
-          if (durable) return durable.commit((syncError) => journalSynced(syncError, msg, done));
-          return done();
+          added = true;
         }
         if (isFlush) flush(send);
         showStatus();
+        // acknowledged once its points are on disk: a power cut after done() loses none of them
+        if (added && durable) return durable.commit((syncError) => journalSynced(syncError, msg, done));
         done();
       } catch (thrown) {
         status.fail(done, statusText(), errorOf(thrown));
