@@ -10,7 +10,9 @@
 // HEATPUMP_RESET_FLOWS=1 (replace edited flows with the shipped ones), MQTT_BIND (embedded
 // broker address, default 127.0.0.1), LOCAL_INFLUXD=0 (never start a local influxd), HOST (address
 // of the editor, dashboard and API, default 127.0.0.1: this machine only; 0.0.0.0 or :: opens them
-// to the network). The API limits (HEATPUMP_API_RATE, ...) are settings.js's (httpNodeAuth).
+// to the network), HEATPUMP_DEVICE_PASSWORDS (a file of `<device id>:<hash>` lines: the embedded
+// broker then wants a device login and keeps each device to its own topics; default: no login).
+// The API limits (HEATPUMP_API_RATE, ...) are settings.js's (httpNodeAuth).
 import crypto from 'node:crypto';
 import http from 'node:http';
 import type net from 'node:net';
@@ -20,11 +22,13 @@ import path from 'node:path';
 import express from 'express';
 import RED from 'node-red';
 import { startBroker, type RunningBroker } from './lib/broker';
+import { parseDevicePasswords, sha256Hash } from './lib/device-logins';
 import { findInfluxd, startInfluxd, stopStaleInfluxd, type RunningInfluxd } from './lib/influxd';
 import { influxVersion, setupInfluxDb, setupOptionsFromEnv } from './lib/influx-setup';
 import { portOrFree } from './lib/ports';
 import { clusterBrokerProblem, mqttTarget, portNumber, simulatorDevices, simulatorIntervalMs } from './lib/runtime-env';
 import { loadShippedFlows, projectRoot, SEED_STATE_FILE, seedUserFlows } from './lib/shipped-flows';
+import { simulatedDeviceIds } from './lib/sim-model';
 import { startSimulator, type RunningSimulator } from './lib/simulator';
 import { jsonErrorHandler } from '../nodes/shared/http-guard';
 import { authConfigFromEnv } from '../nodes/shared/http-auth';
@@ -155,6 +159,15 @@ async function prepareInfluxDb(home: { dataDir: string }): Promise<History> {
   return { on: true, url, note };
 }
 
+/** HEATPUMP_DEVICE_PASSWORDS: device id -> hash, or undefined (devices need no login); a bad file stops the start. */
+function readDevicePasswords(file: string | undefined): Map<string, string> | undefined {
+  if (file === undefined || file.trim() === '') return undefined;
+  const { hashes, problems } = parseDevicePasswords(fs.readFileSync(path.resolve(file), 'utf8'));
+  if (problems.length > 0) throw new Error(`HEATPUMP_DEVICE_PASSWORDS ${file}: ${problems.join('; ')}`);
+  log(`embedded MQTT broker: device logins on, ${hashes.size} devices in ${file}`);
+  return hashes;
+}
+
 async function main(): Promise<void> {
   const env = process.env;
   const home = env.HEATPUMP_HOME ? path.resolve(env.HEATPUMP_HOME) : undefined;
@@ -194,6 +207,12 @@ async function main(): Promise<void> {
     log(`shipped flows ${outcome === 'written' ? 'written to' : 'updated in'} ${path.join(userDir, flowFile)}`);
   }
 
+  const deviceLogins = mqtt.external ? undefined : readDevicePasswords(env.HEATPUMP_DEVICE_PASSWORDS);
+  if (mqtt.external && env.HEATPUMP_DEVICE_PASSWORDS) log(`HEATPUMP_DEVICE_PASSWORDS is for the embedded broker: ignored with MQTT_BROKER (${mqtt.host})`);
+  // the simulated devices log in like real ones, with a password of this start (unless the file lists them)
+  const simulatorPassword = crypto.randomBytes(18).toString('base64url');
+  if (deviceLogins) for (const id of simulatedDeviceIds(devices)) if (!deviceLogins.has(id)) deviceLogins.set(id, sha256Hash(simulatorPassword));
+
   // a stable client id keeps Node-RED's persistent MQTT session across restarts; replicas of a
   // cluster (REDIS_URL) each need their own, hence HEATPUMP_INSTANCE_ID when set
   env.MQTT_CLIENT_ID ||= `heatpump-monitor-${env.HEATPUMP_INSTANCE_ID?.trim() || os.hostname()}`;
@@ -209,6 +228,7 @@ async function main(): Promise<void> {
       host: env.MQTT_BIND || '127.0.0.1',
       dataDir: mqttDir,
       nodeRed: { clientId: env.MQTT_CLIENT_ID, username: env.MQTT_USER, password: env.MQTT_PASSWORD },
+      deviceLogins,
     });
     mqtt.port = started.broker.port;
     log(`embedded MQTT broker: sessions and queued messages in ${mqttDir}; devices wait until Node-RED has subscribed`);
@@ -273,6 +293,7 @@ async function main(): Promise<void> {
       // Node-RED's login is not the simulator's: the embedded broker takes any other client
       username: (mqtt.external && env.MQTT_USER) || undefined,
       password: (mqtt.external && env.MQTT_PASSWORD) || undefined,
+      devicePassword: deviceLogins ? simulatorPassword : undefined,
     });
   }
 
@@ -296,6 +317,13 @@ async function main(): Promise<void> {
     `  dashboard  ${base}/dashboard`,
     `  API        ${base}/api/health`,
     `  MQTT       mqtt://${mqtt.host}:${mqtt.port}${mqtt.external ? '' : ' (embedded broker)'}`,
+    ...(mqtt.external
+      ? []
+      : [
+          deviceLogins
+            ? `  devices    login required (HEATPUMP_DEVICE_PASSWORDS, ${deviceLogins.size} ids incl. the simulator's), each only on heatpump/<its id>/...`
+            : `  devices    no login: any client that reaches ${mqtt.host}:${mqtt.port} may publish as any device (a demo; HEATPUMP_DEVICE_PASSWORDS turns logins on)`,
+        ]),
     `  InfluxDB   ${history.on ? `${history.url} (${history.note})` : 'history off'}`,
     `  simulator  ${devices > 0 ? `${devices} devices every ${intervalMs / 1000}s` : 'off (SIMULATOR=0)'}`,
     '  Ctrl-C stops everything',

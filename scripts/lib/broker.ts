@@ -1,10 +1,12 @@
 // Embedded MQTT broker (aedes) for `npm start` and the tests: no external broker needed.
 // With a data directory the sessions and their QoS 1 queues live on disk (LevelDB), so readings
 // queued for Node-RED survive a restart of the process; with a gate, devices are refused until
-// Node-RED's persistent session is back (see admission below).
+// Node-RED's persistent session is back (see admission below). With device logins
+// (device-logins.ts) a device needs its password and may publish only under its own topics.
 import fs from 'node:fs';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
+import { deviceLoginValid, devicePublishAllowed, deviceSubscribeAllowed } from './device-logins';
 
 /** Node-RED's MQTT login: the one client id whose session holds every reading. */
 export interface NodeRedLogin {
@@ -21,6 +23,8 @@ export interface BrokerOptions {
   dataDir?: string;
   /** refuse devices until this client has connected and subscribed; only its password opens its session */
   nodeRed?: NodeRedLogin;
+  /** device id -> password hash: devices must log in (id as user name and client id); without it any client may connect */
+  deviceLogins?: ReadonlyMap<string, string>;
 }
 
 export interface RunningBroker {
@@ -170,7 +174,7 @@ function nextFrame(buffer: Buffer): Buffer | undefined {
   return undefined;
 }
 
-export async function startBroker({ port, host = '127.0.0.1', dataDir, nodeRed }: BrokerOptions): Promise<RunningBroker> {
+export async function startBroker({ port, host = '127.0.0.1', dataDir, nodeRed, deviceLogins }: BrokerOptions): Promise<RunningBroker> {
   // aedes 1.x is ESM-only; tsc (module node16) keeps this import() as a real dynamic import.
   const { Aedes } = await import('aedes');
   const persistence = dataDir ? await openPersistence(dataDir) : undefined;
@@ -186,10 +190,25 @@ export async function startBroker({ port, host = '127.0.0.1', dataDir, nodeRed }
   const broker = await Aedes.createBroker({
     persistence,
     authenticate: (client, username, password, done) => {
-      const code = nodeRed ? admission({ clientId: client.id, username, password: password?.toString() }, nodeRed, devicesAccepted) : 0;
-      if (code === 0) return done(null, true);
-      const reason = code === REFUSED.serverUnavailable ? 'Node-RED has not subscribed yet' : `wrong login for ${client.id}`;
-      done(Object.assign(new Error(reason), { returnCode: code }), false);
+      const request = { clientId: client.id, username, password: password?.toString() };
+      const refuse = (code: number, reason: string) => done(Object.assign(new Error(reason), { returnCode: code }), false);
+      const code = nodeRed ? admission(request, nodeRed, devicesAccepted) : 0;
+      if (code !== 0) return refuse(code, code === REFUSED.serverUnavailable ? 'Node-RED has not subscribed yet' : `wrong login for ${client.id}`);
+      if (!deviceLogins || client.id === nodeRed?.clientId) return done(null, true);
+      deviceLoginValid(request, deviceLogins).then(
+        (valid) => (valid ? done(null, true) : refuse(REFUSED.badLogin, `wrong device login for ${client.id}`)),
+        (err: unknown) => refuse(REFUSED.badLogin, `device login check failed: ${String(err)}`),
+      );
+    },
+    // with device logins a device (its client id is its device id) reaches only its own topics;
+    // a refused publish closes its connection, a refused subscription gets the SUBACK failure code
+    authorizePublish: (client, packet, done) => {
+      if (!deviceLogins || !client || client.id === nodeRed?.clientId || devicePublishAllowed(client.id, packet.topic)) return done(null);
+      done(new Error(`${client.id} may not publish on ${packet.topic}`));
+    },
+    authorizeSubscribe: (client, subscription, done) => {
+      if (!deviceLogins || !client || client.id === nodeRed?.clientId || deviceSubscribeAllowed(client.id, subscription.topic)) return done(null, subscription);
+      done(null, null);
     },
     published: (packet, client, done) => {
       if (client && packet.qos === 1 && packet.messageId !== undefined && client.conn instanceof PubackAfterStore) client.conn.stored(packet.messageId);

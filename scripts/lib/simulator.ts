@@ -23,6 +23,8 @@ export interface SimulatorOptions {
   batch?: number;
   username?: string;
   password?: string;
+  /** each device logs in with its id as user name and client id and this password (a broker with device logins) */
+  devicePassword?: string;
   idPrefix?: string;
   /**
    * MQTT connections the devices share (device i publishes on connection i mod n); default one per
@@ -64,13 +66,14 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   let stopped = false;
 
   const ids = simulatedDeviceIds(options.devices, options.idPrefix);
-  const connectionCount = Math.max(1, Math.min(ids.length, Math.floor(options.connections ?? ids.length)));
+  // a device that logs in is held to its own topics: one connection per device then
+  const connectionCount = options.devicePassword !== undefined ? ids.length : Math.max(1, Math.min(ids.length, Math.floor(options.connections ?? ids.length)));
   const perDevice = connectionCount === ids.length;
   const connections: Connection[] = Array.from({ length: connectionCount }, (_, k) => {
     const client = mqtt.connect(options.brokerUrl, {
-      clientId: perDevice ? `${ids[k]}-${seed}` : `sim-${seed}-${k + 1}-of-${connectionCount}`,
-      username: options.username,
-      password: options.password,
+      ...(options.devicePassword === undefined
+        ? { clientId: perDevice ? `${ids[k]}-${seed}` : `sim-${seed}-${k + 1}-of-${connectionCount}`, username: options.username, password: options.password }
+        : { clientId: ids[k], username: ids[k], password: options.devicePassword }),
       clean: true,
       reconnectPeriod: 2000,
       // like the firmware: keep trying when a broker refuses for now (npm start's gate: "server unavailable")

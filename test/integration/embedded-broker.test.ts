@@ -1,13 +1,24 @@
-// The embedded broker of `npm start` (scripts/lib/broker.ts): who it lets in (admission), its gate
-// against the real aedes, and its disk queue (aedes-persistence-level + level) across a kill -9
-// of the broker's process.
+// The embedded broker of `npm start` (scripts/lib/broker.ts): who it lets in (admission, device
+// logins), its gate against the real aedes, and its disk queue (aedes-persistence-level + level)
+// across a kill -9 of the broker's process.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import bcrypt = require('bcryptjs');
 import { admission, REFUSED, startBroker, type NodeRedLogin, type RunningBroker } from '../../scripts/lib/broker';
+import {
+  DEVICE_PUBLISH_TOPICS,
+  DEVICE_SUBSCRIBE_TOPICS,
+  deviceLoginValid,
+  devicePublishAllowed,
+  deviceSubscribeAllowed,
+  parseDevicePasswords,
+  sha256Hash,
+} from '../../scripts/lib/device-logins';
 import { projectRoot } from '../support/node-red';
 import { eventually } from '../support/wait';
 
@@ -180,5 +191,116 @@ describe('embedded broker: gate and persistent session (real aedes, LevelDB on d
     await eventually(() => (got.length >= sent ? true : undefined), 10_000, () => `all ${sent} confirmed readings after the kill (got ${got.length})`);
     console.log(`      sent ${sent} (all PUBACKed), broker killed (SIGKILL) and restarted, delivered ${got.length}, lost ${sent - new Set(got).size}`);
     assert.deepEqual(got, [...Array(sent).keys()]);
+  });
+});
+
+describe('embedded broker: device logins (pure)', function () {
+  const hashes = new Map([
+    ['site1', sha256Hash('pw1')],
+    ['site2', bcrypt.hashSync('pw2', 4)],
+  ]);
+  const logins: [string, { clientId: string; username?: string; password?: string }, boolean][] = [
+    ['sha256 hash, right password', { clientId: 'site1', username: 'site1', password: 'pw1' }, true],
+    ['bcrypt hash, right password', { clientId: 'site2', username: 'site2', password: 'pw2' }, true],
+    ['wrong password', { clientId: 'site1', username: 'site1', password: 'pw2' }, false],
+    ["another device's password", { clientId: 'site2', username: 'site2', password: 'pw1' }, false],
+    ['no password', { clientId: 'site1', username: 'site1' }, false],
+    ['no user name', { clientId: 'site1', password: 'pw1' }, false],
+    ['client id other than the user name', { clientId: 'site2', username: 'site1', password: 'pw1' }, false],
+    ['unknown device', { clientId: 'site3', username: 'site3', password: 'pw1' }, false],
+  ];
+  for (const [name, request, valid] of logins) {
+    it(`${name} -> ${valid ? 'in' : 'refused'}`, async function () {
+      assert.equal(await deviceLoginValid(request, hashes), valid);
+    });
+  }
+
+  const topics: [string, 'publish' | 'subscribe', string, boolean][] = [
+    ['site1', 'publish', 'heatpump/site1/data', true],
+    ['site1', 'publish', 'heatpump/site1/status/online', true],
+    ['site1', 'publish', 'heatpump/site2/data', false],
+    ['site1', 'publish', 'heatpump/site1/cmd', false],
+    ['site1', 'publish', 'heatpump/site1/data/extra', false],
+    ['site1', 'publish', 'other/site1/data', false],
+    ['site1', 'subscribe', 'heatpump/site1/cmd', true],
+    ['site1', 'subscribe', 'heatpump/site1/sms/send', true],
+    ['site1', 'subscribe', 'heatpump/+/cmd', false],
+    ['site1', 'subscribe', 'heatpump/site1/#', false],
+    ['site1', 'subscribe', 'heatpump/site2/cmd', false],
+    ['site1', 'subscribe', 'heatpump/site1/data', false],
+  ];
+  for (const [device, action, topic, allowed] of topics) {
+    it(`${device} ${action} ${topic} -> ${allowed ? 'allowed' : 'refused'}`, function () {
+      assert.equal((action === 'publish' ? devicePublishAllowed : deviceSubscribeAllowed)(device, topic), allowed);
+    });
+  }
+
+  it('grants a device what the mosquitto ACL of the Docker set-up grants it, no more', function () {
+    const acl = fs.readFileSync(path.join(projectRoot, 'docker', 'mosquitto', 'acl'), 'utf8');
+    const granted = (kind: string) => [...acl.matchAll(new RegExp(`^pattern ${kind} heatpump/%u/(\\S+)$`, 'gm'))].map((m) => m[1]).sort();
+    assert.deepEqual([...DEVICE_PUBLISH_TOPICS].sort(), granted('write'));
+    assert.deepEqual([...DEVICE_SUBSCRIBE_TOPICS].sort(), granted('read'));
+  });
+
+  it('reads a password file and names each line it cannot take', function () {
+    const sha = sha256Hash('x');
+    const text = ['# devices', '', `site1:${sha}`, `site2:${bcrypt.hashSync('y', 4)}`, 'site3:plain-text', `site/4:${sha}`, `site1:${sha}`, 'no-colon'].join('\n');
+    const { hashes, problems } = parseDevicePasswords(text);
+    assert.deepEqual([...hashes.keys()], ['site1', 'site2']);
+    assert.deepEqual(
+      problems.map((p) => p.split(':')[0]),
+      ['line 5', 'line 6', 'line 7', 'line 8'],
+    );
+    assert.match(problems[2] as string, /listed twice/);
+  });
+});
+
+describe('embedded broker: device logins (real aedes)', function () {
+  this.timeout(30_000);
+  const clients: MqttClient[] = [];
+  let broker: RunningBroker | undefined;
+  afterEach(async function () {
+    for (const client of clients.splice(0)) client.end(true);
+    await broker?.close();
+    broker = undefined;
+  });
+  const open = async (url: string, options: IClientOptions) => {
+    const client = await connect(url, options);
+    clients.push(client);
+    return client;
+  };
+
+  it('lets a device in only with its login and keeps it to its own topics; Node-RED keeps reading all', async function () {
+    broker = await startBroker({ port: 0, nodeRed: NODE_RED, deviceLogins: new Map([['site1', sha256Hash('pw1')], ['site2', sha256Hash('pw2')]]) });
+    const nodeRed = await open(broker.url, nodeRedOptions);
+    const got: string[] = [];
+    nodeRed.on('message', (topic, payload) => got.push(`${topic} ${payload.toString()}`));
+    await nodeRed.subscribeAsync('heatpump/#', { qos: 1 });
+    await broker.devicesAccepted;
+
+    assert.equal(await connackCode(broker.url, { clientId: 'site1' }), REFUSED.badLogin, 'no login');
+    assert.equal(await connackCode(broker.url, { clientId: 'site1', username: 'site1', password: 'pw2' }), REFUSED.badLogin, 'wrong password');
+    assert.equal(await connackCode(broker.url, { clientId: 'site2', username: 'site1', password: 'pw1' }), REFUSED.badLogin, "another device's client id");
+
+    const site1 = await open(broker.url, { clientId: 'site1', username: 'site1', password: 'pw1' });
+    await site1.publishAsync('heatpump/site1/data', 'own', { qos: 1 });
+    const granted = await site1.subscribeAsync('heatpump/site1/cmd', { qos: 1 });
+    assert.deepEqual(
+      granted.map((g) => [g.topic, g.qos]),
+      [['heatpump/site1/cmd', 1]],
+    );
+    // reading other devices: the SUBACK failure code 0x80 (mqtt.js rejects the subscribe)
+    await assert.rejects(site1.subscribeAsync('heatpump/+/data', { qos: 1 }), (err: { packet?: { granted?: number[] } }) => {
+      assert.deepEqual(err.packet?.granted, [128]);
+      return true;
+    });
+    // publishing as another device: the broker closes the connection, nothing reaches Node-RED
+    const closed = new Promise<void>((resolve) => site1.once('close', () => resolve()));
+    site1.publish('heatpump/site2/data', 'forged', { qos: 1 });
+    await closed;
+    const site2 = await open(broker.url, { clientId: 'site2', username: 'site2', password: 'pw2' });
+    await site2.publishAsync('heatpump/site2/data', 'real', { qos: 1 });
+    await eventually(() => (got.length >= 2 ? true : undefined), 5000, () => `the two allowed readings (got ${JSON.stringify(got)})`);
+    assert.deepEqual(got, ['heatpump/site1/data own', 'heatpump/site2/data real']);
   });
 });
