@@ -2,15 +2,11 @@
 // Redis (each has its own connections, as a replica has). A report into either reaches both;
 // each answers with the whole fleet; unsetting REDIS_URL keeps the fleet local.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { FleetLink } from '../../nodes/shared/fleet-link';
-import { startRedis, type RunningRedis } from '../../scripts/lib/redis-server';
 import { alert, reading } from '../fixtures/fleet-events';
 import { flowSuiteHooks, helper, nodeById, withCatalog, type NodeInit } from '../support/flow-helper';
 import { nodeModule } from '../support/node-red';
-import { requireBinary } from '../support/system';
+import { redisPerTest } from '../support/redis-suite';
 import { eventually } from '../support/wait';
 
 const fleetModule = withCatalog(nodeModule('heatpump-fleet') as NodeInit, 'heatpump-fleet');
@@ -25,36 +21,8 @@ const ENV = ['REDIS_URL', 'HEATPUMP_REDIS_PREFIX', 'HEATPUMP_INSTANCE_ID'] as co
 
 describe('heatpump-fleet node sharing its state in Redis (REDIS_URL)', function () {
   this.timeout(60_000);
-  let redis: RunningRedis;
-  let dataDir: string;
-  let round = 0;
-  const saved = Object.fromEntries(ENV.map((name) => [name, process.env[name]]));
-
-  before(async function () {
-    const binary = requireBinary(this, 'redis-server', 'redis-server');
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'heatpump-fleet-redis-'));
-    redis = await startRedis({ dataDir, binary });
-  });
-
-  beforeEach(() => {
-    round += 1;
-    process.env.REDIS_URL = redis.url;
-    process.env.HEATPUMP_REDIS_PREFIX = `flow${round}:`;
-  });
-
+  redisPerTest('flow', ENV);
   flowSuiteHooks();
-
-  afterEach(() => {
-    for (const name of ENV) {
-      if (saved[name] === undefined) delete process.env[name];
-      else process.env[name] = saved[name];
-    }
-  });
-
-  after(async () => {
-    await redis?.stop();
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-  });
 
   const twoInstances = [
     { id: 'fleetA', type: 'heatpump-fleet', name: '', store: '' },

@@ -2,14 +2,10 @@
 // over a device (another replica, or this one restarted without a persistent context store)
 // goes on from the episode the other left: no second "raised", no lost transition.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { AlertEvent } from '../../nodes/shared/contract';
-import { startRedis, type RunningRedis } from '../../scripts/lib/redis-server';
 import { collect, flowSuiteHooks, flowWithCatch, helper, nodeById, withCatalog, type NodeInit } from '../support/flow-helper';
 import { nodeModule } from '../support/node-red';
-import { requireBinary } from '../support/system';
+import { redisPerTest } from '../support/redis-suite';
 
 const thresholdAlert = withCatalog(nodeModule('threshold-alert') as NodeInit, 'threshold-alert');
 const T0 = Date.now() - 3600_000;
@@ -18,36 +14,8 @@ const ENV = ['REDIS_URL', 'HEATPUMP_REDIS_PREFIX'] as const;
 
 describe('threshold-alert sharing its device states in Redis (REDIS_URL)', function () {
   this.timeout(60_000);
-  let redis: RunningRedis;
-  let dataDir: string;
-  let round = 0;
-  const saved = Object.fromEntries(ENV.map((name) => [name, process.env[name]]));
-
-  before(async function () {
-    const binary = requireBinary(this, 'redis-server', 'redis-server');
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'threshold-alert-redis-'));
-    redis = await startRedis({ dataDir, binary });
-  });
-
-  beforeEach(() => {
-    round += 1;
-    process.env.REDIS_URL = redis.url;
-    process.env.HEATPUMP_REDIS_PREFIX = `alerts${round}:`;
-  });
-
+  redisPerTest('alerts', ENV);
   flowSuiteHooks();
-
-  afterEach(() => {
-    for (const name of ENV) {
-      if (saved[name] === undefined) delete process.env[name];
-      else process.env[name] = saved[name];
-    }
-  });
-
-  after(async () => {
-    await redis?.stop();
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-  });
 
   /** The events n1 sends for `msg`, as "state level". */
   async function eventsFor(msg: ReturnType<typeof reading>): Promise<string[]> {
