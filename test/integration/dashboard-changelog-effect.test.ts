@@ -48,7 +48,7 @@ describe('dashboard Change log page: the effect of a change in headless Chromium
         await writeLines(stack.influxUrl, copWindowLines({ deviceId, at, days, changePercent: CHANGE_PERCENT }), retentionPolicyOf(MEASUREMENT_COP));
       }
       // recorded as heatpump-changelog records them (another writer of the same file)
-      recordInLog(stack, [
+      await recordInLog(stack, [
         { kind: 'setting', change: { device_id: DEVICE, setting: 'heating_curve', old_value: 1.2, new_value: 1.4, source: 'modbus', time: at } },
         { kind: 'setting', change: { device_id: SHORT, setting: 'flow_offset', old_value: 0, new_value: 2, source: 'modbus', time: at } },
         { kind: 'setting', change: { device_id: null, setting: 'rule:voltage_high', old_value: 250, new_value: 253, unit: 'V', source: 'threshold-alert', time: at + DAY } },

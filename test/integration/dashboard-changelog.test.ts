@@ -23,9 +23,9 @@ describe('dashboard Change log page in headless Chromium (npm start runtime)', f
     env: { HEATPUMP_DB_PATH: '' },
     // the devices the dropdowns offer come from the fleet
     online: ['cl1', 'cl2'],
-    prepare(stack) {
+    async prepare(stack) {
       // recorded as heatpump-changelog records modbus-poll's setting changes (another writer of the same file)
-      recordInLog(stack, [
+      await recordInLog(stack, [
         { kind: 'setting', change: { device_id: 'cl1', setting: 'heating_curve', old_value: 1.2, new_value: 1.4, source: 'modbus', time: now - 30 * MINUTE } },
         { kind: 'setting', change: { device_id: 'cl2', setting: 'dhw_setpoint', old_value: 50, new_value: 48, unit: '°C', source: 'modbus', time: now - 20 * MINUTE } },
         { kind: 'event', event: { time: now - 10 * MINUTE, type: 'alert_raised', severity: 'critical', device_id: 'cl1', message: 'voltage high', details: null } },

@@ -49,7 +49,7 @@ describe('dashboard change markers on the history and COP charts in headless Chr
     online: [DEVICE, OTHER],
     async prepare(stack) {
       // recorded as heatpump-changelog records modbus-poll's setting changes (another writer of the same file)
-      recordInLog(stack, [
+      await recordInLog(stack, [
         { kind: 'setting', change: { device_id: DEVICE, setting: 'heating_curve', old_value: 1.2, new_value: 1.4, source: 'modbus', time: inside } },
         { kind: 'setting', change: { device_id: DEVICE, setting: 'flow_offset', old_value: 0, new_value: 2, source: 'modbus', time: earlier } },
         { kind: 'setting', change: { device_id: OTHER, setting: 'dhw_setpoint', old_value: 50, new_value: 48, source: 'modbus', time: inside } },

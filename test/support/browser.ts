@@ -242,10 +242,12 @@ export async function screenshot(page: Page, name: string): Promise<string> {
  * Records change log entries and events into the running stack's SQLite file as heatpump-changelog
  * records them: a second writer of the same file, as another Node-RED flow would be.
  */
-export function recordInLog(stack: RunningStack, writes: readonly LogWrite[]): void {
+export async function recordInLog(stack: RunningStack, writes: readonly LogWrite[]): Promise<void> {
   const database = new LogDatabase(path.join(stack.home, 'node-red', DEFAULT_FILE), { retentionDays: 0, retryMs: 50, maxPending: 100 });
   database.open();
   database.record(writes);
+  // the runtime may hold the file's lock for a moment (its own writes): the database retries every 50 ms
+  await waitFor(() => database.state.pending === 0, 10_000, 'the change log writes in the file').catch(() => undefined);
   const unwritten = database.close();
   if (unwritten !== 0) throw new Error(`${unwritten} change log writes did not reach the file`);
 }
