@@ -239,8 +239,13 @@ export class AlertEngine {
     return valid;
   }
 
+  /** The overrides set at run time (API, control messages), per device. */
+  runtimeOverrideList(): Array<[string, DeviceOverrides]> {
+    return [...this.runtimeOverrides];
+  }
+
   snapshot(): PersistedState {
-    return { version: STATE_VERSION, devices: [...this.devices], overrides: [...this.runtimeOverrides], editor: this.editorTable() };
+    return { version: STATE_VERSION, devices: [...this.devices], overrides: this.runtimeOverrideList(), editor: this.editorTable() };
   }
 
   /** Takes over a snapshot (this version or version 1); returns what had to be dropped from it (empty when all was fine). */

@@ -13,11 +13,11 @@ import { setStatus } from '../shared/status';
 import { PacedStatus } from '../shared/paced-status';
 import { Coalescer } from '../shared/coalesce';
 import { clusterSettings, type ClusterSettings } from '../shared/cluster';
-import { borrowRedis } from '../shared/redis-connection';
-import { SharedAlertStates } from './shared-state';
+import { borrowRedis, closeRedis, openRedis } from '../shared/redis-connection';
+import { SharedAlertStates, SharedOverrides } from './shared-state';
 import { AlertEngine, deviceAlertInput, isAlertShape, readingInput, type ProcessResult } from './engine';
 import type { DeviceInput } from './evaluate';
-import { DEFAULT_COOLDOWN_SECONDS, DEFAULT_FAULT_AFTER_SECONDS, DEFAULT_RULES, parseControl, parseOverrideTable, parseRules, type ControlCommand } from './rules';
+import { DEFAULT_COOLDOWN_SECONDS, DEFAULT_FAULT_AFTER_SECONDS, DEFAULT_RULES, parseControl, parseDeviceOverrides, parseOverrideTable, parseRules, type ControlCommand } from './rules';
 import { editorChanges, editorTableOf, parseRulesRequest, ruleChanges, rulesAnswer, ruleSettingChange, type DeviceRuleChange, type RuleSettingChange } from './rules-api';
 import type { AlertMsg, AnnotatedMsg, ThresholdAlertDef } from './types';
 
@@ -83,6 +83,9 @@ const init = (RED: NodeAPI): void => {
     }
     const redis = cluster ? borrowRedis(cluster.redisUrl) : undefined;
     const shared = cluster && redis ? new SharedAlertStates(redis.client, `${cluster.keyPrefix}alerts:${node.id}:`) : undefined;
+    const sharedOverrides = cluster && redis ? new SharedOverrides(redis.client, `${cluster.keyPrefix}alerts:${node.id}:`) : undefined;
+    // a subscribed connection takes no other commands: the announcements get one of their own
+    const overrideFeed = cluster && sharedOverrides ? openRedis(cluster.redisUrl) : undefined;
     /** Runs an engine step about one device, on its shared state when there is one. */
     const evaluate = <T extends { changed: boolean }>(deviceId: string, step: () => T): Promise<T> => (shared ? shared.update(engine, deviceId, step) : Promise.resolve(step()));
     // The state would be lost at a restart without anyone noticing: say so once in the log and
@@ -140,16 +143,52 @@ const init = (RED: NodeAPI): void => {
       if (previous === undefined || changes.length > 0) await save();
     }
 
+    /**
+     * Takes the shared run-time overrides as Redis has them: one device's (announced by the
+     * instance that changed them) or every device's (at the start, and after a reconnect, when
+     * announcements may have been missed). Another instance's changes go to the change log from
+     * that instance, not again from this one.
+     */
+    async function adoptSharedOverrides(deviceId?: string): Promise<void> {
+      if (!sharedOverrides) return;
+      const entries: Array<[string, unknown]> =
+        deviceId === undefined ? await sharedOverrides.all(engine.runtimeOverrideList()) : [[deviceId, await sharedOverrides.get(deviceId)]];
+      const stored = new Set(entries.map(([id]) => id));
+      if (deviceId === undefined) {
+        for (const [id] of engine.runtimeOverrideList()) if (!stored.has(id)) engine.setOverrides({ deviceId: id, rules: null });
+      }
+      for (const [id, raw] of entries) {
+        const parsed = raw === undefined ? ok(null) : parseDeviceOverrides(raw, engine.baseRules);
+        const applied = parsed.ok ? engine.setOverrides({ deviceId: id, rules: parsed.value }) : parsed;
+        if (!applied.ok) node.warn(RED._('threshold-alert.errors.bad-shared-overrides', { device: id, reason: applied.error }));
+      }
+      saveSoon();
+    }
+    const adoptInChain = (deviceId?: string): void => {
+      queue = queue.then(() => adoptSharedOverrides(deviceId)).catch((thrown: unknown) => node.error(errorOf(thrown).message));
+    };
     // Everything runs through this chain: messages that arrive while the stored state is still
     // loading wait for it, and every message is handled after the one before it.
     setStatus(node, 'busy', RED._('threshold-alert.status.loading'));
     let queue: Promise<void> = loadState(node.context(), STATE_KEY, store)
-      .then((stored) => {
+      .then(async (stored) => {
         for (const problem of engine.restore(stored)) node.warn(RED._('threshold-alert.errors.bad-state', { reason: problem }));
+        await adoptSharedOverrides();
         return recordEditorChanges(stored);
       })
       .catch((thrown: unknown) => node.error(RED._('threshold-alert.errors.load-failed', { reason: errorOf(thrown).message })))
       .then(showStatus);
+
+    if (overrideFeed && sharedOverrides) {
+      let subscribed = false;
+      overrideFeed.on('message', (_channel: string, deviceId: string) => adoptInChain(deviceId));
+      // ioredis subscribes again after a reconnect; what was announced meanwhile is read whole
+      overrideFeed.on('ready', () => {
+        if (subscribed) adoptInChain();
+        subscribed = true;
+      });
+      overrideFeed.subscribe(sharedOverrides.channel).catch((thrown: unknown) => node.error(errorOf(thrown).message));
+    }
 
     // With readingsEvery, output 2 carries at most one message per device that often:
     // the first at once, then the latest, so a display is not fed at the ingest rate.
@@ -170,11 +209,12 @@ const init = (RED: NodeAPI): void => {
       done();
     }
 
-    /** Sets or removes a device's overrides; the rule changes it made. */
+    /** Sets or removes a device's overrides (for every instance, when shared); the rule changes it made. */
     async function changeOverrides(command: ControlCommand): Promise<Result<DeviceRuleChange[], string>> {
       const before = engine.rulesFor(command.deviceId);
       const applied = engine.setOverrides(command);
       if (!applied.ok) return applied;
+      await sharedOverrides?.set(command.deviceId, command.rules);
       await save();
       return ok(ruleChanges(before, engine.rulesFor(command.deviceId)).map((change) => ({ device_id: command.deviceId, ...change })));
     }
@@ -319,6 +359,7 @@ const init = (RED: NodeAPI): void => {
       }
       void queue.finally(async () => {
         readingsOut?.close();
+        if (overrideFeed) await closeRedis(overrideFeed);
         await redis?.release();
         status.cancel();
         node.status({});

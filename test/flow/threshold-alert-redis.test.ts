@@ -6,6 +6,9 @@ import type { AlertEvent } from '../../nodes/shared/contract';
 import { collect, flowSuiteHooks, flowWithCatch, helper, nodeById, withCatalog, type NodeInit } from '../support/flow-helper';
 import { nodeModule } from '../support/node-red';
 import { redisPerTest } from '../support/redis-suite';
+import { openRedis, closeRedis } from '../../nodes/shared/redis-connection';
+import { SharedOverrides } from '../../nodes/threshold-alert/shared-state';
+import { eventually } from '../support/wait';
 
 const thresholdAlert = withCatalog(nodeModule('threshold-alert') as NodeInit, 'threshold-alert');
 const T0 = Date.now() - 3600_000;
@@ -14,7 +17,7 @@ const ENV = ['REDIS_URL', 'HEATPUMP_REDIS_PREFIX'] as const;
 
 describe('threshold-alert sharing its device states in Redis (REDIS_URL)', function () {
   this.timeout(60_000);
-  redisPerTest('alerts', ENV);
+  const redis = redisPerTest('alerts', ENV);
   flowSuiteHooks();
 
   /** The events n1 sends for `msg`, as "state level". */
@@ -52,5 +55,25 @@ describe('threshold-alert sharing its device states in Redis (REDIS_URL)', funct
     await helper.unload();
     await helper.load(thresholdAlert, flow);
     assert.deepEqual(await eventsFor(reading(10, 252)), ['raised critical']);
+  });
+
+  it('a run-time override made on another instance applies here at once; one made here is shared', async () => {
+    const flow = flowWithCatch('threshold-alert', ['events', 'readings'], { store: '' });
+    await helper.load(thresholdAlert, flow);
+    assert.deepEqual(await eventsFor(reading(0, 240)), [], '240 V is normal by the default rules');
+    // the other replica, as its rules API stores a change: the same node id, so the same keys
+    const client = openRedis(redis.url());
+    try {
+      const other = new SharedOverrides(client, `${process.env.HEATPUMP_REDIS_PREFIX}alerts:n1:`);
+      await other.set('site1', { voltage_high: { warning: 238, critical: 250 } });
+      let second = 10;
+      await eventually(async () => ((await eventsFor(reading((second += 1), 240))).includes('raised warning') ? true : undefined), 5000, 'the shared override to raise 240 V');
+      nodeById('n1').receive({ thresholds: { device_id: 'site2', rules: { voltage_high: { warning: 235 } } } } as never);
+      assert.deepEqual(await eventually(() => other.get('site2'), 5000, 'site2 shared'), { voltage_high: { warning: 235 } });
+      await other.set('site1', null);
+      await eventually(async () => ((await eventsFor(reading((second += 1), 241))).includes('cleared warning') ? true : undefined), 5000, 'the removed override to clear 241 V');
+    } finally {
+      await closeRedis(client);
+    }
   });
 });

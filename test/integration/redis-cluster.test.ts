@@ -11,7 +11,7 @@ import { RedisFleet } from '../../nodes/heatpump-fleet/redis-fleet';
 import { RedisLease } from '../../nodes/shared/lease';
 import { AlertEngine, type ProcessResult } from '../../nodes/threshold-alert/engine';
 import { DEFAULT_RULES } from '../../nodes/threshold-alert/rules';
-import { SharedAlertStates } from '../../nodes/threshold-alert/shared-state';
+import { SharedAlertStates, SharedOverrides } from '../../nodes/threshold-alert/shared-state';
 import { SharedLimits } from '../../nodes/sms-gateway-bridge/shared-limits';
 import { closeRedis, openRedis } from '../../nodes/shared/redis-connection';
 import { startRedis, type RunningRedis } from '../../scripts/lib/redis-server';
@@ -199,6 +199,30 @@ describe('cluster parts on a real redis-server', function () {
       await a.states.reset('hp-x');
       const afterReset = await b.states.update(b.engine, 'hp-x', () => b.engine.process(voltage('hp-x', 10, 255)));
       assert.deepEqual(afterReset.events.map((event) => event.state), ['raised'], 'a reset forgets the shared episode');
+    });
+  });
+
+  describe('run-time rule overrides shared by two instances (SharedOverrides)', function () {
+    it('the first instance brings its own along; a later one takes the shared ones, not its stale copy', async () => {
+      const first = new SharedOverrides(connect(), `${prefix}alerts:n1:`);
+      const later = new SharedOverrides(connect(), `${prefix}alerts:n1:`);
+      assert.deepEqual(await first.all([['site1', { voltage_high: { warning: 240 } }]]), [['site1', { voltage_high: { warning: 240 } }]]);
+      await first.set('site1', null);
+      await first.set('site2', { current_high: { enabled: false } });
+      assert.deepEqual(await later.all([['site1', { voltage_high: { warning: 240 } }]]), [['site2', { current_high: { enabled: false } }]]);
+      assert.equal(await later.get('site1'), undefined);
+    });
+
+    it('announces each change with the device id', async () => {
+      const shared = new SharedOverrides(connect(), `${prefix}alerts:n1:`);
+      const listener = connect();
+      const heard: string[] = [];
+      listener.on('message', (_channel: string, deviceId: string) => heard.push(deviceId));
+      await listener.subscribe(shared.channel);
+      await shared.set('site1', { voltage_high: { warning: 240 } });
+      await shared.set('site1', null);
+      await eventually(() => (heard.length === 2 ? true : undefined), 5000, 'two announcements');
+      assert.deepEqual(heard, ['site1', 'site1']);
     });
   });
 
