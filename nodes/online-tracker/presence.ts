@@ -96,7 +96,7 @@ export class PresenceTable {
     const record = this.devices.get(id);
     if (!record) return this.comeOnline(this.add(id, now, now), now, 'data');
     record.lastSeen = latest(record.lastSeen, now);
-    record.activeAt = now;
+    record.activeAt = Math.max(record.activeAt, now);
     if (record.queue) {
       this.dequeue(record);
       this.enqueue(record);
@@ -125,7 +125,7 @@ export class PresenceTable {
       return this.transition(record, 'device_offline', now, 'status');
     }
     if (known && !retained) record.lastSeen = latest(record.lastSeen, now);
-    record.activeAt = now;
+    record.activeAt = Math.max(record.activeAt, now);
     if (record.queue) {
       this.dequeue(record);
       this.enqueue(record);
@@ -314,7 +314,7 @@ function isOverdue(queue: ExpiryQueue, record: DeviceRecord, now: number): boole
   return now - record.activeAt > queue.timeoutMs;
 }
 
-/** last_seen never moves back, also when messages of one device are handled out of order (several instances). */
+/** last_seen (and the silence clock, with Math.max) never move back, also when messages of one device are handled out of order (several instances). */
 function latest(lastSeen: number | null, now: number): number {
   return lastSeen === null ? now : Math.max(lastSeen, now);
 }

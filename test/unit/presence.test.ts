@@ -335,12 +335,13 @@ describe('online-tracker PresenceTable', () => {
     it(`fromJSON rejects ${JSON.stringify(bad)}`, () => assert.equal(PresenceTable.fromJSON(bad, 600 * S).ok, false));
   }
 
-  it('last_seen never moves back when a message of a device is handled after a later one', () => {
+  it('last_seen and the silence clock never move back when a message of a device is handled after a later one', () => {
     const table = new PresenceTable(600 * S);
     table.seen('site1', T0 + 10 * S);
     table.seen('site1', T0 + 5 * S);
     table.statusMessage('site1', 'online', T0 + 7 * S);
-    assert.deepEqual(table.entry('site1'), ['site1', 1, T0 + 10 * S, T0 + 10 * S, T0 + 7 * S]);
+    assert.deepEqual(table.entry('site1'), ['site1', 1, T0 + 10 * S, T0 + 10 * S, T0 + 10 * S]);
+    assert.deepEqual(table.expired(T0 + 610 * S), [], 'silent for 600 s since the latest message, not longer');
   });
 
   it('overdue() names the devices expired() would take, in the same order, and changes nothing', () => {
