@@ -1,13 +1,16 @@
 // Node-RED glue for online-tracker: one interval for all devices, persistence, outputs, status,
 // reports to the fleet node. The decisions live in presence.ts (who is online) and input.ts (what
-// a message means).
+// a message means); with REDIS_URL set, shared-presence.ts shares them with the other instances.
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { PresenceEvent } from '../shared/contract';
+import { clusterSettings } from '../shared/cluster';
 import { errorOf, refuseConfiguration } from '../shared/errors';
 import { fleetOf, type FleetLink } from '../shared/fleet-link';
 import { loadState, resolveStore, saveState } from '../shared/persist';
 import { clearStatus } from '../shared/status';
 import { PacedStatus } from '../shared/paced-status';
+import { RedisLease } from '../shared/lease';
+import { borrowRedis, closeRedis, openRedis } from '../shared/redis-connection';
 import {
   classifyInput,
   DEFAULT_CHECK_INTERVAL_MS,
@@ -19,6 +22,8 @@ import {
   type Problem,
 } from './input';
 import { PresenceTable } from './presence';
+import { SharedPresence } from './shared-presence';
+import type { PresenceStep } from './shared-record';
 import type { FleetMsg, OnlineTrackerDef, PersistedTrackerState, PresenceMsg } from './types';
 
 const TYPE = 'online-tracker';
@@ -49,6 +54,15 @@ interface TrackerOptions {
   checkIntervalMs: number;
   /** the heatpump-fleet node to report to, if one is configured and deployed */
   fleet: () => FleetLink | undefined;
+  /** REDIS_URL set: the presence shared with the other instances */
+  shared: SharedCluster | undefined;
+}
+
+interface SharedCluster {
+  presence: SharedPresence;
+  /** the offline sweep runs on the instance that holds it */
+  lease: RedisLease;
+  close(): Promise<void>;
 }
 
 class OnlineTracker {
@@ -67,8 +81,12 @@ class OnlineTracker {
   private summaryRevision = -1;
   private lastSummaryAt = -Infinity;
   private readonly status: PacedStatus;
-  /** online and total count last shown, so an unchanged status costs nothing */
+  /** online and total count (and sharing mode) last shown, so an unchanged status costs nothing */
   private shown = '';
+  /** messages waiting for Redis; close lets them finish */
+  private readonly inflight = new Set<Promise<void>>();
+  /** a check on the shared presence under way (sync with Redis, then the sweep if this instance holds the lease) */
+  private syncing: Promise<void> | undefined;
 
   constructor(
     private readonly node: Node,
@@ -108,14 +126,36 @@ class OnlineTracker {
       clearStatus(this.node);
       done();
     };
-    Promise.resolve(this.saving)
+    Promise.allSettled([...this.inflight, this.syncing])
+      .then(() => this.saving)
       .then(() => (this.dirty ? this.save(Date.now()) : undefined))
+      .finally(() => this.options.shared?.close())
       .then(finish, finish);
   }
 
   private begin(saved: unknown): void {
     if (this.closed) return;
     const table = this.restore(saved);
+    const shared = this.options.shared;
+    if (!shared) return this.run(table);
+    // Redis decides from the first message on: its devices first, then the waiting messages
+    shared.lease.start();
+    const restoredIds = table.toJSON().devices.map(([id]) => id);
+    shared.presence
+      .start(restoredIds)
+      .then(() => shared.presence.sync((id) => table.entry(id)))
+      .then(
+        ({ devices }) => {
+          for (const device of devices) table.adopt(device);
+        },
+        (thrown: unknown) => this.redisLost(thrown),
+      )
+      .finally(() => this.run(table))
+      .catch((thrown: unknown) => this.node.error(errorOf(thrown).message));
+  }
+
+  private run(table: PresenceTable): void {
+    if (this.closed) return;
     this.table = table;
     this.timer = setInterval(() => this.guarded(() => this.tick(table)), this.options.checkIntervalMs);
     this.showStatus(table);
@@ -189,13 +229,11 @@ class OnlineTracker {
           return done();
         case 'data':
           this.options.fleet()?.seen(action.deviceId, now);
-          this.emit(table, table.seen(action.deviceId, now), now, send);
-          return done();
+          return this.change(table, action.deviceId, (presence) => presence.seen(action.deviceId, now), send, done);
         case 'status':
           // The last will and a retained `online` come from the broker, not the device: not seen.
           if (action.status === 'online' && !action.retained) this.options.fleet()?.seen(action.deviceId, now);
-          this.emit(table, table.statusMessage(action.deviceId, action.status, now, action.retained), now, send);
-          return done();
+          return this.change(table, action.deviceId, (presence) => presence.statusMessage(action.deviceId, action.status, now, action.retained), send, done);
       }
     } catch (thrown) {
       this.shown = '';
@@ -203,10 +241,122 @@ class OnlineTracker {
     }
   }
 
+  /**
+   * A message about one device: with a shared presence the step is decided on the device's record
+   * in Redis (its transition is sent here only if this instance stored it) and the result taken
+   * into this table; without one, or while Redis is away, the step is taken on this table alone.
+   */
+  private change(table: PresenceTable, id: string, step: PresenceStep, send: Send, done: Done): void {
+    const shared = this.options.shared?.presence;
+    if (!shared?.sharing) {
+      shared?.changedLocally(id);
+      this.emit(table, step(table), Date.now(), send);
+      return done();
+    }
+    const handled = shared
+      .update(id, table.timeoutFor(id), step)
+      .then(
+        ({ event, device }) => {
+          if (device) table.adopt(device);
+          this.emit(table, event, Date.now(), send);
+        },
+        (thrown: unknown) => {
+          this.redisLost(thrown);
+          shared.changedLocally(id);
+          this.emit(table, step(table), Date.now(), send);
+        },
+      )
+      .then(
+        () => done(),
+        (thrown: unknown) => this.status.fail(done, this.t('status.error'), errorOf(thrown)),
+      )
+      .finally(() => this.inflight.delete(handled));
+    this.inflight.add(handled);
+  }
+
   private tick(table: PresenceTable): void {
-    // A mass expiry still going out finishes its check first.
-    if (this.draining) return;
-    this.expire(table, Date.now());
+    // A mass expiry still going out, or a shared check under way, finishes first.
+    if (this.draining || this.syncing) return;
+    const shared = this.options.shared;
+    if (!shared) return this.expire(table, Date.now());
+    if (!shared.presence.connected) {
+      this.redisLost(new Error(this.t('errors.redis-closed')));
+      return this.expire(table, Date.now());
+    }
+    this.syncing = this.checkShared(table, shared).finally(() => {
+      this.syncing = undefined;
+    });
+  }
+
+  /**
+   * One check on the shared presence: take in what the other instances changed, then, on the
+   * instance holding the lease only, the offline sweep. Redis failing: this instance checks alone.
+   */
+  private async checkShared(table: PresenceTable, shared: SharedCluster): Promise<void> {
+    const checkedAt = Date.now();
+    try {
+      const { devices, back } = await shared.presence.sync((id) => table.entry(id));
+      if (this.closed) return;
+      for (const device of devices) table.adopt(device);
+      if (back) {
+        this.node.log(this.t('notes.redis-back'));
+        this.shown = '';
+      }
+      if (shared.lease.isHeld) await this.sweepShared(table, shared.presence, checkedAt);
+    } catch (thrown) {
+      if (this.closed) return;
+      this.redisLost(thrown);
+      return this.expire(table, Date.now());
+    }
+    if (this.closed) return;
+    const now = Date.now();
+    this.sendTransitions(table, [], true);
+    this.saveIfDue(now);
+  }
+
+  /**
+   * The offline sweep of the lease holder: each device this table finds overdue is checked on its
+   * record in Redis and goes offline there only if it is still silent and online, so one instance
+   * announces it, once; a device another instance heard meanwhile comes back with its new clock.
+   */
+  private async sweepShared(table: PresenceTable, shared: SharedPresence, checkedAt: number): Promise<void> {
+    const checked = new Set<string>();
+    for (;;) {
+      const ids = table.overdue(checkedAt, EXPIRY_CHUNK).filter((id) => !checked.has(id));
+      if (ids.length === 0 || this.closed) return;
+      const results = await Promise.allSettled(
+        ids.map((id) => {
+          checked.add(id);
+          const here = table.entry(id);
+          return shared.update(id, table.timeoutFor(id), (presence) => {
+            // a device Redis does not hold (its data was lost) is checked as this table knows it
+            if (here && !presence.entry(id)) presence.adopt(here);
+            return presence.expired(checkedAt)[0];
+          });
+        }),
+      );
+      const events: PresenceEvent[] = [];
+      let failure: unknown;
+      for (const result of results) {
+        if (result.status === 'rejected') {
+          failure ??= result.reason;
+          continue;
+        }
+        if (result.value.device) table.adopt(result.value.device);
+        if (result.value.event) events.push(result.value.event);
+      }
+      if (this.closed) return;
+      this.sendTransitions(table, events, false);
+      if (failure !== undefined) throw failure;
+    }
+  }
+
+  /** Redis failed or did not answer: this instance tracks alone, says so once and on its status. */
+  private redisLost(thrown: unknown): void {
+    const shared = this.options.shared;
+    if (this.closed || !shared?.presence.lost()) return;
+    this.node.warn(this.t('errors.redis-away', { message: errorOf(thrown).message }));
+    if (this.table) this.showStatus(this.table);
   }
 
   /**
@@ -218,20 +368,28 @@ class OnlineTracker {
     this.draining = undefined;
     if (this.closed) return;
     const events = table.expired(checkedAt, EXPIRY_CHUNK);
+    const more = events.length === EXPIRY_CHUNK;
+    this.sendTransitions(table, events, !more);
+    if (more) {
+      this.draining = setImmediate(() => this.guarded(() => this.expire(table, checkedAt)));
+      return;
+    }
+    this.saveIfDue(Date.now());
+  }
+
+  /** Offline transitions of a check (to the fleet too), with the summary when it is due and `last` is the check's last chunk. */
+  private sendTransitions(table: PresenceTable, events: PresenceEvent[], last: boolean): void {
     if (events.length > 0) {
       this.dirty = true;
       const fleet = this.options.fleet();
       if (fleet) for (const event of events) fleet.presence(event);
     }
-    const more = events.length === EXPIRY_CHUNK;
-    const now = Date.now();
-    const summary = more ? undefined : this.dueSummary(table, now);
+    const summary = last ? this.dueSummary(table, Date.now()) : undefined;
     if (events.length > 0 || summary) this.node.send([events.length > 0 ? events.map(presenceMsg) : null, summary ?? null]);
     this.showStatus(table);
-    if (more) {
-      this.draining = setImmediate(() => this.guarded(() => this.expire(table, checkedAt)));
-      return;
-    }
+  }
+
+  private saveIfDue(now: number): void {
     if (this.dirty && !this.saving && now - this.lastSaveAt >= SAVE_DELAY_MS) void this.save(now);
   }
 
@@ -279,10 +437,18 @@ class OnlineTracker {
 
   private showStatus(table: PresenceTable): void {
     const { onlineCount: online, size: total } = table;
-    if (`${online}/${total}` === this.shown) return;
-    this.shown = `${online}/${total}`;
-    const key = this.options.missingStore ? 'status.tracking-memory' : 'status.tracking';
-    this.status.show('tracking', () => this.t(key, { online, total }));
+    const shared = this.options.shared?.presence;
+    // shared: Redis holds the state, so a missing context store loses nothing
+    const key = shared
+      ? shared.sharing
+        ? 'status.tracking-shared'
+        : 'status.tracking-alone'
+      : this.options.missingStore
+        ? 'status.tracking-memory'
+        : 'status.tracking';
+    if (`${online}/${total} ${key}` === this.shown) return;
+    this.shown = `${online}/${total} ${key}`;
+    this.status.show(key === 'status.tracking-alone' ? 'busy' : 'tracking', () => this.t(key, { online, total }));
   }
 
   private fail(done: Done, problem: Problem): void {
@@ -297,6 +463,35 @@ function presenceMsg(event: PresenceEvent): PresenceMsg {
 
 function isTrackerState(value: unknown): value is PersistedTrackerState {
   return typeof value === 'object' && value !== null && 'presence' in value && 'timeouts' in value;
+}
+
+/**
+ * REDIS_URL set: the presence shared with the other instances (which run the same flows), else
+ * undefined. A cluster setting that cannot work is an error on the node, which then tracks alone.
+ */
+function sharedCluster(node: Node, t: Translate): SharedCluster | undefined {
+  let settings;
+  try {
+    settings = clusterSettings(process.env);
+  } catch (thrown) {
+    node.error(t('errors.bad-cluster', { reason: errorOf(thrown).message }));
+    return undefined;
+  }
+  if (!settings) return undefined;
+  const { client, release } = borrowRedis(settings.redisUrl);
+  const subscriber = openRedis(settings.redisUrl);
+  const presence = new SharedPresence(client, subscriber, settings.keyPrefix);
+  const lease = new RedisLease(client, { key: presence.keys.lease, holder: settings.instanceId });
+  node.log(t('notes.shared', { instance: settings.instanceId }));
+  return {
+    presence,
+    lease,
+    close: async () => {
+      await lease.stop();
+      await closeRedis(subscriber);
+      await release();
+    },
+  };
 }
 
 const init = (RED: NodeAPI): void => {
@@ -321,6 +516,7 @@ const init = (RED: NodeAPI): void => {
       missingStore: store.fallback ? (config.store ?? '').trim() : '',
       checkIntervalMs: resolveCheckInterval(Reflect.get(RED.settings, CHECK_INTERVAL_SETTING)),
       fleet: () => (fleet ??= fleetOf(RED.nodes, config.fleet)),
+      shared: sharedCluster(this, t),
     });
     this.on('input', (msg, send, done) => tracker.input(msg, send, done));
     this.on('close', (_removed: boolean, done: () => void) => tracker.close(done));

@@ -95,8 +95,8 @@ export class PresenceTable {
     if (timeoutMs !== undefined) this.setDeviceTimeout(id, timeoutMs);
     const record = this.devices.get(id);
     if (!record) return this.comeOnline(this.add(id, now, now), now, 'data');
-    record.lastSeen = now;
-    record.activeAt = now;
+    record.lastSeen = latest(record.lastSeen, now);
+    record.activeAt = Math.max(record.activeAt, now);
     if (record.queue) {
       this.dequeue(record);
       this.enqueue(record);
@@ -124,8 +124,8 @@ export class PresenceTable {
       this.dequeue(record);
       return this.transition(record, 'device_offline', now, 'status');
     }
-    if (known && !retained) record.lastSeen = now;
-    record.activeAt = now;
+    if (known && !retained) record.lastSeen = latest(record.lastSeen, now);
+    record.activeAt = Math.max(record.activeAt, now);
     if (record.queue) {
       this.dequeue(record);
       this.enqueue(record);
@@ -147,6 +147,46 @@ export class PresenceTable {
       this.expireQueue(queue, now, events, limit);
     }
     return events;
+  }
+
+  /**
+   * Ids of the online devices silent longer than their timeout at `now`, the ones expired() would
+   * take offline, changing nothing: with a shared presence each is checked in Redis first.
+   */
+  overdue(now: number, limit = Infinity): string[] {
+    const ids: string[] = [];
+    for (const queue of [this.defaultQueue, ...this.overrideQueues.values()]) {
+      for (let record = queue.head; record && ids.length < limit && isOverdue(queue, record, now); record = record.next) ids.push(record.id);
+    }
+    return ids;
+  }
+
+  /** One device in the persisted form; undefined for a device the table does not know. */
+  entry(id: string): PersistedDevice | undefined {
+    const r = this.devices.get(id);
+    return r && [r.id, r.queue ? 1 : 0, r.lastSeen, r.since, r.activeAt];
+  }
+
+  /**
+   * Takes over one device's state as another instance left it (shared presence), announcing
+   * nothing: state, last_seen, since and silence clock become those of `entry`.
+   */
+  adopt(entry: PersistedDevice): void {
+    const [id, online, lastSeen, since, activeAt] = entry;
+    const record = this.devices.get(id);
+    if (!record) {
+      const added = this.add(id, lastSeen, since, activeAt);
+      if (online === 1) this.enqueue(added);
+      this.changes++;
+      return;
+    }
+    const wasOnline = record.queue !== null;
+    if (wasOnline) this.dequeue(record);
+    if (wasOnline !== (online === 1) || record.since !== since) this.changes++;
+    record.lastSeen = lastSeen;
+    record.since = since;
+    record.activeAt = activeAt;
+    if (online === 1) this.enqueue(record);
   }
 
   summary(now: number): FleetSummary {
@@ -223,8 +263,7 @@ export class PresenceTable {
   }
 
   private expireQueue(queue: ExpiryQueue, now: number, events: PresenceEvent[], limit: number): void {
-    // "Silent longer than the timeout": at exactly activeAt + timeout the device is still online.
-    for (let head = queue.head; head && events.length < limit && now - head.activeAt > queue.timeoutMs; head = queue.head) {
+    for (let head = queue.head; head && events.length < limit && isOverdue(queue, head, now); head = queue.head) {
       this.dequeue(head);
       events.push(this.transition(head, 'device_offline', now, 'timeout'));
     }
@@ -270,13 +309,23 @@ export class PresenceTable {
   }
 }
 
+/** "Silent longer than the timeout": at exactly activeAt + timeout the device is still online. */
+function isOverdue(queue: ExpiryQueue, record: DeviceRecord, now: number): boolean {
+  return now - record.activeAt > queue.timeoutMs;
+}
+
+/** last_seen (and the silence clock, with Math.max) never move back, also when messages of one device are handled out of order (several instances). */
+function latest(lastSeen: number | null, now: number): number {
+  return lastSeen === null ? now : Math.max(lastSeen, now);
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
 
-function isPersistedDevice(entry: unknown): entry is PersistedDevice {
+export function isPersistedDevice(entry: unknown): entry is PersistedDevice {
   if (!Array.isArray(entry) || entry.length !== 5) return false;
   const [id, online, lastSeen, since, activeAt] = entry as unknown[];
   return isValidDeviceId(id) && (online === 0 || online === 1) && (lastSeen === null || isTime(lastSeen)) && isTime(since) && isTime(activeAt);

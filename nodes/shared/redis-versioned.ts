@@ -21,6 +21,8 @@ export interface Computed<T> {
   /** the value to store; undefined: nothing changed, store nothing */
   next: unknown;
   result: T;
+  /** false: stored without a message on the announce channel (a change the others need not fetch at once) */
+  announce?: boolean;
 }
 
 export interface Announce {
@@ -40,7 +42,8 @@ export async function updateVersioned<T>(client: Redis, key: string, compute: (s
     const [version, json] = await client.hmget(key, 'v', 'json');
     const computed = compute(json ? (JSON.parse(json) as unknown) : undefined);
     if (computed.next === undefined) return computed.result;
-    const keys = [key, ...(announce ? [announce.index] : []), ...(announce?.channel ? [announce.channel] : [])];
+    const channel = computed.announce === false ? undefined : announce?.channel;
+    const keys = [key, ...(announce ? [announce.index] : []), ...(channel ? [channel] : [])];
     const stored = await client.eval(COMPARE_AND_SET, keys.length, ...keys, version ?? '0', JSON.stringify(computed.next), announce?.member ?? '');
     if (stored === 1) return computed.result;
   }

@@ -1,6 +1,7 @@
 // The cluster's shared parts against Debian's redis-server: the lease (one holder, moves when its
 // holder stops or dies), the fleet in Redis (concurrent reports on one device from two instances
-// all land, once), and a Redis restart (reports held meanwhile arrive afterwards).
+// all land, once), and a Redis restart (reports held meanwhile arrive afterwards); the shared
+// presence (one announcement per transition).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,6 +14,8 @@ import { AlertEngine, type ProcessResult } from '../../nodes/threshold-alert/eng
 import { DEFAULT_RULES } from '../../nodes/threshold-alert/rules';
 import { SharedAlertStates, SharedOverrides } from '../../nodes/threshold-alert/shared-state';
 import { SharedLimits } from '../../nodes/sms-gateway-bridge/shared-limits';
+import type { PresenceTable } from '../../nodes/online-tracker/presence';
+import { SharedPresence } from '../../nodes/online-tracker/shared-presence';
 import { closeRedis, openRedis } from '../../nodes/shared/redis-connection';
 import { startRedis, type RunningRedis } from '../../scripts/lib/redis-server';
 import { alert, reading } from '../fixtures/fleet-events';
@@ -255,6 +258,40 @@ describe('cluster parts on a real redis-server', function () {
       const b = new SharedLimits(connect(), `${prefix}sms:b1:limits`, limits);
       const [one, other] = await Promise.all([a.admit('+491701234567', 'hp-1 offline', T0, 'alert'), b.admit('+491701234567', 'hp-1 offline', T0 + 5, 'alert')]);
       assert.deepEqual([one.verdict.verdict, other.verdict.verdict].sort(), ['duplicate', 'send']);
+    });
+  });
+
+  describe('online-tracker presence shared by two instances (SharedPresence)', function () {
+    const seen = (id: string, at: number) => (table: PresenceTable) => table.seen(id, at);
+
+    it('one device heard by both at once: one online event in all; only new devices and transitions are announced', async () => {
+      const a = new SharedPresence(connect(), connect(), prefix);
+      const b = new SharedPresence(connect(), connect(), prefix);
+      await Promise.all([a.start([]), b.start([])]);
+      const announced: string[] = [];
+      const listener = connect();
+      listener.on('message', (_channel: string, id: string) => announced.push(id));
+      await listener.subscribe(a.keys.channel);
+      const changes = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).update('hp-1', 600_000, seen('hp-1', T0 + i))));
+      assert.deepEqual(
+        changes.flatMap((change) => (change.event ? [change.event.event] : [])),
+        ['device_online'],
+      );
+      const silent = await a.update('hp-1', 600_000, (table) => table.expired(T0 + 600_019)[0]);
+      assert.equal(silent.event, undefined, 'heard at T0 + 19 ms: not silent for longer than 600 s yet');
+      const offline = await b.update('hp-1', 600_000, (table) => table.expired(T0 + 600_020)[0]);
+      assert.equal(offline.event?.event, 'device_offline');
+      assert.equal(offline.event?.last_seen, T0 + 19, 'last seen is the latest message, whichever instance took it');
+      const again = await a.update('hp-1', 600_000, (table) => table.expired(T0 + 700_000)[0]);
+      assert.equal(again.event, undefined, 'an offline device is not taken offline twice');
+      await eventually(() => (announced.length >= 2 ? true : undefined), 5000, 'the announcements');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.deepEqual(announced, ['hp-1', 'hp-1'], 'online and offline, not the 19 plain updates');
+      // an instance that starts later loads the device as stored
+      const later = new SharedPresence(connect(), connect(), prefix);
+      await later.start([]);
+      const { devices } = await later.sync(() => undefined);
+      assert.deepEqual(devices, [['hp-1', 0, T0 + 19, T0 + 600_020, T0 + 19]]);
     });
   });
 });

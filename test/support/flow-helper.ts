@@ -21,6 +21,8 @@ interface Helper {
   /** credentials: per node id, e.g. {n1: {password: "..."}} */
   load(nodes: NodeInit | NodeInit[], flow: Array<Record<string, unknown>>, credentials?: Record<string, Record<string, string>>): Promise<void>;
   unload(): Promise<void>;
+  /** deploys `flow` over the loaded one; 'nodes' stops and starts only the nodes that changed or went */
+  setFlows(flow: Array<Record<string, unknown>>, type: 'full' | 'flows' | 'nodes'): Promise<void>;
   getNode(id: string): (EventEmitter & { receive(msg: object): void; close(removed: boolean): Promise<void> }) | null;
   startServer(done: () => void): void;
   stopServer(done: () => void): void;

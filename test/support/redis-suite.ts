@@ -6,8 +6,11 @@ import path from 'node:path';
 import { startRedis, type RunningRedis } from '../../scripts/lib/redis-server';
 import { requireBinary } from './system';
 
-/** Registers the suite's hooks (call it inside `describe`); `url()` is the server's once started. */
-export function redisPerTest(prefix: string, envNames: readonly string[]): { url(): string } {
+/**
+ * Registers the suite's hooks (call it inside `describe`); `url()` is the server's once started,
+ * `stop()` stops it and `restart()` starts it again on the same port and data (stopping it first if it runs).
+ */
+export function redisPerTest(prefix: string, envNames: readonly string[]): { url(): string; stop(): Promise<void>; restart(): Promise<void> } {
   let redis: RunningRedis | undefined;
   let dataDir = '';
   let round = 0;
@@ -41,6 +44,14 @@ export function redisPerTest(prefix: string, envNames: readonly string[]): { url
     url: () => {
       if (!redis) throw new Error('redis-server is not running');
       return redis.url;
+    },
+    stop: async () => {
+      if (!redis) throw new Error('redis-server is not running');
+      await redis.stop();
+    },
+    restart: async () => {
+      if (!redis) throw new Error('redis-server is not running');
+      await redis.restart();
     },
   };
 }

@@ -8,7 +8,7 @@ import {
   resolveTimeoutSeconds,
   type InputMessage,
 } from '../../nodes/online-tracker/input';
-import { PresenceTable, type DeviceStatus } from '../../nodes/online-tracker/presence';
+import { PresenceTable, type DeviceStatus, type PersistedDevice } from '../../nodes/online-tracker/presence';
 
 const S = 1000;
 const T0 = 1_706_600_000_000;
@@ -333,6 +333,69 @@ describe('online-tracker PresenceTable', () => {
 
   for (const bad of [undefined, null, 'x', { version: 2, devices: [] }, { version: 1 }]) {
     it(`fromJSON rejects ${JSON.stringify(bad)}`, () => assert.equal(PresenceTable.fromJSON(bad, 600 * S).ok, false));
+  }
+
+  it('last_seen and the silence clock never move back when a message of a device is handled after a later one', () => {
+    const table = new PresenceTable(600 * S);
+    table.seen('site1', T0 + 10 * S);
+    table.seen('site1', T0 + 5 * S);
+    table.statusMessage('site1', 'online', T0 + 7 * S);
+    assert.deepEqual(table.entry('site1'), ['site1', 1, T0 + 10 * S, T0 + 10 * S, T0 + 10 * S]);
+    assert.deepEqual(table.expired(T0 + 610 * S), [], 'silent for 600 s since the latest message, not longer');
+  });
+
+  it('overdue() names the devices expired() would take, in the same order, and changes nothing', () => {
+    const table = new PresenceTable(100 * S, [['slow', 300 * S]]);
+    for (const [id, at] of [['b', 0], ['a', 1], ['slow', 0], ['c', 50]] as const) table.seen(id, T0 + at * S);
+    const revision = table.revision;
+    assert.deepEqual(table.overdue(T0 + 102 * S), ['b', 'a']);
+    assert.deepEqual(table.overdue(T0 + 400 * S, 3), ['b', 'a', 'c']);
+    assert.equal(table.revision, revision);
+    assert.equal(table.onlineCount, 4);
+    assert.deepEqual(table.expired(T0 + 400 * S).map((e) => e.device_id), ['b', 'a', 'c', 'slow']);
+    assert.deepEqual(table.overdue(T0 + 400 * S), []);
+  });
+
+  const adoptCases: Array<{ name: string; before: Array<[string, number]>; adopt: PersistedDevice; summary: unknown; overdueAt: number; overdue: string[]; newRevision: boolean }> = [
+    {
+      name: 'an unknown device comes in online, announced by nobody here, with its silence clock',
+      before: [],
+      adopt: ['site1', 1, T0 + 5 * S, T0, T0 + 5 * S],
+      summary: { device_id: 'site1', online: true, last_seen: T0 + 5 * S, since: T0 },
+      overdueAt: T0 + 106 * S,
+      overdue: ['site1'],
+      newRevision: true,
+    },
+    {
+      name: 'an online device another instance took offline',
+      before: [['site1', 0]],
+      adopt: ['site1', 0, T0, T0 + 200 * S, T0],
+      summary: { device_id: 'site1', online: false, last_seen: T0, since: T0 + 200 * S },
+      overdueAt: T0 + 1000 * S,
+      overdue: [],
+      newRevision: true,
+    },
+    {
+      name: 'an online device another instance heard later: only its clock moves',
+      before: [['site1', 0]],
+      adopt: ['site1', 1, T0 + 90 * S, T0, T0 + 90 * S],
+      summary: { device_id: 'site1', online: true, last_seen: T0 + 90 * S, since: T0 },
+      overdueAt: T0 + 150 * S,
+      overdue: [],
+      newRevision: false,
+    },
+  ];
+  for (const c of adoptCases) {
+    it(`adopt: ${c.name}`, () => {
+      const table = new PresenceTable(100 * S);
+      for (const [id, at] of c.before) table.seen(id, T0 + at * S);
+      const revision = table.revision;
+      table.adopt(c.adopt);
+      assert.deepEqual(table.summary(T0).devices, [c.summary]);
+      assert.equal(table.onlineCount, c.adopt[1]);
+      assert.deepEqual(table.overdue(c.overdueAt), c.overdue);
+      assert.equal(table.revision > revision, c.newRevision);
+    });
   }
 });
 
