@@ -32,8 +32,14 @@ const metric = (text: unknown, name: string): number | undefined => {
   return match ? Number(match[1]) : undefined;
 };
 
-async function connectDevice(product: RunningProduct, id: string): Promise<MqttClient> {
-  const client = mqtt.connect(product.mqttUrl, { clientId: `test-device-${id}-${Date.now()}` });
+/**
+ * A gateway as the firmware connects: a stable client id and a persistent session, so what the
+ * product sends it while it is away (an SMS to send) waits in the broker. `onMessage` listens from
+ * the first packet on: queued messages can come in the same read as the CONNACK.
+ */
+async function connectDevice(product: RunningProduct, id: string, onMessage?: (topic: string, payload: Buffer, client: MqttClient) => void): Promise<MqttClient> {
+  const client = mqtt.connect(product.mqttUrl, { clientId: `test-device-${id}`, clean: false });
+  if (onMessage) client.on('message', (topic, payload) => onMessage(topic, payload, client));
   await new Promise((resolve, reject) => client.once('connect', resolve).once('error', reject));
   return client;
 }
@@ -75,11 +81,21 @@ describe('the fleet state end to end (npm start, influxd, MQTT, API)', function 
     await eventually(async () => ((await api(product, '/api/stats')).body as { devices_online?: number }).devices_online === 3 || undefined, 10_000, '3 devices online');
     const before = (await api(product, '/api/stats')).body as Record<string, unknown>;
 
+    // the SMS the bridge sends at the restart (the alert SMS left unanswered) must reach the modem
+    await device.subscribeAsync('heatpump/+/sms/send', { qos: 1 });
     await device.endAsync();
     assert.equal(await product.stop(), 0, 'npm start exits 0 on SIGTERM');
     product = await startProduct(env(), { home });
     const readyAt = Date.now();
-    device = await connectDevice(product, 'fleet');
+    // SMS STATUS reads the fleet too: it names the active alert without a new reading
+    const received: { topic: string; text: string }[] = [];
+    device = await connectDevice(product, 'fleet', (topic, payload, modem) => {
+      const sms = JSON.parse(payload.toString()) as { id?: unknown; text?: unknown };
+      received.push({ topic, text: String(sms.text) });
+      // the modem's answer: the alert SMS left unanswered before the restart is sent again after it,
+      // and the bridge sends one SMS at a time per modem
+      void modem.publishAsync(topic.replace(/\/sms\/send$/, '/sms/sent'), JSON.stringify({ id: sms.id, ok: true, ref: received.length }), { qos: 1 });
+    });
 
     const restored = await eventually(
       async () => {
@@ -96,16 +112,6 @@ describe('the fleet state end to end (npm start, influxd, MQTT, API)', function 
     console.log(`      restored state answered ${Date.now() - readyAt} ms after the restarted runtime was ready`);
     assert.deepEqual(restored.stats, before, '/api/stats is the same after the restart');
 
-    // SMS STATUS reads the fleet too: it names the active alert without a new reading
-    const received: { topic: string; text: string }[] = [];
-    device.on('message', (topic, payload) => {
-      const sms = JSON.parse(payload.toString()) as { id?: unknown; text?: unknown };
-      received.push({ topic, text: String(sms.text) });
-      // the modem's answer: the alert SMS left unanswered before the restart is sent again after it,
-      // and the bridge sends one SMS at a time per modem
-      void device.publishAsync(topic.replace(/\/sms\/send$/, '/sms/sent'), JSON.stringify({ id: sms.id, ok: true, ref: received.length }), { qos: 1 });
-    });
-    await device.subscribeAsync('heatpump/+/sms/send', { qos: 1 });
     await publish(device, 'heatpump/site1/sms/received', { from: ADMIN, text: 'STATUS', timestamp: Date.now(), handled: false });
     const answer = await eventually(async () => received.find((m) => /STATUS/.test(m.text)), 10_000, 'the STATUS answer');
     assert.match(answer.text, /volt/i, `STATUS names the active voltage alert: ${answer.text}`);
