@@ -1,7 +1,7 @@
 // The shared state of a cluster on a real redis-server: readings/s through the Redis part of a
 // reading (fleet report + alert evaluation by compare-and-set) with one and with two instances
 // writing at once over 100 devices, and how long the lease takes to move when its holder dies.
-// Not measured here: whole Node-RED processes with the broker in front (see the report's notes).
+// Whole processes (npm start replicas with mosquitto and influxd) are measured in cluster-processes.bench.ts.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,14 +1,8 @@
-// Debian's mosquitto with the SHIPPED docker/mosquitto/mosquitto.conf, acl and entrypoint.sh.
-// The broker is started the way the container starts it: `sh entrypoint.sh` builds the password
-// file and copies the TLS files, then execs mosquitto. What must differ outside the container:
-//   MOSQUITTO_ROOT=<temp dir> (instead of /mosquitto), MOSQUITTO_BIN=<Debian's mosquitto>;
-//   in the temp copy of the config `listener 1883` / `listener 8883` -> free ports on 127.0.0.1
-//   and every /mosquitto/ path -> the temp dir.
-// Everything else (allow_anonymous false, use_username_as_clientid, persistence, queue limits,
-// TLS options, ...) is used as shipped; the acl file is copied unchanged. The CA and the server
-// certificate for 8883 are made with openssl for this run (test/support/tls.ts).
+// Debian's mosquitto with the SHIPPED docker/mosquitto config (test/support/mosquitto.ts says what
+// differs outside the container): logins, ACL, the replicas' shared subscriptions, TLS, and faults
+// with Node-RED (npm start) in front of it.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,45 +13,9 @@ import { requireBinary } from '../support/system';
 import { influxdPidsOn } from '../../scripts/lib/influxd';
 import { devicePayload } from '../fixtures/payloads';
 import { countAfterKill, journalReplayed, startPublishingDevice, storedTimestamps, type PublishingDevice } from '../support/device';
+import { MOSQUITTO_ENTRYPOINT, ShippedMosquitto, makeMosquittoRoot } from '../support/mosquitto';
 import { eventually, startProduct, type RunningProduct } from '../support/runtime';
 import { makeTestCertificates } from '../support/tls';
-
-const SHIPPED = path.join(projectRoot, 'docker', 'mosquitto');
-const ENTRYPOINT = path.join(SHIPPED, 'entrypoint.sh');
-
-export function rewriteMosquittoConf(text: string, paths: { port: number; tlsPort: number; root: string }): string {
-  const rules: [RegExp, string][] = [
-    [/^listener 1883$/m, `listener ${paths.port} 127.0.0.1`],
-    [/^listener 8883$/m, `listener ${paths.tlsPort} 127.0.0.1`],
-  ];
-  let out = text;
-  for (const [pattern, replacement] of rules) {
-    assert.match(out, pattern, `shipped mosquitto.conf lost ${pattern}`);
-    out = out.replace(pattern, replacement);
-  }
-  for (const key of ['password_file', 'acl_file', 'persistence_location', 'cafile', 'certfile', 'keyfile']) {
-    assert.match(out, new RegExp(`^${key} /mosquitto/\\S+$`, 'm'), `shipped mosquitto.conf lost ${key} /mosquitto/...`);
-  }
-  return out.replace(/ \/mosquitto\//g, ` ${paths.root}/`);
-}
-
-/** A temp MOSQUITTO_ROOT as docker-compose.yml lays out /mosquitto: config/{mosquitto.conf,acl}, tls-in/. */
-function makeRoot(conf: string, tls?: { ca: string; cert: string; key: string }): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hp-mosquitto-'));
-  // run as root, mosquitto drops to the `mosquitto` user: let it reach the files
-  fs.chmodSync(root, 0o755);
-  fs.mkdirSync(path.join(root, 'config'), { mode: 0o755 });
-  fs.mkdirSync(path.join(root, 'tls-in'), { mode: 0o755 });
-  fs.copyFileSync(path.join(SHIPPED, 'acl'), path.join(root, 'config', 'acl'));
-  fs.writeFileSync(path.join(root, 'config', 'mosquitto.conf'), conf);
-  for (const file of ['acl', 'mosquitto.conf']) fs.chmodSync(path.join(root, 'config', file), 0o644);
-  if (tls) {
-    fs.copyFileSync(tls.ca, path.join(root, 'tls-in', 'ca.crt'));
-    fs.copyFileSync(tls.cert, path.join(root, 'tls-in', 'server.crt'));
-    fs.copyFileSync(tls.key, path.join(root, 'tls-in', 'server.key'));
-  }
-  return root;
-}
 
 function connect(port: number, options: IClientOptions, protocol: 'mqtt' | 'mqtts' = 'mqtt'): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
@@ -74,15 +32,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('Mosquitto with the shipped config (docker/mosquitto)', function () {
   this.timeout(30_000);
+  let mosquitto: ShippedMosquitto;
   let dir = '';
-  let certs = '';
   let port = 0;
   let tlsPort = 0;
   let ca = '';
   let otherCa = '';
-  let broker: ChildProcess | undefined;
-  let binaryPath = '';
-  let brokerOutput = '';
   const clients: MqttClient[] = [];
   const open = async (options: IClientOptions) => {
     const client = await connect(port, options);
@@ -95,62 +50,19 @@ describe('Mosquitto with the shipped config (docker/mosquitto)', function () {
     const binary = requireBinary(this, 'mosquitto', 'mosquitto');
     requireBinary(this, 'mosquitto_passwd', 'mosquitto');
     const openssl = requireBinary(this, 'openssl', 'openssl');
-    certs = fs.mkdtempSync(path.join(os.tmpdir(), 'hp-mosquitto-certs-'));
-    const made = makeTestCertificates(openssl, certs);
-    ca = made.ca;
-    otherCa = made.otherCa;
-    port = await freePort();
-    tlsPort = await freePort();
-    const shipped = fs.readFileSync(path.join(SHIPPED, 'mosquitto.conf'), 'utf8');
-    dir = makeRoot(rewriteMosquittoConf(shipped, { port, tlsPort, root: '@ROOT@' }), made);
-    const confPath = path.join(dir, 'config', 'mosquitto.conf');
-    fs.writeFileSync(confPath, fs.readFileSync(confPath, 'utf8').replaceAll('@ROOT@', dir));
-
-    binaryPath = binary;
-    await startMosquitto();
-  });
-
-  /** `sh entrypoint.sh` as the container runs it, on the same root (and data) every time. */
-  async function startMosquitto(): Promise<void> {
-    brokerOutput = '';
-    const started = spawn('sh', [ENTRYPOINT], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        MOSQUITTO_ROOT: dir,
-        MOSQUITTO_BIN: binaryPath,
-        MQTT_PASSWORD: 'nodered-secret',
-        MQTT_DEVICE_CREDENTIALS: 'site1:site1-secret site2:site2-secret',
-        MQTT_REPLICA_USERS: 'nodered-a nodered-b',
-      },
+    mosquitto = await ShippedMosquitto.prepare({
+      binary,
+      openssl,
+      logins: { MQTT_PASSWORD: 'nodered-secret', MQTT_DEVICE_CREDENTIALS: 'site1:site1-secret site2:site2-secret', MQTT_REPLICA_USERS: 'nodered-a nodered-b' },
     });
-    broker = started;
-    started.stdout?.on('data', (chunk: Buffer) => (brokerOutput += chunk.toString()));
-    started.stderr?.on('data', (chunk: Buffer) => (brokerOutput += chunk.toString()));
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      try {
-        (await connect(port, { username: 'healthcheck', password: fs.readFileSync(path.join(dir, 'auth', 'healthcheck'), 'utf8') })).end(true);
-        return;
-      } catch (err) {
-        if (Date.now() > deadline || started.exitCode !== null) throw new Error(`mosquitto did not start: ${String(err)}\n${brokerOutput}`);
-        await sleep(100);
-      }
-    }
-  }
-
-  async function stopMosquitto(): Promise<void> {
-    const running = broker;
-    if (!running || running.exitCode !== null) return;
-    const exited = new Promise((resolve) => running.once('exit', resolve));
-    running.kill('SIGTERM');
-    await exited;
-  }
+    ({ root: dir, port, tlsPort } = mosquitto);
+    ({ ca, otherCa } = mosquitto.certificates);
+    await mosquitto.start();
+  });
 
   after(async function () {
     for (const client of clients) client.end(true);
-    await stopMosquitto();
-    for (const temp of [dir, certs]) if (temp) fs.rmSync(temp, { recursive: true, force: true });
+    await mosquitto?.remove();
   });
 
   it('refuses anonymous clients and wrong passwords', async function () {
@@ -445,9 +357,9 @@ describe('Mosquitto with the shipped config (docker/mosquitto)', function () {
       const running = product;
       const outages = async () => Number(/^heatpump_mqtt_outages_total (\d+)$/m.exec(await (await fetch(`${running.baseUrl}/metrics`)).text())?.[1]);
       const before = await outages();
-      await stopMosquitto();
+      await mosquitto.stop();
       await eventually(async () => ((await mqttConnected(running)) ? undefined : true), 10_000, 'Node-RED to see the broker gone');
-      await startMosquitto();
+      await mosquitto.start();
       const restartedAt = Date.now();
       await eventually(() => mqttConnected(running).then((up) => (up ? true : undefined)), 10_000, 'Node-RED to reconnect within 10 s');
       const reconnectMs = Date.now() - restartedAt;
@@ -480,12 +392,12 @@ describe('docker/mosquitto/entrypoint.sh (sh in a temp dir, mosquitto replaced b
   });
 
   const run = (credentials: string, options: { tls?: boolean; shell?: string[] } = {}) => {
-    const root = makeRoot('# the recorder never reads it\n', options.tls === false ? undefined : made);
+    const root = makeMosquittoRoot('# the recorder never reads it\n', options.tls === false ? undefined : made);
     roots.push(root);
     const recorder = path.join(root, 'recorder.sh');
     fs.writeFileSync(recorder, `#!/bin/sh\necho "$@" >"${root}/ran"\n`, { mode: 0o755 });
     const [shell = 'sh', ...shellArgs] = options.shell ?? ['sh'];
-    const result = spawnSync(shell, [...shellArgs, ENTRYPOINT], {
+    const result = spawnSync(shell, [...shellArgs, MOSQUITTO_ENTRYPOINT], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', MOSQUITTO_ROOT: root, MOSQUITTO_BIN: recorder, MQTT_PASSWORD: 'nodered-secret', MQTT_DEVICE_CREDENTIALS: credentials },
     });
