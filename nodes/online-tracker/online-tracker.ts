@@ -87,6 +87,8 @@ class OnlineTracker {
   private readonly inflight = new Set<Promise<void>>();
   /** a check on the shared presence under way (sync with Redis, then the sweep if this instance holds the lease) */
   private syncing: Promise<void> | undefined;
+  /** held the sweep lease at the last check Redis answered (until one did: true, see checkAlone) */
+  private sweptLast = true;
 
   constructor(
     private readonly node: Node,
@@ -281,7 +283,7 @@ class OnlineTracker {
     if (!shared) return this.expire(table, Date.now());
     if (!shared.presence.connected) {
       this.redisLost(new Error(this.t('errors.redis-closed')));
-      return this.expire(table, Date.now());
+      return this.checkAlone(table);
     }
     this.syncing = this.checkShared(table, shared).finally(() => {
       this.syncing = undefined;
@@ -302,11 +304,12 @@ class OnlineTracker {
         this.node.log(this.t('notes.redis-back'));
         this.shown = '';
       }
-      if (shared.lease.isHeld) await this.sweepShared(table, shared.presence, checkedAt);
+      this.sweptLast = shared.lease.isHeld;
+      if (this.sweptLast) await this.sweepShared(table, shared.presence, checkedAt);
     } catch (thrown) {
       if (this.closed) return;
       this.redisLost(thrown);
-      return this.expire(table, Date.now());
+      return this.checkAlone(table);
     }
     if (this.closed) return;
     const now = Date.now();
@@ -349,6 +352,18 @@ class OnlineTracker {
       this.sendTransitions(table, events, false);
       if (failure !== undefined) throw failure;
     }
+  }
+
+  /**
+   * A check while Redis is away: the instance that swept last goes on sweeping its own table; the
+   * others leave silent devices to it, so a device goes offline once, not once per instance. Until
+   * a first check got through, every instance sweeps: an offline sent twice beats one never sent.
+   */
+  private checkAlone(table: PresenceTable): void {
+    if (this.sweptLast) return this.expire(table, Date.now());
+    const now = Date.now();
+    this.sendTransitions(table, [], true);
+    this.saveIfDue(now);
   }
 
   /** Redis failed or did not answer: this instance tracks alone, says so once and on its status. */
