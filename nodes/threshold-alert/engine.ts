@@ -304,7 +304,7 @@ function isMark(value: unknown): value is DeviceMark {
 }
 
 function isRuleState(value: unknown): value is RuleState {
-  return isTrack(value) && isTimes(value.pendingSince) && (value.device === undefined || isMark(value.device));
+  return isTrack(value) && isTimes(value.pendingSince) && (value.device === undefined || isMark(value.device)) && (value.decidedAt === undefined || isFiniteNumber(value.decidedAt));
 }
 
 function isDeviceOnlyState(value: unknown): value is DeviceOnlyState {

@@ -226,9 +226,23 @@ export function nextAlertState(prev: RuleState | undefined, sample: Sample, rule
     if (silent || (sample.at ?? now) >= mark.at) next = withoutMark(next);
     else level = higher(level, mark.level);
   }
+  // Likewise a reading older than the one that set the level (out of order: another
+  // instance took the newer one while this one worked off a backlog) may raise, as it would have in
+  // order, but never lowers: that would clear an alert the newer reading raised.
+  const at = sample.at ?? now;
+  if (base.decidedAt !== undefined && at < base.decidedAt) level = higher(level, base.level);
+  if (level !== base.level) next = withDecidedAt(next, level === null ? undefined : at);
   const { track, state, level: eventLevel } = announce(next, level, now, cooldownMs);
   if (state === undefined || eventLevel === undefined) return { state: track };
   return { state: track, event: thresholdEvent(rule, sample, value, now, state, eventLevel) };
+}
+
+/** The state with `decidedAt` set, or gone (undefined); the same object when unchanged. */
+function withDecidedAt(state: RuleState, decidedAt: number | undefined): RuleState {
+  if (state.decidedAt === decidedAt) return state;
+  if (decidedAt !== undefined) return { ...state, decidedAt };
+  const { decidedAt: _gone, ...rest } = state;
+  return rest;
 }
 
 /** A device-raised alert (heatpump-decode output 2), as the evaluator takes it. */

@@ -58,6 +58,8 @@ export interface RuleState extends AlertTrack {
   /** since when the value has been beyond each level's threshold, for the for-duration */
   pendingSince: LevelTimes;
   device?: DeviceMark;
+  /** while the rule has a level: the time of the reading that set it (see nextAlertState) */
+  decidedAt?: number;
 }
 
 /** An alert type the device raises for which no enabled rule exists: only the device knows it. */

@@ -301,11 +301,19 @@ describe('threshold-alert evaluateDevice', () => {
   });
 
   it('timestamps going backwards are evaluated at the latest time seen', () => {
-    const readings = [input(100, { voltage: 246 }), input(0, { voltage: 240 }), input(50, { voltage: 246 }), input(399, { voltage: 246 }), input(400, { voltage: 246 })];
+    const readings = [input(100, { voltage: 246 }), input(150, { voltage: 240 }), input(0, { voltage: 246 }), input(399, { voltage: 246 }), input(400, { voltage: 246 })];
     const { events, state } = runDevice(readings);
-    // cleared at t=100 (not 0), the new raise waits for 300 s after t=100.
-    assert.deepEqual(events, ['100 voltage_high raised warning 246', '100 voltage_high cleared warning 240', '400 voltage_high raised warning 246']);
+    // the older reading raises at t=150 (not 0), held back by the cooldown until 300 s after t=100
+    assert.deepEqual(events, ['100 voltage_high raised warning 246', '150 voltage_high cleared warning 240', '400 voltage_high raised warning 246']);
     assert.equal(state?.lastTs, T0 + 400000);
+  });
+
+  it('a reading older than the one that set the level may raise it, never lower it (out of order across instances)', () => {
+    const readings = [input(100, { voltage: 252 }), input(50, { voltage: 240 }), input(60, { voltage: 247 }), input(110, { voltage: 240 })];
+    const { events, state } = runDevice(readings.slice(0, 3));
+    assert.deepEqual(events, ['100 voltage_high raised critical 252'], 'the older normal and warning readings neither clear nor de-escalate');
+    assert.equal(state?.rules.voltage_high?.level, 'critical');
+    assert.deepEqual(runDevice(readings).events, ['100 voltage_high raised critical 252', '110 voltage_high cleared critical 240'], 'a newer normal reading clears');
   });
 
   it('reports changed only when something other than the time moved', () => {
