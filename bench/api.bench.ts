@@ -12,6 +12,7 @@ import { findInfluxd, startInfluxd } from '../scripts/lib/influxd';
 import { setupInfluxDb } from '../scripts/lib/influx-setup';
 import { loadShippedFlows } from '../scripts/lib/shipped-flows';
 import { MEASUREMENT_ALERT, MEASUREMENT_READING, SENSOR_FIELDS } from '../nodes/shared/contract';
+import { MAX_READINGS_PAGE } from '../nodes/heatpump-query/request';
 import { startNodeRedChild } from './child';
 import { percentile } from './measure';
 
@@ -174,6 +175,12 @@ export async function run(): Promise<void> {
       }
 
       const device = (i: number) => deviceId(i % DEVICES);
+      // a client reading 30 days of raw readings follows the first page's next link: those of 10 devices
+      const secondPages: string[] = [];
+      for (let d = 0; d < Math.min(10, DEVICES); d++) {
+        const first = (await (await fetch(`http://127.0.0.1:${child.port}/api/devices/${deviceId(d)}/readings?hours=720&limit=${MAX_READINGS_PAGE}`)).json()) as { next?: unknown };
+        if (typeof first.next === 'string') secondPages.push(first.next);
+      }
       const cases: [string, (i: number) => string, number?][] = [
         ['/api/health', () => '/api/health'],
         ['/metrics', () => '/metrics'],
@@ -184,7 +191,9 @@ export async function run(): Promise<void> {
         ['/api/devices/:id/readings/latest', (i) => `/api/devices/${device(i)}/readings/latest`],
         ['/api/devices/:id/readings (24 h)', (i) => `/api/devices/${device(i)}/readings`],
         ['readings ?hours=720&window=1h', (i) => `/api/devices/${device(i)}/readings?hours=720&window=1h`],
+        // the API clamps a limit over its page size to it and links the next page
         ['readings ?hours=720&limit=10000 (raw)', (i) => `/api/devices/${device(i)}/readings?hours=720&limit=10000`],
+        ...(secondPages.length > 0 ? [[`readings 720 h raw, its next page`, (i: number) => secondPages[i % secondPages.length] as string] as [string, (i: number) => string]] : []),
         [`readings 24 h x${CONCURRENT} at once`, (i) => `/api/devices/${device(i)}/readings`, CONCURRENT],
         ['/api/alerts (24 h)', () => '/api/alerts'],
         ['/api/alerts?hours=168&limit=500', () => '/api/alerts?hours=168&limit=500'],
