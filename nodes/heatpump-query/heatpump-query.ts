@@ -11,6 +11,7 @@ import { DEFAULT_TIME_ZONE, isTimeZone } from '../heatpump-performance/periods';
 
 interface ExpressRequestLike {
   route?: { path?: unknown };
+  originalUrl?: unknown;
   params?: Record<string, unknown>;
   query?: Record<string, unknown>;
 }
@@ -18,7 +19,8 @@ interface ExpressRequestLike {
 function httpRequestOf(msg: NodeMessageInFlow): HttpRequestLike | undefined {
   const req = (msg as { req?: ExpressRequestLike }).req;
   if (!req || typeof req.route?.path !== 'string') return undefined;
-  return { route: req.route.path, params: req.params ?? {}, query: req.query ?? {} };
+  const http: HttpRequestLike = { route: req.route.path, params: req.params ?? {}, query: req.query ?? {} };
+  return typeof req.originalUrl === 'string' ? { ...http, path: req.originalUrl.split('?')[0] } : http;
 }
 
 type Send = (msg: Array<NodeMessage | null>) => void;
@@ -87,8 +89,9 @@ const init = (RED: NodeAPI): void => {
       const query = request.kind === 'readings' && isMetricsDevice(device) ? { ...request, source: 'metrics' as const } : request;
       const statements = influxqlStatements(query, now, device !== undefined);
       const heatpumpRequest: QueryContext = { request: query, statements: statements.length };
-      // epoch milliseconds: node-influx turns them into Dates far faster than RFC 3339 strings
-      send([{ ...msg, query: statements.join('; '), precision: 'ms', heatpumpRequest }, null]);
+      // epoch milliseconds, and InfluxDB's own JSON (rawOutput): heatpump-response shapes the answer
+      // from its value rows, without a row object and a Date per point first
+      send([{ ...msg, query: statements.join('; '), precision: 'ms', rawOutput: true, heatpumpRequest }, null]);
       done();
     };
 

@@ -18,6 +18,8 @@ export interface HttpRequestLike {
   route: string;
   params: Record<string, unknown>;
   query: Record<string, unknown>;
+  /** the URL path as called (with Node-RED's httpNodeRoot), for links to further pages */
+  path?: string;
 }
 
 type Parsed<T> = Result<T, ApiProblem>;
@@ -63,8 +65,18 @@ function parseInstant(text: string): number | undefined {
   return Number.isFinite(value) && value >= 0 && value <= MAX_INSTANT_MS ? value : undefined;
 }
 
-function parseReadings(deviceId: string, query: Record<string, unknown>, now: number): Parsed<ApiRequest> {
-  const limit = intParam(query, 'limit', 1, 10_000, 1000);
+/** The largest `limit` a readings call may ask for; more is a 400. */
+export const MAX_READINGS_LIMIT = 10_000;
+/**
+ * The most readings one answer holds: a larger `limit` is clamped to it and the answer links the
+ * next page. On a year of data for 100 devices (bench/api.bench.ts, a shared 2-CPU machine) a raw
+ * 30-day page of 10,000 took 0.36 s at the median (p99 1.6 s), of 5,000 0.12 s (p99 0.6 s), of
+ * 2,000 0.05 s (p99 0.23 s), against the API's 200 ms p99.
+ */
+export const MAX_READINGS_PAGE = 2000;
+
+function parseReadings(deviceId: string, query: Record<string, unknown>, now: number, path?: string): Parsed<ApiRequest> {
+  const limit = intParam(query, 'limit', 1, MAX_READINGS_LIMIT, 1000);
   if (!limit.ok) return limit;
   const startText = firstValue(query.start);
   const endText = firstValue(query.end);
@@ -92,7 +104,8 @@ function parseReadings(deviceId: string, query: Record<string, unknown>, now: nu
     }
     windowMs = parsed;
   }
-  return ok({ kind: 'readings', device_id: deviceId, start, end, window_ms: windowMs, limit: limit.value });
+  const page = { kind: 'readings' as const, device_id: deviceId, start, end, window_ms: windowMs, limit: Math.min(limit.value, MAX_READINGS_PAGE) };
+  return ok(path === undefined ? page : { ...page, path });
 }
 
 /** Performance and energy ranges span at most 5 years (of 366 days): one answer stays a few thousand days. */
@@ -305,7 +318,7 @@ const ROUTES: { pattern: RegExp; parse: (http: HttpRequestLike, now: number, tim
   },
   {
     pattern: /\/api\/devices\/:[a-z_]+\/readings\/?$/,
-    parse: (http, now) => withDevice(http, (id) => parseReadings(id, http.query, now)),
+    parse: (http, now) => withDevice(http, (id) => parseReadings(id, http.query, now, http.path)),
   },
   {
     pattern: /\/api\/devices\/:[a-z_]+\/performance\/?$/,

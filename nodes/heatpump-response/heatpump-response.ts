@@ -2,7 +2,7 @@ import type { Node, NodeAPI } from 'node-red';
 import type { HeatpumpResponseDef } from './types';
 import type { QueryContext } from '../heatpump-query/types';
 import { isDatabaseKind } from '../shared/api-request';
-import { databaseResponse, queryFailedResponse } from '../shared/api-response';
+import { databaseResponse, queryFailedResponse, statementError } from '../shared/api-response';
 import { fleetOf } from '../shared/fleet-link';
 import { failInput } from '../shared/errors';
 import { setStatus } from '../shared/status';
@@ -34,7 +34,8 @@ const init = (RED: NodeAPI): void => {
       }
       const fleet = fleetOf(RED.nodes, config.fleet);
       // a Catch node on `influxdb in` brings the failed query here: the caller gets 503, health knows
-      const failure = queryFailureOf(msg);
+      // InfluxDB's raw answer carries a failed statement's error itself (a bad query is a 200 with `error`)
+      const failure = queryFailureOf(msg) ?? statementError(msg.payload);
       if (failure !== undefined) fleet?.queryFailed(failure);
       else fleet?.queryAnswered();
       // the fleet tells an unknown device (404) from a known one without rows in the range

@@ -9,10 +9,11 @@ export type HistoryRange = keyof typeof HISTORY_RANGES;
 /** Requests answered from InfluxDB (heatpump-query output 1 -> influxdb in -> heatpump-response). */
 export type DatabaseRequest =
   /**
-   * `source: 'metrics'` (set by heatpump-query for a device the fleet knows by its metrics readings):
-   * read `heatpump_metrics` instead of `sensor_reading`
+   * A page of at most `limit` readings, the newest of [start, end]. `source: 'metrics'` (set by
+   * heatpump-query for a device the fleet knows by its metrics readings): read `heatpump_metrics`
+   * instead of `sensor_reading`. `path`: the URL path it was asked on, for the next page's link.
    */
-  | { kind: 'readings'; device_id: string; start: number; end: number; window_ms: number | null; limit: number; source?: 'metrics' }
+  | { kind: 'readings'; device_id: string; start: number; end: number; window_ms: number | null; limit: number; source?: 'metrics'; path?: string }
   | { kind: 'history'; device_id: string; range: HistoryRange; start: number; end: number; window_ms: number; split: number | null }
   | { kind: 'alerts'; device_id: string | null; level: AlertLevel | null; hours: number; limit: number }
   /**

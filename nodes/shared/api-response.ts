@@ -20,9 +20,39 @@ export type Row = Record<string, unknown>;
 
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
+const DAY_MS = 86_400_000;
+/** Times from 1970 up to the year 9999 print as `YYYY-MM-DDTHH:MM:SS.mmmZ`; others go through Date. */
+const LAST_FOUR_DIGIT_YEAR_MS = 253_402_300_800_000;
+const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+const pad3 = (n: number) => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
+
+/**
+ * toISOString for many times in a row: the rows of a page share their day, so the date part is
+ * formatted once per day and the time of day by arithmetic (a 10,000-row page spent most of its
+ * shaping time in Date).
+ */
+export function isoFormatter(): (ms: number) => string {
+  let dayStart = NaN;
+  let datePart = '';
+  return (ms) => {
+    if (!Number.isInteger(ms) || ms < 0 || ms >= LAST_FOUR_DIGIT_YEAR_MS) return new Date(ms).toISOString();
+    const day = ms - (ms % DAY_MS);
+    if (day !== dayStart) {
+      dayStart = day;
+      datePart = new Date(day).toISOString().slice(0, 11);
+    }
+    const inDay = ms - day;
+    const seconds = Math.floor(inDay / 1000);
+    return `${datePart}${pad2(Math.floor(seconds / 3600))}:${pad2(Math.floor(seconds / 60) % 60)}:${pad2(seconds % 60)}.${pad3(inDay % 1000)}Z`;
+  };
+}
+
 /** InfluxDB row times arrive as Date (node-influx), ISO strings (after JSON) or numbers. */
 export function rowTime(row: Row): number | null {
-  const time = row.time;
+  return timeOf(row.time);
+}
+
+function timeOf(time: unknown): number | null {
   if (time instanceof Date) return time.getTime();
   if (typeof time === 'string') {
     const parsed = Date.parse(time);
@@ -31,39 +61,129 @@ export function rowTime(row: Row): number | null {
   return typeof time === 'number' ? time : null;
 }
 
-/** `influxdb in` gives one row array for one statement and an array of row arrays for several. */
+/** One series of a statement's answer as InfluxDB's JSON has it: column names and rows of values. */
+export interface Series {
+  columns: string[];
+  values: unknown[][];
+}
+
+interface RawResult {
+  series?: Series[];
+  error?: string;
+}
+
+/**
+ * InfluxDB's own JSON answer (`{results: [{series: [{columns, values}]}]}`): what `influxdb in`
+ * gives with msg.rawOutput, which heatpump-query sets so that no row object and Date is made for
+ * every point before the answer is shaped.
+ */
+function rawResultsOf(results: unknown): RawResult[] | undefined {
+  if (typeof results !== 'object' || results === null || Array.isArray(results)) return undefined;
+  const list = (results as { results?: unknown }).results;
+  return Array.isArray(list) ? (list as RawResult[]) : undefined;
+}
+
+/** The error InfluxDB reported for one of the statements of a raw answer (node-influx throws these only when it parses). */
+export function statementError(results: unknown): string | undefined {
+  return rawResultsOf(results)?.find((result) => typeof result?.error === 'string')?.error;
+}
+
+const isSeries = (value: unknown): value is Series =>
+  typeof value === 'object' && value !== null && Array.isArray((value as Series).columns) && Array.isArray((value as Series).values);
+
+/** The series of each statement, from a raw answer; undefined for node-influx rows. */
+function rawSeriesSets(results: unknown, statements: number): Series[][] | undefined {
+  const raw = rawResultsOf(results);
+  if (raw === undefined) return undefined;
+  return Array.from({ length: statements }, (_, i) => (Array.isArray(raw[i]?.series) ? raw[i].series.filter(isSeries) : []));
+}
+
+/** The rows of a series, each a Row with `time` in ms since the epoch when the series has times. */
+function rowsOfSeries(series: Series): Row[] {
+  const { columns, values } = series;
+  return values.map((value) => {
+    const row: Row = {};
+    columns.forEach((column, i) => {
+      row[column] = column === 'time' ? timeOf(value[i]) : value[i];
+    });
+    return row;
+  });
+}
+
+/** The rows of each statement from what `influxdb in` gave: raw InfluxDB JSON, or node-influx rows (one array for one statement, an array of them for several). */
 export function resultSets(results: unknown, statements: number): Row[][] {
+  const raw = rawSeriesSets(results, statements);
+  if (raw !== undefined) return raw.map((set) => set.flatMap(rowsOfSeries));
   const isRows = (value: unknown): value is Row[] => Array.isArray(value) && value.every((row) => typeof row === 'object' && row !== null && !Array.isArray(row));
   if (statements === 1) return [isRows(results) ? results : []];
   if (!Array.isArray(results)) return Array.from({ length: statements }, () => []);
   return Array.from({ length: statements }, (_, i) => (isRows(results[i]) ? (results[i] as Row[]) : []));
 }
 
+/** The series of each statement; node-influx rows become one series of their time and the `fields` asked for. */
+function seriesSets(results: unknown, statements: number, fields: readonly string[]): Series[][] {
+  const raw = rawSeriesSets(results, statements);
+  if (raw !== undefined) return raw;
+  const columns = ['time', ...fields];
+  return resultSets(results, statements).map((rows) => [{ columns, values: rows.map((row) => [rowTime(row), ...fields.map((field) => row[field])]) }]);
+}
+
 const READING_FIELDS = [...SENSOR_FIELDS, ...STATE_FIELDS];
 
-/** Copies the reading fields of `row` onto `into` (null where missing or of the wrong type). */
-function readingValues(row: Row, into: Row = {}): Row {
+/** The reading fields of `row` (null where missing or of the wrong type). */
+function readingValues(row: Row): Row {
+  const values: Row = {};
   for (const field of READING_FIELDS) {
     const value = row[field];
-    into[field] = typeof value === 'number' || typeof value === 'boolean' ? value : null;
+    values[field] = typeof value === 'number' || typeof value === 'boolean' ? value : null;
   }
-  return into;
+  return values;
+}
+
+/** A page of readings, oldest first, and the time of its oldest (where the next page ends). */
+interface ReadingsPage {
+  readings: Row[];
+  oldest: number | null;
 }
 
 /**
  * The newest `limit` readings of all result sets (the statements' parts of the range, each
- * already limited), oldest first.
+ * already limited), oldest first, shaped straight from InfluxDB's value rows.
  */
-function readingsOf(sets: Row[][], limit: number): Row[] {
-  const timed: { time: number; row: Row }[] = [];
+function readingsOf(sets: Series[][], limit: number): ReadingsPage {
+  const times: number[] = [];
+  const rows: unknown[][] = [];
+  const positions: number[][] = [];
   for (const set of sets) {
-    for (const row of set) {
-      const time = rowTime(row);
-      if (time !== null) timed.push({ time, row });
+    for (const { columns, values } of set) {
+      const timeAt = columns.indexOf('time');
+      if (timeAt < 0) continue; // SHOW TAG VALUES: the device exists, no readings
+      const at = READING_FIELDS.map((field) => columns.indexOf(field));
+      for (const value of values) {
+        const time = timeOf(value[timeAt]);
+        if (time === null) continue;
+        times.push(time);
+        rows.push(value);
+        positions.push(at);
+      }
     }
   }
-  timed.sort((a, b) => a.time - b.time);
-  return timed.slice(Math.max(0, timed.length - limit)).map(({ time, row }) => readingValues(row, { timestamp: iso(time) }));
+  // each statement's rows come newest first: a descending run, which sorting takes in one pass
+  const order = times.map((_, i) => i).sort((a, b) => (times[a] as number) - (times[b] as number));
+  const timestampOf = isoFormatter();
+  const page = order.slice(Math.max(0, order.length - limit));
+  const oldest = page.length === 0 ? null : (times[page[0] as number] as number);
+  const readings = page.map((i) => {
+    const value = rows[i] as unknown[];
+    const at = positions[i] as number[];
+    const reading: Row = { timestamp: timestampOf(times[i] as number) };
+    READING_FIELDS.forEach((field, k) => {
+      const v = value[at[k] as number];
+      reading[field] = typeof v === 'number' || typeof v === 'boolean' ? v : null;
+    });
+    return reading;
+  });
+  return { readings, oldest };
 }
 
 const METRICS_TAG_COLUMNS: ReadonlySet<string> = new Set(['heatpump_id', ...METRICS_TAGS]);
@@ -73,7 +193,7 @@ const MEAN_PREFIX = 'mean_';
  * Rows of `heatpump_metrics` (newest first per statement) as readings, oldest first: `{timestamp,
  * <metric>: value}` with the tag columns left out; windowed rows (mean(*)) named by their metric.
  */
-function metricsRowsOf(sets: Row[][], limit: number, windowed: boolean): Row[] {
+function metricsRowsOf(sets: Row[][], limit: number, windowed: boolean): ReadingsPage {
   const readings: { time: number; row: Row }[] = [];
   for (const row of sets.flat()) {
     const time = rowTime(row);
@@ -86,7 +206,28 @@ function metricsRowsOf(sets: Row[][], limit: number, windowed: boolean): Row[] {
     readings.push({ time, row: values });
   }
   readings.sort((a, b) => a.time - b.time);
-  return readings.slice(Math.max(0, readings.length - limit)).map(({ row }) => row);
+  const page = readings.slice(Math.max(0, readings.length - limit));
+  return { readings: page.map(({ row }) => row), oldest: page[0]?.time ?? null };
+}
+
+type ReadingsRequest = Extract<DatabaseRequest, { kind: 'readings' }>;
+
+/** A window as the `window` parameter writes it (`30s`, `5m`, `1h`, `1d`). */
+function windowParam(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms / 1000}s`;
+}
+
+/**
+ * The link to the next, older page after a full page: the same start and window, the end just
+ * before the page's oldest reading (stored times are whole milliseconds), so that following the
+ * links gives every reading of the range once. Null when the page is not full or the range is done.
+ */
+export function nextReadingsPage(request: ReadingsRequest, count: number, oldest: number | null): string | null {
+  if (count < request.limit || oldest === null || oldest - 1 < request.start) return null;
+  const params = [`start=${Math.floor(request.start)}`, `end=${oldest - 1}`, `limit=${request.limit}`];
+  if (request.window_ms !== null) params.push(`window=${windowParam(request.window_ms)}`);
+  return `${request.path ?? `/api/devices/${encodeURIComponent(request.device_id)}/readings`}?${params.join('&')}`;
 }
 
 /**
@@ -508,28 +649,46 @@ function effectResponse(request: EffectRequest, sets: Row[][], fleet: FleetReade
   };
 }
 
-/** The response to a database request from the rows of its `statements` InfluxQL statements. */
+/**
+ * A page of readings: the newest `limit` of the range, oldest first, with the link to the next
+ * older page. The statements read parts of the range and, for a device the fleet does not know,
+ * look it up (SHOW TAG VALUES has no time: found, never a reading).
+ */
+function readingsResponse(request: ReadingsRequest, results: unknown, fleet: FleetReader | undefined, statements: number): ApiResponse {
+  let page: ReadingsPage;
+  let anyRow: boolean;
+  if (request.source === 'metrics') {
+    const sets = resultSets(results, statements);
+    page = metricsRowsOf(sets, request.limit, request.window_ms !== null);
+    anyRow = sets.some((set) => set.length > 0);
+  } else {
+    const sets = seriesSets(results, statements, READING_FIELDS);
+    page = readingsOf(sets, request.limit);
+    anyRow = sets.some((set) => set.some((series) => series.values.length > 0));
+  }
+  const { readings, oldest } = page;
+  if (readings.length === 0 && !anyRow && !fleet?.get(request.device_id)) return notFound(request.device_id);
+  return {
+    statusCode: 200,
+    payload: {
+      device_id: request.device_id,
+      start: iso(request.start),
+      end: iso(request.end),
+      window: request.window_ms === null ? null : `${request.window_ms / 1000}s`,
+      limit: request.limit,
+      count: readings.length,
+      next: nextReadingsPage(request, readings.length, oldest),
+      readings,
+    },
+  };
+}
+
+/** The response to a database request from the answer to its `statements` InfluxQL statements. */
 export function databaseResponse(request: DatabaseRequest, results: unknown, fleet: FleetReader | undefined, statements: number): ApiResponse {
+  if (request.kind === 'readings') return readingsResponse(request, results, fleet, statements);
   const sets = resultSets(results, statements);
   const first = sets[0] ?? [];
   switch (request.kind) {
-    case 'readings': {
-      // the statements read parts of the range, and for a device the fleet does not know, look it
-      // up (SHOW TAG VALUES rows have no time: they count as found, never as readings)
-      const readings = request.source === 'metrics' ? metricsRowsOf(sets, request.limit, request.window_ms !== null) : readingsOf(sets, request.limit);
-      if (readings.length === 0 && !fleet?.get(request.device_id) && sets.every((set) => set.length === 0)) return notFound(request.device_id);
-      return {
-        statusCode: 200,
-        payload: {
-          device_id: request.device_id,
-          start: iso(request.start),
-          end: iso(request.end),
-          window: request.window_ms === null ? null : `${request.window_ms / 1000}s`,
-          count: readings.length,
-          readings,
-        },
-      };
-    }
     case 'history': {
       // Hourly aggregates first, then the raw tail they do not cover yet; one series by time.
       const points = new Map<number, Row>();

@@ -8,6 +8,7 @@ import type { NodeMessage } from 'node-red';
 import { catchModule, helper, withCatalog, type NodeInit } from '../support/flow-helper';
 import { nodeModule, nodeRedPath } from '../support/node-red';
 import type { FleetLink } from '../../nodes/shared/fleet-link';
+import { MAX_READINGS_PAGE } from '../../nodes/heatpump-query/request';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const coreHttpIn = require(require.resolve('@node-red/nodes/core/network/21-httpin.js', { paths: [nodeRedPath] })) as NodeInit;
@@ -51,11 +52,14 @@ async function report(apply: (fleet: FleetLink) => void, shows: (fleet: FleetLin
 const fakeInflux = `
 const site1 = msg.query.includes('"device_id" = \\'site1\\'');
 const nibe1 = msg.query.startsWith('SELECT * FROM "raw"."heatpump_metrics" WHERE "heatpump_id" = \\'nibe1\\'');
-const rows = site1
-  ? [{ time: new Date(1706600000000), device_id: 'site1', voltage: 230.5, temp_inlet: 45.2, compressor_running: true }]
-  : nibe1 ? [{ time: new Date(1706600000000), heatpump_id: 'nibe1', model: 'NIBE F1255', flow_temperature: 35.5, compressor_on: true }] : [];
-// like node-influx: one row array for one statement, one per statement for several
-msg.payload = msg.heatpumpRequest.statements === 1 ? rows : [rows, site1 ? [{ key: 'device_id', value: 'site1' }] : []];
+const series = site1
+  ? [{ name: 'sensor_reading', columns: ['time', 'voltage', 'temp_inlet', 'compressor_running'], values: [[1706600000000, 230.5, 45.2, true]] }]
+  : nibe1 ? [{ name: 'heatpump_metrics', columns: ['time', 'heatpump_id', 'model', 'flow_temperature', 'compressor_on'], values: [[1706600000000, 'nibe1', 'NIBE F1255', 35.5, true]] }] : [];
+const lookup = site1 ? [{ name: 'sensor_reading', columns: ['key', 'value'], values: [['device_id', 'site1']] }] : [];
+// like influxdb in with msg.rawOutput (heatpump-query sets it): InfluxDB's own JSON, one result per
+// statement; a statement InfluxDB cannot run carries its error there
+if (msg.query.includes("'site3'")) { msg.payload = { results: [{ statement_id: 0, error: 'shard not found' }] }; return msg; }
+msg.payload = { results: [{ statement_id: 0, series }, { statement_id: 1, series: lookup }].slice(0, msg.heatpumpRequest.statements) };
 return msg;`;
 
 function apiFlow(history = true): Array<Record<string, unknown>> {
@@ -156,6 +160,21 @@ describe('heatpump-query and heatpump-response nodes', () => {
     assert.equal(body.count, 1);
     assert.equal(body.readings[0]?.voltage, 230.5);
     assert.equal((await get('/api/devices/ghost/readings')).status, 404);
+  });
+
+  it('answers 503 for a statement InfluxDB reports failed in its answer', async () => {
+    await helper.load(apiModules, apiFlow());
+    const failed = await get('/api/devices/site3/readings?hours=1');
+    assert.equal(failed.status, 503);
+    assert.deepEqual(JSON.parse(failed.text), { error: 'InfluxDB query failed: shard not found' });
+  });
+
+  it('links the next page of a full readings page on the path it was called on, a limit over the page size clamped', async () => {
+    await helper.load(apiModules, apiFlow());
+    const full = JSON.parse((await get('/api/devices/site1/readings?start=1706500000000&end=1706700000000&limit=1')).text) as Record<string, unknown>;
+    assert.deepEqual([full.limit, full.count, full.next], [1, 1, '/api/devices/site1/readings?start=1706500000000&end=1706599999999&limit=1']);
+    const clamped = JSON.parse((await get('/api/devices/site1/readings?hours=720&limit=10000')).text) as Record<string, unknown>;
+    assert.deepEqual([clamped.limit, clamped.count, clamped.next], [MAX_READINGS_PAGE, 1, null]);
   });
 
   it('reads a polled source\'s device (fleet.metrics) from heatpump_metrics, and its status from the fleet', async () => {
@@ -282,8 +301,10 @@ return msg;`;
     assert.match(msg.query ?? '', /GROUP BY time\(2m\) fill\(none\)$/);
     assert.equal(msg.heatpumpRequest?.statements, 1);
     assert.equal(msg.heatpumpRequest?.request.kind, 'history');
-    // influxdb in asks InfluxDB for epoch milliseconds instead of RFC 3339 strings to parse
+    // influxdb in asks InfluxDB for epoch milliseconds instead of RFC 3339 strings to parse, and
+    // passes InfluxDB's JSON on as it is (no row object and Date per point)
     assert.equal(msg.precision, 'ms');
+    assert.equal((msg as { rawOutput?: unknown }).rawOutput, true);
   });
 
   it('answers a failed or timed-out query with 503 and keeps InfluxDB unhealthy until a query succeeds', async () => {

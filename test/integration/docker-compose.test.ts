@@ -304,7 +304,7 @@ esac
       const output = run();
       const made = calls();
       const has = (call: string) => assert.ok(made.includes(call), `missing: ${call}\nin:\n${made.join('\n')}`);
-      has('bucket create --org heatpump --name heatpump/raw --retention 720h --json');
+      has('bucket create --org heatpump --name heatpump/raw --retention 720h --shard-group-duration 168h --json');
       has('bucket create --org heatpump --name heatpump/hourly --retention 8736h --json');
       has('bucket create --org heatpump --name heatpump/daily --retention 0 --json');
       has('v1 dbrp create --org heatpump --db heatpump --rp raw --bucket-id id-heatpump-raw --default');

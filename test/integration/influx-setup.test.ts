@@ -37,6 +37,8 @@ describe('InfluxDB 1.x set-up (scripts/lib/influx-setup) against a real influxd'
     const byName = Object.fromEntries(policies.map((row) => [row.name, row]));
     assert.equal(byName.raw?.duration, '720h0m0s');
     assert.equal(byName.raw?.default, true);
+    // weekly shards: a device's 30 days are read from 5 shards, not 30 daily ones
+    assert.equal(byName.raw?.shardGroupDuration, '168h0m0s');
     assert.equal(byName.hourly?.duration, '8736h0m0s');
     assert.equal(byName.hourly?.default, false);
     assert.equal(byName.daily?.duration, '0s');
@@ -57,6 +59,8 @@ describe('InfluxDB 1.x set-up (scripts/lib/influx-setup) against a real influxd'
 
   it('repairs a retention policy and a continuous query that drifted', async function () {
     await influxQuery(conn(), 'ALTER RETENTION POLICY "hourly" ON "heatpump" DURATION 7d');
+    // raw as an older version left it: InfluxDB's daily shards
+    await influxQuery(conn(), 'ALTER RETENTION POLICY "raw" ON "heatpump" SHARD DURATION 1d');
     await influxQuery(conn(), 'DROP CONTINUOUS QUERY "cq_daily" ON "heatpump"');
     await influxQuery(
       conn(),
@@ -64,11 +68,12 @@ describe('InfluxDB 1.x set-up (scripts/lib/influx-setup) against a real influxd'
     );
     const report = await setupInfluxDb(conn());
     assert.deepEqual(report.actions, [
+      'ALTER RETENTION POLICY "raw" ON "heatpump" DURATION 30d REPLICATION 1 SHARD DURATION 7d DEFAULT',
       'ALTER RETENTION POLICY "hourly" ON "heatpump" DURATION 52w REPLICATION 1',
       'DROP CONTINUOUS QUERY "cq_daily" ON "heatpump"',
-      report.actions[2],
+      report.actions[3],
     ]);
-    assert.match(String(report.actions[2]), /^CREATE CONTINUOUS QUERY "cq_daily"/);
+    assert.match(String(report.actions[3]), /^CREATE CONTINUOUS QUERY "cq_daily"/);
     assert.deepEqual((await setupInfluxDb(conn())).actions, []);
   });
 

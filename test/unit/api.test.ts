@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { parseHttpRequest, parseRequestObject, historyWindow, parseWindow } from '../../nodes/heatpump-query/request';
+import { MAX_READINGS_PAGE, parseHttpRequest, parseRequestObject, historyWindow, parseWindow } from '../../nodes/heatpump-query/request';
 import { AGGREGATE_LAG_MS, influxqlStatements, stringLiteral, windowedReadings } from '../../nodes/heatpump-query/influxql';
-import { databaseResponse, healthStatus, historyOffResponse, liveResponse, prometheusText } from '../../nodes/shared/api-response';
+import { databaseResponse, healthStatus, historyOffResponse, isoFormatter, liveResponse, nextReadingsPage, prometheusText, resultSets, statementError } from '../../nodes/shared/api-response';
 import type { DatabaseRequest } from '../../nodes/shared/api-request';
 import { FleetState } from '../../nodes/heatpump-fleet/fleet-state';
 
@@ -25,6 +25,16 @@ describe('API requests (heatpump-query core)', () => {
       http('/api/devices/:id/readings', { id: 'site1' }, { start: '2024-01-30T09:00:00Z', end: '2024-01-30T10:00:00Z', window: '5m', limit: '10' }),
       { kind: 'readings', device_id: 'site1', start: NOW - 3_600_000, end: NOW, window_ms: 300_000, limit: 10 },
     ],
+    [
+      'readings: a limit over the page size clamped to it (the answer links the next page)',
+      http('/api/devices/:id/readings', { id: 'site1' }, { hours: '720', limit: '10000' }),
+      { kind: 'readings', device_id: 'site1', start: NOW - 720 * 3_600_000, end: NOW, window_ms: null, limit: MAX_READINGS_PAGE },
+    ],
+    [
+      'readings: the path it was called on, for the next page\'s link',
+      parseHttpRequest({ route: '/api/devices/:id/readings', params: { id: 'site1' }, query: { limit: '5' }, path: '/root/api/devices/site1/readings' }, NOW),
+      { kind: 'readings', device_id: 'site1', start: NOW - 86_400_000, end: NOW, window_ms: null, limit: 5, path: '/root/api/devices/site1/readings' },
+    ],
     ['route under a prefix', http('/custom/api/health'), { kind: 'health' }],
     ['active alerts', http('/api/alerts/active'), { kind: 'active_alerts', device_id: null }],
     ['active alerts of a device', http('/api/alerts/active', {}, { device_id: 'site1' }), { kind: 'active_alerts', device_id: 'site1' }],
@@ -41,6 +51,7 @@ describe('API requests (heatpump-query core)', () => {
     ['level unknown', http('/api/alerts', {}, { level: 'info' }), 400, /level must be warning or critical/],
     ['unsafe device filter', http('/api/alerts', {}, { device_id: "a' OR 1=1" }), 400, /invalid device_id/],
     ['unsafe device id', http('/api/devices/:id/status', { id: 'a/b' }), 400, /unsafe character/],
+    ['readings limit over 10000', http('/api/devices/:id/readings', { id: 's' }, { limit: '10001' }), 400, /limit must be between 1 and 10000/],
     ['window too small', http('/api/devices/:id/readings', { id: 's' }, { window: '0s' }), 400, /window must be/],
     ['end before start', http('/api/devices/:id/readings', { id: 's' }, { start: String(NOW), end: String(NOW - 1) }), 400, /end must be after start/],
     ['range beyond retention', http('/api/devices/:id/readings', { id: 's' }, { hours: '721' }), 400, /hours must be between 1 and 720/],
@@ -317,7 +328,9 @@ describe('API responses', () => {
           start: new Date(NOW - 3_600_000).toISOString(),
           end: new Date(NOW).toISOString(),
           window: null,
+          limit: 2,
           count: 2,
+          next: `/api/devices/nibe1/readings?start=${NOW - 3_600_000}&end=${NOW - 20_001}&limit=2`,
           readings: [
             { timestamp: new Date(NOW - 20_000).toISOString(), flow_temperature: 35.5, compressor_on: true, dhw_temperature: 48 },
             { timestamp: new Date(NOW - 10_000).toISOString(), flow_temperature: 36, compressor_on: false },
@@ -445,5 +458,124 @@ describe('API responses', () => {
     const expected = { payload_rejected: 1, buffer_full: 200, retries_exhausted: 7, spool_full: 5000, spool_failed: 3, beyond_retention: 2 };
     assert.deepEqual((liveResponse({ kind: 'health' }, fleet, NOW).payload as { dropped: unknown }).dropped, expected);
     assert.deepEqual((liveResponse({ kind: 'stats' }, fleet, NOW).payload as { dropped: unknown }).dropped, expected);
+  });
+});
+
+describe('readings pages from InfluxDB\'s raw answer (heatpump-response core)', () => {
+  const HOUR = 3_600_000;
+  const FIELDS = ['temp_inlet', 'temp_outlet', 'temp_ambient', 'temp_compressor', 'voltage', 'current', 'power', 'pressure_high', 'pressure_low', 'compressor_running', 'fan_running', 'defrost_active'];
+
+  it('formats times exactly as toISOString, across days, the epoch and years Date prints otherwise', () => {
+    const iso = isoFormatter();
+    const times = [0, 1, 999, 86_399_999, 86_400_000, NOW, NOW + 1, NOW - 1, NOW + 86_400_000 - 1, Date.parse('2024-02-29T23:59:59.999Z'), Date.parse('9999-12-31T23:59:59.999Z'), Date.parse('+010000-01-01T00:00:00Z'), 1.5, NOW + 0.25];
+    // each time after each other one: the day's cached date part never leaks into another day
+    for (const first of times) {
+      for (const second of times) assert.deepEqual([iso(first), iso(second)], [new Date(first).toISOString(), new Date(second).toISOString()]);
+    }
+  });
+
+  /** InfluxDB's JSON for statements of `rows` (first the newest, as ORDER BY time DESC gives them). */
+  const raw = (...statements: Record<string, unknown>[][]) => ({
+    results: statements.map((rows, i) => {
+      if (rows.length === 0) return { statement_id: i };
+      const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
+      return { statement_id: i, series: [{ name: 'sensor_reading', columns, values: rows.map((row) => columns.map((column) => row[column] ?? null)) }] };
+    }),
+  });
+  /** The same rows as node-influx parses them: Date times, one array per statement (a bare array for one). */
+  const parsed = (...statements: Record<string, unknown>[][]) => {
+    const sets = statements.map((rows) => rows.map((row) => (typeof row.time === 'number' ? { ...row, time: new Date(row.time) } : row)));
+    return sets.length === 1 ? sets[0] : sets;
+  };
+
+  const raws: [string, DatabaseRequest, Record<string, unknown>[][]][] = [
+    [
+      'a raw page, newest first from InfluxDB, every field',
+      { kind: 'readings', device_id: 'site1', start: NOW - HOUR, end: NOW, window_ms: null, limit: 10 },
+      [[0, 1, 2].map((k) => ({ time: NOW - k * 60_000, ...Object.fromEntries(FIELDS.map((field, i) => [field, i < 9 ? 40 + i + k / 10 : k % 2 === 0])) }))],
+    ],
+    [
+      'windows from the hourly aggregates and the raw tail, the device looked up, limited to the newest',
+      { kind: 'readings', device_id: 'site1', start: 0, end: NOW, window_ms: HOUR, limit: 3 },
+      [
+        [{ time: 3 * HOUR, temp_inlet: 43, compressor_running: true }, { time: 2 * HOUR, temp_inlet: 42, compressor_running: false }],
+        [{ time: 5 * HOUR, temp_inlet: 45, compressor_running: true }, { time: 4 * HOUR, temp_inlet: 44 }],
+        [{ key: 'device_id', value: 'site1' }],
+      ],
+    ],
+    [
+      'values of the wrong type and fields InfluxDB has no column for are null',
+      { kind: 'readings', device_id: 'site1', start: NOW - HOUR, end: NOW, window_ms: null, limit: 10 },
+      [[{ time: NOW - 1000, voltage: 'high', temp_inlet: 41 }]],
+    ],
+    ['no readings, the device unknown', { kind: 'readings', device_id: 'ghost', start: NOW - HOUR, end: NOW, window_ms: null, limit: 10 }, [[], []]],
+    ['no readings, the device found', { kind: 'readings', device_id: 'site1', start: NOW - HOUR, end: NOW, window_ms: null, limit: 10 }, [[], [{ key: 'device_id', value: 'site1' }]]],
+  ];
+  for (const [name, request, statements] of raws) {
+    it(`answers the raw answer as node-influx's rows: ${name}`, () => {
+      const fromRaw = databaseResponse(request, raw(...statements), undefined, statements.length);
+      assert.deepEqual(fromRaw, databaseResponse(request, parsed(...statements), undefined, statements.length));
+      const expectedCount = Math.min(request.kind === 'readings' ? request.limit : 0, statements.flat().filter((row) => 'time' in row).length);
+      assert.equal(fromRaw.statusCode, request.device_id === 'ghost' ? 404 : 200);
+      if (fromRaw.statusCode === 200) assert.equal((fromRaw.payload as { count: number }).count, expectedCount);
+    });
+  }
+
+  it('shapes a raw page oldest first with every reading field, null where InfluxDB had none', () => {
+    const request: DatabaseRequest = { kind: 'readings', device_id: 'site1', start: NOW - HOUR, end: NOW, window_ms: null, limit: 10 };
+    const { payload } = databaseResponse(request, raw([{ time: NOW - 1000, voltage: 231, fan_running: false }, { time: NOW - 2000, voltage: 'x', temp_inlet: 40.5 }]), undefined, 1);
+    const nulls = Object.fromEntries(FIELDS.map((field) => [field, null]));
+    assert.deepEqual((payload as { readings: unknown[] }).readings, [
+      { timestamp: new Date(NOW - 2000).toISOString(), ...nulls, temp_inlet: 40.5 },
+      { timestamp: new Date(NOW - 1000).toISOString(), ...nulls, voltage: 231, fan_running: false },
+    ]);
+  });
+
+  it('reads the rows of other kinds from a raw answer as from node-influx', () => {
+    const statements = [[{ time: 3 * HOUR, temp_inlet: 40 }], [{ time: 4 * HOUR, temp_inlet: 41 }]];
+    assert.deepEqual(resultSets(raw(...statements), 2), statements);
+    const history: DatabaseRequest = { kind: 'history', device_id: 'site1', range: '7d', start: 0, end: NOW, window_ms: HOUR, split: 4 * HOUR };
+    assert.deepEqual(databaseResponse(history, raw(...statements), undefined, 2), databaseResponse(history, parsed(...statements), undefined, 2));
+  });
+
+  it('finds the error of a failed statement in a raw answer', () => {
+    assert.equal(statementError({ results: [{ statement_id: 0, series: [] }, { statement_id: 1, error: 'retention policy not found: hourly' }] }), 'retention policy not found: hourly');
+    assert.equal(statementError(raw([{ time: NOW, voltage: 230 }])), undefined);
+    assert.equal(statementError([{ time: new Date(NOW), voltage: 230 }]), undefined, 'node-influx rows carry no errors: it throws them');
+  });
+
+  const page: DatabaseRequest & { kind: 'readings' } = { kind: 'readings', device_id: "o'r 1", start: NOW - 720 * HOUR, end: NOW, window_ms: null, limit: 3 };
+  const links: [string, DatabaseRequest & { kind: 'readings' }, number, number | null, string | null][] = [
+    ['a full page: the same start, the end just before its oldest reading', page, 3, NOW - 600_000, `/api/devices/o'r%201/readings?start=${NOW - 720 * HOUR}&end=${NOW - 600_001}&limit=3`],
+    ['the path it was called on', { ...page, path: '/root/api/devices/x/readings' }, 3, NOW - 600_000, `/root/api/devices/x/readings?start=${NOW - 720 * HOUR}&end=${NOW - 600_001}&limit=3`],
+    ['the window as the parameter writes it', { ...page, window_ms: 6 * HOUR }, 3, NOW - 6 * HOUR, `/api/devices/o'r%201/readings?start=${NOW - 720 * HOUR}&end=${NOW - 6 * HOUR - 1}&limit=3&window=6h`],
+    ['a day window', { ...page, window_ms: 24 * HOUR }, 3, NOW - 24 * HOUR, `/api/devices/o'r%201/readings?start=${NOW - 720 * HOUR}&end=${NOW - 24 * HOUR - 1}&limit=3&window=1d`],
+    ['a 90 s window', { ...page, window_ms: 90_000 }, 3, NOW - 90_000, `/api/devices/o'r%201/readings?start=${NOW - 720 * HOUR}&end=${NOW - 90_001}&limit=3&window=90s`],
+    ['a page that is not full is the last', page, 2, NOW - 600_000, null],
+    ['a full page whose oldest reading is at the start is the last', page, 3, NOW - 720 * HOUR, null],
+    ['an empty page', page, 0, null, null],
+  ];
+  for (const [name, request, count, oldest, expected] of links) {
+    it(`links the next page: ${name}`, () => assert.equal(nextReadingsPage(request, count, oldest), expected));
+  }
+
+  it('gives every reading of the range once when the next links are followed', () => {
+    const times = Array.from({ length: 11 }, (_, k) => NOW - k * 60_000);
+    const stored = times.map((time) => ({ time, voltage: 230 + (time % 7) }));
+    let request: DatabaseRequest & { kind: 'readings' } = { kind: 'readings', device_id: 'site1', start: NOW - 10 * 60_000, end: NOW, window_ms: null, limit: 4 };
+    const seen: string[] = [];
+    for (let pages = 0; pages < 10; pages++) {
+      // what InfluxDB answers for [start, end] ORDER BY time DESC LIMIT limit
+      const { start, end, limit } = request;
+      const answer = stored.filter(({ time }) => time >= start && time <= end).slice(0, limit);
+      const payload = databaseResponse(request, raw(answer), undefined, 1).payload as { readings: { timestamp: string }[]; next: string | null };
+      seen.unshift(...payload.readings.map((reading) => reading.timestamp));
+      if (payload.next === null) break;
+      const next = new URL(payload.next, 'http://localhost');
+      const parsedNext = parseHttpRequest({ route: '/api/devices/:id/readings', params: { id: 'site1' }, query: Object.fromEntries(next.searchParams) }, NOW);
+      assert.ok(parsedNext.ok && parsedNext.value.kind === 'readings', JSON.stringify(parsedNext));
+      request = parsedNext.value as typeof request;
+    }
+    assert.deepEqual(seen, [...times].reverse().map((time) => new Date(time).toISOString()));
   });
 });

@@ -40,14 +40,15 @@ bucket_id() {
   influx bucket list --org "$ORG" --name "$1" --json 2>/dev/null | json_id || true
 }
 
-ensure_bucket() { # name retention
-  local id
+ensure_bucket() { # name retention [shard-group-duration]
+  local id shards=()
+  [ -n "${3:-}" ] && shards=(--shard-group-duration "$3")
   id="$(bucket_id "$1")"
   if [ -z "$id" ]; then
-    id="$(influx bucket create --org "$ORG" --name "$1" --retention "$2" --json | json_id)"
+    id="$(influx bucket create --org "$ORG" --name "$1" --retention "$2" "${shards[@]}" --json | json_id)"
     log "bucket $1 created (retention $2)"
   else
-    influx bucket update --id "$id" --retention "$2" --json >/dev/null
+    influx bucket update --id "$id" --retention "$2" "${shards[@]}" --json >/dev/null
   fi
   [ -n "$id" ] || { echo "heatpump init: no id for bucket $1" >&2; exit 1; }
   printf '%s' "$id"
@@ -101,7 +102,8 @@ ensure_task() { # name every offset target-bucket
   log "task $1 created ($2 -> $4)"
 }
 
-RAW_ID="$(ensure_bucket "$DB/raw" 720h)"
+# weekly shards: a read of a device's 30 days opens 5 shards, not 30 (raw data stays 30 to 37 days)
+RAW_ID="$(ensure_bucket "$DB/raw" 720h 168h)"
 HOURLY_ID="$(ensure_bucket "$DB/hourly" 8736h)"
 DAILY_ID="$(ensure_bucket "$DB/daily" 0)"
 
