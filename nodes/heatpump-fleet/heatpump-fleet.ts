@@ -10,7 +10,7 @@ import { isValidDeviceId } from '../shared/device-id';
 import { errorOf } from '../shared/errors';
 import type { FleetLink } from '../shared/fleet-link';
 import { resolveStore } from '../shared/persist';
-import { clusterSettings } from '../shared/cluster';
+import { nodeClusterSettings } from '../shared/cluster';
 import { borrowRedis, closeRedis, openRedis } from '../shared/redis-connection';
 import { FleetState, type FleetChanges, type Rejection, type WriteDropReason } from './fleet-state';
 import { influxPingUrl } from './influx-target';
@@ -467,13 +467,7 @@ class FleetOwner implements FleetLink {
  * the fleet then stays local rather than not starting.
  */
 function sharedFleet(node: Node, t: Translate): SharedFleet | undefined {
-  let settings;
-  try {
-    settings = clusterSettings(process.env);
-  } catch (thrown) {
-    node.error(t('errors.bad-cluster', { message: errorOf(thrown).message }));
-    return undefined;
-  }
+  const settings = nodeClusterSettings((message) => node.error(t('errors.bad-cluster', { message })));
   if (!settings) return undefined;
   const { client, release } = borrowRedis(settings.redisUrl);
   const subscriber = openRedis(settings.redisUrl);

@@ -3,7 +3,7 @@
 // a message means); with REDIS_URL set, shared-presence.ts shares them with the other instances.
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { PresenceEvent } from '../shared/contract';
-import { clusterSettings } from '../shared/cluster';
+import { nodeClusterSettings } from '../shared/cluster';
 import { errorOf, refuseConfiguration } from '../shared/errors';
 import { fleetOf, type FleetLink } from '../shared/fleet-link';
 import { loadState, resolveStore, saveState } from '../shared/persist';
@@ -485,13 +485,7 @@ function isTrackerState(value: unknown): value is PersistedTrackerState {
  * undefined. A cluster setting that cannot work is an error on the node, which then tracks alone.
  */
 function sharedCluster(node: Node, t: Translate): SharedCluster | undefined {
-  let settings;
-  try {
-    settings = clusterSettings(process.env);
-  } catch (thrown) {
-    node.error(t('errors.bad-cluster', { reason: errorOf(thrown).message }));
-    return undefined;
-  }
+  const settings = nodeClusterSettings((reason) => node.error(t('errors.bad-cluster', { reason })));
   if (!settings) return undefined;
   const { client, release } = borrowRedis(settings.redisUrl);
   const subscriber = openRedis(settings.redisUrl);

@@ -36,3 +36,16 @@ export function clusterSettings(env: Env, host: string = os.hostname(), pid: num
   const instanceId = (env.HEATPUMP_INSTANCE_ID ?? '').trim() || `${host}-${pid}`;
   return { redisUrl, instanceId, keyPrefix, shareGroup };
 }
+
+/**
+ * This process's cluster settings for a node: undefined when REDIS_URL is unset, or when a setting
+ * cannot work: then `refused` is told why (the node reports it) and the node works alone.
+ */
+export function nodeClusterSettings(refused: (reason: string) => void): ClusterSettings | undefined {
+  try {
+    return clusterSettings(process.env);
+  } catch (thrown) {
+    refused(thrown instanceof Error ? thrown.message : String(thrown));
+    return undefined;
+  }
+}

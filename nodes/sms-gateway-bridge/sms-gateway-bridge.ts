@@ -16,7 +16,7 @@ import { fleetDevices, parseCommand, runCommand, seenDevices } from './commands'
 import { composeAlert, composeHeldBackSummary, composePresence, type ComposeOptions } from './compose';
 import { fitSegments, segmentInfo } from './gsm7';
 import { SmsLimiter, type HeldBack, type LimiterConfig, type Verdict } from './limiter';
-import { clusterSettings, type ClusterSettings } from '../shared/cluster';
+import { nodeClusterSettings } from '../shared/cluster';
 import { borrowRedis } from '../shared/redis-connection';
 import { SharedLimits } from './shared-limits';
 import { RedisLease } from '../shared/lease';
@@ -123,12 +123,7 @@ function init(RED: NodeAPI): void {
     let limiter = new SmsLimiter(limits);
     // REDIS_URL set: the limits are shared with the other instances, which run the same flows
     // (so the node id names the same bridge on each)
-    let cluster: ClusterSettings | undefined;
-    try {
-      cluster = clusterSettings(process.env);
-    } catch (thrown) {
-      node.error(t('errors.bad-cluster', { reason: errorOf(thrown).message }));
-    }
+    const cluster = nodeClusterSettings((reason) => node.error(t('errors.bad-cluster', { reason })));
     const redis = cluster ? borrowRedis(cluster.redisUrl) : undefined;
     const sharedLimits = cluster && redis ? new SharedLimits(redis.client, `${cluster.keyPrefix}sms:${node.id}:limits`, limits) : undefined;
     // the summary check runs on one instance at a time (the limits would hand a summary out once

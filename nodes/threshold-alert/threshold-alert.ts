@@ -12,7 +12,7 @@ import { err, ok, type Result } from '../shared/result';
 import { setStatus } from '../shared/status';
 import { PacedStatus } from '../shared/paced-status';
 import { Coalescer } from '../shared/coalesce';
-import { clusterSettings, type ClusterSettings } from '../shared/cluster';
+import { nodeClusterSettings } from '../shared/cluster';
 import { borrowRedis, closeRedis, openRedis } from '../shared/redis-connection';
 import { SharedAlertStates, SharedOverrides } from './shared-state';
 import { AlertEngine, deviceAlertInput, isAlertShape, readingInput, type ProcessResult } from './engine';
@@ -75,12 +75,7 @@ const init = (RED: NodeAPI): void => {
     let lastDevice = '';
     // REDIS_URL set: the device states are shared with the other instances of the cluster, which
     // run the same flows (so the node id names the same node on each)
-    let cluster: ClusterSettings | undefined;
-    try {
-      cluster = clusterSettings(process.env);
-    } catch (thrown) {
-      node.error(RED._('threshold-alert.errors.bad-cluster', { reason: errorOf(thrown).message }));
-    }
+    const cluster = nodeClusterSettings((reason) => node.error(RED._('threshold-alert.errors.bad-cluster', { reason })));
     const redis = cluster ? borrowRedis(cluster.redisUrl) : undefined;
     const shared = cluster && redis ? new SharedAlertStates(redis.client, `${cluster.keyPrefix}alerts:${node.id}:`) : undefined;
     const sharedOverrides = cluster && redis ? new SharedOverrides(redis.client, `${cluster.keyPrefix}alerts:${node.id}:`) : undefined;
