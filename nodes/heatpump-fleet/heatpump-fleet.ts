@@ -143,20 +143,10 @@ class FleetOwner implements FleetLink {
   }
 
   start(storeName: string): void {
-    if (this.shared) {
-      this.shared.fleet
-        .load()
-        .catch((thrown: unknown) => {
-          this.node.warn(this.t('errors.load-failed', { message: errorOf(thrown).message }));
-          return undefined;
-        })
-        .then((saved) => this.begin(saved))
-        .catch((thrown: unknown) => this.node.error(errorOf(thrown).message));
-      return;
-    }
-    if (this.store.volatile) this.node.warn(this.t('errors.no-store', { store: storeName }));
-    this.store
-      .load()
+    // with Redis the fleet is the shared one; the context store is not used
+    if (!this.shared && this.store.volatile) this.node.warn(this.t('errors.no-store', { store: storeName }));
+    const loading = this.shared ? this.shared.fleet.load() : this.store.load();
+    loading
       .catch((thrown: unknown) => {
         this.node.warn(this.t('errors.load-failed', { message: errorOf(thrown).message }));
         return undefined;
