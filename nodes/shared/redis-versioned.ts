@@ -16,6 +16,8 @@ return 1`;
 
 /** Attempts before giving up: only reached when other instances change the same value without pause. */
 export const MAX_ATTEMPTS = 20;
+/** The longest random wait between two attempts (ms). */
+const MAX_BACKOFF_MS = 50;
 
 export interface Computed<T> {
   /** the value to store; undefined: nothing changed, store nothing */
@@ -46,6 +48,9 @@ export async function updateVersioned<T>(client: Redis, key: string, compute: (s
     const keys = [key, ...(announce ? [announce.index] : []), ...(channel ? [channel] : [])];
     const stored = await client.eval(COMPARE_AND_SET, keys.length, ...keys, version ?? '0', JSON.stringify(computed.next), announce?.member ?? '');
     if (stored === 1) return computed.result;
+    // Many writers on one value (a burst of SMS decisions on one bridge's limits) would otherwise
+    // keep colliding in lock step: each waits a random, growing while before it reads again.
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(MAX_BACKOFF_MS, 2 ** attempt)));
   }
   throw new Error(`${key}: changed by other instances ${MAX_ATTEMPTS} times in a row`);
 }
