@@ -36,7 +36,35 @@ function countHops(): { deliveries: number; path: string[]; into: Record<string,
   return hops;
 }
 
+/**
+ * BENCH_STALLS=1: what holds the event loop up. Every input handler that runs longer than 15 ms
+ * (by node type) and every timer tick more than 40 ms late, with the second since the start,
+ * printed at exit: the causes of the publish -> WebSocket tail.
+ */
+function watchStalls(): () => string {
+  const started = performance.now();
+  const events: string[] = [];
+  const at = () => ((performance.now() - started) / 1000).toFixed(2);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const NodeClass = require('@node-red/runtime/lib/nodes/Node') as { prototype: { _emitInput(this: { type: string }, msg: unknown): void } };
+  const emitInput = NodeClass.prototype._emitInput;
+  NodeClass.prototype._emitInput = function timedEmitInput(msg) {
+    const t = performance.now();
+    emitInput.call(this, msg);
+    const took = performance.now() - t;
+    if (took > 15) events.push(`${at()} s handler ${this.type} ${took.toFixed(0)} ms`);
+  };
+  let expected = performance.now() + 10;
+  setInterval(() => {
+    const late = performance.now() - expected;
+    if (late > 40) events.push(`${at()} s loop ${late.toFixed(0)} ms late`);
+    expected = performance.now() + 10;
+  }, 10).unref();
+  return () => events.join('\n');
+}
+
 async function main(): Promise<void> {
+  const stalls = process.env.BENCH_STALLS === '1' ? watchStalls() : undefined;
   const [flowFile, portText] = process.argv.slice(2);
   if (!flowFile || !portText) throw new Error('usage: node-red-child <flows.json> <port>');
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'heatpump-bench-nr-'));
@@ -65,6 +93,7 @@ async function main(): Promise<void> {
   console.log('ready');
   process.on('SIGTERM', () => {
     console.log(`hops ${JSON.stringify({ deliveries: hops.deliveries, path: hops.path })}`);
+    if (stalls) console.error(`stalls:\n${stalls()}`);
     void RED.stop().then(() => {
       fs.rmSync(userDir, { recursive: true, force: true });
       process.exit(0);
