@@ -138,7 +138,8 @@ module.exports = {
 
     /**
      * heatpump-batch (spool on): a message is done once its journal append is on disk; the
-     * appends of this many ms share one fdatasync (group commit). 0: one fdatasync per message.
+     * appends of this many ms share one fdatasync (group commit, off the event loop). 0: a sync at
+     * once per message; messages that come while one runs share the next.
      */
     heatpumpBatchJournalSyncMs: 20,
 

@@ -10,7 +10,8 @@
 // With the spool on, every accepted point is first appended to a write-ahead journal (journal.ts)
 // kept until InfluxDB confirmed its batch: a Node-RED killed meanwhile replays it at the next start.
 // A message that added points is acknowledged (done) once its append is on disk (group-commit.ts:
-// one fdatasync per heatpumpBatchJournalSyncMs), so a power cut loses nothing acknowledged either.
+// one fdatasync per heatpumpBatchJournalSyncMs, run off the event loop), so a power cut loses
+// nothing acknowledged either.
 // Each batch holds the points of one retention policy (shared/retention.ts: the performance figures
 // are kept longer than readings), sent as msg.retentionPolicy; spooled batches keep it too.
 import fs from 'node:fs';
@@ -95,7 +96,7 @@ const init = (RED: NodeAPI): void => {
     const syncSetting = resolveJournalSyncMs(Reflect.get(RED.settings, JOURNAL_SYNC_SETTING));
     if (syncSetting.problem !== undefined) node.warn(syncSetting.problem);
     const durable = journal
-      ? new GroupCommit(() => journal?.sync(), syncSetting.ms, (ms, run) => {
+      ? new GroupCommit(journal, syncSetting.ms, (ms, run) => {
           const pending = setTimeout(run, ms);
           return () => clearTimeout(pending);
         })
@@ -449,7 +450,8 @@ const init = (RED: NodeAPI): void => {
         }
         retries.clear();
       }
-      // messages waiting for their sync complete now; what the journal held is written, sent or spooled above
+      // messages waiting for their sync (or in one running) complete now, after a blocking sync; what the
+      // journal held is written, sent or spooled above (a sync still running closes its fd when it ends)
       durable?.flush();
       journal?.discardAll();
       status.cancel();
