@@ -27,8 +27,10 @@ const init = (RED: NodeAPI): void => {
       setStatus(node, 'tracking', RED._('heatpump-ws-clients.status.counts', { connected, subscribed }));
     };
 
-    const listener = RED.nodes.getNode(config.listener) as unknown as ListenerLike | null;
-    if (!listener || typeof listener.on !== 'function') {
+    const listener = RED.nodes.getNode(config.listener) as unknown as ListenerLike | null | undefined;
+    // without its listener the node cannot tell who is connected
+    const knowsConnections = !!listener && typeof listener.on === 'function';
+    if (!knowsConnections) {
       node.error(RED._('heatpump-ws-clients.errors.no-listener'));
       setStatus(node, 'error', RED._('heatpump-ws-clients.status.no-listener'));
     }
@@ -40,7 +42,6 @@ const init = (RED: NodeAPI): void => {
       subscriptions.closed(id);
       showCounts();
     };
-    const knowsConnections = listener !== null && typeof listener.on === 'function';
     if (knowsConnections) {
       // connections opened before this node (a redeploy of this node alone) are everyone's
       for (const id of Object.keys(listener._clients ?? {})) subscriptions.opened(id);
@@ -94,7 +95,7 @@ const init = (RED: NodeAPI): void => {
     };
 
     const push = (msg: WsMsg, send: (msgs: NodeMessage[][]) => void, done: (err?: Error) => void): void => {
-      // nobody would receive it: not worth shaping (without a listener the connections are unknown)
+      // nobody would receive it: not worth shaping
       if (knowsConnections && !subscriptions.anyConnected) {
         done();
         return;

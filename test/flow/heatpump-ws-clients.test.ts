@@ -100,6 +100,16 @@ describe('heatpump-ws-clients node', function () {
     assert.deepEqual((await out).map((msg) => msg.topic), ['sent']);
   });
 
+  it('without its listener reports it, and still broadcasts what it is given (it cannot tell who is connected)', async function () {
+    await helper.load([listenerModule, fleetModule, clientsModule, catchModule], flow.map((node) => (node.id === 'n1' ? { ...node, listener: 'gone' } : node)));
+    const logged = helper.log().args.map((args) => String((args[0] as { msg?: unknown }).msg));
+    assert.ok(logged.some((text) => text.startsWith('no websocket-listener selected')), logged.join('\n'));
+    const out = collect('out', 1);
+    nodeById('n1').receive({ payload: { event: 'device_online', device_id: 'site1', last_seen: null, reason: 'data', timestamp: 0 } });
+    const [online] = (await out) as WsOut[];
+    assert.deepEqual([online?._session, online?.payload.type], [undefined, 'device_online']);
+  });
+
   it('answers get_current_status from the fleet, and an unknown device with an error', async function () {
     await load();
     const fleet = (nodeById('fleet') as unknown as { fleet: FleetLink }).fleet;
