@@ -1,14 +1,16 @@
 // Node-RED glue of heatpump-ws-clients: per-connection subscriptions on the /api/ws WebSocket.
-// Fed by `websocket in` (client requests, each with msg._session) and by the pushed messages
-// (sensor_data, alert, device_online / device_offline); sends each pushed message to the
-// connections that want its device (msg._session per connection, or one broadcast while nobody
-// subscribed) and answers requests to the asking connection only. Connections are learnt from the
-// websocket-listener's opened / closed events and forgotten on close.
+// Fed by `websocket in` (client requests, each with msg._session) and by the ingest tab's
+// messages (readings, alert events, presence events), which it shapes into sensor_data, alert,
+// device_online / device_offline (shape.ts) and sends to the connections that want their device
+// (msg._session per connection, or one broadcast while nobody subscribed); answers requests to
+// the asking connection only. Connections are learnt from the websocket-listener's opened /
+// closed events and forgotten on close; while none is open, pushed messages are dropped unshaped.
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { liveResponse } from '../shared/api-response';
 import { errorOf, failInput } from '../shared/errors';
 import { fleetOf, type FleetLink } from '../shared/fleet-link';
 import { setStatus } from '../shared/status';
+import { shapePushed } from './shape';
 import { deviceOfMessage, parseClientRequest, Subscriptions } from './subscriptions';
 import type { HeatpumpWsClientsDef, ListenerLike, WebSocketSession, WsMsg } from './types';
 
@@ -25,8 +27,10 @@ const init = (RED: NodeAPI): void => {
       setStatus(node, 'tracking', RED._('heatpump-ws-clients.status.counts', { connected, subscribed }));
     };
 
-    const listener = RED.nodes.getNode(config.listener) as unknown as ListenerLike | null;
-    if (!listener || typeof listener.on !== 'function') {
+    const listener = RED.nodes.getNode(config.listener) as unknown as ListenerLike | null | undefined;
+    // without its listener the node cannot tell who is connected
+    const knowsConnections = !!listener && typeof listener.on === 'function';
+    if (!knowsConnections) {
       node.error(RED._('heatpump-ws-clients.errors.no-listener'));
       setStatus(node, 'error', RED._('heatpump-ws-clients.status.no-listener'));
     }
@@ -38,7 +42,7 @@ const init = (RED: NodeAPI): void => {
       subscriptions.closed(id);
       showCounts();
     };
-    if (listener && typeof listener.on === 'function') {
+    if (knowsConnections) {
       // connections opened before this node (a redeploy of this node alone) are everyone's
       for (const id of Object.keys(listener._clients ?? {})) subscriptions.opened(id);
       listener.on('opened', onOpened);
@@ -90,15 +94,25 @@ const init = (RED: NodeAPI): void => {
       done();
     };
 
-    const push = (msg: WsMsg, send: (msgs: NodeMessage[][]) => void): void => {
-      const recipients = subscriptions.recipients(deviceOfMessage(msg.payload));
-      if (recipients.broadcast) {
-        const out: WsMsg = { ...msg };
-        delete out._session;
-        send([[out]]);
+    const push = (msg: WsMsg, send: (msgs: NodeMessage[][]) => void, done: (err?: Error) => void): void => {
+      // nobody would receive it: not worth shaping
+      if (knowsConnections && !subscriptions.anyConnected) {
+        done();
         return;
       }
-      send([recipients.sessions.map((id): WsMsg => ({ ...msg, _session: { type: 'websocket', id } }))]);
+      const shaped = shapePushed(msg.payload, msg.alerts);
+      if (!shaped.ok) {
+        failInput(node, done, RED._('heatpump-ws-clients.status.bad-message'), RED._('heatpump-ws-clients.errors.bad-message', { error: shaped.error }));
+        return;
+      }
+      const payload = shaped.value;
+      const recipients = subscriptions.recipients(deviceOfMessage(payload));
+      if (recipients.broadcast) {
+        const out: WsMsg = { ...msg, payload };
+        delete out._session;
+        send([[out]]);
+      } else send([recipients.sessions.map((id): WsMsg => ({ ...msg, payload, _session: { type: 'websocket', id } }))]);
+      done();
     };
 
     node.on('input', (msg: WsMsg, send, done) => {
@@ -108,8 +122,7 @@ const init = (RED: NodeAPI): void => {
           request(msg, session, send, done);
           return;
         }
-        push(msg, send);
-        done();
+        push(msg, send, done);
       } catch (thrown) {
         failInput(node, done, RED._('heatpump-ws-clients.status.failed'), errorOf(thrown));
       }

@@ -34,6 +34,11 @@ export class Subscriptions {
     this.wanted.delete(session);
   }
 
+  /** whether any connection is open, i.e. a pushed message reaches anyone */
+  get anyConnected(): boolean {
+    return this.connected.size > 0;
+  }
+
   /** connections known, and how many of them chose devices */
   get counts(): { connected: number; subscribed: number } {
     return { connected: this.connected.size, subscribed: this.wanted.size };

@@ -18,6 +18,8 @@ export interface WebSocketSession {
 
 export interface WsMsg extends NodeMessage {
   _session?: WebSocketSession;
+  /** with threshold-alert's readings: the device's active levels (an array of them for an array of readings) */
+  alerts?: unknown;
 }
 
 /** What this node uses of the websocket-listener config node (22-websocket.js): its connection events. */

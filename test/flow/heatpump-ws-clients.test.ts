@@ -1,6 +1,7 @@
 // heatpump-ws-clients in the runtime, with a stand-in websocket-listener (the connection events
-// 22-websocket.js emits) and a real heatpump-fleet: pushed messages addressed per connection,
-// answers to the asking connection, connections forgotten on close, bad requests at a Catch node.
+// 22-websocket.js emits) and a real heatpump-fleet: pushed messages shaped and addressed per
+// connection (dropped while none is open), answers to the asking connection, connections
+// forgotten on close, bad requests and bad pushed messages at a Catch node.
 import assert from 'node:assert/strict';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import type { FleetLink } from '../../nodes/shared/fleet-link';
@@ -69,6 +70,44 @@ describe('heatpump-ws-clients node', function () {
     const again = collect('out', 1);
     nodeById('n1').receive({ payload: { type: 'sensor_data', device_id: 'site2' } });
     assert.deepEqual(sessionsOf(await again), ['broadcast'], 'the closed connection and its subscription are forgotten');
+  });
+
+  it('shapes a reading, an alert event and a presence event from the ingest tab into the WebSocket messages', async function () {
+    await load();
+    const out = collect('out', 3);
+    nodeById('n1').receive({ payload: [seedReading({ device_id: 'site1', timestamp: 1706600000000 })], alerts: [{ voltage_high: 'warning' }] } as NodeMessage);
+    nodeById('n1').receive({ payload: { device_id: 'site1', alert_type: 'voltage_high', level: 'warning', state: 'raised', value: 251, threshold: 250, message: 'high', timestamp: 1706600000000 } });
+    nodeById('n1').receive({ payload: { event: 'device_offline', device_id: 'site1', last_seen: null, reason: 'timeout', timestamp: 1706600000000 } });
+    const [sensor, alert, offline] = ((await out) as WsOut[]).map((msg) => msg.payload);
+    assert.deepEqual([sensor?.type, sensor?.device_id, sensor?.alerts, sensor?.timestamp], ['sensor_data', 'site1', { voltage_high: 'warning' }, '2024-01-30T07:33:20.000Z']);
+    assert.deepEqual([alert?.type, alert?.source], ['alert', 'threshold']);
+    assert.deepEqual(offline, { type: 'device_offline', device_id: 'site1', reason: 'timeout', last_seen: null, timestamp: '2024-01-30T07:33:20.000Z' });
+  });
+
+  it('drops pushed messages unshaped while no connection is open', async function () {
+    await load();
+    listener().emit('closed', { id: 'early' });
+    const out = collect('out', 1);
+    const caught = collect('caught', 1);
+    nodeById('n1').receive({ payload: { device_id: 'site1', timestamp: 1706600000000 }, topic: 'nobody listens' });
+    nodeById('n1').receive({ payload: 'not a reading', topic: 'nobody listens' });
+    listener().emit('opened', { id: 'a' });
+    nodeById('n1').receive({ payload: 'not a reading', topic: 'refused' });
+    nodeById('n1').receive({ payload: { device_id: 'site1', timestamp: 1706600000000 }, topic: 'sent' });
+    const [error] = (await caught) as (NodeMessage & { error: { message: string } })[];
+    assert.equal(error?.topic, 'refused', 'the message sent while nobody listened was not even shaped');
+    assert.match(String(error?.error.message), /message not pushed: the payload must be a reading, an array of readings, an alert or a presence event, not string/);
+    assert.deepEqual((await out).map((msg) => msg.topic), ['sent']);
+  });
+
+  it('without its listener reports it, and still broadcasts what it is given (it cannot tell who is connected)', async function () {
+    await helper.load([listenerModule, fleetModule, clientsModule, catchModule], flow.map((node) => (node.id === 'n1' ? { ...node, listener: 'gone' } : node)));
+    const logged = helper.log().args.map((args) => String((args[0] as { msg?: unknown }).msg));
+    assert.ok(logged.some((text) => text.startsWith('no websocket-listener selected')), logged.join('\n'));
+    const out = collect('out', 1);
+    nodeById('n1').receive({ payload: { event: 'device_online', device_id: 'site1', last_seen: null, reason: 'data', timestamp: 0 } });
+    const [online] = (await out) as WsOut[];
+    assert.deepEqual([online?._session, online?.payload.type], [undefined, 'device_online']);
   });
 
   it('answers get_current_status from the fleet, and an unknown device with an error', async function () {

@@ -64,6 +64,16 @@ describe('heatpump-ws-clients subscriptions', function () {
     }
     assert.deepEqual(subscriptions.counts, { connected: 0, subscribed: 0 });
   });
+
+  it('knows whether any connection is open, i.e. whether a pushed message reaches anyone', function () {
+    const subscriptions = new Subscriptions();
+    const seen = [subscriptions.anyConnected];
+    subscriptions.opened('a');
+    seen.push(subscriptions.anyConnected);
+    subscriptions.closed('a');
+    seen.push(subscriptions.anyConnected);
+    assert.deepEqual(seen, [false, true, false]);
+  });
 });
 
 describe('heatpump-ws-clients requests', function () {
