@@ -11,7 +11,7 @@ export interface NodeRedChild {
   port: number;
   /** what the child printed on stdout so far */
   printed(): string;
-  /** SIGTERM, then waits for the exit; the child prints its hop count before it goes */
+  /** SIGTERM, then waits for the exit; the child prints the first reading's path before it goes */
   stop(): Promise<void>;
 }
 

@@ -16,16 +16,15 @@ interface DeliveryEvent {
 }
 
 /**
- * Counts message deliveries between nodes (the runtime's postDeliver hook), and the path of the
- * first reading: every delivery that carries the _msgid of the first message heatpump-decode (or,
- * in a flow without it, any node) received; and the deliveries into each node type, which
- * GET /bench/deliveries answers while the flow runs (the bench's count of a flow without a database).
+ * Counts message deliveries between nodes (the runtime's postDeliver hook) by the type of the node
+ * they went into, which GET /bench/deliveries answers while the flow runs (deliveries per reading,
+ * and the count of a flow without a database); and the path of the first reading: every delivery
+ * that carries the _msgid of the first message an `mqtt in` node sent.
  */
-function countHops(): { deliveries: number; path: string[]; into: Record<string, number> } {
-  const hops = { deliveries: 0, path: [] as string[], into: {} as Record<string, number> };
+function countHops(): { path: string[]; into: Record<string, number> } {
+  const hops = { path: [] as string[], into: {} as Record<string, number> };
   let traced: string | undefined;
   (RED as unknown as { hooks: { add(name: string, hook: (event: DeliveryEvent) => void): void } }).hooks.add('postDeliver.benchHops', (event) => {
-    hops.deliveries += 1;
     const id = event.msg?._msgid;
     const from = event.source?.node?.type ?? '?';
     const to = event.destination?.node?.type ?? '?';
@@ -92,7 +91,7 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(Number(portText), '127.0.0.1', resolve));
   console.log('ready');
   process.on('SIGTERM', () => {
-    console.log(`hops ${JSON.stringify({ deliveries: hops.deliveries, path: hops.path })}`);
+    console.log(`hops ${JSON.stringify({ path: hops.path })}`);
     if (stalls) console.error(`stalls:\n${stalls()}`);
     void RED.stop().then(() => {
       fs.rmSync(userDir, { recursive: true, force: true });

@@ -194,6 +194,7 @@ async function runPipeline(name: string, flows: object[], env: Record<string, st
     if (baseline < warmed) throw new Error(`${name}: ${baseline} of ${warmed} warm-up readings landed`);
   }
   const count = async (of: NodeRedChild) => (await countRows(of)) - baseline;
+  const deliveriesBefore = await deliveriesSoFar(child);
   const before = processUsage(child.process.pid ?? 0);
   const total = load.messages * load.perMessage;
   /** when reading i (in publish order) was published and when the count first covered it */
@@ -228,9 +229,10 @@ async function runPipeline(name: string, flows: object[], env: Record<string, st
   clearInterval(poller);
   const end = landed > 0 ? landedAt[landed - 1] ?? performance.now() : performance.now();
   const after = processUsage(child.process.pid ?? 0);
+  const deliveries = (await deliveriesSoFar(child)) - deliveriesBefore;
   await client.endAsync();
   await child.stop();
-  const hops = JSON.parse(/^hops (.*)$/m.exec(child.printed())?.[1] ?? '{"deliveries":0,"path":[]}') as { deliveries: number; path: string[] };
+  const hops = JSON.parse(/^hops (.*)$/m.exec(child.printed())?.[1] ?? '{"path":[]}') as { path: string[] };
   const latencies = Array.from(landedAt.subarray(0, landed), (t, i) => t - (publishedAt[i] ?? t)).sort((a, b) => a - b);
   const cpuSeconds = after.cpuSeconds - before.cpuSeconds;
   return {
@@ -243,15 +245,22 @@ async function runPipeline(name: string, flows: object[], env: Record<string, st
     cpuSeconds,
     cores: cpuSeconds / ((end - start) / 1000),
     peakRssMiB: after.peakRssMiB,
-    deliveriesPerReading: hops.deliveries / total,
+    deliveriesPerReading: deliveries / total,
     path: hops.path,
   };
 }
 
+/** Deliveries between nodes so far, by the type of the node they went into. */
+async function deliveriesInto(child: NodeRedChild): Promise<Record<string, number>> {
+  const response = await fetch(`http://127.0.0.1:${child.port}/bench/deliveries`);
+  return (await response.json()) as Record<string, number>;
+}
+
+const deliveriesSoFar = async (child: NodeRedChild): Promise<number> => Object.values(await deliveriesInto(child)).reduce((sum, n) => sum + n, 0);
+
 /** Deliveries into the bare flow's sink, read from the child while it runs. */
 async function sinkCount(child: NodeRedChild): Promise<number> {
-  const response = await fetch(`http://127.0.0.1:${child.port}/bench/deliveries`);
-  return Number(((await response.json()) as Record<string, number>).debug ?? 0);
+  return Number((await deliveriesInto(child)).debug ?? 0);
 }
 
 /**
