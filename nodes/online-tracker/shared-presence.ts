@@ -5,6 +5,7 @@
 // New devices and transitions are told on a channel; every instance fetches those records into
 // its own table, so each one's status and summary show the whole fleet.
 import type Redis from 'ioredis';
+import { follow } from '../shared/redis-connection';
 import { readVersioned, updateVersioned } from '../shared/redis-versioned';
 import type { PresenceEvent } from '../shared/contract';
 import type { PersistedDevice } from './presence';
@@ -57,13 +58,6 @@ export class SharedPresence {
     prefix: string,
   ) {
     this.keys = presenceKeys(prefix);
-    subscriber.on('message', (_channel: string, id: string) => this.stale.add(id));
-    let subscribed = false;
-    // ioredis subscribes again after a reconnect; what was announced meanwhile is fetched whole
-    subscriber.on('ready', () => {
-      if (subscribed) this.resyncDue = true;
-      subscribed = true;
-    });
   }
 
   /**
@@ -71,7 +65,14 @@ export class SharedPresence {
    * REDIS_URL), the devices this instance restored from its context store are taken to Redis.
    */
   async start(restoredIds: readonly string[]): Promise<void> {
-    await within(this.subscriber.subscribe(this.keys.channel));
+    await within(
+      follow(this.subscriber, this.keys.channel, {
+        message: (id) => this.stale.add(id),
+        reconnected: () => {
+          this.resyncDue = true;
+        },
+      }),
+    );
     if (restoredIds.length > 0 && (await within(this.client.scard(this.keys.ids))) === 0) for (const id of restoredIds) this.changedAlone.add(id);
   }
 

@@ -12,7 +12,8 @@ import { RedisFleet } from '../../nodes/heatpump-fleet/redis-fleet';
 import { RedisLease } from '../../nodes/shared/lease';
 import { AlertEngine, type ProcessResult } from '../../nodes/threshold-alert/engine';
 import { DEFAULT_RULES } from '../../nodes/threshold-alert/rules';
-import { SharedAlertStates, SharedOverrides } from '../../nodes/threshold-alert/shared-state';
+import { SharedAlertStates } from '../../nodes/threshold-alert/shared-state';
+import { SharedHash } from '../../nodes/shared/shared-hash';
 import { SharedLimits } from '../../nodes/sms-gateway-bridge/shared-limits';
 import type { PresenceTable } from '../../nodes/online-tracker/presence';
 import { SharedPresence } from '../../nodes/online-tracker/shared-presence';
@@ -205,10 +206,10 @@ describe('cluster parts on a real redis-server', function () {
     });
   });
 
-  describe('run-time rule overrides shared by two instances (SharedOverrides)', function () {
+  describe('run-time rule overrides shared by two instances (SharedHash)', function () {
     it('the first instance brings its own along; a later one takes the shared ones, not its stale copy', async () => {
-      const first = new SharedOverrides(connect(), `${prefix}alerts:n1:`);
-      const later = new SharedOverrides(connect(), `${prefix}alerts:n1:`);
+      const first = new SharedHash(connect(), `${prefix}alerts:n1:overrides`);
+      const later = new SharedHash(connect(), `${prefix}alerts:n1:overrides`);
       assert.deepEqual(await first.all([['site1', { voltage_high: { warning: 240 } }]]), [['site1', { voltage_high: { warning: 240 } }]]);
       await first.set('site1', null);
       await first.set('site2', { current_high: { enabled: false } });
@@ -217,7 +218,7 @@ describe('cluster parts on a real redis-server', function () {
     });
 
     it('announces each change with the device id', async () => {
-      const shared = new SharedOverrides(connect(), `${prefix}alerts:n1:`);
+      const shared = new SharedHash(connect(), `${prefix}alerts:n1:overrides`);
       const listener = connect();
       const heard: string[] = [];
       listener.on('message', (_channel: string, deviceId: string) => heard.push(deviceId));
