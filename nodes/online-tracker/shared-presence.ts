@@ -22,6 +22,8 @@ export interface PresenceKeys {
   channel: string;
   /** held by the instance that runs the offline sweep */
   lease: string;
+  /** the hash of per-device timeouts set by control messages to the tracker `nodeId` (shared-timeouts.ts) */
+  timeouts(nodeId: string): string;
 }
 
 export function presenceKeys(prefix: string): PresenceKeys {
@@ -30,6 +32,7 @@ export function presenceKeys(prefix: string): PresenceKeys {
     ids: `${prefix}presence:devices`,
     channel: `${prefix}presence:changed`,
     lease: `${prefix}presence:sweep`,
+    timeouts: (nodeId) => `${prefix}presence:${nodeId}:timeouts`,
   };
 }
 
@@ -164,7 +167,7 @@ export class SharedPresence {
 }
 
 /** `work`, or a rejection once Redis has not answered for REDIS_WAIT_MS (ioredis would hold the command until it is back). */
-function within<T>(work: Promise<T>): Promise<T> {
+export function within<T>(work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`Redis did not answer within ${REDIS_WAIT_MS} ms`)), REDIS_WAIT_MS);

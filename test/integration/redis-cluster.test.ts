@@ -1,7 +1,7 @@
 // The cluster's shared parts against Debian's redis-server: the lease (one holder, moves when its
 // holder stops or dies), the fleet in Redis (concurrent reports on one device from two instances
 // all land, once), and a Redis restart (reports held meanwhile arrive afterwards); the shared
-// presence (one announcement per transition).
+// presence (one announcement per transition) and the tracker's run-time timeouts.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,7 +16,8 @@ import { SharedAlertStates } from '../../nodes/threshold-alert/shared-state';
 import { SharedHash } from '../../nodes/shared/shared-hash';
 import { SharedLimits } from '../../nodes/sms-gateway-bridge/shared-limits';
 import type { PresenceTable } from '../../nodes/online-tracker/presence';
-import { SharedPresence } from '../../nodes/online-tracker/shared-presence';
+import { presenceKeys, SharedPresence } from '../../nodes/online-tracker/shared-presence';
+import { SharedTimeouts } from '../../nodes/online-tracker/shared-timeouts';
 import { closeRedis, openRedis } from '../../nodes/shared/redis-connection';
 import { startRedis, type RunningRedis } from '../../scripts/lib/redis-server';
 import { alert, reading } from '../fixtures/fleet-events';
@@ -293,6 +294,31 @@ describe('cluster parts on a real redis-server', function () {
       await later.start([]);
       const { devices } = await later.sync(() => undefined);
       assert.deepEqual(devices, [['hp-1', 0, T0 + 19, T0 + 600_020, T0 + 19]]);
+    });
+  });
+
+  describe('online-tracker run-time timeouts shared by two instances (SharedTimeouts)', function () {
+    it('the first brings its own along, a later one takes the shared ones; a change or clear on one reaches the other', async () => {
+      const key = presenceKeys(prefix).timeouts('n1');
+      const first = new SharedTimeouts(connect(), connect(), key);
+      const later = new SharedTimeouts(connect(), connect(), key);
+      await Promise.all([first.start(), later.start()]);
+      assert.deepEqual(await first.sync(new Map([['site1', 1800]]), false), { changes: [], bad: [] }, 'the first keeps its own');
+      assert.deepEqual(await later.sync(new Map([['site2', 60]]), false), { changes: [['site1', 1800], ['site2', null]], bad: [] }, 'a later one takes the shared ones, not its stale copy');
+      assert.deepEqual(await connect().hgetall(key), { site1: '1800' });
+
+      await first.share([['site3', 0.5], ['site1', null]], true);
+      const later1 = new Map([['site1', 1800]]);
+      const seen = await eventually(async () => {
+        const { changes } = await later.sync(later1, false);
+        for (const [id, seconds] of changes) {
+          if (seconds === null) later1.delete(id);
+          else later1.set(id, seconds);
+        }
+        return later1.has('site3') && !later1.has('site1') ? [...later1] : undefined;
+      }, 5000, 'the change announced to the other');
+      assert.deepEqual(seen, [['site3', 0.5]]);
+      assert.deepEqual(await connect().hgetall(key), { site3: '0.5' });
     });
   });
 });
