@@ -11,7 +11,7 @@ import { errorOf } from '../shared/errors';
 import type { FleetLink } from '../shared/fleet-link';
 import { resolveStore } from '../shared/persist';
 import { nodeClusterSettings } from '../shared/cluster';
-import { borrowRedis, closeRedis, openRedis } from '../shared/redis-connection';
+import { borrowRedis, closeRedis, follow, openRedis } from '../shared/redis-connection';
 import { FleetState, type FleetChanges, type Rejection, type WriteDropReason } from './fleet-state';
 import { influxPingUrl } from './influx-target';
 import { RedisFleet, type FleetOp } from './redis-fleet';
@@ -471,14 +471,12 @@ function sharedFleet(node: Node, t: Translate): SharedFleet | undefined {
       await release();
     },
   };
-  let subscribed = false;
-  subscriber.on('message', (_channel: string, deviceId: string) => shared.stale.add(deviceId));
-  // ioredis subscribes again after a reconnect; what was announced meanwhile is fetched whole
-  subscriber.on('ready', () => {
-    if (subscribed) shared.resync = true;
-    subscribed = true;
-  });
-  subscriber.subscribe(shared.fleet.keys.channel).catch((thrown: unknown) => node.warn(t('errors.redis-failed', { message: errorOf(thrown).message })));
+  follow(subscriber, shared.fleet.keys.channel, {
+    message: (deviceId) => shared.stale.add(deviceId),
+    reconnected: () => {
+      shared.resync = true;
+    },
+  }).catch((thrown: unknown) => node.warn(t('errors.redis-failed', { message: errorOf(thrown).message })));
   node.log(t('notes.cluster', { instance: settings.instanceId }));
   return shared;
 }

@@ -1,6 +1,7 @@
 // Node-RED glue for online-tracker: one interval for all devices, persistence, outputs, status,
 // reports to the fleet node. The decisions live in presence.ts (who is online) and input.ts (what
-// a message means); with REDIS_URL set, shared-presence.ts shares them with the other instances.
+// a message means); with REDIS_URL set, shared-presence.ts shares them with the other instances,
+// and shared-timeouts.ts the timeouts set by control messages.
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { PresenceEvent } from '../shared/contract';
 import { nodeClusterSettings } from '../shared/cluster';
@@ -23,6 +24,7 @@ import {
 } from './input';
 import { PresenceTable } from './presence';
 import { SharedPresence } from './shared-presence';
+import { SharedTimeouts, type TimeoutChange } from './shared-timeouts';
 import type { PresenceStep } from './shared-record';
 import type { FleetMsg, OnlineTrackerDef, PersistedTrackerState, PresenceMsg } from './types';
 
@@ -60,6 +62,8 @@ interface TrackerOptions {
 
 interface SharedCluster {
   presence: SharedPresence;
+  /** this node's control timeouts, the same on every instance */
+  timeouts: SharedTimeouts;
   /** the offline sweep runs on the instance that holds it */
   lease: RedisLease;
   close(): Promise<void>;
@@ -69,7 +73,7 @@ class OnlineTracker {
   private table: PresenceTable | undefined;
   /** messages that arrived while the persisted state was loading, in arrival order */
   private readonly waiting: Array<[NodeMessageInFlow, Send, Done]> = [];
-  /** per-device timeouts set by control messages, in seconds (persisted) */
+  /** per-device timeouts set by control messages, in seconds (persisted; with REDIS_URL, those in Redis) */
   private readonly controlTimeouts = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   /** the next chunk of a mass expiry; while it is pending no new check starts */
@@ -140,20 +144,20 @@ class OnlineTracker {
     const table = this.restore(saved);
     const shared = this.options.shared;
     if (!shared) return this.run(table);
-    // Redis decides from the first message on: its devices first, then the waiting messages
     shared.lease.start();
-    const restoredIds = table.toJSON().devices.map(([id]) => id);
-    shared.presence
-      .start(restoredIds)
-      .then(() => shared.presence.sync((id) => table.entry(id)))
-      .then(
-        ({ devices }) => {
-          for (const device of devices) table.adopt(device);
-        },
-        (thrown: unknown) => this.redisLost(thrown),
-      )
+    this.join(table, shared)
+      .catch((thrown: unknown) => this.redisLost(thrown))
       .finally(() => this.run(table))
       .catch((thrown: unknown) => this.node.error(errorOf(thrown).message));
+  }
+
+  /** Redis decides from the first message on: its devices and timeouts first, then the waiting messages. */
+  private async join(table: PresenceTable, shared: SharedCluster): Promise<void> {
+    const restoredIds = table.toJSON().devices.map(([id]) => id);
+    await Promise.all([shared.presence.start(restoredIds), shared.timeouts.start()]);
+    const { devices } = await shared.presence.sync((id) => table.entry(id));
+    for (const device of devices) table.adopt(device);
+    await this.syncTimeouts(table, shared, false);
   }
 
   private run(table: PresenceTable): void {
@@ -213,12 +217,9 @@ class OnlineTracker {
           if (action.timeouts) {
             const fixed = [...action.timeouts.keys()].filter((id) => this.options.configured.has(id));
             if (fixed.length > 0) return this.fail(done, { key: 'timeout-fixed', params: { devices: fixed.join(', ') } });
-            for (const [id, seconds] of action.timeouts) {
-              if (seconds === null) this.controlTimeouts.delete(id);
-              else this.controlTimeouts.set(id, seconds);
-              table.setDeviceTimeout(id, seconds === null ? undefined : seconds * 1000);
-            }
-            this.dirty = true;
+            const changes = [...action.timeouts];
+            this.setTimeouts(table, changes);
+            this.shareTimeouts(changes);
           }
           if (action.summary) {
             // Reply on the request message itself, so msg.req/msg.res of `http in` survive.
@@ -276,6 +277,34 @@ class OnlineTracker {
     this.inflight.add(handled);
   }
 
+  /** Control timeouts (seconds; null: cleared) kept, persisted and given to the table; a device timed in the editor keeps that timeout. */
+  private setTimeouts(table: PresenceTable, changes: readonly TimeoutChange[]): void {
+    for (const [id, seconds] of changes) {
+      if (seconds === null) this.controlTimeouts.delete(id);
+      else this.controlTimeouts.set(id, seconds);
+      if (!this.options.configured.has(id)) table.setDeviceTimeout(id, seconds === null ? undefined : seconds * 1000);
+    }
+    if (changes.length > 0) this.dirty = true;
+  }
+
+  /** Timeouts set here go to the other instances: at once, or, while Redis is away, at the first check it answers. */
+  private shareTimeouts(changes: readonly TimeoutChange[]): void {
+    const shared = this.options.shared;
+    if (!shared) return;
+    const sent = shared.timeouts
+      .share(changes, shared.presence.sharing)
+      .catch((thrown: unknown) => this.redisLost(thrown))
+      .finally(() => this.inflight.delete(sent));
+    this.inflight.add(sent);
+  }
+
+  /** The control timeouts as Redis holds them (this instance's unsent ones written first), taken into the table. */
+  private async syncTimeouts(table: PresenceTable, shared: SharedCluster, whole: boolean): Promise<void> {
+    const { changes, bad } = await shared.timeouts.sync(this.controlTimeouts, whole);
+    if (bad.length > 0) this.node.warn(this.t('errors.bad-shared-timeouts', { devices: bad.join(', ') }));
+    this.setTimeouts(table, changes);
+  }
+
   private tick(table: PresenceTable): void {
     // A mass expiry still going out, or a shared check under way, finishes first.
     if (this.draining || this.syncing) return;
@@ -291,8 +320,9 @@ class OnlineTracker {
   }
 
   /**
-   * One check on the shared presence: take in what the other instances changed, then, on the
-   * instance holding the lease only, the offline sweep. Redis failing: this instance checks alone.
+   * One check on the shared presence: take in what the other instances changed (devices, then
+   * timeouts), then, on the instance holding the lease only, the offline sweep. Redis failing: this
+   * instance checks alone.
    */
   private async checkShared(table: PresenceTable, shared: SharedCluster): Promise<void> {
     const checkedAt = Date.now();
@@ -300,6 +330,9 @@ class OnlineTracker {
       const { devices, back } = await shared.presence.sync((id) => table.entry(id));
       if (this.closed) return;
       for (const device of devices) table.adopt(device);
+      // after an outage every timeout is read again: announcements may have been missed
+      await this.syncTimeouts(table, shared, back);
+      if (this.closed) return;
       if (back) {
         this.node.log(this.t('notes.redis-back'));
         this.shown = '';
@@ -490,10 +523,13 @@ function sharedCluster(node: Node, t: Translate): SharedCluster | undefined {
   const { client, release } = borrowRedis(settings.redisUrl);
   const subscriber = openRedis(settings.redisUrl);
   const presence = new SharedPresence(client, subscriber, settings.keyPrefix);
+  // the same node id on every instance (they run the same flows): the same timeouts
+  const timeouts = new SharedTimeouts(client, subscriber, presence.keys.timeouts(node.id));
   const lease = new RedisLease(client, { key: presence.keys.lease, holder: settings.instanceId });
   node.log(t('notes.shared', { instance: settings.instanceId }));
   return {
     presence,
+    timeouts,
     lease,
     close: async () => {
       await lease.stop();

@@ -5,6 +5,7 @@
 // New devices and transitions are told on a channel; every instance fetches those records into
 // its own table, so each one's status and summary show the whole fleet.
 import type Redis from 'ioredis';
+import { follow } from '../shared/redis-connection';
 import { readVersioned, updateVersioned } from '../shared/redis-versioned';
 import type { PresenceEvent } from '../shared/contract';
 import type { PersistedDevice } from './presence';
@@ -21,6 +22,8 @@ export interface PresenceKeys {
   channel: string;
   /** held by the instance that runs the offline sweep */
   lease: string;
+  /** the hash of per-device timeouts set by control messages to the tracker `nodeId` (shared-timeouts.ts) */
+  timeouts(nodeId: string): string;
 }
 
 export function presenceKeys(prefix: string): PresenceKeys {
@@ -29,6 +32,7 @@ export function presenceKeys(prefix: string): PresenceKeys {
     ids: `${prefix}presence:devices`,
     channel: `${prefix}presence:changed`,
     lease: `${prefix}presence:sweep`,
+    timeouts: (nodeId) => `${prefix}presence:${nodeId}:timeouts`,
   };
 }
 
@@ -57,13 +61,6 @@ export class SharedPresence {
     prefix: string,
   ) {
     this.keys = presenceKeys(prefix);
-    subscriber.on('message', (_channel: string, id: string) => this.stale.add(id));
-    let subscribed = false;
-    // ioredis subscribes again after a reconnect; what was announced meanwhile is fetched whole
-    subscriber.on('ready', () => {
-      if (subscribed) this.resyncDue = true;
-      subscribed = true;
-    });
   }
 
   /**
@@ -71,7 +68,14 @@ export class SharedPresence {
    * REDIS_URL), the devices this instance restored from its context store are taken to Redis.
    */
   async start(restoredIds: readonly string[]): Promise<void> {
-    await within(this.subscriber.subscribe(this.keys.channel));
+    await within(
+      follow(this.subscriber, this.keys.channel, {
+        message: (id) => this.stale.add(id),
+        reconnected: () => {
+          this.resyncDue = true;
+        },
+      }),
+    );
     if (restoredIds.length > 0 && (await within(this.client.scard(this.keys.ids))) === 0) for (const id of restoredIds) this.changedAlone.add(id);
   }
 
@@ -163,7 +167,7 @@ export class SharedPresence {
 }
 
 /** `work`, or a rejection once Redis has not answered for REDIS_WAIT_MS (ioredis would hold the command until it is back). */
-function within<T>(work: Promise<T>): Promise<T> {
+export function within<T>(work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`Redis did not answer within ${REDIS_WAIT_MS} ms`)), REDIS_WAIT_MS);

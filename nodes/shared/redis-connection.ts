@@ -1,6 +1,7 @@
 // The Redis connections of one Node-RED process: one command connection per URL, shared by every
 // node that needs it (like the mqtt broker config node's connection), closed with its last user.
-// ioredis reconnects on its own and holds commands while Redis is away.
+// ioredis reconnects on its own and holds commands while Redis is away. Announcement channels are
+// followed on a connection of their own (follow()).
 import Redis from 'ioredis';
 
 interface Shared {
@@ -50,4 +51,25 @@ export async function closeRedis(client: Redis): Promise<void> {
   if (client.status === 'ready') {
     await client.quit().catch(() => client.disconnect());
   } else client.disconnect();
+}
+
+export interface ChannelListener {
+  /** a message published on the channel */
+  message(text: string): void;
+  /** the subscriber is back after a reconnect: ioredis subscribed again, but what was published meanwhile is lost, so read it whole */
+  reconnected(): void;
+}
+
+/** Subscribes `subscriber` (a connection of its own, openRedis) to `channel`; several channels may share one subscriber. */
+export function follow(subscriber: Redis, channel: string, listener: ChannelListener): Promise<unknown> {
+  // a subscriber already up when the listener joins takes its next 'ready' for a reconnect
+  let connected = subscriber.status === 'ready';
+  subscriber.on('message', (from: string, text: string) => {
+    if (from === channel) listener.message(text);
+  });
+  subscriber.on('ready', () => {
+    if (connected) listener.reconnected();
+    connected = true;
+  });
+  return subscriber.subscribe(channel);
 }

@@ -13,8 +13,9 @@ import { setStatus } from '../shared/status';
 import { PacedStatus } from '../shared/paced-status';
 import { Coalescer } from '../shared/coalesce';
 import { nodeClusterSettings } from '../shared/cluster';
-import { borrowRedis, closeRedis, openRedis } from '../shared/redis-connection';
-import { SharedAlertStates, SharedOverrides } from './shared-state';
+import { borrowRedis, closeRedis, follow, openRedis } from '../shared/redis-connection';
+import { SharedHash } from '../shared/shared-hash';
+import { SharedAlertStates } from './shared-state';
 import { AlertEngine, deviceAlertInput, isAlertShape, readingInput, type ProcessResult } from './engine';
 import type { DeviceInput } from './evaluate';
 import { DEFAULT_COOLDOWN_SECONDS, DEFAULT_FAULT_AFTER_SECONDS, DEFAULT_RULES, parseControl, parseDeviceOverrides, parseOverrideTable, parseRules, type ControlCommand } from './rules';
@@ -78,7 +79,7 @@ const init = (RED: NodeAPI): void => {
     const cluster = nodeClusterSettings((reason) => node.error(RED._('threshold-alert.errors.bad-cluster', { reason })));
     const redis = cluster ? borrowRedis(cluster.redisUrl) : undefined;
     const shared = cluster && redis ? new SharedAlertStates(redis.client, `${cluster.keyPrefix}alerts:${node.id}:`) : undefined;
-    const sharedOverrides = cluster && redis ? new SharedOverrides(redis.client, `${cluster.keyPrefix}alerts:${node.id}:`) : undefined;
+    const sharedOverrides = cluster && redis ? new SharedHash(redis.client, `${cluster.keyPrefix}alerts:${node.id}:overrides`) : undefined;
     // a subscribed connection takes no other commands: the announcements get one of their own
     const overrideFeed = cluster && sharedOverrides ? openRedis(cluster.redisUrl) : undefined;
     /** Runs an engine step about one device, on its shared state when there is one. */
@@ -175,14 +176,9 @@ const init = (RED: NodeAPI): void => {
       .then(showStatus);
 
     if (overrideFeed && sharedOverrides) {
-      let subscribed = false;
-      overrideFeed.on('message', (_channel: string, deviceId: string) => adoptInChain(deviceId));
-      // ioredis subscribes again after a reconnect; what was announced meanwhile is read whole
-      overrideFeed.on('ready', () => {
-        if (subscribed) adoptInChain();
-        subscribed = true;
-      });
-      overrideFeed.subscribe(sharedOverrides.channel).catch((thrown: unknown) => node.error(errorOf(thrown).message));
+      follow(overrideFeed, sharedOverrides.channel, { message: (deviceId) => adoptInChain(deviceId), reconnected: () => adoptInChain() }).catch((thrown: unknown) =>
+        node.error(errorOf(thrown).message),
+      );
     }
 
     // With readingsEvery, output 2 carries at most one message per device that often:

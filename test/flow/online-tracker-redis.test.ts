@@ -1,13 +1,15 @@
 // online-tracker with REDIS_URL set: two tracker nodes, each reporting to its own heatpump-fleet
 // node, stand for two Node-RED instances on one Redis that each get part of the device stream
 // (MQTT shared subscriptions). Every transition is announced by one of them, once; the offline
-// sweep runs where the lease is; both show the whole fleet; a Redis restart stops neither.
+// sweep runs where the lease is; both show the whole fleet; a Redis restart stops neither. The
+// timeouts set at run time are shared by the instances of one tracker node (the same node id).
 import assert from 'node:assert/strict';
 import type { NodeMessage } from 'node-red';
 import type { FleetSummary, PresenceEvent } from '../../nodes/shared/contract';
 import type { FleetLink } from '../../nodes/shared/fleet-link';
 import { closeRedis, openRedis } from '../../nodes/shared/redis-connection';
 import { presenceKeys } from '../../nodes/online-tracker/shared-presence';
+import { SharedTimeouts } from '../../nodes/online-tracker/shared-timeouts';
 import { flowSuiteHooks, helper, nodeById, sleep, withCatalog, type NodeInit } from '../support/flow-helper';
 import { nodeModule } from '../support/node-red';
 import { redisPerTest } from '../support/redis-suite';
@@ -124,6 +126,58 @@ function logged(level: number, text: string): string[] {
     .map((entry) => String(entry.msg));
 }
 
+/** One tracker n1 (as each replica runs it), optionally on the context store `store`. */
+function oneTracker(store = ''): Array<Record<string, unknown>> {
+  const at = { z: 'tab', x: 100, y: 100 };
+  return [
+    { id: 'tab', type: 'tab', label: 'presence' },
+    { id: 'n1', ...at, type: 'online-tracker', name: '', timeout: '600', store, fleet: '', wires: [['events1'], ['summary1']] },
+    { id: 'events1', ...at, type: 'helper', wires: [] },
+    { id: 'summary1', ...at, type: 'helper', wires: [] },
+  ];
+}
+
+/** The events n1 sends from now on, as "event device reason". */
+function eventsOfN1(): string[] {
+  const events: string[] = [];
+  nodeById('events1').on('input', (msg: NodeMessage) => {
+    const event = msg.payload as PresenceEvent;
+    events.push(`${event.event} ${event.device_id} ${event.reason}`);
+  });
+  return events;
+}
+
+function hear(id: string): void {
+  nodeById('n1').receive({ topic: id, payload: { device_id: id, timestamp: Date.now(), voltage: 230 } });
+}
+
+function eventOf(events: readonly string[], event: string, from = 0): Promise<true> {
+  return eventually(() => (events.slice(from).includes(event) ? true : undefined), 20_000, () => `${event} (got ${JSON.stringify(events)})`);
+}
+
+/** A context store (settings.js contextStorage) that starts with `persisted` as the tracker's state and keeps what the tracker saves. */
+function keptState(persisted: unknown): { module: () => object; saved: () => unknown } {
+  let state = persisted;
+  return {
+    saved: () => state,
+    module: () => ({
+      open: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+      get: (_scope: string, key: string, callback: (err: null, value: unknown) => void) => callback(null, key === 'presence' ? state : undefined),
+      set: (_scope: string, key: string, value: unknown, callback: (err: null) => void) => {
+        if (key === 'presence') state = value;
+        callback(null);
+      },
+      keys: (_scope: string, callback: (err: null, keys: string[]) => void) => callback(null, []),
+      delete: () => Promise.resolve(),
+      clean: () => Promise.resolve(),
+    }),
+  };
+}
+
+/** Opens the context stores of the settings (a "module" for helper.load, as the persistent-store tests do). */
+const loadStores = (() => (helper as unknown as { _redNodes: { loadContextsPlugin(): Promise<void> } })._redNodes.loadContextsPlugin()) as unknown as NodeInit;
+
 describe('online-tracker sharing presence in Redis (REDIS_URL)', function () {
   this.timeout(90_000);
   const redis = redisPerTest('presence', ENV);
@@ -215,6 +269,104 @@ describe('online-tracker sharing presence in Redis (REDIS_URL)', function () {
     const online = await settledEvents(instances, 'device_online', 100);
     assertOncePerDevice(online, DEVICES, 'device_online across the outage');
     for (const instance of instances) await summaryShows(instance, 100, 100);
+  });
+
+  describe('run-time timeouts (msg.timeouts) shared by the instances of one tracker', function () {
+    const timeoutsKey = () => presenceKeys(String(process.env.HEATPUMP_REDIS_PREFIX)).timeouts('n1');
+    const connections: Array<ReturnType<typeof openRedis>> = [];
+    const connect = () => {
+      const client = openRedis(redis.url());
+      connections.push(client);
+      return client;
+    };
+    afterEach(async () => {
+      for (const client of connections.splice(0)) await closeRedis(client);
+    });
+
+    it('set on the other instance: the device goes offline here after it; cleared there: the default again; set or cleared here: the other gets it', async () => {
+      await helper.load(trackerModule, oneTracker());
+      const events = eventsOfN1();
+      // the other replica's tracker n1, as its own msg.timeouts shares them
+      const other = new SharedTimeouts(connect(), connect(), timeoutsKey());
+      await other.start();
+      hear('site1');
+      await eventOf(events, 'device_online site1 data');
+      await other.share([['site1', 0.5]], true);
+      await eventOf(events, 'device_offline site1 timeout');
+
+      // the clear is announced before site2's timeout: once site2 timed out, site1's clear was taken in too
+      await other.share([['site1', null]], true);
+      await other.share([['site2', 0.5]], true);
+      const from = events.length;
+      hear('site1');
+      hear('site2');
+      await eventOf(events, 'device_offline site2 timeout', from);
+      await sleep(SETTLE_MS);
+      assert.deepEqual(events.slice(from).filter((event) => event.includes('site1')), ['device_online site1 data'], 'site1 back on the default 600 s');
+
+      nodeById('n1').receive({ timeouts: { site3: 0.5, site2: null } } as never);
+      const theirs = new Map<string, number>([['site2', 0.5]]);
+      await eventually(
+        async () => {
+          for (const [id, seconds] of (await other.sync(theirs, false)).changes) {
+            if (seconds === null) theirs.delete(id);
+            else theirs.set(id, seconds);
+          }
+          return theirs.has('site3') && !theirs.has('site2') ? true : undefined;
+        },
+        10_000,
+        () => `the other instance to take site3 and lose site2 (has ${JSON.stringify([...theirs])})`,
+      );
+      assert.deepEqual(await connect().hgetall(timeoutsKey()), { site3: '0.5' });
+    });
+
+    it('the first instance brings the timeouts it kept along; a later one takes the shared ones, not its stale copy', async () => {
+      const first = keptState({ presence: { version: 1, devices: [] }, timeouts: { site1: 0.5 } });
+      helper.settings({ onlineTrackerCheckInterval: CHECK_INTERVAL_MS, contextStorage: { keep: { module: first.module } } });
+      process.env.HEATPUMP_INSTANCE_ID = 'replica-1';
+      await helper.load([trackerModule, loadStores], oneTracker('keep'));
+      await eventually(async () => ((await connect().hget(timeoutsKey(), 'site1')) === '0.5' ? true : undefined), 10_000, 'site1 in Redis');
+      await helper.unload();
+
+      // the other replica, with a stale copy of its own: site2 instead of site1
+      const later = keptState({ presence: { version: 1, devices: [] }, timeouts: { site2: 0.5 } });
+      helper.settings({ onlineTrackerCheckInterval: CHECK_INTERVAL_MS, contextStorage: { keep: { module: later.module } } });
+      process.env.HEATPUMP_INSTANCE_ID = 'replica-2';
+      await helper.load([trackerModule, loadStores], oneTracker('keep'));
+      const events = eventsOfN1();
+      hear('site1');
+      await eventOf(events, 'device_offline site1 timeout');
+      assert.deepEqual(await connect().hgetall(timeoutsKey()), { site1: '0.5' }, 'the later copy did not reach Redis');
+      await helper.unload();
+      assert.deepEqual((later.saved() as { timeouts: unknown }).timeouts, { site1: 0.5 }, 'kept locally: the shared ones');
+    });
+
+    it('a change announced while the subscriber was cut off is read after its reconnect', async () => {
+      await helper.load(trackerModule, oneTracker());
+      const events = eventsOfN1();
+      hear('site1');
+      await eventOf(events, 'device_online site1 data');
+      const admin = connect();
+      // stored as another instance would, but its announcement never reaches this one
+      await admin.hset(timeoutsKey(), 'site1', '0.5');
+      await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+      await eventOf(events, 'device_offline site1 timeout');
+    });
+
+    it('set while Redis is away: applied here at once, stored in Redis when it answers again', async () => {
+      await helper.load(trackerModule, oneTracker());
+      const events = eventsOfN1();
+      let status = '';
+      nodeById('n1').on('call:status', (call: { args: Array<{ text?: string }> }) => (status = call.args[0]?.text ?? ''));
+      await redis.stop();
+      await eventually(() => (status.endsWith('not shared') ? true : undefined), 10_000, () => `status: ${status}`);
+      nodeById('n1').receive({ timeouts: { site1: 0.5 } } as never);
+      hear('site1');
+      await eventOf(events, 'device_offline site1 timeout');
+      await redis.restart();
+      await eventually(() => (status.endsWith('· shared') ? true : undefined), 20_000, () => `status: ${status}`);
+      await eventually(async () => ((await connect().hgetall(timeoutsKey())).site1 === '0.5' ? true : undefined), 10_000, 'site1 in Redis');
+    });
   });
 
   it('a REDIS_URL that cannot work: an error on the node, which tracks alone as before', async () => {

@@ -7,7 +7,7 @@ import { collect, flowSuiteHooks, flowWithCatch, helper, nodeById, withCatalog, 
 import { nodeModule } from '../support/node-red';
 import { redisPerTest } from '../support/redis-suite';
 import { openRedis, closeRedis } from '../../nodes/shared/redis-connection';
-import { SharedOverrides } from '../../nodes/threshold-alert/shared-state';
+import { SharedHash } from '../../nodes/shared/shared-hash';
 import { eventually } from '../support/wait';
 
 const thresholdAlert = withCatalog(nodeModule('threshold-alert') as NodeInit, 'threshold-alert');
@@ -64,7 +64,7 @@ describe('threshold-alert sharing its device states in Redis (REDIS_URL)', funct
     // the other replica, as its rules API stores a change: the same node id, so the same keys
     const client = openRedis(redis.url());
     try {
-      const other = new SharedOverrides(client, `${process.env.HEATPUMP_REDIS_PREFIX}alerts:n1:`);
+      const other = new SharedHash(client, `${process.env.HEATPUMP_REDIS_PREFIX}alerts:n1:overrides`);
       await other.set('site1', { voltage_high: { warning: 238, critical: 250 } });
       let second = 10;
       await eventually(async () => ((await eventsFor(reading((second += 1), 240))).includes('raised warning') ? true : undefined), 5000, 'the shared override to raise 240 V');

@@ -1,7 +1,7 @@
 // The cluster's shared parts against Debian's redis-server: the lease (one holder, moves when its
 // holder stops or dies), the fleet in Redis (concurrent reports on one device from two instances
 // all land, once), and a Redis restart (reports held meanwhile arrive afterwards); the shared
-// presence (one announcement per transition).
+// presence (one announcement per transition) and the tracker's run-time timeouts.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,10 +12,12 @@ import { RedisFleet } from '../../nodes/heatpump-fleet/redis-fleet';
 import { RedisLease } from '../../nodes/shared/lease';
 import { AlertEngine, type ProcessResult } from '../../nodes/threshold-alert/engine';
 import { DEFAULT_RULES } from '../../nodes/threshold-alert/rules';
-import { SharedAlertStates, SharedOverrides } from '../../nodes/threshold-alert/shared-state';
+import { SharedAlertStates } from '../../nodes/threshold-alert/shared-state';
+import { SharedHash } from '../../nodes/shared/shared-hash';
 import { SharedLimits } from '../../nodes/sms-gateway-bridge/shared-limits';
 import type { PresenceTable } from '../../nodes/online-tracker/presence';
-import { SharedPresence } from '../../nodes/online-tracker/shared-presence';
+import { presenceKeys, SharedPresence } from '../../nodes/online-tracker/shared-presence';
+import { SharedTimeouts } from '../../nodes/online-tracker/shared-timeouts';
 import { closeRedis, openRedis } from '../../nodes/shared/redis-connection';
 import { startRedis, type RunningRedis } from '../../scripts/lib/redis-server';
 import { alert, reading } from '../fixtures/fleet-events';
@@ -205,10 +207,10 @@ describe('cluster parts on a real redis-server', function () {
     });
   });
 
-  describe('run-time rule overrides shared by two instances (SharedOverrides)', function () {
+  describe('run-time rule overrides shared by two instances (SharedHash)', function () {
     it('the first instance brings its own along; a later one takes the shared ones, not its stale copy', async () => {
-      const first = new SharedOverrides(connect(), `${prefix}alerts:n1:`);
-      const later = new SharedOverrides(connect(), `${prefix}alerts:n1:`);
+      const first = new SharedHash(connect(), `${prefix}alerts:n1:overrides`);
+      const later = new SharedHash(connect(), `${prefix}alerts:n1:overrides`);
       assert.deepEqual(await first.all([['site1', { voltage_high: { warning: 240 } }]]), [['site1', { voltage_high: { warning: 240 } }]]);
       await first.set('site1', null);
       await first.set('site2', { current_high: { enabled: false } });
@@ -217,7 +219,7 @@ describe('cluster parts on a real redis-server', function () {
     });
 
     it('announces each change with the device id', async () => {
-      const shared = new SharedOverrides(connect(), `${prefix}alerts:n1:`);
+      const shared = new SharedHash(connect(), `${prefix}alerts:n1:overrides`);
       const listener = connect();
       const heard: string[] = [];
       listener.on('message', (_channel: string, deviceId: string) => heard.push(deviceId));
@@ -292,6 +294,31 @@ describe('cluster parts on a real redis-server', function () {
       await later.start([]);
       const { devices } = await later.sync(() => undefined);
       assert.deepEqual(devices, [['hp-1', 0, T0 + 19, T0 + 600_020, T0 + 19]]);
+    });
+  });
+
+  describe('online-tracker run-time timeouts shared by two instances (SharedTimeouts)', function () {
+    it('the first brings its own along, a later one takes the shared ones; a change or clear on one reaches the other', async () => {
+      const key = presenceKeys(prefix).timeouts('n1');
+      const first = new SharedTimeouts(connect(), connect(), key);
+      const later = new SharedTimeouts(connect(), connect(), key);
+      await Promise.all([first.start(), later.start()]);
+      assert.deepEqual(await first.sync(new Map([['site1', 1800]]), false), { changes: [], bad: [] }, 'the first keeps its own');
+      assert.deepEqual(await later.sync(new Map([['site2', 60]]), false), { changes: [['site1', 1800], ['site2', null]], bad: [] }, 'a later one takes the shared ones, not its stale copy');
+      assert.deepEqual(await connect().hgetall(key), { site1: '1800' });
+
+      await first.share([['site3', 0.5], ['site1', null]], true);
+      const later1 = new Map([['site1', 1800]]);
+      const seen = await eventually(async () => {
+        const { changes } = await later.sync(later1, false);
+        for (const [id, seconds] of changes) {
+          if (seconds === null) later1.delete(id);
+          else later1.set(id, seconds);
+        }
+        return later1.has('site3') && !later1.has('site1') ? [...later1] : undefined;
+      }, 5000, 'the change announced to the other');
+      assert.deepEqual(seen, [['site3', 0.5]]);
+      assert.deepEqual(await connect().hgetall(key), { site3: '0.5' });
     });
   });
 });
