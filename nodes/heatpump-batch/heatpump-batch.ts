@@ -1,7 +1,9 @@
-// Node-RED glue of heatpump-batch: collects points (toPoints) into batches for `influxdb batch`,
-// so a flow writes one HTTP request per batch and never one per reading. It also owns what
-// happens after the write: a `complete` node on `influxdb batch` reports a written batch back,
-// a `catch` node a failed one, which is sent again with growing delay and given up (reported as
+// Node-RED glue of heatpump-batch: collects points (toPoints) into batches, so a flow writes one
+// HTTP request per batch and never one per reading. With an InfluxDB 1.x server chosen (an
+// `influxdb` config node) it writes each batch itself (influx-write.ts); without one it sends the
+// batch to an `influxdb batch` node, and learns the outcome back: a `complete` node on `influxdb
+// batch` reports a written batch, a `catch` node a failed one. It owns what happens after the
+// write: a failed batch is sent again with growing delay and given up (reported as
 // given to the disk spool (spool.ts) after the last retry: while it holds anything, new batches
 // queue behind it and the oldest is replayed one at a time until InfluxDB takes it. With the
 // spool off the points are reported lost. A write that gets no answer within writeTimeoutS (a hung
@@ -20,13 +22,16 @@ import path from 'node:path';
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { InfluxPoint } from '../shared/contract';
 import { errorOf } from '../shared/errors';
+import { err } from '../shared/result';
 import { fleetOf, type FleetLink } from '../shared/fleet-link';
+import { toLines } from '../shared/line-protocol';
 import { toPoints } from '../shared/points';
 import { PacedStatus } from '../shared/paced-status';
 import { byRetentionPolicy } from '../shared/retention';
 import { setStatus } from '../shared/status';
 import { PointBuffer, batchOptionsFromConfig, retryDelayMs, writeOutcomeOf, type WriteOutcome } from './buffer';
 import { GroupCommit, resolveJournalSyncMs, DEFAULT_JOURNAL_SYNC_MS } from './group-commit';
+import { InfluxWriter, influxTargetOf, type InfluxConfigLike } from './influx-write';
 import { Journal } from './journal';
 import { Spool, spoolOptionsFromConfig } from './spool';
 import type { BatchMsg, HeatpumpBatchDef } from './types';
@@ -101,22 +106,52 @@ const init = (RED: NodeAPI): void => {
           return () => clearTimeout(pending);
         })
       : undefined;
-    /** writes sent and not answered yet, by their `sent` number, with their deadline timers */
-    const awaiting = new Map<number, { msg: BatchMsg; deadline: NodeJS.Timeout | undefined }>();
+    /** the chosen InfluxDB server: written to directly, else batches go out to an `influxdb batch` node */
+    const server = config.influxdb ? (RED.nodes.getNode(config.influxdb) as (Node & InfluxConfigLike) | null) : undefined;
+    const target = server === undefined ? undefined : server === null ? err('the chosen InfluxDB server is not deployed') : influxTargetOf(server);
+    // with the fleet's history off (no database set up) nothing is written, so an unusable server is no news
+    if (target && !target.ok && linkedFleet()?.history !== false) node.error(RED._('heatpump-batch.errors.influx-server', { error: target.error }));
+    const writer = target?.ok ? new InfluxWriter(target.value) : undefined;
+    /** writes sent and not answered yet, by their `sent` number, with their deadline timers (and the request, written directly) */
+    const awaiting = new Map<number, { msg: BatchMsg; deadline: NodeJS.Timeout | undefined; request?: AbortController }>();
     const instance = ++instances;
     let lastSent = 0;
     /** answers that came after their write's deadline (ignored), counted for the log */
     let lateAnswers = 0;
-    /** Sends a write to `influxdb batch` and waits at most writeTimeoutS for its answer. */
+    /** Writes a batch (itself or through `influxdb batch`) and waits at most writeTimeoutS for its answer. */
     const write = (payload: InfluxPoint[], tag: { attempt: number; spooled?: number; journal?: number }, send: (msg: NodeMessage) => void = (out) => node.send(out)): void => {
       sentPoints += payload.length;
-      // sent while closing: the answer goes to the next instance, which takes it as it comes
-      if (closed) return send(batchMsg(payload, tag));
+      if (closed) {
+        // sent while closing: the answer goes to the next instance, which takes it as it comes
+        if (target === undefined) return send(batchMsg(payload, tag));
+        if (writer) writeDirect(batchMsg(payload, tag), undefined);
+        return;
+      }
       const sent = ++lastSent;
       const msg = batchMsg(payload, { ...tag, sent, by: instance });
       const deadline = options.writeTimeoutS > 0 ? setTimeout(() => writeTimedOut(sent), options.writeTimeoutS * 1000) : undefined;
-      awaiting.set(sent, { msg, deadline });
-      send(msg);
+      if (target === undefined) {
+        awaiting.set(sent, { msg, deadline });
+        return send(msg);
+      }
+      const request = new AbortController();
+      awaiting.set(sent, { msg, deadline, request });
+      writeDirect(msg, request);
+    };
+
+    /** A write of our own: its answer is taken like one reported by complete / catch (a deadline's abort is not an answer). */
+    const writeDirect = (msg: BatchMsg, request: AbortController | undefined): void => {
+      const written = writer ? writer.write(toLines(msg.payload), msg.retentionPolicy, request?.signal) : Promise.reject(new Error(target && !target.ok ? target.error : 'no InfluxDB server'));
+      const answer = (error: Error | undefined): void => {
+        if (request?.signal.aborted) return;
+        const report = (failed?: Error): void => {
+          if (failed) node.error(failed.message, msg);
+        };
+        // after the close nothing is retried or spooled: written points are counted, lost ones reported
+        if (closed) return error ? node.error(RED._('heatpump-batch.errors.lost', { count: msg.payload.length, tries: msg.heatpumpBatch.attempt + 1, error: error.message }), msg) : linkedFleet()?.written(msg.payload.length, 0);
+        writeReported(error ? { ...msg, error: { message: error.message }, _msgid: '' } : { ...msg, _msgid: '' }, report);
+      };
+      written.then(() => answer(undefined), answer);
     };
 
     /** the spooled batch sent for replay, waiting for its complete / catch feedback */
@@ -277,6 +312,7 @@ const init = (RED: NodeAPI): void => {
       const waiting = awaiting.get(sent);
       if (waiting === undefined) return;
       awaiting.delete(sent);
+      waiting.request?.abort();
       const { payload, heatpumpBatch } = waiting.msg;
       const error = RED._('heatpump-batch.errors.no-answer', { seconds: options.writeTimeoutS });
       const retryIn = spool || heatpumpBatch.attempt >= options.retries ? undefined : retryDelayMs(heatpumpBatch.attempt + 1);
@@ -426,8 +462,16 @@ const init = (RED: NodeAPI): void => {
       clearTimeout(replayTimer);
       replayTimer = undefined;
       closed = true;
-      // answers after the close go to a node that is gone: writes still waiting are not followed up
-      for (const { deadline } of awaiting.values()) clearTimeout(deadline);
+      // answers after the close go to a node that is gone: writes still waiting are not followed up;
+      // our own writes under way are stopped and, with a spool, kept there for the next start (a
+      // batch InfluxDB did take meanwhile is written again: same series and time, no new row)
+      for (const { deadline, request, msg } of awaiting.values()) {
+        clearTimeout(deadline);
+        if (!request) continue;
+        request.abort();
+        if (spool && !removed && msg.heatpumpBatch.spooled === undefined) toSpool(msg.payload);
+        else if (!spool || removed) writeDirect(msg, undefined);
+      }
       awaiting.clear();
       if (spool && !removed) {
         // Batches waiting for a retry failed already: on disk they survive the restart, and what is
@@ -438,15 +482,15 @@ const init = (RED: NodeAPI): void => {
         }
         retries.clear();
         const held = buffer.takeAll();
-        if (!spooling() || !toSpool(held)) for (const batch of perPolicy(held)) sendBatch(batch, (out) => node.send(out));
+        // written directly, what is held goes to the spool too: a write now could fail with no one to retry it
+        if ((target === undefined && !spooling()) || !toSpool(held)) for (const batch of perPolicy(held)) sendBatch(batch, (out) => node.send(out));
       } else {
         // Send what is held and what waits for a retry before closing: nothing is lost on a redeploy.
         const held = buffer.takeAll();
-        sentPoints += held.length;
-        for (const batch of perPolicy(held)) node.send(batchMsg(batch, { attempt: 0 }));
+        for (const batch of perPolicy(held)) write(batch, { attempt: 0 });
         for (const [pending, retry] of retries) {
           clearTimeout(pending);
-          node.send(retry);
+          write(retry.payload, retry.heatpumpBatch);
         }
         retries.clear();
       }
@@ -454,6 +498,7 @@ const init = (RED: NodeAPI): void => {
       // journal held is written, sent or spooled above (a sync still running closes its fd when it ends)
       durable?.flush();
       journal?.discardAll();
+      writer?.close();
       status.cancel();
       node.status({});
       done();

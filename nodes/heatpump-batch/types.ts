@@ -17,6 +17,8 @@ export interface HeatpumpBatchProps {
   spoolMB?: string | number;
   /** heatpump-fleet config node: points written, write errors and history on/off */
   fleet?: string;
+  /** `influxdb` config node (InfluxDB 1.x) to write to directly; empty: batches go out to an `influxdb batch` node */
+  influxdb?: string;
 }
 
 export interface HeatpumpBatchDef extends NodeDef, HeatpumpBatchProps {}

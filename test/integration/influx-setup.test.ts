@@ -288,7 +288,8 @@ describe('InfluxDB 1.x least privilege (auth-enabled influxd): a write-only and 
       hp_influxdb_write: { username: '${INFLUXDB_WRITE_USER}', password: '${INFLUXDB_WRITE_PASSWORD}' },
     });
     const uses = (type: string) => [...new Set(flows.filter((node) => node.type === type).map((node) => node.influxdb))];
-    assert.deepEqual(uses('influxdb batch'), ['hp_influxdb_write']);
+    assert.deepEqual(uses('heatpump-batch'), ['hp_influxdb_write'], 'heatpump-batch writes itself, as the writer');
+    assert.deepEqual(uses('influxdb batch'), []);
     assert.deepEqual(uses('influxdb in'), ['hp_influxdb']);
     const globalEnv = flows.find((node) => node.type === 'global-config')?.env as { name: string; value: string }[];
     // as Node-RED evaluates them at flow start: $env of an unset variable is ""
