@@ -1,5 +1,6 @@
-// heatpump-batch's own write to InfluxDB 1.x (POST /write, line protocol, precision ms), made
-// with the server, database and credentials of a node-red-contrib-influxdb `influxdb` config node.
+// heatpump-batch's own write to InfluxDB 1.x (POST /write, line protocol, precision ms; InfluxDB 2.x
+// serves the same API for its v1 logins and DBRP mappings), made with the server, database and
+// credentials of a node-red-contrib-influxdb `influxdb` config node set to 1.x.
 // Writing here instead of through an `influxdb batch` node spares every point two deep copies (the
 // runtime clones a message for each complete / catch node that reports it back) and node-influx's
 // conversion: at 10,000 readings/s that was about a sixth of the runtime's CPU. No retries here:
@@ -33,7 +34,7 @@ export interface InfluxTarget {
 /** The write target of a config node; an error for one this writer cannot use. */
 export function influxTargetOf(config: InfluxConfigLike): Result<InfluxTarget, string> {
   const version = config.influxdbVersion ?? '1.x';
-  if (version !== '1.x') return err(`writes InfluxDB 1.x only, the server is set to ${String(version)}: send the batches to an influxdb batch node instead`);
+  if (version !== '1.x') return err(`writes through the InfluxDB 1.x API only (InfluxDB 2.x serves it to v1 logins), the server is set to ${String(version)}: set it to 1.x, or send the batches to an influxdb batch node`);
   const hostname = typeof config.hostname === 'string' ? config.hostname.trim() : '';
   if (hostname === '') return err('the InfluxDB server has no host');
   const port = Number(config.port);
@@ -47,12 +48,13 @@ export function influxTargetOf(config: InfluxConfigLike): Result<InfluxTarget, s
   return ok({ https: config.usetls === true || config.usetls === 'true', hostname, port, database, authorization, tls });
 }
 
-/** InfluxDB's answer to a failed write: its `error` text (it names dropped points: buffer.ts). */
+/** InfluxDB's answer to a failed write: its reason (it names dropped points: buffer.ts); 1.x says `error`, 2.x's v1 API `message`. */
 function failureOf(status: number | undefined, statusMessage: string | undefined, body: string): string {
   let reason = body.trim();
   try {
-    const parsed = JSON.parse(body) as { error?: unknown };
+    const parsed = JSON.parse(body) as { error?: unknown; message?: unknown };
     if (typeof parsed.error === 'string') reason = parsed.error;
+    else if (typeof parsed.message === 'string') reason = parsed.message;
   } catch {
     // not JSON (a proxy's page): its text as it is
   }

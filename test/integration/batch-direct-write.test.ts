@@ -154,11 +154,11 @@ describe('heatpump-batch writes to InfluxDB 1.x itself (influxd with logins)', f
       { idb: { token: 't' } },
     );
     const logged = (helper.log().args as unknown[][]).map((args) => String((args[0] as { msg?: unknown }).msg));
-    assert.ok(logged.some((text) => /cannot write to the chosen InfluxDB server \(writes InfluxDB 1\.x only, the server is set to 2\.0/.test(text)), 'reported at the start');
+    assert.ok(logged.some((text) => /cannot write to the chosen InfluxDB server \(writes through the InfluxDB 1\.x API only .*, the server is set to 2\.0/.test(text)), 'reported at the start');
     const errors = caught();
     get('batch').receive({ payload: payload('pump-3') });
     await eventually(async () => (errors.length > 0 ? true : undefined), 10_000, 'the loss is reported');
-    assert.match(errors[0]?.error.message ?? '', /3 points lost, .*writes InfluxDB 1\.x only, the server is set to 2\.0/);
+    assert.match(errors[0]?.error.message ?? '', /3 points lost, .*writes through the InfluxDB 1\.x API only .*, the server is set to 2\.0/);
   });
 
   it('a server that never answers: cut at the write deadline, the batch spooled, nothing lost', async function () {
