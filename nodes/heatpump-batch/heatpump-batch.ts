@@ -110,7 +110,8 @@ const init = (RED: NodeAPI): void => {
     const server = config.influxdb ? (RED.nodes.getNode(config.influxdb) as (Node & InfluxConfigLike) | null) : undefined;
     const target = server === undefined ? undefined : server === null ? err('the chosen InfluxDB server is not deployed') : influxTargetOf(server);
     // with the fleet's history off (no database set up) nothing is written, so an unusable server is no news
-    if (target && !target.ok && linkedFleet()?.history !== false) node.error(RED._('heatpump-batch.errors.influx-server', { error: target.error }));
+    // (looked up without caching: a fleet config node that starts after this node is found at the first input)
+    if (target && !target.ok && fleetOf(RED.nodes, config.fleet)?.history !== false) node.error(RED._('heatpump-batch.errors.influx-server', { error: target.error }));
     const writer = target?.ok ? new InfluxWriter(target.value) : undefined;
     /** writes sent and not answered yet, by their `sent` number, with their deadline timers (and the request, written directly) */
     const awaiting = new Map<number, { msg: BatchMsg; deadline: NodeJS.Timeout | undefined; request?: AbortController }>();

@@ -62,13 +62,16 @@ function failureOf(status: number | undefined, statusMessage: string | undefined
 }
 
 export class InfluxWriter {
-  /** kept-alive connections: a write per batch, often several a second */
+  /**
+   * kept-alive connections: a write per batch, often several a second. Not capped: a write queued
+   * here behind slow ones would wait out its deadline (InfluxDB takes concurrent writes).
+   */
   private readonly agent: http.Agent;
   private pending = 0;
   private closing = false;
 
   constructor(private readonly target: InfluxTarget) {
-    this.agent = target.https ? new https.Agent({ ...target.tls, keepAlive: true, maxSockets: 4 }) : new http.Agent({ keepAlive: true, maxSockets: 4 });
+    this.agent = target.https ? new https.Agent({ ...target.tls, keepAlive: true }) : new http.Agent({ keepAlive: true });
   }
 
   /** Writes `lines` (precision ms) into `retentionPolicy` (undefined: the database's default); rejects with InfluxDB's reason. */
