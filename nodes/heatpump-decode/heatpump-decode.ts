@@ -7,7 +7,7 @@ import { fleetOf, type FleetLink } from '../shared/fleet-link';
 import { alertToPoint, metricsToPoint, readingToPoint } from '../shared/points';
 import { PacedStatus } from '../shared/paced-status';
 import { decodeMessage, optionsFromConfig } from './decode';
-import type { AlertMsg, DecodeResult, FieldProblem, HeatpumpDecodeDef, MetricsMsg, OutputMode, PointsMsg, Problem, ReadingMsg, ReadingsMsg, Warning } from './types';
+import type { AlertMsg, DecodeResult, FieldProblem, HeatpumpDecodeDef, MetricsMsg, OutputMode, PointsMsg, PresenceMsg, Problem, ReadingMsg, ReadingsMsg, Warning } from './types';
 
 /** At most this many problems are spelled out in the one done(err) text of a message. */
 const MAX_LISTED_PROBLEMS = 10;
@@ -137,7 +137,7 @@ const init = (RED: NodeAPI): void => {
     });
     const alerts = alertMsgs(msg, result);
     const outputOne: Array<ReadingMsg | MetricsMsg> = [...readings, ...metrics];
-    if (outputOne.length > 0 || alerts.length > 0) send([outputOne, alerts]);
+    if (outputOne.length > 0 || alerts.length > 0) send([outputOne, alerts, presenceMsgs(result)]);
     return outputOne.length + alerts.length;
   }
 
@@ -165,8 +165,17 @@ const init = (RED: NodeAPI): void => {
     delete readings?.timestampReplaced;
     if (readings !== null && topic !== undefined) readings.topic = topic;
     const alerts = alertMsgs(msg, result);
-    if (readings !== null || alerts.length > 0) send([readings, alerts]);
+    if (readings !== null || alerts.length > 0) send([readings, alerts, presenceMsgs(result)]);
     return payload.length + alerts.length;
+  }
+
+  /** Output 3: one small message per device heard from in this input (in every mode). */
+  function presenceMsgs(result: DecodeResult): PresenceMsg[] {
+    const devices = new Set<string>();
+    for (const { reading } of result.readings) devices.add(reading.device_id);
+    for (const { reading } of result.metrics) devices.add(reading.device_id);
+    for (const { alert } of result.alerts) devices.add(alert.device_id);
+    return [...devices].map((device) => ({ topic: device, payload: { device_id: device } }));
   }
 
   /** One message per device alert (output 2 of the reading modes). */
@@ -204,7 +213,7 @@ const init = (RED: NodeAPI): void => {
       return out;
     };
     const outputs = [toMsg(readingPoints), toMsg(alertPoints)];
-    if (outputs[0] !== null || outputs[1] !== null) send(outputs);
+    if (outputs[0] !== null || outputs[1] !== null) send([...outputs, presenceMsgs(result)]);
     return result.readings.length + result.metrics.length + result.alerts.length;
   }
 

@@ -161,6 +161,16 @@ export interface AlertMsg extends NodeMessage {
   timestampReplaced?: true;
 }
 
+/**
+ * Output 3: a device was heard from (a valid reading, metrics reading or alert of it), for
+ * online-tracker. Small on purpose: Node-RED copies a message for every extra wire, and presence
+ * needs no readings.
+ */
+export interface PresenceMsg extends NodeMessage {
+  topic: string;
+  payload: { device_id: string };
+}
+
 export interface PointsMsg extends NodeMessage {
   payload: InfluxPoint[];
   topic?: string;

@@ -142,6 +142,47 @@ describe('heatpump-decode node', function () {
     assert.equal((alertMsg?.payload as { alert_type: string }).alert_type, 'voltage_high');
   });
 
+  for (const output of ['reading', 'readings', 'points']) {
+    it(`${output} mode: output 3 says once per input which devices were heard from, nothing for a refused input`, async function () {
+      await helper.load([decode, catchInit], flowWithCatch('heatpump-decode', ['readings', 'alerts', 'presence'], { output }));
+      const presence = collect('presence', 2);
+      const caught = collect('caught', 1);
+      get('n1').receive({ topic: 'heatpump/site1/data', payload: JSON.stringify([seed(), seed({ timestamp: Date.now() - 30000 })]) });
+      get('n1').receive({ topic: 'heatpump/site2/data', payload: '{not json' });
+      get('n1').receive({ topic: 'heatpump/site3/alerts', payload: { ...deviceAlert(), device: 'site3' } });
+      assert.deepEqual(
+        (await presence).map((msg) => [msg.topic, msg.payload]),
+        [
+          ['site1', { device_id: 'site1' }],
+          ['site3', { device_id: 'site3' }],
+        ],
+      );
+      assert.match(String(((await caught)[0]?.error as { message?: unknown }).message), /site2/);
+    });
+  }
+
+  it('output 3 wired to online-tracker: a device is online from its first reading', async function () {
+    const trackerInit = withCatalog(nodeModule('online-tracker') as NodeInit, 'online-tracker');
+    const at = { z: 'tab', x: 100, y: 100 };
+    await helper.load(
+      [decode, trackerInit],
+      [
+        { id: 'tab', type: 'tab', label: 'presence' },
+        { id: 'n1', ...at, type: 'heatpump-decode', output: 'readings', wires: [[], [], ['tracker']] },
+        { id: 'tracker', ...at, type: 'online-tracker', timeout: '600', wires: [['events'], []] },
+        { id: 'events', ...at, type: 'helper', wires: [] },
+      ],
+    );
+    const events = collect('events', 1);
+    get('n1').receive({ topic: 'heatpump/site1/data', payload: JSON.stringify([seed()]) });
+    const [event] = await events;
+    assert.equal(event?.topic, 'site1');
+    assert.deepEqual(
+      (({ event: kind, device_id, reason }) => ({ kind, device_id, reason }))(event?.payload as { event: string; device_id: string; reason: string }),
+      { kind: 'device_online', device_id: 'site1', reason: 'data' },
+    );
+  });
+
   it('flags a replaced timestamp and warns, the reading still goes out', async function () {
     await helper.load([decode, catchInit], flow());
     const received = collect('readings', 1);
