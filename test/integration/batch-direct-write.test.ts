@@ -6,16 +6,14 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import type { NodeMessage } from 'node-red';
 import type { AlertEvent, MetricsReading, Reading } from '../../nodes/shared/contract';
-import { startInfluxd, type RunningInfluxd } from '../../scripts/lib/influxd';
 import { influxQuery, rowsOf, setupInfluxDb, type InfluxConnection, type Login } from '../../scripts/lib/influx-setup';
 import { catchModule, helper, nodeById as get, withCatalog, type NodeInit } from '../support/flow-helper';
 import { nodeModule, nodeRedPath } from '../support/node-red';
 import { eventually } from '../support/runtime';
-import { requireBinary } from '../support/system';
+import { influxdFlowSuite } from '../support/influxd-flow-suite';
 
 const batch = withCatalog(nodeModule('heatpump-batch') as NodeInit, 'heatpump-batch');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -40,39 +38,21 @@ function payload(device: string): Array<Reading | AlertEvent | MetricsReading> {
 
 describe('heatpump-batch writes to InfluxDB 1.x itself (influxd with logins)', function () {
   this.timeout(120_000);
-  let influx: RunningInfluxd;
-  let dataDir: string;
-  let userDir: string;
-  const as = (login: Login, database?: string): InfluxConnection & { database?: string } => ({ url: influx.url, username: login.username, password: login.password, database });
-
-  before(async function () {
-    const binary = requireBinary(this, 'influxd', 'influxdb');
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hp-direct-write-'));
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hp-direct-write-user-'));
-    influx = await startInfluxd({ dataDir, port: 0, binary, authEnabled: true });
-    await influxQuery({ url: influx.url }, `CREATE USER "${admin.username}" WITH PASSWORD '${admin.password}' WITH ALL PRIVILEGES`);
-    for (const database of ['direct', 'through_node']) await setupInfluxDb({ ...as(admin), database, writer, reader });
-    helper.init(nodeRedPath);
-    helper.settings({ userDir });
-  });
-  beforeEach((done) => {
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-  });
-  after(async () => {
-    helper.settings({});
-    await influx?.stop();
-    for (const dir of [dataDir, userDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const as = (login: Login, database?: string): InfluxConnection & { database?: string } => ({ url: suite.influx.url, username: login.username, password: login.password, database });
+  const suite = influxdFlowSuite(
+    'hp-direct-write',
+    async (influx) => {
+      await influxQuery({ url: influx.url }, `CREATE USER "${admin.username}" WITH PASSWORD '${admin.password}' WITH ALL PRIVILEGES`);
+      for (const database of ['direct', 'through_node']) await setupInfluxDb({ url: influx.url, username: admin.username, password: admin.password, database, writer, reader });
+    },
+    { authEnabled: true },
+  );
 
   const server = (id: string, database: string, login: Login, extra: Record<string, unknown> = {}) => ({
     id,
     type: 'influxdb',
     hostname: '127.0.0.1',
-    port: String(influx.port),
+    port: String(suite.influx.port),
     database,
     name: '',
     usetls: false,
@@ -189,7 +169,7 @@ describe('heatpump-batch writes to InfluxDB 1.x itself (influxd with logins)', f
       await eventually(async () => (warnings.some((w) => /spooled on disk/.test(w)) ? true : undefined), 10_000, 'spooled after the deadline');
       assert.match(warnings.find((w) => /spooled on disk/.test(w)) ?? '', /no answer from InfluxDB within 1 s/);
       await eventually(async () => (sockets.length > 0 && cut === sockets.length ? true : undefined), 5_000, 'the hung request is cut');
-      assert.ok(fs.readdirSync(path.join(userDir, 'heatpump-spool', 'batch')).some((file) => /^\d{12}-3\.json\.gz$/.test(file)), 'the batch is on disk');
+      assert.ok(fs.readdirSync(path.join(suite.userDir, 'heatpump-spool', 'batch')).some((file) => /^\d{12}-3\.json\.gz$/.test(file)), 'the batch is on disk');
       assert.deepEqual(errors, [], 'nothing lost');
     } finally {
       for (const socket of sockets) socket.destroy();

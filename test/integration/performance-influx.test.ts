@@ -3,16 +3,12 @@
 // thermal_power_delta_t and cop as the node writes them, in the retention policy `hourly`, and
 // energy_daily in `daily`; nothing of them in `raw`.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { MetricsReading } from '../../nodes/shared/contract';
-import { startInfluxd, type RunningInfluxd } from '../../scripts/lib/influxd';
 import { influxQuery, rowsOf, setupInfluxDb } from '../../scripts/lib/influx-setup';
 import { catchModule, helper, nodeById as get, withCatalog, type NodeInit } from '../support/flow-helper';
 import { nodeModule, nodeRedPath } from '../support/node-red';
 import { eventually } from '../support/runtime';
-import { requireBinary } from '../support/system';
+import { influxdFlowSuite } from '../support/influxd-flow-suite';
 
 const performance = withCatalog(nodeModule('heatpump-performance') as NodeInit, 'heatpump-performance');
 const batch = withCatalog(nodeModule('heatpump-batch') as NodeInit, 'heatpump-batch');
@@ -28,34 +24,7 @@ const T0 = Math.floor(Date.now() / (5 * MIN)) * 5 * MIN - 2 * 86_400_000;
 
 describe('heatpump-performance points in InfluxDB (heatpump-batch, influxdb batch, influxd)', function () {
   this.timeout(120_000);
-  let influx: RunningInfluxd;
-  let dataDir: string;
-  let userDir: string;
-
-  before(async function () {
-    const binary = requireBinary(this, 'influxd', 'influxdb');
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'heatpump-performance-influx-'));
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'heatpump-performance-user-'));
-    influx = await startInfluxd({ dataDir, port: 0, binary });
-    await setupInfluxDb({ url: influx.url, database: DB });
-    helper.init(nodeRedPath);
-    helper.settings({ userDir });
-  });
-
-  beforeEach((done) => {
-    helper.startServer(done);
-  });
-
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-  });
-
-  after(async () => {
-    helper.settings({});
-    await influx?.stop();
-    for (const dir of [dataDir, userDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = influxdFlowSuite('heatpump-performance', (influx) => setupInfluxDb({ url: influx.url, database: DB }).then(() => undefined));
 
   /** heatpump-performance → heatpump-batch → influxdb batch, written batches handed back through complete and catch */
   const load = (deviceId: string, electricalDeviceId: string) => {
@@ -67,13 +36,13 @@ describe('heatpump-performance points in InfluxDB (heatpump-batch, influxdb batc
         { id: 'perf', ...at, type: 'heatpump-performance', deviceId, electricalDeviceId, flowRateLpm: '20', timeZone: 'Europe/Berlin', wires: [['batch'], [], []] },
         { id: 'batch', ...at, type: 'heatpump-batch', maxPoints: 5000, maxWaitMs: 100, maxBuffered: 100000, retries: 2, spool: false, spoolMB: 1, writeTimeoutS: 30, fleet: '', wires: [['write']] },
         { id: 'write', ...at, type: 'influxdb batch', influxdb: 'idb', precision: '', retentionPolicy: '', database: 'database', precisionV18FluxV20: 'ms', retentionPolicyV18Flux: '', org: 'organisation', bucket: 'bucket' },
-        { id: 'idb', type: 'influxdb', hostname: '127.0.0.1', port: String(influx.port), database: DB, name: '', usetls: false, influxdbVersion: '1.x' },
+        { id: 'idb', type: 'influxdb', hostname: '127.0.0.1', port: String(suite.influx.port), database: DB, name: '', usetls: false, influxdbVersion: '1.x' },
         { id: 'written', ...at, type: 'complete', scope: ['write'], uncaught: false, wires: [['batch']] },
         { id: 'failed', ...at, type: 'catch', scope: ['write'], uncaught: false, wires: [['batch']] },
       ],
     );
   };
-  const query = async (q: string): Promise<Array<Record<string, unknown>>> => rowsOf(await influxQuery({ url: influx.url }, q, DB)).map((row) => ({ ...row, time: Date.parse(String(row.time)) }));
+  const query = async (q: string): Promise<Array<Record<string, unknown>>> => rowsOf(await influxQuery({ url: suite.influx.url }, q, DB)).map((row) => ({ ...row, time: Date.parse(String(row.time)) }));
 
   it('writes two windows of a heat pump and its meter and reads them back', async () => {
     await load('vitocal', 'meter-1');
@@ -113,7 +82,7 @@ describe('heatpump-performance points in InfluxDB (heatpump-batch, influxdb batc
     for (const measurement of ['cop', 'thermal_power_modulation', 'thermal_power_delta_t']) {
       assert.deepEqual(await query(`SELECT * FROM "raw"."${measurement}"`), [], `no ${measurement} in raw`);
     }
-    const fieldTypes = rowsOf(await influxQuery({ url: influx.url }, 'SHOW FIELD KEYS FROM "hourly"."cop"', DB));
+    const fieldTypes = rowsOf(await influxQuery({ url: suite.influx.url }, 'SHOW FIELD KEYS FROM "hourly"."cop"', DB));
     assert.deepEqual(Object.fromEntries(fieldTypes.map((f) => [f.fieldKey, f.fieldType])), {
       carnot_percent: 'float', cop_delta_t: 'float', cop_modulation: 'float', cop_running: 'float', electrical_power: 'float', flow_temperature: 'float', outdoor_temperature: 'float', quality: 'float', sound: 'boolean',
       thermal_power_delta_t: 'float', thermal_power_delta_t_method: 'string', thermal_power_modulation: 'float',
