@@ -125,8 +125,7 @@ const init = (RED: NodeAPI): void => {
       if (closed) {
         // sent while closing: the answer goes to the next instance, which takes it as it comes
         if (target === undefined) return send(batchMsg(payload, tag));
-        if (writer) writeDirect(batchMsg(payload, tag), undefined);
-        return;
+        return writeDirect(batchMsg(payload, tag), undefined);
       }
       const sent = ++lastSent;
       const msg = batchMsg(payload, { ...tag, sent, by: instance });
@@ -148,9 +147,14 @@ const init = (RED: NodeAPI): void => {
         const report = (failed?: Error): void => {
           if (failed) node.error(failed.message, msg);
         };
-        // after the close nothing is retried or spooled: written points are counted, lost ones reported
-        if (closed) return error ? node.error(RED._('heatpump-batch.errors.lost', { count: msg.payload.length, tries: msg.heatpumpBatch.attempt + 1, error: error.message }), msg) : linkedFleet()?.written(msg.payload.length, 0);
-        writeReported(error ? { ...msg, error: { message: error.message }, _msgid: '' } : { ...msg, _msgid: '' }, report);
+        try {
+          // after the close nothing is retried or spooled: written points are counted, lost ones reported
+          if (closed) return error ? node.error(RED._('heatpump-batch.errors.lost', { count: msg.payload.length, tries: msg.heatpumpBatch.attempt + 1, error: error.message }), msg) : linkedFleet()?.written(msg.payload.length, 0);
+          writeReported(error ? { ...msg, error: { message: error.message }, _msgid: '' } : { ...msg, _msgid: '' }, report);
+        } catch (thrown) {
+          // never an unhandled rejection: that would stop Node-RED
+          report(errorOf(thrown));
+        }
       };
       written.then(() => answer(undefined), answer);
     };

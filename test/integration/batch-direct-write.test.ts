@@ -141,7 +141,8 @@ describe('heatpump-batch writes to InfluxDB 1.x itself (influxd with logins)', f
     assert.match(errors[0]?.error.message ?? '', /3 points lost, .*writes through the InfluxDB 1\.x API only .*, the server is set to 2\.0/);
   });
 
-  it('a server that never answers: cut at the write deadline, the batch spooled, nothing lost', async function () {
+  /** a server that takes connections and never answers; `cut` counts the requests the client ended */
+  async function silentServer(): Promise<{ port: number; requests: () => number; cut: () => number; close: () => Promise<void> }> {
     const sockets: net.Socket[] = [];
     let cut = 0;
     const silent = net.createServer((socket) => {
@@ -150,13 +151,32 @@ describe('heatpump-batch writes to InfluxDB 1.x itself (influxd with logins)', f
       socket.resume();
     });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const port = (silent.address() as net.AddressInfo).port;
+    return {
+      port: (silent.address() as net.AddressInfo).port,
+      requests: () => sockets.length,
+      cut: () => cut,
+      close: async () => {
+        for (const socket of sockets) socket.destroy();
+        await new Promise<void>((resolve) => silent.close(() => resolve()));
+      },
+    };
+  }
+  /** heatpump-batch `id` (its own spool directory) writing to `port` */
+  const loadAgainst = (id: string, port: number, writeTimeoutS: number) =>
+    helper.load(
+      [batch, influxModule, catchModule],
+      [{ id: 'tab', type: 'tab', label: 'hung' }, batchNode({ id, influxdb: 'idb', outputs: 0, wires: [], spool: true, writeTimeoutS }), server('idb', 'direct', writer, { port: String(port) }), { id: 'errors', ...at, type: 'catch', scope: [id], uncaught: false, wires: [] }],
+      { idb: { username: writer.username, password: writer.password } },
+    );
+  const spooledFiles = (id: string): string[] => {
+    const dir = path.join(suite.userDir, 'heatpump-spool', id);
+    return fs.existsSync(dir) ? fs.readdirSync(dir).filter((file) => /^\d{12}-\d+\.json\.gz$/.test(file)) : [];
+  };
+
+  it('a server that never answers: cut at the write deadline, the batch spooled, nothing lost', async function () {
+    const silent = await silentServer();
     try {
-      await helper.load(
-        [batch, influxModule, catchModule],
-        [{ id: 'tab', type: 'tab', label: 'hung' }, batchNode({ influxdb: 'idb', outputs: 0, wires: [], spool: true, writeTimeoutS: 1 }), server('idb', 'direct', writer, { port: String(port) }), { id: 'errors', ...at, type: 'catch', scope: ['batch'], uncaught: false, wires: [] }],
-        { idb: { username: writer.username, password: writer.password } },
-      );
+      await loadAgainst('batch', silent.port, 1);
       const errors = caught();
       const warnings: string[] = [];
       const node = get('batch') as unknown as { warn: (text: unknown) => void };
@@ -168,12 +188,26 @@ describe('heatpump-batch writes to InfluxDB 1.x itself (influxd with logins)', f
       get('batch').receive({ payload: payload('pump-4') });
       await eventually(async () => (warnings.some((w) => /spooled on disk/.test(w)) ? true : undefined), 10_000, 'spooled after the deadline');
       assert.match(warnings.find((w) => /spooled on disk/.test(w)) ?? '', /no answer from InfluxDB within 1 s/);
-      await eventually(async () => (sockets.length > 0 && cut === sockets.length ? true : undefined), 5_000, 'the hung request is cut');
-      assert.ok(fs.readdirSync(path.join(suite.userDir, 'heatpump-spool', 'batch')).some((file) => /^\d{12}-3\.json\.gz$/.test(file)), 'the batch is on disk');
+      await eventually(async () => (silent.requests() > 0 && silent.cut() === silent.requests() ? true : undefined), 5_000, 'the hung request is cut');
+      assert.ok(spooledFiles('batch').some((file) => file.endsWith('-3.json.gz')), 'the batch is on disk');
       assert.deepEqual(errors, [], 'nothing lost');
     } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => silent.close(() => resolve()));
+      await silent.close();
+    }
+  });
+
+  it('closed (redeploy, shutdown) while its write waits: the request is cut and the batch kept in the spool for the next start', async function () {
+    const silent = await silentServer();
+    try {
+      await loadAgainst('closing', silent.port, 30);
+      get('closing').receive({ payload: payload('pump-5') });
+      await eventually(async () => (silent.requests() > 0 ? true : undefined), 5_000, 'the write is under way');
+      assert.deepEqual(spooledFiles('closing'), [], 'nothing spooled while the write waits');
+      await helper.unload();
+      await eventually(async () => (silent.cut() === silent.requests() ? true : undefined), 5_000, 'the waiting request is cut');
+      assert.ok(spooledFiles('closing').some((file) => file.endsWith('-3.json.gz')), 'the batch is on disk for the next start');
+    } finally {
+      await silent.close();
     }
   });
 });
