@@ -19,13 +19,16 @@ function fieldValue(value: number | boolean | string): string {
   return String(value);
 }
 
-/** One point as a line; fields sorted by name (as node-influx sorts them), tags in their order. */
+/**
+ * One point as a line; tags and fields in their order. (node-influx sorts the fields by name;
+ * InfluxDB takes them in any order, and not sorting halves the cost of a line.)
+ */
 export function toLine(point: InfluxPoint): string {
   let line = measurementOf(point.measurement);
   for (const [key, value] of Object.entries(point.tags)) line += `,${keyOf(key)}=${keyOf(value)}`;
   let separator = ' ';
-  for (const name of Object.keys(point.fields).sort()) {
-    line += `${separator}${keyOf(name)}=${fieldValue(point.fields[name] as number | boolean | string)}`;
+  for (const [name, value] of Object.entries(point.fields)) {
+    line += `${separator}${keyOf(name)}=${fieldValue(value)}`;
     separator = ',';
   }
   return `${line} ${point.timestamp.getTime()}`;
