@@ -58,9 +58,10 @@ describe('dashboard Performance page in headless Chromium (npm start runtime)', 
     await chooseOption(page, page.locator('.hp-perf-device-select'), DEVICE);
     // Default range of the page's device view: the current week
     await waitFor(async () => (await seriesPoints(page, 'hp_dash_perf_chart_cop', 'COP modulation')) === copHours.length, 15_000, `${copHours.length} hourly COP points`);
-    assert.equal(await seriesPoints(page, 'hp_dash_perf_chart_cop', 'COP ΔT'), copHours.length);
+    // the chart may draw its series one after the other: each is waited for
+    await waitFor(async () => (await seriesPoints(page, 'hp_dash_perf_chart_cop', 'COP ΔT')) === copHours.length, 15_000, `${copHours.length} hourly COP ΔT points`);
     await waitFor(async () => (await seriesPoints(page, 'hp_dash_perf_chart_daily', 'Heat kWh')) === weekDays.length, 15_000, `${weekDays.length} daily bars`);
-    assert.equal(await seriesPoints(page, 'hp_dash_perf_chart_daily', 'Electricity kWh'), weekDays.length);
+    await waitFor(async () => (await seriesPoints(page, 'hp_dash_perf_chart_daily', 'Electricity kWh')) === weekDays.length, 15_000, `${weekDays.length} daily electricity bars`);
     await waitFor(async () => (await seriesPoints(page, 'hp_dash_perf_chart_monthly', 'Heat kWh')) === 12, 15_000, 'twelve monthly bars');
 
     // the year so far: SPF 4 (10 / 2.5 every day), not sound as one day is of low quality
