@@ -14,7 +14,7 @@ import { eventually, startProduct, type RunningProduct } from '../support/runtim
 
 const ADMIN = '+4915112345678';
 /** how long "nothing more is sent" is watched after each step */
-const QUIET_MS = 3000;
+const QUIET_MS = 2000;
 
 interface SmsSend {
   device: string;

@@ -36,7 +36,7 @@ export function requirePymodbus(ctx: Mocha.Context): void {
   try {
     execFileSync(PYTHON, ['-c', 'import pymodbus.server.async_io'], { stdio: 'ignore' });
   } catch {
-    const message = `${PYTHON} cannot import pymodbus: install it with 'apt-get install -y python3-pymodbus'`;
+    const message = `${PYTHON} cannot import pymodbus: install it with 'apt-get install -y python3-pymodbus python3-serial-asyncio' (the server imports serial_asyncio)`;
     if (process.env.CI === 'true') throw new Error(`${message} (CI=true: this suite must not be skipped)`);
     console.warn(`\n  !!! SKIPPING: ${message}\n`);
     ctx.skip();

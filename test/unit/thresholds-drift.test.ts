@@ -1,13 +1,13 @@
 // The alert numbers live in nodes/shared/thresholds.ts; everything that repeats them (firmware,
-// simulator, help texts) is checked against it here, and the editor takes them from the runtime.
+// simulator, help texts) is checked against it here, and the editor takes them from the runtime
+// (test/flow/threshold-alert-settings.test.ts checks what the runtime exports).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { NodeAPI } from 'node-red';
 import { ALERT_COOLDOWN_SECONDS, ALERT_THRESHOLDS, SENSOR_FAULT_AFTER_SECONDS, thresholdDrift, thresholdOf } from '../../nodes/shared/thresholds';
 import { DEFAULT_RULES } from '../../nodes/threshold-alert/rules';
 import { LIMITS } from '../../scripts/lib/sim-model';
-import { nodeModule, nodeRedPath, projectRoot } from '../support/node-red';
+import { projectRoot } from '../support/node-red';
 
 const read = (...parts: string[]) => fs.readFileSync(path.join(projectRoot, ...parts), 'utf8');
 
@@ -120,38 +120,6 @@ describe('alert thresholds: one source (nodes/shared/thresholds.ts)', () => {
     const numbers = new Set([...ALERT_THRESHOLDS.flatMap((t) => [t.warning, t.critical]), ALERT_COOLDOWN_SECONDS, SENSOR_FAULT_AFTER_SECONDS].map(String));
     const repeated = [...script.matchAll(/\b\d+(?:\.\d+)?\b/g)].map((m) => m[0]).filter((n) => numbers.has(n));
     assert.deepEqual(repeated, []);
-  });
-
-  it('the runtime exports them through Node-RED\'s settings (thresholdAlert* names, exportable)', () => {
-    let registered: { settings?: Record<string, { value: unknown; exportable?: boolean }> } | undefined;
-    const fakeRed = {
-      nodes: {
-        registerType: (_type: string, _ctor: unknown, opts: typeof registered) => {
-          registered = opts;
-        },
-      },
-    };
-    (nodeModule('threshold-alert') as (red: NodeAPI) => void)(fakeRed as unknown as NodeAPI);
-    assert.ok(registered?.settings);
-
-    // A fresh copy of the runtime's settings module, so the flow suites' runtime is not touched.
-    const file = require.resolve('@node-red/runtime/lib/settings', { paths: [nodeRedPath] });
-    const cached = require.cache[file];
-    delete require.cache[file];
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const settings = require(file) as { init(local: object): void; registerNodeSettings(type: string, opts: object): void; exportNodeSettings(safe: object): Record<string, unknown> };
-    if (cached) require.cache[file] = cached;
-    else delete require.cache[file];
-
-    settings.init({});
-    // throws for a name that does not start with the node type in camelCase
-    settings.registerNodeSettings('threshold-alert', registered.settings);
-    const exported = settings.exportNodeSettings({});
-    assert.deepEqual(JSON.parse(JSON.stringify(exported)), {
-      thresholdAlertDefaultRules: DEFAULT_RULES.map((r) => ({ ...r })),
-      thresholdAlertDefaultCooldown: ALERT_COOLDOWN_SECONDS,
-      thresholdAlertDefaultFaultAfter: SENSOR_FAULT_AFTER_SECONDS,
-    });
   });
 });
 
