@@ -175,8 +175,9 @@ class FleetOwner implements FleetLink {
     this.every(HEALTH_INTERVAL_MS, () => void this.checkInflux());
     this.checkMqtt();
     void this.checkInflux();
-    // consumers learn the restored fleet at once, not only at the next change
-    this.deliver();
+    // Consumers get the restored fleet with the first interval's delivery (every listener new
+    // since the last one gets the whole fleet), not from here: the state may load while the flows
+    // are still starting, and a view sent then to a node not yet created would be lost.
   }
 
   private every(ms: number, action: () => void): void {

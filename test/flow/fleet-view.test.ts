@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { NodeAPI, NodeMessage } from 'node-red';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import type { AlertEvent, Reading } from '../../nodes/shared/contract';
 import type { FleetLink } from '../../nodes/shared/fleet-link';
 import type { DeviceRow } from '../../nodes/fleet-view/rows';
@@ -33,7 +33,24 @@ function withCatalogs(names: string[]): (init: NodeInit) => NodeInit {
 const catalogs = withCatalogs(['heatpump-fleet', 'fleet-view']);
 const fleetModule = catalogs(nodeModule('heatpump-fleet') as NodeInit);
 const viewModule = catalogs(nodeModule('fleet-view') as NodeInit);
-const modules = [loadContextStores, fleetModule, viewModule, catchModule];
+/**
+ * What each `recorder` node received since it was created. A listener on a helper node comes only
+ * once helper.load returned, and a restored fleet's first views may have gone out by then.
+ */
+const recorded = new Map<string, { got: NodeMessage[]; wake?: () => void }>();
+const recorderModule = ((RED: NodeAPI) => {
+  RED.nodes.registerType('recorder', function (this: Node, config: NodeDef) {
+    RED.nodes.createNode(this, config);
+    const box: { got: NodeMessage[]; wake?: () => void } = { got: [] };
+    recorded.set(config.id, box);
+    this.on('input', (msg: NodeMessage) => {
+      box.got.push(msg);
+      box.wake?.();
+    });
+  });
+}) as unknown as NodeInit;
+
+const modules = [loadContextStores, fleetModule, viewModule, catchModule, recorderModule];
 
 const VIEWS = ['summary', 'devices', 'alerts', 'system', 'device'] as const;
 type View = (typeof VIEWS)[number];
@@ -46,10 +63,10 @@ function flow(store = '', extra: Record<string, Record<string, unknown>> = {}): 
     { id: 'fleet', type: 'heatpump-fleet', name: '', store },
     ...VIEWS.flatMap((view) => [
       { id: `v_${view}`, ...at, type: 'fleet-view', name: '', fleet: 'fleet', view, maxRows: '', wires: [[`out_${view}`]], ...extra[view] },
-      { id: `out_${view}`, ...at, type: 'helper', wires: [] },
+      { id: `out_${view}`, ...at, type: 'recorder', wires: [] },
     ]),
     { id: 'catcher', ...at, type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', ...at, type: 'helper', wires: [] },
+    { id: 'caught', ...at, type: 'recorder', wires: [] },
   ];
 }
 
@@ -59,16 +76,18 @@ const fleetLink = (): FleetLink => {
   return fleet;
 };
 
-/** Every message a helper node receives from now on; waits for one matching a condition. */
+/** Every message a recorder node received since it was created; waits for one matching a condition. */
 class Inbox {
-  readonly got: NodeMessage[] = [];
-  private wake: (() => void) | undefined;
+  private readonly box: { got: NodeMessage[]; wake?: () => void };
 
   constructor(id: string) {
-    nodeById(id).on('input', (msg: NodeMessage) => {
-      this.got.push(msg);
-      this.wake?.();
-    });
+    const box = recorded.get(id);
+    if (!box) throw new Error(`no recorder node ${id}`);
+    this.box = box;
+  }
+
+  get got(): NodeMessage[] {
+    return this.box.got;
   }
 
   async next<T extends NodeMessage>(what: string, match: (msg: T) => boolean = () => true, timeoutMs = 5000): Promise<T> {
@@ -85,7 +104,7 @@ class Inbox {
       if (left <= 0) throw new Error(`no ${what} within ${timeoutMs} ms; got ${JSON.stringify(this.got.map((m) => m.payload))}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
-        this.wake = () => {
+        this.box.wake = () => {
           clearTimeout(timer);
           resolve();
         };
