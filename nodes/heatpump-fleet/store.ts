@@ -1,6 +1,6 @@
 // Where the fleet's state is kept between runs. One small interface, so that a store shared by
 // several Node-RED instances can replace the local context store without touching the owner.
-import { loadState, saveState, type ContextLike, type ResolvedStore } from '../shared/persist';
+import { loadText, saveAsText, type ContextLike, type ResolvedStore } from '../shared/persist';
 import type { PersistedFleet } from './fleet-state';
 
 export interface FleetStore {
@@ -11,11 +11,11 @@ export interface FleetStore {
   readonly volatile: boolean;
 }
 
-/** The fleet kept under one key of its config node's context, in the store chosen on the node. */
+/** The fleet kept under one key of its config node's context, in the store chosen on the node, as JSON text. */
 export function contextFleetStore(context: ContextLike, store: ResolvedStore, key = 'fleet'): FleetStore {
   return {
-    load: () => loadState(context, key, store.store),
-    save: (state) => saveState(context, key, state, store.store),
+    load: () => loadText(context, key, store.store),
+    save: (state) => saveAsText(context, key, () => state, store.store),
     volatile: store.fallback,
   };
 }

@@ -7,7 +7,7 @@ import type { PresenceEvent } from '../shared/contract';
 import { nodeClusterSettings } from '../shared/cluster';
 import { errorOf, refuseConfiguration } from '../shared/errors';
 import { fleetOf, type FleetLink } from '../shared/fleet-link';
-import { loadState, resolveStore, saveState } from '../shared/persist';
+import { loadText, resolveStore, saveAsText } from '../shared/persist';
 import { clearStatus } from '../shared/status';
 import { PacedStatus } from '../shared/paced-status';
 import { RedisLease } from '../shared/lease';
@@ -105,7 +105,7 @@ class OnlineTracker {
   start(): void {
     const { store, missingStore } = this.options;
     if (missingStore) this.node.warn(this.t('errors.no-store', { store: missingStore }));
-    const loading = store ? loadState(this.node.context(), STATE_KEY, store) : Promise.resolve(undefined);
+    const loading = store ? loadText(this.node.context(), STATE_KEY, store) : Promise.resolve(undefined);
     loading
       .catch((thrown: unknown) => {
         this.node.warn(this.t('errors.load-failed', { message: errorOf(thrown).message }));
@@ -471,8 +471,8 @@ class OnlineTracker {
     if (!table || !this.options.store) return Promise.resolve();
     this.dirty = false;
     this.lastSaveAt = now;
-    const state: PersistedTrackerState = { presence: table.toJSON(), timeouts: Object.fromEntries(this.controlTimeouts) };
-    this.saving = saveState(this.node.context(), STATE_KEY, state, this.options.store)
+    const state = (): PersistedTrackerState => ({ presence: table.toJSON(), timeouts: Object.fromEntries(this.controlTimeouts) });
+    this.saving = saveAsText(this.node.context(), STATE_KEY, state, this.options.store)
       .catch((thrown: unknown) => {
         this.dirty = true;
         this.node.warn(this.t('errors.save-failed', { message: errorOf(thrown).message }));

@@ -19,6 +19,29 @@ export function saveState(context: ContextLike, key: string, value: unknown, sto
   });
 }
 
+/**
+ * Saves a large state as JSON text that is made only when the store writes it. Node-RED's `file`
+ * store serializes a whole scope at each flush with a replacer call per value and indent 4: for
+ * 100,000 devices about three times the time of JSON.stringify and twice the bytes, where a string
+ * is copied as it is. The memory store keeps the object and serializes nothing; `state` is read at
+ * that moment, so what is written is the state as it is then. Read it back with loadText.
+ */
+export function saveAsText(context: ContextLike, key: string, state: () => unknown, store?: string): Promise<void> {
+  return saveState(context, key, { toJSON: () => JSON.stringify(state()) }, store);
+}
+
+/**
+ * What saveAsText saved: its text (after a restart), the object itself (the memory store, after a
+ * redeploy), or an object saved whole by an earlier version of the node.
+ */
+export function loadText(context: ContextLike, key: string, store?: string): Promise<unknown> {
+  return loadState(context, key, store).then((value) => {
+    if (typeof value === 'string') return JSON.parse(value) as unknown;
+    const toJSON = typeof value === 'object' && value !== null ? Reflect.get(value, 'toJSON') : undefined;
+    return typeof toJSON === 'function' ? (JSON.parse(String(toJSON.call(value))) as unknown) : value;
+  });
+}
+
 export interface ResolvedStore {
   /** the store to pass to context get/set; undefined: the default store */
   store: string | undefined;

@@ -7,7 +7,7 @@ import type { AlertEvent } from '../shared/contract';
 import { errorOf, failInput } from '../shared/errors';
 import { fleetOf, type FleetLink } from '../shared/fleet-link';
 import { httpCallOf, type HttpCall } from '../shared/http-call';
-import { loadState, resolveStore, saveState } from '../shared/persist';
+import { loadText, resolveStore, saveAsText } from '../shared/persist';
 import { err, ok, type Result } from '../shared/result';
 import { setStatus } from '../shared/status';
 import { PacedStatus } from '../shared/paced-status';
@@ -116,7 +116,7 @@ const init = (RED: NodeAPI): void => {
       const text = () => (device === '' ? RED._('threshold-alert.status.active-all', { count }) : RED._('threshold-alert.status.active', { count, device }));
       status.show(critical > 0 ? 'error' : warning > 0 ? 'busy' : 'ok', text);
     };
-    const save = (): Promise<void> => saveState(node.context(), STATE_KEY, engine.snapshot(), store);
+    const save = (): Promise<void> => saveAsText(node.context(), STATE_KEY, () => engine.snapshot(), store);
     let pacedSave: NodeJS.Timeout | undefined;
     const saveInChain = (): void => {
       pacedSave = undefined;
@@ -166,7 +166,7 @@ const init = (RED: NodeAPI): void => {
     // Everything runs through this chain: messages that arrive while the stored state is still
     // loading wait for it, and every message is handled after the one before it.
     setStatus(node, 'busy', RED._('threshold-alert.status.loading'));
-    let queue: Promise<void> = loadState(node.context(), STATE_KEY, store)
+    let queue: Promise<void> = loadText(node.context(), STATE_KEY, store)
       .then(async (stored) => {
         for (const problem of engine.restore(stored)) node.warn(RED._('threshold-alert.errors.bad-state', { reason: problem }));
         await adoptSharedOverrides();

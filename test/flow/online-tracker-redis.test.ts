@@ -159,13 +159,14 @@ function eventOf(events: readonly string[], event: string, from = 0): Promise<tr
 function keptState(persisted: unknown): { module: () => object; saved: () => unknown } {
   let state = persisted;
   return {
-    saved: () => state,
+    // kept as a store that writes JSON keeps it: the tracker saves its state as text (saveAsText)
+    saved: () => (typeof state === 'string' ? (JSON.parse(state) as unknown) : state),
     module: () => ({
       open: () => Promise.resolve(),
       close: () => Promise.resolve(),
       get: (_scope: string, key: string, callback: (err: null, value: unknown) => void) => callback(null, key === 'presence' ? state : undefined),
       set: (_scope: string, key: string, value: unknown, callback: (err: null) => void) => {
-        if (key === 'presence') state = value;
+        if (key === 'presence') state = JSON.parse(JSON.stringify(value)) as unknown;
         callback(null);
       },
       keys: (_scope: string, callback: (err: null, keys: string[]) => void) => callback(null, []),
