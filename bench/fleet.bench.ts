@@ -1,9 +1,14 @@
 // The fleet's state owner at scale (heatpump-fleet, FleetState): a report per reading beside a
 // plain Map.set of the latest reading, the cost of one delivery after a whole fleet changed, and
 // what a restart costs with 100k devices (save, JSON round trip as the file store does, restore),
-// each beside a baseline measured in the same run.
+// and one flush of Node-RED's file context store with the state saved as JSON text (saveAsText)
+// beside the same state saved as an object, each beside a baseline measured in the same run.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { FleetState } from '../nodes/heatpump-fleet/fleet-state';
 import type { Reading } from '../nodes/shared/contract';
+import { saveAsText, saveState, type ContextLike } from '../nodes/shared/persist';
 import { printComparison, throughput } from './measure';
 
 export const title = 'heatpump-fleet: the state owner at 100k devices';
@@ -54,4 +59,40 @@ export async function run(): Promise<void> {
   const baseline = time(() => new Map((parsed.value as { devices: { device_id: string }[] }).devices.map((d) => [d.device_id, d])));
   console.log(`  restart with 100k devices (${(saved.value.length / 1e6).toFixed(1)} MB saved): stringify ${saved.ms.toFixed(0)} ms, parse ${parsed.ms.toFixed(0)} ms, restore ${restore.ms.toFixed(0)} ms (skipped ${restore.value.skipped}); a Map from the same entries ${baseline.ms.toFixed(0)} ms (baseline)`);
   if (restored.size !== DEVICES || restored.summary().offline !== DEVICES) throw new Error('restore lost devices');
+
+  const flushes = [await fileStoreFlush('object', (context, state) => saveState(context, 'fleet', state)), await fileStoreFlush('text', (context, state) => saveAsText(context, 'fleet', () => state))];
+  const [object, text] = flushes as [Flush, Flush];
+  console.log(
+    `  file context store, one flush of the 100k-device fleet: saved as JSON text ${text.ms.toFixed(0)} ms, ${(text.bytes / 1e6).toFixed(1)} MB; saved as an object (baseline) ${object.ms.toFixed(0)} ms, ${(object.bytes / 1e6).toFixed(1)} MB: ${(object.ms / text.ms).toFixed(1)}x the time`,
+  );
+
+  interface Flush {
+    ms: number;
+    bytes: number;
+  }
+  /** Node-RED's own localfilesystem store: the state set under one key, then the time of the flush its close makes. */
+  async function fileStoreFlush(name: string, save: (context: ContextLike, state: unknown) => Promise<void>): Promise<Flush> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-flush-${name}-`));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const open = require('@node-red/runtime/lib/nodes/context/localfilesystem') as (config: object) => FileStore;
+    const store = open({ dir, cache: true, flushInterval: 3600 });
+    try {
+      await store.open();
+      const context: ContextLike = { get: () => undefined, set: (key, value, _store, callback) => store.set('fleet-node', key, value, callback) };
+      await save(context, restored.toJSON());
+      const start = performance.now();
+      await store.close();
+      const ms = performance.now() - start;
+      const files = fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((file) => path.join(dir, file)).filter((file) => fs.statSync(file).isFile());
+      return { ms, bytes: files.reduce((sum, file) => sum + fs.statSync(file).size, 0) };
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+interface FileStore {
+  open(): Promise<void>;
+  set(scope: string, key: string, value: unknown, callback: (err?: Error | null) => void): void;
+  close(): Promise<void>;
 }
