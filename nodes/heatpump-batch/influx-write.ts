@@ -79,7 +79,9 @@ export class InfluxWriter {
     const { target } = this;
     const query = new URLSearchParams({ db: target.database, precision: 'ms' });
     if (retentionPolicy !== undefined) query.set('rp', retentionPolicy);
-    const headers: http.OutgoingHttpHeaders = { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(lines) };
+    // encoded once: its length and the request both use the bytes
+    const body = Buffer.from(lines, 'utf8');
+    const headers: http.OutgoingHttpHeaders = { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length };
     if (target.authorization !== undefined) headers.Authorization = target.authorization;
     const request = target.https ? https.request : http.request;
     this.pending += 1;
@@ -95,7 +97,7 @@ export class InfluxWriter {
         });
       });
       req.on('error', reject);
-      req.end(lines);
+      req.end(body);
     });
     const settled = (): void => {
       this.pending -= 1;
