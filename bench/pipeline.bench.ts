@@ -391,7 +391,9 @@ export async function run(): Promise<void> {
     }
     if (array) {
       const arrayMet = array.readingsPerSecond >= TARGETS.arrayReadingsPerSecond * 0.98 && array.landed === array.sent && array.p99 <= TARGETS.arrayP99Ms;
-      console.log(`    arrays >= ${TARGETS.arrayReadingsPerSecond} readings/s, 0 lost, p99 <= ${TARGETS.arrayP99Ms} ms: ${array.readingsPerSecond.toFixed(0)}/s, ${array.sent - array.landed} lost, p99 ${array.p99.toFixed(0)} ms ${verdict(arrayMet)}`);
+      // offered at exactly the target and counted to the last row landed, a pipeline that keeps up
+      // measures a little below the offered rate: 2 % below still counts, and the line says so
+      console.log(`    arrays >= ${TARGETS.arrayReadingsPerSecond} readings/s (98 % counts: offered at that rate), 0 lost, p99 <= ${TARGETS.arrayP99Ms} ms: ${array.readingsPerSecond.toFixed(0)}/s, ${array.sent - array.landed} lost, p99 ${array.p99.toFixed(0)} ms ${verdict(arrayMet)}`);
     }
     if (ws) {
       const perReadingP99 = wsPerReading ? ` (per-reading nodes ${wsPerReading.p99.toFixed(0)} ms)` : '';
