@@ -60,16 +60,12 @@ export async function run(): Promise<void> {
   console.log(`  restart with 100k devices (${(saved.value.length / 1e6).toFixed(1)} MB saved): stringify ${saved.ms.toFixed(0)} ms, parse ${parsed.ms.toFixed(0)} ms, restore ${restore.ms.toFixed(0)} ms (skipped ${restore.value.skipped}); a Map from the same entries ${baseline.ms.toFixed(0)} ms (baseline)`);
   if (restored.size !== DEVICES || restored.summary().offline !== DEVICES) throw new Error('restore lost devices');
 
-  const flushes = [await fileStoreFlush('object', (context, state) => saveState(context, 'fleet', state)), await fileStoreFlush('text', (context, state) => saveAsText(context, 'fleet', () => state))];
-  const [object, text] = flushes as [Flush, Flush];
+  const object = await fileStoreFlush('object', (context, state) => saveState(context, 'fleet', state));
+  const text = await fileStoreFlush('text', (context, state) => saveAsText(context, 'fleet', () => state));
   console.log(
     `  file context store, one flush of the 100k-device fleet: saved as JSON text ${text.ms.toFixed(0)} ms, ${(text.bytes / 1e6).toFixed(1)} MB; saved as an object (baseline) ${object.ms.toFixed(0)} ms, ${(object.bytes / 1e6).toFixed(1)} MB: ${(object.ms / text.ms).toFixed(1)}x the time`,
   );
 
-  interface Flush {
-    ms: number;
-    bytes: number;
-  }
   /** Node-RED's own localfilesystem store: the state set under one key, then the time of the flush its close makes. */
   async function fileStoreFlush(name: string, save: (context: ContextLike, state: unknown) => Promise<void>): Promise<Flush> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-flush-${name}-`));
@@ -89,6 +85,11 @@ export async function run(): Promise<void> {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }
+}
+
+interface Flush {
+  ms: number;
+  bytes: number;
 }
 
 interface FileStore {
