@@ -101,11 +101,15 @@ describe('Mosquitto with the shipped config (docker/mosquitto)', function () {
     assert.deepEqual(got, ['heatpump/site1/cmd {"cmd":"STATUS"}']);
   });
 
+  /** A replica's connection as the shipped flow makes it with REDIS_URL set: MQTT 5, a persistent session that expires `sessionExpiryS` after a disconnect. */
+  const replicaClient = (name: 'a' | 'b', sessionExpiryS: number) =>
+    mqtt.connect(`mqtt://127.0.0.1:${port}`, { username: `nodered-${name}`, password: 'nodered-secret', clientId: `heatpump-monitor-${name}`, clean: false, protocolVersion: 5, properties: { sessionExpiryInterval: sessionExpiryS }, reconnectPeriod: 0 });
+  const SHARED = '$share/heatpump-monitor/heatpump/+/data';
+
   it('two replicas share the device stream ($share, QoS 1, a persistent session each): none lost, none twice, also when one drops out', async function () {
-    const SHARED = '$share/heatpump-monitor/heatpump/+/data';
     const got = new Map<string, string[]>([['a', []], ['b', []]]);
     const replica = async (name: 'a' | 'b') => {
-      const client = mqtt.connect(`mqtt://127.0.0.1:${port}`, { username: `nodered-${name}`, password: 'nodered-secret', clientId: `heatpump-monitor-${name}`, clean: false, protocolVersion: 4, reconnectPeriod: 0 });
+      const client = replicaClient(name, 120);
       clients.push(client);
       // before the connection is up: a returning session's queue comes right after CONNACK
       client.on('message', (_topic, payload) => got.get(name)?.push(payload.toString()));
@@ -139,6 +143,34 @@ describe('Mosquitto with the shipped config (docker/mosquitto)', function () {
     await eventually(() => (received().length >= 80 ? true : undefined), 10_000, () => `80 readings over both replicas (got ${received().length})`);
     assert.deepEqual(received(), upTo(80), 'every reading once');
     await back.endAsync();
+    await b.endAsync();
+  });
+
+  it('a replica gone past its session expiry takes no more of the stream: the other gets every reading', async function () {
+    const got: string[] = [];
+    const a = replicaClient('a', 1);
+    const b = replicaClient('b', 1);
+    clients.push(a, b);
+    b.on('message', (_topic, payload) => got.push(payload.toString()));
+    for (const client of [a, b]) {
+      // b may be connected while a subscribes
+      if (!client.connected) {
+        await new Promise((resolve, reject) => {
+          client.once('connect', resolve);
+          client.once('error', reject);
+        });
+      }
+      await client.subscribeAsync(SHARED, { qos: 1 });
+    }
+    // a killed: its session lives on for a second (Mosquitto checks expiries in whole seconds), then
+    // the broker stops routing to it
+    a.stream.destroy();
+    await eventually(() => (a.connected ? undefined : true), 5000, 'replica a gone');
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const site1 = await open({ username: 'site1', password: 'site1-secret' });
+    for (let n = 0; n < 20; n++) await site1.publishAsync('heatpump/site1/data', `${n}`, { qos: 1 });
+    await eventually(() => (got.length >= 20 ? true : undefined), 5000, () => `20 readings on b (got ${got.length})`);
+    assert.deepEqual(got.map(Number), Array.from({ length: 20 }, (_, n) => n));
     await b.endAsync();
   });
 
