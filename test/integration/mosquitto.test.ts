@@ -104,10 +104,11 @@ describe('Mosquitto with the shipped config (docker/mosquitto)', function () {
   /**
    * A replica's connection as the shipped flow makes it with REDIS_URL set: a persistent session,
    * MQTT 3.1.1; with MQTT_SESSION_EXPIRY_SECONDS (`sessionExpiryS`) MQTT 5, the session expiring
-   * that long after a disconnect.
+   * that long after a disconnect. `onPayload` is attached before the connection is up: a returning
+   * session's queue comes right after CONNACK.
    */
-  const replicaClient = (name: 'a' | 'b', sessionExpiryS?: number) =>
-    mqtt.connect(`mqtt://127.0.0.1:${port}`, {
+  const connectReplica = async (name: 'a' | 'b', onPayload: (payload: string) => void, sessionExpiryS?: number): Promise<MqttClient> => {
+    const client = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
       username: `nodered-${name}`,
       password: 'nodered-secret',
       clientId: `heatpump-monitor-${name}`,
@@ -115,21 +116,19 @@ describe('Mosquitto with the shipped config (docker/mosquitto)', function () {
       reconnectPeriod: 0,
       ...(sessionExpiryS === undefined ? { protocolVersion: 4 } : { protocolVersion: 5, properties: { sessionExpiryInterval: sessionExpiryS } }),
     });
+    clients.push(client);
+    client.on('message', (_topic, payload) => onPayload(payload.toString()));
+    await new Promise((resolve, reject) => {
+      client.once('connect', resolve);
+      client.once('error', reject);
+    });
+    return client;
+  };
   const SHARED = '$share/heatpump-monitor/heatpump/+/data';
 
   it('two replicas share the device stream ($share, QoS 1, a persistent session each): none lost, none twice, also when one drops out', async function () {
     const got = new Map<string, string[]>([['a', []], ['b', []]]);
-    const replica = async (name: 'a' | 'b') => {
-      const client = replicaClient(name);
-      clients.push(client);
-      // before the connection is up: a returning session's queue comes right after CONNACK
-      client.on('message', (_topic, payload) => got.get(name)?.push(payload.toString()));
-      await new Promise((resolve, reject) => {
-        client.once('connect', resolve);
-        client.once('error', reject);
-      });
-      return client;
-    };
+    const replica = (name: 'a' | 'b') => connectReplica(name, (payload) => got.get(name)?.push(payload));
     const a = await replica('a');
     const b = await replica('b');
     await a.subscribeAsync(SHARED, { qos: 1 });
@@ -159,25 +158,15 @@ describe('Mosquitto with the shipped config (docker/mosquitto)', function () {
 
   it('with MQTT_SESSION_EXPIRY_SECONDS, a replica gone past its session expiry takes no more of the stream: the other gets every reading', async function () {
     const got: string[] = [];
-    const a = replicaClient('a', 1);
-    const b = replicaClient('b', 1);
-    clients.push(a, b);
-    b.on('message', (_topic, payload) => got.push(payload.toString()));
-    for (const client of [a, b]) {
-      // b may be connected while a subscribes
-      if (!client.connected) {
-        await new Promise((resolve, reject) => {
-          client.once('connect', resolve);
-          client.once('error', reject);
-        });
-      }
-      await client.subscribeAsync(SHARED, { qos: 1 });
-    }
+    const a = await connectReplica('a', () => undefined, 1);
+    const b = await connectReplica('b', (payload) => got.push(payload), 1);
+    await a.subscribeAsync(SHARED, { qos: 1 });
+    await b.subscribeAsync(SHARED, { qos: 1 });
     // a killed: its session lives on for a second (Mosquitto checks expiries in whole seconds), then
     // the broker stops routing to it
     a.stream.destroy();
     await eventually(() => (a.connected ? undefined : true), 5000, 'replica a gone');
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await sleep(3000);
     const site1 = await open({ username: 'site1', password: 'site1-secret' });
     for (let n = 0; n < 20; n++) await site1.publishAsync('heatpump/site1/data', `${n}`, { qos: 1 });
     await eventually(() => (got.length >= 20 ? true : undefined), 5000, () => `20 readings on b (got ${got.length})`);
