@@ -1,11 +1,13 @@
 // Mocha's spec output, plus the run's totals written to MOCHA_TOTALS_FILE so that .ci/run can
 // add up the Node-RED 4 and Node-RED 5 runs into one "N passed, N failed" line, and the test files
-// that took longest, since CI has a time budget (30 minutes for both runs).
+// that took longest, since CI has a time budget (30 minutes for both runs). The failed tests go
+// into that file too: .ci/run repeats them last, where a CI log cut to its end still shows them.
 import fs from 'node:fs';
 import path from 'node:path';
 import Mocha from 'mocha';
 
 const SLOWEST_SHOWN = 12;
+const ERROR_LINES_KEPT = 6;
 
 class TotalsReporter extends Mocha.reporters.Spec {
   constructor(runner: Mocha.Runner, options?: Mocha.MochaOptions) {
@@ -13,9 +15,15 @@ class TotalsReporter extends Mocha.reporters.Spec {
     // A test that a root afterEach hook fails after it passed (leak-check.ts) counts as failed
     // only, here and in the summary below the spec output.
     const passed = new Set<Mocha.Runnable>();
+    const failed: { title: string; file: string; error: string }[] = [];
     runner.on(Mocha.Runner.constants.EVENT_TEST_PASS, (test: Mocha.Test) => passed.add(test));
-    runner.on(Mocha.Runner.constants.EVENT_TEST_FAIL, (test: Mocha.Runnable) => {
+    runner.on(Mocha.Runner.constants.EVENT_TEST_FAIL, (test: Mocha.Runnable, err: Error) => {
       if (passed.delete(test) && this.stats) this.stats.passes -= 1;
+      failed.push({
+        title: test.fullTitle(),
+        file: test.file ? path.relative(process.cwd(), test.file) : '',
+        error: String(err?.message ?? err).split('\n').slice(0, ERROR_LINES_KEPT).join('\n'),
+      });
     });
     const fileSeconds = new Map<string, number>();
     const started = new Map<Mocha.Suite, number>();
@@ -36,7 +44,7 @@ class TotalsReporter extends Mocha.reporters.Spec {
       const file = process.env.MOCHA_TOTALS_FILE;
       if (!file || !this.stats) return;
       const { passes, failures, pending } = this.stats;
-      fs.writeFileSync(file, JSON.stringify({ passes, failures, pending }));
+      fs.writeFileSync(file, JSON.stringify({ passes, failures, pending, failed }));
     });
   }
 }
