@@ -60,7 +60,8 @@ describe('dashboard Change log page: the effect of a change in headless Chromium
 
   before(async function () {
     ({ page } = await suite.open('/changelog'));
-    await waitFor(async () => (await page.locator('.hp-cl-table tbody tr').count()) === 4, 15_000, 'four change log rows');
+    let rows = 0;
+    await waitFor(async () => (rows = await page.locator('.hp-cl-table tbody tr').count()) === 4, 15_000, () => `four change log rows (shown: ${rows})`);
   });
 
   it('shows COP before and after the change on comparable hours, the 95 % interval and the verdict', async function () {

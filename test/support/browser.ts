@@ -218,13 +218,13 @@ export async function chartMarkLines(page: Page, chartId: string): Promise<Chart
 }
 
 /** Polls `probe` until it returns something truthy or `timeoutMs` passes. */
-export async function waitFor<T>(probe: () => Promise<T> | T, timeoutMs: number, what: string, intervalMs = 50): Promise<NonNullable<T>> {
+export async function waitFor<T>(probe: () => Promise<T> | T, timeoutMs: number, what: string | (() => string), intervalMs = 50): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {
     last = await probe();
     if (last) return last as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()} (last: ${JSON.stringify(last)})`);
     await delay(intervalMs);
   }
 }
