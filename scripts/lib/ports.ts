@@ -1,8 +1,26 @@
 // Port helpers for the local services npm start and the tests run side by side.
 import net from 'node:net';
 
-/** A TCP port that was free a moment ago on `host` (the OS picks it). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
+/** ports freePort handed out in this process: the OS may offer a closed one again at once */
+const handedOut = new Set<number>();
+const FREE_PORT_TRIES = 20;
+
+/**
+ * A TCP port that was free a moment ago on `host` (the OS picks it), never one this process got
+ * before: services started side by side each take their ports before any of them binds.
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < FREE_PORT_TRIES; attempt += 1) {
+    const port = await ephemeralPort(host);
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no port on ${host} that this process has not used yet after ${FREE_PORT_TRIES} tries`);
+}
+
+function ephemeralPort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();

@@ -57,14 +57,18 @@ export async function startClusterServices(binaries: ClusterBinaries, devices: r
       logins: { MQTT_PASSWORD: replicaPassword, MQTT_DEVICE_CREDENTIALS: deviceCredentials(deviceLogins), MQTT_REPLICA_USERS: 'nodered-a nodered-b' },
     });
     fs.mkdirSync(path.join(dataDir, 'redis'));
-    const [, redis, influxd] = await Promise.all([
+    // all settled before a failure is thrown, so that stop() ends those that did start
+    const [broker, redis, influxd] = await Promise.allSettled([
       started.mosquitto.start(),
       startRedis({ dataDir: path.join(dataDir, 'redis'), binary: binaries.redis }),
       startInfluxd({ dataDir: path.join(dataDir, 'influxdb'), port: 0, binary: binaries.influxd }),
     ]);
-    Object.assign(started, { redis, influxd });
-    await setupInfluxDb({ url: influxd.url });
-    return { mosquitto: started.mosquitto, redis, influxd, deviceLogins, replicaPassword, stop };
+    if (redis.status === 'fulfilled') started.redis = redis.value;
+    if (influxd.status === 'fulfilled') started.influxd = influxd.value;
+    for (const result of [broker, redis, influxd]) if (result.status === 'rejected') throw result.reason;
+    const running = started as Required<typeof started>;
+    await setupInfluxDb({ url: running.influxd.url });
+    return { ...running, deviceLogins, replicaPassword, stop };
   } catch (err) {
     await stop();
     throw err;
