@@ -302,6 +302,14 @@ export interface DashboardSuite {
   open(pagePath: string, context?: BrowserContext): Promise<{ page: Page; traffic: SocketTraffic }>;
 }
 
+/** Whether GET /api/devices lists every one of `devices`. */
+async function fleetLists(stack: RunningStack, devices: string[]): Promise<boolean> {
+  const response = await fetch(`${stack.baseUrl}/api/devices`);
+  if (response.status !== 200) return false;
+  const listed = new Set(((await response.json()) as { device_id: string }[]).map((device) => device.device_id));
+  return devices.every((device) => listed.has(device));
+}
+
 /**
  * The set-up every dashboard browser suite shares, as hooks of the calling `describe`: chromium and
  * influxd required (skip locally, fail on CI), `npm start`'s runtime, an MQTT client, a browser;
@@ -325,6 +333,8 @@ export function dashboardSuite(options: DashboardSuiteOptions): DashboardSuite {
     stack = await startStack({ env: options.env });
     client = await mqtt.connectAsync(stack.mqttUrl);
     for (const device of options.online ?? []) await client.publishAsync(`heatpump/${device}/status/online`, 'online', { retain: true });
+    // the device list reaches a dashboard page that is open; a page opening as it changes may miss it
+    await waitFor(() => fleetLists(started(stack, 'runtime'), options.online ?? []), 15_000, `${options.online?.join(', ')} in GET /api/devices`);
     await options.prepare?.(stack, client);
     browser = await launchBrowser();
   });
