@@ -143,6 +143,14 @@ module.exports = {
      */
     heatpumpBatchJournalSyncMs: 20,
 
+    /**
+     * Receive journal: a QoS 1 message an `mqtt in` node hands to a heat pump decoder is kept in
+     * <userDir>/heatpump-spool/received until every node on its way is done with it, and sent
+     * again from that `mqtt in` after a kill (Node-RED confirms it to the broker on receipt).
+     * HEATPUMP_RECEIVE_JOURNAL=0 turns it off.
+     */
+    heatpumpReceiveJournal: process.env.HEATPUMP_RECEIVE_JOURNAL !== '0',
+
     /** Debug sidebar: cut long messages (a 100-reading flush is large). */
     debugMaxLength: 1000,
     mqttReconnectTime: 5000,

@@ -4,6 +4,7 @@ import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import type { InfluxPoint } from '../shared/contract';
 import { errorOf } from '../shared/errors';
 import { fleetOf, type FleetLink } from '../shared/fleet-link';
+import { installReceiveJournal } from '../shared/mqtt-receive-journal';
 import { alertToPoint, metricsToPoint, readingToPoint } from '../shared/points';
 import { PacedStatus } from '../shared/paced-status';
 import { decodeMessage, optionsFromConfig } from './decode';
@@ -13,6 +14,7 @@ import type { AlertMsg, DecodeResult, FieldProblem, HeatpumpDecodeDef, MetricsMs
 const MAX_LISTED_PROBLEMS = 10;
 
 const init = (RED: NodeAPI): void => {
+  installReceiveJournal(RED);
   function HeatpumpDecode(this: Node, config: HeatpumpDecodeDef) {
     RED.nodes.createNode(this, config);
     const node = this;

@@ -8,6 +8,7 @@ import { GatewayGlue, quietMsOf, type Done, type GatewayDecoder, type Send } fro
 import { SettingTracker } from './gateway-settings';
 import { loadState, resolveStore, saveState } from './persist';
 import { clearStatus } from './status';
+import { installReceiveJournal } from './mqtt-receive-journal';
 
 /** node context key of the last setting values per device */
 const SETTINGS_KEY = 'settings';
@@ -26,6 +27,7 @@ export interface GatewayNodeDef extends NodeDef {
 
 /** Registers `type`; `decoderOf` makes the node's decoder from its configuration, or says what is wrong with it. */
 export function registerGatewayNode<Def extends GatewayNodeDef>(RED: NodeAPI, type: string, decoderOf: (config: Def) => GatewayDecoder | { problem: string }): void {
+  installReceiveJournal(RED);
   function GatewayNode(this: Node, config: Def) {
     RED.nodes.createNode(this, config);
     const node = this;
