@@ -68,6 +68,11 @@ export function journalReplayed(log: string): number {
   return [...log.matchAll(/(\d+) points a stopped run had not seen confirmed are replayed from the journal/g)].reduce((sum, match) => sum + Number(match[1]), 0);
 }
 
+/** Messages the receive journal sent again at a start (taken in from mqtt in, not handled before a kill). */
+export function receivedSentAgain(log: string): number {
+  return [...log.matchAll(/sent again (\d+) message\(s\) taken in but not handled/g)].reduce((sum, match) => sum + Number(match[1]), 0);
+}
+
 export interface KillOutcome {
   /** the report line: sent / confirmed / stored / lost */
   line: string;
