@@ -24,7 +24,6 @@ export interface ReceiveJournalFs {
   writeSync(fd: number, text: string): number;
   closeSync(fd: number): void;
   unlinkSync(file: string): void;
-  renameSync(from: string, to: string): void;
 }
 
 /** A message as the `mqtt in` node sent it, and that node's id. */

@@ -6,8 +6,8 @@
 // replica removed for good; later redis-server restarts on its data. Every reading must be stored
 // once (but those the broker held for the expired session: counted and printed; those the
 // killed replica had confirmed to the broker and not yet handled come back from its receive
-// journal when it starts again), each alert stored and sent by SMS once (through a Twilio-style gateway this test runs), and the
-// survivor must keep the fleet's presence right.
+// journal when it starts again), each alert stored and sent by SMS once (through a Twilio-style
+// gateway this test runs), and the survivor must keep the fleet's presence right.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -123,7 +123,7 @@ describe('cluster failover: two npm start replicas, mosquitto, redis-server, inf
    * reaches back before the kill): device id -> timestamps
    */
   const queuedForGone = new Map<string, Set<number>>();
-  /** a missing reading the broker had queued for b's expired session (counted apart), not a loss */
+  /** a missing reading the broker held for b's expired session (counted apart), not a loss */
   const queuedForGoneSession = (id: string, timestamp: number): boolean => queuedForGone.get(id)?.has(timestamp) === true;
   /**
    * Kills b while the devices publish, STREAM_BEFORE_KILL_MS from now; `phase` begins at the kill
