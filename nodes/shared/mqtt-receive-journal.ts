@@ -9,9 +9,10 @@
 // _msgid (Node-RED keeps _msgid through clones, and the decoders keep it on what they send) counts
 // one, each done() (onComplete) takes one off. A message not done within HOLD_MS (a node on its
 // way that never calls done) is released with a warning. The first start of the flows sends the
-// leftover of a killed run again from the same `mqtt in` node, before the broker connection
-// delivers anything new; a later start (a deploy) sends again what was on its way when the deploy
-// began to stop nodes.
+// leftover of a killed or stopped run again from the same `mqtt in` node, before the broker
+// connection delivers anything new; a later start (a deploy) sends again what a stopped node
+// dropped without calling done. A node that calls done for what it drops when it stops (the core
+// delay node does) says it is handled: the journal takes its word.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { NodeAPI, NodeMessage } from 'node-red';
@@ -105,20 +106,31 @@ export function installReceiveJournal(RED: NodeAPI): void {
     }
   };
 
-  const onComplete = (event: CompleteEventLike): void => {
-    const entry = tracked.get(event.msg._msgid);
-    // a node that a deploy stops calls done for what it drops (the delay node does): not handled
-    if (!entry || interrupted?.has(event.msg._msgid)) return;
-    entry.deliveries -= 1;
-    if (entry.deliveries > 0) return;
-    tracked.delete(event.msg._msgid);
+  const release = (key: ReceiveKey): void => {
     try {
-      journal.release(entry.key);
+      journal.release(key);
     } catch (thrown) {
       report(thrown);
     }
   };
 
+  const onComplete = (event: CompleteEventLike): void => {
+    const entry = tracked.get(event.msg._msgid);
+    if (!entry) return;
+    entry.deliveries -= 1;
+    if (entry.deliveries > 0) return;
+    tracked.delete(event.msg._msgid);
+    release(entry.key);
+  };
+
+  /** Writes the coalesced releases; at flows:stopped too, or a stop (SIGTERM) would leave the last ones to be sent again at the next start. */
+  const writeReleases = (): void => {
+    try {
+      journal.flush();
+    } catch (thrown) {
+      report(thrown);
+    }
+  };
   const sweep = setInterval(() => {
     let expired = 0;
     const oldest = Date.now() - HOLD_MS;
@@ -127,24 +139,16 @@ export function installReceiveJournal(RED: NodeAPI): void {
       if (entry.since > oldest) break;
       tracked.delete(id);
       expired += 1;
-      try {
-        journal.release(entry.key);
-      } catch (thrown) {
-        report(thrown);
-      }
+      release(entry.key);
     }
     if (expired > 0) {
       RED.log.warn(`heatpump receive journal: ${expired} message(s) from mqtt in not done within ${HOLD_MS / 1000} s (does a node on their way not call done?); a restart will not send them again`);
     }
-    try {
-      journal.flush();
-    } catch (thrown) {
-      report(thrown);
-    }
+    writeReleases();
   }, SWEEP_MS);
   sweep.unref();
 
-  /** the messages that were on their way when a deploy began to stop nodes */
+  /** the messages that were on their way when the flows began to stop */
   let interrupted: Set<string> | undefined;
   const noteInterrupted = (): void => {
     interrupted = new Set(tracked.keys());
@@ -163,9 +167,9 @@ export function installReceiveJournal(RED: NodeAPI): void {
       sendLeftover();
       return;
     }
-    // A deploy stopped the nodes these messages were going to, and a stopped node drops what it
-    // holds or what reaches it: send them again (one that a node still handled, or finished while
-    // the deploy stopped the others, is handled twice, as QoS 1 allows).
+    // A deploy stopped the nodes these messages were going to, and a stopped node drops what
+    // reaches it or what it holds: send again those not done (one that a node not stopped by a
+    // partial deploy is still handling is handled twice, as QoS 1 allows).
     const orphans: ReceivedMessage[] = [];
     let again = 0;
     for (const id of interrupted ?? []) {
@@ -174,15 +178,11 @@ export function installReceiveJournal(RED: NodeAPI): void {
       tracked.delete(id);
       if (sendAgain(entry.source, entry.msg)) again += 1;
       else orphans.push({ source: entry.source, msg: entry.msg });
-      try {
-        journal.release(entry.key);
-      } catch (thrown) {
-        report(thrown);
-      }
+      release(entry.key);
     }
     interrupted = undefined;
     setAside(orphans);
-    if (again > 0) RED.log.info(`heatpump receive journal: sent again ${again} message(s) that were on their way when the deploy stopped nodes`);
+    if (again > 0) RED.log.info(`heatpump receive journal: sent again ${again} message(s) that were on their way and not done when the deploy stopped nodes`);
   };
   /** Keeps messages whose `mqtt in` node is no longer deployed in a file beside the journal, and says so; false if it could not. */
   const setAside = (orphans: ReceivedMessage[]): boolean => {
@@ -207,6 +207,7 @@ export function installReceiveJournal(RED: NodeAPI): void {
     if (sent > 0) RED.log.info(`heatpump receive journal: sent again ${sent} message(s) taken in but not handled before the last stop`);
   };
   RED.events.on('flows:stopping', noteInterrupted);
+  RED.events.on('flows:stopped', writeReleases);
   RED.events.on('flows:started', onFlowsStarted);
 
   RED.hooks.remove(`*.${LABEL}`);
@@ -217,6 +218,7 @@ export function installReceiveJournal(RED: NodeAPI): void {
     stop: () => {
       clearInterval(sweep);
       RED.events.removeListener('flows:stopping', noteInterrupted);
+      RED.events.removeListener('flows:stopped', writeReleases);
       RED.events.removeListener('flows:started', onFlowsStarted);
       RED.hooks.remove(`*.${LABEL}`);
     },
