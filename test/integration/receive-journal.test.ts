@@ -4,7 +4,8 @@
 // journal. Node-RED is killed (SIGKILL) while they wait and started again on the same directory.
 // With the journal every reading reaches the file after the restart; without it (the control) the
 // broker has its PUBACKs and none comes back. A deploy that stops the nodes while the readings wait
-// (the delay node drops them) is the same case without a kill.
+// in a function node (which drops its timers at a stop without calling done) is the same case
+// without a kill; a graceful stop (SIGTERM) of a flow that handled every reading sends none again.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,8 +21,11 @@ const FIRST_TIMESTAMP = Date.now() - 3_600_000;
 
 const brokerConfig = (JSON.parse(fs.readFileSync(path.join(projectRoot, 'flows', '00-config.json'), 'utf8')) as Array<{ type: string }>).find((node) => node.type === 'mqtt-broker');
 
-/** mqtt in -> heatpump-decode -> (file "seen", delay -> file "stored"), the same node ids every start */
-function flowsHolding(home: string, holdSeconds: number): unknown[] {
+/** how the readings wait: a delay node, or a function node that calls done once it sent the reading on */
+type Holder = 'delay' | 'function';
+
+/** mqtt in -> heatpump-decode -> (file "seen", holder -> file "stored"), the same node ids every start */
+function flowsHolding(home: string, holdSeconds: number, holder: Holder = 'delay'): unknown[] {
   const z = 'rj_tab';
   const file = (id: string, name: string) => ({ id, type: 'file', z, name, filename: path.join(home, `${name}.ndjson`), filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'none', wires: [] });
   return [
@@ -30,7 +34,9 @@ function flowsHolding(home: string, holdSeconds: number): unknown[] {
     { id: 'rj_in', type: 'mqtt in', z, name: 'device readings', topic: 'heatpump/+/data', qos: '1', datatype: 'buffer', broker: 'hp_mqtt_broker', nl: false, rap: true, rh: 0, inputs: 0, wires: [['rj_decode']] },
     { id: 'rj_decode', type: 'heatpump-decode', z, name: '', output: 'readings', maxBytes: 262144, ranges: {}, sampleInterval: 10, wires: [['rj_seen', 'rj_hold'], [], []] },
     file('rj_seen', 'seen'),
-    { id: 'rj_hold', type: 'delay', z, name: 'a busy way', pauseType: 'delay', timeout: String(holdSeconds), timeoutUnits: 'seconds', rate: '1', nbRateUnits: '1', rateUnits: 'second', randomFirst: '1', randomLast: '5', randomUnits: 'seconds', drop: false, allowrate: false, outputs: 1, wires: [['rj_stored']] },
+    holder === 'delay'
+      ? { id: 'rj_hold', type: 'delay', z, name: 'a busy way', pauseType: 'delay', timeout: String(holdSeconds), timeoutUnits: 'seconds', rate: '1', nbRateUnits: '1', rateUnits: 'second', randomFirst: '1', randomLast: '5', randomUnits: 'seconds', drop: false, allowrate: false, outputs: 1, wires: [['rj_stored']] }
+      : { id: 'rj_hold', type: 'function', z, name: 'a busy way', func: `setTimeout(() => { node.send(msg); node.done(); }, ${holdSeconds * 1000});\nreturn null;`, outputs: 1, wires: [['rj_stored']] },
     file('rj_stored', 'stored'),
   ];
 }
@@ -60,16 +66,16 @@ describe('receive journal: readings confirmed to the broker survive a kill of No
     for (const home of homes) fs.rmSync(home, { recursive: true, force: true });
   });
 
-  async function start(home: string, journal: boolean, holdSeconds: number): Promise<RunningProduct> {
+  async function start(home: string, journal: boolean, holdSeconds: number, holder: Holder = 'delay'): Promise<RunningProduct> {
     product = await startProduct(
       { SIMULATOR: '0', LOCAL_INFLUXD: '0', HEATPUMP_RESET_FLOWS: '0', HEATPUMP_RECEIVE_JOURNAL: journal ? '1' : '0' },
-      { home, flows: flowsHolding(home, holdSeconds), ready: async (p) => p.output().includes('Started flows') },
+      { home, flows: flowsHolding(home, holdSeconds, holder), ready: async (p) => p.output().includes('Started flows') },
     );
     return product;
   }
 
   /** Publishes the readings (QoS 1, every PUBACK awaited) and waits until the flow took them in; they wait in the delay node. */
-  async function publish(running: RunningProduct, home: string): Promise<number[]> {
+  async function publishReadings(running: RunningProduct): Promise<number[]> {
     const device = mqtt.connect(running.mqttUrl, { clientId: 'rj-device', reconnectPeriod: 250, reconnectOnConnackError: true });
     device.on('error', () => {}); // refused until Node-RED has subscribed
     const sent: number[] = [];
@@ -82,6 +88,12 @@ describe('receive journal: readings confirmed to the broker survive a kill of No
     } finally {
       await device.endAsync();
     }
+    return sent;
+  }
+
+  /** Publishes the readings and waits until the flow took them in; they wait on their way to "stored". */
+  async function publish(running: RunningProduct, home: string): Promise<number[]> {
+    const sent = await publishReadings(running);
     await waitFor(() => timestampsIn(home, 'seen').length === READINGS, { timeoutMs: 15_000, what: () => `the flow took in ${READINGS} readings (seen ${timestampsIn(home, 'seen').length})` });
     // the broker (in the same process) has handled Node-RED's PUBACKs by now
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -114,19 +126,36 @@ describe('receive journal: readings confirmed to the broker survive a kill of No
   it('a deploy while readings are on their way: the stopped nodes dropped them, the journal sends them again', async function () {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'heatpump-received-'));
     homes.push(home);
-    const running = await start(home, true, 60);
+    const running = await start(home, true, 60, 'function');
     const sent = await publish(running, home);
     const from = running.output().length;
-    // a full deploy, as the editor's Deploy button does it: every node stops (the delay drops what it holds) and starts
+    // a full deploy, as the editor's Deploy button does it: every node stops (the function node drops its timers) and starts
     const res = await fetch(`${running.baseUrl}/flows`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
-      body: JSON.stringify(flowsHolding(home, 0.1)),
+      body: JSON.stringify(flowsHolding(home, 0.1, 'function')),
     });
     assert.equal(res.status, 204, `deploy: ${await res.text()}`);
     await eventually(() => (timestampsIn(home, 'stored').length >= READINGS ? true : undefined), 20_000, () => `stored after the deploy: ${timestampsIn(home, 'stored').length} of ${READINGS}`);
     assert.deepEqual([...new Set(timestampsIn(home, 'stored'))].sort((a, b) => a - b), sent);
-    assert.match(running.output().slice(from), new RegExp(`sent again ${READINGS} message\\(s\\) that were on their way when the deploy`));
+    assert.match(running.output().slice(from), new RegExp(`sent again ${READINGS} message\\(s\\) that were on their way and not done when the deploy`));
+  });
+
+  it('a stop (SIGTERM) after the flow handled every reading: the next start sends none again', async function () {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'heatpump-received-'));
+    homes.push(home);
+    const running = await start(home, true, 0.1);
+    const sent = await publishReadings(running);
+    await eventually(() => (timestampsIn(home, 'stored').length >= READINGS ? true : undefined), 15_000, () => `stored: ${timestampsIn(home, 'stored').length} of ${READINGS}`);
+    // stopped at once: the last releases are the ones a stop must write
+    assert.equal(await running.stop(), 0);
+
+    const restarted = await start(home, true, 0.1);
+    await waitFor(() => restarted.output().includes('Connected to broker'), { timeoutMs: 20_000, what: 'Node-RED connected to the broker again' });
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    assert.deepEqual(timestampsIn(home, 'stored'), sent);
+    assert.equal(timestampsIn(home, 'seen').length, READINGS);
+    assert.doesNotMatch(restarted.output(), /sent again/);
   });
 
   it('without it (the control): the broker had the PUBACKs, the readings are gone', async function () {
