@@ -144,6 +144,9 @@ describe('docker-compose.yml and docker/', function () {
       assert.equal(env.REDIS_URL, 'redis://redis:6379');
       assert.equal(env.HEATPUMP_INSTANCE_ID, name);
       assert.equal(env.HEATPUMP_SHARE_GROUP, 'heatpump-monitor');
+      // optional, from .env: the flows switch to MQTT 5 only when it is set
+      assert.equal(env.MQTT_SESSION_EXPIRY_SECONDS, '${MQTT_SESSION_EXPIRY_SECONDS:-}');
+      assert.match(fs.readFileSync(path.join(projectRoot, '.env.example'), 'utf8'), /^MQTT_SESSION_EXPIRY_SECONDS=$/m);
       // use_username_as_clientid: a login per replica is a client id and a persistent session per replica
       assert.equal(env.MQTT_CLIENT_ID, env.MQTT_USER);
       assert.ok(replicaUsers.includes(String(env.MQTT_USER)), `mosquitto creates ${env.MQTT_USER}`);
