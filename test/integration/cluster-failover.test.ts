@@ -1,8 +1,9 @@
 // Two `npm start` replicas on one shared state, as the compose cluster profile runs them: Debian's
 // mosquitto with the shipped config, redis-server, influxd and 100 devices with their own logins
-// publishing a reading a second each (QoS 1). Mid-stream one replica's Node-RED is killed
-// (SIGKILL) and started again 6 s later, as a restart policy would; then, started with an MQTT
-// session expiry (MQTT_SESSION_EXPIRY_SECONDS), it is killed again and stays away past it, as a
+// publishing a reading a second each (QoS 1). The replicas connect as a cluster does by default:
+// MQTT 5, a session that expires 120 s after a disconnect. Mid-stream one replica's Node-RED is
+// killed (SIGKILL) and started again 6 s later, as a restart policy would; then, started with a
+// short session expiry (MQTT_SESSION_EXPIRY_SECONDS), it is killed again and stays away past it, as a
 // replica removed for good; later redis-server restarts on its data. Every reading must be stored
 // once (but those the broker held for the expired session: counted and printed; those the
 // killed replica had confirmed to the broker and not yet handled come back from its receive
@@ -137,7 +138,7 @@ describe('cluster failover: two npm start replicas, mosquitto, redis-server, inf
     await killReplica(replica('b'));
     return streamFrom;
   };
-  /** Starts `npm start` as replica `name`; with `sessionExpiryS`, its MQTT session expires that long after it disconnects (MQTT 5). */
+  /** Starts `npm start` as replica `name`; with `sessionExpiryS`, its MQTT session expires that long after it disconnects, instead of the cluster's default 120 s. */
   const start = async (name: ReplicaName, sessionExpiryS?: number) => {
     const env = { DEVICE_ONLINE_TIMEOUT_SECONDS: String(ONLINE_TIMEOUT_S), SMS_ADMIN_NUMBERS: ADMINS.join(','), ...(sessionExpiryS === undefined ? {} : { MQTT_SESSION_EXPIRY_SECONDS: String(sessionExpiryS) }) };
     replicas.set(name, await startReplica(services, name, homes.get(name) as string, { flows, env }));
@@ -223,6 +224,8 @@ describe('cluster failover: two npm start replicas, mosquitto, redis-server, inf
     await eventually(() => (fleet.totalSent() >= 3 * DEVICES ? true : undefined), 20_000, 'three rounds of readings');
     await raiseAlert(ids[0] as string);
     await allStored(30_000, 'the readings of both replicas in InfluxDB');
+    // a cluster's default: MQTT 5 (Mosquitto logs the protocol as p5), so that sessions can expire
+    for (const name of ['a', 'b']) assert.match(services.mosquitto.output(), new RegExp(`New client connected from \\S+ as nodered-${name} \\(p5,`), `nodered-${name} connected with MQTT 5`);
   });
 
   it('replica b killed (SIGKILL) mid-stream and started 6 s later: the survivor shows the fleet online; the readings queued for b arrive', async function () {
