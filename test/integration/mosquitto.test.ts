@@ -102,19 +102,19 @@ describe('Mosquitto with the shipped config (docker/mosquitto)', function () {
   });
 
   /**
-   * A replica's connection as the shipped flow makes it with REDIS_URL set: a persistent session,
-   * MQTT 3.1.1; with MQTT_SESSION_EXPIRY_SECONDS (`sessionExpiryS`) MQTT 5, the session expiring
-   * that long after a disconnect. `onPayload` is attached before the connection is up: a returning
+   * A replica's connection as the shipped flow makes it with REDIS_URL set: MQTT 5, a persistent
+   * session expiring MQTT_SESSION_EXPIRY_SECONDS (`sessionExpiryS`, 120 by default) after a disconnect. `onPayload` is attached before the connection is up: a returning
    * session's queue comes right after CONNACK.
    */
-  const connectReplica = async (name: 'a' | 'b', onPayload: (payload: string) => void, sessionExpiryS?: number): Promise<MqttClient> => {
+  const connectReplica = async (name: 'a' | 'b', onPayload: (payload: string) => void, sessionExpiryS = 120): Promise<MqttClient> => {
     const client = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
       username: `nodered-${name}`,
       password: 'nodered-secret',
       clientId: `heatpump-monitor-${name}`,
       clean: false,
       reconnectPeriod: 0,
-      ...(sessionExpiryS === undefined ? { protocolVersion: 4 } : { protocolVersion: 5, properties: { sessionExpiryInterval: sessionExpiryS } }),
+      protocolVersion: 5,
+      properties: { sessionExpiryInterval: sessionExpiryS },
     });
     clients.push(client);
     client.on('message', (_topic, payload) => onPayload(payload.toString()));
