@@ -184,9 +184,8 @@ export class ReceiveJournal {
   flush(): void {
     const open = this.segments[this.segments.length - 1];
     if (open?.fd !== undefined && this.now() - open.openedAt >= this.limits.segmentMs) this.close(open);
-    const releases = this.takeReleases();
-    const current = this.segments[this.segments.length - 1];
-    if (releases !== '' && current?.fd !== undefined) this.fs.writeSync(current.fd, releases);
+    // with every segment closed the records go into a new one: later than their messages' segments
+    if (this.pendingReleases.length > 0) this.fs.writeSync(this.openSegment().fd as number, this.takeReleases());
     this.deleteReleased();
   }
 
@@ -233,6 +232,8 @@ export class ReceiveJournal {
       if (!oldest || oldest.fd !== undefined || oldest.outstanding.size > 0) return;
       this.fs.unlinkSync(oldest.file);
       this.segments.shift();
+      // its release records are moot now
+      this.pendingReleases = this.pendingReleases.filter(([segment]) => segment !== oldest.number);
     }
   }
 }

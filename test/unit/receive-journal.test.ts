@@ -66,6 +66,19 @@ describe('receive journal (messages confirmed to the broker, not yet handled)', 
       again: [],
       files: 0,
     },
+    {
+      name: 'a release after its segment closed idle is written (to a new segment) by flush()',
+      run: (j, append, release) => {
+        append(1);
+        append(2);
+        clock += 1000;
+        j.flush();
+        release(1);
+        j.flush();
+      },
+      again: [2],
+      files: 2,
+    },
     { name: 'a release of a key twice is harmless', run: (j, append, release) => (append(1), release(1), release(1), j.flush()), again: [], files: 1 },
   ];
   for (const { name, run, again, files: fileCount } of cases) {
