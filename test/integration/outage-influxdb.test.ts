@@ -107,11 +107,20 @@ describe('InfluxDB outages (real influxd, npm start)', function () {
     const text = await metrics();
     const written = Number(/^heatpump_points_written_total (\d+)$/m.exec(text)?.[1]);
     const lost = Number(/^heatpump_points_lost_total (\d+)$/m.exec(text)?.[1]);
-    console.log(`      ${RATE} readings/s from ${DEVICES} devices, influxd stopped ${outageS.toFixed(0)} s with a Node-RED restart in it: sent ${sent}, stored ${total}, lost ${sent - total}, duplicates ${written - total} (points written ${written} - rows stored; points_lost ${lost})`);
+    const decoded = Number(/^heatpump_readings_total (\d+)$/m.exec(text)?.[1]);
+    const sentAgain = Number(/receive journal: sent again (\d+) message/.exec(product.output())?.[1] ?? 0);
+    console.log(
+      `      ${RATE} readings/s from ${DEVICES} devices, influxd stopped ${outageS.toFixed(0)} s with a Node-RED restart in it: sent ${sent}, stored ${total}, lost ${sent - total}, ` +
+        `written twice ${written - total} (points written ${written} - rows stored; points_lost ${lost}); decoded ${decoded}, of them sent again by the receive journal ${sentAgain}`,
+    );
     for (const [device, count] of feeder.sent) assert.equal(stored.get(device), count, `${device}: every reading once`);
     assert.equal(total, sent);
     assert.equal(lost, 0);
-    assert.equal(written, sent, 'every point counted written once');
+    // A point is written twice only for a reading that reached the pipeline twice: QoS 1 delivers at
+    // least once, and the receive journal sends again what was on its way when the flows stopped
+    // (its other legs, WebSocket and dashboard, not done yet). The spool and its replay add none.
+    assert.ok(written >= sent, `every reading written: ${written} points written for ${sent} readings`);
+    assert.ok(written - sent <= decoded - sent, `points written twice (${written - sent}) only for readings decoded twice (${decoded - sent})`);
   });
 
   it(`frozen influxd (SIGSTOP ${FROZEN_MS / 1000} s): /api/health is not healthy within seconds and while frozen, nothing is lost after SIGCONT`, async () => {
