@@ -150,6 +150,8 @@ export class FleetState {
   private range: [number, number] | null = null;
   /** bumped on every change; savers compare it to know whether there is anything to write */
   revision = 0;
+  /** devices changed since the last takeUnsaved(); kept only once someone asks (a save of changed devices only) */
+  private unsaved: Set<string> | undefined;
 
   constructor(
     started: number,
@@ -361,9 +363,27 @@ export class FleetState {
   // ---- persistence ---------------------------------------------------------------------------
 
   toJSON(): PersistedFleet {
+    return { version: STATE_VERSION, devices: [...this.devices.values()], ...this.totals() };
+  }
+
+  /** What toJSON() holds beside the devices. */
+  totals(): Omit<PersistedFleet, 'version' | 'devices'> {
     const dropped: PersistedFleet['dropped'] = { ...this.writeDrops };
     if (this.unattributed > 0) dropped[UNATTRIBUTED] = this.unattributed;
-    return { version: STATE_VERSION, devices: [...this.devices.values()], counters: { ...this.counters }, rejections: [...this.rejectionRing], readings_range: this.range, dropped };
+    return { counters: { ...this.counters }, rejections: [...this.rejectionRing], readings_range: this.range, dropped };
+  }
+
+  /** The devices changed since the last call (their records) and those gone since (their ids); at the first call every device. */
+  takeUnsaved(): { devices: DeviceRecord[]; removed: string[] } {
+    const devices: DeviceRecord[] = [];
+    const removed: string[] = [];
+    for (const id of this.unsaved ?? this.devices.keys()) {
+      const device = this.devices.get(id);
+      if (device) devices.push(device);
+      else removed.push(id);
+    }
+    this.unsaved = new Set();
+    return { devices, removed };
   }
 
   /** Takes over a persisted state; returns how many device entries had to be skipped. */
@@ -385,6 +405,7 @@ export class FleetState {
       this.countAlerts(device);
       this.summaryCounts.total += 1;
       this.changed.add(device.device_id);
+      this.unsaved?.add(device.device_id);
     }
     this.takeTotals(raw);
     Object.assign(this.flags, { counters: true, rejections: true, alerts: true, health: true });
@@ -478,6 +499,7 @@ export class FleetState {
 
   private touch(deviceId: string): void {
     this.changed.add(deviceId);
+    this.unsaved?.add(deviceId);
     this.revision += 1;
   }
 

@@ -1,21 +1,24 @@
 // Config node that owns the fleet's live state (fleet-state.ts): working nodes report into it,
 // the API, dashboard views, /metrics and SMS STATUS read from it. It persists the state in the
-// context store chosen on it, restores it on start, hands consumers the changes once per
-// interval, and follows the health of the MQTT broker and InfluxDB config nodes it names.
+// context store chosen on it or in its own files (store.ts), restores it on start, hands consumers
+// the changes once per interval, and follows the health of the MQTT broker and InfluxDB config
+// nodes it names.
 import http from 'node:http';
 import https from 'node:https';
+import path from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
 import { metricsReadingProblem, type AlertEvent, type MetricsReading, type PresenceEvent, type Reading } from '../shared/contract';
 import { isValidDeviceId } from '../shared/device-id';
 import { errorOf } from '../shared/errors';
 import type { FleetLink } from '../shared/fleet-link';
-import { resolveStore } from '../shared/persist';
+import { resolveStore, type ResolvedStore } from '../shared/persist';
 import { nodeClusterSettings } from '../shared/cluster';
 import { borrowRedis, closeRedis, follow, openRedis } from '../shared/redis-connection';
 import { FleetState, type FleetChanges, type Rejection, type WriteDropReason } from './fleet-state';
 import { influxPingUrl } from './influx-target';
 import { RedisFleet, type FleetOp } from './redis-fleet';
-import { contextFleetStore, type FleetStore } from './store';
+import { durableFs, FleetFiles } from './fleet-files';
+import { contextFleetStore, fileFleetStore, type FleetStore } from './store';
 import type { HeatpumpFleetDef, InfluxConfigLike } from './types';
 
 const TYPE = 'heatpump-fleet';
@@ -385,7 +388,7 @@ class FleetOwner implements FleetLink {
     if (this.pending || this.saving || this.state.revision === this.savedRevision) return this.saving ?? Promise.resolve();
     const revision = this.state.revision;
     this.saving = this.store
-      .save(this.state.toJSON())
+      .save(this.state)
       .then(() => {
         this.savedRevision = revision;
       })
@@ -485,6 +488,14 @@ function sharedFleet(node: Node, t: Translate): SharedFleet | undefined {
 const init = (RED: NodeAPI): void => {
   const t: Translate = (key, params) => RED._(`${TYPE}.${key}`, params);
 
+  /** The fleet's own files under the user directory (Save: changed devices), else the context store; without a user directory (tests) the context store. */
+  function fleetStore(node: Node, config: HeatpumpFleetDef, store: ResolvedStore): FleetStore {
+    const userDir = (RED.settings as { userDir?: unknown }).userDir;
+    if (config.persist !== 'files' || typeof userDir !== 'string' || userDir === '') return contextFleetStore(node.context(), store);
+    const dir = path.join(userDir, 'heatpump-state', `fleet-${node.id.replace(/[^A-Za-z0-9_.-]/g, '_')}`);
+    return fileFleetStore(new FleetFiles(durableFs, dir), node.context(), store, (count) => node.warn(t('errors.unreadable-changes', { count, dir })));
+  }
+
   function HeatpumpFleet(this: Node & { fleet?: FleetLink }, config: HeatpumpFleetDef): void {
     RED.nodes.createNode(this, config);
     const storeName = (config.store ?? '').trim();
@@ -500,9 +511,18 @@ const init = (RED: NodeAPI): void => {
         return broker ? broker.connected === true : null;
       },
     };
-    const owner = new FleetOwner(this, t, contextFleetStore(this.context(), store), connections, sharedFleet(this, t));
+    const saved = fleetStore(this, config, store);
+    const owner = new FleetOwner(this, t, saved, connections, sharedFleet(this, t));
     this.fleet = owner;
-    this.on('close', (_removed: boolean, done: () => void) => owner.close(done));
+    this.on('close', (removed: boolean, done: () => void) =>
+      owner.close(() => {
+        if (!removed) return done();
+        saved
+          .forget()
+          .catch((thrown: unknown) => this.warn(t('errors.save-failed', { message: errorOf(thrown).message })))
+          .finally(done);
+      }),
+    );
     owner.start(storeName);
   }
 

@@ -160,6 +160,53 @@ describe('heatpump-fleet node', function () {
       assert.deepEqual(logged(WARN), [], 'a clean restore warns about nothing');
     });
 
+    it('Save "changed devices, in files": takes over the state the context store kept, keeps the fleet over restarts in <userDir>/heatpump-state, and deleting the node deletes its files', async function () {
+      const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'heatpump-fleet-userdir-'));
+      dir = userDir;
+      const storeDir = path.join(userDir, 'context-store');
+      helper.settings({ userDir, contextStorage: { default: { module: 'memory' }, file: { module: 'localfilesystem', config: { dir: storeDir } } } });
+      const fleetDir = path.join(userDir, 'heatpump-state', 'fleet-fleet');
+      const node = (persist: string) => [{ id: 'fleet', type: 'heatpump-fleet', name: '', store: 'file', persist }];
+      /** stops the flow (the fleet saves on close) and closes the context stores, as a Node-RED stop does */
+      const restart = async (): Promise<void> => {
+        await internals._redNodes.stopFlows();
+        await internals._context.close();
+        internals._context.init(internals._settings);
+        await helper.unload();
+      };
+      const contextFiles = (): string =>
+        fs.existsSync(storeDir) ? fs.readdirSync(storeDir, { recursive: true, encoding: 'utf8' }).map((f) => path.join(storeDir, f)).filter((f) => fs.statSync(f).isFile()).map((f) => fs.readFileSync(f, 'utf8')).join('\n') : '';
+
+      // an earlier run kept the fleet in the context store
+      await helper.load([loadContextStores, fleetModule], node('context'));
+      await new Deliveries(fleetLink()).nth(0);
+      const t = Date.now();
+      fleetLink().reading(reading('hp1', t - 60_000), []);
+      await restart();
+      assert.match(contextFiles(), /hp1/);
+      assert.equal(fs.existsSync(fleetDir), false, 'no files in the context mode');
+
+      await helper.load([loadContextStores, fleetModule], node('files'));
+      await new Deliveries(fleetLink()).nth(0);
+      assert.deepEqual([...fleetLink().state.all()].map((d) => d.device_id), ['hp1'], 'taken over from the context store');
+      fleetLink().alert(alert('hp2', 'voltage_high', 'raised', 'critical', t));
+      fleetLink().written(7);
+      const saved = structuredClone(fleetLink().state.toJSON());
+      await restart();
+      // the first save after a start writes a snapshot (later ones append the changed devices)
+      assert.deepEqual(fs.readdirSync(fleetDir), ['snapshot-000000000001.json']);
+      assert.doesNotMatch(contextFiles(), /hp1/, 'removed from the context store once in the files');
+
+      await helper.load([loadContextStores, fleetModule], node('files'));
+      await new Deliveries(fleetLink()).nth(0);
+      assert.deepEqual(fleetLink().state.toJSON(), saved);
+      assert.deepEqual(logged(WARN), []);
+
+      // a deploy that deletes the node closes it with removed = true: its files go with it
+      await (nodeById('fleet') as unknown as { close(removed: boolean): Promise<void> }).close(true);
+      assert.equal(fs.existsSync(fleetDir), false, 'the fleet files deleted');
+    });
+
     it('falls back to memory when the named store is not configured, says so, and still works', async function () {
       helper.settings({ contextStorage: { default: { module: 'memory' } } });
       await helper.load([loadContextStores, fleetModule], [{ id: 'fleet', type: 'heatpump-fleet', name: '', store: 'file' }]);

@@ -573,6 +573,38 @@ describe('heatpump-fleet FleetState', () => {
     }
   });
 
+  describe('takeUnsaved() (what a save of changed devices writes)', () => {
+    const cases: Array<[string, (state: FleetState) => void, { devices: string[]; removed: string[] }]> = [
+      ['nothing changed since the last call', () => undefined, { devices: [], removed: [] }],
+      ['a reading, an alert and a presence change, each device once', (state) => {
+        state.reading(reading('b', T0 + S), [], T0 + S);
+        state.alert(alert('c', 'voltage_high', 'raised', 'critical', T0 + S));
+        state.presence(presence('b', true, T0 + S, T0 + S));
+      }, { devices: ['b', 'c'], removed: [] }],
+      ['a device forgotten (msg.reset)', (state) => state.reset('a'), { devices: [], removed: ['a'] }],
+      ['the whole fleet reset', (state) => state.reset(), { devices: [], removed: ['a', 'b'] }],
+      ['counters only (a write): no device', (state) => state.written(10), { devices: [], removed: [] }],
+      ['a device forgotten and back: its new record', (state) => {
+        state.reset('a');
+        state.seen('a', T0 + S);
+      }, { devices: ['a'], removed: [] }],
+    ];
+    for (const [title, change, expected] of cases) {
+      it(title, () => {
+        const state = new FleetState(T0, true);
+        state.reading(reading('a', T0), [], T0);
+        // the first call gives every device: nothing was saved before it
+        assert.deepEqual(state.takeUnsaved().devices.map((device) => device.device_id), ['a']);
+        state.reading(reading('b', T0), [], T0);
+        state.takeUnsaved();
+        change(state);
+        const taken = state.takeUnsaved();
+        assert.deepEqual({ devices: taken.devices.map((device) => device.device_id), removed: taken.removed }, expected);
+        assert.deepEqual(state.takeUnsaved(), { devices: [], removed: [] }, 'taken once');
+      });
+    }
+  });
+
   describe('toJSON() / restore()', () => {
     function busyState(): FleetState {
       const state = new FleetState(T0, false);
