@@ -99,6 +99,17 @@ describe('heatpump-fleet FleetFiles', () => {
     assert.deepEqual(restored((await new FleetFiles(fs.promises, dir).load()).state), fleet.toJSON());
   });
 
+  /** A fleet saved twice into `dir`: a snapshot with device a, then a log line with device b. */
+  async function savedTwice(): Promise<{ fleet: FleetState; saver: FleetFiles }> {
+    const fleet = new FleetState(T0, true);
+    fleet.reading(reading('a', T0), [], T0);
+    const saver = new FleetFiles(fs.promises, dir);
+    await saver.save(fleet);
+    fleet.reading(reading('b', T0 + S), [], T0 + S);
+    await saver.save(fleet);
+    return { fleet, saver };
+  }
+
   const kills: Array<[string, (dir: string) => void, number]> = [
     ['a log line cut off by a kill is left out; the lines before it count', (d) => fs.appendFileSync(path.join(d, 'changes-000000000001.ndjson'), '{"devices":[{"device_id":"x"'), 1],
     ['a line that is not a change (damage) is left out; the lines after it count', (d) => {
@@ -110,12 +121,7 @@ describe('heatpump-fleet FleetFiles', () => {
   ];
   for (const [title, kill, unreadable] of kills) {
     it(title, async () => {
-      const fleet = new FleetState(T0, true);
-      fleet.reading(reading('a', T0), [], T0);
-      const saver = new FleetFiles(fs.promises, dir);
-      await saver.save(fleet);
-      fleet.reading(reading('b', T0 + S), [], T0 + S);
-      await saver.save(fleet);
+      const { fleet, saver } = await savedTwice();
       fleet.presence({ event: 'device_online', device_id: 'a', last_seen: T0 + 2 * S, reason: 'data', timestamp: T0 + 2 * S });
       await saver.save(fleet);
       kill(dir);
@@ -126,12 +132,7 @@ describe('heatpump-fleet FleetFiles', () => {
   }
 
   it('killed after a new snapshot was renamed, before the older files went: the new snapshot alone is read, and the next snapshot deletes the rest', async () => {
-    const fleet = new FleetState(T0, true);
-    fleet.reading(reading('a', T0), [], T0);
-    const saver = new FleetFiles(fs.promises, dir);
-    await saver.save(fleet);
-    fleet.reading(reading('a', T0 + S), [], T0 + S);
-    await saver.save(fleet);
+    const { fleet } = await savedTwice();
     // generation 2 holds the newest state; generation 1's snapshot and log are still there
     const newest = fleet.toJSON();
     fs.writeFileSync(path.join(dir, 'snapshot-000000000002.json'), JSON.stringify(newest));
