@@ -519,7 +519,7 @@ const init = (RED: NodeAPI): void => {
         if (!removed) return done();
         saved
           .forget()
-          .catch((thrown: unknown) => this.warn(t('errors.save-failed', { message: errorOf(thrown).message })))
+          .catch((thrown: unknown) => this.warn(t('errors.forget-failed', { message: errorOf(thrown).message })))
           .finally(done);
       }),
     );
