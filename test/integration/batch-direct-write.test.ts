@@ -10,16 +10,14 @@ import path from 'node:path';
 import type { NodeMessage } from 'node-red';
 import type { AlertEvent, MetricsReading, Reading } from '../../nodes/shared/contract';
 import { influxQuery, rowsOf, setupInfluxDb, type InfluxConnection, type Login } from '../../scripts/lib/influx-setup';
-import { catchModule, helper, nodeById as get, withCatalog, type NodeInit } from '../support/flow-helper';
-import { nodeModule, nodeRedPath } from '../support/node-red';
+import { catchModule, completeModule, helper, nodeById as get, withCatalog, type NodeInit } from '../support/flow-helper';
+import { nodeModule } from '../support/node-red';
 import { eventually } from '../support/runtime';
 import { influxdFlowSuite } from '../support/influxd-flow-suite';
 
 const batch = withCatalog(nodeModule('heatpump-batch') as NodeInit, 'heatpump-batch');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const influxModule = require('node-red-contrib-influxdb/influxdb.js') as NodeInit;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const completeModule = require(require.resolve('@node-red/nodes/core/common/24-complete.js', { paths: [nodeRedPath] })) as NodeInit;
 
 const admin: Login = { username: 'admin', password: 'admin-pw' };
 const writer: Login = { username: 'hp-writer', password: 'w "secret", with = signs' };

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import type { MetricsReading } from '../../nodes/shared/contract';
 import { influxQuery, rowsOf, setupInfluxDb } from '../../scripts/lib/influx-setup';
-import { catchModule, helper, nodeById as get, withCatalog, type NodeInit } from '../support/flow-helper';
-import { nodeModule, nodeRedPath } from '../support/node-red';
+import { catchModule, completeModule, helper, nodeById as get, withCatalog, type NodeInit } from '../support/flow-helper';
+import { nodeModule } from '../support/node-red';
 import { eventually } from '../support/runtime';
 import { influxdFlowSuite } from '../support/influxd-flow-suite';
 
@@ -14,8 +14,6 @@ const performance = withCatalog(nodeModule('heatpump-performance') as NodeInit, 
 const batch = withCatalog(nodeModule('heatpump-batch') as NodeInit, 'heatpump-batch');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const influxModule = require('node-red-contrib-influxdb/influxdb.js') as NodeInit;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const completeModule = require(require.resolve('@node-red/nodes/core/common/24-complete.js', { paths: [nodeRedPath] })) as NodeInit;
 
 const DB = 'performance';
 const MIN = 60_000;

@@ -35,6 +35,9 @@ export const helper: Helper = require('node-red-node-test-helper');
 /** The core catch node of the Node-RED under test: proves errors reach Catch nodes via done(err). */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const catchModule = require(require.resolve('@node-red/nodes/core/common/25-catch.js', { paths: [nodeRedPath] })) as NodeInit;
+/** The core complete node: fires when a node it watches calls done for a message. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const completeModule = require(require.resolve('@node-red/nodes/core/common/24-complete.js', { paths: [nodeRedPath] })) as NodeInit;
 
 type Translate = (key: string, params?: Record<string, unknown>) => string;
 
