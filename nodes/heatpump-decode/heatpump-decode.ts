@@ -1,14 +1,27 @@
 // Node-RED glue of heatpump-decode: config -> options, decode (pure, decode.ts), send, report
 // (done(err) for rejections, counters on the status, and the fleet's state owner when linked).
+// The gathered output sends the readings of every message that arrived in one turn of the event
+// loop as one message at its end (setImmediate): `mqtt in` hands over each message of a socket read
+// in its own turn of the microtask queue, so a burst of single-reading messages crosses the rest
+// of the flow (and Node-RED's routing and cloning) once, not once per reading. Each gathered
+// message is done once the gathered one is sent; the receive journal releases them together.
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import type { InfluxPoint } from '../shared/contract';
 import { errorOf } from '../shared/errors';
 import { fleetOf, type FleetLink } from '../shared/fleet-link';
-import { installReceiveJournal } from '../shared/mqtt-receive-journal';
+import { foldReceived, installReceiveJournal } from '../shared/mqtt-receive-journal';
 import { alertToPoint, metricsToPoint, readingToPoint } from '../shared/points';
 import { PacedStatus } from '../shared/paced-status';
 import { decodeMessage, optionsFromConfig } from './decode';
 import type { AlertMsg, DecodeResult, FieldProblem, HeatpumpDecodeDef, MetricsMsg, OutputMode, PointsMsg, PresenceMsg, Problem, ReadingMsg, ReadingsMsg, Warning } from './types';
+
+/** An input message of the gathered output, waiting for the end of this turn of the event loop. */
+interface Gathered {
+  msg: NodeMessage & { _msgid?: string };
+  result: DecodeResult;
+  send: (msg: Array<NodeMessage | NodeMessage[] | null>) => void;
+  done: () => void;
+}
 
 /** At most this many problems are spelled out in the one done(err) text of a message. */
 const MAX_LISTED_PROBLEMS = 10;
@@ -18,7 +31,7 @@ const init = (RED: NodeAPI): void => {
   function HeatpumpDecode(this: Node, config: HeatpumpDecodeDef) {
     RED.nodes.createNode(this, config);
     const node = this;
-    const mode: OutputMode = config.output === 'points' || config.output === 'readings' ? config.output : 'reading';
+    const mode: OutputMode = config.output === 'points' || config.output === 'readings' || config.output === 'gathered' ? config.output : 'reading';
     const { options, problems: configProblems } = optionsFromConfig(config);
     if (configProblems.length > 0) {
       // Unusable settings fall back to the defaults; say so once instead of failing every message.
@@ -75,11 +88,49 @@ const init = (RED: NodeAPI): void => {
       });
     };
 
+    /** gathered output: the messages of this turn of the event loop, sent as one at its end */
+    let gathered: Gathered[] = [];
+    let gatherFlush: NodeJS.Immediate | undefined;
+    const sendGathered = (): void => {
+      gatherFlush = undefined;
+      const items = gathered;
+      gathered = [];
+      const first = items[0];
+      if (first === undefined) return;
+      const out: ReadingsMsg = { payload: [], invalid: [], invalidReasons: [] };
+      const devices = new Set<string>();
+      for (const { result } of items) {
+        appendReadings(out, result);
+        for (const device of devicesOf(result)) devices.add(device);
+      }
+      // the journaled messages among them are released with the one whose _msgid it carries
+      out._msgid = foldReceived(items.flatMap((item) => (item.msg._msgid === undefined ? [] : [item.msg._msgid]))) ?? first.msg._msgid;
+      if (devices.size === 1) out.topic = devices.values().next().value;
+      first.send([out, null, [...devices].map(presenceMsg)]);
+      for (const item of items) item.done();
+    };
+
     node.on('input', (msg, send, done) => {
       try {
         const now = Date.now();
         const result = decodeMessage(msg.payload, msg.topic, options, now);
-        const sent = mode === 'points' ? sendPoints(msg, result, send) : mode === 'readings' ? sendReadingArray(msg, result, send) : sendItems(msg, result, send);
+        const gather = mode === 'gathered' && result.problems.length === 0 && result.alerts.length === 0 && result.readings.length + result.metrics.length > 0;
+        // a message that is not gathered goes out after those before it
+        if (mode === 'gathered' && !gather && gatherFlush !== undefined) {
+          clearImmediate(gatherFlush);
+          sendGathered();
+        }
+        if (gather) {
+          gathered.push({ msg, result, send, done });
+          gatherFlush ??= setImmediate(sendGathered);
+        }
+        const sent = gather
+          ? result.readings.length + result.metrics.length
+          : mode === 'points'
+            ? sendPoints(msg, result, send)
+            : mode === 'reading'
+              ? sendItems(msg, result, send)
+              : sendReadingArray(msg, result, send);
         accepted += sent;
         rejected += result.problems.length;
         for (const { fieldProblems } of result.readings) leftOut += fieldProblems.length;
@@ -94,7 +145,7 @@ const init = (RED: NodeAPI): void => {
         for (const warning of result.warnings) node.warn(describeProblem(warning, 'warnings'));
         if (result.problems.length === 0) {
           status.show('ok', statusText);
-          done();
+          if (!gather) done();
           return;
         }
         // An array gets one warning per rejected element, and one done(err) per input message.
@@ -113,6 +164,9 @@ const init = (RED: NodeAPI): void => {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      // dropped, not done: the receive journal sends the journaled ones again
+      if (gatherFlush !== undefined) clearImmediate(gatherFlush);
+      gathered = [];
       status.cancel();
       node.status({});
       done();
@@ -149,19 +203,7 @@ const init = (RED: NodeAPI): void => {
    * reading mode.
    */
   function sendReadingArray(msg: NodeMessage, result: DecodeResult, send: (msg: Array<NodeMessage | NodeMessage[] | null>) => void): number {
-    const payload: ReadingsMsg['payload'] = [];
-    const invalid: string[][] = [];
-    const invalidReasons: ReadingsMsg['invalidReasons'] = [];
-    for (const decoded of result.readings) {
-      payload.push(decoded.reading);
-      invalid.push(decoded.invalid);
-      invalidReasons.push(decoded.invalidReasons ?? null);
-    }
-    for (const { reading } of result.metrics) {
-      payload.push(reading);
-      invalid.push([]);
-      invalidReasons.push(null);
-    }
+    const { payload, invalid, invalidReasons } = appendReadings({ payload: [], invalid: [], invalidReasons: [] }, result);
     const topic = result.topicDevice ?? result.readings[0]?.reading.device_id ?? result.metrics[0]?.reading.device_id;
     const readings: ReadingsMsg | null = payload.length === 0 ? null : { ...msg, payload, invalid, invalidReasons };
     delete readings?.timestampReplaced;
@@ -171,13 +213,35 @@ const init = (RED: NodeAPI): void => {
     return payload.length + alerts.length;
   }
 
-  /** Output 3: one small message per device heard from in this input (in every mode). */
-  function presenceMsgs(result: DecodeResult): PresenceMsg[] {
+  /** Adds a result's readings and metrics readings to the array of a readings message. */
+  function appendReadings(into: Pick<ReadingsMsg, 'payload' | 'invalid' | 'invalidReasons'>, result: DecodeResult): Pick<ReadingsMsg, 'payload' | 'invalid' | 'invalidReasons'> {
+    for (const decoded of result.readings) {
+      into.payload.push(decoded.reading);
+      into.invalid.push(decoded.invalid);
+      into.invalidReasons.push(decoded.invalidReasons ?? null);
+    }
+    for (const { reading } of result.metrics) {
+      into.payload.push(reading);
+      into.invalid.push([]);
+      into.invalidReasons.push(null);
+    }
+    return into;
+  }
+
+  /** The devices heard from in a result. */
+  function devicesOf(result: DecodeResult): Set<string> {
     const devices = new Set<string>();
     for (const { reading } of result.readings) devices.add(reading.device_id);
     for (const { reading } of result.metrics) devices.add(reading.device_id);
     for (const { alert } of result.alerts) devices.add(alert.device_id);
-    return [...devices].map((device) => ({ topic: device, payload: { device_id: device } }));
+    return devices;
+  }
+
+  const presenceMsg = (device: string): PresenceMsg => ({ topic: device, payload: { device_id: device } });
+
+  /** Output 3: one small message per device heard from in this input (in every mode). */
+  function presenceMsgs(result: DecodeResult): PresenceMsg[] {
+    return [...devicesOf(result)].map(presenceMsg);
   }
 
   /** One message per device alert (output 2 of the reading modes). */

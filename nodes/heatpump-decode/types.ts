@@ -2,8 +2,12 @@
 import type { NodeDef, NodeMessage } from 'node-red';
 import type { AlertEvent, InfluxPoint, MetricsReading, Reading, SensorField } from '../shared/contract';
 
-/** reading: one message per reading; readings: one message per input message, its readings as an array; points: InfluxDB points */
-export type OutputMode = 'reading' | 'readings' | 'points';
+/**
+ * reading: one message per reading; readings: one message per input message, its readings as an
+ * array; gathered: one message for the input messages that arrive together (one turn of the event
+ * loop), their readings as an array; points: InfluxDB points
+ */
+export type OutputMode = 'reading' | 'readings' | 'gathered' | 'points';
 
 export interface Range {
   min: number;

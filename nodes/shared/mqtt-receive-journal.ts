@@ -8,7 +8,9 @@
 // is released when every message derived from it is done: each delivery of a message with its
 // _msgid (Node-RED keeps _msgid through clones, and the decoders keep it on what they send) counts
 // one, each done() (onComplete) takes one off. A message not done within HOLD_MS (a node on its
-// way that never calls done) is released with a warning. The first start of the flows sends the
+// way that never calls done) is released with a warning. A decoder that gathers several messages
+// into one (heatpump-decode's gathered output) folds them first (foldReceived): the others are then
+// released with the one that carries them, and sent again with it. The first start of the flows sends the
 // leftover of a killed or stopped run again from the same `mqtt in` node, before the broker
 // connection delivers anything new; a later start (a deploy) sends again what a stopped node
 // dropped without calling done. A node that calls done for what it drops when it stops (the core
@@ -37,6 +39,8 @@ interface Tracked {
   /** deliveries of the message and of messages derived from it that are not done yet */
   deliveries: number;
   since: number;
+  /** messages folded into this one: released and sent again with it */
+  riders: Tracked[];
 }
 
 /** the runtime sets _msgid before the hooks run */
@@ -53,7 +57,17 @@ interface CompleteEventLike {
 }
 
 /** the journal of this process: one per Node-RED user directory */
-let active: { dir: string; stop: () => void } | undefined;
+let active: { dir: string; stop: () => void; fold: (ids: readonly string[]) => string | undefined } | undefined;
+
+/**
+ * Folds the journaled messages among `ids` (the _msgid of messages a node gathers into one, not
+ * done yet) into the first of them: the others are released once every delivery of that one is
+ * done, and sent again with it. Returns the _msgid the gathered message must carry (the first
+ * journaled one), or undefined when none is journaled.
+ */
+export function foldReceived(ids: readonly string[]): string | undefined {
+  return active?.fold(ids);
+}
 
 /** Installs the journal's hooks once per runtime (every decoder module asks). */
 export function installReceiveJournal(RED: NodeAPI): void {
@@ -100,18 +114,39 @@ export function installReceiveJournal(RED: NodeAPI): void {
       failing = false;
       // sent again, it gets a new _msgid: the deliveries of this one may still be under way
       const { _msgid: id, ...msg } = first.msg;
-      tracked.set(id, { key, source: first.source.id, msg: msg as NodeMessage, deliveries: events.length, since: Date.now() });
+      tracked.set(id, { key, source: first.source.id, msg: msg as NodeMessage, deliveries: events.length, since: Date.now(), riders: [] });
     } catch (thrown) {
       report(thrown);
     }
   };
 
-  const release = (key: ReceiveKey): void => {
+  /** Releases a message and those folded into it. */
+  const release = (entry: Tracked): void => {
     try {
-      journal.release(key);
+      journal.release(entry.key);
+      for (const rider of entry.riders) journal.release(rider.key);
     } catch (thrown) {
       report(thrown);
     }
+  };
+
+  const fold = (ids: readonly string[]): string | undefined => {
+    let carrier: Tracked | undefined;
+    let carrierId: string | undefined;
+    for (const id of ids) {
+      const entry = tracked.get(id);
+      if (!entry || entry === carrier) continue;
+      if (carrier === undefined) {
+        carrier = entry;
+        carrierId = id;
+        continue;
+      }
+      // its delivery into the gathering node is all it had: it now goes with the carrier's
+      tracked.delete(id);
+      carrier.riders.push(entry, ...entry.riders);
+      entry.riders = [];
+    }
+    return carrierId;
   };
 
   const onComplete = (event: CompleteEventLike): void => {
@@ -120,7 +155,7 @@ export function installReceiveJournal(RED: NodeAPI): void {
     entry.deliveries -= 1;
     if (entry.deliveries > 0) return;
     tracked.delete(event.msg._msgid);
-    release(entry.key);
+    release(entry);
   };
 
   /** Writes the coalesced releases; at flows:stopped too, or a stop (SIGTERM) would leave the last ones to be sent again at the next start. */
@@ -138,8 +173,8 @@ export function installReceiveJournal(RED: NodeAPI): void {
     for (const [id, entry] of tracked) {
       if (entry.since > oldest) break;
       tracked.delete(id);
-      expired += 1;
-      release(entry.key);
+      expired += 1 + entry.riders.length;
+      release(entry);
     }
     if (expired > 0) {
       RED.log.warn(`heatpump receive journal: ${expired} message(s) from mqtt in not done within ${HOLD_MS / 1000} s (does a node on their way not call done?); a restart will not send them again`);
@@ -176,9 +211,11 @@ export function installReceiveJournal(RED: NodeAPI): void {
       const entry = tracked.get(id);
       if (!entry) continue;
       tracked.delete(id);
-      if (sendAgain(entry.source, entry.msg)) again += 1;
-      else orphans.push({ source: entry.source, msg: entry.msg });
-      release(entry.key);
+      for (const message of [entry, ...entry.riders]) {
+        if (sendAgain(message.source, message.msg)) again += 1;
+        else orphans.push({ source: message.source, msg: message.msg });
+      }
+      release(entry);
     }
     interrupted = undefined;
     setAside(orphans);
@@ -215,6 +252,7 @@ export function installReceiveJournal(RED: NodeAPI): void {
   RED.hooks.add(`onComplete.${LABEL}`, onComplete as (event: unknown) => void);
   active = {
     dir,
+    fold,
     stop: () => {
       clearInterval(sweep);
       RED.events.removeListener('flows:stopping', noteInterrupted);

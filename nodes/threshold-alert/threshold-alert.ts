@@ -186,14 +186,14 @@ const init = (RED: NodeAPI): void => {
     const readingsOut =
       readingsEvery.value > 0 ? new Coalescer<AnnotatedMsg>(readingsEvery.value * 1000, (annotated) => node.send([null, annotated])) : undefined;
 
-    /** Events out on output 1 and into the fleet; readings (only) on output 2. */
-    async function emit(deviceId: string, result: ProcessResult, annotated: AnnotatedMsg | null, send: Send, done: Done): Promise<void> {
+    /** Events out on output 1 and into the fleet; readings (only) on output 2, one message per device (`annotated`, by device). */
+    async function emit(deviceId: string, result: ProcessResult, annotated: ReadonlyMap<string, AnnotatedMsg> | null, send: Send, done: Done): Promise<void> {
       lastDevice = deviceId;
       const events: AlertMsg[] = result.events.map((event) => ({ topic: event.device_id, payload: event }));
       if (readingsOut !== undefined && annotated !== null) {
-        readingsOut.offer(deviceId, annotated);
+        for (const [device, out] of annotated) readingsOut.offer(device, out);
         if (events.length > 0) send([events, null]);
-      } else if (events.length > 0 || annotated !== null) send([events.length > 0 ? events : null, annotated]);
+      } else if (events.length > 0 || annotated !== null) send([events.length > 0 ? events : null, annotated === null ? null : [...annotated.values()]]);
       report(result.events);
       if (result.changed) saveSoon();
       showStatus();
@@ -297,13 +297,15 @@ const init = (RED: NodeAPI): void => {
         return;
       }
       const result = await evaluate(input.value.deviceId, () => engine.process(input.value));
-      await emit(input.value.deviceId, result, { ...msg, alerts: result.alerts }, send, done);
+      await emit(input.value.deviceId, result, new Map([[input.value.deviceId, { ...msg, alerts: result.alerts }]]), send, done);
     }
 
     /**
-     * An array of readings (heatpump-decode's readings mode) in one message: all are checked before
-     * any is evaluated, so a bad element refuses the message as a whole; output 2 carries the
-     * message once with msg.alerts an array, the device's levels after each element.
+     * An array of readings (heatpump-decode's readings and gathered modes) in one message: all are
+     * checked before any is evaluated, so a bad element refuses the message as a whole; output 2
+     * carries the message once with msg.alerts an array, the device's levels after each element.
+     * An array of several devices' readings (gathered) goes out as one message per device, its
+     * elements in their order: a display takes a message's last reading as its device's latest.
      */
     async function handleArray(msg: ArrayInputMsg, send: Send, done: Done): Promise<void> {
       const now = Date.now();
@@ -319,9 +321,14 @@ const init = (RED: NodeAPI): void => {
       }
       const combined: ProcessResult = { events: [], alerts: {}, changed: false };
       const levels: ProcessResult['alerts'][] = [];
+      const indexesByDevice = new Map<string, number[]>();
+      inputs.forEach((input, index) => {
+        const indexes = indexesByDevice.get(input.deviceId);
+        if (indexes) indexes.push(index);
+        else indexesByDevice.set(input.deviceId, [index]);
+      });
       // each device's readings as one step on its (possibly shared) state, in their order
-      for (const deviceId of new Set(inputs.map((input) => input.deviceId))) {
-        const indexes = inputs.flatMap((input, index) => (input.deviceId === deviceId ? [index] : []));
+      for (const [deviceId, indexes] of indexesByDevice) {
         const step = await evaluate(deviceId, () => {
           const processed = indexes.map((index) => engine.process(inputs[index] as DeviceInput));
           return { processed, changed: processed.some((result) => result.changed) };
@@ -333,7 +340,16 @@ const init = (RED: NodeAPI): void => {
         });
       }
       const deviceId = inputs[inputs.length - 1]?.deviceId ?? lastDevice;
-      await emit(deviceId, combined, inputs.length === 0 ? null : { ...msg, alerts: levels }, send, done);
+      const annotated = new Map<string, AnnotatedMsg>();
+      if (indexesByDevice.size === 1) annotated.set(deviceId, { ...msg, alerts: levels });
+      else {
+        const pick = (value: unknown, indexes: number[]): unknown => (Array.isArray(value) ? indexes.map((index) => value[index] as unknown) : value);
+        const { invalidReasons } = msg as { invalidReasons?: unknown };
+        for (const [device, indexes] of indexesByDevice) {
+          annotated.set(device, { ...msg, topic: device, payload: pick(msg.payload, indexes), invalid: pick(msg.invalid, indexes), invalidReasons: pick(invalidReasons, indexes), alerts: indexes.map((index) => levels[index] as ProcessResult['alerts']) });
+        }
+      }
+      await emit(deviceId, combined, inputs.length === 0 ? null : annotated, send, done);
     }
 
     node.on('input', (msg: InputMsg, send: Send, done: Done) => {

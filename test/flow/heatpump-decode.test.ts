@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { NodeMessage } from 'node-red';
-import { catchModule as catchInit, collect, flowSuiteHooks, flowWithCatch, helper, nodeById as get, sleep, withCatalog, type NodeInit, type Spied, type TestNode } from '../support/flow-helper';
+import { catchModule as catchInit, collect, completeModule, flowSuiteHooks, flowWithCatch, helper, nodeById as get, sleep, withCatalog, type NodeInit, type Spied, type TestNode } from '../support/flow-helper';
 import { nodeModule } from '../support/node-red';
 import { devicePayload, seedReading, type DevicePayload, type PayloadOverrides } from '../fixtures/payloads';
 
@@ -142,7 +142,75 @@ describe('heatpump-decode node', function () {
     assert.equal((alertMsg?.payload as { alert_type: string }).alert_type, 'voltage_high');
   });
 
-  for (const output of ['reading', 'readings', 'points']) {
+  describe('gathered mode', function () {
+    /** n1 in gathered mode, its three outputs on helpers, and a complete node that reports each message n1 is done with */
+    const gatheredFlow = (): Array<Record<string, unknown>> => [
+      ...flowWithCatch('heatpump-decode', ['readings', 'alerts', 'presence'], { output: 'gathered' }),
+      { id: 'on_done', z: 'tab', type: 'complete', scope: ['n1'], uncaught: false, wires: [['done']] },
+      { id: 'done', z: 'tab', type: 'helper', wires: [] },
+    ];
+
+    it('sends the readings of the messages of one turn of the event loop as one message, and is done with each once it is sent', async function () {
+      await helper.load([decode, catchInit, completeModule], gatheredFlow());
+      const readings = collect('readings', 2);
+      const presence = collect('presence', 3);
+      const done = collect('done', 4);
+      const flagged = seed({ device: 'site2', valid: { voltage: false } });
+      // one turn: three messages, two devices
+      get('n1').receive({ topic: 'heatpump/site1/data', payload: JSON.stringify(seed()), _msgid: 'm1' });
+      get('n1').receive({ topic: 'heatpump/site2/data', payload: JSON.stringify([seed({ device: 'site2' }), flagged]), _msgid: 'm2' });
+      get('n1').receive({ topic: 'heatpump/site1/data', payload: seed({ timestamp: Date.now() - 30000 }), retain: true, _msgid: 'm3' });
+      await sleep(20);
+      // a later turn: a message of its own
+      get('n1').receive({ topic: 'heatpump/site1/data', payload: JSON.stringify(seed({ timestamp: Date.now() - 20000 })), _msgid: 'm4' });
+      const [gathered, alone] = await readings;
+      assert.deepEqual(
+        (gathered?.payload as Array<{ device_id: string }>).map((reading) => reading.device_id),
+        ['site1', 'site2', 'site2', 'site1'],
+        'every reading of the turn, in the order they came',
+      );
+      assert.deepEqual(gathered?.invalid, [[], [], ['voltage', 'power'], []]);
+      assert.deepEqual(gathered?.invalidReasons, [null, null, { voltage: 'flagged', power: 'derived' }, null]);
+      assert.equal(gathered?.topic, undefined, 'several devices: no device topic');
+      assert.equal((gathered as { retain?: unknown }).retain, undefined, 'no property of the input messages but the readings');
+      assert.equal(gathered?._msgid, 'm1');
+      assert.equal(alone?.topic, 'site1', 'one device: its topic');
+      assert.equal((alone?.payload as unknown[]).length, 1);
+      assert.deepEqual(
+        (await presence).map((msg) => msg.topic),
+        ['site1', 'site2', 'site1'],
+        'once per device and gathered message',
+      );
+      assert.deepEqual(
+        (await done).map((msg) => msg._msgid),
+        ['m1', 'm2', 'm3', 'm4'],
+      );
+    });
+
+    it('sends a message with a device alert or a rejection on its own, after those gathered before it', async function () {
+      await helper.load([decode, catchInit, completeModule], gatheredFlow());
+      const readings = collect('readings', 3);
+      const alerts = collect('alerts', 1);
+      const caught = collect('caught', 1);
+      get('n1').receive({ topic: 'heatpump/site1/data', payload: JSON.stringify(seed()) });
+      get('n1').receive({ topic: 'heatpump/site1/alerts', payload: deviceAlert() });
+      get('n1').receive({ topic: 'heatpump/site2/data', payload: JSON.stringify(seed({ device: 'site2' })) });
+      get('n1').receive({ topic: 'heatpump/site3/data', payload: JSON.stringify([seed({ device: 'site3' }), seed({ device: 'evil' })]) });
+      const sent = await readings;
+      assert.deepEqual(
+        sent.map((msg) => [msg.topic, (msg.payload as Array<{ device_id: string }>).map((reading) => reading.device_id)]),
+        [
+          ['site1', ['site1']],
+          ['site2', ['site2']],
+          ['site3', ['site3']],
+        ],
+      );
+      assert.equal(((await alerts)[0]?.payload as { alert_type: string }).alert_type, 'voltage_high');
+      assert.match(String(((await caught)[0]?.error as { message?: unknown }).message), /\[1\] site3: payload device "evil" differs/);
+    });
+  });
+
+  for (const output of ['reading', 'readings', 'gathered', 'points']) {
     it(`${output} mode: output 3 says once per input which devices were heard from, nothing for a refused input`, async function () {
       await helper.load([decode, catchInit], flowWithCatch('heatpump-decode', ['readings', 'alerts', 'presence'], { output }));
       const presence = collect('presence', 2);
