@@ -433,7 +433,8 @@ class FleetOwner implements FleetLink {
     this.state.setHealth({ influxdb_connected: this.influxReachable && !this.writeFailing && this.queryFailedAt === undefined });
   }
 
-  close(done: () => void): void {
+  /** Stops the timers and listeners, then saves, unless the node was removed (its state is deleted next). */
+  close(removed: boolean, done: () => void): void {
     this.closed = true;
     // readers waiting for a state that will never load go on with what there is
     this.markReady();
@@ -449,8 +450,9 @@ class FleetOwner implements FleetLink {
       void flushed.then(() => shared.close()).then(finish, finish);
       return;
     }
+    // a removed node's state is deleted next: not worth a last save (a save under way ends first)
     Promise.resolve(this.saving)
-      .then(() => this.save())
+      .then(() => (removed ? undefined : this.save()))
       .then(finish, finish);
   }
 }
@@ -515,7 +517,7 @@ const init = (RED: NodeAPI): void => {
     const owner = new FleetOwner(this, t, saved, connections, sharedFleet(this, t));
     this.fleet = owner;
     this.on('close', (removed: boolean, done: () => void) =>
-      owner.close(() => {
+      owner.close(removed, () => {
         if (!removed) return done();
         saved
           .forget()
