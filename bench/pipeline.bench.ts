@@ -135,6 +135,9 @@ interface RunResult {
   cpuSeconds: number;
   /** CPU seconds of the Node-RED child per wall second from the first publish to the last landing */
   cores: number;
+  /** the same for this process (the devices' MQTT client, the broker, the row counting) and for influxd: when they near a core, they are the limit, not Node-RED */
+  loadCores: number;
+  influxdCores: number;
   peakRssMiB: number;
   /** deliveries between nodes per reading sent, and the path of the first message */
   deliveriesPerReading: number;
@@ -180,7 +183,7 @@ async function publish(client: MqttClient, load: Load, onPublished: (n: number, 
  * published first (an hour older, as fast as the broker takes it) and waited for; its rows, CPU
  * and time are not counted: the measured load then meets devices the flow knows already.
  */
-async function runPipeline(name: string, flows: object[], env: Record<string, string>, load: Load, countRows: (child: NodeRedChild) => Promise<number>, warmUp?: Load): Promise<RunResult> {
+async function runPipeline(name: string, flows: object[], env: Record<string, string>, influxdPid: number, load: Load, countRows: (child: NodeRedChild) => Promise<number>, warmUp?: Load): Promise<RunResult> {
   const child = await startNodeRedChild(name, flows, env);
   await sleep(1500); // MQTT subscriptions settle
   const client = mqtt.connect(`mqtt://127.0.0.1:${env.MQTT_PORT}`, { clientId: `bench-${name.replace(/\W+/g, '-')}` });
@@ -196,6 +199,8 @@ async function runPipeline(name: string, flows: object[], env: Record<string, st
   const count = async (of: NodeRedChild) => (await countRows(of)) - baseline;
   const deliveriesBefore = await deliveriesSoFar(child);
   const before = processUsage(child.process.pid ?? 0);
+  const loadBefore = process.cpuUsage();
+  const influxdBefore = processUsage(influxdPid);
   const total = load.messages * load.perMessage;
   /** when reading i (in publish order) was published and when the count first covered it */
   const publishedAt = new Float64Array(total);
@@ -231,6 +236,8 @@ async function runPipeline(name: string, flows: object[], env: Record<string, st
   clearInterval(poller);
   const end = landed > 0 ? landedAt[landed - 1] ?? performance.now() : performance.now();
   const after = processUsage(child.process.pid ?? 0);
+  const loadUsage = process.cpuUsage(loadBefore);
+  const influxdSeconds = processUsage(influxdPid).cpuSeconds - influxdBefore.cpuSeconds;
   const deliveries = (await deliveriesSoFar(child)) - deliveriesBefore;
   await client.endAsync();
   await child.stop();
@@ -246,6 +253,8 @@ async function runPipeline(name: string, flows: object[], env: Record<string, st
     p99: percentile(latencies, 99),
     cpuSeconds,
     cores: cpuSeconds / ((end - start) / 1000),
+    loadCores: (loadUsage.user + loadUsage.system) / 1000 / (end - start),
+    influxdCores: influxdSeconds / ((end - start) / 1000),
     peakRssMiB: after.peakRssMiB,
     deliveriesPerReading: deliveries / total,
     path: hops.path,
@@ -362,14 +371,14 @@ export async function run(): Promise<void> {
 
     const only = async <T>(run: string, measure: () => Promise<T>): Promise<T | undefined> => (RUNS.has(run) ? measure() : undefined);
     // the single-reading share needs the ceiling and the shipped flow measured in the same run
-    const ceiling = await only('single', () => runPipeline('bare mqtt in + json', bareFlow(), env('heatpump_single'), single, sinkCount));
-    const shipped = await only('single', () => runPipeline('shipped, single', loadShippedFlows(), env('heatpump_single'), single, rowsIn('heatpump_single')));
-    const perReading = await only('per-reading', () => runPipeline('per-reading nodes', perReadingFlows(), env('heatpump_per_reading'), single, rowsIn('heatpump_per_reading')));
-    const stock = await only('stock', () => runPipeline('stock nodes', stockFlow(new URL(influx.url)), env('heatpump_stock'), single, rowsIn('heatpump_stock')));
-    const array = await only('arrays', () => runPipeline('shipped, arrays', loadShippedFlows(), env('heatpump_array'), arrays, rowsIn('heatpump_array')));
+    const ceiling = await only('single', () => runPipeline('bare mqtt in + json', bareFlow(), env('heatpump_single'), influx.pid, single, sinkCount));
+    const shipped = await only('single', () => runPipeline('shipped, single', loadShippedFlows(), env('heatpump_single'), influx.pid, single, rowsIn('heatpump_single')));
+    const perReading = await only('per-reading', () => runPipeline('per-reading nodes', perReadingFlows(), env('heatpump_per_reading'), influx.pid, single, rowsIn('heatpump_per_reading')));
+    const stock = await only('stock', () => runPipeline('stock nodes', stockFlow(new URL(influx.url)), env('heatpump_stock'), influx.pid, single, rowsIn('heatpump_stock')));
+    const array = await only('arrays', () => runPipeline('shipped, arrays', loadShippedFlows(), env('heatpump_array'), influx.pid, arrays, rowsIn('heatpump_array')));
     // the fleet at its steady state: every device has reported once before the measured minute
     const fleetWarmUp: Load = { messages: FLEET_DEVICES, perMessage: 1, messagesPerSecond: undefined, devices: FLEET_DEVICES };
-    const fleetRun = await only('fleet', () => runPipeline('shipped, fleet', loadShippedFlows(), env('heatpump_fleet'), fleet, rowsIn('heatpump_fleet'), fleetWarmUp));
+    const fleetRun = await only('fleet', () => runPipeline('shipped, fleet', loadShippedFlows(), env('heatpump_fleet'), influx.pid, fleet, rowsIn('heatpump_fleet'), fleetWarmUp));
     const ws = await only('ws', () => runWebSocket('shipped, /api/ws', loadShippedFlows(), env('heatpump_ws')));
     const wsPerReading = await only('per-reading', () => runWebSocket('per-reading, /api/ws', perReadingFlows(), env('heatpump_ws')));
 
@@ -381,6 +390,8 @@ export async function run(): Promise<void> {
       );
     }
     console.log('  (bare: "landed" = messages into the sink, latency to the sink; the others: rows queryable in InfluxDB)');
+    // a load side near a core limits the run, not Node-RED: the figures above then say less
+    for (const r of runs) console.log(`  ${r.name}: the other processes meanwhile: devices + broker (this process) ${r.loadCores.toFixed(2)} cores, influxd ${r.influxdCores.toFixed(2)} cores`);
     for (const r of runs) console.log(`  ${r.name}: ${r.deliveriesPerReading.toFixed(2)} node-to-node deliveries per reading; first message: ${r.path.join(', ')}`);
     for (const w of [ws, wsPerReading]) {
       if (w) console.log(`  ${w.name}: ${w.received} sensor_data for ${w.sent} readings, publish -> WebSocket p50 ${w.p50.toFixed(0)} ms, p99 ${w.p99.toFixed(0)} ms, ${w.cores.toFixed(2)} cores; slowest ms by second: ${w.maxBySecond}`);
