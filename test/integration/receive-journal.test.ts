@@ -45,20 +45,14 @@ function flowsHolding(home: string, holdSeconds: number, holder: Holder = 'delay
 }
 
 /** the messages in a file the flow wrote (one a line) */
-function linesIn(home: string, name: string): number {
+function linesIn(home: string, name: string): string[] {
   const file = path.join(home, `${name}.ndjson`);
-  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((line) => line !== '').length : 0;
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((line) => line !== '') : [];
 }
 
 /** the timestamps of the readings in a file the flow wrote (one array of readings a line) */
 function timestampsIn(home: string, name: string): number[] {
-  const file = path.join(home, `${name}.ndjson`);
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .flatMap((line) => (JSON.parse(line) as Array<{ timestamp: number }>).map((reading) => reading.timestamp));
+  return linesIn(home, name).flatMap((line) => (JSON.parse(line) as Array<{ timestamp: number }>).map((reading) => reading.timestamp));
 }
 
 describe('receive journal: readings confirmed to the broker survive a kill of Node-RED', function () {
@@ -102,7 +96,7 @@ describe('receive journal: readings confirmed to the broker survive a kill of No
     const sent = await publishReadings(running);
     await waitFor(() => timestampsIn(home, 'seen').length === READINGS, { timeoutMs: 15_000, what: () => `the flow took in ${READINGS} readings (seen ${timestampsIn(home, 'seen').length})` });
     // the journal's fold is what keeps the gathered ones: some messages must have been gathered
-    const messages = linesIn(home, 'seen');
+    const messages = linesIn(home, 'seen').length;
     console.log(`      ${READINGS} readings went on in ${messages} gathered message(s)`);
     assert.ok(messages < READINGS, `no message was gathered (${messages} messages for ${READINGS} readings)`);
     // the broker (in the same process) has handled Node-RED's PUBACKs by now
