@@ -104,7 +104,7 @@ export function continuousQueries(database: string): { name: string; statement: 
 interface QueryResponse {
   results?: {
     error?: string;
-    series?: { name?: string; columns: string[]; values?: unknown[][] }[];
+    series?: { name?: string; tags?: Record<string, string>; columns: string[]; values?: unknown[][] }[];
   }[];
   error?: string;
 }
