@@ -4,6 +4,8 @@
 //     package, Node-RED's runtime, message cloning, node-influx, MQTT, GC, ...): where a reading's CPU goes
 //   node dist/bench/profile-top.js <file.cpuprofile> --callers <function name> [depth]
 //     the time spent in that function (and below it), by the chain of its callers
+//   --last <seconds> after the file: only the profile's last seconds (a bench's measured part,
+//     without the start and a warm-up)
 import fs from 'node:fs';
 
 interface CallFrame {
@@ -63,9 +65,15 @@ function print(totals: Map<string, number>, total: number, count: number): void 
 }
 
 function main(): void {
-  const [file, mode, ...rest] = process.argv.slice(2);
-  if (!file) throw new Error('usage: profile-top <file.cpuprofile> [count | --areas | --callers <function name> [depth]]');
+  const args = process.argv.slice(2);
+  const lastAt = args.indexOf('--last');
+  const lastSeconds = lastAt >= 0 ? Number(args.splice(lastAt, 2)[1]) : Infinity;
+  const [file, mode, ...rest] = args;
+  if (!file || Number.isNaN(lastSeconds)) throw new Error('usage: profile-top <file.cpuprofile> [--last <seconds>] [count | --areas | --callers <function name> [depth]]');
   const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as Profile;
+  const length = profile.timeDeltas.reduce((sum, delta) => sum + delta, 0);
+  const from = length - lastSeconds * 1e6;
+  let at = 0;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parents = parentsOf(profile);
   const totals = new Map<string, number>();
@@ -73,6 +81,8 @@ function main(): void {
   let total = 0;
   profile.samples.forEach((id, i) => {
     const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (at < from) return;
     total += delta;
     if (mode === '--areas') return add(areaOf(id, byId, parents), delta);
     if (mode === '--callers') {
