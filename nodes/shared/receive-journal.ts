@@ -21,7 +21,7 @@ export interface ReceiveJournalFs {
   readdirSync(dir: string): string[];
   readFileSync(file: string): Buffer;
   openSync(file: string, flags: 'a'): number;
-  writeSync(fd: number, text: string): number;
+  writeSync(fd: number, data: string | Uint8Array): number;
   closeSync(fd: number): void;
   unlinkSync(file: string): void;
 }
@@ -69,18 +69,34 @@ interface Segment {
   openedAt: number;
 }
 
-// Buffers at the top of a message (the payload of an `mqtt in` set to output a Buffer, MQTT 5
-// correlation data) go into the JSON line as base64: Buffer's own toJSON makes an array of numbers,
-// many times slower and larger. Node-RED's _msgid is left out: a message sent again gets a new one.
+// A message's record is a JSON line. Its payload, when a Buffer (an `mqtt in` set to output one,
+// as the shipped flow has it) or a string, follows that line as its raw bytes and a newline, the
+// line giving their length (`b` for a Buffer, `t` for text): a firmware flush of 30 readings is
+// 16 KB, which as base64 or as an escaped JSON string cost more than the rest of the append.
+// Other Buffers at the top of a message (MQTT 5 correlation data) go into the line as base64
+// (Buffer's own toJSON makes an array of numbers, many times slower and larger); so did payloads
+// in the journals of earlier versions, which leftover() still reads. Node-RED's _msgid is left
+// out: a message sent again gets a new one.
 const BUFFER_KEY = '$buffer';
-function encodeBuffers(msg: Record<string, unknown>): Record<string, unknown> {
+function encodeBuffers(msg: Record<string, unknown>, leaveOut: string | undefined = undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(msg)) {
-    if (key === '_msgid') continue;
+    if (key === '_msgid' || key === leaveOut) continue;
     const value = msg[key];
     out[key] = Buffer.isBuffer(value) ? { [BUFFER_KEY]: value.toString('base64') } : value;
   }
   return out;
+}
+const NEWLINE = 0x0a;
+const NEWLINE_BYTES = Buffer.from([NEWLINE]);
+
+/** The bytes of a record's payload that follow its line: [length, the line's payload field]. */
+function rawPayloadLength(record: { b?: unknown; t?: unknown }): [number, 'b' | 't'] | undefined {
+  for (const field of ['b', 't'] as const) {
+    const length = record[field];
+    if (Number.isSafeInteger(length) && (length as number) >= 0) return [length as number, field];
+  }
+  return undefined;
 }
 function reviver(_key: string, value: unknown): unknown {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
@@ -122,10 +138,23 @@ export class ReceiveJournal {
     let corrupt = 0;
     for (const file of this.leftoverFiles) {
       const segment = Number(NAME.exec(path.basename(file))?.[1]);
-      for (const line of this.fs.readFileSync(file).toString('utf8').split('\n')) {
+      const data = this.fs.readFileSync(file);
+      for (let at = 0; at < data.length; ) {
+        const newline = data.indexOf(NEWLINE, at);
+        const end = newline === -1 ? data.length : newline;
+        const line = data.toString('utf8', at, end);
+        at = end + 1;
         if (line === '') continue;
         try {
-          const record = JSON.parse(line, reviver) as { i?: unknown; s?: unknown; m?: unknown; r?: unknown };
+          const record = JSON.parse(line, reviver) as { i?: unknown; s?: unknown; m?: unknown; r?: unknown; b?: unknown; t?: unknown };
+          const raw = rawPayloadLength(record);
+          if (raw !== undefined) {
+            // bytes cut short by a power cut: the record is unreadable, the next line is read as one
+            if (at + raw[0] >= data.length || data[at + raw[0]] !== NEWLINE) throw new Error('payload cut short');
+            const bytes = Buffer.from(data.subarray(at, at + raw[0]));
+            at += raw[0] + 1;
+            if (record.m !== null && typeof record.m === 'object') (record.m as Record<string, unknown>).payload = raw[1] === 'b' ? bytes : bytes.toString('utf8');
+          }
           if (Array.isArray(record.r)) {
             for (const [seg, index] of record.r as Array<[number, number]>) released.add(`${seg}:${index}`);
           } else if (typeof record.i === 'number' && typeof record.s === 'string' && record.m !== null && typeof record.m === 'object') {
@@ -165,9 +194,15 @@ export class ReceiveJournal {
     const index = segment.appended;
     segment.appended += 1;
     segment.outstanding.add(index);
-    const entry = JSON.stringify({ i: index, s: source, m: encodeBuffers(msg) });
+    const { payload } = msg;
+    const raw = Buffer.isBuffer(payload) ? payload : typeof payload === 'string' ? Buffer.from(payload, 'utf8') : undefined;
     // the coalesced releases go out with the append, in the same write
-    this.fs.writeSync(segment.fd as number, this.takeReleases() + entry + '\n');
+    if (raw === undefined) {
+      this.fs.writeSync(segment.fd as number, `${this.takeReleases()}${JSON.stringify({ i: index, s: source, m: encodeBuffers(msg) })}\n`);
+    } else {
+      const line = JSON.stringify({ i: index, s: source, m: encodeBuffers(msg, 'payload'), [Buffer.isBuffer(payload) ? 'b' : 't']: raw.length });
+      this.fs.writeSync(segment.fd as number, Buffer.concat([Buffer.from(`${this.takeReleases()}${line}\n`), raw, NEWLINE_BYTES]));
+    }
     if (segment.appended >= this.limits.segmentMessages) this.close(segment);
     return { segment: segment.number, index };
   }

@@ -95,17 +95,55 @@ describe('receive journal (messages confirmed to the broker, not yet handled)', 
     });
   }
 
-  it('names the mqtt in node of each message and keeps its Buffers', function () {
-    const journal = journalOf();
+  it('names the mqtt in node of each message and keeps its Buffers and texts byte for byte', function () {
+    const journal = journalOf(10);
     const correlation = Buffer.from([0, 1, 2, 255]);
+    // payloads follow their record line as raw bytes: newlines, quotes and any byte inside them stay theirs
+    const binary = Buffer.from([0x0a, 0x7b, 0x22, 0x0a, 0x00, 0xff, 0x0a]);
     journal.append('in-a', { topic: 't/a', payload: Buffer.from('{"raw":true}'), qos: 1, correlationData: correlation });
     journal.append('in-b', { topic: 't/b', payload: '{"text":1}', qos: 2 });
+    journal.append('in-c', { topic: 't/c', payload: binary, qos: 1 });
+    journal.append('in-d', { topic: 't/d', payload: '[\n{"name":"Wärmepumpe \\"Süd\\""}\n]\n', qos: 1 });
+    journal.append('in-e', { topic: 't/e', payload: '', qos: 1 });
+    journal.append('in-f', { topic: 't/f', payload: Buffer.alloc(0), qos: 1 });
     const { messages, corrupt } = journalOf().leftover();
     assert.equal(corrupt, 0);
     assert.deepEqual(messages, [
       { source: 'in-a', msg: { topic: 't/a', payload: Buffer.from('{"raw":true}'), qos: 1, correlationData: correlation } },
       { source: 'in-b', msg: { topic: 't/b', payload: '{"text":1}', qos: 2 } },
+      { source: 'in-c', msg: { topic: 't/c', payload: binary, qos: 1 } },
+      { source: 'in-d', msg: { topic: 't/d', payload: '[\n{"name":"Wärmepumpe \\"Süd\\""}\n]\n', qos: 1 } },
+      { source: 'in-e', msg: { topic: 't/e', payload: '', qos: 1 } },
+      { source: 'in-f', msg: { topic: 't/f', payload: Buffer.alloc(0), qos: 1 } },
     ]);
+  });
+
+  it('reads the journal of an earlier version (the payload as base64 in the line)', function () {
+    fs.mkdirSync(dir, { recursive: true });
+    const payload = Buffer.from('{"device":"hp-1"}\n');
+    const lines = [
+      JSON.stringify({ i: 0, s: 'in', m: { topic: 't/a', payload: { $buffer: payload.toString('base64') }, qos: 1 } }),
+      JSON.stringify({ i: 1, s: 'in', m: { topic: 't/b', payload: 'text', qos: 1 } }),
+      JSON.stringify({ r: [[1, 1]] }),
+    ];
+    fs.writeFileSync(path.join(dir, 'received-000000000001.ndjson'), `${lines.join('\n')}\n`);
+    const { messages, corrupt } = journalOf().leftover();
+    assert.equal(corrupt, 0);
+    assert.deepEqual(messages, [{ source: 'in', msg: { topic: 't/a', payload, qos: 1 } }]);
+  });
+
+  it('counts a record whose payload a power cut cut short as unreadable and reads those before it', function () {
+    const journal = journalOf(10);
+    journal.append('in', { topic: 't/a', payload: Buffer.from('first'), qos: 1 });
+    journal.append('in', { topic: 't/b', payload: Buffer.from('second\nreading'), qos: 1 });
+    const [file] = files();
+    const full = fs.readFileSync(path.join(dir, file as string));
+    // the last record loses its payload's last bytes and the newline after them
+    fs.writeFileSync(path.join(dir, file as string), full.subarray(0, full.length - 4));
+    const { messages, corrupt } = journalOf().leftover();
+    assert.deepEqual(messages, [{ source: 'in', msg: { topic: 't/a', payload: Buffer.from('first'), qos: 1 } }]);
+    // the record's line, then what is left of its payload read as lines: "second" and "rea"
+    assert.equal(corrupt, 3);
   });
 
   it('a start continues after the leftover segments, and removing them leaves only its own', function () {
