@@ -344,9 +344,13 @@ const init = (RED: NodeAPI): void => {
       if (indexesByDevice.size === 1) annotated.set(deviceId, { ...msg, alerts: levels });
       else {
         const pick = (value: unknown, indexes: number[]): unknown => (Array.isArray(value) ? indexes.map((index) => value[index] as unknown) : value);
-        const { invalidReasons } = msg as { invalidReasons?: unknown };
+        const { invalid, invalidReasons } = msg as { invalid?: unknown; invalidReasons?: unknown };
         for (const [device, indexes] of indexesByDevice) {
-          annotated.set(device, { ...msg, topic: device, payload: pick(msg.payload, indexes), invalid: pick(msg.invalid, indexes), invalidReasons: pick(invalidReasons, indexes), alerts: indexes.map((index) => levels[index] as ProcessResult['alerts']) });
+          const own: AnnotatedMsg = { ...msg, topic: device, payload: pick(msg.payload, indexes), alerts: indexes.map((index) => levels[index] as ProcessResult['alerts']) };
+          // the lists of fields left out, for this device's readings, where the input has them
+          if (invalid !== undefined) own.invalid = pick(invalid, indexes);
+          if (invalidReasons !== undefined) own.invalidReasons = pick(invalidReasons, indexes);
+          annotated.set(device, own);
         }
       }
       await emit(deviceId, combined, inputs.length === 0 ? null : annotated, send, done);

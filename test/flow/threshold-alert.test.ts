@@ -133,27 +133,31 @@ describe('threshold-alert node', function () {
     assert.deepEqual((annotated as NodeMessage & { alerts: unknown }).alerts, [{}, { voltage_high: 'critical' }, {}, {}]);
   });
 
-  // table: an array of two devices' readings (heatpump-decode's gathered output), with and without readingsEvery
+  // table: an array of two devices' readings (heatpump-decode's gathered output), with and without
+  // readingsEvery, with and without the lists of fields left out (each device's message has them
+  // only when the input has them)
   for (const readingsEvery of [0, 0.3]) {
-    it(`splits an array of several devices' readings into one message per device on output 2 (readingsEvery ${readingsEvery})`, async function () {
-      await helper.load(thresholdAlert, flow({ readingsEvery }));
-      const out1 = collect('events', 1);
-      const out2 = collect('readings', 2);
-      const gathered = [reading(0, { voltage: 230 }), reading(0, { voltage: 251 }, 'site2'), reading(10, { voltage: 231 })];
-      get('n1').receive({ payload: gathered.map((r) => r.payload), invalid: [[], ['current'], []], invalidReasons: [null, { current: 'flagged' }, null] });
-      assert.deepEqual(events(await out1), ['voltage_high raised critical']);
-      const byDevice = (await out2).map((m) => ({
-        topic: m.topic,
-        voltages: (m.payload as Array<{ voltage: number }>).map((r) => r.voltage),
-        invalid: (m as { invalid?: unknown }).invalid,
-        invalidReasons: (m as { invalidReasons?: unknown }).invalidReasons,
-        alerts: (m as NodeMessage & { alerts: unknown }).alerts,
-      }));
-      assert.deepEqual(byDevice, [
-        { topic: 'site1', voltages: [230, 231], invalid: [[], []], invalidReasons: [null, null], alerts: [{}, {}] },
-        { topic: 'site2', voltages: [251], invalid: [['current']], invalidReasons: [{ current: 'flagged' }], alerts: [{ voltage_high: 'critical' }] },
-      ]);
-    });
+    for (const lists of [true, false]) {
+      it(`splits an array of several devices' readings into one message per device on output 2 (readingsEvery ${readingsEvery}, ${lists ? 'with' : 'without'} msg.invalid)`, async function () {
+        await helper.load(thresholdAlert, flow({ readingsEvery }));
+        const out1 = collect('events', 1);
+        const out2 = collect('readings', 2);
+        const gathered = [reading(0, { voltage: 230 }), reading(0, { voltage: 251 }, 'site2'), reading(10, { voltage: 231 })];
+        const fieldsLeftOut = lists ? { invalid: [[], ['current'], []], invalidReasons: [null, { current: 'flagged' }, null] } : {};
+        get('n1').receive({ payload: gathered.map((r) => r.payload), ...fieldsLeftOut });
+        assert.deepEqual(events(await out1), ['voltage_high raised critical']);
+        const byDevice = (await out2).map((m) => ({
+          topic: m.topic,
+          voltages: (m.payload as Array<{ voltage: number }>).map((r) => r.voltage),
+          lists: Object.fromEntries(['invalid', 'invalidReasons'].filter((key) => key in m).map((key) => [key, (m as unknown as Record<string, unknown>)[key]])),
+          alerts: (m as NodeMessage & { alerts: unknown }).alerts,
+        }));
+        assert.deepEqual(byDevice, [
+          { topic: 'site1', voltages: [230, 231], lists: lists ? { invalid: [[], []], invalidReasons: [null, null] } : {}, alerts: [{}, {}] },
+          { topic: 'site2', voltages: [251], lists: lists ? { invalid: [['current']], invalidReasons: [{ current: 'flagged' }] } : {}, alerts: [{ voltage_high: 'critical' }] },
+        ]);
+      });
+    }
   }
 
   it('refuses an array with a bad element as a whole, through done(err)', async function () {
