@@ -32,7 +32,7 @@ const DEVICES = Number(process.env.BENCH_DEVICES ?? 100);
  * database) and its start weigh little in the rate
  */
 const SINGLE_READINGS = Number(process.env.BENCH_READINGS ?? 48_000);
-/** the stock pipeline lands about 700 readings/s: fewer, or its run alone takes minutes */
+/** the stock pipeline (one HTTP write per message) lands a few hundred readings/s: fewer, or its run alone takes minutes */
 const STOCK_READINGS = Number(process.env.BENCH_STOCK_READINGS ?? 12_000);
 /**
  * readings in 30-reading messages, offered at BENCH_ARRAY_RATE readings/s: 30 s of it, a rate
