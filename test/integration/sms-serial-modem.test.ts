@@ -39,8 +39,8 @@ describe('sms-gateway-bridge over a serial modem (socat pty + simulated SIM800)'
     socat?.kill();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
-  beforeEach(async function () {
-    modem = await SimulatedModem.open(`${dir}/modem`);
+  /** The flow of one run of Node-RED: the bridge on the pty's far end. */
+  async function loadBridge(): Promise<void> {
     await helper.load(
       [configModule, bridgeModule],
       [
@@ -53,14 +53,19 @@ describe('sms-gateway-bridge over a serial modem (socat pty + simulated SIM800)'
     b = helper.getNode('b');
     results = new Collector(helper.getNode('results'));
     inbound = new Collector(helper.getNode('inbound'));
+  }
+  beforeEach(async function () {
+    modem = await SimulatedModem.open(`${dir}/modem`);
+    await loadBridge();
   });
   afterEach(async function () {
     await helper.unload();
     await modem.close();
   });
 
-  /** init ends with the first signal query */
-  const readyModem = () => waitFor(() => modem.commands.includes('AT+CSQ'), { timeoutMs: DEADLINE_MS, what: () => `the end of init (AT+CSQ); the modem saw: ${modem.commands.join(' | ')}` });
+  /** init ends with the first signal query (after the modem's command `since`) */
+  const readyModem = (since = 0) =>
+    waitFor(() => modem.commands.indexOf('AT+CSQ', since) >= 0, { timeoutMs: DEADLINE_MS, what: () => `the end of init (AT+CSQ); the modem saw: ${modem.commands.join(' | ')}` });
 
   it('initialises through boot noise and a CMGF error, then sends with +CMGS', async function () {
     await readyModem();
@@ -107,6 +112,28 @@ describe('sms-gateway-bridge over a serial modem (socat pty + simulated SIM800)'
     modem.receive(6, { sender: ADMIN, time: '24/01/30,08:33:21+04', text: ' tail' });
     const report = (await inbound.next(1, DEADLINE_MS)).payload as Record<string, unknown>;
     assert.equal(String(report.text).length, 158);
+    // no command in it: the admin is sent the help
+    assert.equal(((await results.next(1, DEADLINE_MS)).payload as Record<string, unknown>).status, 'sent');
+    assert.match(modem.sent[0]?.[1] ?? '', /^Commands: STATUS/);
+  });
+
+  it('takes back a modem an earlier run left at the text prompt of AT+CMGS (ESC), then sends', async function () {
+    await readyModem();
+    await helper.unload();
+    // the earlier run stops between AT+CMGS and its text: the modem waits for the text
+    const { SerialPort: Port } = await import('serialport');
+    const earlier = new Port({ path: `${dir}/bridge`, baudRate: 115200, autoOpen: false });
+    await new Promise<void>((resolve, reject) => earlier.open((error) => (error ? reject(error) : resolve())));
+    earlier.write(`AT+CMGS="${ADMIN}"\r`);
+    await waitFor(() => modem.commands.at(-1) === `AT+CMGS="${ADMIN}"`, { timeoutMs: DEADLINE_MS, what: 'the modem at the text prompt' });
+    await new Promise<void>((resolve) => earlier.close(() => resolve()));
+    const restart = modem.commands.length;
+    await loadBridge();
+    await readyModem(restart);
+    b.receive({ payload: 'after the restart', to: ADMIN });
+    assert.equal(((await results.next(1, DEADLINE_MS)).payload as Record<string, unknown>).status, 'sent');
+    // the cancelled text was not sent, nor were the start's commands taken as text
+    assert.deepEqual(modem.sent, [[ADMIN, 'after the restart']]);
   });
 
   it('a modem that stops answering times out, is retried, reported failed, and the node keeps working', async function () {

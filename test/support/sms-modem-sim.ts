@@ -1,7 +1,8 @@
 // A simulated SIM800 on the far end of a socat pseudo-terminal pair, replaying the behaviour of
 // the transcripts in test/fixtures/sms_modem: boot noise (RDY, +CFUN, +CPIN, Call Ready,
 // SMS Ready), echo until ATE0 ("ATE0\r" echoed), AT+CMGF=1 failing before SMS Ready, the "> "
-// prompt, +CMGS / +CMS ERROR (also bare), +CMTI glued to an OK, +CMGR with a negative zone.
+// prompt (ESC cancels the text), +CMGS / +CMS ERROR (also bare), +CMTI glued to an OK, +CMGR
+// with a negative zone.
 import type { SerialPort } from 'serialport';
 
 export interface StoredMessage {
@@ -55,7 +56,14 @@ export class SimulatedModem {
     if (this.silent) return;
     this.buffer += chunk;
     if (this.composingTo !== undefined) {
+      const cancel = this.buffer.indexOf('\x1b');
       const end = this.buffer.indexOf('\x1a');
+      if (cancel >= 0 && (end < 0 || cancel < end)) {
+        // ESC drops the text being composed; what follows is commands again
+        this.buffer = this.buffer.slice(cancel + 1);
+        this.composingTo = undefined;
+        return this.onData('');
+      }
       if (end < 0) return;
       const text = this.buffer.slice(0, end);
       this.buffer = this.buffer.slice(end + 1);
@@ -69,7 +77,8 @@ export class SimulatedModem {
     for (;;) {
       const end = this.buffer.indexOf('\r');
       if (end < 0) return;
-      const line = this.buffer.slice(0, end).trim();
+      // characters before a command (an ESC outside a text) are ignored, as V.250 says
+      const line = this.buffer.slice(0, end).replaceAll('\x1b', '').trim();
       this.buffer = this.buffer.slice(end + 1);
       if (line) this.onCommand(line);
       if (this.composingTo !== undefined) return this.onData('');

@@ -132,6 +132,9 @@ export class SerialModemTransport implements Transport {
 
   private async initialise(): Promise<void> {
     if (!this.port) await this.open();
+    // A modem left at the text prompt of AT+CMGS (a restart mid-send) takes every AT as SMS text
+    // until Ctrl-Z, which would send it: ESC cancels that text; in command mode it is ignored.
+    this.write(ESC);
     // A modem still booting (RDY, Call Ready ...) may miss the first ATs.
     await this.retry(() => this.command('AT', 2000), 5);
     await this.command('ATE0');
