@@ -1,7 +1,8 @@
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { influxqlStatements } from './influxql';
+import { RequestNumbers } from './browser-requests';
 import { parseHttpRequest, parseRequestObject, type HttpRequestLike } from './request';
-import type { HeatpumpQueryDef, QueryContext } from './types';
+import type { BrowserRequest, HeatpumpQueryDef, QueryContext } from './types';
 import { isDatabaseRequest, type ApiRequest } from '../shared/api-request';
 import { historyOffResponse, isMetricsDevice, liveResponse, type ApiResponse } from '../shared/api-response';
 import { fleetOf, type FleetLink } from '../shared/fleet-link';
@@ -23,6 +24,10 @@ function httpRequestOf(msg: NodeMessageInFlow): HttpRequestLike | undefined {
   return typeof req.originalUrl === 'string' ? { ...http, path: req.originalUrl.split('?')[0] } : http;
 }
 
+/** One count for every query node of the process: a redeployed node's requests still come after its earlier ones. */
+let requestCount = 0;
+const nextRequest = () => ++requestCount;
+
 type Send = (msg: Array<NodeMessage | null>) => void;
 type Done = (err?: Error) => void;
 
@@ -38,6 +43,12 @@ const init = (RED: NodeAPI): void => {
     let refused = 0;
     const timeZone = (config.timeZone ?? '').trim() || DEFAULT_TIME_ZONE;
     const timeZoneKnown = isTimeZone(timeZone);
+    const requestNumbers = new RequestNumbers(nextRequest);
+    /** The browser a dashboard request comes from (msg._client), and the number of its choice. */
+    const browserRequestOf = (msg: NodeMessageInFlow): BrowserRequest | undefined => {
+      const socketId = (msg as { _client?: { socketId?: unknown } })._client?.socketId;
+      return typeof socketId === 'string' ? { query: this.id, socketId, sequence: requestNumbers.number(socketId, msg._msgid) } : undefined;
+    };
     if (!timeZoneKnown) setStatus(this, 'error', RED._('heatpump-query.status.bad-time-zone', { timeZone }));
 
     this.on('input', (msg, send, done) => {
@@ -88,7 +99,8 @@ const init = (RED: NodeAPI): void => {
       // a polled source's device has its readings in heatpump_metrics, an ESP32's in sensor_reading
       const query = request.kind === 'readings' && isMetricsDevice(device) ? { ...request, source: 'metrics' as const } : request;
       const statements = influxqlStatements(query, now, device !== undefined);
-      const heatpumpRequest: QueryContext = { request: query, statements: statements.length };
+      const asked = browserRequestOf(msg);
+      const heatpumpRequest: QueryContext = { request: query, statements: statements.length, ...(asked ? { asked } : {}) };
       // epoch milliseconds, and InfluxDB's own JSON (rawOutput): heatpump-response shapes the answer
       // from its value rows, without a row object and a Date per point first
       send([{ ...msg, query: statements.join('; '), precision: 'ms', rawOutput: true, heatpumpRequest }, null]);

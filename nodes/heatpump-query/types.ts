@@ -15,4 +15,14 @@ export interface HeatpumpQueryDef extends NodeDef, Omit<Partial<HeatpumpQueryPro
 export interface QueryContext {
   request: DatabaseRequest;
   statements: number;
+  /** a dashboard browser's request (msg._client): heatpump-response drops its answer once the answer to a newer choice of the same browser through the same query node has gone out */
+  asked?: BrowserRequest;
+}
+
+export interface BrowserRequest {
+  /** the heatpump-query node's id */
+  query: string;
+  socketId: string;
+  /** grows with every choice the browser makes (a message): the requests of one choice share it */
+  sequence: number;
 }

@@ -6,6 +6,7 @@ import { databaseResponse, queryFailedResponse, statementError } from '../shared
 import { fleetOf } from '../shared/fleet-link';
 import { failInput } from '../shared/errors';
 import { setStatus } from '../shared/status';
+import { NewestAnswers } from './overtaken';
 
 
 function queryContextOf(value: unknown): QueryContext | undefined {
@@ -26,6 +27,8 @@ const init = (RED: NodeAPI): void => {
   function HeatpumpResponse(this: Node, config: HeatpumpResponseDef) {
     RED.nodes.createNode(this, config);
     let responses = 0;
+    let overtaken = 0;
+    const newestAnswers = new NewestAnswers();
 
     this.on('input', (msg, send, done) => {
       const context = queryContextOf((msg as { heatpumpRequest?: unknown }).heatpumpRequest);
@@ -38,6 +41,12 @@ const init = (RED: NodeAPI): void => {
       const failure = queryFailureOf(msg) ?? statementError(msg.payload);
       if (failure !== undefined) fleet?.queryFailed(failure);
       else fleet?.queryAnswered();
+      const asked = context.asked;
+      if (asked !== undefined && !newestAnswers.admit(asked.query, asked.socketId, asked.sequence)) {
+        overtaken += 1;
+        setStatus(this, 'ok', RED._('heatpump-response.status.overtaken', { count: overtaken }));
+        return done();
+      }
       // the fleet tells an unknown device (404) from a known one without rows in the range
       const response = failure !== undefined ? queryFailedResponse(failure) : databaseResponse(context.request, msg.payload, fleet?.state, context.statements);
       responses += 1;

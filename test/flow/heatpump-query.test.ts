@@ -307,6 +307,42 @@ return msg;`;
     assert.equal((msg as { rawOutput?: unknown }).rawOutput, true);
   });
 
+  it("drops an answer that a newer choice of the same browser has overtaken, never an HTTP caller's", async () => {
+    await helper.load([query, response, fleetModule, influxModule], [
+      { id: 'tab', type: 'tab' },
+      ...fleetNodes(true),
+      { id: 'q', z: 'tab', type: 'heatpump-query', name: '', fleet: 'f', wires: [['asked'], []] },
+      { id: 'asked', z: 'tab', type: 'helper' },
+      { id: 'r', z: 'tab', type: 'heatpump-response', name: '', fleet: 'f', wires: [['answered']] },
+      { id: 'answered', z: 'tab', type: 'helper' },
+    ]);
+    type Asked = NodeMessage & { name: string };
+    const asked: Asked[] = [];
+    helper.getNode('asked')?.on('input', (msg: Asked) => asked.push(msg));
+    const answered: string[] = [];
+    helper.getNode('answered')?.on('input', (msg: Asked) => answered.push(msg.name));
+    const ask = (name: string, range: string, socketId?: string, msgid?: string) =>
+      helper.getNode('q')?.receive({ name, payload: { kind: 'history', device_id: 'site1', range }, ...(socketId ? { _client: { socketId } } : {}), ...(msgid ? { _msgid: msgid } : {}) } as NodeMessage);
+    ask('A 24h', '24h', 'A');
+    ask('A 1h', '1h', 'A');
+    // one choice of browser B asks twice (copies of one message, as the Performance page's figures)
+    ask('B 24h', '24h', 'B', 'choice-of-B');
+    ask('B 1h', '1h', 'B', 'choice-of-B');
+    ask('http 1', '24h');
+    ask('http 2', '1h');
+    const until = async (done: () => boolean) => {
+      const deadline = Date.now() + 5000;
+      while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    };
+    // the fleet loads its stored state first
+    await until(() => asked.length === 6);
+    const byName = (name: string) => asked.find((msg) => msg.name === name) as Asked;
+    // InfluxDB answers A's two requests the other way round, and the HTTP callers' too
+    for (const name of ['A 1h', 'A 24h', 'B 1h', 'B 24h', 'http 2', 'http 1']) helper.getNode('r')?.receive({ ...byName(name), payload: { results: [{ statement_id: 0 }] } });
+    await until(() => answered.length >= 5);
+    assert.deepEqual(answered, ['A 1h', 'B 1h', 'B 24h', 'http 2', 'http 1']);
+  });
+
   it('answers a failed or timed-out query with 503 and keeps InfluxDB unhealthy until a query succeeds', async () => {
     // InfluxDB's /ping answers, so only the failed query can make it unhealthy
     const pingServer = http.createServer((_req, res) => res.writeHead(204).end());
