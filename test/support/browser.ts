@@ -260,22 +260,30 @@ export async function writeLines(influxUrl: string, lines: string[], retentionPo
 
 /**
  * Picks an option of a Vuetify v-select (a ui-dropdown, or a dropdown of a ui-form): opens it and
- * clicks the option, again until it is offered: on a busy machine the options may arrive after the click.
+ * clicks the option, again until it is offered: on a busy machine the options may arrive after the
+ * click, and a page busy drawing its charts opens the menu a while after the click.
  */
 export async function chooseOption(page: Page, select: Locator, option: string): Promise<void> {
+  let offered: string[] = [];
   await waitFor(
     async () => {
       await select.locator('.v-field').first().click();
-      const item = page.locator('.v-overlay .v-list-item', { hasText: option }).first();
-      if (!(await item.isVisible().catch(() => false))) {
+      const menu = page.locator('.v-overlay--active .v-list-item');
+      const opened = await menu
+        .first()
+        .waitFor({ state: 'visible', timeout: 3_000 })
+        .then(() => true, () => false);
+      offered = opened ? await menu.allInnerTexts() : [];
+      const item = menu.filter({ hasText: option }).first();
+      if (!opened || !(await item.isVisible().catch(() => false))) {
         await page.keyboard.press('Escape');
         return false;
       }
       await item.click();
       return true;
     },
-    15_000,
-    `${option} in the dropdown`,
+    30_000,
+    () => `${option} in the dropdown (it offered: ${JSON.stringify(offered)})`,
     250,
   );
 }
@@ -334,7 +342,7 @@ export function dashboardSuite(options: DashboardSuiteOptions): DashboardSuite {
     client = await mqtt.connectAsync(stack.mqttUrl);
     for (const device of options.online ?? []) await client.publishAsync(`heatpump/${device}/status/online`, 'online', { retain: true });
     // the device list reaches a dashboard page that is open; a page opening as it changes may miss it
-    await waitFor(() => fleetLists(started(stack, 'runtime'), options.online ?? []), 15_000, `${options.online?.join(', ')} in GET /api/devices`);
+    await waitFor(() => fleetLists(started(stack, 'runtime'), options.online ?? []), 30_000, `${options.online?.join(', ')} in GET /api/devices`);
     await options.prepare?.(stack, client);
     browser = await launchBrowser();
   });
