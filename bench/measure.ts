@@ -1,6 +1,8 @@
 // Shared measuring for `npm run bench`: every figure is printed beside a baseline measured in
 // the same run, so ratios stay meaningful on whatever machine runs it.
 
+import { execFileSync } from 'node:child_process';
+
 export interface Throughput {
   label: string;
   opsPerSecond: number;
@@ -40,4 +42,30 @@ export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[index] ?? NaN;
+}
+
+/** The heap in use after two full collections, so that garbage does not count. */
+export function heapAfterGc(gc: () => void): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+/**
+ * Runs `measure` with a garbage collector to call: here when this process was started with
+ * --expose-gc, else in a child process of the bench file `file` started with it and `flag`, which
+ * answers through `answerMemoryChild`. Results travel as JSON.
+ */
+export function measureWithGc<T>(measure: (gc: () => void) => T, file: string, flag: string): T {
+  const gc: unknown = Reflect.get(globalThis, 'gc');
+  if (typeof gc === 'function') return measure(() => gc());
+  return JSON.parse(execFileSync(process.execPath, ['--expose-gc', file, flag], { encoding: 'utf8' })) as T;
+}
+
+/** In a bench file's top level: when started as `measureWithGc`'s child, prints what `measure` finds. */
+export function answerMemoryChild<T>(measure: (gc: () => void) => T, flag: string): void {
+  if (!process.argv.includes(flag)) return;
+  const gc: unknown = Reflect.get(globalThis, 'gc');
+  if (typeof gc !== 'function') throw new Error('run with --expose-gc');
+  process.stdout.write(JSON.stringify(measure(() => gc())));
 }

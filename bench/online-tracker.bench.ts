@@ -1,8 +1,7 @@
 // online-tracker at fleet scale: memory per tracked device, seen() throughput, and what a check
 // tick costs, each beside a plain Map<string, number> (id -> last seen) measured in the same run.
-import { execFileSync } from 'node:child_process';
 import { PresenceTable } from '../nodes/online-tracker/presence';
-import { printComparison, throughput } from './measure';
+import { answerMemoryChild, heapAfterGc, measureWithGc, printComparison, throughput } from './measure';
 
 export const title = 'online-tracker: 100k devices';
 
@@ -24,11 +23,7 @@ interface MemoryFigures {
 
 /** Heap growth per device; needs --expose-gc so that garbage does not count. */
 function measureMemory(gc: () => void): MemoryFigures {
-  const heap = () => {
-    gc();
-    gc();
-    return process.memoryUsage().heapUsed;
-  };
+  const heap = () => heapAfterGc(gc);
   const start = heap();
   const ids = deviceIds(DEVICES);
   const afterIds = heap();
@@ -48,10 +43,7 @@ function measureMemory(gc: () => void): MemoryFigures {
 }
 
 function memoryFigures(): MemoryFigures {
-  const gc: unknown = Reflect.get(globalThis, 'gc');
-  if (typeof gc === 'function') return measureMemory(() => gc());
-  const out = execFileSync(process.execPath, ['--expose-gc', __filename, MEMORY_FLAG], { encoding: 'utf8' });
-  return JSON.parse(out) as MemoryFigures;
+  return measureWithGc(measureMemory, __filename, MEMORY_FLAG);
 }
 
 function filledTable(ids: string[]): PresenceTable {
@@ -175,8 +167,4 @@ function shuffledClock(ids: string[]): string[] {
   return shuffled;
 }
 
-if (process.argv.includes(MEMORY_FLAG)) {
-  const gc: unknown = Reflect.get(globalThis, 'gc');
-  if (typeof gc !== 'function') throw new Error('run with --expose-gc');
-  process.stdout.write(JSON.stringify(measureMemory(() => gc())));
-}
+answerMemoryChild(measureMemory, MEMORY_FLAG);

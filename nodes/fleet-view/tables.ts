@@ -1,6 +1,7 @@
 // The fleet table and the active alerts table, kept up to date from the fleet's deliveries: a
-// row is rebuilt only for a device that changed, and moves in a sorted list, so a delivery costs
-// what changed (log n per device), and only taking the first maxRows rows looks at more.
+// device moves in a sorted list by its rank, so a delivery costs what changed (log n per device);
+// the fleet table makes rows only for its first maxRows devices, from the fleet's records, so a
+// device beyond them costs the table its rank and its places in two lists.
 // Pure: no Node-RED import.
 import type { DeviceRecord } from '../heatpump-fleet/fleet-state';
 import type { Labels } from './format';
@@ -38,59 +39,69 @@ export interface DeviceTableChange {
   members: boolean;
 }
 
+/** Reads a device's current record from the fleet. */
+export type RecordOf = (id: string) => DeviceRecord | undefined;
+
 export class DeviceTable {
-  private readonly entries = new Map<string, { rank: number; row: DeviceRow }>();
+  /** each device's rank: all the table keeps of a device beyond the first maxRows */
+  private readonly ranks = new Map<string, number>();
   private readonly order = new SortedList<Ranked>(compareRanked);
   private readonly ids = new SortedList<string>(compareIds);
+  /** the rows the last view showed, by device: a change that leaves its row as shown changes nothing */
+  private shown = new Map<string, DeviceRow>();
 
   constructor(
+    private readonly recordOf: RecordOf,
     private readonly labels: Labels,
     private readonly maxRows: number,
   ) {}
 
   get size(): number {
-    return this.entries.size;
+    return this.ranks.size;
   }
 
   apply(changed: Iterable<Changed>): DeviceTableChange {
     const result = { shown: false, members: false };
     const visible = (index: number) => index >= 0 && index < this.maxRows;
     for (const { id, record } of changed) {
-      const entry = this.entries.get(id);
+      const before = this.ranks.get(id);
       if (!record) {
-        if (!entry) continue;
-        result.shown = visible(this.order.remove({ id, rank: entry.rank })) || result.shown;
+        if (before === undefined) continue;
+        result.shown = visible(this.order.remove({ id, rank: before })) || result.shown;
         this.ids.remove(id);
-        this.entries.delete(id);
+        this.ranks.delete(id);
         result.members = true;
         continue;
       }
-      const row = deviceRow(record, this.labels);
       const rank = rankOf(record);
-      if (!entry) {
-        this.entries.set(id, { rank, row });
+      this.ranks.set(id, rank);
+      if (before === undefined) {
         result.shown = visible(this.order.insert({ id, rank })) || result.shown;
         this.ids.insert(id);
         result.members = true;
-        continue;
-      }
-      if (entry.rank !== rank) {
-        const from = this.order.remove({ id, rank: entry.rank });
+      } else if (before !== rank) {
+        const from = this.order.remove({ id, rank: before });
         const to = this.order.insert({ id, rank });
         result.shown = visible(from) || visible(to) || result.shown;
-      } else if (!sameRow(entry.row, row)) {
-        result.shown = visible(this.order.indexOf({ id, rank })) || result.shown;
+      } else if (!result.shown && visible(this.order.indexOf({ id, rank }))) {
+        // only a shown device's row is made, to compare with what was shown
+        const row = this.shown.get(id);
+        result.shown = row === undefined || !sameRow(row, deviceRow(record, this.labels));
       }
-      // replaced, never changed in place: rows already sent keep what they said
-      entry.rank = rank;
-      entry.row = row;
     }
     return result;
   }
 
+  /** The first maxRows rows, made from the fleet's records now; each call returns new row objects. */
   view(): TableView<DeviceRow> {
-    const rows = this.order.head(this.maxRows).map(({ id }) => ({ ...(this.entries.get(id) as { row: DeviceRow }).row }));
-    return { rows, total: this.entries.size };
+    const shown = new Map<string, DeviceRow>();
+    for (const { id } of this.order.head(this.maxRows)) {
+      const record = this.recordOf(id);
+      // the fleet forgot it and its delivery is still to come
+      if (record) shown.set(id, deviceRow(record, this.labels));
+    }
+    this.shown = shown;
+    return { rows: Array.from(shown.values(), (row) => ({ ...row })), total: this.ranks.size };
   }
 
   /** Dropdown options: the first maxRows device ids in id order. */

@@ -142,7 +142,7 @@ class DevicesView implements View {
     private readonly source: FleetSource,
     options: ViewOptions,
   ) {
-    this.table = new DeviceTable(options.labels, options.maxRows);
+    this.table = new DeviceTable((id) => source.get(id), options.labels, options.maxRows);
   }
 
   delivered(changes: FleetChanges): Outgoing[] {

@@ -162,10 +162,24 @@ describe('fleet-view rows', () => {
   });
 });
 
+/** A DeviceTable that reads the records of the deliveries it was given, as it reads the fleet's. */
+function deviceTable(maxRows: number): { table: DeviceTable; apply: (changes: Changed[]) => ReturnType<DeviceTable['apply']> } {
+  const records = new Map<string, DeviceRecord>();
+  const table = new DeviceTable((id) => records.get(id), labels, maxRows);
+  const apply = (changes: Changed[]) => {
+    for (const { id, record } of changes) {
+      if (record) records.set(id, record);
+      else records.delete(id);
+    }
+    return table.apply(changes);
+  };
+  return { table, apply };
+}
+
 describe('fleet-view DeviceTable', () => {
   it('orders alerting, offline, online, unknown, each by id, and cuts at maxRows with the full total', () => {
-    const table = new DeviceTable(labels, 4);
-    table.apply(
+    const { table, apply } = deviceTable(4);
+    apply(
       changed(
         record('on-b', { online: true }),
         record('off-a', { online: false }),
@@ -214,21 +228,23 @@ describe('fleet-view DeviceTable', () => {
   ];
   for (const c of cases) {
     it(`tells what changed: ${c.name}`, () => {
-      const table = new DeviceTable(labels, 2);
-      table.apply(c.before);
-      assert.deepEqual(table.apply(c.step), c.expect);
+      const { table, apply } = deviceTable(2);
+      apply(c.before);
+      // what changed is told against what the table last showed
+      table.view();
+      assert.deepEqual(apply(c.step), c.expect);
     });
   }
 
   it('moves a device when its rank changes and drops it when forgotten', () => {
-    const table = new DeviceTable(labels, 10);
-    table.apply(changed(record('a', { online: true }), record('b', { online: true })));
-    table.apply(changed(record('b', { online: true, alerts: { current: active('current', 'warning', T0) } })));
+    const { table, apply } = deviceTable(10);
+    apply(changed(record('a', { online: true }), record('b', { online: true })));
+    apply(changed(record('b', { online: true, alerts: { current: active('current', 'warning', T0) } })));
     assert.deepEqual(
       table.view().rows.map((r) => r.device_id),
       ['b', 'a'],
     );
-    table.apply(changed('b'));
+    apply(changed('b'));
     assert.deepEqual(
       table.view().rows.map((r) => r.device_id),
       ['a'],
@@ -238,12 +254,28 @@ describe('fleet-view DeviceTable', () => {
   });
 
   it('sends copies: a consumer changing a row does not change the table', () => {
-    const table = new DeviceTable(labels, 10);
-    table.apply(changed(record('a', { online: true })));
+    const { table, apply } = deviceTable(10);
+    apply(changed(record('a', { online: true })));
     const first = table.view().rows[0];
     assert.ok(first);
     first.status = 'changed downstream';
     assert.equal(table.view().rows[0]?.status, 'online');
+  });
+
+  it("reads the fleet's records for the rows it shows only, and for a shown device's change", () => {
+    const records = new Map(['a', 'b', 'c', 'd'].map((id) => [id, record(id, { online: true })]));
+    const read: string[] = [];
+    const table = new DeviceTable((id) => (read.push(id), records.get(id)), labels, 2);
+    table.apply(changed(...records.values()));
+    assert.deepEqual(read, []);
+    assert.deepEqual(
+      table.view().rows.map((r) => r.device_id),
+      ['a', 'b'],
+    );
+    assert.deepEqual(read, ['a', 'b']);
+    // the fleet forgot b; its delivery is still to come: the view leaves it out, the total still counts it
+    records.delete('b');
+    assert.deepEqual(table.view(), { rows: [deviceRow(record('a', { online: true }), labels)], total: 4 });
   });
 });
 
