@@ -149,8 +149,13 @@ export class ReceiveJournal {
           const record = JSON.parse(line, reviver) as { i?: unknown; s?: unknown; m?: unknown; r?: unknown; b?: unknown; t?: unknown };
           const raw = rawPayloadLength(record);
           if (raw !== undefined) {
-            // bytes cut short by a power cut: the record is unreadable, the next line is read as one
-            if (at + raw[0] >= data.length || data[at + raw[0]] !== NEWLINE) throw new Error('payload cut short');
+            // a power cut cuts a file's end only: the rest is this payload's first bytes, never records
+            if (at + raw[0] >= data.length) {
+              corrupt += 1;
+              break;
+            }
+            // bytes lost inside the file: the record is unreadable, the next line is read as one
+            if (data[at + raw[0]] !== NEWLINE) throw new Error('payload framing lost');
             const bytes = Buffer.from(data.subarray(at, at + raw[0]));
             at += raw[0] + 1;
             if (record.m !== null && typeof record.m === 'object') (record.m as Record<string, unknown>).payload = raw[1] === 'b' ? bytes : bytes.toString('utf8');
