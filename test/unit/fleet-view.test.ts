@@ -351,9 +351,15 @@ describe('fleet-view views', () => {
     view.delivered(fleet.everything());
     fleet.gets = 0;
     fleet.alls = 0;
+    // a device beyond the rows shown: looked up once, nothing sent
+    fleet.state.reading(reading('dev999', T0 + 1, { temp_inlet: 12 }), [], T0 + 1);
+    assert.deepEqual(view.delivered(fleet.changes()), []);
+    assert.equal(fleet.gets, 1, 'one device looked up');
+    // a shown device: looked up, and the rows sent are made from the 500 devices shown
+    fleet.gets = 0;
     fleet.state.reading(reading('dev1', T0 + 1, { temp_inlet: 12 }), [], T0 + 1);
     const [sent] = view.delivered(fleet.changes());
-    assert.equal(fleet.gets, 1, 'one device looked up');
+    assert.equal(fleet.gets, 1 + 500, 'the changed device and the rows shown looked up');
     assert.equal(fleet.alls, 0, 'the fleet is not walked');
     assert.equal((sent?.payload as unknown[]).length, 500);
     assert.equal(sent?.total, 5000);
