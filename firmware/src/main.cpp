@@ -135,9 +135,16 @@ void updateSignal() {
 
 // ---- SMS --------------------------------------------------------------------------------------
 
+// ESC cancels the text of an AT+CMGS; in command mode the modem ignores it.
+constexpr uint8_t kEsc = 0x1B;
+
 hp::SendResult sendSms(const std::string& to, const std::string& text) {
   modem.sendAT(GF("+CMGS=\""), to.c_str(), GF("\""));
-  if (modem.waitResponse(5000L, GF(">")) != 1) return {false, -1, "no prompt from modem"};
+  if (modem.waitResponse(5000L, GF(">")) != 1) {
+    // a prompt that comes late would take the next AT commands as the text
+    SerialAT.write(kEsc);
+    return {false, -1, "no prompt from modem"};
+  }
   SerialAT.print(text.c_str());
   SerialAT.write(static_cast<uint8_t>(0x1A));  // Ctrl-Z ends the text
   SerialAT.flush();
@@ -367,6 +374,9 @@ void handleInbound() {
 bool initModem() {
   Serial.println("\n--- GSM Initialization ---");
   SerialAT.begin(GSM_BAUD, SERIAL_8N1, PIN_GSM_RX, PIN_GSM_TX);
+  // A SIM800 that kept its power while the ESP32 restarted (watchdog, RESET command) may still be
+  // at the prompt of an AT+CMGS: it would take every AT of the restart as SMS text.
+  SerialAT.write(kEsc);
   if (!modem.restart(strlen(GSM_SIM_PIN) > 0 ? GSM_SIM_PIN : nullptr)) {
     Serial.println("GSM not responding");
     return false;
