@@ -6,13 +6,14 @@ import type { DeviceRecord } from '../nodes/heatpump-fleet/fleet-state';
 import { labelsFrom } from '../nodes/fleet-view/format';
 import { rankOf } from '../nodes/fleet-view/rows';
 import { DeviceTable, type Changed } from '../nodes/fleet-view/tables';
+import { DEFAULT_MAX_ROWS } from '../nodes/fleet-view/views';
 import { answerMemoryChild, heapAfterGc, measureWithGc, printComparison, throughput } from './measure';
 
 export const title = 'fleet-view devices table: 100k devices';
 
 const DEVICES = 100_000;
-/** the shipped Fleet page's Max rows */
-const MAX_ROWS = 50;
+/** the shipped Fleet page's Max rows (blank: the default) */
+const MAX_ROWS = DEFAULT_MAX_ROWS;
 /** devices changed in a delivery at the firmware's cadence: 100,000 devices every 5 minutes, one delivery a second */
 const DELIVERY = 333;
 const T0 = 1_706_600_000_000;
