@@ -20,6 +20,7 @@ import { BAD_INPUT_CASES, casePayload } from '../fixtures/bad-input';
 import { Random, fuzzCases, fuzzSeed, mutatedMessage, randomApiCall } from '../fixtures/bad-input-fuzz';
 import { requireBinary } from '../support/system';
 import { eventually, startProduct, type RunningProduct } from '../support/runtime';
+import { settled } from '../support/wait';
 
 const DB = 'heatpump';
 /**
@@ -150,10 +151,11 @@ describe('bad input end to end (npm start, MQTT, InfluxDB, API)', function () {
       () => `the fleet's counters: readings ${counted.readings} of ${readings}, rejected ${counted.rejected} of ${rejected}`,
     );
     const expectedRows = [...expected.values()].reduce((sum, entry) => sum + entry.timed.size + entry.placed.length, 0);
-    const rows = await eventually(async () => {
+    // the last writes may still be applying: read until two reads agree (see settled)
+    const rows = await settled(async () => {
       const found = await query('SELECT * FROM "raw"."sensor_reading"');
       return found.length >= expectedRows ? found : undefined;
-    }, 60_000, `${expectedRows} sensor_reading rows`);
+    }, 60_000, `${expectedRows} sensor_reading rows, the same in two reads`);
 
     let corrupt = 0;
     let injected = 0;
@@ -188,7 +190,8 @@ describe('bad input end to end (npm start, MQTT, InfluxDB, API)', function () {
     }
     const missing = [...expected.values()].reduce((sum, entry) => sum + entry.timed.size + entry.placed.length, 0);
 
-    for (const row of await query('SELECT * FROM "raw"."alert"')) {
+    const alertRows = await settled(() => query('SELECT * FROM "raw"."alert"'), 60_000, 'alert rows, the same in two reads');
+    for (const row of alertRows) {
       const id = String(row.device_id);
       const known = ALERT_TYPES.has(String(row.alert_type)) || (deviceAlertTypes.get(id)?.has(String(row.alert_type)) ?? false);
       const accepted = expected.has(id) || deviceAlertTypes.has(id);

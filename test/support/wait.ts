@@ -30,3 +30,26 @@ export async function eventually<T>(probe: () => Promise<T | undefined> | T | un
 export async function waitFor(predicate: () => boolean | Promise<boolean>, options: { timeoutMs: number; what: What; intervalMs?: number }): Promise<void> {
   await eventually(async () => ((await predicate()) ? true : undefined), options.timeoutMs, options.what, options.intervalMs ?? 20);
 }
+
+/**
+ * Like eventually, but a value counts only once two polls `intervalMs` apart return the same
+ * (JSON-equal) value: for reads of a store that shows a write while applying it. InfluxDB 1.x
+ * does: a SELECT during a write returns points with some of their fields still null
+ * (influxdata/influxdb#9941; seen here on 1.6.7 as rows a later read shows whole).
+ */
+export async function settled<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000, what: What = 'a settled value', intervalMs = 500): Promise<T> {
+  let previous: string | undefined;
+  return eventually(
+    async () => {
+      const value = await probe();
+      if (value === undefined) return undefined;
+      const text = JSON.stringify(value);
+      const same = text === previous;
+      previous = text;
+      return same ? value : undefined;
+    },
+    timeoutMs,
+    what,
+    intervalMs,
+  );
+}
