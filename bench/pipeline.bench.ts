@@ -200,6 +200,27 @@ interface Landing {
   exact(child: NodeRedChild): Promise<number>;
 }
 
+/** Node-RED at rest: under this many cores over a second */
+const QUIET_CORES = 0.05;
+
+/**
+ * Waits until Node-RED is at rest after a warm-up: its rows have landed, but what they set off
+ * may still run (the event log records every device's first appearance; the context stores save),
+ * and none of that belongs to the measured steady state.
+ */
+async function quiet(child: NodeRedChild, name: string): Promise<void> {
+  const pid = child.process.pid ?? 0;
+  const deadline = performance.now() + PATIENCE_MS;
+  let before = processUsage(pid).cpuSeconds;
+  for (;;) {
+    await sleep(1000);
+    const now = processUsage(pid).cpuSeconds;
+    if (now - before < QUIET_CORES) return;
+    if (performance.now() > deadline) throw new Error(`${name}: still busy ${(now - before).toFixed(2)} cores ${PATIENCE_MS / 1000} s after the warm-up landed`);
+    before = now;
+  }
+}
+
 /**
  * Runs `load` through `flows` in a fresh Node-RED and measures it. `warmUp`, when given, is
  * published first (an hour older, as fast as the broker takes it) and waited for; its rows, CPU
@@ -218,6 +239,7 @@ async function runPipeline(name: string, flows: object[], env: Record<string, st
     const deadline = performance.now() + PATIENCE_MS;
     while ((exactBefore = await landing.exact(child)) < warmed && performance.now() < deadline) await sleep(1000);
     if (exactBefore < warmed) throw new Error(`${name}: ${exactBefore} of ${warmed} warm-up readings landed`);
+    await quiet(child, name);
     soFarBefore = await landing.soFar(child);
   }
   const deliveriesBefore = await deliveriesSoFar(child);
