@@ -77,6 +77,13 @@ const SNAPSHOT = /^snapshot-(\d{12})\.json$/;
 const pad = (generation: number): string => String(generation).padStart(12, '0');
 const snapshotName = (generation: number): string => `snapshot-${pad(generation)}.json`;
 const logName = (generation: number): string => `changes-${pad(generation)}.ndjson`;
+/** a file of this store: a snapshot, a change log, or a snapshot's .tmp a kill left behind */
+const isStoreFile = (name: string): boolean => {
+  const digits = /-(\d{12})\./.exec(name)?.[1];
+  if (digits === undefined) return false;
+  const generation = Number(digits);
+  return name === snapshotName(generation) || name === `${snapshotName(generation)}.tmp` || name === logName(generation);
+};
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -171,7 +178,7 @@ export class FleetFiles {
     this.snapshotDue = false;
     for (const name of await this.fs.readdir(this.dir)) {
       if (name === snapshotName(next)) continue;
-      if (/^(snapshot|changes)-\d{12}\.(json|ndjson)(\.tmp)?$/.test(name)) await this.fs.unlink(path.join(this.dir, name));
+      if (isStoreFile(name)) await this.fs.unlink(path.join(this.dir, name));
     }
   }
 

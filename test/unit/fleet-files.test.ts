@@ -131,15 +131,18 @@ describe('heatpump-fleet FleetFiles', () => {
     });
   }
 
-  it('killed after a new snapshot was renamed, before the older files went: the new snapshot alone is read, and the next snapshot deletes the rest', async () => {
+  it('killed after a new snapshot was renamed, before the older files went: the new snapshot alone is read, and the next snapshot deletes the rest (not files of others)', async () => {
     const { fleet } = await savedTwice();
     // generation 2 holds the newest state; generation 1's snapshot and log are still there
     const newest = fleet.toJSON();
     fs.writeFileSync(path.join(dir, 'snapshot-000000000002.json'), JSON.stringify(newest));
+    fs.writeFileSync(path.join(dir, 'snapshot-000000000001.json.tmp'), '{"version":1,"devi');
+    const others = ['changes-000000000001.ndjson.bak', 'notes.txt', 'snapshot-000000000001.ndjson'];
+    for (const name of others) fs.writeFileSync(path.join(dir, name), 'not the fleet store\'s');
     const reader = new FleetFiles(fs.promises, dir);
     assert.deepEqual(restored((await reader.load()).state), newest);
     await reader.save(fleet);
-    assert.deepEqual(files(dir), ['snapshot-000000000003.json']);
+    assert.deepEqual(files(dir), [...others, 'snapshot-000000000003.json'].sort());
   });
 
   it('the first save after a load writes a snapshot (never appends behind a cut-off line)', async () => {
