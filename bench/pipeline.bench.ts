@@ -473,7 +473,7 @@ export async function run(): Promise<void> {
     const perReading = await only('per-reading', () => runPipeline('per-reading nodes', perReadingFlows(), env('heatpump_per_reading'), influx.pid, single, rowsIn('heatpump_per_reading')));
     const stock = await only('stock', () => runPipeline('stock nodes', stockFlow(new URL(influx.url)), env('heatpump_stock'), influx.pid, stockLoad, rowsIn('heatpump_stock')));
     const array = await only('arrays', () => runPipeline('shipped, arrays', loadShippedFlows(), env('heatpump_array'), influx.pid, arrays, rowsIn('heatpump_array')));
-    // the fleet at its steady state: every device has reported once before the measured minute
+    // the fleet at its steady state: every device has reported once before the measured run
     const fleetWarmUp: Load = { messages: FLEET_DEVICES, perMessage: 1, messagesPerSecond: undefined, devices: FLEET_DEVICES };
     const fleetRun = await only('fleet', () => runPipeline('shipped, fleet', loadShippedFlows(), env('heatpump_fleet'), influx.pid, fleet, rowsIn('heatpump_fleet'), fleetWarmUp));
     const ws = await only('ws', () => runWebSocket('shipped, /api/ws', loadShippedFlows(), env('heatpump_ws')));
