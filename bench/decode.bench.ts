@@ -1,7 +1,8 @@
 // heatpump-decode's pure core against bare JSON.parse of the same payloads: decoding has to
 // parse anyway, so the ratio shows what checking and mapping add (goal: >= 50 % of JSON.parse).
+import { util } from '@node-red/util';
 import { decodeMessage, defaultOptions } from '../nodes/heatpump-decode/decode';
-import { toPoints } from '../nodes/shared/points';
+import { readingToPoint, toPoints } from '../nodes/shared/points';
 import { devicePayload, type DevicePayload } from '../test/fixtures/payloads';
 import { printComparison, throughput } from './measure';
 
@@ -44,5 +45,20 @@ export async function run(): Promise<void> {
     sink += decodeMessage(flush, 'heatpump/site1/data', options, NOW).readings.length;
   }, 100);
   printComparison(convert, decodeOnly);
+
+  // What heatpump-batch's readings cost on the way from heatpump-decode: through a second wire on
+  // output 1, the runtime's copy of the readings message and their conversion in heatpump-batch;
+  // through output 4, points built in heatpump-decode and checked in heatpump-batch.
+  const readingsMsg = { _msgid: 'm1', topic: 'site1', payload: decoded, invalid: decoded.map(() => []), invalidReasons: decoded.map(() => null) };
+  console.log(' readings to heatpump-batch (100 readings)');
+  const secondWire = throughput('second wire on output 1: copy + toPoints', () => {
+    const result = toPoints(util.cloneMessage(readingsMsg).payload);
+    sink += result.ok ? result.value.points.length : 0;
+  }, 100);
+  const pointsOutput = throughput('output 4: readingToPoint + toPoints', () => {
+    const result = toPoints(decoded.map(readingToPoint));
+    sink += result.ok ? result.value.points.length : 0;
+  }, 100);
+  printComparison(pointsOutput, secondWire);
   if (sink < 0) console.log(sink); // keeps the work observable
 }

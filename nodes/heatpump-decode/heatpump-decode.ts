@@ -5,6 +5,8 @@
 // in its own turn of the microtask queue, so a burst of single-reading messages crosses the rest
 // of the flow (and Node-RED's routing and cloning) once, not once per reading. Each gathered
 // message is done once the gathered one is sent; the receive journal releases them together.
+// Output 4 carries the same readings as InfluxDB points, for heatpump-batch: a wire of its own
+// instead of a second wire on output 1 spares Node-RED a deep copy of every readings message.
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import type { InfluxPoint } from '../shared/contract';
 import { errorOf } from '../shared/errors';
@@ -22,6 +24,15 @@ interface Gathered {
   send: (msg: Array<NodeMessage | NodeMessage[] | null>) => void;
   done: () => void;
 }
+
+/** the output of the readings' points in the reading modes (points mode sends them on output 1) */
+const POINTS_OUTPUT = 3;
+
+/**
+ * Whether something is wired to output `index`: checked at each send, as the runtime updates
+ * node.wires in place when a deploy only rewires a node (it is not restarted then).
+ */
+const wiredOutput = (node: Node, index: number): boolean => ((node as Node & { wires?: unknown[][] }).wires?.[index]?.length ?? 0) > 0;
 
 /** At most this many problems are spelled out in the one done(err) text of a message. */
 const MAX_LISTED_PROBLEMS = 10;
@@ -106,7 +117,8 @@ const init = (RED: NodeAPI): void => {
       // the journaled messages among them are released with the one whose _msgid it carries
       out._msgid = foldReceived(items.flatMap((item) => (item.msg._msgid === undefined ? [] : [item.msg._msgid]))) ?? first.msg._msgid;
       if (devices.size === 1) out.topic = devices.values().next().value;
-      first.send([out, null, [...devices].map(presenceMsg)]);
+      const points = wiredOutput(node, POINTS_OUTPUT) ? pointsMsg({ _msgid: out._msgid }, items.reduce((all, { result }) => readingPointsOf(result, all), [] as InfluxPoint[]), out.topic) : null;
+      first.send([out, null, [...devices].map(presenceMsg), points]);
       for (const item of items) item.done();
     };
 
@@ -129,8 +141,8 @@ const init = (RED: NodeAPI): void => {
           : mode === 'points'
             ? sendPoints(msg, result, send)
             : mode === 'reading'
-              ? sendItems(msg, result, send)
-              : sendReadingArray(msg, result, send);
+              ? sendItems(msg, result, send, wiredOutput(node, POINTS_OUTPUT))
+              : sendReadingArray(msg, result, send, wiredOutput(node, POINTS_OUTPUT));
         accepted += sent;
         rejected += result.problems.length;
         for (const { fieldProblems } of result.readings) leftOut += fieldProblems.length;
@@ -173,8 +185,38 @@ const init = (RED: NodeAPI): void => {
     });
   }
 
-  /** Reading mode: one message per reading and metrics reading on output 1, one per device alert on output 2. */
-  function sendItems(msg: NodeMessage, result: DecodeResult, send: (msg: Array<NodeMessage | NodeMessage[] | null>) => void): number {
+  /** The device of a result's readings: its topic's, else its first reading's. */
+  const topicOf = (result: DecodeResult): string | undefined => result.topicDevice ?? result.readings[0]?.reading.device_id ?? result.metrics[0]?.reading.device_id;
+
+  /** `sensor_reading` and `heatpump_metrics` points of a result's readings, appended to `into`. */
+  function readingPointsOf(result: DecodeResult, into: InfluxPoint[] = []): InfluxPoint[] {
+    for (const { reading } of result.readings) {
+      const point = readingToPoint(reading);
+      // A reading whose every sensor was left out has no field to write (line protocol needs one).
+      for (const _field in point.fields) {
+        into.push(point);
+        break;
+      }
+    }
+    for (const { reading } of result.metrics) {
+      if (Object.keys(reading.metrics).length > 0) into.push(metricsToPoint(reading));
+    }
+    return into;
+  }
+
+  /** A points message with the input's properties; null for no points. */
+  function pointsMsg(msg: NodeMessage, payload: InfluxPoint[], topic: string | undefined): PointsMsg | null {
+    if (payload.length === 0) return null;
+    const out: PointsMsg = { ...msg, payload };
+    if (topic !== undefined) out.topic = topic;
+    return out;
+  }
+
+  /**
+   * Reading mode: one message per reading and metrics reading on output 1, one per device alert on
+   * output 2; with `withPoints`, their points as one message on output 4.
+   */
+  function sendItems(msg: NodeMessage, result: DecodeResult, send: (msg: Array<NodeMessage | NodeMessage[] | null>) => void, withPoints: boolean): number {
     const readings: ReadingMsg[] = result.readings.map(({ reading, invalid, invalidReasons, timestampReplaced }) => {
       const out: ReadingMsg = { ...msg, topic: reading.device_id, payload: reading, invalid };
       delete out.invalidReasons;
@@ -193,23 +235,25 @@ const init = (RED: NodeAPI): void => {
     });
     const alerts = alertMsgs(msg, result);
     const outputOne: Array<ReadingMsg | MetricsMsg> = [...readings, ...metrics];
-    if (outputOne.length > 0 || alerts.length > 0) send([outputOne, alerts, presenceMsgs(result)]);
+    const points = withPoints ? pointsMsg(msg, readingPointsOf(result), topicOf(result)) : null;
+    if (outputOne.length > 0 || alerts.length > 0) send([outputOne, alerts, presenceMsgs(result), points]);
     return outputOne.length + alerts.length;
   }
 
   /**
    * Readings mode: one message per input message on output 1, its payload every reading and metrics
    * reading as an array (one delivery per firmware buffer instead of one per reading); alerts as in
-   * reading mode.
+   * reading mode; with `withPoints`, the readings' points on output 4.
    */
-  function sendReadingArray(msg: NodeMessage, result: DecodeResult, send: (msg: Array<NodeMessage | NodeMessage[] | null>) => void): number {
+  function sendReadingArray(msg: NodeMessage, result: DecodeResult, send: (msg: Array<NodeMessage | NodeMessage[] | null>) => void, withPoints: boolean): number {
     const { payload, invalid, invalidReasons } = appendReadings({ payload: [], invalid: [], invalidReasons: [] }, result);
-    const topic = result.topicDevice ?? result.readings[0]?.reading.device_id ?? result.metrics[0]?.reading.device_id;
+    const topic = topicOf(result);
     const readings: ReadingsMsg | null = payload.length === 0 ? null : { ...msg, payload, invalid, invalidReasons };
     delete readings?.timestampReplaced;
     if (readings !== null && topic !== undefined) readings.topic = topic;
     const alerts = alertMsgs(msg, result);
-    if (readings !== null || alerts.length > 0) send([readings, alerts, presenceMsgs(result)]);
+    const points = withPoints ? pointsMsg(msg, readingPointsOf(result), topic) : null;
+    if (readings !== null || alerts.length > 0) send([readings, alerts, presenceMsgs(result), points]);
     return payload.length + alerts.length;
   }
 
@@ -258,27 +302,8 @@ const init = (RED: NodeAPI): void => {
 
   /** Points mode: one message per input message and output, its payload the points for `influxdb batch`. */
   function sendPoints(msg: NodeMessage, result: DecodeResult, send: (msg: Array<NodeMessage | NodeMessage[] | null>) => void): number {
-    const readingPoints: InfluxPoint[] = [];
-    for (const { reading } of result.readings) {
-      const point = readingToPoint(reading);
-      // A reading whose every sensor was left out has no field to write (line protocol needs one).
-      for (const _field in point.fields) {
-        readingPoints.push(point);
-        break;
-      }
-    }
-    for (const { reading } of result.metrics) {
-      if (Object.keys(reading.metrics).length > 0) readingPoints.push(metricsToPoint(reading));
-    }
-    const alertPoints = result.alerts.map(({ alert }) => alertToPoint(alert));
-    const topic = result.topicDevice ?? result.readings[0]?.reading.device_id ?? result.metrics[0]?.reading.device_id ?? result.alerts[0]?.alert.device_id;
-    const toMsg = (payload: InfluxPoint[]): PointsMsg | null => {
-      if (payload.length === 0) return null;
-      const out: PointsMsg = { ...msg, payload };
-      if (topic !== undefined) out.topic = topic;
-      return out;
-    };
-    const outputs = [toMsg(readingPoints), toMsg(alertPoints)];
+    const topic = topicOf(result) ?? result.alerts[0]?.alert.device_id;
+    const outputs = [pointsMsg(msg, readingPointsOf(result), topic), pointsMsg(msg, result.alerts.map(({ alert }) => alertToPoint(alert)), topic)];
     if (outputs[0] !== null || outputs[1] !== null) send([...outputs, presenceMsgs(result)]);
     return result.readings.length + result.metrics.length + result.alerts.length;
   }

@@ -229,6 +229,50 @@ describe('heatpump-decode node', function () {
     });
   }
 
+  for (const output of ['reading', 'readings', 'gathered']) {
+    it(`${output} mode: output 4 sends the readings of an input as InfluxDB points in one message, objects of their own`, async function () {
+      await helper.load([decode, catchInit], flowWithCatch('heatpump-decode', ['readings', 'alerts', 'presence', 'points'], { output }));
+      const readings = collect('readings', output === 'reading' ? 2 : 1);
+      const points = collect('points', 1);
+      const payload = [seed(), seed({ timestamp: Date.now() - 30000, valid: { voltage: false } })];
+      get('n1').receive({ topic: 'heatpump/site1/data', payload: JSON.stringify(payload) });
+      const [msg] = await points;
+      assert.equal(msg?.topic, 'site1');
+      const sent = msg?.payload as Array<{ measurement: string; tags: unknown; fields: Record<string, unknown>; timestamp: Date }>;
+      assert.deepEqual(
+        sent.map((point) => [point.measurement, point.tags, point.timestamp.getTime(), point.fields.temp_inlet, point.fields.voltage]),
+        [
+          ['sensor_reading', { device_id: 'site1' }, payload[0]?.timestamp, 45.2, 230.5],
+          ['sensor_reading', { device_id: 'site1' }, payload[1]?.timestamp, 45.2, undefined],
+        ],
+      );
+      const first = (await readings).flatMap((m) => m.payload as Array<Record<string, unknown>>)[0];
+      sent[0]!.fields.temp_inlet = -1;
+      assert.equal(first?.temp_inlet, 45.2, 'a point is not the reading output 1 sends');
+    });
+  }
+
+  it('output 4 is built only while wired, and a rewire without a restart counts', async function () {
+    await helper.load([decode, catchInit], flowWithCatch('heatpump-decode', ['readings', 'alerts', 'presence'], { output: 'readings' }));
+    const n1 = get('n1') as TestNode & { updateWires(wires: string[][]): void; send: (msg: unknown) => void };
+    const sends: unknown[] = [];
+    const send = n1.send.bind(n1);
+    n1.send = (msg: unknown) => {
+      sends.push(msg);
+      send(msg);
+    };
+    const first = collect('readings', 1);
+    get('n1').receive({ topic: 'heatpump/site1/data', payload: JSON.stringify(seed()) });
+    await first;
+    // node.send is what the runtime's send(msg) calls: output 4 is null while nothing is wired
+    assert.equal((sends[0] as unknown[])[3], null);
+    n1.updateWires([['readings'], ['alerts'], ['presence'], ['readings']]);
+    const second = collect('readings', 2);
+    get('n1').receive({ topic: 'heatpump/site1/data', payload: JSON.stringify(seed()) });
+    const kinds = (await second).map((m) => (m.payload as Array<{ measurement?: string }>)[0]?.measurement ?? 'reading');
+    assert.deepEqual(kinds.sort(), ['reading', 'sensor_reading']);
+  });
+
   it('output 3 wired to online-tracker: a device is online from its first reading', async function () {
     const trackerInit = withCatalog(nodeModule('online-tracker') as NodeInit, 'online-tracker');
     const at = { z: 'tab', x: 100, y: 100 };
