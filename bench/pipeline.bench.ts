@@ -430,6 +430,13 @@ async function runWebSocket(name: string, flows: object[], env: Record<string, s
 
 const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
 
+/** Hops in their order, a hop repeated (a gathered message fans out per device) once with its count. */
+function countedHops(path: readonly string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const hop of path) counts.set(hop, (counts.get(hop) ?? 0) + 1);
+  return [...counts].map(([hop, count]) => (count === 1 ? hop : `${hop} (x${count})`));
+}
+
 export async function run(): Promise<void> {
   const binary = findInfluxd();
   if (!binary) {
@@ -489,7 +496,7 @@ export async function run(): Promise<void> {
     console.log('  (bare: "landed" = messages into the sink, latency to the sink; the others: rows queryable in InfluxDB)');
     // a load side near a core limits the run, not Node-RED: the figures above then say less
     for (const r of runs) console.log(`  ${r.name}: published at ${r.publishedPerSecond.toFixed(0)} readings/s; the other processes meanwhile: devices + broker (this process) ${r.loadCores.toFixed(2)} cores, influxd ${r.influxdCores.toFixed(2)} cores`);
-    for (const r of runs) console.log(`  ${r.name}: ${r.deliveriesPerReading.toFixed(2)} node-to-node deliveries per reading; first message: ${r.path.join(', ')}`);
+    for (const r of runs) console.log(`  ${r.name}: ${r.deliveriesPerReading.toFixed(2)} node-to-node deliveries per reading; first message: ${countedHops(r.path).join(', ')}`);
     for (const w of [ws, wsPerReading]) {
       if (w) console.log(`  ${w.name}: ${w.received} sensor_data for ${w.sent} readings, publish -> WebSocket p50 ${w.p50.toFixed(0)} ms, p99 ${w.p99.toFixed(0)} ms, ${w.cores.toFixed(2)} cores; slowest ms by second: ${w.maxBySecond}`);
     }
