@@ -118,7 +118,7 @@ const init = (RED: NodeAPI): void => {
       out._msgid = foldReceived(items.flatMap((item) => (item.msg._msgid === undefined ? [] : [item.msg._msgid]))) ?? first.msg._msgid;
       if (devices.size === 1) out.topic = devices.values().next().value;
       const points = wiredOutput(node, POINTS_OUTPUT) ? pointsMsg({ _msgid: out._msgid }, items.reduce((all, { result }) => readingPointsOf(result, all), [] as InfluxPoint[]), out.topic) : null;
-      first.send([out, null, [...devices].map(presenceMsg), points]);
+      sendWithPoints(first.send, [out, null, [...devices].map(presenceMsg)], points);
       for (const item of items) item.done();
     };
 
@@ -204,6 +204,16 @@ const init = (RED: NodeAPI): void => {
     return into;
   }
 
+  /**
+   * Sends outputs 1 to 3, then output 4's points in a send() of their own: the runtime copies every
+   * message of a send() after its first (Node.send), and the points need no copy (nothing else
+   * holds them). The input is done after both, so the receive journal holds it until both are.
+   */
+  function sendWithPoints(send: (msg: Array<NodeMessage | NodeMessage[] | null>) => void, outputs: Array<NodeMessage | NodeMessage[] | null>, points: PointsMsg | null): void {
+    send(outputs);
+    if (points !== null) send([null, null, null, points]);
+  }
+
   /** A points message with the input's properties; null for no points. */
   function pointsMsg(msg: NodeMessage, payload: InfluxPoint[], topic: string | undefined): PointsMsg | null {
     if (payload.length === 0) return null;
@@ -236,7 +246,7 @@ const init = (RED: NodeAPI): void => {
     const alerts = alertMsgs(msg, result);
     const outputOne: Array<ReadingMsg | MetricsMsg> = [...readings, ...metrics];
     const points = withPoints ? pointsMsg(msg, readingPointsOf(result), topicOf(result)) : null;
-    if (outputOne.length > 0 || alerts.length > 0) send([outputOne, alerts, presenceMsgs(result), points]);
+    if (outputOne.length > 0 || alerts.length > 0) sendWithPoints(send, [outputOne, alerts, presenceMsgs(result)], points);
     return outputOne.length + alerts.length;
   }
 
@@ -253,7 +263,7 @@ const init = (RED: NodeAPI): void => {
     if (readings !== null && topic !== undefined) readings.topic = topic;
     const alerts = alertMsgs(msg, result);
     const points = withPoints ? pointsMsg(msg, readingPointsOf(result), topic) : null;
-    if (readings !== null || alerts.length > 0) send([readings, alerts, presenceMsgs(result), points]);
+    if (readings !== null || alerts.length > 0) sendWithPoints(send, [readings, alerts, presenceMsgs(result)], points);
     return payload.length + alerts.length;
   }
 

@@ -232,6 +232,14 @@ describe('heatpump-decode node', function () {
   for (const output of ['reading', 'readings', 'gathered']) {
     it(`${output} mode: output 4 sends the readings of an input as InfluxDB points in one message, objects of their own`, async function () {
       await helper.load([decode, catchInit], flowWithCatch('heatpump-decode', ['readings', 'alerts', 'presence', 'points'], { output }));
+      // what n1 sends on output 4, to tell whether the runtime delivers it as it is or a copy of it
+      const n1 = get('n1') as TestNode & { send: (msg: Array<unknown>) => void };
+      const sentPoints: unknown[] = [];
+      const send = n1.send.bind(n1);
+      n1.send = (msg: Array<unknown>) => {
+        if (msg[3]) sentPoints.push(msg[3]);
+        send(msg);
+      };
       const readings = collect('readings', output === 'reading' ? 2 : 1);
       const points = collect('points', 1);
       const payload = [seed(), seed({ timestamp: Date.now() - 30000, valid: { voltage: false } })];
@@ -249,6 +257,8 @@ describe('heatpump-decode node', function () {
       const first = (await readings).flatMap((m) => m.payload as Array<Record<string, unknown>>)[0];
       sent[0]!.fields.temp_inlet = -1;
       assert.equal(first?.temp_inlet, 45.2, 'a point is not the reading output 1 sends');
+      assert.equal(sentPoints.length, 1);
+      assert.equal(msg, sentPoints[0], 'delivered as sent: the runtime copies every message of a send() after its first');
     });
   }
 
@@ -264,8 +274,8 @@ describe('heatpump-decode node', function () {
     const first = collect('readings', 1);
     get('n1').receive({ topic: 'heatpump/site1/data', payload: JSON.stringify(seed()) });
     await first;
-    // node.send is what the runtime's send(msg) calls: output 4 is null while nothing is wired
-    assert.equal((sends[0] as unknown[])[3], null);
+    // node.send is what the runtime's send(msg) calls: one send, outputs 1 to 3 only, while nothing is wired to output 4
+    assert.deepEqual(sends.map((outputs) => (outputs as unknown[]).length), [3]);
     n1.updateWires([['readings'], ['alerts'], ['presence'], ['readings']]);
     const second = collect('readings', 2);
     get('n1').receive({ topic: 'heatpump/site1/data', payload: JSON.stringify(seed()) });
