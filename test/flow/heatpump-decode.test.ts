@@ -33,6 +33,18 @@ function nextCall<T>(method: string, timeoutMs = 2000): Promise<T> {
   });
 }
 
+/** The outputs arrays n1 passes to node.send (what the runtime's send(msg) calls), from now on. */
+function spySends(): unknown[][] {
+  const n1 = get('n1') as TestNode & { send: (outputs: unknown[]) => void };
+  const sends: unknown[][] = [];
+  const send = n1.send.bind(n1);
+  n1.send = (outputs: unknown[]) => {
+    sends.push(outputs);
+    send(outputs);
+  };
+  return sends;
+}
+
 const nothingWithin = (id: string, ms: number): Promise<void> =>
   new Promise((resolve, reject) => {
     get(id).on('input', () => reject(new Error(`${id} received a message`)));
@@ -233,13 +245,7 @@ describe('heatpump-decode node', function () {
     it(`${output} mode: output 4 sends the readings of an input as InfluxDB points in one message, objects of their own`, async function () {
       await helper.load([decode, catchInit], flowWithCatch('heatpump-decode', ['readings', 'alerts', 'presence', 'points'], { output }));
       // what n1 sends on output 4, to tell whether the runtime delivers it as it is or a copy of it
-      const n1 = get('n1') as TestNode & { send: (msg: Array<unknown>) => void };
-      const sentPoints: unknown[] = [];
-      const send = n1.send.bind(n1);
-      n1.send = (msg: Array<unknown>) => {
-        if (msg[3]) sentPoints.push(msg[3]);
-        send(msg);
-      };
+      const sends = spySends();
       const readings = collect('readings', output === 'reading' ? 2 : 1);
       const points = collect('points', 1);
       const payload = [seed(), seed({ timestamp: Date.now() - 30000, valid: { voltage: false } })];
@@ -257,6 +263,7 @@ describe('heatpump-decode node', function () {
       const first = (await readings).flatMap((m) => m.payload as Array<Record<string, unknown>>)[0];
       sent[0]!.fields.temp_inlet = -1;
       assert.equal(first?.temp_inlet, 45.2, 'a point is not the reading output 1 sends');
+      const sentPoints = sends.flatMap((outputs) => (outputs[3] ? [outputs[3]] : []));
       assert.equal(sentPoints.length, 1);
       assert.equal(msg, sentPoints[0], 'delivered as sent: the runtime copies every message of a send() after its first');
     });
@@ -264,19 +271,13 @@ describe('heatpump-decode node', function () {
 
   it('output 4 is built only while wired, and a rewire without a restart counts', async function () {
     await helper.load([decode, catchInit], flowWithCatch('heatpump-decode', ['readings', 'alerts', 'presence'], { output: 'readings' }));
-    const n1 = get('n1') as TestNode & { updateWires(wires: string[][]): void; send: (msg: unknown) => void };
-    const sends: unknown[] = [];
-    const send = n1.send.bind(n1);
-    n1.send = (msg: unknown) => {
-      sends.push(msg);
-      send(msg);
-    };
+    const sends = spySends();
     const first = collect('readings', 1);
     get('n1').receive({ topic: 'heatpump/site1/data', payload: JSON.stringify(seed()) });
     await first;
     // node.send is what the runtime's send(msg) calls: one send, outputs 1 to 3 only, while nothing is wired to output 4
-    assert.deepEqual(sends.map((outputs) => (outputs as unknown[]).length), [3]);
-    n1.updateWires([['readings'], ['alerts'], ['presence'], ['readings']]);
+    assert.deepEqual(sends.map((outputs) => outputs.length), [3]);
+    (get('n1') as TestNode & { updateWires(wires: string[][]): void }).updateWires([['readings'], ['alerts'], ['presence'], ['readings']]);
     const second = collect('readings', 2);
     get('n1').receive({ topic: 'heatpump/site1/data', payload: JSON.stringify(seed()) });
     const kinds = (await second).map((m) => (m.payload as Array<{ measurement?: string }>)[0]?.measurement ?? 'reading');
