@@ -29,17 +29,20 @@ const DEVICES = Number(process.env.BENCH_DEVICES ?? 100);
 /**
  * single-reading messages per run, published as fast as the broker takes them: enough that the
  * shipped flow's last batch (it waits up to heatpump-batch's 1-s Max. wait; the bare flow has no
- * database) and its start weigh little in the rate
+ * database) and its start (the first contact of every device, the JIT) weigh little in the rate.
+ * 48,000 did not: one build measured 46 % of the ceiling with them and 63 % with 150,000.
  */
-const SINGLE_READINGS = Number(process.env.BENCH_READINGS ?? 48_000);
+const SINGLE_READINGS = Number(process.env.BENCH_READINGS ?? 150_000);
 /** the stock pipeline (one HTTP write per message) lands a few hundred readings/s: fewer, or its run alone takes minutes */
 const STOCK_READINGS = Number(process.env.BENCH_STOCK_READINGS ?? 12_000);
 /**
- * readings in 30-reading messages, offered at BENCH_ARRAY_RATE readings/s: 30 s of it, a rate
- * sustained, where 6 s measured the time to fill and write the first batch as much as the rate
+ * 30-reading messages offered at BENCH_ARRAY_RATE readings/s, above the target: a run offered
+ * exactly the target measures a little under it (the rate counts to the last row landed, after the
+ * last batch's wait), which says nothing about whether the target is sustained
  */
-const ARRAY_READINGS = Number(process.env.BENCH_ARRAY_READINGS ?? 600_000);
-const ARRAY_RATE = Number(process.env.BENCH_ARRAY_RATE ?? 20_000);
+const ARRAY_RATE = Number(process.env.BENCH_ARRAY_RATE ?? 25_000);
+/** 30 s of it: a rate sustained, where 6 s measured the time to fill and write the first batch as much as the rate */
+const ARRAY_READINGS = Number(process.env.BENCH_ARRAY_READINGS ?? ARRAY_RATE * 30);
 const ARRAY_SIZE = 30;
 /** the firmware samples every 10 s and flushes its buffer of 30 readings every 5 minutes */
 const SAMPLE_MS = 10_000;
@@ -507,10 +510,8 @@ export async function run(): Promise<void> {
       console.log(`    single readings >= ${TARGETS.singleShareOfCeiling * 100} % of the bare ceiling: ${(share * 100).toFixed(0)} % (${shipped.readingsPerSecond.toFixed(0)} of ${ceiling.readingsPerSecond.toFixed(0)}/s${perReadingShare}) ${verdict(share >= TARGETS.singleShareOfCeiling)}`);
     }
     if (array) {
-      const arrayMet = array.readingsPerSecond >= TARGETS.arrayReadingsPerSecond * 0.98 && array.landed === array.sent && array.p99 <= TARGETS.arrayP99Ms;
-      // offered at exactly the target and counted to the last row landed, a pipeline that keeps up
-      // measures a little below the offered rate: 2 % below still counts, and the line says so
-      console.log(`    arrays >= ${TARGETS.arrayReadingsPerSecond} readings/s (98 % counts: offered at that rate), 0 lost, p99 <= ${TARGETS.arrayP99Ms} ms: ${array.readingsPerSecond.toFixed(0)}/s, ${array.sent - array.landed} lost, p99 ${array.p99.toFixed(0)} ms ${verdict(arrayMet)}`);
+      const arrayMet = array.readingsPerSecond >= TARGETS.arrayReadingsPerSecond && array.landed === array.sent && array.p99 <= TARGETS.arrayP99Ms;
+      console.log(`    arrays >= ${TARGETS.arrayReadingsPerSecond} readings/s (offered at ${ARRAY_RATE}), 0 lost, p99 <= ${TARGETS.arrayP99Ms} ms: ${array.readingsPerSecond.toFixed(0)}/s, ${array.sent - array.landed} lost, p99 ${array.p99.toFixed(0)} ms ${verdict(arrayMet)}`);
     }
     if (ws) {
       const perReadingP99 = wsPerReading ? ` (per-reading nodes ${wsPerReading.p99.toFixed(0)} ms)` : '';
