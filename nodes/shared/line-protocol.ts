@@ -25,10 +25,12 @@ function fieldValue(value: number | boolean | string): string {
  */
 export function toLine(point: InfluxPoint): string {
   let line = measurementOf(point.measurement);
-  for (const [key, value] of Object.entries(point.tags)) line += `,${keyOf(key)}=${keyOf(value)}`;
+  // Object.keys, not Object.entries: one array a point instead of one more per tag and field
+  const { tags, fields } = point;
+  for (const key of Object.keys(tags)) line += `,${keyOf(key)}=${keyOf(tags[key] as string)}`;
   let separator = ' ';
-  for (const [name, value] of Object.entries(point.fields)) {
-    line += `${separator}${keyOf(name)}=${fieldValue(value)}`;
+  for (const name of Object.keys(fields)) {
+    line += `${separator}${keyOf(name)}=${fieldValue(fields[name] as number | boolean | string)}`;
     separator = ',';
   }
   return `${line} ${point.timestamp.getTime()}`;

@@ -151,12 +151,16 @@ function addPoint(item: Item, outcome: PointsOutcome): string | undefined {
   const who = `InfluxPoint ${item.measurement}`;
   const tags = item.tags ?? {};
   if (!isItem(tags)) return `${who}: tags must be an object, got ${describe(tags)}`;
-  for (const [name, value] of Object.entries(tags)) {
+  // Object.keys, not Object.entries: heatpump-batch checks every point it takes, and entries made an array per tag and field
+  for (const name of Object.keys(tags)) {
+    const value = tags[name];
     if (typeof value !== 'string') return `${who}: tag ${name} must be a string, got ${describe(value)}`;
   }
-  const fields = item.fields;
-  if (!isItem(fields) || Object.keys(fields).length === 0) return `${who}: fields must be an object with at least one field`;
-  for (const [name, value] of Object.entries(fields)) {
+  const fields = isItem(item.fields) ? item.fields : {};
+  const fieldNames = Object.keys(fields);
+  if (fieldNames.length === 0) return `${who}: fields must be an object with at least one field`;
+  for (const name of fieldNames) {
+    const value = fields[name];
     if (!(isFiniteNumber(value) || typeof value === 'boolean' || typeof value === 'string')) return `${who}: field ${name} must be a finite number, boolean or string, got ${describe(value)}`;
   }
   const timestamp = item.timestamp instanceof Date ? item.timestamp : isFiniteNumber(item.timestamp) ? new Date(item.timestamp) : undefined;

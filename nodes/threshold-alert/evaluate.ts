@@ -97,27 +97,24 @@ interface Announcement<T extends AlertTrack> {
  * A fall from critical to warning is silent: the announced level stays critical (no spam), and
  * msg.alerts shows the true level.
  */
+// Runs for every rule and sensor of every reading: written without closures or key arrays, which
+// made it threshold-alert's largest share of the pipeline's garbage.
 function announce<T extends AlertTrack>(prev: T, level: AlertLevel | null, now: number, cooldownMs: number): Announcement<T> {
   const { announced, lastSent } = prev;
-  const cooledDown = (l: AlertLevel) => {
-    const sent = lastSent[l];
-    return sent === undefined || now - sent >= cooldownMs;
-  };
-  const withLevel = (track: Partial<AlertTrack>): T =>
-    Object.keys(track).length === 0 && level === prev.level ? prev : { ...prev, level, ...track };
-  if (level === null) {
-    if (announced === null) return { track: withLevel({}) };
-    return { track: withLevel({ announced: null }), state: 'cleared', level: announced };
-  }
-  const send = (state: AlertState): Announcement<T> => ({
-    track: withLevel({ announced: level, lastSent: { ...lastSent, [level]: now } }),
-    state,
-    level,
-  });
-  if (announced === null) return cooledDown(level) ? send('raised') : { track: withLevel({}) };
-  if (announced === 'warning' && level === 'critical') return send('escalated');
-  if (announced === 'critical' && level === 'critical' && prev.level === 'warning' && cooledDown('critical')) return send('escalated');
-  return { track: withLevel({}) };
+  let state: AlertState | undefined;
+  if (level === null) state = announced === null ? undefined : 'cleared';
+  else if (announced === null) state = cooledDown(lastSent, level, now, cooldownMs) ? 'raised' : undefined;
+  else if (announced === 'warning' && level === 'critical') state = 'escalated';
+  else if (announced === 'critical' && level === 'critical' && prev.level === 'warning' && cooledDown(lastSent, 'critical', now, cooldownMs)) state = 'escalated';
+  if (state === undefined) return { track: level === prev.level ? prev : { ...prev, level } };
+  if (state === 'cleared') return { track: { ...prev, level, announced: null }, state, level: announced as AlertLevel };
+  return { track: { ...prev, level, announced: level, lastSent: { ...lastSent, [level as AlertLevel]: now } }, state, level: level as AlertLevel };
+}
+
+/** The level's cooldown has passed (or it was never announced). */
+function cooledDown(lastSent: LevelTimes, level: AlertLevel, now: number, cooldownMs: number): boolean {
+  const sent = lastSent[level];
+  return sent === undefined || now - sent >= cooldownMs;
 }
 
 function formatNumber(value: number): string {
@@ -382,8 +379,8 @@ export function nextFaultState(
 function worthKeeping(state: RuleState | FaultState, now: number, cooldownMs: number): boolean {
   if (state.level !== null || state.announced !== null) return true;
   if ('device' in state && state.device !== undefined) return true;
-  if ('invalidSince' in state ? state.invalidSince !== null : Object.keys(state.pendingSince).length > 0) return true;
-  return Object.values(state.lastSent).some((sent) => now - sent < cooldownMs);
+  if ('invalidSince' in state ? state.invalidSince !== null : state.pendingSince.warning !== undefined || state.pendingSince.critical !== undefined) return true;
+  return !cooledDown(state.lastSent, 'warning', now, cooldownMs) || !cooledDown(state.lastSent, 'critical', now, cooldownMs);
 }
 
 export interface DeviceInput {
@@ -409,6 +406,12 @@ export interface DeviceStep {
   changed: boolean;
 }
 
+/** Whether `before` has a key that `after` lacks (for...in: no array of keys made, once a reading). */
+function hasKeyBeyond(before: object, after: object): boolean {
+  for (const key in before) if (Object.hasOwn(before, key) && !Object.hasOwn(after, key)) return true;
+  return false;
+}
+
 /** All enabled rules and all sensors of one device over one reading. */
 export function evaluateDevice(prev: DeviceState | undefined, input: DeviceInput, rules: readonly AlertRule[], options: EvalOptions): DeviceStep {
   // A reading older than one already evaluated is still checked, at the latest time seen, so
@@ -428,14 +431,15 @@ export function evaluateDevice(prev: DeviceState | undefined, input: DeviceInput
       continue;
     }
     const unit = input.units === undefined ? undefined : own(input.units, rule.metric);
-    const sample: Sample = { deviceId: input.deviceId, value: Number.isFinite(value) ? value : undefined, at: input.timestamp, ...(unit === undefined ? {} : { unit }) };
+    const sample: Sample = { deviceId: input.deviceId, value: Number.isFinite(value) ? value : undefined, at: input.timestamp };
+    if (unit !== undefined) sample.unit = unit;
     const step = nextAlertState(before, sample, rule, now, options.cooldownSeconds);
     if (step.event) events.push(step.event);
     if (step.state !== (before ?? EMPTY_RULE_STATE)) changed = true;
     if (worthKeeping(step.state, now, cooldownMs)) ruleStates[rule.name] = step.state;
   }
   // Rules disabled or removed since the last reading are forgotten.
-  if (prev !== undefined && Object.keys(prev.rules).some((name) => !Object.hasOwn(ruleStates, name))) changed = true;
+  if (prev !== undefined && hasKeyBeyond(prev.rules, ruleStates)) changed = true;
 
   const faults: Partial<Record<SensorField, FaultState>> = {};
   for (const field of SENSOR_FIELDS) {
@@ -447,7 +451,7 @@ export function evaluateDevice(prev: DeviceState | undefined, input: DeviceInput
     if (step.state !== (before ?? EMPTY_FAULT_STATE)) changed = true;
     if (worthKeeping(step.state, now, cooldownMs)) faults[field] = step.state;
   }
-  if (prev !== undefined && Object.keys(prev.faults).some((field) => !Object.hasOwn(faults, field))) changed = true;
+  if (prev !== undefined && hasKeyBeyond(prev.faults, faults)) changed = true;
 
   const deviceOnlyBefore = prev?.deviceOnly ?? NO_DEVICE_ONLY;
   const deviceOnly = expireDeviceOnly(deviceOnlyBefore, input.deviceId, now, options, events);
@@ -534,8 +538,19 @@ export function evaluateDeviceAlert(prev: DeviceState | undefined, alert: Device
 export function currentLevels(device: DeviceState | undefined): Record<string, AlertLevel> {
   const levels: Record<string, AlertLevel> = {};
   if (device === undefined) return levels;
-  for (const [name, state] of Object.entries(device.rules)) if (state.level !== null) levels[name] = state.level;
-  for (const [field, state] of Object.entries(device.faults)) if (state.level !== null) levels[`${SENSOR_FAULT}:${field}`] = state.level;
-  for (const [type, state] of Object.entries(device.deviceOnly)) if (state.level !== null && !Object.hasOwn(levels, type)) levels[type] = state.level;
+  // for...in: threshold-alert asks for every reading, and Object.entries made arrays each time
+  const { rules, faults, deviceOnly } = device;
+  for (const name in rules) {
+    const level = Object.hasOwn(rules, name) ? rules[name]?.level : null;
+    if (level) levels[name] = level;
+  }
+  for (const field in faults) {
+    const level = Object.hasOwn(faults, field) ? faults[field as SensorField]?.level : null;
+    if (level) levels[`${SENSOR_FAULT}:${field}`] = level;
+  }
+  for (const type in deviceOnly) {
+    const level = Object.hasOwn(deviceOnly, type) ? deviceOnly[type]?.level : null;
+    if (level && !Object.hasOwn(levels, type)) levels[type] = level;
+  }
   return levels;
 }
