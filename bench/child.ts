@@ -11,6 +11,8 @@ export interface NodeRedChild {
   port: number;
   /** what the child printed on stdout so far */
   printed(): string;
+  /** BENCH_HEAP_PROFILE: the child's heap profile begins (call it as the measured part does) */
+  startHeapProfile(): void;
   /** SIGTERM, then waits for the exit; the child prints the first reading's path before it goes */
   stop(): Promise<void>;
 }
@@ -25,8 +27,12 @@ export async function startNodeRedChild(name: string, flows: object[], env: Reco
   // Chrome DevTools, or summarise it with `node dist/bench/profile-top.js <file>`).
   const profileDir = process.env.BENCH_CPU_PROFILE;
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`] : [];
+  // BENCH_HEAP_PROFILE=<dir>: a sampling heap profile of the measured part (startHeapProfile), the
+  // same summaries (profile-top.js) in bytes allocated
+  const heapProfileDir = process.env.BENCH_HEAP_PROFILE;
+  const heapProfile = heapProfileDir ? { BENCH_HEAP_PROFILE_FILE: path.join(path.resolve(heapProfileDir), `${name.replace(/[^a-z0-9]+/gi, '-')}.heapprofile`) } : {};
   const child = spawn(process.execPath, [...profile, path.join(__dirname, 'node-red-child.js'), flowFile, String(port)], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...env, ...heapProfile },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let printed = '';
@@ -48,6 +54,10 @@ export async function startNodeRedChild(name: string, flows: object[], env: Reco
     process: child,
     port,
     printed: () => printed,
+    startHeapProfile() {
+      // the child takes SIGUSR2 only when it samples (unhandled, the signal would end it)
+      if (heapProfileDir) child.kill('SIGUSR2');
+    },
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');

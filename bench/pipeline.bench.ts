@@ -8,7 +8,8 @@
 // - publish -> /api/ws latency at 1,000 readings/s, and a fleet of 100,000 devices at the
 //   firmware's cadence (one 30-reading message per device every 5 minutes).
 // Every figure is printed beside its target. BENCH_CPU_PROFILE=<dir> writes a CPU profile of
-// each Node-RED child (bench/child.ts; summarise with dist/bench/profile-top.js).
+// each Node-RED child, BENCH_HEAP_PROFILE=<dir> a profile of what it allocates in the measured part
+// (bench/child.ts; summarise either with dist/bench/profile-top.js).
 // BENCH_RUNS=fleet,ws (any of single (with the ceiling), per-reading, stock, arrays, fleet, ws) runs only those,
 // and prints the targets they measure.
 import fs from 'node:fs';
@@ -250,6 +251,7 @@ async function runPipeline(name: string, flows: object[], env: Record<string, st
     await quiet(child, name);
     soFarBefore = await landing.soFar(child);
   }
+  child.startHeapProfile();
   const deliveriesBefore = await deliveriesSoFar(child);
   const before = processUsage(child.process.pid ?? 0);
   const loadBefore = process.cpuUsage();
