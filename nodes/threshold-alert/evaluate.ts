@@ -96,9 +96,9 @@ interface Announcement<T extends AlertTrack> {
  * - cleared: something was announced and the level is gone.
  * A fall from critical to warning is silent: the announced level stays critical (no spam), and
  * msg.alerts shows the true level.
+ * Runs for every rule and sensor of every reading, so it makes no closures or key arrays (they were
+ * threshold-alert's largest share of the pipeline's garbage).
  */
-// Runs for every rule and sensor of every reading: written without closures or key arrays, which
-// made it threshold-alert's largest share of the pipeline's garbage.
 function announce<T extends AlertTrack>(prev: T, level: AlertLevel | null, now: number, cooldownMs: number): Announcement<T> {
   const { announced, lastSent } = prev;
   let state: AlertState | undefined;
