@@ -127,9 +127,9 @@ async function main(): Promise<void> {
       .catch((error: unknown) => console.error(`heap profile not written: ${String(error)}`))
       .then(() => RED.stop())
       .then(() => {
-      fs.rmSync(userDir, { recursive: true, force: true });
-      process.exit(0);
-    });
+        fs.rmSync(userDir, { recursive: true, force: true });
+        process.exit(0);
+      });
   });
 }
 
