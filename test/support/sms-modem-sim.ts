@@ -57,7 +57,7 @@ export class SimulatedModem {
   }
 
   private write(text: string): void {
-    // the bridge's last words (its close) arrive after a test's end: no answer to them
+    // commands still arriving at a test's end (the bridge asks for the signal after a send) get no answer
     if (this.closed) return;
     this.port.write(Buffer.from(text, 'latin1'));
   }
