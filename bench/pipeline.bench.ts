@@ -31,7 +31,7 @@ const DEVICES = Number(process.env.BENCH_DEVICES ?? 100);
  * single-reading messages per run, published as fast as the broker takes them: enough that the
  * shipped flow's last batch (it waits up to heatpump-batch's 1-s Max. wait; the bare flow has no
  * database) and its start (the first contact of every device, the JIT) weigh little in the rate.
- * 48,000 did not: one build measured 46 % of the ceiling with them and 63 % with 150,000.
+ * 48,000 did not: one build measured 46 % of the ceiling with them (profiled) and 63 % with 150,000.
  */
 const SINGLE_READINGS = Number(process.env.BENCH_READINGS ?? 150_000);
 /** the stock pipeline (one HTTP write per message) lands a few hundred readings/s: fewer, or its run alone takes minutes */
